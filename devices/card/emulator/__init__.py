@@ -1,0 +1,1 @@
+"""Card side of an eMRTD chip, for tests and demos (talks to vpcd)."""
