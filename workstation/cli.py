@@ -1,0 +1,44 @@
+"""The `tresen` command. Each part registers its own subcommands; imports stay lazy so that
+`tresen demo` starts fast and `tresen card ...` works without the UI stack."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+
+def build_parser() -> argparse.ArgumentParser:
+    # Imported here, not at module top: the registering modules are small and import their
+    # heavy dependencies only inside their handlers.
+    from devices.card import cli as card_cli
+    from sync.central import cli as central_cli
+    from workstation import cli_app
+
+    parser = argparse.ArgumentParser(
+        prog="tresen", description="Tresen – Arbeitsplatz für Bürgerämter und Zulassungsstellen"
+    )
+    parser.add_argument("--config", type=Path, help="Konfigurationsdatei (TOML) statt der Standarddatei")
+    parser.add_argument("-v", "--verbose", action="store_true", help="ausführliches Protokoll")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="BEFEHL")
+    cli_app.register(commands)
+    central_cli.register(commands)
+    card_cli.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    handler = args.handler  # every subcommand sets one via set_defaults(handler=...)
+    return int(handler(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,303 @@
+"""The workstation's local store: a replica of the office's reference data and queue, plus what
+only this workstation knows (its outbox, its sync position, its audit trail).
+
+Times are stored as naive UTC and returned as aware UTC (`UtcDateTime`): SQLite keeps no zone, and
+the device clock never orders events anyway (DESIGN §4) — server versions and sequence numbers do.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+SCHEMA_VERSION = 1
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out; naive UTC on disk."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use datetime.now(UTC)")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UtcDateTime,
+        dict[str, Any]: JSON,
+        list[str]: JSON,
+    }
+
+
+class TicketState(StrEnum):
+    WAITING = "waiting"
+    CALLED = "called"
+    SERVING = "serving"
+    PARKED = "parked"
+    FINISHED = "finished"
+    NO_SHOW = "no_show"
+    TRANSFERRED = "transferred"
+    CANCELLED = "cancelled"
+
+
+class AppointmentStatus(StrEnum):
+    BOOKED = "booked"
+    CHECKED_IN = "checked_in"
+    FINISHED = "finished"
+    NO_SHOW = "no_show"
+    CANCELLED = "cancelled"
+
+
+class ServiceOutcome(StrEnum):
+    COMPLETED = "completed"  # erledigt
+    DOCUMENTS_MISSING = "documents_missing"  # Unterlagen fehlen
+    REJECTED = "rejected"  # abgelehnt
+    NOT_DONE = "not_done"  # nicht bearbeitet
+
+
+class ClerkRole(StrEnum):
+    CLERK = "clerk"
+    SUPERVISOR = "supervisor"
+    ADMINISTRATOR = "administrator"
+
+
+class OperationStatus(StrEnum):
+    PENDING = "pending"
+    APPLIED = "applied"
+    REJECTED = "rejected"
+
+
+desk_services = Table(
+    "desk_services",
+    Base.metadata,
+    Column("desk_id", ForeignKey("desks.id", ondelete="CASCADE"), primary_key=True),
+    Column("service_id", ForeignKey("services.id", ondelete="CASCADE"), primary_key=True),
+)
+
+appointment_services = Table(
+    "appointment_services",
+    Base.metadata,
+    Column("appointment_id", ForeignKey("appointments.id", ondelete="CASCADE"), primary_key=True),
+    Column("service_id", ForeignKey("services.id", ondelete="CASCADE"), primary_key=True),
+)
+
+ticket_services = Table(
+    "ticket_services",
+    Base.metadata,
+    Column("ticket_id", ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True),
+    Column("service_id", ForeignKey("services.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Office(Base):
+    __tablename__ = "offices"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40), default="buergeramt")
+    max_calls: Mapped[int] = mapped_column(default=3)
+    recall_block_minutes: Mapped[int] = mapped_column(default=5)
+    early_window_minutes: Mapped[int] = mapped_column(default=5)
+    service_level_minutes: Mapped[int] = mapped_column(default=15)
+    version: Mapped[int] = mapped_column(default=0)
+
+
+class Service(Base):
+    __tablename__ = "services"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"), index=True)
+    code: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200))
+    duration_minutes: Mapped[int] = mapped_column(default=10)
+    fee_cents: Mapped[int] = mapped_column(default=0)
+    required_documents: Mapped[list[str]] = mapped_column(default=list)
+    needs_card_read: Mapped[bool] = mapped_column(Boolean, default=False)
+    needs_capture: Mapped[bool] = mapped_column(Boolean, default=False)
+    ticket_prefix: Mapped[str] = mapped_column(String(4), default="A")
+    version: Mapped[int] = mapped_column(default=0)
+
+
+class Desk(Base):
+    __tablename__ = "desks"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"), index=True)
+    number: Mapped[int]
+    name: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(default=0)
+    services: Mapped[list[Service]] = relationship(secondary=desk_services, lazy="selectin")
+
+
+class Clerk(Base):
+    __tablename__ = "clerks"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[ClerkRole] = mapped_column(String(20), default=ClerkRole.CLERK)
+    version: Mapped[int] = mapped_column(default=0)
+
+
+class Appointment(Base):
+    __tablename__ = "appointments"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"), index=True)
+    booking_reference: Mapped[str] = mapped_column(String(32), unique=True)
+    slot_start: Mapped[datetime] = mapped_column(index=True)
+    status: Mapped[AppointmentStatus] = mapped_column(String(20), default=AppointmentStatus.BOOKED)
+    given_name: Mapped[str] = mapped_column(String(200))
+    family_name: Mapped[str] = mapped_column(String(200), index=True)
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    email: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(50))
+    version: Mapped[int] = mapped_column(default=0)
+    services: Mapped[list[Service]] = relationship(secondary=appointment_services, lazy="selectin")
+
+
+class Ticket(Base):
+    """A place in the queue. `issued_at` is the arrival (check-in for appointments)."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (Index("ix_tickets_office_state", "office_id", "state"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"))
+    number: Mapped[str] = mapped_column(String(16), index=True)
+    appointment_id: Mapped[str | None] = mapped_column(ForeignKey("appointments.id"), index=True)
+    issued_at: Mapped[datetime]
+    priority: Mapped[int] = mapped_column(default=0)  # 1 = urgent, set by reception
+    state: Mapped[TicketState] = mapped_column(String(20), default=TicketState.WAITING)
+    called_count: Mapped[int] = mapped_column(default=0)
+    first_called_at: Mapped[datetime | None]
+    last_called_at: Mapped[datetime | None]
+    desk_id: Mapped[str | None] = mapped_column(ForeignKey("desks.id"))  # calling/serving desk
+    clerk_id: Mapped[str | None] = mapped_column(ForeignKey("clerks.id"))
+    target_desk_id: Mapped[str | None] = mapped_column(ForeignKey("desks.id"))  # transfer to a desk
+    transferred_from_id: Mapped[str | None] = mapped_column(ForeignKey("tickets.id"))
+    origin: Mapped[str] = mapped_column(String(16), default="kiosk")  # kiosk | desk | appointment
+    version: Mapped[int] = mapped_column(default=0)
+    services: Mapped[list[Service]] = relationship(secondary=ticket_services, lazy="selectin")
+    appointment: Mapped[Appointment | None] = relationship(lazy="joined")
+
+
+class Call(Base):
+    __tablename__ = "calls"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), index=True)
+    desk_id: Mapped[str] = mapped_column(ForeignKey("desks.id"))
+    clerk_id: Mapped[str] = mapped_column(ForeignKey("clerks.id"))
+    called_at: Mapped[datetime]
+    is_recall: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Case(Base):
+    """The visit at the desk, from show-up to finish; service time sums the serving segments."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), index=True)
+    office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"))
+    desk_id: Mapped[str] = mapped_column(ForeignKey("desks.id"))
+    clerk_id: Mapped[str] = mapped_column(ForeignKey("clerks.id"))
+    opened_at: Mapped[datetime]  # show-up
+    serving_since: Mapped[datetime | None]  # None while parked or finished
+    served_seconds: Mapped[float] = mapped_column(default=0.0)
+    finished_at: Mapped[datetime | None]
+    notes: Mapped[str] = mapped_column(Text, default="")
+    services: Mapped[list[CaseService]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class CaseService(Base):
+    __tablename__ = "case_services"
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    service_id: Mapped[str] = mapped_column(ForeignKey("services.id"), primary_key=True)
+    outcome: Mapped[ServiceOutcome | None] = mapped_column(String(24))
+    documents_checked: Mapped[list[str]] = mapped_column(default=list)
+    case: Mapped[Case] = relationship(back_populates="services")
+    service: Mapped[Service] = relationship(lazy="joined")
+
+
+class OutboxOperation(Base):
+    """A business command waiting to reach (or already applied by) the central service."""
+
+    __tablename__ = "outbox"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)  # per-workstation sequence
+    op_id: Mapped[str] = mapped_column(String(36), unique=True)  # UUIDv7, client-generated
+    workstation_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(40))
+    args: Mapped[dict[str, Any]]
+    base_version: Mapped[int | None]
+    lease_token: Mapped[str | None] = mapped_column(String(64))
+    schema_version: Mapped[int] = mapped_column(default=SCHEMA_VERSION)
+    created_at: Mapped[datetime]
+    status: Mapped[OperationStatus] = mapped_column(
+        String(12), default=OperationStatus.PENDING, index=True
+    )
+    result: Mapped[dict[str, Any] | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class SyncState(Base):
+    """One row: where this workstation stands with the central service."""
+
+    __tablename__ = "sync_state"
+
+    workstation_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    office_id: Mapped[str] = mapped_column(String(64))
+    cursor: Mapped[int] = mapped_column(default=0)
+    epoch: Mapped[str | None] = mapped_column(String(64))
+    acked_seq: Mapped[int] = mapped_column(default=0)
+    last_push_at: Mapped[datetime | None]
+    last_pull_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditEvent(Base):
+    """Who read or changed personal data, when, for which case; hash-chained against tampering."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime]
+    clerk_id: Mapped[str] = mapped_column(String(64))
+    case_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[dict[str, Any]]  # never personal data in clear; hash identifiers
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
