@@ -1,0 +1,42 @@
+"""Translations: German is the source language; English comes from the `tresen` gettext catalogue.
+
+The language is chosen once at start-up (`TRESEN_LANG`, else the config's `ui.language`); modules
+call `_()` at the time they build a string, so a switch before the UI starts takes effect everywhere.
+"""
+
+from __future__ import annotations
+
+import gettext
+import os
+from pathlib import Path
+
+DOMAIN = "tresen"
+LOCALE_DIR = Path(__file__).parent / "locale"
+SUPPORTED = ("de", "en")
+
+_translation: gettext.NullTranslations = gettext.NullTranslations()
+_language = "de"
+
+
+def set_language(language: str | None = None) -> str:
+    """Activate `language` (or `TRESEN_LANG`, else German); returns the language in force."""
+    global _translation, _language
+    wanted = (os.environ.get("TRESEN_LANG") or language or "de").split("_")[0].lower()
+    _language = wanted if wanted in SUPPORTED else "de"
+    if _language == "de":
+        _translation = gettext.NullTranslations()
+    else:
+        _translation = gettext.translation(DOMAIN, LOCALE_DIR, languages=[_language], fallback=True)
+    return _language
+
+
+def current_language() -> str:
+    return _language
+
+
+def _(message: str) -> str:
+    return _translation.gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return _translation.ngettext(singular, plural, n)
