@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Prepares a Debian machine (as root) to run Tresen from this checkout:
+# system packages, uv (from PyPI when missing), and the locked Python environment in .venv.
+#   installer/bootstrap.sh           -> for the demo
+#   installer/bootstrap.sh --test    -> plus what the test suite needs
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$here/.."
+
+bash "$here/system-packages.sh" "$@"
+
+# uv fetches no interpreters here: the registries are PyPI and Debian only, so use the system's Python.
+export UV_PYTHON_DOWNLOADS=never
+if ! command -v uv >/dev/null 2>&1; then
+  echo "tresen: installing uv into /opt/tresen-tools"
+  python3 -m venv /opt/tresen-tools
+  /opt/tresen-tools/bin/pip install --quiet --disable-pip-version-check uv
+  ln -sf /opt/tresen-tools/bin/uv /usr/local/bin/uv
+fi
+
+# pyscard is published as source only: it builds here against libpcsclite-dev with swig and gcc.
+uv sync --frozen --quiet
