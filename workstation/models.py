@@ -21,6 +21,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -301,3 +302,22 @@ class AuditEvent(Base):
     detail: Mapped[dict[str, Any]]  # never personal data in clear; hash identifiers
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class CardRead(Base):
+    """Chip data read from the citizen's ID card or passport; stays with the case, purged with it."""
+
+    __tablename__ = "card_reads"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    clerk_id: Mapped[str] = mapped_column(String(64))
+    read_at: Mapped[datetime]
+    access_protocol: Mapped[str] = mapped_column(String(8))  # PACE | BAC
+    document_code: Mapped[str] = mapped_column(String(4))  # e.g. ID, P
+    document_number_hash: Mapped[str] = mapped_column(String(64))  # for audit and matching only
+    chip_data: Mapped[dict[str, Any]]  # DG1 fields as read; personal data
+    photo: Mapped[bytes | None] = mapped_column(LargeBinary)
+    photo_mime: Mapped[str | None] = mapped_column(String(32))
+    verdict: Mapped[str] = mapped_column(String(16))  # VERIFIED | NOT_VERIFIED | FAILED
+    verification_steps: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
