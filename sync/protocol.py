@@ -1,0 +1,340 @@
+"""The wire format between workstations and the central service (JSON over HTTP, prefix `/api/v1`).
+
+One schema module for both sides: the central service validates every request with these models and
+the client validates every answer with them. Snapshot field names match `workstation/models.py`, so
+the replica copies them one to one. All times are aware datetimes in UTC; naive times are refused.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+
+API_PREFIX = "/api/v1"
+PROTOCOL_SCHEMA_VERSION = 1
+MAX_PUSH_BATCH = 500
+MAX_CHANGES_LIMIT = 5000
+MAX_WAIT_SECONDS = 30.0
+
+
+def _to_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+EntityId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+TicketNumber = Annotated[str, Field(min_length=1, max_length=16)]
+BookingReference = Annotated[str, Field(min_length=4, max_length=32, pattern=r"^[A-Za-z0-9-]+$")]
+Priority = Annotated[int, Field(ge=0, le=9)]  # 1 = urgent (set by reception); 0 = normal
+
+
+class _Strict(BaseModel):
+    """Requests: unknown fields are a client bug worth a 422, not something to ignore."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Snapshot(BaseModel):
+    """Answers: tolerate fields a newer server adds."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, from_attributes=True)
+
+
+# --- entity snapshots (GET /sync/changes, call-next, kiosk) -------------------------------------
+
+
+class OfficeSnapshot(_Snapshot):
+    id: str
+    name: str
+    kind: str
+    max_calls: int
+    recall_block_minutes: int
+    early_window_minutes: int
+    service_level_minutes: int
+    version: int
+
+
+class ServiceSnapshot(_Snapshot):
+    id: str
+    office_id: str
+    code: str
+    name: str
+    duration_minutes: int
+    fee_cents: int
+    required_documents: list[str]
+    needs_card_read: bool
+    needs_capture: bool
+    ticket_prefix: str
+    version: int
+
+
+class DeskSnapshot(_Snapshot):
+    id: str
+    office_id: str
+    number: int
+    name: str
+    service_ids: list[str]
+    version: int
+
+
+class ClerkSnapshot(_Snapshot):
+    id: str
+    office_id: str
+    name: str
+    role: str
+    version: int
+
+
+class AppointmentSnapshot(_Snapshot):
+    id: str
+    office_id: str
+    booking_reference: str
+    slot_start: UtcDatetime
+    status: str
+    given_name: str
+    family_name: str
+    birth_date: date | None = None
+    email: str | None = None
+    phone: str | None = None
+    service_ids: list[str]
+    version: int
+
+
+class TicketSnapshot(_Snapshot):
+    id: str
+    office_id: str
+    number: str
+    appointment_id: str | None = None
+    issued_at: UtcDatetime
+    priority: int
+    state: str
+    called_count: int
+    first_called_at: UtcDatetime | None = None
+    last_called_at: UtcDatetime | None = None
+    desk_id: str | None = None
+    clerk_id: str | None = None
+    target_desk_id: str | None = None
+    transferred_from_id: str | None = None
+    origin: str
+    service_ids: list[str]
+    version: int
+
+
+class CallSnapshot(_Snapshot):
+    id: str
+    ticket_id: str
+    desk_id: str
+    clerk_id: str
+    called_at: UtcDatetime
+    is_recall: bool
+    version: int
+
+
+# --- operations (POST /sync/push) ----------------------------------------------------------------
+
+
+class OperationKind(StrEnum):
+    TICKET_CALL = "ticket.call"
+    TICKET_SERVE = "ticket.serve"
+    TICKET_NO_SHOW = "ticket.no_show"
+    TICKET_PARK = "ticket.park"
+    TICKET_RESUME = "ticket.resume"
+    TICKET_TRANSFER = "ticket.transfer"
+    CASE_FINISH = "case.finish"
+    TICKET_ISSUE = "ticket.issue"
+
+
+class TicketCallArgs(_Strict):
+    ticket_id: EntityId
+    desk_id: EntityId
+    clerk_id: EntityId
+    call_id: EntityId
+    called_at: UtcDatetime
+    recall: bool = False
+
+
+class TicketServeArgs(_Strict):
+    ticket_id: EntityId
+    case_id: EntityId
+    desk_id: EntityId
+    clerk_id: EntityId
+    at: UtcDatetime
+    service_ids: list[EntityId] = Field(default_factory=list)
+
+
+class TicketNoShowArgs(_Strict):
+    ticket_id: EntityId
+    at: UtcDatetime
+
+
+class TicketParkArgs(_Strict):
+    ticket_id: EntityId
+    case_id: EntityId
+    at: UtcDatetime
+
+
+class TicketResumeArgs(_Strict):
+    ticket_id: EntityId
+    case_id: EntityId
+    desk_id: EntityId
+    clerk_id: EntityId
+    at: UtcDatetime
+
+
+class TicketTransferArgs(_Strict):
+    ticket_id: EntityId
+    new_ticket_id: EntityId
+    service_ids: list[EntityId] = Field(min_length=1)
+    target_desk_id: EntityId | None = None
+    at: UtcDatetime
+
+
+class CaseFinishArgs(_Strict):
+    ticket_id: EntityId
+    case_id: EntityId
+    outcomes: dict[str, Literal["completed", "documents_missing", "rejected", "not_done"]]
+    notes: str = Field(default="", max_length=10_000)
+    at: UtcDatetime
+
+
+class TicketIssueArgs(_Strict):
+    ticket_id: EntityId
+    number: TicketNumber
+    service_ids: list[EntityId] = Field(min_length=1)
+    priority: Priority = 0
+    appointment_id: EntityId | None = None
+    at: UtcDatetime
+    origin: Literal["kiosk", "desk", "appointment"] = "desk"
+
+
+OPERATION_ARGS: dict[OperationKind, type[_Strict]] = {
+    OperationKind.TICKET_CALL: TicketCallArgs,
+    OperationKind.TICKET_SERVE: TicketServeArgs,
+    OperationKind.TICKET_NO_SHOW: TicketNoShowArgs,
+    OperationKind.TICKET_PARK: TicketParkArgs,
+    OperationKind.TICKET_RESUME: TicketResumeArgs,
+    OperationKind.TICKET_TRANSFER: TicketTransferArgs,
+    OperationKind.CASE_FINISH: CaseFinishArgs,
+    OperationKind.TICKET_ISSUE: TicketIssueArgs,
+}
+
+
+class Operation(_Strict):
+    """One business command from a workstation's outbox. `args` are checked per kind on apply, so a
+    malformed operation becomes a stored rejection instead of wedging the queue."""
+
+    op_id: Annotated[str, Field(min_length=1, max_length=36)]
+    seq: Annotated[int, Field(ge=1)]
+    kind: Annotated[str, Field(min_length=1, max_length=40)]
+    args: dict[str, Any]
+    base_version: int | None = None
+    lease_token: Annotated[str, Field(max_length=64)] | None = None
+    schema_version: Annotated[int, Field(ge=1)] = PROTOCOL_SCHEMA_VERSION
+    created_at: UtcDatetime
+
+
+class PushRequest(_Strict):
+    workstation_id: EntityId
+    office_id: EntityId
+    operations: list[Operation] = Field(max_length=MAX_PUSH_BATCH)
+
+
+OperationStatusLiteral = Literal["applied", "rejected", "duplicate"]
+
+
+class OperationResult(_Snapshot):
+    op_id: str
+    seq: int
+    status: OperationStatusLiteral
+    reason: str | None = None  # English, for logs and the supervisor's review list
+    result: dict[str, Any] | None = None
+    flagged: bool = False  # applied but needs a supervisor's review (e.g. a finish on a moved ticket)
+
+
+class PushResponse(_Snapshot):
+    results: list[OperationResult]
+    acked_seq: int
+
+
+class SequenceGap(_Snapshot):
+    """Body of the 409 answer to a push that skips sequence numbers."""
+
+    detail: str
+    expected_seq: int
+
+
+# --- pull (GET /sync/changes) ---------------------------------------------------------------------
+
+
+class ChangesPage(_Snapshot):
+    """Everything of one office changed after `cursor`, in commit order. Applying the page and storing
+    the new cursor and `acked_seq` in one local transaction keeps the replica consistent."""
+
+    epoch: str
+    cursor: int
+    has_more: bool
+    acked_seq: int
+    offices: list[OfficeSnapshot] = Field(default_factory=list)
+    services: list[ServiceSnapshot] = Field(default_factory=list)
+    desks: list[DeskSnapshot] = Field(default_factory=list)
+    clerks: list[ClerkSnapshot] = Field(default_factory=list)
+    appointments: list[AppointmentSnapshot] = Field(default_factory=list)
+    tickets: list[TicketSnapshot] = Field(default_factory=list)
+    calls: list[CallSnapshot] = Field(default_factory=list)
+
+
+# --- call-next arbitration (POST /desks/{desk_id}/call-next) --------------------------------------
+
+
+class CallNextRequest(_Strict):
+    workstation_id: EntityId
+    clerk_id: EntityId
+    call_id: EntityId  # idempotency key: the same call_id returns the same ticket
+
+
+class CallNextResponse(_Snapshot):
+    ticket: TicketSnapshot | None
+    call_id: str
+    call: CallSnapshot | None = None
+    explanation: str | None = None  # German, e.g. "Termin 10:20, fällig seit 3 min"
+
+
+# --- reference data, booking system, kiosk --------------------------------------------------------
+
+
+class Health(_Snapshot):
+    status: Literal["ok"]
+    epoch: str
+
+
+class OfficeDetail(_Snapshot):
+    office: OfficeSnapshot
+    services: list[ServiceSnapshot]
+    desks: list[DeskSnapshot]
+    clerks: list[ClerkSnapshot]
+
+
+class AppointmentCreate(_Strict):
+    """From a booking system. `id` and `booking_reference` are generated when absent."""
+
+    id: EntityId | None = None
+    office_id: EntityId
+    booking_reference: BookingReference | None = None
+    slot_start: UtcDatetime
+    given_name: Annotated[str, Field(min_length=1, max_length=200)]
+    family_name: Annotated[str, Field(min_length=1, max_length=200)]
+    birth_date: date | None = None
+    email: Annotated[str, Field(max_length=200)] | None = None
+    phone: Annotated[str, Field(max_length=50)] | None = None
+    service_ids: list[EntityId] = Field(min_length=1, max_length=10)
+
+
+class TicketCreate(_Strict):
+    """From the kiosk: a walk-in takes a number."""
+
+    office_id: EntityId
+    service_ids: list[EntityId] = Field(min_length=1, max_length=10)
+    priority: Priority = 0
