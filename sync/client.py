@@ -1,0 +1,199 @@
+"""HTTP client of the central service, as the workstation sees it.
+
+Every way a call can go wrong — no route, timeout, a proxy's HTML error page, a 5xx, JSON that does not
+match `sync.protocol` — becomes one `CentralError` with an English log line and a German message for
+the clerk, so callers handle exactly one exception type. Answers are validated with the protocol
+models before anyone sees them.
+
+This is a library (`sync/` never imports `workstation`), so the German messages are plain source
+strings marked with `N_`; the workstation translates them with `_()` when it shows them.
+"""
+
+from __future__ import annotations
+
+import logging
+from types import TracebackType
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from sync.protocol import (
+    API_PREFIX,
+    MAX_WAIT_SECONDS,
+    CallNextRequest,
+    CallNextResponse,
+    ChangesPage,
+    Health,
+    PushRequest,
+    PushResponse,
+    SequenceGap,
+)
+
+log = logging.getLogger(__name__)
+
+Answer = TypeVar("Answer", bound=BaseModel)
+
+
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark, translate later"
+    return message
+
+
+MSG_UNREACHABLE = N_(
+    "Die Zentrale ist nicht erreichbar. Die Arbeit wird lokal gespeichert und später übertragen."
+)
+MSG_TIMEOUT = N_("Die Zentrale antwortet nicht rechtzeitig. Die Arbeit wird lokal gespeichert.")
+MSG_SERVER_ERROR = N_("Die Zentrale meldet einen Fehler. Es wird später erneut versucht.")
+MSG_MALFORMED = N_("Die Zentrale hat eine unverständliche Antwort geschickt. Es wird später erneut versucht.")
+MSG_REFUSED = N_("Die Zentrale hat die Anfrage abgelehnt. Bitte wenden Sie sich an die IT.")
+MSG_SEQUENCE_GAP = N_("Die Übertragung ist aus dem Takt geraten und wird neu abgestimmt.")
+
+
+class CentralError(Exception):
+    """The central service could not give a usable answer.
+
+    `retryable` is False for answers that will not change by asking again (a 4xx other than a
+    sequence gap): the caller should stop retrying that request and report it.
+    """
+
+    def __init__(
+        self, log_message: str, user_message: str, *, status_code: int | None = None, retryable: bool = True
+    ) -> None:
+        super().__init__(log_message)
+        self.log_message = log_message
+        self.user_message = user_message
+        self.status_code = status_code
+        self.retryable = retryable
+
+
+class SequenceGapError(CentralError):
+    """The central service expects a different next sequence number (409)."""
+
+    def __init__(self, expected_seq: int, detail: str) -> None:
+        super().__init__(
+            f"push refused as out of order: {detail}; central expects seq {expected_seq}",
+            MSG_SEQUENCE_GAP,
+            status_code=409,
+        )
+        self.expected_seq = expected_seq
+
+
+class CentralClient:
+    """Synchronous httpx client; one instance may be shared by threads (httpx.Client is thread-safe).
+
+    `transport` lets tests and the demo plug in any httpx transport; the default is the network.
+    """
+
+    def __init__(
+        self, base_url: str, timeout: float = 5.0, *, transport: httpx.BaseTransport | None = None
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self._http = httpx.Client(
+            base_url=self.base_url + API_PREFIX,
+            timeout=httpx.Timeout(timeout),
+            transport=transport,
+            headers={"Accept": "application/json"},
+        )
+
+    def health(self) -> Health:
+        return self._request("GET", "/health", Health)
+
+    def push(self, request: PushRequest) -> PushResponse:
+        return self._request("POST", "/sync/push", PushResponse, json=request.model_dump(mode="json"))
+
+    def changes(
+        self, office_id: str, workstation_id: str, cursor: int, *, limit: int = 500, wait: float = 0.0
+    ) -> ChangesPage:
+        """One page of changes after `cursor`; `wait` > 0 long-polls for that many seconds."""
+        wait = max(0.0, min(wait, MAX_WAIT_SECONDS))
+        params: dict[str, Any] = {
+            "office_id": office_id,
+            "workstation_id": workstation_id,
+            "cursor": cursor,
+            "limit": limit,
+        }
+        if wait:
+            params["wait"] = wait
+        # A long poll legitimately holds the answer back: allow for it on top of the normal timeout.
+        timeout = httpx.Timeout(self.timeout, read=self.timeout + wait)
+        return self._request("GET", "/sync/changes", ChangesPage, params=params, timeout=timeout)
+
+    def call_next(self, desk_id: str, request: CallNextRequest) -> CallNextResponse:
+        return self._request(
+            "POST", f"/desks/{desk_id}/call-next", CallNextResponse, json=request.model_dump(mode="json")
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> CentralClient:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        answer_type: type[Answer],
+        *,
+        timeout: httpx.Timeout | None = None,
+        **kwargs: Any,
+    ) -> Answer:
+        where = f"{method} {path}"
+        try:
+            if timeout is None:
+                response = self._http.request(method, path, **kwargs)
+            else:
+                response = self._http.request(method, path, timeout=timeout, **kwargs)
+        except httpx.TimeoutException as error:
+            raise self._fail(f"{where}: timed out ({type(error).__name__})", MSG_TIMEOUT) from error
+        except httpx.TransportError as error:
+            raise self._fail(f"{where}: transport error ({type(error).__name__})", MSG_UNREACHABLE) from error
+        except httpx.InvalidURL as error:
+            raise self._fail(f"{where}: invalid URL", MSG_REFUSED, retryable=False) from error
+        return self._parse(where, response, answer_type)
+
+    def _parse(self, where: str, response: httpx.Response, answer_type: type[Answer]) -> Answer:
+        status = response.status_code
+        # Bodies are never logged: a 422 echoes the request, which may carry personal data.
+        if status >= 500:
+            raise self._fail(f"{where}: server error {status}", MSG_SERVER_ERROR, status=status)
+        if status == 409:
+            gap = self._try_parse(response, SequenceGap)
+            if gap is not None:
+                error = SequenceGapError(gap.expected_seq, gap.detail)
+                log.warning("central %s: %s", where, error.log_message)
+                raise error
+        if status >= 400:
+            raise self._fail(f"{where}: refused with {status}", MSG_REFUSED, status=status, retryable=False)
+        if status != 200:
+            raise self._fail(f"{where}: unexpected status {status}", MSG_MALFORMED, status=status)
+        answer = self._try_parse(response, answer_type)
+        if answer is None:
+            content_type = response.headers.get("content-type", "?")
+            raise self._fail(
+                f"{where}: answer is not a valid {answer_type.__name__} "
+                f"(content-type {content_type}, {len(response.content)} bytes)",
+                MSG_MALFORMED,
+                status=status,
+            )
+        return answer
+
+    @staticmethod
+    def _try_parse(response: httpx.Response, answer_type: type[Answer]) -> Answer | None:
+        try:
+            return answer_type.model_validate_json(response.content)
+        except ValidationError:
+            return None
+
+    @staticmethod
+    def _fail(
+        log_message: str, user_message: str, *, status: int | None = None, retryable: bool = True
+    ) -> CentralError:
+        log.warning("central %s", log_message)
+        return CentralError(log_message, user_message, status_code=status, retryable=retryable)
