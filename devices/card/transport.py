@@ -209,6 +209,10 @@ class CardChannel:
         self.figures.bytes_sent += len(raw)
         _check(hresult, "transmit", during_transmit=True)
         self.figures.bytes_received += len(answer)
+        if len(answer) < 2:
+            # vpcd answers "success, no bytes" when the card leaves the field; pcscd notices the
+            # removal only at its next poll. No status word means the card is gone for us.
+            raise CardError(CardErrorReason.CARD_REMOVED, "reader returned no status word")
         return ResponseAPDU.from_bytes(bytes(answer))
 
     def close(self, *, unpower: bool = False) -> None:
@@ -265,6 +269,29 @@ def _wait_for_card(context: _Context, reader_name: str | None, wait_seconds: flo
         watched = [(name, event_state) for name, event_state, _atr in states]
         timeout = int(min(remaining * 1000, _POLL_MILLISECONDS))
         scard.SCardGetStatusChange(context.handle, timeout, watched)
+
+
+def wait_for_card_removal(reader_name: str, timeout: float) -> bool:
+    """Block until the reader reports no card (True) or the timeout passes (False)."""
+    context = _Context()
+    try:
+        deadline = time.monotonic() + timeout
+        state = scard.SCARD_STATE_UNAWARE
+        while True:
+            hresult, states = scard.SCardGetStatusChange(context.handle, 0, [(reader_name, state)])
+            if hresult == scard.SCARD_S_SUCCESS:
+                _name, state, _atr = states[0]
+                if not state & scard.SCARD_STATE_PRESENT:
+                    return True
+            elif hresult != scard.SCARD_E_TIMEOUT:
+                _check(hresult, "reader status")
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            timeout_ms = int(min(remaining * 1000, _POLL_MILLISECONDS))
+            scard.SCardGetStatusChange(context.handle, timeout_ms, [(reader_name, state)])
+    finally:
+        context.close()
 
 
 @dataclass(frozen=True)
