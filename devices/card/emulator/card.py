@@ -16,6 +16,7 @@ from typing import Protocol
 from devices.card.apdu import CommandAPDU, ResponseAPDU
 from devices.card.emulator.vpcd import CardVanished
 from devices.card.errors import CardError
+from devices.card.tlv import find, parse_tlv
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,15 @@ SW_WRONG_P1P2 = 0x6B00
 SW_INS_NOT_SUPPORTED = 0x6D00
 SW_CLA_NOT_SUPPORTED = 0x6E00
 SW_INCORRECT_PARAMETERS = 0x6A86
+SW_REFERENCED_DATA_NOT_FOUND = 0x6A88
+
+INS_MSE = 0x22
+MSE_SET_AT_AUTHENTICATION = (0xC1, 0xA4)
+INS_GENERAL_AUTHENTICATE = 0x86
+INS_GET_CHALLENGE = 0x84
+INS_EXTERNAL_AUTHENTICATE = 0x82
+PACE_MRZ = 1
+PACE_CAN = 2
 
 MAX_SHORT_RESPONSE = 256
 MAX_EXTENDED_RESPONSE = 65536
@@ -73,7 +83,9 @@ class EmulatedCard:
     """A contactless eMRTD: files by file id, the access protocols it offers, fault switches."""
 
     files: dict[int, bytes]
-    access_protocols: list[AccessProtocol] = field(default_factory=list)
+    # PACE engines by password reference (MSE:Set AT tag 83: 1 MRZ, 2 CAN), and BAC if offered.
+    pace: dict[int, AccessProtocol] = field(default_factory=dict)
+    bac: AccessProtocol | None = None
     faults: CardFaults = field(default_factory=CardFaults)
     has_emrtd_application: bool = True
     atr_bytes: bytes = DEFAULT_ATR
@@ -141,15 +153,28 @@ class EmulatedCard:
         return response
 
     def _offer_to_access_protocols(self, command: CommandAPDU) -> ResponseAPDU | None:
-        ordered = [self._active] if self._active is not None else []
-        ordered += [p for p in self.access_protocols if p is not self._active]
-        for protocol in ordered:
-            answer = protocol.handle(command)
-            if answer is None:
-                continue
-            self._active = protocol
-            self._session = protocol.session
-            return answer
+        protocol = self._protocol_for(command)
+        if protocol is None:
+            return None
+        if isinstance(protocol, ResponseAPDU):
+            return protocol
+        answer = protocol.handle(command)
+        if answer is None:
+            return None
+        self._active = protocol
+        self._session = protocol.session
+        return answer
+
+    def _protocol_for(self, command: CommandAPDU) -> AccessProtocol | ResponseAPDU | None:
+        if command.ins == INS_MSE and (command.p1, command.p2) == MSE_SET_AT_AUTHENTICATION:
+            reference = _password_reference(command.data)
+            if reference not in self.pace:
+                return ResponseAPDU.status(SW_REFERENCED_DATA_NOT_FOUND)
+            return self.pace[reference]
+        if command.ins == INS_GENERAL_AUTHENTICATE:
+            return self._active
+        if command.ins in (INS_GET_CHALLENGE, INS_EXTERNAL_AUTHENTICATE):
+            return self.bac
         return None
 
     def _execute(self, command: CommandAPDU, *, secured: bool) -> ResponseAPDU:
@@ -245,6 +270,14 @@ class EmulatedCard:
         self._forget_access()
         self._application_selected = False
         self._selected_file = None
+
+
+def _password_reference(mse_data: bytes) -> int | None:
+    try:
+        reference = find(parse_tlv(mse_data), 0x83)
+    except CardError:
+        return None
+    return reference.value[0] if reference is not None and len(reference.value) == 1 else None
 
 
 def _is_extended(raw: bytes) -> bool:
