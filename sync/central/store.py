@@ -1,0 +1,355 @@
+"""The central service's own database (SQLite embedded, PostgreSQL in production).
+
+Separate from the workstation's models on purpose: the central side keeps what only it knows (each
+workstation's applied sequence and stored results, the per-office change counter, ticket number
+counters) and stores list-valued relations as JSON, which keeps call-next to one table.
+
+Commit order: every writing transaction ends with `stamp()`, which bumps the office's change counter
+and gives each touched row its own version. The counter row stays locked until commit, so versions
+become visible in commit order and `version > cursor` never skips a row (DESIGN §4).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Dialect,
+    Engine,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    create_engine,
+    event,
+    select,
+    update,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out; naive UTC on disk (SQLite keeps no zone)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the central store")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class CentralBase(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UtcDateTime,
+        dict[str, Any]: JSON,
+        list[str]: JSON,
+    }
+
+
+class Versioned:
+    """Rows the changes feed serves: `version` is unique within the office and follows commit order."""
+
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ServerMeta(CentralBase):
+    __tablename__ = "server_meta"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+
+
+class OfficeCounter(CentralBase):
+    """The per-office change counter; locked by each writing transaction until it commits."""
+
+    __tablename__ = "office_counters"
+
+    office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"), primary_key=True)
+    last_version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class TicketNumberCounter(CentralBase):
+    """Kiosk and check-in numbers per office, prefix and day (A101, A102, …)."""
+
+    __tablename__ = "ticket_number_counters"
+
+    office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"), primary_key=True)
+    prefix: Mapped[str] = mapped_column(String(4), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer, default=100)
+
+
+class Office(Versioned, CentralBase):
+    __tablename__ = "offices"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40), default="buergeramt")
+    max_calls: Mapped[int] = mapped_column(default=3)
+    recall_block_minutes: Mapped[int] = mapped_column(default=5)
+    early_window_minutes: Mapped[int] = mapped_column(default=5)
+    service_level_minutes: Mapped[int] = mapped_column(default=15)
+
+    @property
+    def office_id(self) -> str:  # every versioned row answers `office_id`, so `stamp` treats all alike
+        return self.id
+
+
+class Service(Versioned, CentralBase):
+    __tablename__ = "services"
+    __table_args__ = (Index("ix_services_office_version", "office_id", "version"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"))
+    code: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200))
+    duration_minutes: Mapped[int] = mapped_column(default=10)
+    fee_cents: Mapped[int] = mapped_column(default=0)
+    required_documents: Mapped[list[str]] = mapped_column(default=list)
+    needs_card_read: Mapped[bool] = mapped_column(Boolean, default=False)
+    needs_capture: Mapped[bool] = mapped_column(Boolean, default=False)
+    ticket_prefix: Mapped[str] = mapped_column(String(4), default="A")
+
+
+class Desk(Versioned, CentralBase):
+    __tablename__ = "desks"
+    __table_args__ = (Index("ix_desks_office_version", "office_id", "version"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"))
+    number: Mapped[int]
+    name: Mapped[str] = mapped_column(String(100))
+    service_ids: Mapped[list[str]] = mapped_column(default=list)
+
+
+class Clerk(Versioned, CentralBase):
+    __tablename__ = "clerks"
+    __table_args__ = (Index("ix_clerks_office_version", "office_id", "version"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20), default="clerk")
+
+
+class Appointment(Versioned, CentralBase):
+    __tablename__ = "appointments"
+    __table_args__ = (
+        Index("ix_appointments_office_version", "office_id", "version"),
+        Index("ix_appointments_office_slot", "office_id", "slot_start"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"))
+    booking_reference: Mapped[str] = mapped_column(String(32), unique=True)
+    slot_start: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(20), default="booked")
+    given_name: Mapped[str] = mapped_column(String(200))
+    family_name: Mapped[str] = mapped_column(String(200))
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    email: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(50))
+    service_ids: Mapped[list[str]] = mapped_column(default=list)
+
+
+class Ticket(Versioned, CentralBase):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        Index("ix_tickets_office_version", "office_id", "version"),
+        Index("ix_tickets_office_state", "office_id", "state"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"))
+    number: Mapped[str] = mapped_column(String(16))
+    appointment_id: Mapped[str | None] = mapped_column(ForeignKey("appointments.id"))
+    issued_at: Mapped[datetime]
+    priority: Mapped[int] = mapped_column(default=0)
+    state: Mapped[str] = mapped_column(String(20), default="waiting")
+    called_count: Mapped[int] = mapped_column(default=0)
+    first_called_at: Mapped[datetime | None]
+    last_called_at: Mapped[datetime | None]
+    desk_id: Mapped[str | None] = mapped_column(ForeignKey("desks.id"))
+    clerk_id: Mapped[str | None] = mapped_column(ForeignKey("clerks.id"))
+    target_desk_id: Mapped[str | None] = mapped_column(ForeignKey("desks.id"))
+    transferred_from_id: Mapped[str | None] = mapped_column(ForeignKey("tickets.id"))
+    origin: Mapped[str] = mapped_column(String(16), default="kiosk")
+    service_ids: Mapped[list[str]] = mapped_column(default=list)
+
+
+class Call(Versioned, CentralBase):
+    __tablename__ = "calls"
+    __table_args__ = (Index("ix_calls_office_version", "office_id", "version"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"))
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), index=True)
+    desk_id: Mapped[str] = mapped_column(ForeignKey("desks.id"))
+    clerk_id: Mapped[str] = mapped_column(ForeignKey("clerks.id"))
+    called_at: Mapped[datetime]
+    is_recall: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Case(CentralBase):
+    """The visit as the workstations report it; kept for figures and the supervisor's review."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"), index=True)
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), index=True)
+    desk_id: Mapped[str] = mapped_column(String(64))
+    clerk_id: Mapped[str] = mapped_column(String(64))
+    opened_at: Mapped[datetime]
+    serving_since: Mapped[datetime | None]
+    served_seconds: Mapped[float] = mapped_column(default=0.0)
+    finished_at: Mapped[datetime | None]
+    service_ids: Mapped[list[str]] = mapped_column(default=list)
+    outcomes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Workstation(CentralBase):
+    """Where each workstation's outbox stands: the last sequence number applied (or rejected)."""
+
+    __tablename__ = "workstations"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"))
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    last_push_at: Mapped[datetime | None]
+
+
+class AppliedOperation(CentralBase):
+    """Each pushed operation's outcome, stored with its effect so a re-push gets the same answer."""
+
+    __tablename__ = "applied_operations"
+
+    workstation_id: Mapped[str] = mapped_column(ForeignKey("workstations.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    op_id: Mapped[str] = mapped_column(String(36), unique=True)
+    office_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(40))
+    args: Mapped[dict[str, Any]]
+    base_version: Mapped[int | None]
+    status: Mapped[str] = mapped_column(String(12))  # applied | rejected
+    reason: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[dict[str, Any] | None]
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    created_at: Mapped[datetime]
+    received_at: Mapped[datetime]
+
+
+VERSIONED_MODELS: tuple[type[Versioned], ...] = (Office, Service, Desk, Clerk, Appointment, Ticket, Call)
+
+
+def stamp(session: Session, office_id: str, rows: list[Versioned]) -> int:
+    """Give each touched row of one office a fresh version; returns the office's new counter.
+
+    Call it last in a writing transaction, after every other row lock, so the counter is held only
+    for the commit and lock order stays the same everywhere (no deadlocks)."""
+    unique_rows = list({id(row): row for row in rows}.values())
+    if not unique_rows:
+        return current_version(session, office_id)
+    new_last = session.execute(
+        update(OfficeCounter)
+        .where(OfficeCounter.office_id == office_id)
+        .values(last_version=OfficeCounter.last_version + len(unique_rows))
+        .returning(OfficeCounter.last_version)
+    ).scalar_one_or_none()
+    if new_last is None:  # first write for this office
+        session.add(OfficeCounter(office_id=office_id, last_version=len(unique_rows)))
+        session.flush()
+        new_last = len(unique_rows)
+    first = new_last - len(unique_rows) + 1
+    for offset, row in enumerate(unique_rows):
+        row.version = first + offset
+    return new_last
+
+
+def current_version(session: Session, office_id: str) -> int:
+    value = session.scalar(select(OfficeCounter.last_version).where(OfficeCounter.office_id == office_id))
+    return int(value or 0)
+
+
+class CentralStore:
+    """Engines and sessions for one central database URL.
+
+    SQLite: writes run in `BEGIN IMMEDIATE` transactions (one writer at a time, which is how call-next
+    is serialised there); reads run in deferred transactions and see one WAL snapshot.
+    PostgreSQL: writes in READ COMMITTED with row locks; reads in REPEATABLE READ so a changes page,
+    its cursor and the acknowledged sequence come from one snapshot."""
+
+    def __init__(self, db_url: str) -> None:
+        self.db_url = db_url
+        self.is_sqlite = db_url.startswith("sqlite")
+        if self.is_sqlite:
+            self.write_engine = _sqlite_engine(db_url, begin="BEGIN IMMEDIATE")
+            self.read_engine = _sqlite_engine(db_url, begin="BEGIN")
+        else:
+            self.write_engine = create_engine(db_url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+            self.read_engine = self.write_engine.execution_options(isolation_level="REPEATABLE READ")
+        self._writer = sessionmaker(self.write_engine, expire_on_commit=False)
+        self._reader = sessionmaker(self.read_engine, expire_on_commit=False)
+
+    def create_schema(self) -> str:
+        """Create missing tables; returns the server epoch (made once per database)."""
+        CentralBase.metadata.create_all(self.write_engine)
+        with self.write() as session:
+            meta = session.get(ServerMeta, "epoch")
+            if meta is None:
+                meta = ServerMeta(key="epoch", value=str(uuid.uuid4()))
+                session.add(meta)
+            return meta.value
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        with self._writer() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with self._reader() as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        self.write_engine.dispose()
+        self.read_engine.dispose()
+
+
+def _sqlite_engine(db_url: str, begin: str) -> Engine:
+    engine = create_engine(db_url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, see below
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql(begin)
+
+    return engine
