@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
+from devices.card.access import CanKey
 from devices.card.apdu import CommandAPDU, ResponseAPDU
 from devices.card.emulator.vpcd import CardVanished
 from devices.card.errors import CardError
 from devices.card.tlv import find, parse_tlv
+
+if TYPE_CHECKING:
+    from devices.card.emulator.personalization import TestDocument
+    from devices.card.pace import PaceInfo
 
 log = logging.getLogger(__name__)
 
@@ -298,3 +303,57 @@ def _der_length(length: int) -> bytes:
         return bytes((length,))
     size = (length.bit_length() + 7) // 8
     return bytes((0x80 | size,)) + length.to_bytes(size, "big")
+
+
+PaceSecret = Literal["can", "mrz"]
+
+# ICAO 9303-11 9.2: id-PACE-ECDH-GM-AES-CBC-CMAC-128 and -256.
+PACE_ECDH_GM_AES_128 = "0.4.0.127.0.7.2.2.4.2.2"
+PACE_ECDH_GM_AES_256 = "0.4.0.127.0.7.2.2.4.2.4"
+_LARGE_CURVES = (15, 16)  # P-384, brainpoolP384r1: paired with AES-256 as documents do
+
+
+def pace_info_for(parameter_id: int) -> PaceInfo:
+    from devices.card.pace import PaceInfo
+
+    protocol = PACE_ECDH_GM_AES_256 if parameter_id in _LARGE_CURVES else PACE_ECDH_GM_AES_128
+    return PaceInfo(protocol, 2, parameter_id)
+
+
+def build_card_access_for(info: PaceInfo) -> bytes:
+    from devices.card.pace import build_card_access
+
+    return build_card_access([info])
+
+
+def card_for_document(
+    document: TestDocument,
+    *,
+    pace_parameter_id: int | None = 13,
+    pace_secrets: tuple[PaceSecret, ...] = ("can", "mrz"),
+    bac: bool = True,
+    faults: CardFaults | None = None,
+) -> EmulatedCard:
+    """An emulated chip carrying a generated test document.
+
+    `pace_parameter_id=None` makes a BAC-only passport (no EF.CardAccess). 13 is brainpoolP256r1 as
+    on German documents; 12 P-256, 15 P-384, 16 brainpoolP384r1.
+    """
+    from devices.card.bac import BacCard
+    from devices.card.pace import PaceCard
+
+    files = dict(document.files)
+    pace: dict[int, AccessProtocol] = {}
+    if pace_parameter_id is not None:
+        info = pace_info_for(pace_parameter_id)
+        files[EF_CARD_ACCESS] = build_card_access_for(info)
+        keys = {"can": (PACE_CAN, CanKey(document.can)), "mrz": (PACE_MRZ, document.mrz_key)}
+        for secret in pace_secrets:
+            reference, key = keys[secret]
+            pace[reference] = PaceCard(key, info)
+    return EmulatedCard(
+        files=files,
+        pace=pace,
+        bac=BacCard(document.mrz_key) if bac else None,
+        faults=faults or CardFaults(),
+    )
