@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Literal
 from devices.card.access import AccessKey, CanKey, MrzKey
 from devices.card.apdu import CommandAPDU, ResponseAPDU, Transmit
 from devices.card.errors import CardError, CardErrorReason
+from devices.card.tlv import parse_tlv, parse_tlv_header
 from devices.card.transport import CardChannel, ExtendedLengthRefused
 
 if TYPE_CHECKING:
@@ -42,6 +43,8 @@ SW_OK = 0x9000
 SW_END_OF_FILE = 0x6282
 SW_FILE_NOT_FOUND = 0x6A82
 SW_SECURITY_NOT_SATISFIED = 0x6982
+SW_SM_OBJECTS_MISSING = 0x6987
+SW_SM_OBJECTS_INCORRECT = 0x6988
 
 
 @dataclass(frozen=True)
@@ -183,10 +186,7 @@ def _pace_infos(channel: CardChannel) -> list[PaceInfo]:
 
 
 def _secured(channel: CardChannel, sm: SecureMessaging) -> Transmit:
-    def transmit(command: CommandAPDU) -> ResponseAPDU:
-        return sm.unwrap(channel.transmit(sm.wrap(command)))
-
-    return transmit
+    return sm.transmit_through(channel.transmit)
 
 
 def _select_application(transmit: Transmit) -> None:
@@ -206,14 +206,12 @@ class _FileReader:
         self._report = report
 
     def read(self, file_id: int, step: Step, *, required: bool) -> bytes | None:
-        from devices.card import lds
-
         short_id = file_id & 0x1F
         first = self._transmit(CommandAPDU(0x00, 0xB0, 0x80 | short_id, 0x00, ne=self._block))
         if first.sw == SW_FILE_NOT_FOUND and not required:
             return None
         _expect_data(first, step)
-        total = lds.read_length_from_header(first.data)
+        total = parse_tlv_header(first.data).total_length  # every LDS file is one TLV
         if total > MAX_FILE_SIZE:
             raise CardError(CardErrorReason.MALFORMED_DATA, f"{step} claims {total} bytes")
         content = bytearray(first.data[:total])
@@ -243,6 +241,8 @@ def _expect_data(response: ResponseAPDU, step: Step) -> None:
         raise CardError(CardErrorReason.ACCESS_DENIED, f"{step}: access refused by the chip")
     if response.sw == SW_FILE_NOT_FOUND:
         raise CardError(CardErrorReason.UNSUPPORTED_DOCUMENT, f"{step}: file missing on the chip")
+    if response.sw in (SW_SM_OBJECTS_MISSING, SW_SM_OBJECTS_INCORRECT):
+        raise CardError(CardErrorReason.SECURE_MESSAGING, f"{step}: chip refused secure messaging")
     if response.sw not in (SW_OK, SW_END_OF_FILE):
         raise CardError(CardErrorReason.PROTOCOL, f"{step}: READ BINARY answered SW {response.sw:04X}")
     if not response.data:
@@ -250,8 +250,6 @@ def _expect_data(response: ResponseAPDU, step: Step) -> None:
 
 
 def _unwrap_do53(data: bytes) -> bytes:
-    from devices.card.tlv import parse_tlv
-
     objects = parse_tlv(data)
     if len(objects) != 1 or objects[0].tag != 0x53:
         raise CardError(CardErrorReason.MALFORMED_DATA, "odd READ BINARY without DO 53")
