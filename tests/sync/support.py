@@ -1,0 +1,60 @@
+"""Helpers shared by the sync tests: the local store, fixed times, a whole office as one page."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from sync.central.seed import BUERGERAMT_ID, SeedDay
+from sync.protocol import ChangesPage
+from workstation.models import Base
+
+try:
+    from workstation.db import LocalStore
+except ImportError:  # TEMPORARY until CORE's local store lands: the same models, created directly
+
+    class LocalStore:  # type: ignore[no-redef]
+        def __init__(self, path: Path) -> None:
+            self.engine = create_engine(f"sqlite:///{path}")
+            event.listen(self.engine, "connect", _pragmas)
+            self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+        def migrate(self) -> None:
+            Base.metadata.create_all(self.engine)
+
+        def session(self) -> Session:
+            return self._sessions()
+
+        def dispose(self) -> None:
+            self.engine.dispose()
+
+    def _pragmas(connection: object, _record: object) -> None:
+        cursor = connection.cursor()  # type: ignore[attr-defined]
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+
+DAY = date(2026, 3, 2)
+NOW = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
+
+
+def page_of(day: SeedDay, office_id: str = BUERGERAMT_ID, **overrides: object) -> ChangesPage:
+    """The whole office as one changes page, like the first pull of a fresh workstation."""
+    fields: dict[str, object] = {
+        "epoch": "epoch-1",
+        "cursor": 1000,
+        "has_more": False,
+        "acked_seq": 0,
+        "offices": [o for o in day.offices if o.id == office_id],
+        "services": [s for s in day.services if s.office_id == office_id],
+        "desks": [d for d in day.desks if d.office_id == office_id],
+        "clerks": [c for c in day.clerks if c.office_id == office_id],
+        "appointments": [a for a in day.appointments if a.office_id == office_id],
+        "tickets": [t for t in day.tickets if t.office_id == office_id],
+    }
+    fields.update(overrides)
+    return ChangesPage.model_validate(fields)
