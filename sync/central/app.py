@@ -1,0 +1,262 @@
+"""The central reference service: a FastAPI app over the central store (SQLite or PostgreSQL).
+
+Endpoints live under `/api/v1` (see `sync.protocol`); `/openapi.json` documents them. Database work
+runs in plain `def` endpoints (FastAPI's thread pool); only the long-poll is `async`, so a waiting
+workstation holds no thread. Every refusal is a 4xx with a reason; only infrastructure failures are 5xx.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, FastAPI, Path, Query, Request, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+
+from sync.central import apply, arbitration, issuing, store
+from sync.central.changes import ChangeNotifier, changes_page
+from sync.central.errors import CentralRefusal, SequenceGapError
+from sync.central.seed import OFFICE_ZONE
+from sync.protocol import (
+    API_PREFIX,
+    MAX_CHANGES_LIMIT,
+    MAX_WAIT_SECONDS,
+    AppointmentCreate,
+    AppointmentSnapshot,
+    CallNextRequest,
+    CallNextResponse,
+    CallSnapshot,
+    ChangesPage,
+    ClerkSnapshot,
+    DeskSnapshot,
+    Health,
+    OfficeDetail,
+    OfficeSnapshot,
+    PushRequest,
+    PushResponse,
+    SequenceGap,
+    ServiceSnapshot,
+    TicketCreate,
+    TicketSnapshot,
+)
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+IdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+IdQuery = Annotated[str, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(db_url: str, *, clock: Clock = _utc_now) -> FastAPI:
+    central = store.CentralStore(db_url)
+    epoch = central.create_schema()
+    notifier = ChangeNotifier()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        central.dispose()
+
+    app = FastAPI(
+        title="Tresen central service",
+        version="1",
+        summary="Offices, appointments, the queue, and sync for Tresen workstations",
+        lifespan=lifespan,
+    )
+    app.state.store = central
+    app.state.notifier = notifier
+    app.state.epoch = epoch
+    _install_error_handlers(app)
+    app.include_router(_routes(central, notifier, epoch, clock), prefix=API_PREFIX)
+    return app
+
+
+def _routes(central: store.CentralStore, notifier: ChangeNotifier, epoch: str, clock: Clock) -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/health", response_model=Health, tags=["service"])
+    def health() -> Health:
+        with central.read() as session:
+            session.scalar(select(store.ServerMeta.key).limit(1))  # the database answers
+        return Health(status="ok", epoch=epoch)
+
+    @router.get("/offices", response_model=list[OfficeSnapshot], tags=["reference data"])
+    def list_offices() -> list[OfficeSnapshot]:
+        with central.read() as session:
+            offices = session.scalars(select(store.Office).order_by(store.Office.id))
+            return [OfficeSnapshot.model_validate(office) for office in offices]
+
+    @router.get("/offices/{office_id}", response_model=OfficeDetail, tags=["reference data"])
+    def get_office(office_id: IdPath) -> OfficeDetail:
+        with central.read() as session:
+            office = issuing.office_or_404(session, office_id)
+
+            def rows(model: type[store.Versioned]) -> list[store.Versioned]:
+                owner = model.office_id  # type: ignore[attr-defined]
+                return list(session.scalars(select(model).where(owner == office_id).order_by(model.id)))  # type: ignore[attr-defined]
+
+            return OfficeDetail(
+                office=OfficeSnapshot.model_validate(office),
+                services=[ServiceSnapshot.model_validate(r) for r in rows(store.Service)],
+                desks=[DeskSnapshot.model_validate(r) for r in rows(store.Desk)],
+                clerks=[ClerkSnapshot.model_validate(r) for r in rows(store.Clerk)],
+            )
+
+    @router.post(
+        "/appointments",
+        response_model=AppointmentSnapshot,
+        status_code=status.HTTP_201_CREATED,
+        tags=["booking"],
+    )
+    def create_appointment(request: AppointmentCreate) -> AppointmentSnapshot:
+        with central.write() as session:
+            appointment = issuing.create_appointment(session, request)
+            answer = AppointmentSnapshot.model_validate(appointment)
+        notifier.notify(request.office_id)
+        return answer
+
+    @router.get("/appointments", response_model=list[AppointmentSnapshot], tags=["booking"])
+    def list_appointments(
+        office_id: IdQuery, day: Annotated[date, Query(alias="date")]
+    ) -> list[AppointmentSnapshot]:
+        start = datetime.combine(day, datetime.min.time(), OFFICE_ZONE).astimezone(UTC)
+        end = datetime.combine(day + timedelta(days=1), datetime.min.time(), OFFICE_ZONE).astimezone(UTC)
+        with central.read() as session:
+            issuing.office_or_404(session, office_id)
+            appointments = session.scalars(
+                select(store.Appointment)
+                .where(
+                    store.Appointment.office_id == office_id,
+                    store.Appointment.slot_start >= start,
+                    store.Appointment.slot_start < end,
+                )
+                .order_by(store.Appointment.slot_start, store.Appointment.id)
+            )
+            return [AppointmentSnapshot.model_validate(a) for a in appointments]
+
+    @router.post(
+        "/appointments/{appointment_id}/cancel", response_model=AppointmentSnapshot, tags=["booking"]
+    )
+    def cancel_appointment(appointment_id: IdPath) -> AppointmentSnapshot:
+        with central.write() as session:
+            appointment = issuing.cancel_appointment(session, appointment_id)
+            answer = AppointmentSnapshot.model_validate(appointment)
+        notifier.notify(answer.office_id)
+        return answer
+
+    @router.post(
+        "/appointments/{booking_reference}/check-in",
+        response_model=TicketSnapshot,
+        tags=["kiosk"],
+    )
+    def check_in(
+        booking_reference: Annotated[str, Path(min_length=4, max_length=32, pattern=r"^[A-Za-z0-9-]+$")],
+    ) -> TicketSnapshot:
+        with central.write() as session:
+            ticket = issuing.check_in(session, booking_reference, clock())
+            answer = TicketSnapshot.model_validate(ticket)
+        notifier.notify(answer.office_id)
+        return answer
+
+    @router.post(
+        "/tickets", response_model=TicketSnapshot, status_code=status.HTTP_201_CREATED, tags=["kiosk"]
+    )
+    def issue_ticket(request: TicketCreate) -> TicketSnapshot:
+        with central.write() as session:
+            ticket = issuing.issue_kiosk_ticket(
+                session, request.office_id, list(request.service_ids), request.priority, clock()
+            )
+            answer = TicketSnapshot.model_validate(ticket)
+        notifier.notify(request.office_id)
+        return answer
+
+    @router.post(
+        "/sync/push",
+        response_model=PushResponse,
+        tags=["sync"],
+        responses={409: {"model": SequenceGap, "description": "operations out of order"}},
+    )
+    def push(request: PushRequest) -> PushResponse | JSONResponse:
+        try:
+            with central.write() as session:
+                answer = apply.push(session, request, clock())
+        except SequenceGapError as gap:
+            body = SequenceGap(detail=str(gap), expected_seq=gap.expected_seq)
+            return JSONResponse(status_code=status.HTTP_409_CONFLICT, content=body.model_dump())
+        notifier.notify(request.office_id)
+        return answer
+
+    @router.get("/sync/changes", response_model=ChangesPage, tags=["sync"])
+    async def changes(
+        office_id: IdQuery,
+        workstation_id: Annotated[
+            str | None, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
+        ] = None,
+        cursor: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=MAX_CHANGES_LIMIT)] = 1000,
+        wait: Annotated[float, Query(ge=0, le=MAX_WAIT_SECONDS)] = 0.0,
+    ) -> ChangesPage:
+        def read_page() -> ChangesPage:
+            with central.read() as session:
+                issuing.office_or_404(session, office_id)
+                return changes_page(session, epoch, office_id, workstation_id, cursor, limit)
+
+        deadline = time.monotonic() + wait
+        while True:
+            generation = notifier.generation(office_id)
+            page = await run_in_threadpool(read_page)
+            remaining = deadline - time.monotonic()
+            if page.cursor != cursor or page.has_more or remaining <= 0:
+                return page
+            # Re-read every few seconds even without a wake-up: another process may write too.
+            await notifier.wait(office_id, generation, min(remaining, 5.0))
+
+    @router.post("/desks/{desk_id}/call-next", response_model=CallNextResponse, tags=["queue"])
+    def call_next(desk_id: IdPath, request: CallNextRequest) -> CallNextResponse:
+        with central.write() as session:
+            outcome = arbitration.call_next(session, desk_id, request, clock())
+            answer = CallNextResponse(
+                ticket=TicketSnapshot.model_validate(outcome.ticket) if outcome.ticket else None,
+                call_id=request.call_id,
+                call=CallSnapshot.model_validate(outcome.call) if outcome.call else None,
+                explanation=outcome.explanation,
+            )
+        if answer.ticket is not None:
+            notifier.notify(answer.ticket.office_id)
+        return answer
+
+    return router
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(CentralRefusal)
+    async def refused(_request: Request, error: CentralRefusal) -> JSONResponse:
+        return JSONResponse(status_code=error.status_code, content={"detail": error.reason})
+
+    @app.exception_handler(IntegrityError)
+    async def conflict(_request: Request, error: IntegrityError) -> JSONResponse:
+        log.info("integrity conflict: %s", type(error.orig).__name__)
+        return JSONResponse(status_code=409, content={"detail": "conflicting concurrent change; retry"})
+
+    @app.exception_handler(DataError)
+    async def bad_data(_request: Request, error: DataError) -> JSONResponse:
+        log.info("database refused a value: %s", type(error.orig).__name__)
+        return JSONResponse(
+            status_code=422, content={"detail": "a value cannot be stored (e.g. NUL character)"}
+        )
+
+    @app.exception_handler(OperationalError)
+    async def unavailable(_request: Request, error: OperationalError) -> JSONResponse:
+        log.error("database unavailable: %s", type(error.orig).__name__)
+        return JSONResponse(status_code=503, content={"detail": "database unavailable; retry later"})

@@ -1,0 +1,463 @@
+"""Applying pushed operations (DESIGN §4): in sequence, idempotent, never wedging the queue.
+
+Per workstation the central service keeps the last sequence number it processed and each operation's
+stored answer, written in the same transaction as the effect. Re-sent operations get their stored
+answer; a business rejection rolls its effect back (savepoint) but still advances the sequence; a
+finished case is never rejected: it is applied as far as possible and flagged for review.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sync.central import store
+from sync.central.errors import CentralRefusal, NotFound, OperationRejected, SequenceGapError
+from sync.protocol import (
+    OPERATION_ARGS,
+    CaseFinishArgs,
+    Operation,
+    OperationKind,
+    OperationResult,
+    PushRequest,
+    PushResponse,
+    TicketCallArgs,
+    TicketIssueArgs,
+    TicketNoShowArgs,
+    TicketParkArgs,
+    TicketResumeArgs,
+    TicketServeArgs,
+    TicketTransferArgs,
+)
+
+log = logging.getLogger(__name__)
+
+
+class _Effect:
+    """What one operation changed: rows to stamp, the answer, and whether a supervisor must look."""
+
+    def __init__(self) -> None:
+        self.touched: list[store.Versioned] = []
+        self.result: dict[str, Any] = {}
+        self.flag_reason: str | None = None
+
+
+def push(session: Session, request: PushRequest, now: datetime) -> PushResponse:
+    """One batch, one transaction: the caller commits (or rolls back on a gap)."""
+    office = session.get(store.Office, request.office_id)
+    if office is None:
+        raise NotFound(f"unknown office {request.office_id!r}")
+    workstation = _lock_workstation(session, request.workstation_id, request.office_id)
+    operations = sorted(request.operations, key=lambda op: op.seq)
+    _check_order(workstation.last_seq, operations)
+
+    results: list[OperationResult] = []
+    touched: list[store.Versioned] = []
+    for operation in operations:
+        if operation.seq <= workstation.last_seq:
+            results.append(_stored_answer(session, workstation.id, operation))
+            continue
+        answer, effect_rows = _apply_one(session, office, workstation, operation, now)
+        results.append(answer)
+        touched += effect_rows
+        workstation.last_seq = operation.seq
+    workstation.last_push_at = now
+    session.flush()
+    store.stamp(session, office.id, touched)
+    return PushResponse(results=results, acked_seq=workstation.last_seq)
+
+
+def _lock_workstation(session: Session, workstation_id: str, office_id: str) -> store.Workstation:
+    workstation = session.get(store.Workstation, workstation_id, with_for_update=True)
+    if workstation is None:
+        workstation = store.Workstation(id=workstation_id, office_id=office_id, last_seq=0)
+        session.add(workstation)
+        session.flush()  # a concurrent first push of the same workstation fails here with a 5xx retry
+    elif workstation.office_id != office_id:
+        raise CentralRefusal(f"workstation {workstation_id!r} belongs to office {workstation.office_id!r}")
+    return workstation
+
+
+def _check_order(last_seq: int, operations: list[Operation]) -> None:
+    """New operations must continue the sequence without holes; old ones may be re-sent with them."""
+    seen: set[int] = set()
+    expected = last_seq + 1
+    for operation in operations:
+        if operation.seq in seen:
+            raise CentralRefusal(f"sequence number {operation.seq} appears twice in the batch")
+        seen.add(operation.seq)
+        if operation.seq <= last_seq:
+            continue
+        if operation.seq != expected:
+            raise SequenceGapError(expected_seq=expected, got_seq=operation.seq)
+        expected += 1
+
+
+def _stored_answer(session: Session, workstation_id: str, operation: Operation) -> OperationResult:
+    stored = session.get(store.AppliedOperation, (workstation_id, operation.seq))
+    if stored is None:  # processed before answers were stored: cannot happen with this schema
+        return OperationResult(
+            op_id=operation.op_id, seq=operation.seq, status="rejected", reason="no stored result"
+        )
+    if stored.op_id != operation.op_id:
+        return OperationResult(
+            op_id=operation.op_id,
+            seq=operation.seq,
+            status="rejected",
+            reason=f"sequence number {operation.seq} was used by another operation",
+        )
+    return OperationResult(
+        op_id=operation.op_id,
+        seq=operation.seq,
+        status="duplicate",
+        reason=stored.reason,
+        result=stored.result,
+        flagged=stored.flagged,
+    )
+
+
+def _apply_one(
+    session: Session,
+    office: store.Office,
+    workstation: store.Workstation,
+    operation: Operation,
+    now: datetime,
+) -> tuple[OperationResult, list[store.Versioned]]:
+    effect = _Effect()
+    status, reason = "applied", None
+    if session.scalar(
+        select(store.AppliedOperation.seq).where(store.AppliedOperation.op_id == operation.op_id)
+    ):
+        status, reason = "rejected", f"operation id {operation.op_id} was already used"
+    else:
+        savepoint = session.begin_nested()
+        try:
+            _dispatch(session, office, operation, effect)
+            session.flush()
+            savepoint.commit()
+        except OperationRejected as rejection:
+            savepoint.rollback()
+            effect = _Effect()
+            status, reason = "rejected", rejection.reason
+    if effect.flag_reason:
+        reason = effect.flag_reason
+        log.warning("operation %s seq %s flagged for review: %s", operation.kind, operation.seq, reason)
+    elif status == "rejected":
+        log.info("operation %s seq %s rejected: %s", operation.kind, operation.seq, reason)
+    session.add(
+        store.AppliedOperation(
+            workstation_id=workstation.id,
+            seq=operation.seq,
+            op_id=operation.op_id,
+            office_id=office.id,
+            kind=operation.kind,
+            args=operation.args,
+            base_version=operation.base_version,
+            status=status,
+            reason=reason,
+            result=effect.result or None,
+            flagged=effect.flag_reason is not None,
+            created_at=operation.created_at,
+            received_at=now,
+        )
+    )
+    answer = OperationResult(
+        op_id=operation.op_id,
+        seq=operation.seq,
+        status=status,  # type: ignore[arg-type]
+        reason=reason,
+        result=effect.result or None,
+        flagged=effect.flag_reason is not None,
+    )
+    return answer, effect.touched
+
+
+def _dispatch(session: Session, office: store.Office, operation: Operation, effect: _Effect) -> None:
+    try:
+        kind = OperationKind(operation.kind)
+    except ValueError:
+        raise OperationRejected(f"unknown operation kind {operation.kind!r}") from None
+    try:
+        args = OPERATION_ARGS[kind].model_validate(operation.args)
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+        raise OperationRejected(f"invalid arguments for {kind}: {problems}") from None
+    _APPLIERS[kind](session, office, args, effect)
+
+
+# --- one function per operation kind ----------------------------------------------------------------
+
+
+def _ticket(session: Session, office: store.Office, ticket_id: str) -> store.Ticket:
+    ticket = session.get(store.Ticket, ticket_id, with_for_update=True)
+    if ticket is None or ticket.office_id != office.id:
+        raise OperationRejected(f"unknown ticket {ticket_id!r}")
+    return ticket
+
+
+def _require_state(ticket: store.Ticket, allowed: tuple[str, ...], action: str) -> None:
+    if ticket.state not in allowed:
+        raise OperationRejected(f"cannot {action} a ticket that is {ticket.state}")
+
+
+def _ticket_result(ticket: store.Ticket) -> dict[str, Any]:
+    return {"ticket_id": ticket.id, "number": ticket.number, "state": ticket.state}
+
+
+def _apply_call(session: Session, office: store.Office, args: Any, effect: _Effect) -> None:
+    assert isinstance(args, TicketCallArgs)
+    ticket = _ticket(session, office, args.ticket_id)
+    existing_call = session.get(store.Call, args.call_id)
+    if existing_call is not None:
+        # The central call-next already recorded this call: nothing more to do.
+        if existing_call.ticket_id != ticket.id:
+            raise OperationRejected(f"call id {args.call_id!r} belongs to another ticket")
+        effect.result = _ticket_result(ticket) | {"call_id": args.call_id}
+        return
+    if args.recall:
+        _require_state(ticket, ("called",), "recall")
+        if ticket.desk_id != args.desk_id:
+            raise OperationRejected("ticket was called by another desk")
+    else:
+        _require_state(ticket, ("waiting",), "call")
+    _check_desk_and_clerk(session, office, args.desk_id, args.clerk_id)
+    ticket.state = "called"
+    ticket.called_count += 1
+    ticket.first_called_at = ticket.first_called_at or args.called_at
+    ticket.last_called_at = args.called_at
+    ticket.desk_id, ticket.clerk_id = args.desk_id, args.clerk_id
+    call = store.Call(
+        id=args.call_id,
+        office_id=office.id,
+        ticket_id=ticket.id,
+        desk_id=args.desk_id,
+        clerk_id=args.clerk_id,
+        called_at=args.called_at,
+        is_recall=args.recall,
+    )
+    session.add(call)
+    effect.touched += [ticket, call]
+    effect.result = _ticket_result(ticket) | {"call_id": call.id, "called_count": ticket.called_count}
+
+
+def _apply_serve(session: Session, office: store.Office, args: Any, effect: _Effect) -> None:
+    assert isinstance(args, TicketServeArgs)
+    ticket = _ticket(session, office, args.ticket_id)
+    _require_state(ticket, ("called", "waiting"), "serve")
+    if ticket.state == "called" and ticket.desk_id != args.desk_id:
+        raise OperationRejected("ticket was called by another desk")
+    _check_desk_and_clerk(session, office, args.desk_id, args.clerk_id)
+    if session.get(store.Case, args.case_id) is not None:
+        raise OperationRejected(f"case {args.case_id!r} exists already")
+    ticket.state = "serving"
+    ticket.desk_id, ticket.clerk_id = args.desk_id, args.clerk_id
+    session.add(
+        store.Case(
+            id=args.case_id,
+            office_id=office.id,
+            ticket_id=ticket.id,
+            desk_id=args.desk_id,
+            clerk_id=args.clerk_id,
+            opened_at=args.at,
+            serving_since=args.at,
+            service_ids=list(args.service_ids or ticket.service_ids),
+        )
+    )
+    effect.touched.append(ticket)
+    effect.result = _ticket_result(ticket) | {"case_id": args.case_id}
+
+
+def _apply_no_show(session: Session, office: store.Office, args: Any, effect: _Effect) -> None:
+    assert isinstance(args, TicketNoShowArgs)
+    ticket = _ticket(session, office, args.ticket_id)
+    _require_state(ticket, ("called",), "mark as no-show")
+    if ticket.called_count < office.max_calls:
+        raise OperationRejected(f"no-show needs {office.max_calls} calls, ticket has {ticket.called_count}")
+    ticket.state = "no_show"
+    effect.touched.append(ticket)
+    if ticket.appointment_id:
+        appointment = session.get(store.Appointment, ticket.appointment_id)
+        if appointment is not None:
+            appointment.status = "no_show"
+            effect.touched.append(appointment)
+    effect.result = _ticket_result(ticket)
+
+
+def _apply_park(session: Session, office: store.Office, args: Any, effect: _Effect) -> None:
+    assert isinstance(args, TicketParkArgs)
+    ticket = _ticket(session, office, args.ticket_id)
+    _require_state(ticket, ("serving",), "park")
+    case = _case_of(session, ticket, args.case_id)
+    _close_segment(case, args.at)
+    ticket.state = "parked"
+    effect.touched.append(ticket)
+    effect.result = _ticket_result(ticket)
+
+
+def _apply_resume(session: Session, office: store.Office, args: Any, effect: _Effect) -> None:
+    assert isinstance(args, TicketResumeArgs)
+    ticket = _ticket(session, office, args.ticket_id)
+    _require_state(ticket, ("parked",), "resume")
+    _check_desk_and_clerk(session, office, args.desk_id, args.clerk_id)
+    case = _case_of(session, ticket, args.case_id)
+    case.serving_since = args.at
+    case.desk_id, case.clerk_id = args.desk_id, args.clerk_id
+    ticket.state = "serving"
+    ticket.desk_id, ticket.clerk_id = args.desk_id, args.clerk_id
+    effect.touched.append(ticket)
+    effect.result = _ticket_result(ticket)
+
+
+def _apply_transfer(session: Session, office: store.Office, args: Any, effect: _Effect) -> None:
+    assert isinstance(args, TicketTransferArgs)
+    ticket = _ticket(session, office, args.ticket_id)
+    _require_state(ticket, ("called", "serving", "parked"), "transfer")
+    _check_services(session, office, args.service_ids)
+    if args.target_desk_id is not None:
+        target = session.get(store.Desk, args.target_desk_id)
+        if target is None or target.office_id != office.id:
+            raise OperationRejected(f"unknown target desk {args.target_desk_id!r}")
+    if session.get(store.Ticket, args.new_ticket_id) is not None:
+        raise OperationRejected(f"ticket {args.new_ticket_id!r} exists already")
+    for case in session.scalars(select(store.Case).where(store.Case.ticket_id == ticket.id)):
+        _close_segment(case, args.at)
+    ticket.state = "transferred"
+    successor = store.Ticket(
+        id=args.new_ticket_id,
+        office_id=office.id,
+        number=ticket.number,  # the citizen keeps the number and the waiting time
+        appointment_id=ticket.appointment_id,
+        issued_at=ticket.issued_at,
+        priority=ticket.priority,
+        state="waiting",
+        target_desk_id=args.target_desk_id,
+        transferred_from_id=ticket.id,
+        origin=ticket.origin,
+        service_ids=list(args.service_ids),
+    )
+    session.add(successor)
+    effect.touched += [ticket, successor]
+    effect.result = _ticket_result(successor) | {"transferred_from_id": ticket.id}
+
+
+def _apply_finish(session: Session, office: store.Office, args: Any, effect: _Effect) -> None:
+    """Never rejected: what the clerk finished stays finished; oddities are flagged for review."""
+    assert isinstance(args, CaseFinishArgs)
+    problems: list[str] = []
+    ticket = session.get(store.Ticket, args.ticket_id, with_for_update=True)
+    if ticket is None or ticket.office_id != office.id:
+        effect.flag_reason = f"finish for unknown ticket {args.ticket_id!r}; kept for review"
+        effect.result = {"ticket_id": args.ticket_id, "case_id": args.case_id, "kept_for_review": True}
+        return
+    if ticket.state not in ("serving", "parked"):
+        problems.append(f"ticket was {ticket.state}")
+    case = session.get(store.Case, args.case_id, with_for_update=True)
+    if case is None:
+        problems.append("case was not opened centrally")
+        case = store.Case(
+            id=args.case_id,
+            office_id=office.id,
+            ticket_id=ticket.id,
+            desk_id=ticket.desk_id or "",
+            clerk_id=ticket.clerk_id or "",
+            opened_at=args.at,
+            serving_since=None,
+            service_ids=list(args.outcomes),
+        )
+        session.add(case)
+    elif case.ticket_id != ticket.id:
+        problems.append("case belongs to another ticket")
+    _close_segment(case, args.at)
+    case.finished_at = args.at
+    case.outcomes = dict(args.outcomes)
+    case.notes = args.notes
+    case.needs_review = bool(problems)
+    if ticket.state != "finished":
+        ticket.state = "finished"
+        effect.touched.append(ticket)
+    if ticket.appointment_id:
+        appointment = session.get(store.Appointment, ticket.appointment_id)
+        if appointment is not None and appointment.status != "finished":
+            appointment.status = "finished"
+            effect.touched.append(appointment)
+    if problems:
+        effect.flag_reason = "finish kept for review: " + "; ".join(problems)
+    effect.result = _ticket_result(ticket) | {"case_id": case.id}
+
+
+def _apply_issue(session: Session, office: store.Office, args: Any, effect: _Effect) -> None:
+    assert isinstance(args, TicketIssueArgs)
+    existing = session.get(store.Ticket, args.ticket_id)
+    if existing is not None:
+        raise OperationRejected(f"ticket {args.ticket_id!r} exists already")
+    _check_services(session, office, args.service_ids)
+    appointment = None
+    if args.appointment_id is not None:
+        appointment = session.get(store.Appointment, args.appointment_id, with_for_update=True)
+        if appointment is None or appointment.office_id != office.id:
+            raise OperationRejected(f"unknown appointment {args.appointment_id!r}")
+        if appointment.status != "booked":
+            raise OperationRejected(f"appointment is {appointment.status}")
+        appointment.status = "checked_in"
+        effect.touched.append(appointment)
+    ticket = store.Ticket(
+        id=args.ticket_id,
+        office_id=office.id,
+        number=args.number,
+        appointment_id=args.appointment_id,
+        issued_at=args.at,
+        priority=args.priority,
+        state="waiting",
+        origin=args.origin,
+        service_ids=list(args.service_ids),
+    )
+    session.add(ticket)
+    effect.touched.append(ticket)
+    effect.result = _ticket_result(ticket)
+
+
+def _check_desk_and_clerk(session: Session, office: store.Office, desk_id: str, clerk_id: str) -> None:
+    desk = session.get(store.Desk, desk_id)
+    if desk is None or desk.office_id != office.id:
+        raise OperationRejected(f"unknown desk {desk_id!r}")
+    clerk = session.get(store.Clerk, clerk_id)
+    if clerk is None or clerk.office_id != office.id:
+        raise OperationRejected(f"unknown clerk {clerk_id!r}")
+
+
+def _check_services(session: Session, office: store.Office, service_ids: list[str]) -> None:
+    for service_id in service_ids:
+        service = session.get(store.Service, service_id)
+        if service is None or service.office_id != office.id:
+            raise OperationRejected(f"unknown service {service_id!r}")
+
+
+def _case_of(session: Session, ticket: store.Ticket, case_id: str) -> store.Case:
+    case = session.get(store.Case, case_id, with_for_update=True)
+    if case is None or case.ticket_id != ticket.id:
+        raise OperationRejected(f"unknown case {case_id!r} for this ticket")
+    return case
+
+
+def _close_segment(case: store.Case, at: datetime) -> None:
+    if case.serving_since is not None:
+        case.served_seconds += max(0.0, (at - case.serving_since).total_seconds())
+        case.serving_since = None
+
+
+_APPLIERS: dict[OperationKind, Callable[[Session, store.Office, Any, _Effect], None]] = {
+    OperationKind.TICKET_CALL: _apply_call,
+    OperationKind.TICKET_SERVE: _apply_serve,
+    OperationKind.TICKET_NO_SHOW: _apply_no_show,
+    OperationKind.TICKET_PARK: _apply_park,
+    OperationKind.TICKET_RESUME: _apply_resume,
+    OperationKind.TICKET_TRANSFER: _apply_transfer,
+    OperationKind.CASE_FINISH: _apply_finish,
+    OperationKind.TICKET_ISSUE: _apply_issue,
+}

@@ -1,0 +1,115 @@
+"""The changes feed: an office's rows with `version > cursor`, in commit order, in pages.
+
+Versions are unique within an office (see `store.stamp`), so a page cuts at an exact row and the next
+page starts right after it. Page, cursor and the workstation's acknowledged sequence come from one
+read snapshot. `ChangeNotifier` wakes long-polling requests when a write commits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import defaultdict
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sync.central import store
+from sync.protocol import (
+    AppointmentSnapshot,
+    CallSnapshot,
+    ChangesPage,
+    ClerkSnapshot,
+    DeskSnapshot,
+    OfficeSnapshot,
+    ServiceSnapshot,
+    TicketSnapshot,
+)
+
+_FEEDS: tuple[tuple[str, type[store.Versioned], type], ...] = (
+    ("offices", store.Office, OfficeSnapshot),
+    ("services", store.Service, ServiceSnapshot),
+    ("desks", store.Desk, DeskSnapshot),
+    ("clerks", store.Clerk, ClerkSnapshot),
+    ("appointments", store.Appointment, AppointmentSnapshot),
+    ("tickets", store.Ticket, TicketSnapshot),
+    ("calls", store.Call, CallSnapshot),
+)
+
+
+def changes_page(
+    session: Session, epoch: str, office_id: str, workstation_id: str | None, cursor: int, limit: int
+) -> ChangesPage:
+    found: list[tuple[int, str, store.Versioned]] = []
+    for name, model, _snapshot in _FEEDS:
+        owner = model.id if model is store.Office else model.office_id  # type: ignore[attr-defined]
+        rows = session.scalars(
+            select(model)
+            .where(owner == office_id, model.version > cursor)
+            .order_by(model.version)
+            .limit(limit + 1)
+        )
+        found += [(row.version, name, row) for row in rows]
+    found.sort(key=lambda item: item[0])
+    has_more = len(found) > limit
+    page = found[:limit]
+    # On the last page everything up to the counter is visible in this snapshot (rows re-stamped
+    # since left gaps below it), so the cursor may jump to the counter.
+    new_cursor = page[-1][0] if has_more else max(cursor, store.current_version(session, office_id))
+    acked_seq = 0
+    if workstation_id is not None:
+        workstation = session.get(store.Workstation, workstation_id)
+        acked_seq = workstation.last_seq if workstation is not None else 0
+    by_feed: dict[str, list[object]] = defaultdict(list)
+    snapshot_of = {name: snapshot for name, _model, snapshot in _FEEDS}
+    for _version, name, row in page:
+        by_feed[name].append(snapshot_of[name].model_validate(row))
+    return ChangesPage(epoch=epoch, cursor=new_cursor, has_more=has_more, acked_seq=acked_seq, **by_feed)
+
+
+class ChangeNotifier:
+    """Wakes waiters of an office after a commit. Writers run in worker threads, waiters in the event
+    loop, hence the thread-safe hand-over."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._generation: dict[str, int] = defaultdict(int)
+        self._waiters: dict[str, list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]]] = defaultdict(
+            list
+        )
+
+    def generation(self, office_id: str) -> int:
+        """Read before querying; pass to `wait` so a commit in between is not missed."""
+        with self._lock:
+            return self._generation[office_id]
+
+    def notify(self, office_id: str) -> None:
+        with self._lock:
+            self._generation[office_id] += 1
+            waiters = self._waiters.pop(office_id, [])
+        for loop, future in waiters:
+            loop.call_soon_threadsafe(_resolve, future)
+
+    async def wait(self, office_id: str, since_generation: int, timeout: float) -> bool:
+        """True when a change arrived after `since_generation`, False on timeout."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        with self._lock:
+            if self._generation[office_id] != since_generation:
+                return True
+            self._waiters[office_id].append((loop, future))
+        try:
+            await asyncio.wait_for(future, timeout)
+            return True
+        except TimeoutError:
+            return False
+        finally:
+            with self._lock:
+                entries = self._waiters.get(office_id, [])
+                if (loop, future) in entries:
+                    entries.remove((loop, future))
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
