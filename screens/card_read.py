@@ -1,0 +1,355 @@
+"""The "Ausweis lesen" dialog: reader status, CAN/MRZ entry, progress per step, the chip's data with
+the photo, and the authenticity verdict next to the appointment comparison.
+
+All card I/O runs in thread workers of the group "card"; the workers hand results back through
+`call_from_thread`. The dialog holds no rule of its own: it shows what `workstation.card_reading`
+decides (name comparison, expiry warning, verdict wording).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widget import Widget
+from textual.widgets import Button, Input, Label, ProgressBar, RadioButton, RadioSet, Static, TextArea
+from textual.worker import Worker, WorkerState
+
+from devices.card.errors import CardError
+from devices.card.service import ReadProgress
+from workstation.card_reading import (
+    AccessKind,
+    CardReading,
+    CardReadOutcome,
+    CaseNotFound,
+    Photo,
+    ReaderStatus,
+    make_access_key,
+)
+from workstation.card_verdict import VerdictStatus
+from workstation.i18n import _
+
+log = logging.getLogger(__name__)
+
+# Steps in the order the chip is read; PACE and BAC are alternatives.
+STEP_ORDER = ("PACE", "BAC", "COM", "DG1", "DG2", "SOD", "PA")
+STEP_LABELS = {
+    "PACE": "PACE",
+    "BAC": "BAC",
+    "COM": "EF.COM",
+    "DG1": "DG1 (Daten)",
+    "DG2": "DG2 (Lichtbild)",
+    "SOD": "EF.SOD",
+    "PA": "Echtheitsprüfung",
+}
+_ACCESS_BY_BUTTON = {
+    "access-can": AccessKind.CAN,
+    "access-mrz": AccessKind.MRZ,
+    "access-doc": AccessKind.DOCUMENT_DATA,
+}
+
+
+def _graphics_image_class() -> type[Widget] | None:
+    """textual-image's widget when the terminal can show pixels (sixel, kitty, half cells), else None.
+
+    textual-image probes the terminal on import, which must happen before Textual takes it over, so
+    this runs when the module is imported.
+    """
+    try:
+        from textual_image import renderable
+        from textual_image.widget import Image
+    except Exception:  # no usable terminal (e.g. stdout closed): the text fallback is shown
+        log.debug("textual-image unavailable", exc_info=True)
+        return None
+    if renderable.Image is renderable.UnicodeImage:
+        return None  # not a terminal: no pixels to show
+    return Image
+
+
+GRAPHICS_IMAGE = _graphics_image_class()
+
+
+def _day(value: date | None) -> str:
+    return value.strftime("%d.%m.%Y") if value else "–"
+
+
+def _date_input(placeholder: str, widget_id: str) -> Input:
+    return Input(placeholder=placeholder, restrict=r"[0-9]*", max_length=6, id=widget_id)
+
+
+@dataclass
+class _StepState:
+    done: int = 0
+    total: int | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.total is not None and self.done >= self.total
+
+
+def describe_steps(steps: dict[str, _StepState]) -> str:
+    """One line per step: ✓ when done, bytes for files, … while running."""
+    lines = []
+    for step in STEP_ORDER:
+        state = steps.get(step)
+        if state is None:
+            continue
+        mark = "✓" if state.finished else "…"
+        amount = ""
+        if step in ("COM", "DG1", "DG2", "SOD") and state.total:
+            amount = f"  {state.done:,} / {state.total:,} Bytes".replace(",", ".")
+        lines.append(f"{mark} {STEP_LABELS[step]}{amount}")
+    return "\n".join(lines)
+
+
+class CardReadScreen(ModalScreen["CardReadOutcome | None"]):
+    """Modal "Ausweis lesen" for one case; dismisses with the last successful read (or None)."""
+
+    CSS_PATH = Path(__file__).with_suffix(".tcss")
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", _("Schließen"), id="card-read-close"),
+        Binding("ctrl+r", "refresh_readers", _("Lesegeräte neu suchen"), id="card-read-readers"),
+    ]
+
+    def __init__(self, reading: CardReading, case_id: str) -> None:
+        super().__init__(classes="dialog")
+        self._reading = reading
+        self._case_id = case_id
+        self._steps: dict[str, _StepState] = {}
+        self._reader: str | None = None
+        self.outcome: CardReadOutcome | None = None
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="card-read-body"):
+            yield Label(_("Ausweis lesen"), classes="dialog-title")
+            yield Static(_("Suche Kartenleser …"), id="reader-status")
+            with Horizontal(id="access-row"):
+                with RadioSet(id="access-kind"):
+                    yield RadioButton(_("CAN"), value=True, id="access-can")
+                    yield RadioButton(_("MRZ"), id="access-mrz")
+                    yield RadioButton(_("Dokumentdaten"), id="access-doc")
+                with Vertical(id="access-inputs"):
+                    yield Input(
+                        placeholder=_("CAN (6 Ziffern, vorn auf dem Ausweis)"),
+                        restrict=r"[0-9]*",
+                        max_length=6,
+                        id="can",
+                    )
+                    yield TextArea(id="mrz", classes="hidden", soft_wrap=False)
+                    with Horizontal(id="document-data", classes="hidden"):
+                        yield Input(placeholder=_("Dokumentnummer"), id="document-number")
+                        yield _date_input(_("Geburt JJMMTT"), "birth")
+                        yield _date_input(_("Ablauf JJMMTT"), "expiry")
+            yield Static("", id="input-error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(_("Lesen"), variant="primary", id="read")
+                yield Button(_("Schließen"), id="close")
+            yield Static("", id="progress-steps")
+            yield ProgressBar(total=100, show_eta=False, id="progress-bar", classes="hidden")
+            with Vertical(id="result", classes="hidden"):
+                yield Static("", id="verdict")
+                yield Static("", id="verdict-steps")
+                yield Static("", id="names")
+                yield Static("", id="expiry-warning")
+                with Horizontal(id="result-columns"):
+                    yield Static("", id="fields")
+                    yield Vertical(id="photo")
+                yield Static("", id="figures")
+
+    def on_mount(self) -> None:
+        self.query_one("#can", Input).focus()
+        self.check_readers()
+        self.load_previous_read()
+
+    @work(thread=True, exclusive=True, group="card-store", exit_on_error=False)
+    def load_previous_read(self) -> None:
+        """Show the case's last read (the chip data stays with the case) until a new one is made."""
+        previous = self._reading.latest(self._case_id)
+        if previous is not None:
+            self.app.call_from_thread(self._show_previous, previous)
+
+    def _show_previous(self, previous: CardReadOutcome) -> None:
+        if self.outcome is None:
+            self._show_outcome(previous, _("Zuletzt gelesen"))
+
+    # Reader status -----------------------------------------------------------------------------
+
+    def action_refresh_readers(self) -> None:
+        self.check_readers()
+
+    @work(thread=True, exclusive=True, group="card", exit_on_error=False)
+    def check_readers(self) -> None:
+        status = self._reading.reader_status()
+        self.app.call_from_thread(self._show_reader_status, status)
+
+    def _show_reader_status(self, status: ReaderStatus) -> None:
+        widget = self.query_one("#reader-status", Static)
+        widget.set_class(not status.available, "problem")
+        self._reader = status.readers[0] if len(status.readers) == 1 else None
+        hint = _("Ausweis auflegen, CAN eingeben, dann „Lesen“.") if status.available else ""
+        widget.update(f"{status.message}\n{hint}".strip())
+
+    # Access input ------------------------------------------------------------------------------
+
+    @on(RadioSet.Changed, "#access-kind")
+    def _access_kind_changed(self, event: RadioSet.Changed) -> None:
+        kind = self._access_kind()
+        self.query_one("#can").set_class(kind is not AccessKind.CAN, "hidden")
+        self.query_one("#mrz").set_class(kind is not AccessKind.MRZ, "hidden")
+        self.query_one("#document-data").set_class(kind is not AccessKind.DOCUMENT_DATA, "hidden")
+        first = {AccessKind.CAN: "#can", AccessKind.MRZ: "#mrz", AccessKind.DOCUMENT_DATA: "#document-number"}
+        self.query_one(first[kind]).focus()
+
+    def _access_kind(self) -> AccessKind:
+        pressed = self.query_one("#access-kind", RadioSet).pressed_button
+        return _ACCESS_BY_BUTTON.get(pressed.id if pressed and pressed.id else "", AccessKind.CAN)
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#read")
+    def action_read(self) -> None:
+        try:
+            key = make_access_key(
+                self._access_kind(),
+                can=self.query_one("#can", Input).value,
+                mrz=self.query_one("#mrz", TextArea).text,
+                document_number=self.query_one("#document-number", Input).value,
+                birth=self.query_one("#birth", Input).value,
+                expiry=self.query_one("#expiry", Input).value,
+            )
+        except CardError as error:
+            self._show_input_error(error.user_message)
+            return
+        self._show_input_error("")
+        self._steps = {}
+        self.query_one("#read", Button).disabled = True
+        self.query_one("#progress-steps", Static).update(_("Warte auf den Ausweis … bitte auflegen."))
+        bar = self.query_one("#progress-bar", ProgressBar)
+        bar.remove_class("hidden")
+        bar.update(total=100, progress=0)
+        self.read_card(key)
+
+    def _show_input_error(self, message: str) -> None:
+        self.query_one("#input-error", Static).update(message)
+
+    # The read ----------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="card", exit_on_error=False)
+    def read_card(self, key: Any) -> None:
+        def progress(update: ReadProgress) -> None:
+            self.app.call_from_thread(self._show_progress, update)
+
+        try:
+            outcome = self._reading.read(self._case_id, key, progress, reader=self._reader)
+        except CardError as error:
+            self.app.call_from_thread(self._show_failure, error.user_message)
+            return
+        except CaseNotFound as error:
+            self.app.call_from_thread(self._show_failure, error.user_message)
+            return
+        self.app.call_from_thread(self._show_outcome, outcome, None)
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR and event.worker.group in ("card", "card-store"):
+            log.error("card worker failed: %s", type(event.worker.error).__name__)
+            self._show_failure(_("Unerwarteter Fehler beim Lesen. Bitte erneut versuchen."))
+            event.stop()
+
+    def _show_progress(self, update: ReadProgress) -> None:
+        state = self._steps.setdefault(update.step, _StepState())
+        state.done, state.total = update.done, update.total
+        self.query_one("#progress-steps", Static).update(describe_steps(self._steps))
+        seen = [step for step in STEP_ORDER if step in self._steps and self._steps[step].finished]
+        self.query_one("#progress-bar", ProgressBar).update(total=6, progress=len(seen))
+
+    def _show_failure(self, message: str) -> None:
+        self.query_one("#read", Button).disabled = False
+        self.query_one("#progress-bar", ProgressBar).add_class("hidden")
+        steps = describe_steps(self._steps)
+        self.query_one("#progress-steps", Static).update(f"{steps}\n✗ {message}".strip())
+
+    def _show_outcome(self, outcome: CardReadOutcome, caption: str | None) -> None:
+        self.outcome = outcome
+        self.query_one("#read", Button).disabled = False
+        self.query_one("#progress-bar", ProgressBar).add_class("hidden")
+        self.query_one("#result").remove_class("hidden")
+
+        verdict = outcome.verdict
+        banner = self.query_one("#verdict", Static)
+        for status in VerdictStatus:
+            banner.set_class(verdict.status is status, f"verdict-{status.value.lower().replace('_', '-')}")
+        banner.update(f"{caption}: {verdict.headline}" if caption else verdict.headline)
+        step_lines = [
+            f"{'✓' if step.ok else '✗' if step.ok is False else '–'} {step.label}" for step in verdict.steps
+        ]
+        self.query_one("#verdict-steps", Static).update("\n".join(step_lines))
+
+        names = self.query_one("#names", Static)
+        names.set_class(outcome.names.mismatch, "mismatch")
+        names.update(outcome.names.message)
+        expiry = self.query_one("#expiry-warning", Static)
+        expiry.set_class(outcome.expiry is None, "hidden")
+        expiry.update(outcome.expiry.message if outcome.expiry else "")
+
+        chip = outcome.chip
+        rows = [
+            (_("Familienname"), chip.surname),
+            (_("Vornamen"), chip.given_names),
+            (_("Geburtsdatum"), _day(chip.birth_date)),
+            (_("Dokumentnummer"), chip.document_number),
+            (_("Dokumentart"), f"{chip.document_code} ({chip.issuing_state})"),
+            (_("Gültig bis"), _day(chip.expiry_date)),
+            (_("Staatsangehörigkeit"), chip.nationality),
+            (_("Zugang"), outcome.access_protocol),
+        ]
+        self.query_one("#fields", Static).update("\n".join(f"{label:<20} {value}" for label, value in rows))
+        self._show_photo(outcome.photo)
+        figures = outcome.figures
+        text = ""
+        if figures is not None:
+            template = _("{apdus} APDUs, {seconds:.1f} s")
+            text = template.format(apdus=figures.apdus, seconds=figures.wall_seconds)
+        self.query_one("#figures", Static).update(text)
+
+    def _show_photo(self, photo: Photo | None) -> None:
+        container = self.query_one("#photo", Vertical)
+        container.remove_children()
+        if photo is None:
+            container.mount(Static(_("Kein Lichtbild auf dem Chip."), id="photo-text"))
+            return
+        if GRAPHICS_IMAGE is not None:
+            try:
+                from PIL import Image as PilImage
+
+                picture = PilImage.open(io.BytesIO(photo.data))
+                picture.load()
+            except Exception:  # an undecodable image is shown as text, never a crash
+                log.warning("photo could not be decoded for display")
+            else:
+                container.mount(GRAPHICS_IMAGE(picture, id="photo-image"))  # type: ignore[call-arg]
+                return
+        container.mount(Static(photo.description, id="photo-text"))
+
+    # Closing -----------------------------------------------------------------------------------
+
+    @on(Button.Pressed, "#close")
+    def action_close(self) -> None:
+        self.dismiss(self.outcome)
+
+
+def open_card_read(app: App[Any], case_id: str, reading: CardReading | None = None) -> CardReadScreen:
+    """Open "Ausweis lesen" for the case. The service comes from the app (`app.card_reading`)
+    unless given; returns the pushed screen."""
+    service = reading if reading is not None else app.card_reading  # type: ignore[attr-defined]
+    screen = CardReadScreen(service, case_id)
+    app.push_screen(screen)
+    return screen

@@ -1,0 +1,156 @@
+"""The case screen (F5): citizen and appointment data, services with their required-documents
+checklist, notes; F8 finishes with an outcome per service.
+
+Reading citizen data is audited by the domain (`Counter.case`); this screen only shows it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Checkbox, Footer, Label, Static, TextArea
+
+from screens.messages import CommandDone, Loaded
+from screens.widgets.format import clock, outcome_labels, state_label
+from screens.widgets.status_bar import SyncStatusBar
+from workstation.i18n import _
+
+if TYPE_CHECKING:
+    from workstation.app import TresenApp
+
+
+class CaseScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", _("Zurück"), id="case-back"),
+        Binding("f6", "park", _("Parken"), id="case-park"),
+        Binding("f7", "transfer", _("Weiterleiten"), id="case-transfer"),
+        Binding("f8", "finish", _("Abschließen"), id="case-finish"),
+    ]
+
+    app: TresenApp  # type: ignore[assignment]
+
+    def __init__(self, case_id: str) -> None:
+        super().__init__(id="case")
+        self.case_id = case_id
+        self.case: Any = None
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="case-body"):
+            yield Static(id="case-citizen")
+            yield Label(_("Dienstleistungen und Unterlagen"), classes="section-title")
+            yield Vertical(id="case-services")
+            yield Label(_("Notiz"), classes="section-title")
+            yield TextArea(id="case-notes")
+        yield SyncStatusBar(self.app.place_label)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.app.fetch("case", lambda counter, now: counter.case(self.case_id), reply_to=self)
+
+    @on(Loaded)
+    def _loaded(self, message: Loaded) -> None:
+        if message.what != "case":
+            return
+        self.case = case = message.data
+        self.query_one("#case-citizen", Static).update(self._citizen_table(case))
+        services = self.query_one("#case-services", Vertical)
+        services.remove_children()
+        widgets: list[Static | Checkbox] = []
+        for index, service in enumerate(case.services):
+            title = Text.assemble((service.name, "bold"), "  ", _fee(service.fee_cents))
+            if service.outcome:
+                title.append("  " + outcome_labels().get(service.outcome, service.outcome), style="italic")
+            widgets.append(Static(title, classes="service-title"))
+            for doc_index, document in enumerate(service.required_documents):
+                widgets.append(
+                    Checkbox(
+                        document,
+                        value=document in service.documents_checked,
+                        id=f"doc-{index}-{doc_index}",
+                        classes="document",
+                    )
+                )
+        services.mount_all(widgets)
+        notes = self.query_one("#case-notes", TextArea)
+        if not notes.text:
+            notes.text = case.notes or ""
+
+    def _citizen_table(self, case: Any) -> Table:
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="dim")
+        table.add_column()
+        table.add_row(_("Wartenummer"), Text(case.number, style="bold"))
+        table.add_row(_("Status"), state_label(case.state))
+        if case.citizen_name:
+            table.add_row(_("Name"), case.citizen_name)
+        if case.birth_date:
+            table.add_row(_("Geburtsdatum"), case.birth_date.strftime("%d.%m.%Y"))
+        if case.booking_reference:
+            table.add_row(_("Vorgangsnummer"), case.booking_reference)
+        if case.slot_start:
+            table.add_row(_("Termin"), clock(case.slot_start))
+        table.add_row(_("Vorgang seit"), clock(case.opened_at))
+        return table
+
+    def checked_documents(self) -> dict[str, list[str]]:
+        """Service id -> documents ticked on screen."""
+        checked: dict[str, list[str]] = {}
+        for index, service in enumerate(self.case.services if self.case else []):
+            checked[service.service_id] = [
+                document
+                for doc_index, document in enumerate(service.required_documents)
+                if self.query_one(f"#doc-{index}-{doc_index}", Checkbox).value
+            ]
+        return checked
+
+    @property
+    def notes(self) -> str:
+        return self.query_one("#case-notes", TextArea).text
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def action_park(self) -> None:
+        self.app.run_command("park", lambda counter: counter.park(), reply_to=self)
+
+    def action_transfer(self) -> None:
+        self.dismiss(None)
+        self.app.call_after_refresh(self.app.screen.run_action, "transfer")
+
+    def action_finish(self) -> None:
+        from screens.counter import CounterScreen
+
+        if self.case is None:
+            return
+        counter_screen = next(s for s in self.app.screen_stack if isinstance(s, CounterScreen))
+        services = [_ServiceRef(s.service_id, s.name) for s in self.case.services]
+        counter_screen.ask_finish(services, self.notes, reply_to=self)
+
+    @on(CommandDone)
+    def _done(self, message: CommandDone) -> None:
+        from screens.counter import CounterScreen
+
+        # Park and finish end the visit at the desk: back to the counter, which shows the result.
+        for screen in self.app.screen_stack:
+            if isinstance(screen, CounterScreen):
+                screen.post_message(message)
+        self.dismiss(None)
+
+
+class _ServiceRef:
+    def __init__(self, service_id: str, name: str) -> None:
+        self.id = service_id
+        self.name = name
+
+
+def _fee(fee_cents: int) -> str:
+    if not fee_cents:
+        return _("gebührenfrei")
+    return f"{fee_cents / 100:.2f} €".replace(".", ",")

@@ -1,0 +1,57 @@
+"""How the screens spell times, durations, services and states for the clerk."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from workstation.i18n import _
+
+
+def clock(moment: datetime | None) -> str:
+    """Local wall-clock time (the store keeps UTC)."""
+    return "–" if moment is None else moment.astimezone().strftime("%H:%M")
+
+
+def minutes(value: float | int | None) -> str:
+    return "–" if value is None else _("{n} min").format(n=int(value))
+
+
+def services_label(services: Iterable[object] | str) -> str:
+    if isinstance(services, str):
+        return services
+    return ", ".join(getattr(service, "name", str(service)) for service in services)
+
+
+def state_label(state: str) -> str:
+    labels = {
+        "waiting": _("wartet"),
+        "called": _("aufgerufen"),
+        "serving": _("in Bearbeitung"),
+        "parked": _("geparkt"),
+        "finished": _("abgeschlossen"),
+        "no_show": _("nicht erschienen"),
+        "transferred": _("weitergeleitet"),
+        "cancelled": _("storniert"),
+        "booked": _("gebucht"),
+        "checked_in": _("eingecheckt"),
+    }
+    return labels.get(str(state), str(state))
+
+
+def outcome_labels() -> dict[str, str]:
+    return {
+        "completed": _("erledigt"),
+        "documents_missing": _("Unterlagen fehlen"),
+        "rejected": _("abgelehnt"),
+        "not_done": _("nicht bearbeitet"),
+    }
+
+
+def load_level(waiting_minutes: float, service_level_minutes: int) -> str:
+    """Colour class of a waiting time against the office's service level (display only)."""
+    if waiting_minutes >= service_level_minutes:
+        return "high"
+    if waiting_minutes >= service_level_minutes * 2 / 3:
+        return "medium"
+    return "low"

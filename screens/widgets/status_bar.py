@@ -1,0 +1,66 @@
+"""The status bar: where this workstation stands with the central service."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from textual.widgets import Static
+
+from workstation.i18n import _
+
+
+@dataclass(frozen=True)
+class SyncStatusLine:
+    """What the bar shows; built by the app from the sync engine's status."""
+
+    online: bool | None  # None: no central service configured
+    pending_operations: int
+    last_sync_at: datetime | None
+    last_error: str | None = None
+
+
+def local_clock(moment: datetime) -> str:
+    return moment.astimezone().strftime("%H:%M:%S")
+
+
+class SyncStatusBar(Static):
+    """One line: desk and clerk, online/offline, pending operations, last sync."""
+
+    def __init__(self, place: str, **kwargs: object) -> None:
+        super().__init__(id="status-bar", **kwargs)  # type: ignore[arg-type]
+        self._place = place
+        self._status = SyncStatusLine(online=None, pending_operations=0, last_sync_at=None)
+
+    def on_mount(self) -> None:
+        known = getattr(self.app, "sync_line", None)
+        if known is not None:
+            self._status = known
+        self._render_status()
+
+    def show(self, status: SyncStatusLine) -> None:
+        if status != self._status:
+            self._status = status
+            self._render_status()
+
+    def _render_status(self) -> None:
+        status = self._status
+        if status.online is None:
+            link = _("lokal (kein Zentralserver)")
+            self.set_classes("local")
+        elif status.online:
+            link = _("online")
+            self.set_classes("online")
+        else:
+            link = _("offline")
+            self.set_classes("offline")
+        last = local_clock(status.last_sync_at) if status.last_sync_at else "–"
+        parts = [
+            self._place,
+            link,
+            _("ausstehend: {count}").format(count=status.pending_operations),
+            _("letzte Synchronisation: {time}").format(time=last),
+        ]
+        if status.last_error and not status.online:
+            parts.append(status.last_error)
+        self.update("  │  ".join(parts))
