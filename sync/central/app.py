@@ -54,11 +54,11 @@ IdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_
 IdQuery = Annotated[str, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 
-def _utc_now() -> datetime:
+def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def create_app(db_url: str, *, clock: Clock = _utc_now) -> FastAPI:
+def create_app(db_url: str, *, clock: Clock = utc_now) -> FastAPI:
     central = store.CentralStore(db_url)
     epoch = central.create_schema()
     notifier = ChangeNotifier()

@@ -1,0 +1,66 @@
+"""The central service in a background thread of this process (for `tresen demo` and tests).
+
+A real uvicorn server on a real socket, so clients talk HTTP exactly as they would to a remote one.
+The socket is bound before the thread starts, so `port=0` gives a free port and `url` is known at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+
+import uvicorn
+
+from sync.central.app import Clock, create_app, utc_now
+
+_START_TIMEOUT_SECONDS = 10.0
+
+
+@dataclass
+class EmbeddedCentral:
+    url: str
+    _server: uvicorn.Server = field(repr=False)
+    _thread: threading.Thread = field(repr=False)
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+
+    def __enter__(self) -> EmbeddedCentral:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+
+def start_embedded(
+    db_url: str, host: str = "127.0.0.1", port: int = 0, *, clock: Clock = utc_now
+) -> EmbeddedCentral:
+    app = create_app(db_url, clock=clock)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    bound_port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        app, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=2
+    )
+    server = uvicorn.Server(config)  # off the main thread, uvicorn leaves signal handlers alone
+
+    def run() -> None:
+        try:
+            asyncio.run(server.serve(sockets=[sock]))
+        finally:
+            sock.close()
+
+    thread = threading.Thread(target=run, name="tresen-central", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + _START_TIMEOUT_SECONDS
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            raise RuntimeError("embedded central service did not start")
+        time.sleep(0.01)
+    return EmbeddedCentral(url=f"http://{host}:{bound_port}", _server=server, _thread=thread)
