@@ -33,6 +33,7 @@ Step = Literal["PACE", "BAC", "COM", "DG1", "DG2", "SOD", "PA"]
 AccessProtocolName = Literal["PACE", "BAC"]
 
 EMRTD_AID = bytes.fromhex("A0000002471001")
+CARD_ACCESS_SHORT_ID = 0x1C  # EF.CardAccess (011C) in the master file
 # Largest plain block that still fits a short secured response (DO87 padding, DO99, DO8E).
 SHORT_SECURED_BLOCK = 223
 EXTENDED_BLOCK = 65536  # Le 0000: the whole rest of the file, as far as the card's buffer allows
@@ -150,10 +151,10 @@ def _block_size(channel: CardChannel, requested: int | None) -> int:
 def _open_secure_channel(
     channel: CardChannel, key: AccessKey, report: ProgressCallback
 ) -> tuple[AccessProtocolName, Transmit]:
-    from devices.card import bac, pace
-
     pace_infos = _pace_infos(channel)
     if pace_infos:
+        from devices.card import pace
+
         report(ReadProgress("PACE", 0, 1))
         sm = pace.perform_pace(channel.transmit, key, pace_infos[0])
         secure = _secured(channel, sm)
@@ -164,6 +165,8 @@ def _open_secure_channel(
     if isinstance(key, CanKey):
         raise CardError(CardErrorReason.ACCESS_DENIED, "no PACE on this document; a CAN needs PACE")
     assert isinstance(key, MrzKey)
+    from devices.card import bac
+
     report(ReadProgress("BAC", 0, 1))
     sm = bac.perform_bac(channel.transmit, key)
     report(ReadProgress("BAC", 1, 1))
@@ -172,12 +175,12 @@ def _open_secure_channel(
 
 def _pace_infos(channel: CardChannel) -> list[PaceInfo]:
     """PACE parameters from EF.CardAccess (read in the clear by its short file id), or []."""
-    from devices.card import lds, pace
-
     ne = EXTENDED_BLOCK if channel.extended_length else 256
-    response = channel.transmit(CommandAPDU(0x00, 0xB0, 0x80 | (lds.EF_CARD_ACCESS & 0x1F), 0x00, ne=ne))
+    response = channel.transmit(CommandAPDU(0x00, 0xB0, 0x80 | CARD_ACCESS_SHORT_ID, 0x00, ne=ne))
     if response.sw not in (SW_OK, SW_END_OF_FILE) or not response.data:
         return []
+    from devices.card import pace
+
     try:
         return pace.parse_card_access(response.data)
     except CardError:

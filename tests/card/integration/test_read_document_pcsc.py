@@ -1,0 +1,240 @@
+"""Full document reads through pyscard → pcscd → vpcd → the emulated chip (PACE/BAC, SM, LDS, PA)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+# Until engineer LDS's and ACCESS's modules have landed these reads cannot run at all.
+pytest.importorskip("devices.card.pace", reason="devices.card.pace (PACE) not in the tree yet")
+pytest.importorskip("devices.card.lds", reason="devices.card.lds not in the tree yet")
+pytest.importorskip("devices.card.emulator.personalization", reason="test documents not in the tree yet")
+
+from devices.card.emulator.personalization import TestDocument, make_test_document
+
+from devices.card import lds
+from devices.card.access import CanKey, MrzKey
+from devices.card.emulator.card import CardFaults, EmulatedCard, card_for_document
+from devices.card.errors import CardError, CardErrorReason
+from devices.card.service import DocumentRead, ReadProgress, read_document
+
+pytestmark = [pytest.mark.serial, pytest.mark.pcsc, pytest.mark.xdist_group("pcsc")]
+
+WAIT = 5.0
+CHIP_FILES = (lds.EF_COM, lds.DG1, lds.DG2, lds.EF_SOD)
+
+
+@pytest.fixture(scope="module")
+def id_card() -> TestDocument:
+    return make_test_document("td1")
+
+
+@pytest.fixture(scope="module")
+def passport() -> TestDocument:
+    return make_test_document("td3")
+
+
+def verdict(read: DocumentRead) -> str:
+    value = read.verification.verdict
+    return str(getattr(value, "name", value))
+
+
+def assert_read_exactly(read: DocumentRead, document: TestDocument) -> None:
+    for file_id in CHIP_FILES:
+        assert read.files[file_id] == document.files[file_id], f"file {file_id:04X} differs"
+    assert read.mrz.document_number == document.mrz_key.document_number
+    assert read.mrz.birth_date.strftime("%y%m%d") == document.mrz_key.birth_date
+    assert read.face is not None and read.face.mime in ("image/jpeg", "image/jp2")
+
+
+def test_id_card_pace_can_extended_length(virtual_reader, id_card: TestDocument) -> None:
+    virtual_reader.insert(card_for_document(id_card))
+    steps: list[ReadProgress] = []
+    read = read_document(
+        virtual_reader.name,
+        CanKey(id_card.can),
+        steps.append,
+        trust=id_card.trust_store(),
+        wait_for_card=WAIT,
+    )
+    assert read.access_protocol == "PACE"
+    assert verdict(read) == "VERIFIED"
+    assert_read_exactly(read, id_card)
+    assert [s.step for s in steps if s.done == (s.total or 1)] == ["PACE", "COM", "DG1", "DG2", "SOD", "PA"]
+    dg2_blocks = [s for s in steps if s.step == "DG2"]
+    assert dg2_blocks[-1].done == dg2_blocks[-1].total == len(id_card.files[lds.DG2])
+    # Extended length: each file comes in one READ BINARY.
+    assert len(dg2_blocks) == 1
+    figures = read.figures
+    assert figures.bytes_received > len(id_card.files[lds.DG2])
+    assert 0 < figures.card_seconds < figures.wall_seconds
+    assert figures.host_seconds == pytest.approx(figures.wall_seconds - figures.card_seconds)
+
+
+def test_short_blocks_of_223_bytes(virtual_reader, id_card: TestDocument) -> None:
+    virtual_reader.insert(card_for_document(id_card))
+    steps: list[ReadProgress] = []
+    read = read_document(
+        virtual_reader.name, CanKey(id_card.can), steps.append, trust=id_card.trust_store(),
+        block_size=223, wait_for_card=WAIT,
+    )  # fmt: skip
+    assert verdict(read) == "VERIFIED"
+    assert_read_exactly(read, id_card)
+    dg2_progress = [s.done for s in steps if s.step == "DG2"]
+    dg2_size = len(id_card.files[lds.DG2])
+    assert len(dg2_progress) == math.ceil(dg2_size / 223)
+    assert dg2_progress == sorted(dg2_progress) and dg2_progress[-1] == dg2_size
+    assert read.figures.apdus > len(dg2_progress)
+
+
+def test_fallback_to_short_blocks_when_extended_is_refused(virtual_reader, id_card: TestDocument) -> None:
+    virtual_reader.insert(card_for_document(id_card, faults=CardFaults(refuse_extended=True)))
+    steps: list[ReadProgress] = []
+    read = read_document(
+        virtual_reader.name,
+        CanKey(id_card.can),
+        steps.append,
+        trust=id_card.trust_store(),
+        wait_for_card=WAIT,
+    )
+    assert verdict(read) == "VERIFIED"
+    assert_read_exactly(read, id_card)
+    assert len([s for s in steps if s.step == "DG2"]) == math.ceil(len(id_card.files[lds.DG2]) / 223)
+
+
+@pytest.mark.parametrize("parameter_id", [12, 15, 16])
+def test_pace_on_other_curves(virtual_reader, id_card: TestDocument, parameter_id: int) -> None:
+    virtual_reader.insert(card_for_document(id_card, pace_parameter_id=parameter_id))
+    read = read_document(
+        virtual_reader.name, CanKey(id_card.can), trust=id_card.trust_store(), wait_for_card=WAIT
+    )
+    assert read.access_protocol == "PACE"
+    assert verdict(read) == "VERIFIED"
+
+
+def test_passport_pace_with_mrz(virtual_reader, passport: TestDocument) -> None:
+    virtual_reader.insert(card_for_document(passport, pace_secrets=("mrz",), bac=False))
+    read = read_document(
+        virtual_reader.name, passport.mrz_key, trust=passport.trust_store(), wait_for_card=WAIT
+    )
+    assert read.access_protocol == "PACE"
+    assert read.mrz.format == "TD3"
+    assert verdict(read) == "VERIFIED"
+    assert_read_exactly(read, passport)
+
+
+def test_passport_bac_when_chip_has_no_pace(virtual_reader, passport: TestDocument) -> None:
+    virtual_reader.insert(card_for_document(passport, pace_parameter_id=None))
+    read = read_document(
+        virtual_reader.name, passport.mrz_key, trust=passport.trust_store(), wait_for_card=WAIT
+    )
+    assert read.access_protocol == "BAC"
+    assert verdict(read) == "VERIFIED"
+    assert_read_exactly(read, passport)
+
+
+def test_bac_with_short_blocks(virtual_reader, passport: TestDocument) -> None:
+    virtual_reader.insert(card_for_document(passport, pace_parameter_id=None))
+    read = read_document(
+        virtual_reader.name,
+        passport.mrz_key,
+        trust=passport.trust_store(),
+        block_size=223,
+        wait_for_card=WAIT,
+    )
+    assert verdict(read) == "VERIFIED"
+    assert_read_exactly(read, passport)
+
+
+def test_wrong_can_is_refused(virtual_reader, id_card: TestDocument) -> None:
+    virtual_reader.insert(card_for_document(id_card))
+    wrong = f"{(int(id_card.can) + 1) % 1_000_000:06d}"
+    with pytest.raises(CardError) as caught:
+        read_document(virtual_reader.name, CanKey(wrong), wait_for_card=WAIT)
+    assert caught.value.reason is CardErrorReason.ACCESS_DENIED
+    assert "CAN" in caught.value.user_message
+
+
+def test_wrong_mrz_on_bac_passport_is_refused(virtual_reader, passport: TestDocument) -> None:
+    virtual_reader.insert(card_for_document(passport, pace_parameter_id=None))
+    key = passport.mrz_key
+    wrong = MrzKey(key.document_number, key.birth_date, "991231" if key.expiry_date != "991231" else "981231")
+    with pytest.raises(CardError) as caught:
+        read_document(virtual_reader.name, wrong, wait_for_card=WAIT)
+    assert caught.value.reason is CardErrorReason.ACCESS_DENIED
+
+
+def test_can_on_a_bac_only_passport_asks_for_the_mrz(virtual_reader, passport: TestDocument) -> None:
+    virtual_reader.insert(card_for_document(passport, pace_parameter_id=None))
+    with pytest.raises(CardError) as caught:
+        read_document(virtual_reader.name, CanKey(passport.can), wait_for_card=WAIT)
+    assert caught.value.reason is CardErrorReason.ACCESS_DENIED
+
+
+@pytest.mark.parametrize("vanish_after", [3, 12])  # during PACE; during the DG2 blocks
+def test_card_removed_mid_read(virtual_reader, id_card: TestDocument, vanish_after: int) -> None:
+    virtual_reader.insert(card_for_document(id_card, faults=CardFaults(vanish_after_apdus=vanish_after)))
+    with pytest.raises(CardError) as caught:
+        read_document(virtual_reader.name, CanKey(id_card.can), block_size=223, wait_for_card=WAIT)
+    assert caught.value.reason is CardErrorReason.CARD_REMOVED
+
+
+def test_corrupted_response_mac(virtual_reader, id_card: TestDocument) -> None:
+    virtual_reader.insert(card_for_document(id_card, faults=CardFaults(corrupt_mac_from_apdu=8)))
+    with pytest.raises(CardError) as caught:
+        read_document(virtual_reader.name, CanKey(id_card.can), block_size=223, wait_for_card=WAIT)
+    assert caught.value.reason is CardErrorReason.SECURE_MESSAGING
+
+
+def test_tampered_data_group_fails_passive_authentication(virtual_reader) -> None:
+    document = make_test_document("td1", tamper_dg=2)
+    virtual_reader.insert(card_for_document(document))
+    read = read_document(
+        virtual_reader.name, CanKey(document.can), trust=document.trust_store(), wait_for_card=WAIT
+    )
+    assert verdict(read) == "FAILED"
+    assert any(not step.ok for step in read.verification.steps)
+
+
+def test_forged_sod_signature_fails(virtual_reader) -> None:
+    document = make_test_document("td1", forge_sod_signature=True)
+    virtual_reader.insert(card_for_document(document))
+    read = read_document(
+        virtual_reader.name, CanKey(document.can), trust=document.trust_store(), wait_for_card=WAIT
+    )
+    assert verdict(read) == "FAILED"
+
+
+def test_unknown_csca_is_not_verified(virtual_reader, id_card: TestDocument, passport: TestDocument) -> None:
+    virtual_reader.insert(card_for_document(id_card))
+    stranger = make_test_document("td1", signer="ecdsa-p256", seed=4711)
+    read = read_document(
+        virtual_reader.name, CanKey(id_card.can), trust=stranger.trust_store(), wait_for_card=WAIT
+    )
+    assert verdict(read) == "NOT_VERIFIED"
+
+
+def test_without_trust_store_not_verified(virtual_reader, id_card: TestDocument) -> None:
+    virtual_reader.insert(card_for_document(id_card))
+    read = read_document(virtual_reader.name, CanKey(id_card.can), trust=None, wait_for_card=WAIT)
+    assert verdict(read) == "NOT_VERIFIED"
+
+
+def test_card_without_emrtd_application(virtual_reader) -> None:
+    virtual_reader.insert(EmulatedCard(files={0x2F00: b"\x61\x00"}, has_emrtd_application=False))
+    with pytest.raises(CardError) as caught:
+        read_document(virtual_reader.name, MrzKey("C01X00T47", "640812", "311031"), wait_for_card=WAIT)
+    assert caught.value.reason is CardErrorReason.UNSUPPORTED_DOCUMENT
+
+
+def test_no_card_on_the_reader(virtual_reader, id_card: TestDocument) -> None:
+    with pytest.raises(CardError) as caught:
+        read_document(virtual_reader.name, CanKey(id_card.can), wait_for_card=0.3)
+    assert caught.value.reason is CardErrorReason.NO_CARD
+
+
+def test_reader_not_attached(virtual_reader, id_card: TestDocument) -> None:
+    with pytest.raises(CardError) as caught:
+        read_document("Unplugged Reader 01 00", CanKey(id_card.can))
+    assert caught.value.reason is CardErrorReason.NO_READER
