@@ -1,0 +1,382 @@
+"""The workstation's side of sync: push the outbox, pull changes, and call-next through the central
+service while it is reachable.
+
+Safe to use from Textual thread workers: every unit of work opens its own session, the in-memory
+status sits behind a lock, and pushes (and pulls) are serialised by their own locks, so a long poll
+never holds up a push or an F2. Nothing here raises into the UI except `call_next`, which raises
+`CentralUnavailable` as the `RemoteCaller` protocol asks, so the counter falls back to the local
+command.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import uuid6
+from sqlalchemy import func, select
+
+from sync.client import CentralClient, CentralError, SequenceGapError
+from sync.protocol import CallNextRequest, Operation, PushRequest, PushResponse
+from workstation import replica
+from workstation.commands import CallResult, DeskContext, record_call
+from workstation.db import LocalStore
+from workstation.errors import CentralUnavailable, LocalStoreError
+from workstation.i18n import _
+from workstation.models import OperationStatus, OutboxOperation, SyncState
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    online: bool
+    pushed: int = 0  # operations the central service answered for in this round
+    rejected: int = 0
+    pulled: int = 0  # rows inserted or updated in the replica
+    kept_local: int = 0  # pulled rows not applied because local operations are pending
+    error_de: str | None = None
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    online: bool
+    pending_operations: int
+    last_sync_at: datetime | None
+    last_error_de: str | None
+
+
+@dataclass(frozen=True)
+class _PushOutcome:
+    answered: int
+    rejected: int
+
+
+class SyncEngine:
+    """Push/pull against one central service for one desk context (also the counter's RemoteCaller)."""
+
+    def __init__(
+        self,
+        store: LocalStore,
+        client: CentralClient,
+        ctx: DeskContext,
+        *,
+        batch_size: int = 100,
+        page_limit: int = 500,
+        clock: Clock = lambda: datetime.now(UTC),
+    ) -> None:
+        self.store = store
+        self.client = client
+        self.ctx = ctx
+        self.batch_size = batch_size
+        self.page_limit = page_limit
+        self.clock = clock
+        self._push_lock = threading.Lock()
+        self._pull_lock = threading.Lock()
+        self._state_lock = threading.Lock()
+        self._online = False
+        self._last_sync_at: datetime | None = None
+        self._last_error_de: str | None = None
+        self._failures = 0  # consecutive failed rounds, for the backoff
+
+    # --- the rounds --------------------------------------------------------------------------
+
+    def sync_once(self, wait: float = 0.0) -> SyncReport:
+        """Push everything pending, then pull until the central service has nothing more.
+
+        `wait` > 0 long-polls the first pull for new changes. Never raises: failures come back in
+        the report and in `status()`."""
+        try:
+            pushed = self._push_all()
+            pulled, kept_local, replay = self._pull_all(wait)
+            if replay:  # the central database was restored: send again what it lost
+                more = self._push_all()
+                pushed = _PushOutcome(pushed.answered + more.answered, pushed.rejected + more.rejected)
+        except CentralError as error:
+            return self._failed(error.user_message, online=not error.retryable)
+        except LocalStoreError as error:
+            log.error("local store failed during sync: %s", error)
+            return self._failed(error.user_message, online=self.is_online)
+        except Exception:  # a background round must never take the app down
+            log.exception("unexpected error during sync")
+            return self._failed(_("Unerwarteter Fehler beim Abgleich mit der Zentrale."), online=False)
+        self._succeeded()
+        return SyncReport(
+            online=True,
+            pushed=pushed.answered,
+            rejected=pushed.rejected,
+            pulled=pulled,
+            kept_local=kept_local,
+        )
+
+    def push_pending(self) -> SyncReport:
+        """Push only (e.g. right after a clerk action); never waits for a long poll in progress."""
+        try:
+            pushed = self._push_all()
+        except CentralError as error:
+            return self._failed(error.user_message, online=not error.retryable)
+        except LocalStoreError as error:
+            return self._failed(error.user_message, online=self.is_online)
+        except Exception:
+            log.exception("unexpected error while pushing")
+            return self._failed(_("Unerwarteter Fehler beim Abgleich mit der Zentrale."), online=False)
+        self._succeeded()
+        return SyncReport(online=True, pushed=pushed.answered, rejected=pushed.rejected)
+
+    def run(self, stop: threading.Event, *, long_poll: float = 20.0, idle: float = 1.0) -> None:
+        """Sync until `stop` is set: long-polls while online, backs off while offline."""
+        while not stop.is_set():
+            report = self.sync_once(wait=long_poll if self.is_online else 0.0)
+            stop.wait(idle if report.online else self.retry_delay())
+
+    def retry_delay(self) -> float:
+        """Exponential backoff with jitter: 1 s, 2 s, 4 s … up to 60 s after consecutive failures."""
+        with self._state_lock:
+            failures = self._failures
+        if failures == 0:
+            return 0.0
+        base: float = min(60.0, 2.0 ** (failures - 1))
+        return base * random.uniform(0.8, 1.2)
+
+    # --- status --------------------------------------------------------------------------------
+
+    @property
+    def is_online(self) -> bool:
+        with self._state_lock:
+            return self._online
+
+    def status(self) -> SyncStatus:
+        try:
+            with self.store.session() as session:
+                pending = session.scalar(
+                    select(func.count())
+                    .select_from(OutboxOperation)
+                    .where(OutboxOperation.status == OperationStatus.PENDING)
+                )
+        except LocalStoreError as error:
+            with self._state_lock:
+                return SyncStatus(self._online, 0, self._last_sync_at, error.user_message)
+        with self._state_lock:
+            return SyncStatus(self._online, int(pending or 0), self._last_sync_at, self._last_error_de)
+
+    # --- RemoteCaller --------------------------------------------------------------------------
+
+    def call_next(self, ctx: DeskContext) -> CallResult | None:
+        """Let the central service arbitrate the next ticket for this desk and record the call here.
+
+        Pushes pending operations first, so the central service knows what this desk just finished.
+        Raises `CentralUnavailable` when the central service cannot answer."""
+        call_id = str(uuid6.uuid7())
+        request = CallNextRequest(workstation_id=ctx.workstation_id, clerk_id=ctx.clerk_id, call_id=call_id)
+        try:
+            self._push_all()
+            try:
+                answer = self.client.call_next(ctx.desk_id, request)
+            except CentralError as error:
+                if not error.retryable:
+                    raise
+                # The same call_id returns the same ticket, so asking again after a lost answer is safe.
+                answer = self.client.call_next(ctx.desk_id, request)
+        except CentralError as error:
+            self._failed(error.user_message, online=not error.retryable)
+            raise CentralUnavailable(error.user_message) from error
+        self._mark_online()
+        if answer.ticket is None:
+            return None
+        if not self._replica_knows(answer.ticket.appointment_id, answer.ticket.service_ids):
+            # e.g. an appointment booked minutes ago: fetch it before recording. A long poll in
+            # progress returns promptly, because this very call changed the office.
+            try:
+                self._pull_all(0.0)
+            except CentralError as error:
+                log.warning("could not fetch what the called ticket refers to: %s", error.log_message)
+        with self.store.session() as session:
+            result = record_call(session, ctx, answer.ticket, answer.call_id)
+            session.commit()
+        return result
+
+    # --- push ----------------------------------------------------------------------------------
+
+    def _push_all(self) -> _PushOutcome:
+        with self._push_lock:
+            answered = rejected = 0
+            gap_retries = 0
+            while True:
+                batch = self._next_batch()
+                if not batch:
+                    return _PushOutcome(answered, rejected)
+                try:
+                    response = self.client.push(
+                        PushRequest(
+                            workstation_id=self.ctx.workstation_id,
+                            office_id=self.ctx.office_id,
+                            operations=batch,
+                        )
+                    )
+                except SequenceGapError as gap:
+                    gap_retries += 1
+                    if gap_retries > 1 or not self._resend_from(gap.expected_seq):
+                        raise
+                    continue
+                except CentralError as error:
+                    self._note_attempt(batch, error.log_message)
+                    raise
+                outcome = self._store_results(response)
+                answered += outcome.answered
+                rejected += outcome.rejected
+
+    def _next_batch(self) -> list[Operation]:
+        with self.store.session() as session:
+            rows = session.scalars(
+                select(OutboxOperation)
+                .where(OutboxOperation.status == OperationStatus.PENDING)
+                .order_by(OutboxOperation.seq)
+                .limit(self.batch_size)
+            ).all()
+            return [
+                Operation(
+                    op_id=row.op_id,
+                    seq=row.seq,
+                    kind=row.kind,
+                    args=row.args,
+                    base_version=row.base_version,
+                    lease_token=row.lease_token,
+                    schema_version=row.schema_version,
+                    created_at=row.created_at,
+                )
+                for row in rows
+            ]
+
+    def _store_results(self, response: PushResponse) -> _PushOutcome:
+        rejected = 0
+        now = self.clock()
+        with self.store.session() as session:
+            by_seq = {
+                row.seq: row
+                for row in session.scalars(
+                    select(OutboxOperation).where(OutboxOperation.seq.in_([r.seq for r in response.results]))
+                )
+            }
+            for result in response.results:
+                row = by_seq.get(result.seq)
+                if row is None or row.op_id != result.op_id:
+                    log.error("push answer names seq %d which this outbox does not hold", result.seq)
+                    continue
+                row.attempts += 1
+                row.result = result.result
+                # A duplicate answers from the stored result; only rejections carry a reason unflagged.
+                was_rejected = result.status == "rejected" or (
+                    result.status == "duplicate" and result.reason is not None and not result.flagged
+                )
+                if was_rejected:
+                    rejected += 1
+                    row.status = OperationStatus.REJECTED
+                    row.last_error = result.reason
+                    log.warning("operation seq %d (%s) rejected: %s", row.seq, row.kind, result.reason)
+                    replica.let_central_win(session, row.args)
+                else:  # applied now, or applied before and answered from the stored result
+                    row.status = OperationStatus.APPLIED
+                    row.last_error = None
+            state = replica.sync_state(session, self.ctx.workstation_id, self.ctx.office_id)
+            state.acked_seq = max(state.acked_seq, response.acked_seq)
+            state.last_push_at = now
+            session.commit()
+        return _PushOutcome(len(response.results), rejected)
+
+    def _note_attempt(self, batch: list[Operation], error: str) -> None:
+        with self.store.session() as session:
+            for row in session.scalars(
+                select(OutboxOperation).where(OutboxOperation.seq.in_([op.seq for op in batch]))
+            ):
+                row.attempts += 1
+                row.last_error = error
+            session.commit()
+
+    def _resend_from(self, expected_seq: int) -> bool:
+        """The central service expects `expected_seq` next: operations from there on it has not seen
+        become pending again (they are kept in the outbox). False when the outbox cannot help."""
+        with self.store.session() as session:
+            first_pending = session.scalar(
+                select(func.min(OutboxOperation.seq)).where(OutboxOperation.status == OperationStatus.PENDING)
+            )
+            if first_pending is not None and expected_seq >= first_pending:
+                log.error("central expects seq %d beyond pending seq %d", expected_seq, first_pending)
+                return False
+            count = replica.resend_from(session, expected_seq)
+            session.commit()
+        log.warning("central expects seq %d: %d operations are sent again", expected_seq, count)
+        return count > 0
+
+    # --- pull ----------------------------------------------------------------------------------
+
+    def _pull_all(self, wait: float) -> tuple[int, int, bool]:
+        """Returns (rows applied, rows kept local, whether operations must be sent again)."""
+        applied = kept = 0
+        replay = False
+        with self._pull_lock:
+            while True:
+                with self.store.session() as session:
+                    state = session.get(SyncState, self.ctx.workstation_id)
+                    cursor, epoch = (state.cursor, state.epoch) if state else (0, None)
+                page = self.client.changes(
+                    self.ctx.office_id, self.ctx.workstation_id, cursor, limit=self.page_limit, wait=wait
+                )
+                wait = 0.0  # only the first request waits for news
+                with self.store.session() as session:
+                    if epoch is not None and page.epoch != epoch:
+                        replay = (
+                            replica.restart_for_new_epoch(
+                                session,
+                                workstation_id=self.ctx.workstation_id,
+                                office_id=self.ctx.office_id,
+                                epoch=page.epoch,
+                                central_acked_seq=page.acked_seq,
+                            )
+                            > 0
+                            or replay
+                        )
+                        session.commit()
+                        continue
+                    report = replica.apply_changes(
+                        session,
+                        page,
+                        workstation_id=self.ctx.workstation_id,
+                        office_id=self.ctx.office_id,
+                        now=self.clock(),
+                    )
+                    session.commit()
+                applied += report.applied
+                kept += report.kept_local
+                if not page.has_more:
+                    return applied, kept, replay
+
+    def _replica_knows(self, appointment_id: str | None, service_ids: list[str]) -> bool:
+        with self.store.session() as session:
+            return replica.knows(session, appointment_id, service_ids)
+
+    # --- status bookkeeping --------------------------------------------------------------------
+
+    def _succeeded(self) -> None:
+        with self._state_lock:
+            self._online = True
+            self._failures = 0
+            self._last_sync_at = self.clock()
+            self._last_error_de = None
+
+    def _mark_online(self) -> None:
+        with self._state_lock:
+            self._online = True
+
+    def _failed(self, user_message: str, *, online: bool) -> SyncReport:
+        message = _(user_message)  # the library's German source strings are catalogue ids
+        with self._state_lock:
+            self._online = online
+            self._failures += 1
+            self._last_error_de = message
+        return SyncReport(online=online, error_de=message)
