@@ -176,7 +176,7 @@ def _parse_td2_td3(lines: list[str], shape: MrzFormat, today: date) -> MrzData:
         check_digit(second[0:9]) == second[9],
         check_digit(second[13:19]) == second[19],
         check_digit(second[21:27]) == second[27],
-        check_digit(second[0:10] + second[13:20] + second[21:optional_end + (1 if shape == "TD3" else 0)])
+        check_digit(second[0:10] + second[13:20] + second[21 : optional_end + (1 if shape == "TD3" else 0)])
         == second[-1],
     ]
     if shape == "TD3":
