@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from sync.central.embedded import EmbeddedCentral, start_embedded
 from sync.central.seed import SeedDay, generate_day
-from tests.sync.support import DAY, LocalStore
+from tests.sync.support import DAY, LocalStore, central_clock, seeded_central_db
 
 
 @pytest.fixture
@@ -23,3 +24,17 @@ def local_store(tmp_path: Path) -> Iterator[LocalStore]:
 @pytest.fixture(scope="session")
 def seed_day() -> SeedDay:
     return generate_day(DAY, seed=7)
+
+
+@pytest.fixture
+def central_url(tmp_path: Path, seed_day: SeedDay) -> str:
+    """URL of a seeded central database (SQLite) that no server runs yet."""
+    return seeded_central_db(tmp_path / "central.sqlite3", seed_day)
+
+
+@pytest.fixture
+def central(central_url: str) -> Iterator[EmbeddedCentral]:
+    """A real central service (uvicorn in a thread) over the seeded database."""
+    server = start_embedded(central_url, clock=central_clock)
+    yield server
+    server.stop()

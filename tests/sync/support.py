@@ -8,7 +8,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from sync.central.seed import BUERGERAMT_ID, SeedDay
+from sync.central.seed import BUERGERAMT_ID, SeedDay, seed_central
+from sync.central.store import CentralStore
 from sync.protocol import ChangesPage
 from workstation.models import Base
 
@@ -58,3 +59,22 @@ def page_of(day: SeedDay, office_id: str = BUERGERAMT_ID, **overrides: object) -
     }
     fields.update(overrides)
     return ChangesPage.model_validate(fields)
+
+
+DESK = f"{BUERGERAMT_ID}-d1"
+CLERK = f"{BUERGERAMT_ID}-c2"
+
+
+def central_clock() -> datetime:
+    return NOW
+
+
+def seeded_central_db(path: Path, day: SeedDay) -> str:
+    """A central SQLite database holding the generated day; returns its URL."""
+    url = f"sqlite:///{path}"
+    central = CentralStore(url)
+    central.create_schema()
+    with central.write() as session:
+        seed_central(session, day)
+    central.dispose()
+    return url
