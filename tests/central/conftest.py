@@ -1,0 +1,65 @@
+"""Fixtures for the central service: the API on SQLite and on a real PostgreSQL server, a seeded day,
+a clock the test moves, and a running uvicorn server for tests that need real concurrency."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from sync.central.app import create_app
+from sync.central.seed import generate_day, seed_central
+from tests.central.postgres_server import PostgresServer, start_postgres
+
+DAY = date(2026, 3, 2)
+OPENING = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)  # 08:00 in Berlin
+OFFICE = "ba-mitte"
+DESK = "ba-mitte-d1"
+CLERK = "ba-mitte-c2"
+
+
+@dataclass
+class MovableClock:
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One server per xdist worker, started on first use, stopped at the worker's session end."""
+    server = start_postgres()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'central.sqlite3'}"
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    return server.create_database()
+
+
+@pytest.fixture
+def clock() -> MovableClock:
+    return MovableClock(OPENING + timedelta(hours=1))
+
+
+@pytest.fixture
+def client(db_url: str, clock: MovableClock) -> Iterator[TestClient]:
+    """The API in process, seeded with the generated day (150 appointments, 8 waiting walk-ins)."""
+    app = create_app(db_url, clock=clock)
+    with app.state.store.write() as session:
+        seed_central(session, generate_day(DAY, seed=3, now=OPENING + timedelta(minutes=30)))
+    with TestClient(app) as test_client:
+        yield test_client
