@@ -161,7 +161,7 @@ class CounterScreen(Screen[None]):
     @staticmethod
     def _appointment_cells(row: Any) -> tuple[str | Text, ...]:
         return (
-            f"{clock(row.slot_start)} {row.booking_reference}",
+            clock(row.slot_start),
             row.booking_reference,
             row.citizen_name,
             services_label(row.services),

@@ -6,10 +6,11 @@ of rows, so the tables diff the new rows against what they show and touch only t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 from rich.text import Text
+from textual import events
 from textual.widgets import DataTable
 
 Row = TypeVar("Row")
@@ -31,6 +32,15 @@ class DiffTable(DataTable[str | Text], Generic[Row]):
         self._row_key = row_key
         self._cells = cells
         self._shown: dict[str, Cells] = {}  # row key -> cells on screen, in screen order
+
+    async def _on_idle(self, event: events.Idle) -> None:
+        # DataTable measures new cells on idle, but cells already rendered keep their old, narrower
+        # width in its render caches (Textual 8.2.8); drop the caches when a column grew.
+        widths = [column.content_width for column in self.columns.values()]
+        await super()._on_idle(event)
+        if widths != [column.content_width for column in self.columns.values()]:
+            self._clear_caches()
+            self.refresh()
 
     def on_mount(self) -> None:
         for key, label in self._column_spec:
@@ -67,8 +77,11 @@ class DiffTable(DataTable[str | Text], Generic[Row]):
         self._shown = {key: self._shown[key] for key in wanted}
 
     def _reorder(self, order: list[str]) -> None:
-        # DataTable sorts by cell values only; the first cell (the ticket number or slot+reference)
-        # identifies a row uniquely within one list, so it carries the wanted position.
-        position: dict[Hashable, int] = {self._shown[key][0]: index for index, key in enumerate(order)}
-        first_column = self._column_spec[0][0]
-        self.sort(first_column, key=lambda value: position.get(value, len(position)))
+        # DataTable sorts by cell values only, so each row's cells (as text) carry its wanted place;
+        # rows with identical cells are interchangeable anyway.
+        position = {_plain(self._shown[key]): index for index, key in enumerate(order)}
+        self.sort(key=lambda values: position.get(_plain(values), len(position)))
+
+
+def _plain(cells: Sequence[object]) -> tuple[str, ...]:
+    return tuple(str(cell) for cell in cells)
