@@ -1,0 +1,300 @@
+"""Pushing the outbox: applied in order, idempotent, gaps refused, rejections never wedge the queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.central.conftest import CLERK, DESK, OFFICE, MovableClock
+
+PUSH = "/api/v1/sync/push"
+WORKSTATION = "ws-ba-1"
+
+
+def operation(
+    seq: int, kind: str, args: dict[str, Any], clock: MovableClock, op_id: str | None = None
+) -> dict:
+    return {
+        "op_id": op_id or f"op-{WORKSTATION}-{seq}",
+        "seq": seq,
+        "kind": kind,
+        "args": args,
+        "base_version": None,
+        "lease_token": None,
+        "schema_version": 1,
+        "created_at": clock.now.isoformat(),
+    }
+
+
+def push(client: TestClient, *operations: dict, workstation: str = WORKSTATION) -> Any:
+    return client.post(
+        PUSH, json={"workstation_id": workstation, "office_id": OFFICE, "operations": list(operations)}
+    )
+
+
+def issue_args(clock: MovableClock, ticket_id: str = "desk-t1", number: str = "S1-01") -> dict[str, Any]:
+    return {
+        "ticket_id": ticket_id,
+        "number": number,
+        "service_ids": ["ba-mitte-an"],
+        "priority": 0,
+        "appointment_id": None,
+        "at": clock.now.isoformat(),
+        "origin": "desk",
+    }
+
+
+def ticket_state(client: TestClient, ticket_id: str) -> dict[str, Any]:
+    page = client.get("/api/v1/sync/changes", params={"office_id": OFFICE, "limit": 5000}).json()
+    return next(t for t in page["tickets"] if t["id"] == ticket_id)
+
+
+def test_a_whole_visit_applies_in_order(client: TestClient, clock: MovableClock) -> None:
+    now = clock.now.isoformat
+    ops = [
+        operation(1, "ticket.issue", issue_args(clock), clock),
+        operation(
+            2,
+            "ticket.call",
+            {
+                "ticket_id": "desk-t1",
+                "desk_id": DESK,
+                "clerk_id": CLERK,
+                "call_id": "call-1",
+                "called_at": now(),
+                "recall": False,
+            },
+            clock,
+        ),
+        operation(
+            3,
+            "ticket.serve",
+            {
+                "ticket_id": "desk-t1",
+                "case_id": "case-1",
+                "desk_id": DESK,
+                "clerk_id": CLERK,
+                "at": now(),
+                "service_ids": ["ba-mitte-an"],
+            },
+            clock,
+        ),
+        operation(4, "ticket.park", {"ticket_id": "desk-t1", "case_id": "case-1", "at": now()}, clock),
+        operation(
+            5,
+            "ticket.resume",
+            {"ticket_id": "desk-t1", "case_id": "case-1", "desk_id": DESK, "clerk_id": CLERK, "at": now()},
+            clock,
+        ),
+        operation(
+            6,
+            "case.finish",
+            {
+                "ticket_id": "desk-t1",
+                "case_id": "case-1",
+                "outcomes": {"ba-mitte-an": "completed"},
+                "notes": "",
+                "at": now(),
+            },
+            clock,
+        ),
+    ]
+    response = push(client, *ops)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert [r["status"] for r in body["results"]] == ["applied"] * 6
+    assert body["acked_seq"] == 6
+    assert not any(r["flagged"] for r in body["results"])
+    ticket = ticket_state(client, "desk-t1")
+    assert ticket["state"] == "finished" and ticket["called_count"] == 1 and ticket["number"] == "S1-01"
+
+
+def test_the_same_operation_twice_is_a_duplicate_with_the_stored_result(
+    client: TestClient, clock: MovableClock
+) -> None:
+    first = push(client, operation(1, "ticket.issue", issue_args(clock), clock)).json()
+    again = push(client, operation(1, "ticket.issue", issue_args(clock), clock)).json()
+    assert first["results"][0]["status"] == "applied"
+    assert again["results"][0]["status"] == "duplicate"
+    assert again["results"][0]["result"] == first["results"][0]["result"]
+    assert again["acked_seq"] == 1
+    # An old sequence number sent along with new ones returns its stored result, the new one applies.
+    mixed = push(
+        client,
+        operation(1, "ticket.issue", issue_args(clock), clock),
+        operation(2, "ticket.issue", issue_args(clock, "desk-t2", "S1-02"), clock),
+    ).json()
+    assert [r["status"] for r in mixed["results"]] == ["duplicate", "applied"]
+    assert mixed["acked_seq"] == 2
+
+
+def test_a_gap_is_refused_with_the_expected_sequence_and_applies_nothing(
+    client: TestClient, clock: MovableClock
+) -> None:
+    push(client, operation(1, "ticket.issue", issue_args(clock), clock))
+    gap = push(
+        client,
+        operation(2, "ticket.issue", issue_args(clock, "desk-t2", "S1-02"), clock),
+        operation(4, "ticket.issue", issue_args(clock, "desk-t4", "S1-04"), clock),
+    )
+    assert gap.status_code == 409
+    assert gap.json()["expected_seq"] == 3
+    tickets = client.get("/api/v1/sync/changes", params={"office_id": OFFICE, "limit": 5000}).json()[
+        "tickets"
+    ]
+    assert "desk-t2" not in {t["id"] for t in tickets}  # the batch was all or nothing
+    starts_late = push(client, operation(3, "ticket.issue", issue_args(clock, "desk-t3", "S1-03"), clock))
+    assert starts_late.status_code == 409 and starts_late.json()["expected_seq"] == 2
+
+
+def test_a_rejection_still_advances_the_sequence_and_is_stored(
+    client: TestClient, clock: MovableClock
+) -> None:
+    bad_call = operation(
+        1,
+        "ticket.call",
+        {
+            "ticket_id": "no-such-ticket",
+            "desk_id": DESK,
+            "clerk_id": CLERK,
+            "call_id": "c-x",
+            "called_at": clock.now.isoformat(),
+            "recall": False,
+        },
+        clock,
+    )
+    unknown_kind = operation(2, "ticket.teleport", {}, clock)
+    malformed = operation(3, "ticket.no_show", {"ticket_id": "x"}, clock)
+    good = operation(4, "ticket.issue", issue_args(clock), clock)
+    body = push(client, bad_call, unknown_kind, malformed, good).json()
+    assert [r["status"] for r in body["results"]] == ["rejected", "rejected", "rejected", "applied"]
+    assert "unknown ticket" in body["results"][0]["reason"]
+    assert "unknown operation kind" in body["results"][1]["reason"]
+    assert "at" in body["results"][2]["reason"]
+    assert body["acked_seq"] == 4
+    again = push(client, bad_call).json()["results"][0]
+    assert again["status"] == "duplicate" and again["reason"] == body["results"][0]["reason"]
+
+
+def test_no_show_only_after_the_office_maximum_of_calls(client: TestClient, clock: MovableClock) -> None:
+    def call(seq: int, recall: bool) -> dict:
+        return operation(
+            seq,
+            "ticket.call",
+            {
+                "ticket_id": "desk-t1",
+                "desk_id": DESK,
+                "clerk_id": CLERK,
+                "call_id": f"call-{seq}",
+                "called_at": clock.now.isoformat(),
+                "recall": recall,
+            },
+            clock,
+        )
+
+    no_show = {"ticket_id": "desk-t1", "at": clock.now.isoformat()}
+    body = push(
+        client,
+        operation(1, "ticket.issue", issue_args(clock), clock),
+        call(2, False),
+        call(3, True),
+        operation(4, "ticket.no_show", no_show, clock),
+        call(5, True),
+        operation(6, "ticket.no_show", no_show, clock),
+    ).json()
+    assert [r["status"] for r in body["results"]] == [
+        "applied",
+        "applied",
+        "applied",
+        "rejected",
+        "applied",
+        "applied",
+    ]
+    assert ticket_state(client, "desk-t1")["state"] == "no_show"
+
+
+def test_transfer_keeps_number_and_arrival(client: TestClient, clock: MovableClock) -> None:
+    issued_at = clock.now
+    clock.advance(minutes=12)
+    body = push(
+        client,
+        operation(1, "ticket.issue", issue_args(clock.__class__(issued_at)), clock),
+        operation(
+            2,
+            "ticket.call",
+            {
+                "ticket_id": "desk-t1",
+                "desk_id": DESK,
+                "clerk_id": CLERK,
+                "call_id": "call-1",
+                "called_at": clock.now.isoformat(),
+            },
+            clock,
+        ),
+        operation(
+            3,
+            "ticket.transfer",
+            {
+                "ticket_id": "desk-t1",
+                "new_ticket_id": "desk-t1b",
+                "service_ids": ["ba-mitte-mb"],
+                "target_desk_id": "ba-mitte-d8",
+                "at": clock.now.isoformat(),
+            },
+            clock,
+        ),
+    ).json()
+    assert [r["status"] for r in body["results"]] == ["applied"] * 3
+    successor = ticket_state(client, "desk-t1b")
+    assert successor["number"] == "S1-01" and successor["state"] == "waiting"
+    assert successor["issued_at"].startswith(issued_at.isoformat()[:19])
+    assert successor["transferred_from_id"] == "desk-t1" and successor["target_desk_id"] == "ba-mitte-d8"
+    assert ticket_state(client, "desk-t1")["state"] == "transferred"
+
+
+def test_a_finish_on_a_ticket_central_does_not_see_as_served_is_kept_and_flagged(
+    client: TestClient, clock: MovableClock
+) -> None:
+    body = push(
+        client,
+        operation(1, "ticket.issue", issue_args(clock), clock),
+        operation(
+            2,
+            "case.finish",
+            {
+                "ticket_id": "desk-t1",
+                "case_id": "case-9",
+                "outcomes": {"ba-mitte-an": "completed"},
+                "at": clock.now.isoformat(),
+            },
+            clock,
+        ),
+        operation(
+            3,
+            "case.finish",
+            {"ticket_id": "ghost", "case_id": "case-10", "outcomes": {}, "at": clock.now.isoformat()},
+            clock,
+        ),
+    ).json()
+    finish, ghost = body["results"][1], body["results"][2]
+    assert finish["status"] == "applied" and finish["flagged"] and "was waiting" in finish["reason"]
+    assert ghost["status"] == "applied" and ghost["flagged"] and ghost["result"]["kept_for_review"]
+    assert ticket_state(client, "desk-t1")["state"] == "finished"
+
+
+def test_a_reused_sequence_number_with_another_operation_is_not_a_duplicate(
+    client: TestClient, clock: MovableClock
+) -> None:
+    push(client, operation(1, "ticket.issue", issue_args(clock), clock))
+    other = push(client, operation(1, "ticket.issue", issue_args(clock), clock, op_id="different")).json()
+    assert other["results"][0]["status"] == "rejected"
+    assert "another operation" in other["results"][0]["reason"]
+
+
+def test_a_workstation_cannot_push_for_another_office(client: TestClient, clock: MovableClock) -> None:
+    push(client, operation(1, "ticket.issue", issue_args(clock), clock))
+    response = client.post(
+        PUSH, json={"workstation_id": WORKSTATION, "office_id": "zl-sued", "operations": []}
+    )
+    assert response.status_code == 409 and "belongs to office" in response.json()["detail"]
