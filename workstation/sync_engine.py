@@ -92,21 +92,41 @@ class SyncEngine:
 
         `wait` > 0 long-polls the first pull for new changes. Never raises: failures come back in
         the report and in `status()`."""
+        return self._guarded("sync", lambda: self._push_then_pull(wait))
+
+    def push_pending(self) -> SyncReport:
+        """Push only (e.g. right after a clerk action); never waits for a long poll in progress."""
+
+        def push() -> SyncReport:
+            pushed = self._push_all()
+            return SyncReport(online=True, pushed=pushed.answered, rejected=pushed.rejected)
+
+        return self._guarded("push", push)
+
+    def pull(self, wait: float = 0.0) -> SyncReport:
+        """Pull only; rows with pending local operations keep their local state."""
+
+        def pull() -> SyncReport:
+            pulled, kept_local, _replay = self._pull_all(wait)
+            return SyncReport(online=True, pulled=pulled, kept_local=kept_local)
+
+        return self._guarded("pull", pull)
+
+    def _push_then_pull(self, wait: float) -> SyncReport:
+        refusal: CentralError | None = None
         try:
             pushed = self._push_all()
-            pulled, kept_local, replay = self._pull_all(wait)
-            if replay:  # the central database was restored: send again what it lost
-                more = self._push_all()
-                pushed = _PushOutcome(pushed.answered + more.answered, pushed.rejected + more.rejected)
         except CentralError as error:
-            return self._failed(error.user_message, online=not error.retryable)
-        except LocalStoreError as error:
-            log.error("local store failed during sync: %s", error)
-            return self._failed(error.user_message, online=self.is_online)
-        except Exception:  # a background round must never take the app down
-            log.exception("unexpected error during sync")
-            return self._failed(_("Unerwarteter Fehler beim Abgleich mit der Zentrale."), online=False)
-        self._succeeded()
+            if error.retryable:
+                raise
+            # The central service refuses the batch but is there: keep the replica fresh anyway.
+            refusal, pushed = error, _PushOutcome(0, 0)
+        pulled, kept_local, replay = self._pull_all(wait)
+        if replay:  # the central database was restored: send again what it lost
+            more = self._push_all()
+            pushed = _PushOutcome(pushed.answered + more.answered, pushed.rejected + more.rejected)
+        if refusal is not None:
+            raise refusal
         return SyncReport(
             online=True,
             pushed=pushed.answered,
@@ -115,19 +135,20 @@ class SyncEngine:
             kept_local=kept_local,
         )
 
-    def push_pending(self) -> SyncReport:
-        """Push only (e.g. right after a clerk action); never waits for a long poll in progress."""
+    def _guarded(self, what: str, work: Callable[[], SyncReport]) -> SyncReport:
+        """Run one round; every failure becomes a report with a German message, never an exception."""
         try:
-            pushed = self._push_all()
+            report = work()
         except CentralError as error:
             return self._failed(error.user_message, online=not error.retryable)
         except LocalStoreError as error:
+            log.error("local store failed during %s: %s", what, error)
             return self._failed(error.user_message, online=self.is_online)
-        except Exception:
-            log.exception("unexpected error while pushing")
+        except Exception:  # a background round must never take the app down
+            log.exception("unexpected error during %s", what)
             return self._failed(_("Unerwarteter Fehler beim Abgleich mit der Zentrale."), online=False)
         self._succeeded()
-        return SyncReport(online=True, pushed=pushed.answered, rejected=pushed.rejected)
+        return report
 
     def run(self, stop: threading.Event, *, long_poll: float = 20.0, idle: float = 1.0) -> None:
         """Sync until `stop` is set: long-polls while online, backs off while offline."""

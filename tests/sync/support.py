@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import httpx
 from sqlalchemy import create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -78,3 +79,39 @@ def seeded_central_db(path: Path, day: SeedDay) -> str:
         seed_central(session, day)
     central.dispose()
     return url
+
+
+class FaultyNetwork(httpx.BaseTransport):
+    """The real network to the central service, with faults switched on by the test.
+
+    `fault` applies to requests whose path contains `only` (all requests when empty):
+    "lose-answer" lets the central service process the request and then drops its answer once;
+    "html" / "500" / "garbage" replace the answer the way proxies and broken services do."""
+
+    def __init__(self) -> None:
+        self._real = httpx.HTTPTransport()
+        self.fault: str | None = None
+        self.only = ""
+        self.lost: list[str] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        fault = self.fault if self.only in request.url.path else None
+        if fault is None:
+            return self._real.handle_request(request)
+        if fault == "lose-answer":
+            response = self._real.handle_request(request)
+            response.read()
+            response.close()
+            self.lost.append(request.url.path)
+            self.fault = None
+            raise httpx.ReadTimeout("answer lost on the way back", request=request)
+        bodies = {
+            "html": (502, b"<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html"),
+            "500": (500, b'{"detail": "Internal Server Error"}', "application/json"),
+            "garbage": (200, b'{"cursor": "soon"', "application/json"),
+        }
+        status, body, content_type = bodies[fault]
+        return httpx.Response(status, content=body, headers={"content-type": content_type})
+
+    def close(self) -> None:
+        self._real.close()
