@@ -84,6 +84,20 @@ def test_card_side_reproduces_the_appendix_d4_responses() -> None:
     )
 
 
+def test_aes_secure_messaging_matches_a_published_eid_exchange() -> None:
+    """AES-128 after PACE: an MSE:Set DST exchange published with the animamea eID test suite
+    (T. Senger); checks the AES IV = E(KS_Enc, SSC) and the CMAC input independently of our loopback."""
+    sm = SecureMessaging(
+        SmCipher.AES, H("68406b4162100563d9c901a6154d2901"), H("73ff268784f72af833fdc9464049afc9"), 4
+    )
+    wrapped = sm.wrap(CommandAPDU.from_bytes(H("002281b60f830d44455445535444564445303139")))
+    assert wrapped.to_bytes() == H("0c2281b61d871101a7bb8f230fff9221162ad673b9f319a88e08d8713e9b7a600b4900")
+    assert sm.unwrap(ResponseAPDU.from_bytes(H("990290008e08c8488f79fef386c79000"))) == ResponseAPDU(
+        b"", 0x90, 0
+    )
+    assert sm.ssc == (6).to_bytes(16, "big")
+
+
 def test_flipped_mac_byte_breaks_the_channel() -> None:
     sm = appendix_d_channel()
     sm.wrap(CommandAPDU(0x00, 0xA4, 0x02, 0x0C, H("011E")))
