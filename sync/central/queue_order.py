@@ -71,5 +71,6 @@ def _explain(candidate: QueueCandidate, due_at: datetime, now: datetime) -> str:
     if candidate.priority > 0:
         return f"Dringend, wartet seit {minutes} min"
     if candidate.slot_start is not None:
+        minutes = max(0, int((now - candidate.slot_start).total_seconds() // 60))  # late against the slot
         return f"Termin {candidate.slot_start.astimezone(OFFICE_ZONE):%H:%M}, fällig seit {minutes} min"
     return f"Ohne Termin, wartet seit {minutes} min"
