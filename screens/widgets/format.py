@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from workstation.i18n import _
 
+# German citizen offices all keep German time; the store keeps UTC.
+OFFICE_ZONE = ZoneInfo("Europe/Berlin")
+
 
 def clock(moment: datetime | None) -> str:
-    """Local wall-clock time (the store keeps UTC)."""
-    return "–" if moment is None else moment.astimezone().strftime("%H:%M")
+    """The office's wall-clock time of `moment`."""
+    return "–" if moment is None else moment.astimezone(OFFICE_ZONE).strftime("%H:%M")
 
 
 def minutes(value: float | int | None) -> str:

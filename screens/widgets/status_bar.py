@@ -7,6 +7,7 @@ from datetime import datetime
 
 from textual.widgets import Static
 
+from screens.widgets.format import OFFICE_ZONE
 from workstation.i18n import _
 
 
@@ -21,7 +22,7 @@ class SyncStatusLine:
 
 
 def local_clock(moment: datetime) -> str:
-    return moment.astimezone().strftime("%H:%M:%S")
+    return moment.astimezone(OFFICE_ZONE).strftime("%H:%M:%S")
 
 
 class SyncStatusBar(Static):

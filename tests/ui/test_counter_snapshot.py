@@ -1,0 +1,26 @@
+"""The counter screen looks as recorded: fixed clock, fixed seed, cursor blink off."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("workstation.counter", reason="CORE's Counter has not landed yet")
+
+from textual.widgets import Input
+
+from tests.ui.support import filled_store, make_app, settle
+
+
+def test_counter_screen_after_f2(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(filled_store(tmp_path / "tresen.sqlite3"))
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        for field in pilot.app.screen.query(Input):
+            field.cursor_blink = False
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+
+    assert snap_compare(app, run_before=run_before, terminal_size=(160, 50))

@@ -1,0 +1,165 @@
+"""The counter workflow through the keyboard, against the real Counter and a real local store:
+each test asserts what the clerk sees and what the store holds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+pytest.importorskip("workstation.counter", reason="CORE's Counter has not landed yet")
+
+from screens.dialogs import ConfirmDialog, FinishDialog, MessageDialog, TransferDialog
+from screens.widgets.current_ticket import CurrentTicketPanel
+from tests.ui.support import Desk, filled_store, make_app, settle
+from workstation.models import Case, OutboxOperation, Ticket, TicketState
+
+SIZE = (160, 50)
+
+
+@pytest.fixture
+def desk(tmp_path: Path) -> Desk:
+    return filled_store(tmp_path / "tresen.sqlite3")
+
+
+def _ticket(desk: Desk, ticket_id: str) -> Ticket:
+    with desk.store.session() as session:
+        ticket = session.get(Ticket, ticket_id)
+        assert ticket is not None
+        return ticket
+
+
+def _current(app) -> object:  # type: ignore[no-untyped-def]
+    return app.screen.query_one(CurrentTicketPanel).current
+
+
+async def test_f2_calls_the_next_ticket_and_takes_it_off_the_queue(desk: Desk) -> None:
+    app = make_app(desk)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        queue = app.screen.query_one("#queue")
+        waiting_before = queue.row_count
+        await pilot.press("f2")
+        await settle(pilot)
+        current = _current(app)
+        assert current is not None
+        stored = _ticket(desk, current.ticket_id)
+        assert stored.state == TicketState.CALLED
+        assert stored.desk_id == desk.ctx.desk_id
+        assert stored.called_count == 1
+        assert current.ticket_id not in queue.shown_keys
+        assert queue.row_count == waiting_before - 1
+        with desk.store.session() as session:
+            kinds = session.scalars(select(OutboxOperation.kind)).all()
+        assert kinds == ["ticket.call"]
+
+
+async def test_f3_recalls_and_f4_needs_three_calls_and_a_confirmation(desk: Desk) -> None:
+    app = make_app(desk)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        ticket_id = _current(app).ticket_id
+
+        await pilot.press("f4")  # only one call so far: confirm, then the domain refuses
+        await pilot.press("j")
+        await settle(pilot)
+        assert isinstance(app.screen, MessageDialog)
+        assert _ticket(desk, ticket_id).state == TicketState.CALLED
+        await pilot.press("escape")
+
+        await pilot.press("f3")
+        await settle(pilot)
+        await pilot.press("f3")
+        await settle(pilot)
+        assert _ticket(desk, ticket_id).called_count == 3
+        assert _current(app).called_count == 3
+
+        await pilot.press("f4")
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("escape")  # a slip: nothing happens
+        await settle(pilot)
+        assert _ticket(desk, ticket_id).state == TicketState.CALLED
+
+        await pilot.press("f4")
+        await pilot.press("j")
+        await settle(pilot)
+        assert _ticket(desk, ticket_id).state == TicketState.NO_SHOW
+        assert _current(app) is None
+
+
+async def test_f5_opens_the_case_f6_parks_and_resume_brings_it_back(desk: Desk) -> None:
+    app = make_app(desk)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        ticket_id = _current(app).ticket_id
+        await pilot.press("f5")
+        await settle(pilot)
+        assert _ticket(desk, ticket_id).state == TicketState.SERVING
+        await pilot.press("f6")
+        await settle(pilot)
+        assert _ticket(desk, ticket_id).state == TicketState.PARKED
+        assert _current(app) is None
+
+        queue = app.screen.query_one("#queue")
+        assert ticket_id in queue.shown_keys  # parked tickets stay visible to be resumed
+        queue.move_cursor(row=queue.get_row_index(ticket_id))
+        await pilot.press("f9")
+        await settle(pilot)
+        assert _ticket(desk, ticket_id).state == TicketState.SERVING
+        assert _current(app).ticket_id == ticket_id
+
+
+async def test_f7_transfers_and_keeps_the_number(desk: Desk) -> None:
+    app = make_app(desk)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        old = _current(app)
+        await pilot.press("f5")
+        await settle(pilot)
+        await pilot.press("f7")
+        await settle(pilot)
+        assert isinstance(app.screen, TransferDialog)
+        await pilot.click("#confirm")
+        await settle(pilot)
+        assert _ticket(desk, old.ticket_id).state == TicketState.TRANSFERRED
+        with desk.store.session() as session:
+            successor = session.scalars(
+                select(Ticket).where(Ticket.transferred_from_id == old.ticket_id)
+            ).one()
+        assert successor.number == old.number
+        assert successor.state == TicketState.WAITING
+        assert successor.issued_at == _ticket(desk, old.ticket_id).issued_at
+
+
+async def test_f8_finishes_with_an_outcome_per_service(desk: Desk) -> None:
+    app = make_app(desk)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        ticket_id = _current(app).ticket_id
+        await pilot.press("f5")
+        await settle(pilot)
+        app.pop_screen()  # the case screen opened by F5; finish from the counter
+        await settle(pilot)
+        await pilot.press("f8")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, FinishDialog)
+        dialog.query_one("#outcome-0").value = "documents_missing"
+        await pilot.click("#confirm")
+        await settle(pilot)
+        assert _ticket(desk, ticket_id).state == TicketState.FINISHED
+        with desk.store.session() as session:
+            case = session.scalars(select(Case).where(Case.ticket_id == ticket_id)).one()
+            outcomes = [service.outcome for service in case.services]
+        assert outcomes[0] == "documents_missing"
+        assert case.finished_at is not None
+        assert _current(app) is None
