@@ -1,0 +1,123 @@
+"""The changes feed: commit order, exact pages, the acknowledged sequence, and long-poll wake-ups."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from sync.central import store
+from sync.central.embedded import EmbeddedCentral, start_embedded
+from sync.central.seed import generate_day, seed_central
+from sync.protocol import ChangesPage
+from tests.central.conftest import DAY, OFFICE
+
+CHANGES = "/api/v1/sync/changes"
+
+
+def all_versions(page: ChangesPage) -> list[int]:
+    rows = [
+        *page.offices,
+        *page.services,
+        *page.desks,
+        *page.clerks,
+        *page.appointments,
+        *page.tickets,
+        *page.calls,
+    ]
+    return sorted(row.version for row in rows)
+
+
+def test_paging_through_the_day_sees_every_row_once(client: TestClient) -> None:
+    cursor, seen, pages = 0, [], 0
+    while True:
+        page = ChangesPage.model_validate(
+            client.get(CHANGES, params={"office_id": OFFICE, "cursor": cursor, "limit": 37}).json()
+        )
+        versions = all_versions(page)
+        assert all(v > cursor for v in versions)
+        assert not page.has_more or len(versions) == 37
+        seen += versions
+        cursor, pages = page.cursor, pages + 1
+        if not page.has_more:
+            break
+    # 1 office + 7 services + 8 desks + 10 clerks + 120 appointments + the office's waiting walk-ins
+    assert len(seen) == len(set(seen)) and pages > 4
+    assert seen == sorted(seen) and cursor == seen[-1]
+    assert len(seen) > 146
+    empty = client.get(CHANGES, params={"office_id": OFFICE, "cursor": cursor}).json()
+    assert empty["cursor"] == cursor and empty["tickets"] == [] and not empty["has_more"]
+
+
+def test_a_change_after_the_cursor_comes_alone_with_a_higher_version(client: TestClient) -> None:
+    cursor = client.get(CHANGES, params={"office_id": OFFICE, "limit": 5000}).json()["cursor"]
+    ticket = client.post("/api/v1/tickets", json={"office_id": OFFICE, "service_ids": ["ba-mitte-mb"]}).json()
+    page = client.get(CHANGES, params={"office_id": OFFICE, "cursor": cursor}).json()
+    assert [t["id"] for t in page["tickets"]] == [ticket["id"]]
+    assert page["tickets"][0]["version"] == page["cursor"] == cursor + 1
+    other_office = client.get(CHANGES, params={"office_id": "zl-sued", "cursor": 0, "limit": 5000}).json()
+    assert ticket["id"] not in {t["id"] for t in other_office["tickets"]}
+
+
+def test_the_page_carries_the_workstations_acknowledged_sequence(client: TestClient) -> None:
+    op = {
+        "op_id": "op-1",
+        "seq": 1,
+        "kind": "ticket.no_show",
+        "args": {"ticket_id": "nope", "at": "2026-03-02T08:00:00Z"},
+        "created_at": "2026-03-02T08:00:00Z",
+    }
+    client.post("/api/v1/sync/push", json={"workstation_id": "ws-7", "office_id": OFFICE, "operations": [op]})
+    page = client.get(CHANGES, params={"office_id": OFFICE, "workstation_id": "ws-7"}).json()
+    assert page["acked_seq"] == 1
+    assert (
+        client.get(CHANGES, params={"office_id": OFFICE, "workstation_id": "ws-new"}).json()["acked_seq"] == 0
+    )
+    assert client.get(CHANGES, params={"office_id": "nowhere"}).status_code == 404
+
+
+@pytest.fixture
+def served(db_url: str) -> Iterator[EmbeddedCentral]:
+    seeding = store.CentralStore(db_url)
+    seeding.create_schema()
+    with seeding.write() as session:
+        seed_central(session, generate_day(DAY, waiting=0))
+    seeding.dispose()
+    central = start_embedded(db_url)
+    yield central
+    central.stop()
+
+
+def test_long_poll_wakes_within_a_second_when_a_kiosk_ticket_is_issued(served: EmbeddedCentral) -> None:
+    with httpx.Client(base_url=served.url, timeout=30) as http:
+        cursor = http.get(CHANGES, params={"office_id": OFFICE, "limit": 5000}).json()["cursor"]
+        issued_at: list[float] = []
+
+        def kiosk() -> None:
+            time.sleep(0.8)
+            issued_at.append(time.monotonic())
+            with httpx.Client(base_url=served.url) as other:
+                other.post("/api/v1/tickets", json={"office_id": OFFICE, "service_ids": ["ba-mitte-pa"]})
+
+        thread = threading.Thread(target=kiosk)
+        started = time.monotonic()
+        thread.start()
+        page = http.get(CHANGES, params={"office_id": OFFICE, "cursor": cursor, "wait": 20}).json()
+        answered = time.monotonic()
+        thread.join()
+    assert len(page["tickets"]) == 1
+    assert answered - started >= 0.8  # it really waited
+    assert answered - issued_at[0] < 1.0
+
+
+def test_long_poll_returns_empty_after_its_wait(served: EmbeddedCentral) -> None:
+    with httpx.Client(base_url=served.url, timeout=30) as http:
+        cursor = http.get(CHANGES, params={"office_id": OFFICE, "limit": 5000}).json()["cursor"]
+        started = time.monotonic()
+        page = http.get(CHANGES, params={"office_id": OFFICE, "cursor": cursor, "wait": 0.5}).json()
+    assert 0.5 <= time.monotonic() - started < 3
+    assert page["cursor"] == cursor and page["tickets"] == []
