@@ -1,0 +1,101 @@
+"""A simulated ticket kiosk: walk-ins take numbers and citizens with appointments check in, over HTTP,
+at random intervals, exactly as a real kiosk would talk to the central service (for `tresen demo`)."""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from sync.central.seed import OFFICE_ZONE
+from sync.protocol import API_PREFIX, TicketSnapshot
+
+log = logging.getLogger(__name__)
+
+_CHECK_IN_WINDOW = timedelta(minutes=20)  # citizens arrive up to this early for their slot
+
+
+class KioskSimulator:
+    """Issues a ticket about every `mean_interval_seconds` (exponentially distributed)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        office_id: str,
+        *,
+        mean_interval_seconds: float = 45.0,
+        seed: int = 0,
+        timeout: float = 5.0,
+    ) -> None:
+        self.office_id = office_id
+        self.mean_interval_seconds = mean_interval_seconds
+        self._rng = random.Random(seed)
+        self._http = httpx.Client(base_url=base_url + API_PREFIX, timeout=timeout)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._service_ids: list[str] = []
+        self.issued: list[TicketSnapshot] = []
+
+    def issue_once(self, now: datetime | None = None) -> TicketSnapshot:
+        """One arrival: a due appointment checks in if there is one, else a walk-in takes a number."""
+        now = now or datetime.now(UTC)
+        reference = self._due_booking_reference(now)
+        if reference is not None and self._rng.random() < 0.6:
+            response = self._http.post(f"/appointments/{reference}/check-in")
+        else:
+            response = self._http.post(
+                "/tickets",
+                json={
+                    "office_id": self.office_id,
+                    "service_ids": self._walk_in_services(),
+                    "priority": 1 if self._rng.random() < 0.03 else 0,
+                },
+            )
+        response.raise_for_status()
+        ticket = TicketSnapshot.model_validate(response.json())
+        self.issued.append(ticket)
+        return ticket
+
+    def start(self) -> KioskSimulator:
+        self._thread = threading.Thread(target=self._run, name=f"kiosk-{self.office_id}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._http.close()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._rng.expovariate(1.0 / self.mean_interval_seconds)):
+            try:
+                self.issue_once()
+            except httpx.HTTPError as error:  # the central service may be down: a kiosk keeps trying
+                log.warning("kiosk %s could not issue a ticket: %s", self.office_id, type(error).__name__)
+
+    def _walk_in_services(self) -> list[str]:
+        if not self._service_ids:
+            office: dict[str, Any] = self._http.get(f"/offices/{self.office_id}").raise_for_status().json()
+            self._service_ids = [service["id"] for service in office["services"]]
+        return [self._rng.choice(self._service_ids)]
+
+    def _due_booking_reference(self, now: datetime) -> str | None:
+        day = now.astimezone(OFFICE_ZONE).date()
+        response = self._http.get(
+            "/appointments", params={"office_id": self.office_id, "date": day.isoformat()}
+        )
+        response.raise_for_status()
+        due = [
+            appointment["booking_reference"]
+            for appointment in response.json()
+            if appointment["status"] == "booked"
+            and now - _CHECK_IN_WINDOW
+            <= datetime.fromisoformat(appointment["slot_start"])
+            <= now + _CHECK_IN_WINDOW
+        ]
+        return self._rng.choice(due) if due else None
