@@ -264,13 +264,13 @@ class SecureMessaging(_SecureChannel):
         self._check_usable()
         ssc = self._next_ssc()
         if not response.data:
-            # A chip that detects an SM error answers with a plain status (6987/6988) and forgets
-            # its session keys; a plain success would be a bypass, so only errors pass through.
-            self.broken = True
+            # A plain success or warning would bypass the MAC: refused. Plain errors carry nothing
+            # to trust and pass through; 6987/6988 mean the chip dropped its keys (9303-11 §9.8.5),
+            # other errors (some chips answer a missing file in the clear) leave the channel usable.
             if response.sw == 0x9000 or response.sw1 in (0x61, 0x62, 0x63):
-                raise CardError(
-                    CardErrorReason.SECURE_MESSAGING, "unprotected response to a protected command"
-                )
+                raise self._fail("unprotected response to a protected command")
+            if response.sw in (SW_SM_DATA_OBJECTS_MISSING, SW_SM_DATA_OBJECTS_INCORRECT):
+                self.broken = True
             return response
         try:
             objects = _parse_objects(

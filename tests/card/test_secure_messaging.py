@@ -113,10 +113,21 @@ def test_plain_success_after_protected_command_is_refused_but_plain_error_passes
     sm.wrap(CommandAPDU(0x00, 0xA4, 0x02, 0x0C, H("011E")))
     with pytest.raises(CardError):
         sm.unwrap(ResponseAPDU.status(0x9000))
-    other = appendix_d_channel()
-    other.wrap(CommandAPDU(0x00, 0xA4, 0x02, 0x0C, H("011E")))
-    assert other.unwrap(ResponseAPDU.status(0x6988)).sw == 0x6988
-    assert other.broken
+    assert sm.broken
+    dropped = appendix_d_channel()
+    dropped.wrap(CommandAPDU(0x00, 0xA4, 0x02, 0x0C, H("011E")))
+    assert dropped.unwrap(ResponseAPDU.status(0x6988)).sw == 0x6988
+    assert dropped.broken
+
+
+def test_plain_file_not_found_keeps_the_channel_in_step() -> None:
+    reader, card = pair(SmCipher.AES, 16)
+    card.unwrap_command(reader.wrap(CommandAPDU(0x00, 0xA4, 0x02, 0x0C, H("0107"))))
+    card.wrap_response(ResponseAPDU.status(0x6A82))  # the chip counts, but answers in the clear
+    assert reader.unwrap(ResponseAPDU.status(0x6A82)).sw == 0x6A82
+    assert not reader.broken
+    read = CommandAPDU(0x00, 0xB0, 0x00, 0x00, ne=4)
+    assert card.unwrap_command(reader.wrap(read)) == read
 
 
 def pair(cipher: SmCipher, key_bytes: int) -> tuple[SecureMessaging, CardSecureMessaging]:
@@ -227,3 +238,14 @@ def test_any_corruption_of_a_valid_response_is_detected(cut: int, bit: int, data
         hostile = valid[:position] + bytes((valid[position] ^ (1 << bit),)) + valid[position + 1 :]
     with pytest.raises(CardError):
         reader.unwrap(ResponseAPDU(hostile, 0x90, 0x00))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from([0x0C, 0x1C, 0x00]), st.integers(0, 255), responses, st.sampled_from(list(SmCipher)))
+def test_hostile_commands_to_the_card_side_raise_card_error(
+    cla: int, ins: int, data: bytes, cipher: SmCipher
+) -> None:
+    _, card = pair(cipher, 16)
+    with pytest.raises(CardError) as caught:
+        card.unwrap_command(CommandAPDU(cla, ins, 0x00, 0x00, data))
+    assert caught.value.reason is CardErrorReason.SECURE_MESSAGING and card.broken
