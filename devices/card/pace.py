@@ -325,7 +325,14 @@ def mse_set_at(info: PaceInfo, password_reference: int) -> CommandAPDU:
 
 def _general_authenticate(data_objects: bytes, *, last: bool) -> CommandAPDU:
     cla = 0x00 if last else CLA_CHAINING
-    return CommandAPDU(cla, INS_GENERAL_AUTHENTICATE, 0x00, 0x00, encode_tlv(0x7C, data_objects), ne=256)
+    return CommandAPDU(
+        cla,
+        INS_GENERAL_AUTHENTICATE,
+        0x00,
+        0x00,
+        encode_tlv(TAG_DYNAMIC_AUTHENTICATION_DATA, data_objects),
+        ne=256,
+    )
 
 
 def _dynamic_data(response: ResponseAPDU, tag: int) -> bytes:
