@@ -6,6 +6,7 @@ whose data could not be checked must never look like a checked one.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
@@ -30,20 +31,19 @@ class _Result(Protocol):
     steps: Any
 
 
-# German labels for the library's step names, matched by keyword (first match wins).
-_STEP_LABELS: tuple[tuple[tuple[str, ...], str, str], ...] = (
-    # keywords, label, what a failure means
-    (("hash", "dg"), "Prüfsummen der Datengruppen", "Daten auf dem Chip wurden verändert"),
-    (("message digest", "signed attr"), "Signierte Attribute", "Signaturdaten sind inkonsistent"),
-    (("signature", "document signer", "ds "), "Signatur des Dokumentausstellers", "Signatur ist ungültig"),
-    (
-        ("chain", "csca", "trust"),
+# German label and what a failure means, per step name of `devices.card.passive_auth` (stable English).
+_STEPS_DE: dict[str, tuple[str, str]] = {
+    "EF.SOD structure": ("Sicherheitsobjekt (EF.SOD)", "Sicherheitsobjekt ist unlesbar"),
+    "DG hashes": ("Prüfsummen der Datengruppen", "Prüfsummenverfahren wird nicht unterstützt"),
+    "Document signer signature": ("Signatur des Dokumentausstellers", "Signatur des Dokumentausstellers ist ungültig"),
+    "Signed attributes (message digest)": ("Signierte Attribute", "Signaturdaten sind inkonsistent"),
+    "Chain to CSCA": (
         "Zertifikatskette bis zur Länder-CA (CSCA)",
-        "kein vertrauenswürdiges Länderzertifikat",
+        "kein vertrauenswürdiges Länderzertifikat (CSCA)",
     ),
-    (("valid", "date", "expir"), "Gültigkeit der Zertifikate", "Zertifikat ist nicht gültig"),
-    (("sod", "security object"), "Sicherheitsobjekt (EF.SOD)", "Sicherheitsobjekt ist unlesbar"),
-)
+    "Certificate validity": ("Gültigkeit der Zertifikate", "Zertifikat ist nicht gültig"),
+}
+_DG_HASH = re.compile(r"DG(\d+) hash")
 
 
 @dataclass(frozen=True)
@@ -65,11 +65,17 @@ class Verdict:
 
 
 def _label_and_failure(step_name: str) -> tuple[str, str]:
-    lowered = step_name.lower()
-    for keywords, label, failure in _STEP_LABELS:
-        if any(keyword in lowered for keyword in keywords):
-            return label, failure
-    return step_name, f"Schritt „{step_name}“ nicht erfüllt"
+    dg_hash = _DG_HASH.fullmatch(step_name)
+    if dg_hash:
+        number = int(dg_hash.group(1))
+        failure = _("Datengruppe {number} wurde verändert oder ist nicht signiert").format(number=number)
+        if number == 1:
+            return _("Prüfsumme DG1 (Daten)"), failure
+        if number == 2:
+            return _("Prüfsumme DG2 (Lichtbild)"), failure
+        return _("Prüfsumme DG{number}").format(number=number), failure
+    label, failure = _STEPS_DE.get(step_name, (step_name, ""))
+    return _(label), _(failure) if failure else _("Schritt „{step}“ nicht erfüllt").format(step=step_name)
 
 
 def status_of(verdict: Any) -> VerdictStatus:
@@ -85,12 +91,12 @@ def describe_verification(result: _Result) -> Verdict:
     """Word the passive-authentication result for the clerk, step by step."""
     status = status_of(result.verdict)
     steps = tuple(
-        VerdictStep(_(_label_and_failure(step.name)[0]), step.ok, step.detail) for step in result.steps
+        VerdictStep(_label_and_failure(step.name)[0], step.ok, step.detail) for step in result.steps
     )
     if status is VerdictStatus.VERIFIED:
         return Verdict(status, _("Echtheit bestätigt"), steps)
     first_problem = next((step for step in result.steps if step.ok is not True), None)
-    reason = _(_label_and_failure(first_problem.name)[1]) if first_problem else _("Grund unbekannt")
+    reason = _label_and_failure(first_problem.name)[1] if first_problem else _("Grund unbekannt")
     if status is VerdictStatus.NOT_VERIFIED:
         return Verdict(status, _("NICHT geprüft: {reason}").format(reason=reason), steps)
     return Verdict(status, _("Prüfung FEHLGESCHLAGEN: {reason}").format(reason=reason), steps)
