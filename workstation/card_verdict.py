@@ -35,7 +35,10 @@ class _Result(Protocol):
 _STEPS_DE: dict[str, tuple[str, str]] = {
     "EF.SOD structure": ("Sicherheitsobjekt (EF.SOD)", "Sicherheitsobjekt ist unlesbar"),
     "DG hashes": ("Prüfsummen der Datengruppen", "Prüfsummenverfahren wird nicht unterstützt"),
-    "Document signer signature": ("Signatur des Dokumentausstellers", "Signatur des Dokumentausstellers ist ungültig"),
+    "Document signer signature": (
+        "Signatur des Dokumentausstellers",
+        "Signatur des Dokumentausstellers ist ungültig",
+    ),
     "Signed attributes (message digest)": ("Signierte Attribute", "Signaturdaten sind inkonsistent"),
     "Chain to CSCA": (
         "Zertifikatskette bis zur Länder-CA (CSCA)",
