@@ -171,13 +171,14 @@ def _parse_td1(lines: list[str], today: date) -> MrzData:
 
 def _parse_td2_td3(lines: list[str], shape: MrzFormat, today: date) -> MrzData:
     first, second = lines
+    # TD3 has its own check digit after the optional data; the composite covers it, TD2 has none.
     optional_end = 42 if shape == "TD3" else 35
+    composite_end = 43 if shape == "TD3" else 35
     checks = [
         check_digit(second[0:9]) == second[9],
         check_digit(second[13:19]) == second[19],
         check_digit(second[21:27]) == second[27],
-        check_digit(second[0:10] + second[13:20] + second[21 : optional_end + (1 if shape == "TD3" else 0)])
-        == second[-1],
+        check_digit(second[0:10] + second[13:20] + second[21:composite_end]) == second[-1],
     ]
     if shape == "TD3":
         checks.append(_digit_ok(second[28:42], second[42]))
