@@ -58,6 +58,8 @@ _JPEG_COMMENT_MAX = 65533
 class TestHolder:
     """The specimen holder of German documents (BSI/Bundesdruckerei "Erika Mustermann")."""
 
+    __test__ = False  # not a pytest test class
+
     surname: str = "Mustermann"
     given_names: str = "Erika"
     birth_date: date = date(1964, 8, 12)
@@ -75,6 +77,8 @@ class CertificateValidity:
 
 @dataclass(frozen=True)
 class TestDocument:
+    __test__ = False  # not a pytest test class
+
     kind: DocumentKind
     files: dict[int, bytes] = field(repr=False)  # file id → content: EF.COM, DG1, DG2, EF.SOD
     mrz: str = field(repr=False)  # as printed, lines separated by newlines
