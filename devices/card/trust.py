@@ -101,10 +101,6 @@ def build_master_list(certificates: Iterable[object]) -> bytes:
     return cms.ContentInfo({"content_type": "signed_data", "content": signed_data}).dump()
 
 
-def _key_identifier(certificate: x509.Certificate) -> bytes | None:
-    return certificate.key_identifier
-
-
 @dataclass
 class TrustStore:
     """CSCA certificates, looked up by the issuer of a document signer certificate."""
@@ -153,7 +149,7 @@ class TrustStore:
         for anchor in self.certificates:
             if anchor.subject != certificate.issuer:
                 continue
-            anchor_key = _key_identifier(anchor)
+            anchor_key = anchor.key_identifier
             if authority_key is not None and anchor_key is not None and authority_key != anchor_key:
                 continue
             candidates.append(anchor)
