@@ -217,9 +217,8 @@ class SyncEngine:
                 self._pull_all(0.0)
             except CentralError as error:
                 log.warning("could not fetch what the called ticket refers to: %s", error.log_message)
-        with self.store.session() as session:
-            result = record_call(session, ctx, answer.ticket, answer.call_id)
-            session.commit()
+        with self.store.write() as session:
+            result = record_call(session, ctx, answer.ticket, answer.call_id, answer.explanation)
         return result
 
     # --- push ----------------------------------------------------------------------------------
@@ -277,7 +276,7 @@ class SyncEngine:
     def _store_results(self, response: PushResponse) -> _PushOutcome:
         rejected = 0
         now = self.clock()
-        with self.store.session() as session:
+        with self.store.write() as session:
             by_seq = {
                 row.seq: row
                 for row in session.scalars(
@@ -307,22 +306,20 @@ class SyncEngine:
             state = replica.sync_state(session, self.ctx.workstation_id, self.ctx.office_id)
             state.acked_seq = max(state.acked_seq, response.acked_seq)
             state.last_push_at = now
-            session.commit()
         return _PushOutcome(len(response.results), rejected)
 
     def _note_attempt(self, batch: list[Operation], error: str) -> None:
-        with self.store.session() as session:
+        with self.store.write() as session:
             for row in session.scalars(
                 select(OutboxOperation).where(OutboxOperation.seq.in_([op.seq for op in batch]))
             ):
                 row.attempts += 1
                 row.last_error = error
-            session.commit()
 
     def _resend_from(self, expected_seq: int) -> bool:
         """The central service expects `expected_seq` next: operations from there on it has not seen
         become pending again (they are kept in the outbox). False when the outbox cannot help."""
-        with self.store.session() as session:
+        with self.store.write() as session:
             first_pending = session.scalar(
                 select(func.min(OutboxOperation.seq)).where(OutboxOperation.status == OperationStatus.PENDING)
             )
@@ -330,7 +327,6 @@ class SyncEngine:
                 log.error("central expects seq %d beyond pending seq %d", expected_seq, first_pending)
                 return False
             count = replica.resend_from(session, expected_seq)
-            session.commit()
         log.warning("central expects seq %d: %d operations are sent again", expected_seq, count)
         return count > 0
 
@@ -349,7 +345,7 @@ class SyncEngine:
                     self.ctx.office_id, self.ctx.workstation_id, cursor, limit=self.page_limit, wait=wait
                 )
                 wait = 0.0  # only the first request waits for news
-                with self.store.session() as session:
+                with self.store.write() as session:
                     if epoch is not None and page.epoch != epoch:
                         replay = (
                             replica.restart_for_new_epoch(
@@ -362,7 +358,6 @@ class SyncEngine:
                             > 0
                             or replay
                         )
-                        session.commit()
                         continue
                     report = replica.apply_changes(
                         session,
@@ -371,7 +366,6 @@ class SyncEngine:
                         office_id=self.ctx.office_id,
                         now=self.clock(),
                     )
-                    session.commit()
                 applied += report.applied
                 kept += report.kept_local
                 if not page.has_more:

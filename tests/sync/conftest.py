@@ -10,7 +10,8 @@ import pytest
 
 from sync.central.embedded import EmbeddedCentral, start_embedded
 from sync.central.seed import SeedDay, generate_day
-from tests.sync.support import DAY, LocalStore, central_clock, seeded_central_db
+from tests.sync.support import DAY, central_clock, seeded_central_db
+from workstation.db import LocalStore
 
 
 @pytest.fixture

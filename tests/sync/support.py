@@ -6,39 +6,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
 
 from sync.central.seed import BUERGERAMT_ID, SeedDay, seed_central
 from sync.central.store import CentralStore
 from sync.protocol import ChangesPage
-from workstation.models import Base
-
-try:
-    from workstation.db import LocalStore
-except ImportError:  # TEMPORARY until CORE's local store lands: the same models, created directly
-
-    class LocalStore:  # type: ignore[no-redef]
-        def __init__(self, path: Path) -> None:
-            self.engine = create_engine(f"sqlite:///{path}")
-            event.listen(self.engine, "connect", _pragmas)
-            self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-
-        def migrate(self) -> None:
-            Base.metadata.create_all(self.engine)
-
-        def session(self) -> Session:
-            return self._sessions()
-
-        def dispose(self) -> None:
-            self.engine.dispose()
-
-    def _pragmas(connection: object, _record: object) -> None:
-        cursor = connection.cursor()  # type: ignore[attr-defined]
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.close()
-
 
 DAY = date(2026, 3, 2)
 NOW = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)

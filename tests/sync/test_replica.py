@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 
 from sync.central.seed import BUERGERAMT_ID, SeedDay, generate_day
 from sync.protocol import ChangesPage, TicketSnapshot
-from tests.sync.support import DAY, NOW, LocalStore, page_of
+from tests.sync.support import DAY, NOW, page_of
 from workstation import replica
+from workstation.db import LocalStore
 from workstation.models import (
     Appointment,
     Desk,
