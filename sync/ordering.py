@@ -1,0 +1,170 @@
+"""The one call-next ordering rule (DESIGN §7), shared by the workstation and the central service.
+
+A pure function over plain values, standard library only: the central arbitration and the local
+fallback must pick the same ticket from the same queue, and the rule is property-tested on its own.
+
+1. eligible: waiting tickets whose services this desk serves (all of them), that are not transferred
+   to another desk, and that were not called in the last few minutes (recall is explicit);
+2. checked-in appointments are due at their slot minus an early window (never before check-in);
+   walk-ins are due at arrival;
+3. urgent tickets first (by arrival), then due appointments by slot, then walk-ins by arrival,
+   then appointments not due yet (an idle desk may take an early citizen) by slot;
+4. ties by ticket number (natural order: A99 before A100), then by ticket id for determinism.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+from enum import IntEnum
+from zoneinfo import ZoneInfo
+
+OFFICE_ZONE = ZoneInfo("Europe/Berlin")
+
+
+class Reason(IntEnum):
+    """Why a ticket is where it is in the order; the value is its rank."""
+
+    URGENT = 0
+    APPOINTMENT_DUE = 1
+    WALK_IN = 2
+    APPOINTMENT_EARLY = 3
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    """A waiting ticket as the ordering rule sees it."""
+
+    ticket_id: str
+    number: str
+    issued_at: datetime  # arrival: ticket issue for walk-ins, check-in for appointments
+    service_ids: frozenset[str]
+    priority: int = 0  # > 0: urgent (set by reception)
+    last_called_at: datetime | None = None
+    slot_start: datetime | None = None  # set for a checked-in appointment
+    target_desk_id: str | None = None  # a transfer to one particular desk
+
+
+@dataclass(frozen=True)
+class OrderingRules:
+    """Per-office settings of the rule (the office row carries them)."""
+
+    recall_block_minutes: int = 5
+    early_window_minutes: int = 5
+    zone: tzinfo = OFFICE_ZONE  # for the times in explanations
+
+
+@dataclass(frozen=True)
+class Choice:
+    ticket_id: str
+    number: str
+    reason: Reason
+    due_at: datetime
+    slot_start: datetime | None
+    minutes_due: int  # whole minutes since due (negative: due in that many minutes)
+    explanation: str  # German, e.g. "Termin 10:20, fällig seit 3 min"
+
+
+def due_at(entry: QueueEntry, rules: OrderingRules) -> datetime:
+    """When the ticket may be called in its turn: slot minus early window, never before arrival."""
+    if entry.slot_start is None:
+        return entry.issued_at
+    return max(entry.slot_start - timedelta(minutes=rules.early_window_minutes), entry.issued_at)
+
+
+def reason_of(entry: QueueEntry, now: datetime, rules: OrderingRules) -> Reason:
+    if entry.priority > 0:
+        return Reason.URGENT
+    if entry.slot_start is None:
+        return Reason.WALK_IN
+    return Reason.APPOINTMENT_DUE if due_at(entry, rules) <= now else Reason.APPOINTMENT_EARLY
+
+
+def is_eligible(
+    entry: QueueEntry,
+    desk_service_ids: Collection[str],
+    now: datetime,
+    rules: OrderingRules,
+    desk_id: str | None = None,
+) -> bool:
+    if entry.target_desk_id is not None and entry.target_desk_id != desk_id:
+        return False
+    if not entry.service_ids or not entry.service_ids <= frozenset(desk_service_ids):
+        return False
+    blocked_until = (
+        entry.last_called_at + timedelta(minutes=rules.recall_block_minutes)
+        if entry.last_called_at is not None
+        else None
+    )
+    return blocked_until is None or now >= blocked_until
+
+
+def order_key(entry: QueueEntry, now: datetime, rules: OrderingRules) -> tuple[object, ...]:
+    """Sort key of DESIGN §7 step 3 and 4; smaller is called first."""
+    reason = reason_of(entry, now, rules)
+    if reason in (Reason.APPOINTMENT_DUE, Reason.APPOINTMENT_EARLY):
+        assert entry.slot_start is not None
+        when = entry.slot_start
+    else:
+        when = entry.issued_at
+    return (int(reason), when, number_key(entry.number), entry.ticket_id)
+
+
+def number_key(number: str) -> tuple[tuple[int, int | str], ...]:
+    """Natural order of ticket numbers: `A99` < `A100`, `S3-07` < `S3-10`."""
+    parts = re.findall(r"\d+|\D+", number)
+    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in parts)
+
+
+def choose_next(
+    candidates: Sequence[QueueEntry],
+    desk_service_ids: Collection[str],
+    now: datetime,
+    rules: OrderingRules,
+    *,
+    desk_id: str | None = None,
+) -> Choice | None:
+    """The ticket this desk calls next, with the reason in German; None when nobody is eligible."""
+    best: QueueEntry | None = None
+    best_key: tuple[object, ...] | None = None
+    for entry in candidates:
+        if not is_eligible(entry, desk_service_ids, now, rules, desk_id):
+            continue
+        key = order_key(entry, now, rules)
+        if best_key is None or key < best_key:  # type: ignore[operator]
+            best, best_key = entry, key
+    return None if best is None else choice_for(best, now, rules)
+
+
+def choice_for(entry: QueueEntry, now: datetime, rules: OrderingRules) -> Choice:
+    reason = reason_of(entry, now, rules)
+    due = due_at(entry, rules)
+    minutes_due = _whole_minutes(now - due)
+    return Choice(
+        ticket_id=entry.ticket_id,
+        number=entry.number,
+        reason=reason,
+        due_at=due,
+        slot_start=entry.slot_start,
+        minutes_due=minutes_due,
+        explanation=explain(reason, entry.slot_start, minutes_due, rules.zone),
+    )
+
+
+def explain(reason: Reason, slot_start: datetime | None, minutes_due: int, zone: tzinfo) -> str:
+    """The German sentence the clerk sees next to the called ticket."""
+    if reason == Reason.URGENT:
+        return f"Dringend, wartet seit {max(0, minutes_due)} min"
+    if reason == Reason.WALK_IN or slot_start is None:
+        return f"Ohne Termin, wartet seit {max(0, minutes_due)} min"
+    slot = f"{slot_start.astimezone(zone):%H:%M}"
+    if reason == Reason.APPOINTMENT_DUE:
+        return f"Termin {slot}, fällig seit {minutes_due} min"
+    return f"Termin {slot}, fällig in {-minutes_due} min"
+
+
+def _whole_minutes(delta: timedelta) -> int:
+    """Whole minutes, rounded towards minus infinity (so "due in 4 min 30 s" says 5)."""
+    return int(delta.total_seconds() // 60)

@@ -1,0 +1,751 @@
+"""The clerk's actions as commands: one plain function per action (DESIGN §4).
+
+Each command checks the ticket's state, changes the local store **and** appends one business
+operation to the outbox, in the caller's transaction: both reach the disk together or neither does.
+Commands never commit and never touch the network; the caller (`workstation.counter.Counter`) owns
+the transaction. `now` comes from the caller, so tests and replays decide the time.
+
+Illegal transitions raise `CommandRefused` with a German sentence and change nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+from typing import Any
+
+import uuid6
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from sync.protocol import OperationKind, TicketSnapshot
+from workstation import queries
+from workstation.errors import CommandRefused
+from workstation.i18n import _
+from workstation.models import (
+    SCHEMA_VERSION,
+    Appointment,
+    AppointmentStatus,
+    Call,
+    Case,
+    CaseService,
+    Desk,
+    Office,
+    OutboxOperation,
+    Service,
+    ServiceOutcome,
+    SyncState,
+    Ticket,
+    TicketState,
+)
+from workstation.ordering import OFFICE_ZONE, OrderingRules, choose_next
+
+__all__ = [
+    "CallResult",
+    "CaseResult",
+    "CommandRefused",
+    "DeskContext",
+    "FinishResult",
+    "IssueResult",
+    "TicketResult",
+    "TransferResult",
+    "append_operation",
+    "call_next",
+    "call_ticket",
+    "citizen_arrived",
+    "finish",
+    "issue_walk_in",
+    "no_show",
+    "park",
+    "recall",
+    "record_call",
+    "resume",
+    "transfer",
+]
+
+DEFAULT_MAX_CALLS = 3
+MAX_PRIORITY = 9
+
+
+@dataclass(frozen=True)
+class DeskContext:
+    """Who acts where: this workstation, its office, the desk it is bound to, the logged-in clerk."""
+
+    workstation_id: str
+    office_id: str
+    desk_id: str
+    clerk_id: str
+
+
+# --- results ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CallResult:
+    ticket_id: str
+    number: str
+    call_count: int
+    explanation: str | None
+    call_id: str = ""
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    """The citizen is being served: `case_id` is the visit's case."""
+
+    ticket_id: str
+    number: str
+    case_id: str
+
+
+@dataclass(frozen=True)
+class TicketResult:
+    ticket_id: str
+    number: str
+    state: TicketState
+
+
+@dataclass(frozen=True)
+class TransferResult:
+    ticket_id: str  # the old ticket, now transferred
+    new_ticket_id: str  # waiting for the target, same number and arrival
+    number: str
+    service_ids: tuple[str, ...]
+    target_desk_id: str | None
+
+
+@dataclass(frozen=True)
+class FinishResult:
+    ticket_id: str
+    number: str
+    case_id: str
+    served_seconds: float
+    outcomes: Mapping[str, ServiceOutcome]
+
+
+@dataclass(frozen=True)
+class IssueResult:
+    ticket_id: str
+    number: str
+    service_ids: tuple[str, ...]
+    priority: int
+
+
+# --- the outbox ---------------------------------------------------------------------------------
+
+
+def append_operation(
+    session: Session,
+    ctx: DeskContext,
+    kind: OperationKind | str,
+    args: dict[str, Any],
+    base_version: int | None,
+    *,
+    created_at: datetime | None = None,
+    lease_token: str | None = None,
+) -> OutboxOperation:
+    """Append one operation with a fresh UUIDv7 and the workstation's next sequence number.
+
+    The sequence never goes back, not even below what the central service acknowledged already:
+    reusing a number would make the central service answer with another operation's result."""
+    highest = session.scalar(select(func.max(OutboxOperation.seq))) or 0
+    acked = session.scalar(select(SyncState.acked_seq).where(SyncState.workstation_id == ctx.workstation_id))
+    operation = OutboxOperation(
+        seq=max(highest, acked or 0) + 1,
+        op_id=str(uuid6.uuid7()),
+        workstation_id=ctx.workstation_id,
+        kind=str(kind),
+        args=args,
+        base_version=base_version,
+        lease_token=lease_token,
+        schema_version=SCHEMA_VERSION,
+        created_at=created_at or datetime.now(UTC),
+    )
+    session.add(operation)
+    session.flush()  # a failing insert fails the command, before the caller commits anything
+    return operation
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
+# --- calling ------------------------------------------------------------------------------------
+
+
+def call_next(session: Session, ctx: DeskContext, now: datetime) -> CallResult | None:
+    """Call the next ticket by the ordering rule; None when nobody waits for this desk."""
+    require_free_desk(session, ctx)
+    rules = office_rules(session, ctx.office_id)
+    choice = choose_next(
+        queries.waiting_entries(session, ctx.office_id),
+        queries.desk_service_ids(session, ctx.desk_id),
+        now,
+        rules,
+        desk_id=ctx.desk_id,
+    )
+    if choice is None:
+        return None
+    ticket = session.get_one(Ticket, choice.ticket_id)
+    return _call(session, ctx, ticket, now, recall=False, explanation=choice.explanation)
+
+
+def call_ticket(session: Session, ctx: DeskContext, ticket_id: str, now: datetime) -> CallResult:
+    """Call one particular waiting ticket (the clerk chose it in the queue or found it by search)."""
+    require_free_desk(session, ctx)
+    ticket = _ticket(session, ctx, ticket_id)
+    if ticket.state != TicketState.WAITING:
+        raise CommandRefused(
+            _("Wartenummer {number} wartet nicht ({state}).").format(
+                number=ticket.number, state=state_label(ticket.state)
+            )
+        )
+    return _call(session, ctx, ticket, now, recall=False, explanation=None)
+
+
+def recall(session: Session, ctx: DeskContext, now: datetime) -> CallResult:
+    """Call the desk's current ticket once more (the citizen has not come yet)."""
+    ticket = _current(session, ctx, TicketState.CALLED, _("Es ist keine Wartenummer aufgerufen."))
+    return _call(session, ctx, ticket, now, recall=True, explanation=None)
+
+
+def _call(
+    session: Session,
+    ctx: DeskContext,
+    ticket: Ticket,
+    now: datetime,
+    *,
+    recall: bool,
+    explanation: str | None,
+) -> CallResult:
+    base_version = ticket.version
+    call_id = str(uuid6.uuid7())
+    ticket.state = TicketState.CALLED
+    ticket.called_count += 1
+    ticket.first_called_at = ticket.first_called_at or now
+    ticket.last_called_at = now
+    ticket.desk_id, ticket.clerk_id = ctx.desk_id, ctx.clerk_id
+    session.add(
+        Call(
+            id=call_id,
+            ticket_id=ticket.id,
+            desk_id=ctx.desk_id,
+            clerk_id=ctx.clerk_id,
+            called_at=now,
+            is_recall=recall,
+        )
+    )
+    append_operation(
+        session,
+        ctx,
+        OperationKind.TICKET_CALL,
+        {
+            "ticket_id": ticket.id,
+            "desk_id": ctx.desk_id,
+            "clerk_id": ctx.clerk_id,
+            "call_id": call_id,
+            "called_at": _iso(now),
+            "recall": recall,
+        },
+        base_version,
+        created_at=now,
+    )
+    return CallResult(ticket.id, ticket.number, ticket.called_count, explanation, call_id)
+
+
+def record_call(
+    session: Session,
+    ctx: DeskContext,
+    ticket_snapshot: TicketSnapshot,
+    call_id: str,
+    explanation: str | None = None,
+) -> CallResult:
+    """Store a call the central service already arbitrated and applied: no outbox operation."""
+    ticket = session.get(Ticket, ticket_snapshot.id)
+    if ticket is None:
+        ticket = Ticket(id=ticket_snapshot.id)
+        session.add(ticket)
+    for field in (
+        "office_id",
+        "number",
+        "appointment_id",
+        "issued_at",
+        "priority",
+        "state",
+        "called_count",
+        "first_called_at",
+        "last_called_at",
+        "desk_id",
+        "clerk_id",
+        "target_desk_id",
+        "transferred_from_id",
+        "origin",
+        "version",
+    ):
+        setattr(ticket, field, getattr(ticket_snapshot, field))
+    ticket.services = _services(session, ticket_snapshot.office_id, ticket_snapshot.service_ids)
+    if session.get(Call, call_id) is None:
+        session.add(
+            Call(
+                id=call_id,
+                ticket_id=ticket.id,
+                desk_id=ticket_snapshot.desk_id or ctx.desk_id,
+                clerk_id=ticket_snapshot.clerk_id or ctx.clerk_id,
+                called_at=ticket_snapshot.last_called_at or ticket_snapshot.issued_at,
+                is_recall=False,
+            )
+        )
+    session.flush()
+    return CallResult(ticket.id, ticket.number, ticket.called_count, explanation, call_id)
+
+
+# --- at the desk --------------------------------------------------------------------------------
+
+
+def citizen_arrived(
+    session: Session, ctx: DeskContext, now: datetime, ticket_id: str | None = None
+) -> CaseResult:
+    """The called citizen stands at the desk: serve the ticket and open its case.
+
+    `ticket_id` serves a waiting ticket directly (a citizen who came to the desk without a call)."""
+    if ticket_id is None:
+        ticket = _current(session, ctx, TicketState.CALLED, _("Es ist keine Wartenummer aufgerufen."))
+    else:
+        require_free_desk(session, ctx)
+        ticket = _ticket(session, ctx, ticket_id)
+        if ticket.state != TicketState.WAITING:
+            raise CommandRefused(
+                _("Wartenummer {number} kann nicht bedient werden ({state}).").format(
+                    number=ticket.number, state=state_label(ticket.state)
+                )
+            )
+    base_version = ticket.version
+    case_id = str(uuid6.uuid7())
+    service_ids = [service.id for service in ticket.services]
+    ticket.state = TicketState.SERVING
+    ticket.desk_id, ticket.clerk_id = ctx.desk_id, ctx.clerk_id
+    case = Case(
+        id=case_id,
+        ticket_id=ticket.id,
+        office_id=ticket.office_id,
+        desk_id=ctx.desk_id,
+        clerk_id=ctx.clerk_id,
+        opened_at=now,
+        serving_since=now,
+        served_seconds=0.0,
+        notes="",
+    )
+    case.services = [CaseService(service_id=service_id, documents_checked=[]) for service_id in service_ids]
+    session.add(case)
+    append_operation(
+        session,
+        ctx,
+        OperationKind.TICKET_SERVE,
+        {
+            "ticket_id": ticket.id,
+            "case_id": case_id,
+            "desk_id": ctx.desk_id,
+            "clerk_id": ctx.clerk_id,
+            "at": _iso(now),
+            "service_ids": service_ids,
+        },
+        base_version,
+        created_at=now,
+    )
+    return CaseResult(ticket.id, ticket.number, case_id)
+
+
+def no_show(session: Session, ctx: DeskContext, now: datetime) -> TicketResult:
+    """Close the called ticket as "nicht erschienen" — only after the office's maximum of calls."""
+    ticket = _current(session, ctx, TicketState.CALLED, _("Es ist keine Wartenummer aufgerufen."))
+    max_calls = office_rules_row(session, ctx.office_id).max_calls
+    if ticket.called_count < max_calls:
+        raise CommandRefused(
+            _(
+                "„Nicht erschienen“ ist erst nach {max_calls} Aufrufen möglich; "
+                "Wartenummer {number} wurde {count}-mal aufgerufen. Bitte erneut aufrufen (F3)."
+            ).format(max_calls=max_calls, number=ticket.number, count=ticket.called_count)
+        )
+    base_version = ticket.version
+    ticket.state = TicketState.NO_SHOW
+    if ticket.appointment is not None:
+        ticket.appointment.status = AppointmentStatus.NO_SHOW
+    append_operation(
+        session,
+        ctx,
+        OperationKind.TICKET_NO_SHOW,
+        {"ticket_id": ticket.id, "at": _iso(now)},
+        base_version,
+        created_at=now,
+    )
+    return TicketResult(ticket.id, ticket.number, ticket.state)
+
+
+def park(session: Session, ctx: DeskContext, now: datetime) -> TicketResult:
+    """Set the case aside (e.g. the citizen fetches a document); the service time stops."""
+    ticket = _current(session, ctx, TicketState.SERVING, _("Es wird gerade kein Vorgang bearbeitet."))
+    case = open_case_of(session, ticket)
+    base_version = ticket.version
+    _close_segment(case, now)
+    ticket.state = TicketState.PARKED
+    append_operation(
+        session,
+        ctx,
+        OperationKind.TICKET_PARK,
+        {"ticket_id": ticket.id, "case_id": case.id, "at": _iso(now)},
+        base_version,
+        created_at=now,
+    )
+    return TicketResult(ticket.id, ticket.number, ticket.state)
+
+
+def resume(session: Session, ctx: DeskContext, ticket_id: str, now: datetime) -> CaseResult:
+    """Take a parked case up again at this desk; the service time runs again."""
+    require_free_desk(session, ctx)
+    ticket = _ticket(session, ctx, ticket_id)
+    if ticket.state != TicketState.PARKED:
+        raise CommandRefused(
+            _("Wartenummer {number} ist nicht geparkt ({state}).").format(
+                number=ticket.number, state=state_label(ticket.state)
+            )
+        )
+    case = open_case_of(session, ticket)
+    base_version = ticket.version
+    case.serving_since = now
+    case.desk_id, case.clerk_id = ctx.desk_id, ctx.clerk_id
+    ticket.state = TicketState.SERVING
+    ticket.desk_id, ticket.clerk_id = ctx.desk_id, ctx.clerk_id
+    append_operation(
+        session,
+        ctx,
+        OperationKind.TICKET_RESUME,
+        {
+            "ticket_id": ticket.id,
+            "case_id": case.id,
+            "desk_id": ctx.desk_id,
+            "clerk_id": ctx.clerk_id,
+            "at": _iso(now),
+        },
+        base_version,
+        created_at=now,
+    )
+    return CaseResult(ticket.id, ticket.number, case.id)
+
+
+def transfer(
+    session: Session,
+    ctx: DeskContext,
+    service_ids: Sequence[str],
+    target_desk_id: str | None,
+    now: datetime,
+    ticket_id: str | None = None,
+) -> TransferResult:
+    """Send the citizen on to other services or another desk: a new waiting ticket keeps the number
+    and the arrival time (so the waiting time counts from the first arrival); the old one ends as
+    transferred. Without `ticket_id` the desk's current ticket is transferred."""
+    if ticket_id is None:
+        ticket = _current(session, ctx, None, _("Es ist keine Wartenummer aufgerufen."))
+    else:
+        ticket = _ticket(session, ctx, ticket_id)
+    if ticket.state not in (TicketState.CALLED, TicketState.SERVING, TicketState.PARKED):
+        raise CommandRefused(
+            _("Wartenummer {number} kann nicht weitergeleitet werden ({state}).").format(
+                number=ticket.number, state=state_label(ticket.state)
+            )
+        )
+    if not service_ids:
+        raise CommandRefused(_("Bitte mindestens eine Dienstleistung für die Weiterleitung wählen."))
+    services = _services(session, ctx.office_id, service_ids)
+    if target_desk_id is not None:
+        target = session.get(Desk, target_desk_id)
+        if target is None or target.office_id != ctx.office_id:
+            raise CommandRefused(_("Der gewählte Schalter ist unbekannt."))
+    base_version = ticket.version
+    for case in session.scalars(select(Case).where(Case.ticket_id == ticket.id, Case.finished_at.is_(None))):
+        _close_segment(case, now)
+    ticket.state = TicketState.TRANSFERRED
+    successor = Ticket(
+        id=str(uuid6.uuid7()),
+        office_id=ticket.office_id,
+        number=ticket.number,
+        appointment_id=ticket.appointment_id,
+        issued_at=ticket.issued_at,
+        priority=ticket.priority,
+        state=TicketState.WAITING,
+        called_count=0,
+        target_desk_id=target_desk_id,
+        transferred_from_id=ticket.id,
+        origin=ticket.origin,
+        version=0,
+    )
+    successor.services = services
+    session.add(successor)
+    append_operation(
+        session,
+        ctx,
+        OperationKind.TICKET_TRANSFER,
+        {
+            "ticket_id": ticket.id,
+            "new_ticket_id": successor.id,
+            "service_ids": [service.id for service in services],
+            "target_desk_id": target_desk_id,
+            "at": _iso(now),
+        },
+        base_version,
+        created_at=now,
+    )
+    return TransferResult(
+        ticket.id, successor.id, ticket.number, tuple(service.id for service in services), target_desk_id
+    )
+
+
+def finish(
+    session: Session,
+    ctx: DeskContext,
+    outcomes: Mapping[str, ServiceOutcome | str],
+    notes: str,
+    now: datetime,
+) -> FinishResult:
+    """Finish the case being served with one outcome per service of the case."""
+    ticket = _current(session, ctx, TicketState.SERVING, _("Es wird gerade kein Vorgang bearbeitet."))
+    case = open_case_of(session, ticket)
+    by_service = {case_service.service_id: case_service for case_service in case.services}
+    try:
+        chosen = {service_id: ServiceOutcome(outcome) for service_id, outcome in outcomes.items()}
+    except ValueError:
+        raise CommandRefused(_("Unbekanntes Ergebnis für eine Dienstleistung.")) from None
+    unknown = set(chosen) - set(by_service)
+    missing = set(by_service) - set(chosen)
+    if unknown:
+        raise CommandRefused(_("Ein Ergebnis betrifft eine Dienstleistung, die nicht zum Vorgang gehört."))
+    if missing:
+        names = sorted(by_service[service_id].service.name for service_id in missing)
+        raise CommandRefused(
+            _("Bitte für jede Dienstleistung ein Ergebnis wählen; es fehlt: {names}.").format(
+                names=", ".join(names)
+            )
+        )
+    base_version = ticket.version
+    for service_id, outcome in chosen.items():
+        by_service[service_id].outcome = outcome
+    _close_segment(case, now)
+    case.finished_at = now
+    case.notes = notes
+    ticket.state = TicketState.FINISHED
+    if ticket.appointment is not None:
+        ticket.appointment.status = AppointmentStatus.FINISHED
+    append_operation(
+        session,
+        ctx,
+        OperationKind.CASE_FINISH,
+        {
+            "ticket_id": ticket.id,
+            "case_id": case.id,
+            "outcomes": {service_id: str(outcome) for service_id, outcome in chosen.items()},
+            "notes": notes,
+            "at": _iso(now),
+        },
+        base_version,
+        created_at=now,
+    )
+    return FinishResult(ticket.id, ticket.number, case.id, case.served_seconds, chosen)
+
+
+def issue_walk_in(
+    session: Session,
+    ctx: DeskContext,
+    service_ids: Sequence[str],
+    priority: int,
+    now: datetime,
+    appointment_id: str | None = None,
+) -> IssueResult:
+    """Issue a waiting number at the desk, from the desk's own range (`S3-07` at desk 3), so desks
+    never hand out the same number even while offline.
+
+    With `appointment_id` the number is a check-in of that appointment at the desk."""
+    if not 0 <= priority <= MAX_PRIORITY:
+        raise CommandRefused(_("Ungültige Dringlichkeit."))
+    appointment: Appointment | None = None
+    if appointment_id is not None:
+        appointment = session.get(Appointment, appointment_id)
+        if appointment is None or appointment.office_id != ctx.office_id:
+            raise CommandRefused(_("Der Termin ist unbekannt."))
+        if appointment.status != AppointmentStatus.BOOKED:
+            raise CommandRefused(
+                _("Der Termin kann nicht eingecheckt werden ({state}).").format(
+                    state=state_label(appointment.status)
+                )
+            )
+        service_ids = service_ids or [service.id for service in appointment.services]
+    if not service_ids:
+        raise CommandRefused(_("Bitte mindestens eine Dienstleistung wählen."))
+    services = _services(session, ctx.office_id, service_ids)
+    desk = session.get(Desk, ctx.desk_id)
+    if desk is None:
+        raise CommandRefused(_("Dieser Schalter ist im lokalen Bestand unbekannt; bitte abgleichen."))
+    number = next_desk_number(session, desk, now)
+    ticket = Ticket(
+        id=str(uuid6.uuid7()),
+        office_id=ctx.office_id,
+        number=number,
+        appointment_id=appointment_id,
+        issued_at=now,
+        priority=priority,
+        state=TicketState.WAITING,
+        called_count=0,
+        origin="appointment" if appointment is not None else "desk",
+        version=0,
+    )
+    ticket.services = services
+    session.add(ticket)
+    if appointment is not None:
+        appointment.status = AppointmentStatus.CHECKED_IN
+    append_operation(
+        session,
+        ctx,
+        OperationKind.TICKET_ISSUE,
+        {
+            "ticket_id": ticket.id,
+            "number": number,
+            "service_ids": [service.id for service in services],
+            "priority": priority,
+            "appointment_id": appointment_id,
+            "at": _iso(now),
+            "origin": ticket.origin,
+        },
+        None,
+        created_at=now,
+    )
+    return IssueResult(ticket.id, number, tuple(service.id for service in services), priority)
+
+
+def desk_number_prefix(desk: Desk) -> str:
+    return f"S{desk.number}-"
+
+
+def next_desk_number(session: Session, desk: Desk, now: datetime) -> str:
+    """The desk's next number of the office's day (local midnight to midnight)."""
+    prefix = desk_number_prefix(desk)
+    local_day = now.astimezone(OFFICE_ZONE).date()
+    day_start = datetime.combine(local_day, time(0), tzinfo=OFFICE_ZONE).astimezone(UTC)
+    numbers = session.scalars(
+        select(Ticket.number).where(
+            Ticket.office_id == desk.office_id,
+            Ticket.number.startswith(prefix, autoescape=True),
+            Ticket.issued_at >= day_start,
+        )
+    )
+    pattern = re.compile(re.escape(prefix) + r"(\d+)$")
+    highest = max((int(m.group(1)) for n in numbers if (m := pattern.match(n))), default=0)
+    return f"{prefix}{highest + 1:02d}"
+
+
+# --- shared lookups -----------------------------------------------------------------------------
+
+
+def office_rules_row(session: Session, office_id: str) -> Office:
+    """The office's settings; defaults when the office has not been synced yet."""
+    office = session.get(Office, office_id)
+    if office is None:
+        return Office(
+            id=office_id,
+            name="",
+            max_calls=DEFAULT_MAX_CALLS,
+            recall_block_minutes=5,
+            early_window_minutes=5,
+            service_level_minutes=15,
+        )
+    return office
+
+
+def office_rules(session: Session, office_id: str) -> OrderingRules:
+    office = office_rules_row(session, office_id)
+    return OrderingRules(
+        recall_block_minutes=office.recall_block_minutes, early_window_minutes=office.early_window_minutes
+    )
+
+
+def open_case_of(session: Session, ticket: Ticket) -> Case:
+    case = session.scalar(
+        select(Case)
+        .where(Case.ticket_id == ticket.id, Case.finished_at.is_(None))
+        .order_by(Case.opened_at.desc())
+    )
+    if case is None:
+        raise CommandRefused(
+            _("Zu Wartenummer {number} ist kein Vorgang geöffnet.").format(number=ticket.number)
+        )
+    return case
+
+
+def _close_segment(case: Case, at: datetime) -> None:
+    """Add the running serving segment to the case's service time (DESIGN §7: summed over parks)."""
+    if case.serving_since is not None:
+        case.served_seconds += max(0.0, (at - case.serving_since).total_seconds())
+        case.serving_since = None
+
+
+def _ticket(session: Session, ctx: DeskContext, ticket_id: str) -> Ticket:
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None or ticket.office_id != ctx.office_id:
+        raise CommandRefused(_("Diese Wartenummer ist unbekannt."))
+    return ticket
+
+
+def _current(session: Session, ctx: DeskContext, state: TicketState | None, absent: str) -> Ticket:
+    """The desk's current ticket, which must be in `state` (any current state when None)."""
+    ticket = queries.current_ticket_row(session, ctx.office_id, ctx.desk_id)
+    if ticket is None:
+        raise CommandRefused(absent)
+    if state is not None and ticket.state != state:
+        if state == TicketState.SERVING:
+            raise CommandRefused(
+                _("Wartenummer {number} ist aufgerufen, der Vorgang ist noch nicht geöffnet (F5).").format(
+                    number=ticket.number
+                )
+            )
+        raise CommandRefused(_("Wartenummer {number} wird bereits bearbeitet.").format(number=ticket.number))
+    return ticket
+
+
+def require_free_desk(session: Session, ctx: DeskContext) -> None:
+    current = queries.current_ticket_row(session, ctx.office_id, ctx.desk_id)
+    if current is not None:
+        raise CommandRefused(
+            _(
+                "An diesem Schalter ist noch Wartenummer {number} offen. Bitte zuerst abschließen, "
+                "parken, weiterleiten oder als nicht erschienen markieren."
+            ).format(number=current.number)
+        )
+
+
+def _services(session: Session, office_id: str, service_ids: Sequence[str]) -> list[Service]:
+    wanted = list(dict.fromkeys(service_ids))
+    found = {
+        service.id: service
+        for service in session.scalars(
+            select(Service).where(Service.id.in_(wanted), Service.office_id == office_id)
+        )
+    }
+    if len(found) != len(wanted):
+        raise CommandRefused(_("Eine gewählte Dienstleistung ist an diesem Standort unbekannt."))
+    return [found[service_id] for service_id in wanted]
+
+
+def state_label(state: str) -> str:
+    """The German word for a ticket or appointment state, for messages."""
+    labels = {
+        "waiting": _("wartet"),
+        "called": _("aufgerufen"),
+        "serving": _("in Bearbeitung"),
+        "parked": _("geparkt"),
+        "finished": _("abgeschlossen"),
+        "no_show": _("nicht erschienen"),
+        "transferred": _("weitergeleitet"),
+        "cancelled": _("storniert"),
+        "booked": _("gebucht"),
+        "checked_in": _("eingecheckt"),
+    }
+    return labels.get(str(state), str(state))

@@ -1,0 +1,156 @@
+"""The workstation's local SQLite store: engine, sessions, migrations, and German errors.
+
+SQLite in WAL mode with `synchronous=FULL` (a committed outbox operation survives a power cut),
+foreign keys on, and a busy timeout so the sync worker and the clerk's actions wait for each other
+instead of failing. Two kinds of session:
+
+- `session()`: reads, and writes by the sync engine; pysqlite begins the transaction at the first
+  write, so reads never hold the writer lock;
+- `write()`: a clerk's command; `BEGIN IMMEDIATE` takes the writer lock before the first read, so a
+  command's read-check-write (e.g. the next outbox sequence number) cannot interleave with another.
+
+Every database failure leaves this module as `LocalStoreError` with a German `user_message`.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
+
+from workstation.errors import LocalStoreError
+from workstation.i18n import _
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 5000
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+class LocalStore:
+    """One local database file. Thread-safe: every unit of work opens its own session."""
+
+    def __init__(self, path: Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
+        self.path = Path(path)
+        self.busy_timeout_ms = busy_timeout_ms
+        self.engine = self._engine(immediate=False)
+        self.write_engine = self._engine(immediate=True)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
+
+    def _engine(self, *, immediate: bool) -> Engine:
+        engine = create_engine(f"sqlite:///{self.path}")
+        busy_timeout = self.busy_timeout_ms
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+            if immediate:
+                dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute(f"PRAGMA busy_timeout={busy_timeout}")
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA synchronous=FULL")
+                cursor.execute("PRAGMA foreign_keys=ON")
+            finally:
+                cursor.close()
+
+        if immediate:
+
+            @event.listens_for(engine, "begin")
+            def _begin_immediate(connection: Any) -> None:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+
+    # --- sessions ----------------------------------------------------------------------------------
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session for reads (and the sync engine's writes); the caller commits."""
+        with self._guard("session"):
+            session = self._sessions()
+            try:
+                yield session
+            finally:
+                session.close()
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A session holding the writer lock from its first statement; commits when the block ends
+        without an exception, rolls back otherwise."""
+        with self._guard("write"):
+            session = self._write_sessions()
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+            finally:
+                session.close()
+
+    @contextmanager
+    def _guard(self, what: str) -> Iterator[None]:
+        try:
+            yield
+        except DBAPIError as error:
+            raise translate_error(self.path, error, what) from error
+        except sqlite3.Error as error:  # raised by the driver outside SQLAlchemy's wrapping
+            raise translate_error(self.path, error, what) from error
+
+    # --- schema ------------------------------------------------------------------------------------
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest revision; cheap when it is already there."""
+        from workstation.migrations.runner import upgrade_to_head
+
+        with self._guard("migrate"), self.engine.begin() as connection:
+            upgrade_to_head(connection)
+
+    def check(self) -> None:
+        """Fail with `LocalStoreError` unless the file is a healthy SQLite database."""
+        with self._guard("check"), self.engine.connect() as connection:
+            result = connection.exec_driver_sql("PRAGMA quick_check").scalar()
+            if result != "ok":
+                raise LocalStoreError(_corrupt_message(self.path), f"quick_check: {result}")
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+        self.write_engine.dispose()
+
+
+def _corrupt_message(path: Path) -> str:
+    return _(
+        "Die lokale Datenbank {path} ist beschädigt oder keine Tresen-Datenbank. "
+        "Bitte die IT informieren; die Daten des Tages liegen auch bei der Zentrale."
+    ).format(path=path)
+
+
+def translate_error(path: Path, error: BaseException, what: str) -> LocalStoreError:
+    """Map a database failure to the German sentence the clerk can act on (no personal data)."""
+    original = getattr(error, "orig", error)
+    text = str(original).lower()
+    log.error("local store %s failed (%s): %s", what, type(original).__name__, text.splitlines()[0][:200])
+    if "disk is full" in text or getattr(original, "errno", None) == errno.ENOSPC:
+        message = _("Der Datenträger ist voll: die Aktion wurde nicht gespeichert. Bitte die IT informieren.")
+    elif "not a database" in text or "malformed" in text or "corrupt" in text:
+        message = _corrupt_message(path)
+    elif "unable to open" in text or "readonly" in text or "read-only" in text or "permission" in text:
+        message = _(
+            "Die lokale Datenbank {path} kann nicht geöffnet oder beschrieben werden. "
+            "Bitte Speicherort und Berechtigungen prüfen."
+        ).format(path=path)
+    elif "locked" in text or "busy" in text:
+        message = _("Die lokale Datenbank ist gerade belegt. Bitte die Aktion wiederholen.")
+    else:
+        message = _("Die lokale Datenbank meldet einen Fehler; die Aktion wurde nicht gespeichert.")
+    return LocalStoreError(message, f"local store {what} failed: {type(original).__name__}")

@@ -1,0 +1,1 @@
+"""Alembic migrations of the local store (programmatic configuration, no alembic.ini)."""

@@ -1,0 +1,558 @@
+"""Read models for the screens: frozen dataclasses, never ORM objects (DESIGN §3).
+
+Built for a busy day (5,000 appointments, 2,000 waiting tickets) within the F2 budget: each read
+model is a handful of column queries on indexed columns, services are joined in bulk (no query per
+row), and the counter view can be fetched in parts (`current_ticket`, `queue_rows`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from workstation.i18n import _
+from workstation.models import (
+    Appointment,
+    Case,
+    Desk,
+    Office,
+    Service,
+    Ticket,
+    TicketState,
+    appointment_services,
+    desk_services,
+    ticket_services,
+)
+from workstation.ordering import (
+    OFFICE_ZONE,
+    OrderingRules,
+    QueueEntry,
+    choice_for,
+    is_eligible,
+    order_key,
+)
+
+CURRENT_STATES = (TicketState.CALLED, TicketState.SERVING)
+SEARCH_LIMIT = 50
+
+
+# --- read models ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServiceRef:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class DeskRef:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class AppointmentInfo:
+    appointment_id: str
+    slot_start: datetime
+    booking_reference: str
+    citizen_name: str
+    status: str
+
+
+@dataclass(frozen=True)
+class CurrentTicket:
+    """The desk's called or served ticket."""
+
+    ticket_id: str
+    number: str
+    state: str
+    services: tuple[ServiceRef, ...]
+    issued_at: datetime
+    waited_minutes: float  # first call − arrival (DESIGN §7), up to now if never called
+    called_count: int
+    first_called_at: datetime | None
+    last_called_at: datetime | None
+    appointment: AppointmentInfo | None
+    explanation: str
+    case_id: str | None
+    version: int
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    ticket_id: str
+    number: str
+    services: tuple[ServiceRef, ...]
+    waiting_minutes: float
+    due_explanation: str
+    priority: int
+    state: str
+    version: int
+
+
+@dataclass(frozen=True)
+class AppointmentRow:
+    appointment_id: str
+    slot_start: datetime
+    booking_reference: str
+    citizen_name: str
+    services: tuple[ServiceRef, ...]
+    status: str
+
+
+@dataclass(frozen=True)
+class CounterView:
+    current: CurrentTicket | None
+    queue: list[QueueRow]
+    appointments: list[AppointmentRow]
+    waiting_count: int
+    service_level_minutes: int
+
+
+@dataclass(frozen=True)
+class CaseServiceView:
+    service_id: str
+    name: str
+    fee_cents: int
+    duration_minutes: int
+    required_documents: tuple[str, ...]
+    documents_checked: tuple[str, ...]
+    needs_card_read: bool
+    needs_capture: bool
+    outcome: str | None
+
+
+@dataclass(frozen=True)
+class CaseView:
+    case_id: str
+    ticket_id: str
+    number: str
+    state: str
+    citizen_name: str | None
+    birth_date: date | None
+    booking_reference: str | None
+    slot_start: datetime | None
+    appointment_id: str | None
+    opened_at: datetime
+    finished_at: datetime | None
+    served_seconds: float
+    notes: str
+    services: tuple[CaseServiceView, ...]
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    key: str  # "ticket:<id>" or "appointment:<id>"
+    kind: str  # ticket | appointment
+    ticket_id: str | None
+    appointment_id: str | None
+    label: str
+    detail: str
+    state: str
+
+
+@dataclass(frozen=True)
+class TransferTargets:
+    desks: tuple[DeskRef, ...]
+    services: tuple[ServiceRef, ...]
+
+
+# --- small lookups the commands share -------------------------------------------------------------
+
+
+def current_ticket_row(session: Session, office_id: str, desk_id: str) -> Ticket | None:
+    """The ticket this desk has called or is serving (at most one by the commands' rules)."""
+    return session.scalar(
+        select(Ticket)
+        .where(Ticket.office_id == office_id, Ticket.state.in_(CURRENT_STATES), Ticket.desk_id == desk_id)
+        .order_by(Ticket.last_called_at.desc())
+        .limit(1)
+    )
+
+
+def desk_service_ids(session: Session, desk_id: str) -> frozenset[str]:
+    return frozenset(
+        session.scalars(select(desk_services.c.service_id).where(desk_services.c.desk_id == desk_id))
+    )
+
+
+def waiting_entries(session: Session, office_id: str) -> list[QueueEntry]:
+    """Every waiting ticket of the office as the ordering rule sees it (two queries in all)."""
+    return [queued.entry for queued in _queue_entries(session, office_id, desk_id=None)]
+
+
+@dataclass(frozen=True)
+class _Queued:
+    entry: QueueEntry
+    state: TicketState
+    version: int
+
+
+def _queue_entries(session: Session, office_id: str, desk_id: str | None) -> list[_Queued]:
+    """Waiting tickets, and with `desk_id` that desk's parked ones too."""
+    shown = Ticket.state == TicketState.WAITING
+    if desk_id is not None:
+        shown = or_(shown, (Ticket.state == TicketState.PARKED) & (Ticket.desk_id == desk_id))
+    rows = session.execute(
+        select(
+            Ticket.id,
+            Ticket.number,
+            Ticket.issued_at,
+            Ticket.priority,
+            Ticket.last_called_at,
+            Ticket.target_desk_id,
+            Ticket.version,
+            Ticket.state,
+            Appointment.slot_start,
+        )
+        .outerjoin(Appointment, Appointment.id == Ticket.appointment_id)
+        .where(Ticket.office_id == office_id, shown)
+    ).all()
+    services = _services_of(
+        session,
+        select(ticket_services.c.ticket_id, ticket_services.c.service_id)
+        .join(Ticket, Ticket.id == ticket_services.c.ticket_id)
+        .where(Ticket.office_id == office_id, shown),
+    )
+    return [
+        _Queued(
+            QueueEntry(
+                ticket_id=row.id,
+                number=row.number,
+                issued_at=row.issued_at,
+                service_ids=frozenset(services.get(row.id, ())),
+                priority=row.priority,
+                last_called_at=row.last_called_at,
+                slot_start=row.slot_start,
+                target_desk_id=row.target_desk_id if row.state == TicketState.WAITING else None,
+            ),
+            TicketState(row.state),
+            row.version,
+        )
+        for row in rows
+    ]
+
+
+def _services_of(session: Session, pairs: Select[tuple[str, str]]) -> dict[str, list[str]]:
+    by_owner: dict[str, list[str]] = defaultdict(list)
+    for owner_id, service_id in session.execute(pairs):
+        by_owner[owner_id].append(service_id)
+    return by_owner
+
+
+def service_names(session: Session, office_id: str) -> dict[str, ServiceRef]:
+    return {
+        row.id: ServiceRef(row.id, row.name)
+        for row in session.execute(select(Service.id, Service.name).where(Service.office_id == office_id))
+    }
+
+
+def _refs(ids: Iterable[str], names: dict[str, ServiceRef]) -> tuple[ServiceRef, ...]:
+    return tuple(sorted((names.get(i, ServiceRef(i, i)) for i in ids), key=lambda ref: ref.name))
+
+
+def _rules(session: Session, office_id: str) -> tuple[OrderingRules, int]:
+    office = session.get(Office, office_id)
+    if office is None:
+        return OrderingRules(), 15
+    return (
+        OrderingRules(
+            recall_block_minutes=office.recall_block_minutes,
+            early_window_minutes=office.early_window_minutes,
+        ),
+        office.service_level_minutes,
+    )
+
+
+def _minutes(delta: timedelta) -> float:
+    return max(0.0, delta.total_seconds() / 60)
+
+
+def citizen_name(given_name: str, family_name: str) -> str:
+    return f"{given_name} {family_name}".strip()
+
+
+# --- the counter view -----------------------------------------------------------------------------
+
+
+def queue_rows(session: Session, office_id: str, desk_id: str, now: datetime) -> list[QueueRow]:
+    """The desk's queue in call order: waiting tickets it may serve, then its parked cases."""
+    rules, _level = _rules(session, office_id)
+    names = service_names(session, office_id)
+    served = desk_service_ids(session, desk_id)
+    far_future = now + timedelta(days=3650)  # ignore the recall block: a blocked ticket still waits
+    waiting: list[tuple[tuple[object, ...], QueueRow]] = []
+    parked: list[QueueRow] = []
+    for queued in _queue_entries(session, office_id, desk_id):
+        entry, version = queued.entry, queued.version
+        if queued.state == TicketState.PARKED:
+            parked.append(
+                QueueRow(
+                    entry.ticket_id,
+                    entry.number,
+                    _refs(entry.service_ids, names),
+                    _minutes(now - entry.issued_at),
+                    _("geparkt"),
+                    entry.priority,
+                    str(TicketState.PARKED),
+                    version,
+                )
+            )
+            continue
+        if not is_eligible(entry, served, far_future, rules, desk_id):
+            continue
+        explanation = choice_for(entry, now, rules).explanation
+        if entry.last_called_at is not None and now - entry.last_called_at < timedelta(
+            minutes=rules.recall_block_minutes
+        ):
+            explanation = _("kürzlich aufgerufen, {explanation}").format(explanation=explanation)
+        row = QueueRow(
+            entry.ticket_id,
+            entry.number,
+            _refs(entry.service_ids, names),
+            _minutes(now - entry.issued_at),
+            explanation,
+            entry.priority,
+            str(TicketState.WAITING),
+            version,
+        )
+        waiting.append((order_key(entry, now, rules), row))
+    waiting.sort(key=lambda pair: pair[0])  # type: ignore[arg-type, return-value]
+    parked.sort(key=lambda row: row.number)
+    return [row for _key, row in waiting] + parked
+
+
+def current_ticket(session: Session, office_id: str, desk_id: str, now: datetime) -> CurrentTicket | None:
+    ticket = current_ticket_row(session, office_id, desk_id)
+    if ticket is None:
+        return None
+    rules, _level = _rules(session, office_id)
+    case_id = session.scalar(
+        select(Case.id)
+        .where(Case.ticket_id == ticket.id, Case.finished_at.is_(None))
+        .order_by(Case.opened_at.desc())
+    )
+    appointment = ticket.appointment
+    entry = QueueEntry(
+        ticket_id=ticket.id,
+        number=ticket.number,
+        issued_at=ticket.issued_at,
+        service_ids=frozenset(service.id for service in ticket.services),
+        priority=ticket.priority,
+        slot_start=appointment.slot_start if appointment else None,
+    )
+    waited_until = ticket.first_called_at or now
+    return CurrentTicket(
+        ticket_id=ticket.id,
+        number=ticket.number,
+        state=str(ticket.state),
+        services=tuple(ServiceRef(service.id, service.name) for service in ticket.services),
+        issued_at=ticket.issued_at,
+        waited_minutes=_minutes(waited_until - ticket.issued_at),
+        called_count=ticket.called_count,
+        first_called_at=ticket.first_called_at,
+        last_called_at=ticket.last_called_at,
+        appointment=(
+            AppointmentInfo(
+                appointment.id,
+                appointment.slot_start,
+                appointment.booking_reference,
+                citizen_name(appointment.given_name, appointment.family_name),
+                str(appointment.status),
+            )
+            if appointment is not None
+            else None
+        ),
+        explanation=choice_for(entry, waited_until, rules).explanation,
+        case_id=case_id,
+        version=ticket.version,
+    )
+
+
+def office_day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The office's calendar day (Europe/Berlin) as a UTC interval."""
+    start = datetime.combine(day, time(0), tzinfo=OFFICE_ZONE)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=OFFICE_ZONE)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def appointments_of_day(session: Session, office_id: str, now: datetime) -> list[AppointmentRow]:
+    start, end = office_day_bounds(now.astimezone(OFFICE_ZONE).date())
+    in_day = (
+        (Appointment.office_id == office_id)
+        & (Appointment.slot_start >= start)
+        & (Appointment.slot_start < end)
+    )
+    names = service_names(session, office_id)
+    services = _services_of(
+        session,
+        select(appointment_services.c.appointment_id, appointment_services.c.service_id)
+        .join(Appointment, Appointment.id == appointment_services.c.appointment_id)
+        .where(in_day),
+    )
+    rows = session.execute(
+        select(
+            Appointment.id,
+            Appointment.slot_start,
+            Appointment.booking_reference,
+            Appointment.given_name,
+            Appointment.family_name,
+            Appointment.status,
+        )
+        .where(in_day)
+        .order_by(Appointment.slot_start, Appointment.booking_reference)
+    )
+    return [
+        AppointmentRow(
+            row.id,
+            row.slot_start,
+            row.booking_reference,
+            citizen_name(row.given_name, row.family_name),
+            _refs(services.get(row.id, ()), names),
+            str(row.status),
+        )
+        for row in rows
+    ]
+
+
+def counter_view(session: Session, office_id: str, desk_id: str, now: datetime) -> CounterView:
+    queue = queue_rows(session, office_id, desk_id, now)
+    _rules_unused, service_level = _rules(session, office_id)
+    return CounterView(
+        current=current_ticket(session, office_id, desk_id, now),
+        queue=queue,
+        appointments=appointments_of_day(session, office_id, now),
+        waiting_count=sum(1 for row in queue if row.state == TicketState.WAITING),
+        service_level_minutes=service_level,
+    )
+
+
+# --- the case screen, search, transfer targets ----------------------------------------------------
+
+
+def case_view(session: Session, case_id: str) -> CaseView | None:
+    case = session.get(Case, case_id)
+    if case is None:
+        return None
+    ticket = session.get_one(Ticket, case.ticket_id)
+    appointment = ticket.appointment
+    services = tuple(
+        CaseServiceView(
+            service_id=case_service.service_id,
+            name=case_service.service.name,
+            fee_cents=case_service.service.fee_cents,
+            duration_minutes=case_service.service.duration_minutes,
+            required_documents=tuple(case_service.service.required_documents or ()),
+            documents_checked=tuple(case_service.documents_checked or ()),
+            needs_card_read=case_service.service.needs_card_read,
+            needs_capture=case_service.service.needs_capture,
+            outcome=str(case_service.outcome) if case_service.outcome else None,
+        )
+        for case_service in sorted(case.services, key=lambda cs: cs.service.name)
+    )
+    return CaseView(
+        case_id=case.id,
+        ticket_id=ticket.id,
+        number=ticket.number,
+        state=str(ticket.state),
+        citizen_name=citizen_name(appointment.given_name, appointment.family_name) if appointment else None,
+        birth_date=appointment.birth_date if appointment else None,
+        booking_reference=appointment.booking_reference if appointment else None,
+        slot_start=appointment.slot_start if appointment else None,
+        appointment_id=appointment.id if appointment else None,
+        opened_at=case.opened_at,
+        finished_at=case.finished_at,
+        served_seconds=case.served_seconds,
+        notes=case.notes,
+        services=services,
+    )
+
+
+def search(session: Session, office_id: str, text: str, now: datetime) -> list[SearchHit]:
+    """Tickets by number; appointments by booking reference or name (case-insensitive)."""
+    needle = text.strip()
+    if not needle:
+        return []
+    pattern = f"%{_escape_like(needle.lower())}%"
+    prefix = f"{_escape_like(needle.lower())}%"
+    hits: list[SearchHit] = []
+    tickets = session.execute(
+        select(Ticket.id, Ticket.number, Ticket.state, Ticket.issued_at)
+        .where(Ticket.office_id == office_id, func.lower(Ticket.number).like(prefix, escape="\\"))
+        .where(Ticket.state != TicketState.TRANSFERRED)
+        .order_by(Ticket.issued_at.desc())
+        .limit(SEARCH_LIMIT)
+    )
+    for row in tickets:
+        hits.append(
+            SearchHit(
+                f"ticket:{row.id}",
+                "ticket",
+                row.id,
+                None,
+                _("Wartenummer {number}").format(number=row.number),
+                _("seit {time}").format(time=f"{row.issued_at.astimezone(OFFICE_ZONE):%H:%M}"),
+                str(row.state),
+            )
+        )
+    full_name = func.lower(Appointment.given_name + " " + Appointment.family_name)
+    appointments = session.execute(
+        select(
+            Appointment.id,
+            Appointment.booking_reference,
+            Appointment.given_name,
+            Appointment.family_name,
+            Appointment.slot_start,
+            Appointment.status,
+        )
+        .where(
+            Appointment.office_id == office_id,
+            or_(
+                func.lower(Appointment.booking_reference).like(prefix, escape="\\"),
+                full_name.like(pattern, escape="\\"),
+            ),
+        )
+        .order_by(func.abs(func.julianday(Appointment.slot_start) - func.julianday(now.replace(tzinfo=None))))
+        .limit(SEARCH_LIMIT)
+    )
+    for row in appointments:
+        slot = row.slot_start.astimezone(OFFICE_ZONE)
+        hits.append(
+            SearchHit(
+                f"appointment:{row.id}",
+                "appointment",
+                None,
+                row.id,
+                citizen_name(row.given_name, row.family_name),
+                _("Termin {date} {time}, {reference}").format(
+                    date=f"{slot:%d.%m.}", time=f"{slot:%H:%M}", reference=row.booking_reference
+                ),
+                str(row.status),
+            )
+        )
+    return hits
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def transfer_targets(session: Session, office_id: str, desk_id: str) -> TransferTargets:
+    desks = session.execute(
+        select(Desk.id, Desk.name)
+        .where(Desk.office_id == office_id, Desk.id != desk_id)
+        .order_by(Desk.number)
+    )
+    services = session.execute(
+        select(Service.id, Service.name).where(Service.office_id == office_id).order_by(Service.name)
+    )
+    return TransferTargets(
+        tuple(DeskRef(row.id, row.name) for row in desks),
+        tuple(ServiceRef(row.id, row.name) for row in services),
+    )
