@@ -1,6 +1,7 @@
 """Call-next arbitration: two desks never get the same ticket.
 
-The order comes from the one ordering function (DESIGN §7). The claim is where the databases differ:
+The order comes from the one ordering function (`sync.ordering`, DESIGN §7), shared with the
+workstation's offline fallback. The claim is where the databases differ:
 PostgreSQL locks the chosen row with `FOR UPDATE SKIP LOCKED` (a desk that loses the race moves on to
 its next choice instead of waiting); SQLite runs the whole call in one `BEGIN IMMEDIATE` transaction,
 so there is only one caller at a time. Either way the claim re-checks `state = 'waiting'`.
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from sync.central import store
 from sync.central.errors import CentralRefusal, NotFound
-from sync.central.queue_order import QueueCandidate, choose
+from sync.ordering import OFFICE_ZONE, OrderingRules, QueueEntry, choose_next
 from sync.protocol import CallNextRequest
 
 
@@ -44,15 +45,13 @@ def call_next(session: Session, desk_id: str, request: CallNextRequest, now: dat
     office = session.get(store.Office, desk.office_id)
     assert office is not None  # foreign key
     candidates = _waiting_candidates(session, office.id)
-    excluded: set[str] = set()
+    rules = OrderingRules(
+        recall_block_minutes=office.recall_block_minutes,
+        early_window_minutes=office.early_window_minutes,
+        zone=OFFICE_ZONE,
+    )
     while True:
-        choice = choose(
-            [c for c in candidates if c.ticket_id not in excluded],
-            desk.id,
-            set(desk.service_ids),
-            office,
-            now,
-        )
+        choice = choose_next(candidates, desk.service_ids, now, rules, desk_id=desk.id)
         if choice is None:
             return CallNextOutcome(None, None, None)
         ticket = session.scalar(
@@ -62,7 +61,8 @@ def call_next(session: Session, desk_id: str, request: CallNextRequest, now: dat
         )
         if ticket is not None:
             break
-        excluded.add(choice.ticket_id)  # another desk holds or took it: next in line
+        # Another desk holds or took it: next in line.
+        candidates = [entry for entry in candidates if entry.ticket_id != choice.ticket_id]
 
     ticket.state = "called"
     ticket.called_count += 1
@@ -84,7 +84,7 @@ def call_next(session: Session, desk_id: str, request: CallNextRequest, now: dat
     return CallNextOutcome(ticket, call, choice.explanation)
 
 
-def _waiting_candidates(session: Session, office_id: str) -> list[QueueCandidate]:
+def _waiting_candidates(session: Session, office_id: str) -> list[QueueEntry]:
     rows = session.execute(
         select(
             store.Ticket.id,
@@ -100,7 +100,7 @@ def _waiting_candidates(session: Session, office_id: str) -> list[QueueCandidate
         .where(store.Ticket.office_id == office_id, store.Ticket.state == "waiting")
     )
     return [
-        QueueCandidate(
+        QueueEntry(
             ticket_id=row.id,
             number=row.number,
             issued_at=row.issued_at,

@@ -11,12 +11,12 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sync.central import store
+from sync.ordering import OFFICE_ZONE
 from sync.protocol import (
     AppointmentSnapshot,
     ClerkSnapshot,
@@ -26,7 +26,6 @@ from sync.protocol import (
     TicketSnapshot,
 )
 
-OFFICE_ZONE = ZoneInfo("Europe/Berlin")
 BUERGERAMT_ID = "ba-mitte"
 ZULASSUNG_ID = "zl-sued"
 

@@ -50,11 +50,13 @@ def test_calls_follow_the_queue_order_with_an_explanation(client: TestClient, cl
 def test_a_due_appointment_goes_before_walk_ins(client: TestClient, clock: MovableClock) -> None:
     listed = client.get(f"{API}/appointments", params={"office_id": OFFICE, "date": DAY.isoformat()}).json()
     slot = datetime.fromisoformat(listed[0]["slot_start"])
-    clock.now = slot + timedelta(minutes=3)
+    clock.now = slot - timedelta(minutes=15)  # checked in early: the walk-ins go first until it is due
     ticket = client.post(f"{API}/appointments/{listed[0]['booking_reference']}/check-in").json()
+    assert call_next(client, DESK, "call-walk-in").json()["ticket"]["origin"] == "kiosk"
+    clock.now = slot + timedelta(minutes=3)  # due since slot minus the 5-minute early window
     answer = call_next(client, DESK, "call-apt").json()
     assert answer["ticket"]["id"] == ticket["id"]
-    assert answer["explanation"] == f"Termin {slot.astimezone(OFFICE_ZONE):%H:%M}, fällig seit 3 min"
+    assert answer["explanation"] == f"Termin {slot.astimezone(OFFICE_ZONE):%H:%M}, fällig seit 8 min"
 
 
 def test_the_same_call_id_returns_the_same_ticket(client: TestClient) -> None:
