@@ -377,8 +377,11 @@ def sign_security_object(
 # --- face and data groups -----------------------------------------------------------------------
 
 
-def make_face_jpeg(target_bytes: int, rng: random.Random) -> bytes:
-    """A drawn head-and-shoulders JPEG, padded with comment segments to ``target_bytes``."""
+def make_face_jpeg(target_bytes: int, rng: random.Random) -> tuple[bytes, tuple[int, int]]:
+    """A drawn head-and-shoulders JPEG of exactly ``target_bytes`` where possible, and its size.
+
+    Large targets pad with comment segments; small ones lower the quality, then the resolution.
+    """
     from PIL import Image, ImageDraw
 
     width, height = _FACE_SIZE
@@ -392,9 +395,14 @@ def make_face_jpeg(target_bytes: int, rng: random.Random) -> bytes:
             (width * eye_x - 9, height * 0.42 - 6, width * eye_x + 9, height * 0.42 + 6), fill=(40, 40, 40)
         )
     draw.arc((width * 0.42, height * 0.55, width * 0.58, height * 0.63), 20, 160, fill=(120, 40, 40), width=3)
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=85)
-    return pad_jpeg(buffer.getvalue(), target_bytes, rng)
+    for scale in (1, 2, 4, 8):
+        scaled = image if scale == 1 else image.resize((width // scale, height // scale))
+        for quality in (85, 50, 25):
+            buffer = io.BytesIO()
+            scaled.save(buffer, "JPEG", quality=quality)
+            if buffer.tell() <= target_bytes:
+                return pad_jpeg(buffer.getvalue(), target_bytes, rng), scaled.size
+    return buffer.getvalue(), scaled.size  # the smallest we can draw
 
 
 def pad_jpeg(jpeg: bytes, target_bytes: int, rng: random.Random) -> bytes:
@@ -458,7 +466,8 @@ def make_test_document(
         sex=holder.sex,
         expiry_date=expiry,
     )
-    face = FaceImage("image/jpeg", make_face_jpeg(face_bytes, rng), *_FACE_SIZE)
+    jpeg, (width, height) = make_face_jpeg(face_bytes, rng)
+    face = FaceImage("image/jpeg", jpeg, width, height)
     data_groups = {1: build_dg1(mrz), 2: build_dg2([face])}
     pki = _make_pki(signer, seed, csca_validity, ds_validity)
     sod = sign_security_object(
