@@ -23,7 +23,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sync.central import apply, arbitration, issuing, store
 from sync.central.changes import ChangeNotifier, changes_page
 from sync.central.errors import CentralRefusal, SequenceGapError
-from sync.central.seed import OFFICE_ZONE
+from sync.ordering import OFFICE_ZONE
 from sync.protocol import (
     API_PREFIX,
     MAX_CHANGES_LIMIT,

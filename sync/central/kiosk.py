@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from sync.central.seed import OFFICE_ZONE
+from sync.ordering import OFFICE_ZONE
 from sync.protocol import API_PREFIX, TicketSnapshot
 
 log = logging.getLogger(__name__)
