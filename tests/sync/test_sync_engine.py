@@ -1,0 +1,283 @@
+"""The sync engine between a real local store and a real central service (embedded uvicorn, SQLite)."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from sync.central import store as central_store
+from sync.central.embedded import EmbeddedCentral, start_embedded
+from sync.central.seed import BUERGERAMT_ID, SeedDay
+from sync.client import CentralClient
+from tests.sync.support import CLERK, DESK, FaultyNetwork, central_clock
+from workstation.commands import DeskContext
+from workstation.counter import Counter
+from workstation.db import LocalStore
+from workstation.models import Call, OperationStatus, OutboxOperation, Ticket, TicketState
+from workstation.sync_engine import SyncEngine
+
+OTHER_DESK = f"{BUERGERAMT_ID}-d2"
+OTHER_CLERK = f"{BUERGERAMT_ID}-c3"
+
+
+def _ctx(workstation_id: str = "ws-a", desk_id: str = DESK, clerk_id: str = CLERK) -> DeskContext:
+    return DeskContext(
+        workstation_id=workstation_id, office_id=BUERGERAMT_ID, desk_id=desk_id, clerk_id=clerk_id
+    )
+
+
+@pytest.fixture
+def network() -> Iterator[FaultyNetwork]:
+    faulty = FaultyNetwork()
+    yield faulty
+    faulty.close()
+
+
+@pytest.fixture
+def engine(local_store: LocalStore, central: EmbeddedCentral, network: FaultyNetwork) -> Iterator[SyncEngine]:
+    client = CentralClient(central.url, timeout=2.0, transport=network)
+    yield SyncEngine(local_store, client, _ctx())
+    client.close()
+
+
+def _second_workstation(tmp_path: Path, url: str, ctx: DeskContext) -> tuple[LocalStore, SyncEngine]:
+    other_store = LocalStore(tmp_path / f"{ctx.workstation_id}.sqlite3")
+    other_store.migrate()
+    return other_store, SyncEngine(other_store, CentralClient(url, timeout=2.0), ctx)
+
+
+def _outbox(store: LocalStore) -> list[tuple[int, str, str]]:
+    with store.session() as session:
+        rows = session.scalars(select(OutboxOperation).order_by(OutboxOperation.seq))
+        return [(row.seq, row.op_id, row.status) for row in rows]
+
+
+def _central_operations(central_url: str, workstation_id: str) -> list[tuple[int, str, str]]:
+    """What the central service recorded for a workstation: (seq, op_id, status) in seq order."""
+    central = central_store.CentralStore(central_url)
+    try:
+        with central.read() as session:
+            rows = session.scalars(
+                select(central_store.AppliedOperation)
+                .where(central_store.AppliedOperation.workstation_id == workstation_id)
+                .order_by(central_store.AppliedOperation.seq)
+            )
+            return [(row.seq, row.op_id, row.status) for row in rows]
+    finally:
+        central.dispose()
+
+
+def _central_ticket(central_url: str, ticket_id: str) -> tuple[str, str | None]:
+    central = central_store.CentralStore(central_url)
+    try:
+        with central.read() as session:
+            ticket = session.get_one(central_store.Ticket, ticket_id)
+            return ticket.state, ticket.desk_id
+    finally:
+        central.dispose()
+
+
+def _a_service(seed_day: SeedDay) -> str:
+    return next(d for d in seed_day.desks if d.id == DESK).service_ids[0]
+
+
+def test_push_and_pull_round_trip(
+    engine: SyncEngine, local_store: LocalStore, central: EmbeddedCentral, tmp_path: Path, seed_day: SeedDay
+) -> None:
+    first = engine.sync_once()
+    assert first.online and first.pulled > 0 and first.error_de is None
+
+    issued = Counter(local_store, _ctx()).issue_walk_in([_a_service(seed_day)], 0)
+    assert engine.status().pending_operations == 1
+    report = engine.sync_once()
+    assert (report.online, report.pushed, report.rejected) == (True, 1, 0)
+    status = engine.status()
+    assert (status.online, status.pending_operations, status.last_error_de) == (True, 0, None)
+    assert status.last_sync_at is not None
+
+    other_store, other_engine = _second_workstation(
+        tmp_path, central.url, _ctx("ws-b", OTHER_DESK, OTHER_CLERK)
+    )
+    assert other_engine.sync_once().online
+    with other_store.session() as session:
+        ticket = session.get_one(Ticket, issued.ticket_id)
+        assert (ticket.number, ticket.state, ticket.origin) == (issued.number, TicketState.WAITING, "desk")
+    other_store.dispose()
+
+
+def test_a_lost_answer_is_pushed_again_and_applied_once(
+    engine: SyncEngine, local_store: LocalStore, network: FaultyNetwork, central_url: str, seed_day: SeedDay
+) -> None:
+    assert engine.sync_once().online
+    Counter(local_store, _ctx()).issue_walk_in([_a_service(seed_day)], 0)
+    network.fault, network.only = "lose-answer", "/sync/push"
+
+    lost = engine.sync_once()
+    assert network.lost == ["/api/v1/sync/push"]
+    assert not lost.online and lost.error_de
+    assert engine.status().pending_operations == 1  # not known to be applied: kept pending
+
+    again = engine.sync_once()
+    assert again.online and again.pushed == 1
+    assert engine.status().pending_operations == 0
+    local = _outbox(local_store)
+    assert _central_operations(central_url, "ws-a") == [(seq, op_id, "applied") for seq, op_id, _ in local]
+    assert [status for _, _, status in local] == [OperationStatus.APPLIED]
+
+
+def test_offline_work_commits_locally_and_is_pushed_once_in_order(
+    engine: SyncEngine, local_store: LocalStore, central: EmbeddedCentral, central_url: str, seed_day: SeedDay
+) -> None:
+    assert engine.sync_once().online
+    counter = Counter(local_store, _ctx(), remote=engine)
+    central.stop()
+
+    called = counter.call_next()  # falls back to the local ordering
+    assert called is not None
+    counter.citizen_arrived()
+    counter.issue_walk_in([_a_service(seed_day)], 1)
+    report = engine.sync_once()
+    assert not report.online and report.error_de and "Zentrale" in report.error_de
+    status = engine.status()
+    local = _outbox(local_store)
+    assert (status.online, status.pending_operations) == (False, len(local))
+    assert len(local) >= 3 and status.last_error_de
+
+    port = int(central.url.rsplit(":", 1)[1])
+    restarted = start_embedded(central_url, port=port, clock=central_clock)
+    try:
+        back = engine.sync_once()
+        assert back.online and back.pushed == len(local) and back.rejected == 0
+        assert engine.sync_once().pushed == 0  # nothing twice
+    finally:
+        restarted.stop()
+    assert _central_operations(central_url, "ws-a") == [(seq, op_id, "applied") for seq, op_id, _ in local]
+    assert _central_ticket(central_url, called.ticket_id) == (TicketState.SERVING, DESK)
+
+
+@pytest.mark.parametrize("fault", ["html", "500", "garbage"])
+def test_malformed_answers_leave_the_engine_usable(
+    engine: SyncEngine, local_store: LocalStore, network: FaultyNetwork, fault: str, seed_day: SeedDay
+) -> None:
+    assert engine.sync_once().online
+    Counter(local_store, _ctx()).issue_walk_in([_a_service(seed_day)], 0)
+    network.fault = fault
+    for _ in range(2):  # repeated failures: still no exception, backoff grows
+        report = engine.sync_once()
+        assert not report.online and report.error_de
+    assert engine.status().last_error_de == report.error_de
+    assert engine.retry_delay() > 0
+    network.fault = None
+    healed = engine.sync_once()
+    assert healed.online and healed.pushed == 1
+    assert engine.status().last_error_de is None and engine.retry_delay() == 0
+
+
+def test_pulled_changes_do_not_overwrite_rows_with_pending_operations(
+    engine: SyncEngine,
+    local_store: LocalStore,
+    network: FaultyNetwork,
+    central: EmbeddedCentral,
+    tmp_path: Path,
+) -> None:
+    assert engine.sync_once().online
+    other_store, other_engine = _second_workstation(
+        tmp_path, central.url, _ctx("ws-b", OTHER_DESK, OTHER_CLERK)
+    )
+    assert other_engine.sync_once().online
+    network.fault, network.only = "500", "/sync/push"  # our pushes fail, pulls work
+
+    # The other desk calls a ticket through the central service; we call the same one locally.
+    taken = other_engine.call_next(_ctx("ws-b", OTHER_DESK, OTHER_CLERK))
+    assert taken is not None
+    Counter(local_store, _ctx()).call_ticket(taken.ticket_id)
+    assert engine.pull().online
+
+    with local_store.session() as session:
+        mine = session.get_one(Ticket, taken.ticket_id)
+        assert (mine.state, mine.desk_id) == (TicketState.CALLED, DESK)  # the pending call stays visible
+    other_store.dispose()
+
+
+def test_online_call_next_goes_through_the_central_service(
+    engine: SyncEngine, local_store: LocalStore, central_url: str
+) -> None:
+    assert engine.sync_once().online
+    result = Counter(local_store, _ctx(), remote=engine).call_next()
+    assert result is not None
+    with local_store.session() as session:
+        ticket = session.get_one(Ticket, result.ticket_id)
+        assert (ticket.state, ticket.desk_id, ticket.called_count) == (TicketState.CALLED, DESK, 1)
+        calls = session.scalars(select(Call).where(Call.ticket_id == result.ticket_id)).all()
+        assert len(calls) == 1
+        outbox_calls = session.scalar(
+            select(func.count()).select_from(OutboxOperation).where(OutboxOperation.kind == "ticket.call")
+        )
+    assert outbox_calls == 0  # the central service made the call; nothing to push for it
+    assert _central_ticket(central_url, result.ticket_id) == ("called", DESK)
+    assert engine.sync_once().pushed == 0
+
+
+def test_a_central_restored_from_a_backup_gets_the_lost_operations_again(
+    engine: SyncEngine, local_store: LocalStore, central: EmbeddedCentral, central_url: str, seed_day: SeedDay
+) -> None:
+    central_file = Path(central_url.removeprefix("sqlite:///"))
+    backup = central_file.with_suffix(".backup")
+    shutil.copy(central_file, backup)  # taken while nothing of ws-a is there (idle WAL is checkpointed)
+    assert engine.sync_once().online
+    counter = Counter(local_store, _ctx())
+    counter.issue_walk_in([_a_service(seed_day)], 0)
+    assert engine.sync_once().pushed == 1
+
+    central.stop()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{central_file}{suffix}").unlink(missing_ok=True)
+    shutil.copy(backup, central_file)
+    port = int(central.url.rsplit(":", 1)[1])
+    restarted = start_embedded(central_url, port=port, clock=central_clock)
+    try:
+        counter.issue_walk_in([_a_service(seed_day)], 0)
+        report = engine.sync_once()
+        assert report.online and report.pushed == 2
+    finally:
+        restarted.stop()
+    local = _outbox(local_store)
+    assert _central_operations(central_url, "ws-a") == [(seq, op_id, "applied") for seq, op_id, _ in local]
+
+
+def test_the_engine_is_safe_to_share_between_worker_threads(
+    engine: SyncEngine, local_store: LocalStore, central_url: str, seed_day: SeedDay
+) -> None:
+    assert engine.sync_once().online
+    stop = threading.Event()
+    background = threading.Thread(target=engine.run, args=(stop,), kwargs={"long_poll": 1.0, "idle": 0.05})
+    background.start()
+    errors: list[BaseException] = []
+
+    def clerk_work() -> None:
+        try:
+            counter = Counter(local_store, _ctx())
+            for _ in range(5):
+                counter.issue_walk_in([_a_service(seed_day)], 0)
+                engine.push_pending()
+                engine.status()
+        except BaseException as error:  # surfaced below
+            errors.append(error)
+
+    workers = [threading.Thread(target=clerk_work) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    stop.set()
+    background.join(timeout=30)
+    assert not errors and not background.is_alive()
+    assert engine.sync_once().online
+    local = _outbox(local_store)
+    assert len(local) == 10 and engine.status().pending_operations == 0
+    assert _central_operations(central_url, "ws-a") == [(seq, op_id, "applied") for seq, op_id, _ in local]
