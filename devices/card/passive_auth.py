@@ -55,6 +55,7 @@ _ECDSA_PLAIN: dict[str, str] = {
     "0.4.0.127.0.7.1.1.4.1.4": "sha384",
     "0.4.0.127.0.7.1.1.4.1.5": "sha512",
 }
+_ID_EC_PUBLIC_KEY = "1.2.840.10045.2.1"
 
 
 class Verdict(StrEnum):
@@ -383,7 +384,7 @@ def _verify(
             digest_name = _ECDSA_PLAIN[dotted]
             kind = "ecdsa"
         else:
-            kind = algorithm.signature_algo
+            kind = _signature_kind(algorithm)
             digest_name = _hash_name(algorithm, digest)
         hash_algorithm = _HASHES[digest_name]()
         if kind == "ecdsa" and isinstance(key, ec.EllipticCurvePublicKey):
@@ -398,6 +399,13 @@ def _verify(
         raise _SignatureProblem("signature does not verify") from error
     except (*_ASN1_ERRORS, UnsupportedAlgorithm) as error:
         raise _SignatureProblem(f"signature cannot be checked ({type(error).__name__})") from error
+
+
+def _signature_kind(algorithm: algos.SignedDigestAlgorithm) -> str:
+    # Some issuers put the bare key OID id-ecPublicKey where the signature algorithm belongs.
+    if algorithm["algorithm"].dotted == _ID_EC_PUBLIC_KEY:
+        return "ecdsa"
+    return algorithm.signature_algo
 
 
 def _hash_name(algorithm: algos.SignedDigestAlgorithm, digest: str | None) -> str:

@@ -197,3 +197,41 @@ def test_mutated_sod_never_raises(brainpool_document: TestDocument, edits: list[
     if bytes(sod) != brainpool_document.files[EF_SOD] and result.verdict is Verdict.VERIFIED:
         # Only bytes outside everything signed may change without notice (e.g. the CMS version).
         assert all(step.ok for step in result.steps)
+
+
+def _with_signature_algorithm(document: TestDocument, algorithm_oid: str, plain_ecdsa: bool) -> bytes:
+    """The document's EF.SOD with the (unsigned) signature algorithm field rewritten as other issuers do."""
+    from asn1crypto import cms
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+    from devices.card.tlv import encode_tlv, parse_single
+
+    content_info = cms.ContentInfo.load(parse_single(document.files[EF_SOD], 0x77).value)
+    signer_info = content_info["content"]["signer_infos"][0]
+    signature = signer_info["signature"].native
+    if plain_ecdsa:
+        r, s = decode_dss_signature(signature)
+        size = (document.ds_certificate.public_key.bit_size + 7) // 8
+        signature = r.to_bytes(size, "big") + s.to_bytes(size, "big")
+    signer_info["signature_algorithm"] = {"algorithm": algorithm_oid}
+    signer_info["signature"] = signature
+    return encode_tlv(0x77, content_info.dump(force=True))
+
+
+@pytest.mark.parametrize(
+    ("signer", "oid", "plain"),
+    [
+        ("ecdsa-brainpool", "0.4.0.127.0.7.1.1.4.1.3", True),  # BSI TR-03111 ecdsa-plain-SHA256
+        ("ecdsa-p256", "1.2.840.10045.2.1", False),  # bare id-ecPublicKey: hash from the digest algorithm
+        ("rsa", "1.2.840.113549.1.1.1", False),  # bare rsaEncryption, as many SODs write it
+    ],
+)
+def test_signature_algorithm_variants_of_real_issuers(signer: str, oid: str, plain: bool) -> None:
+    document = make_test_document("td1", signer=signer, face_bytes=1_000)  # type: ignore[arg-type]
+    sod = _with_signature_algorithm(document, oid, plain)
+    groups = {1: document.files[DG1], 2: document.files[DG2]}
+    result = passive_authentication(sod, groups, document.trust_store())
+    assert result.verdict is Verdict.VERIFIED, result.steps
+    if plain:  # and the same bytes are refused under the DER-signature OID
+        wrong = _with_signature_algorithm(document, "1.2.840.10045.4.3.2", True)
+        assert passive_authentication(wrong, groups, document.trust_store()).verdict is Verdict.FAILED
