@@ -235,3 +235,25 @@ def test_signature_algorithm_variants_of_real_issuers(signer: str, oid: str, pla
     if plain:  # and the same bytes are refused under the DER-signature OID
         wrong = _with_signature_algorithm(document, "1.2.840.10045.4.3.2", True)
         assert passive_authentication(wrong, groups, document.trust_store()).verdict is Verdict.FAILED
+
+
+def _with_signer_identifier(document: TestDocument, key_identifier: bytes) -> bytes:
+    from asn1crypto import cms
+
+    from devices.card.tlv import encode_tlv, parse_single
+
+    content_info = cms.ContentInfo.load(parse_single(document.files[EF_SOD], 0x77).value)
+    signer_info = content_info["content"]["signer_infos"][0]
+    signer_info["version"] = "v3"
+    signer_info["sid"] = cms.SignerIdentifier(name="subject_key_identifier", value=key_identifier)
+    return encode_tlv(0x77, content_info.dump(force=True))
+
+
+def test_signer_found_by_subject_key_identifier(brainpool_document: TestDocument) -> None:
+    groups = {1: brainpool_document.files[DG1], 2: brainpool_document.files[DG2]}
+    trust = brainpool_document.trust_store()
+    by_key = _with_signer_identifier(brainpool_document, brainpool_document.ds_certificate.key_identifier)
+    assert passive_authentication(by_key, groups, trust).verdict is Verdict.VERIFIED
+    unknown = passive_authentication(_with_signer_identifier(brainpool_document, b"\x01" * 20), groups, trust)
+    assert unknown.verdict is Verdict.NOT_VERIFIED
+    assert "not contained" in _step(unknown, "Document signer signature").detail
