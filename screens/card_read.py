@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -30,12 +31,12 @@ from workstation.card_reading import (
     AccessKind,
     CardReading,
     CardReadOutcome,
-    CaseNotFound,
     Photo,
     ReaderStatus,
     make_access_key,
 )
 from workstation.card_verdict import VerdictStatus
+from workstation.errors import TresenError
 from workstation.i18n import _
 
 log = logging.getLogger(__name__)
@@ -58,24 +59,27 @@ _ACCESS_BY_BUTTON = {
 }
 
 
-def _graphics_image_class() -> type[Widget] | None:
-    """textual-image's widget when the terminal can show pixels (sixel, kitty, half cells), else None.
+_graphics_image: type[Widget] | None = None
 
-    textual-image probes the terminal on import, which must happen before Textual takes it over, so
-    this runs when the module is imported.
+
+def prepare_photo_support() -> bool:
+    """Find out whether the terminal can show the photo as pixels (sixel, kitty, half cells).
+
+    textual-image probes the terminal with escape sequences when it is imported, which only works
+    before Textual takes the terminal over: call this before `App.run()`. Until it is called (and in
+    tests, where stdout is no terminal) the photo is described in text. Returns True for pixels.
     """
+    global _graphics_image
     try:
         from textual_image import renderable
         from textual_image.widget import Image
     except Exception:  # no usable terminal (e.g. stdout closed): the text fallback is shown
         log.debug("textual-image unavailable", exc_info=True)
-        return None
+        return False
     if renderable.Image is renderable.UnicodeImage:
-        return None  # not a terminal: no pixels to show
-    return Image
-
-
-GRAPHICS_IMAGE = _graphics_image_class()
+        return False  # not a terminal: nothing but text to show
+    _graphics_image = Image
+    return True
 
 
 def _day(value: date | None) -> str:
@@ -127,6 +131,7 @@ class CardReadScreen(ModalScreen["CardReadOutcome | None"]):
         self._steps: dict[str, _StepState] = {}
         self._reader: str | None = None
         self.outcome: CardReadOutcome | None = None
+        self._host_app: App[Any]
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="card-read-body"):
@@ -166,6 +171,7 @@ class CardReadScreen(ModalScreen["CardReadOutcome | None"]):
                 yield Static("", id="figures")
 
     def on_mount(self) -> None:
+        self._host_app = self.app
         self.query_one("#can", Input).focus()
         self.check_readers()
         self.load_previous_read()
@@ -175,11 +181,22 @@ class CardReadScreen(ModalScreen["CardReadOutcome | None"]):
         """Show the case's last read (the chip data stays with the case) until a new one is made."""
         previous = self._reading.latest(self._case_id)
         if previous is not None:
-            self.app.call_from_thread(self._show_previous, previous)
+            self._from_worker(self._show_previous, previous)
 
     def _show_previous(self, previous: CardReadOutcome) -> None:
         if self.outcome is None:
             self._show_outcome(previous, _("Zuletzt gelesen"))
+
+    def _from_worker(self, callback: Callable[..., None], *args: Any) -> None:
+        """Hand a worker's result to the UI thread; dropped when the dialog was closed meanwhile."""
+
+        def deliver() -> None:
+            if self.is_attached:
+                callback(*args)
+
+        # The app as seen at mount: a closed dialog no longer knows its app, but a late read must
+        # still finish (it is kept with the case) without raising in the worker thread.
+        self._host_app.call_from_thread(deliver)
 
     # Reader status -----------------------------------------------------------------------------
 
@@ -189,7 +206,7 @@ class CardReadScreen(ModalScreen["CardReadOutcome | None"]):
     @work(thread=True, exclusive=True, group="card", exit_on_error=False)
     def check_readers(self) -> None:
         status = self._reading.reader_status()
-        self.app.call_from_thread(self._show_reader_status, status)
+        self._from_worker(self._show_reader_status, status)
 
     def _show_reader_status(self, status: ReaderStatus) -> None:
         widget = self.query_one("#reader-status", Static)
@@ -245,17 +262,17 @@ class CardReadScreen(ModalScreen["CardReadOutcome | None"]):
     @work(thread=True, exclusive=True, group="card", exit_on_error=False)
     def read_card(self, key: Any) -> None:
         def progress(update: ReadProgress) -> None:
-            self.app.call_from_thread(self._show_progress, update)
+            self._from_worker(self._show_progress, update)
 
         try:
             outcome = self._reading.read(self._case_id, key, progress, reader=self._reader)
         except CardError as error:
-            self.app.call_from_thread(self._show_failure, error.user_message)
+            self._from_worker(self._show_failure, error.user_message)
             return
-        except CaseNotFound as error:
-            self.app.call_from_thread(self._show_failure, error.user_message)
+        except TresenError as error:  # the case is gone, the local store failed
+            self._from_worker(self._show_failure, error.user_message)
             return
-        self.app.call_from_thread(self._show_outcome, outcome, None)
+        self._from_worker(self._show_outcome, outcome, None)
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
@@ -316,8 +333,8 @@ class CardReadScreen(ModalScreen["CardReadOutcome | None"]):
         figures = outcome.figures
         text = ""
         if figures is not None:
-            template = _("{apdus} APDUs, {seconds:.1f} s")
-            text = template.format(apdus=figures.apdus, seconds=figures.wall_seconds)
+            seconds = f"{figures.wall_seconds:.1f}".replace(".", ",")
+            text = _("{apdus} APDUs, {seconds} s").format(apdus=figures.apdus, seconds=seconds)
         self.query_one("#figures", Static).update(text)
 
     def _show_photo(self, photo: Photo | None) -> None:
@@ -326,7 +343,7 @@ class CardReadScreen(ModalScreen["CardReadOutcome | None"]):
         if photo is None:
             container.mount(Static(_("Kein Lichtbild auf dem Chip."), id="photo-text"))
             return
-        if GRAPHICS_IMAGE is not None:
+        if _graphics_image is not None:
             try:
                 from PIL import Image as PilImage
 
@@ -335,7 +352,7 @@ class CardReadScreen(ModalScreen["CardReadOutcome | None"]):
             except Exception:  # an undecodable image is shown as text, never a crash
                 log.warning("photo could not be decoded for display")
             else:
-                container.mount(GRAPHICS_IMAGE(picture, id="photo-image"))  # type: ignore[call-arg]
+                container.mount(_graphics_image(picture, id="photo-image"))  # type: ignore[call-arg]
                 return
         container.mount(Static(photo.description, id="photo-text"))
 
