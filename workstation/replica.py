@@ -137,12 +137,14 @@ def resend_from(session: Session, seq: int) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def let_central_win(session: Session, operation_args: dict[str, Any]) -> None:
-    """After a rejected operation the local rows it changed are wrong: let the next snapshot of them
-    overwrite whatever version they carry here."""
+def let_central_win(session: Session, operation_args: dict[str, Any], *, workstation_id: str) -> None:
+    """After a rejected operation the local rows it changed are wrong, and the central service will
+    not send them again unless they change there: pull everything again from the start (rare: only
+    conflicts are rejected), with the rows' versions lowered so the central state replaces them."""
     ticket_ids = [str(operation_args[key]) for key in _TICKET_ARGS if operation_args.get(key)]
     if ticket_ids:
         session.execute(update(Ticket).where(Ticket.id.in_(ticket_ids)).values(version=0))
+    session.execute(update(SyncState).where(SyncState.workstation_id == workstation_id).values(cursor=0))
 
 
 def knows(session: Session, appointment_id: str | None, service_ids: Sequence[str]) -> bool:

@@ -299,7 +299,7 @@ class SyncEngine:
                     row.status = OperationStatus.REJECTED
                     row.last_error = result.reason
                     log.warning("operation seq %d (%s) rejected: %s", row.seq, row.kind, result.reason)
-                    replica.let_central_win(session, row.args)
+                    replica.let_central_win(session, row.args, workstation_id=self.ctx.workstation_id)
                 else:  # applied now, or applied before and answered from the stored result
                     row.status = OperationStatus.APPLIED
                     row.last_error = None

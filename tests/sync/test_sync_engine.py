@@ -201,6 +201,14 @@ def test_pulled_changes_do_not_overwrite_rows_with_pending_operations(
     with local_store.session() as session:
         mine = session.get_one(Ticket, taken.ticket_id)
         assert (mine.state, mine.desk_id) == (TicketState.CALLED, DESK)  # the pending call stays visible
+
+    network.fault = None  # our call reaches the central service, which refuses it: the other desk won
+    report = engine.sync_once()
+    assert (report.online, report.pushed, report.rejected) == (True, 1, 1)
+    with local_store.session() as session:
+        mine = session.get_one(Ticket, taken.ticket_id)
+        assert (mine.state, mine.desk_id) == (TicketState.CALLED, OTHER_DESK)
+    assert engine.status().pending_operations == 0
     other_store.dispose()
 
 
