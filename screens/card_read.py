@@ -33,6 +33,7 @@ from workstation.card_reading import (
     CardReadOutcome,
     Photo,
     ReaderStatus,
+    load_trust_store,
     make_access_key,
 )
 from workstation.card_verdict import VerdictStatus
@@ -364,9 +365,19 @@ class CardReadScreen(ModalScreen["CardReadOutcome | None"]):
 
 
 def open_card_read(app: App[Any], case_id: str, reading: CardReading | None = None) -> CardReadScreen:
-    """Open "Ausweis lesen" for the case. The service comes from the app (`app.card_reading`)
-    unless given; returns the pushed screen."""
-    service = reading if reading is not None else app.card_reading  # type: ignore[attr-defined]
-    screen = CardReadScreen(service, case_id)
+    """Open "Ausweis lesen" for the case and return the pushed dialog.
+
+    The service is `reading` if given, else the app's `card_reading`, else one built on the logged-in
+    desk's local store and context (`app.workplace.counter`) with the site's CSCA folder.
+    """
+    screen = CardReadScreen(reading or _reading_of(app), case_id)
     app.push_screen(screen)
     return screen
+
+
+def _reading_of(app: App[Any]) -> CardReading:
+    offered = getattr(app, "card_reading", None)
+    if isinstance(offered, CardReading):
+        return offered
+    counter = app.workplace.counter  # type: ignore[attr-defined]
+    return CardReading(counter.store, counter.ctx, trust=load_trust_store())

@@ -14,9 +14,11 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
+import platformdirs
 import uuid6
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,6 +27,7 @@ from devices.card.access import AccessKey, CanKey, MrzKey
 from devices.card.errors import CardError
 from devices.card.service import ProgressCallback, read_document
 from devices.card.transport import list_readers
+from devices.card.trust import TrustStore, TrustStoreError
 from workstation import audit
 from workstation.card_rules import ExpiryNotice, NameComparison, compare_names, expiry_notice
 from workstation.card_verdict import Verdict, describe_verification, verdict_from_stored
@@ -34,7 +37,6 @@ from workstation.models import Appointment, CardRead, Case, Ticket
 
 if TYPE_CHECKING:
     from devices.card.service import DocumentRead
-    from devices.card.trust import TrustStore
 
 log = logging.getLogger(__name__)
 
@@ -200,6 +202,23 @@ def make_access_key(
     if kind is AccessKind.MRZ:
         return MrzKey.from_mrz(mrz)
     return MrzKey(document_number.strip(), birth.strip(), expiry.strip())
+
+
+def default_trust_folder() -> Path:
+    """Where a site puts its CSCA certificates and master lists when nothing else is configured."""
+    return Path(platformdirs.user_config_dir("tresen")) / "csca"
+
+
+def load_trust_store(folder: Path | None = None) -> TrustStore | None:
+    """The CSCA trust store from `folder` (default: `default_trust_folder()`), or None when there is
+    none — reads then say "NICHT geprüft", as loudly as a success, so a missing store is visible."""
+    root = folder or default_trust_folder()
+    try:
+        store = TrustStore.from_folder(root)
+    except TrustStoreError:
+        log.warning("no CSCA trust folder; card reads cannot be verified")
+        return None
+    return store if store.certificates else None
 
 
 def hash_document_number(document_number: str) -> str:

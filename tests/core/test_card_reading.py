@@ -29,6 +29,7 @@ from workstation.card_reading import (
     CardReading,
     CaseNotFound,
     hash_document_number,
+    load_trust_store,
     make_access_key,
 )
 from workstation.card_rules import (
@@ -514,3 +515,16 @@ def test_wrong_can_through_pcscd_is_a_german_message_and_an_audit_event(store, c
     assert raised.value.reason is CardErrorReason.ACCESS_DENIED
     with store.session() as session:
         assert session.scalars(select(AuditEvent.action)).all() == ["card.read_failed"]
+
+
+def test_the_sites_csca_folder_makes_reads_verifiable(store, td1, tmp_path) -> None:
+    assert load_trust_store(tmp_path / "missing") is None
+    folder = tmp_path / "csca"
+    folder.mkdir()
+    assert load_trust_store(folder) is None  # an empty folder trusts nobody: reads say "NICHT geprüft"
+    (folder / "test-csca.der").write_bytes(td1.csca_der)
+    trust = load_trust_store(folder)
+    assert trust is not None
+    case_id = open_case(store, booked=None)
+    reading = CardReading(store, Desk1(), parsing_reader(td1), trust=trust, clock=lambda: NOW)
+    assert reading.read(case_id, CanKey(td1.can)).verdict.status is VerdictStatus.VERIFIED

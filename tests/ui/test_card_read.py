@@ -9,6 +9,7 @@ import asyncio
 import threading
 from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -41,7 +42,7 @@ class Host(App[None]):
 class CaseScreenHost(App[None]):
     """An app that offers its card-reading service the way `open_card_read` looks for it."""
 
-    def __init__(self, reading: CardReading) -> None:
+    def __init__(self, reading: CardReading | None) -> None:
         super().__init__()
         self.card_reading = reading
 
@@ -192,6 +193,24 @@ def make_can(document: TestDocument) -> Any:
     from devices.card.access import CanKey
 
     return CanKey(document.can)
+
+
+async def test_open_card_read_builds_the_service_from_the_logged_in_desk(store, document) -> None:
+    from workstation.commands import DeskContext
+    from workstation.counter import Counter
+
+    case_id = open_case(store, booked=None)
+    counter = Counter(store, DeskContext("ws-1", "office-1", "desk-1", "clerk-1"))
+    app = CaseScreenHost(None)
+    app.workplace = SimpleNamespace(counter=counter)  # what TresenApp offers once a clerk is logged in
+    async with app.run_test(size=SIZE) as pilot:
+        screen = open_card_read(app, case_id)
+        await pilot.pause()
+        assert app.screen is screen
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        # The real PC/SC stack answers here: a reader, or pcscd's absence, in German either way.
+        assert text_of(app, "#reader-status").strip()
 
 
 async def test_open_card_read_takes_the_apps_service(store, document) -> None:
