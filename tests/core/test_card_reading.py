@@ -528,3 +528,23 @@ def test_the_sites_csca_folder_makes_reads_verifiable(store, td1, tmp_path) -> N
     case_id = open_case(store, booked=None)
     reading = CardReading(store, Desk1(), parsing_reader(td1), trust=trust, clock=lambda: NOW)
     assert reading.read(case_id, CanKey(td1.can)).verdict.status is VerdictStatus.VERIFIED
+
+
+@pytest.mark.serial
+@pytest.mark.pcsc
+@pytest.mark.xdist_group("pcsc")
+def test_bac_passport_typed_from_its_data_page_through_pcscd(store, virtual_reader) -> None:  # noqa: F811
+    from devices.card.emulator.card import card_for_document
+
+    passport = make_test_document("td3", holder=HOLDER, seed=9)
+    virtual_reader.insert(card_for_document(passport, pace_parameter_id=None))  # an older, BAC-only passport
+    case_id = open_case(store, booked=("Müller-Lüdenscheidt", "Jürgen", None))
+    key = make_access_key(
+        AccessKind.DOCUMENT_DATA,
+        document_number=passport.mrz_key.document_number,
+        birth=passport.mrz_key.birth_date,
+        expiry=passport.mrz_key.expiry_date,
+    )
+    outcome = pcsc_reading(store, passport).read(case_id, key)
+    assert outcome.access_protocol == "BAC" and outcome.chip.mrz_format == "TD3"
+    assert outcome.verdict.verified and outcome.names.status is NameMatch.MATCH
