@@ -133,10 +133,27 @@ class CaseScreen(Screen[None]):
         services = [_ServiceRef(s.service_id, s.name) for s in self.case.services]
         counter_screen.ask_finish(services, self.notes, reply_to=self)
 
+    @on(Checkbox.Changed, ".document")
+    def _document_checked(self, event: Checkbox.Changed) -> None:
+        checked = self.checked_documents()
+        service_id = self._service_of_checkbox(event.checkbox)
+        documents = checked.get(service_id, [])
+        self.app.run_command(
+            "check-documents",
+            lambda counter: counter.check_documents(self.case_id, service_id, documents),
+            reply_to=self,
+        )
+
+    def _service_of_checkbox(self, checkbox: Checkbox) -> str:
+        index = int(str(checkbox.id).split("-")[1])
+        return str(self.case.services[index].service_id)
+
     @on(CommandDone)
     def _done(self, message: CommandDone) -> None:
         from screens.counter import CounterScreen
 
+        if message.action == "check-documents":
+            return  # stored; the screen already shows the tick
         # Park and finish end the visit at the desk: back to the counter, which shows the result.
         for screen in self.app.screen_stack:
             if isinstance(screen, CounterScreen):

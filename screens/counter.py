@@ -177,7 +177,9 @@ class CounterScreen(Screen[None]):
         if message.action in {"call-next", "call-ticket"} and called is not None:
             self.queue_table.remove_key(called)  # visible at once; the fresh list follows
         explanation = getattr(message.result, "explanation", None)
-        if message.action == "call-next" and message.result is None:
+        if message.action == "open-case":
+            self.app.show_case(message.result.case_id)  # the citizen is here: straight to the case
+        elif message.action == "call-next" and message.result is None:
             self.notify(_("Niemand wartet auf die Dienstleistungen dieses Schalters."), timeout=4)
         elif explanation:
             self.notify(explanation, timeout=4)

@@ -126,7 +126,7 @@ class TransferDialog(ModalScreen[TransferChoice | None]):
             self.notify(_("Bitte mindestens eine Dienstleistung wählen."), severity="warning")
             return
         desk = self.query_one("#desk", Select).value
-        self.dismiss(TransferChoice(services, None if desk is Select.BLANK else str(desk)))
+        self.dismiss(TransferChoice(services, None if desk is Select.NULL else str(desk)))
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

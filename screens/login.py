@@ -50,7 +50,7 @@ class LoginScreen(Screen[tuple[str, str] | None]):
     def _login(self) -> None:
         clerk = self.query_one("#clerk", Select).value
         desk = self.query_one("#desk", Select).value
-        if clerk is Select.BLANK or desk is Select.BLANK:
+        if clerk is Select.NULL or desk is Select.NULL:
             self.notify(_("Bitte Sachbearbeiter/in und Schalter wählen."), severity="warning")
             return
         self.dismiss((str(clerk), str(desk)))

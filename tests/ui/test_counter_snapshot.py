@@ -4,10 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
-pytest.importorskip("workstation.counter", reason="CORE's Counter has not landed yet")
-
 from textual.widgets import Input
 
 from tests.ui.support import filled_store, make_app, settle

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-pytest.importorskip("workstation.counter", reason="CORE's Counter has not landed yet")
-
+from screens.case import CaseScreen
+from screens.counter import CounterScreen
 from screens.dialogs import ConfirmDialog, FinishDialog, MessageDialog, TransferDialog
 from screens.widgets.current_ticket import CurrentTicketPanel
 from tests.ui.support import Desk, filled_store, make_app, settle
@@ -31,7 +31,8 @@ def _ticket(desk: Desk, ticket_id: str) -> Ticket:
 
 
 def _current(app) -> object:  # type: ignore[no-untyped-def]
-    return app.screen.query_one(CurrentTicketPanel).current
+    counter_screen = next(screen for screen in app.screen_stack if isinstance(screen, CounterScreen))
+    return counter_screen.query_one(CurrentTicketPanel).current
 
 
 async def test_f2_calls_the_next_ticket_and_takes_it_off_the_queue(desk: Desk) -> None:
@@ -100,9 +101,11 @@ async def test_f5_opens_the_case_f6_parks_and_resume_brings_it_back(desk: Desk) 
         await pilot.press("f5")
         await settle(pilot)
         assert _ticket(desk, ticket_id).state == TicketState.SERVING
-        await pilot.press("f6")
+        assert isinstance(app.screen, CaseScreen)
+        await pilot.press("f6")  # park from the case screen: back to the counter
         await settle(pilot)
         assert _ticket(desk, ticket_id).state == TicketState.PARKED
+        assert isinstance(app.screen, CounterScreen)
         assert _current(app) is None
 
         queue = app.screen.query_one("#queue")
@@ -112,6 +115,7 @@ async def test_f5_opens_the_case_f6_parks_and_resume_brings_it_back(desk: Desk) 
         await settle(pilot)
         assert _ticket(desk, ticket_id).state == TicketState.SERVING
         assert _current(app).ticket_id == ticket_id
+        assert ticket_id not in queue.shown_keys
 
 
 async def test_f7_transfers_and_keeps_the_number(desk: Desk) -> None:
@@ -147,7 +151,7 @@ async def test_f8_finishes_with_an_outcome_per_service(desk: Desk) -> None:
         ticket_id = _current(app).ticket_id
         await pilot.press("f5")
         await settle(pilot)
-        app.pop_screen()  # the case screen opened by F5; finish from the counter
+        app.pop_screen()  # leave the case screen; finishing works from the counter too
         await settle(pilot)
         await pilot.press("f8")
         await settle(pilot)
@@ -163,3 +167,44 @@ async def test_f8_finishes_with_an_outcome_per_service(desk: Desk) -> None:
         assert outcomes[0] == "documents_missing"
         assert case.finished_at is not None
         assert _current(app) is None
+        with desk.store.session() as session:
+            kinds = session.scalars(select(OutboxOperation.kind).order_by(OutboxOperation.seq)).all()
+        assert kinds == ["ticket.call", "ticket.serve", "case.finish"]
+
+
+async def test_case_screen_checklist_notes_and_finish(desk: Desk) -> None:
+    app = make_app(desk)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        ticket_id = _current(app).ticket_id
+        await pilot.press("f5")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CaseScreen)
+        assert screen.case is not None and screen.case.number == _current(app).number
+        shown = app.export_screenshot()
+        assert _current(app).number in shown
+        assert screen.case.booking_reference in shown  # the appointment's data is on screen
+        first_document = screen.query(".document").first()
+        first_document.value = True
+        await settle(pilot)
+        case_id = screen.case_id
+        with desk.store.session() as session:
+            case = session.get(Case, case_id)
+            checked = {service.service_id: service.documents_checked for service in case.services}
+        assert [str(first_document.label)] in checked.values()
+
+        screen.query_one("#case-notes").text = "Meldebescheinigung nachgereicht"
+        await pilot.press("f8")
+        await settle(pilot)
+        assert isinstance(app.screen, FinishDialog)
+        await pilot.click("#confirm")
+        await settle(pilot)
+        assert isinstance(app.screen, CounterScreen)
+        with desk.store.session() as session:
+            case = session.get(Case, case_id)
+            assert case.notes == "Meldebescheinigung nachgereicht"
+            assert {service.outcome for service in case.services} == {"completed"}
+        assert _ticket(desk, ticket_id).state == TicketState.FINISHED
