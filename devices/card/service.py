@@ -11,21 +11,20 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
+from devices.card import bac, lds, pace
 from devices.card.access import AccessKey, CanKey, MrzKey
 from devices.card.apdu import CommandAPDU, ResponseAPDU, Transmit
 from devices.card.errors import CardError, CardErrorReason
+from devices.card.lds import FaceImage
+from devices.card.mrz import MrzData
+from devices.card.pace import PaceInfo
+from devices.card.passive_auth import PassiveAuthResult, passive_authentication
+from devices.card.secure_messaging import SecureMessaging
 from devices.card.tlv import parse_tlv, parse_tlv_header
 from devices.card.transport import CardChannel, ExtendedLengthRefused
-
-if TYPE_CHECKING:
-    from devices.card.lds import FaceImage
-    from devices.card.mrz import MrzData
-    from devices.card.pace import PaceInfo
-    from devices.card.passive_auth import PassiveAuthResult
-    from devices.card.secure_messaging import SecureMessaging
-    from devices.card.trust import TrustStore
+from devices.card.trust import TrustStore
 
 log = logging.getLogger(__name__)
 
@@ -57,12 +56,16 @@ class ReadProgress:
 
 @dataclass(frozen=True)
 class ReadFigures:
+    """Where a read's time went. The read starts when the card lies on the reader: the time spent
+    waiting for someone to put it there is `wait_seconds`, outside `wall_seconds`."""
+
     apdus: int
     bytes_sent: int
     bytes_received: int
     wall_seconds: float
-    card_seconds: float  # inside SCardTransmit: reader, card and the PC/SC daemon
+    card_seconds: float  # inside SCardConnect/SCardTransmit: reader, card and the PC/SC daemon
     host_seconds: float  # everything else: crypto, parsing, passive authentication
+    wait_seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -106,8 +109,8 @@ def read_document(
         mrz, face, verification = _interpret(files, trust, report)
     finally:
         channel.close()
-    wall = time.perf_counter() - started
     transport = channel.figures
+    wall = time.perf_counter() - started - transport.wait_seconds
     figures = ReadFigures(
         apdus=transport.apdus,
         bytes_sent=transport.bytes_sent,
@@ -115,6 +118,7 @@ def read_document(
         wall_seconds=wall,
         card_seconds=transport.card_seconds,
         host_seconds=wall - transport.card_seconds,
+        wait_seconds=transport.wait_seconds,
     )
     log.info(
         "document read via %s: %d APDUs, %.0f ms (card %.0f ms)",
@@ -129,8 +133,6 @@ def read_document(
 def _read_files(
     channel: CardChannel, key: AccessKey, report: ProgressCallback, block_size: int | None
 ) -> tuple[AccessProtocolName, dict[int, bytes]]:
-    from devices.card import lds
-
     protocol, secure = _open_secure_channel(channel, key, report)
     block = _block_size(channel, block_size)
     reader = _FileReader(secure, block, report)
@@ -153,8 +155,6 @@ def _open_secure_channel(
 ) -> tuple[AccessProtocolName, Transmit]:
     pace_infos = _pace_infos(channel)
     if pace_infos:
-        from devices.card import pace
-
         report(ReadProgress("PACE", 0, 1))
         sm = pace.perform_pace(channel.transmit, key, pace_infos[0])
         secure = _secured(channel, sm)
@@ -165,8 +165,6 @@ def _open_secure_channel(
     if isinstance(key, CanKey):
         raise CardError(CardErrorReason.ACCESS_DENIED, "no PACE on this document; a CAN needs PACE")
     assert isinstance(key, MrzKey)
-    from devices.card import bac
-
     report(ReadProgress("BAC", 0, 1))
     sm = bac.perform_bac(channel.transmit, key)
     report(ReadProgress("BAC", 1, 1))
@@ -179,8 +177,6 @@ def _pace_infos(channel: CardChannel) -> list[PaceInfo]:
     response = channel.transmit(CommandAPDU(0x00, 0xB0, 0x80 | CARD_ACCESS_SHORT_ID, 0x00, ne=ne))
     if response.sw not in (SW_OK, SW_END_OF_FILE) or not response.data:
         return []
-    from devices.card import pace
-
     try:
         return pace.parse_card_access(response.data)
     except CardError:
@@ -262,9 +258,6 @@ def _unwrap_do53(data: bytes) -> bytes:
 def _interpret(
     files: dict[int, bytes], trust: TrustStore | None, report: ProgressCallback
 ) -> tuple[MrzData, FaceImage | None, PassiveAuthResult]:
-    from devices.card import lds
-    from devices.card.passive_auth import passive_authentication
-
     mrz = lds.parse_dg1(files[lds.DG1])
     face: FaceImage | None = None
     if lds.DG2 in files:

@@ -130,7 +130,8 @@ class TransportFigures:
     apdus: int = 0
     bytes_sent: int = 0
     bytes_received: int = 0
-    card_seconds: float = 0.0
+    card_seconds: float = 0.0  # inside SCardConnect/SCardStatus/SCardTransmit
+    wait_seconds: float = 0.0  # until a card lay on the reader (the person, not the read)
 
 
 class CardChannel:
@@ -151,8 +152,10 @@ class CardChannel:
         """Connect to the card on the named reader (or the first reader with a card), waiting up to
         wait_seconds for a card to be put on."""
         context = _Context()
+        started = time.perf_counter()
         try:
             reader = _wait_for_card(context, reader_name, wait_seconds)
+            present = time.perf_counter()
             hresult, card_handle, protocol = scard.SCardConnect(
                 context.handle,
                 reader,
@@ -166,7 +169,11 @@ class CardChannel:
             context.close()
             raise
         log.debug("connected to a card on %s, protocol %d", reader, protocol)
-        return cls(context, card_handle, protocol, reader, bytes(atr))
+        channel = cls(context, card_handle, protocol, reader, bytes(atr))
+        # Powering the card up and reading its ATR is card I/O; waiting for it to be put on is not.
+        channel.figures.wait_seconds = present - started
+        channel.figures.card_seconds = time.perf_counter() - present
+        return channel
 
     @property
     def max_response_length(self) -> int:
@@ -244,6 +251,18 @@ def _as_short(command: CommandAPDU) -> CommandAPDU:
     if command.ne is not None and command.ne > SHORT_MAX_NE:
         return _with_ne(command, SHORT_MAX_NE)
     return command
+
+
+def wait_for_card(reader_name: str | None, timeout: float) -> str:
+    """Block until a card lies on the named reader (or any reader); returns that reader's name.
+
+    Raises CardError: NO_READER when no (such) reader is attached, NO_CARD after the timeout.
+    """
+    context = _Context()
+    try:
+        return _wait_for_card(context, reader_name, timeout)
+    finally:
+        context.close()
 
 
 def _wait_for_card(context: _Context, reader_name: str | None, wait_seconds: float) -> str:

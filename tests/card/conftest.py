@@ -7,20 +7,18 @@ pytest runs on the same machine from plugging cards into it at the same time.
 
 from __future__ import annotations
 
-import fcntl
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from devices.card.emulator.vpcd import DEFAULT_PORT, EmulatorThread, VirtualCard
+from devices.card.emulator.vpcd import DEFAULT_PORT, EmulatorThread, VirtualCard, exclusive_reader
 
 REPO = Path(__file__).resolve().parents[2]
 PCSC_SCRIPT = REPO / "installer" / "pcsc.sh"
 # vpcd's first slot (TCP 35963) shows up as this reader; its second slot (35964) stays unused.
 VIRTUAL_READER = "Virtual PCD 00 00"
-_LOCK_FILE = Path("/tmp/tresen-vpcd-35963.lock")
 CARD_WAIT_SECONDS = 5.0
 
 pcsc = [pytest.mark.serial, pytest.mark.pcsc, pytest.mark.xdist_group("pcsc")]
@@ -63,8 +61,7 @@ class VirtualReader:
 
 @pytest.fixture
 def virtual_reader(pcsc_stack: str) -> Iterator[VirtualReader]:
-    with _LOCK_FILE.open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with exclusive_reader(DEFAULT_PORT):
         reader = VirtualReader(pcsc_stack)
         try:
             yield reader

@@ -8,9 +8,13 @@ Control codes other than "ATR" get no answer.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import socket
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Protocol
 
 log = logging.getLogger(__name__)
@@ -24,6 +28,7 @@ RESET = 2
 GET_ATR = 4
 
 _POLL_SECONDS = 0.1
+_LOCK_FOLDER = Path("/tmp")
 
 
 class VirtualCard(Protocol):
@@ -174,3 +179,15 @@ class EmulatorThread:
 
     def __exit__(self, *exc_info: object) -> None:
         self.remove()
+
+
+@contextmanager
+def exclusive_reader(port: int = DEFAULT_PORT) -> Iterator[None]:
+    """Hold the virtual reader on this port for the block: tests, benchmarks and separate pytest
+    runs on one machine take turns instead of plugging cards into the same slot at once."""
+    with (_LOCK_FOLDER / f"tresen-vpcd-{port}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)

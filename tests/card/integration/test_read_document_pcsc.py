@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import math
+import time
 
 import pytest
-
-# Until engineer LDS's and ACCESS's modules have landed these reads cannot run at all.
-pytest.importorskip("devices.card.pace", reason="devices.card.pace (PACE) not in the tree yet")
-pytest.importorskip("devices.card.lds", reason="devices.card.lds not in the tree yet")
-pytest.importorskip("devices.card.emulator.personalization", reason="test documents not in the tree yet")
-
-from devices.card.emulator.personalization import TestDocument, make_test_document
 
 from devices.card import lds
 from devices.card.access import CanKey, MrzKey
 from devices.card.emulator.card import CardFaults, EmulatedCard, card_for_document
+from devices.card.emulator.personalization import TestDocument, make_test_document
+from devices.card.emulator.process import EmulatorProcess
 from devices.card.errors import CardError, CardErrorReason
 from devices.card.service import DocumentRead, ReadProgress, read_document
+from devices.card.trust import TrustStore
 
 pytestmark = [pytest.mark.serial, pytest.mark.pcsc, pytest.mark.xdist_group("pcsc")]
 
@@ -51,6 +48,7 @@ def assert_read_exactly(read: DocumentRead, document: TestDocument) -> None:
 def test_id_card_pace_can_extended_length(virtual_reader, id_card: TestDocument) -> None:
     virtual_reader.insert(card_for_document(id_card))
     steps: list[ReadProgress] = []
+    started = time.perf_counter()
     read = read_document(
         virtual_reader.name,
         CanKey(id_card.can),
@@ -58,6 +56,7 @@ def test_id_card_pace_can_extended_length(virtual_reader, id_card: TestDocument)
         trust=id_card.trust_store(),
         wait_for_card=WAIT,
     )
+    elapsed = time.perf_counter() - started
     assert read.access_protocol == "PACE"
     assert verdict(read) == "VERIFIED"
     assert_read_exactly(read, id_card)
@@ -70,6 +69,27 @@ def test_id_card_pace_can_extended_length(virtual_reader, id_card: TestDocument)
     assert figures.bytes_received > len(id_card.files[lds.DG2])
     assert 0 < figures.card_seconds < figures.wall_seconds
     assert figures.host_seconds == pytest.approx(figures.wall_seconds - figures.card_seconds)
+    # The card was read right after it went on the reader: waiting for pcscd to notice it is apart.
+    assert figures.wait_seconds > 0
+    assert figures.wall_seconds + figures.wait_seconds <= elapsed
+
+
+def test_chip_in_its_own_process(virtual_reader) -> None:
+    """The benchmark's setup: the chip in another process, the document made there too."""
+    with EmulatorProcess({"kind": "td1", "face_bytes": 3000, "seed": 5}) as chip:
+        chip.insert()
+        try:
+            read = read_document(
+                virtual_reader.name,
+                CanKey(chip.printed.can),
+                trust=TrustStore.from_certificates([chip.printed.csca_der]),
+                wait_for_card=WAIT,
+            )
+        finally:
+            chip.remove()
+    assert verdict(read) == "VERIFIED"
+    assert read.mrz.document_number == chip.printed.mrz_key.document_number
+    assert read.figures.apdus == 11  # EF.CardAccess, MSE, 4 GA, SELECT, COM, DG1, DG2, SOD
 
 
 def test_short_blocks_of_223_bytes(virtual_reader, id_card: TestDocument) -> None:
