@@ -7,6 +7,7 @@ through the app's thread workers, and results come back as `CommandDone`/`Loaded
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -28,6 +29,7 @@ from workstation.i18n import _
 if TYPE_CHECKING:
     from workstation.app import TresenApp
 
+APPOINTMENTS_LOOKBACK_MINUTES = 15  # the list opens at slots from a quarter hour ago
 REFRESH_SECONDS = 30.0  # waiting times tick in minutes; the sync worker reports data changes sooner
 
 
@@ -55,13 +57,14 @@ class CounterScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__(id="counter")
         self.service_level_minutes = 15
+        self._appointments_positioned = False
         self.queue_table: DiffTable[Any] = DiffTable(
             [
                 ("number", _("Nummer")),
-                ("services", _("Dienstleistungen")),
                 ("waiting", _("Wartezeit")),
-                ("due", _("Fälligkeit")),
                 ("state", _("Status")),
+                ("services", _("Dienstleistungen")),
+                ("due", _("Fälligkeit")),
             ],
             row_key=lambda row: row.ticket_id,
             cells=self._queue_cells,
@@ -70,10 +73,10 @@ class CounterScreen(Screen[None]):
         self.appointment_table: DiffTable[Any] = DiffTable(
             [
                 ("slot", _("Uhrzeit")),
+                ("status", _("Status")),
                 ("reference", _("Vorgangsnr.")),
                 ("name", _("Name")),
                 ("services", _("Dienstleistungen")),
-                ("status", _("Status")),
             ],
             row_key=lambda row: row.appointment_id,
             cells=self._appointment_cells,
@@ -127,6 +130,9 @@ class CounterScreen(Screen[None]):
             self.query_one(CurrentTicketPanel).show(view.current)
             self._show_queue(view.queue)
             self.appointment_table.apply(view.appointments)
+            if not self._appointments_positioned and view.appointments:
+                self._appointments_positioned = True
+                self._scroll_to_now(view.appointments)
         elif message.what == "queue":
             self._show_queue(message.data)
         elif message.what == "search":
@@ -134,6 +140,14 @@ class CounterScreen(Screen[None]):
             self.search_table.display = True
         elif message.what == "transfer-targets":
             self._ask_transfer(message.data)
+
+    def _scroll_to_now(self, appointments: list[Any]) -> None:
+        """Start the day's list at the appointments due now rather than at opening time."""
+        soon = self.app.now() - timedelta(minutes=APPOINTMENTS_LOOKBACK_MINUTES)
+        later = (index for index, row in enumerate(appointments) if row.slot_start >= soon)
+        index = next(later, len(appointments) - 1)
+        self.appointment_table.move_cursor(row=index, animate=False, scroll=False)
+        self.appointment_table.scroll_to(y=index, animate=False)
 
     def _show_queue(self, rows: list[Any]) -> None:
         self.queue_table.apply(rows)
@@ -152,20 +166,20 @@ class CounterScreen(Screen[None]):
         number = row.number + (" !" if row.priority else "")
         return (
             number,
-            services_label(row.services),
             Text(minutes(row.waiting_minutes), style=f"{_LOAD_STYLE[level]}"),
-            row.due_explanation or "",
             state_label(row.state),
+            services_label(row.services),
+            row.due_explanation or "",
         )
 
     @staticmethod
     def _appointment_cells(row: Any) -> tuple[str | Text, ...]:
         return (
             clock(row.slot_start),
+            state_label(row.status),
             row.booking_reference,
             row.citizen_name,
             services_label(row.services),
-            state_label(row.status),
         )
 
     # -- results of commands ------------------------------------------------------------------------

@@ -94,9 +94,12 @@ class TransferChoice:
 
 
 class TransferDialog(ModalScreen[TransferChoice | None]):
-    """Where the citizen goes next: which services, optionally to which desk."""
+    """Where the citizen goes next: which services, optionally to which desk (F7 again confirms)."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", _("Abbrechen"), id="dialog-cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", _("Abbrechen"), id="dialog-cancel"),
+        Binding("f7", "confirm", _("Weiterleiten"), id="dialog-transfer"),
+    ]
 
     def __init__(
         self, desks: Sequence[Choice], services: Sequence[Choice], preselected: Sequence[str]
@@ -116,7 +119,7 @@ class TransferDialog(ModalScreen[TransferChoice | None]):
             yield Label(_("An Schalter (leer: jeder passende Schalter)"))
             yield Select[str](((d.label, d.id) for d in self._desks), prompt=_("jeder Schalter"), id="desk")
             with Horizontal(classes="dialog-buttons"):
-                yield Button(_("Weiterleiten"), variant="primary", id="confirm")
+                yield Button(_("Weiterleiten (F7)"), variant="primary", id="confirm")
                 yield Button(_("Abbrechen"), id="cancel")
 
     @on(Button.Pressed, "#confirm")
@@ -140,9 +143,12 @@ class FinishChoice:
 
 
 class FinishDialog(ModalScreen[FinishChoice | None]):
-    """The outcome of every service of the visit, and the closing notes."""
+    """The outcome of every service of the visit, and the closing notes (F8 again confirms)."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", _("Abbrechen"), id="dialog-cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", _("Abbrechen"), id="dialog-cancel"),
+        Binding("f8", "confirm", _("Abschließen"), id="dialog-finish"),
+    ]
 
     def __init__(
         self, services: Sequence[Choice], outcomes: Sequence[Choice], default_outcome: str, notes: str
@@ -169,7 +175,7 @@ class FinishDialog(ModalScreen[FinishChoice | None]):
             yield Label(_("Notiz"))
             yield Input(self._notes, id="notes")
             with Horizontal(classes="dialog-buttons"):
-                yield Button(_("Abschließen"), variant="success", id="confirm")
+                yield Button(_("Abschließen (F8)"), variant="success", id="confirm")
                 yield Button(_("Abbrechen"), id="cancel")
 
     @on(Button.Pressed, "#confirm")

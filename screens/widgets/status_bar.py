@@ -57,6 +57,7 @@ class SyncStatusBar(Static):
             self.set_classes("offline")
         last = local_clock(status.last_sync_at) if status.last_sync_at else "–"
         parts = [
+            "Tresen",
             self._place,
             link,
             _("ausstehend: {count}").format(count=status.pending_operations),
