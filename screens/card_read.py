@@ -25,6 +25,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Input, Label, ProgressBar, RadioButton, RadioSet, Static, TextArea
 from textual.worker import Worker, WorkerState
 
+from devices.card.access import AccessKey
 from devices.card.errors import CardError
 from devices.card.service import ReadProgress
 from workstation.card_reading import (
@@ -234,6 +235,8 @@ class CardReadScreen(ModalScreen["CardReadOutcome | None"]):
     @on(Input.Submitted)
     @on(Button.Pressed, "#read")
     def action_read(self) -> None:
+        if self.query_one("#read", Button).disabled:
+            return  # a read is running; a thread on the card cannot be interrupted, so never start a second
         try:
             key = make_access_key(
                 self._access_kind(),
@@ -261,7 +264,7 @@ class CardReadScreen(ModalScreen["CardReadOutcome | None"]):
     # The read ----------------------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="card", exit_on_error=False)
-    def read_card(self, key: Any) -> None:
+    def read_card(self, key: AccessKey) -> None:
         def progress(update: ReadProgress) -> None:
             self._from_worker(self._show_progress, update)
 

@@ -13,6 +13,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from textual.app import App
 from textual.widgets import Button, Input, Static, TextArea
 
@@ -22,6 +23,7 @@ from tests.card.conftest import pcsc_stack, virtual_reader  # noqa: F401  (fixtu
 from tests.core.test_card_reading import HOLDER, NOW, Desk1, open_case, parsing_reader, pcsc_reading
 from workstation.card_reading import CardReading, CardReadOutcome
 from workstation.db import LocalStore
+from workstation.models import CardRead
 
 SIZE = (120, 60)
 
@@ -263,6 +265,8 @@ async def test_closing_during_a_read_drops_the_late_result(store, document) -> N
         await pilot.press(*document.can, "enter")
         await pilot.pause()
         assert app.screen.query_one("#read", Button).disabled
+        await pilot.press("enter")  # impatient clerk: no second read while the first is on the card
+        await pilot.pause()
         await pilot.press("escape")
         await pilot.pause()
         assert app.dismissed == [None]
@@ -274,6 +278,8 @@ async def test_closing_during_a_read_drops_the_late_result(store, document) -> N
         await pilot.pause()
         assert app.is_running  # the late progress and result went nowhere, without an error
     assert reading.latest(case_id) is not None  # the read itself completed and was kept with the case
+    with store.session() as session:
+        assert len(session.scalars(select(CardRead)).all()) == 1
 
 
 async def test_the_photo_is_shown_with_textual_image_where_possible(store, document, monkeypatch) -> None:
