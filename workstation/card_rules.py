@@ -15,6 +15,7 @@ from datetime import date
 from enum import StrEnum
 
 from devices.card.mrz import icao_transliterate
+from workstation.i18n import _
 
 # Length of the MRZ name field (surname<<given<names): a full field may have been truncated.
 NAME_FIELD_LENGTH = {"TD1": 30, "TD2": 31, "TD3": 39}
@@ -90,7 +91,8 @@ def compare_names(
     (a citizen books as "Anna" while the card says "ANNA MARIA"). Anything else is a mismatch.
     """
     if booked_surname is None:
-        return NameComparison(NameMatch.NO_APPOINTMENT, None, None, None, "Kein Termin: kein Namensabgleich.")
+        message = _("Kein Termin: kein Namensabgleich.")
+        return NameComparison(NameMatch.NO_APPOINTMENT, None, None, None, message)
     chip_last, chip_first = mrz_tokens(chip_surname), mrz_tokens(chip_given_names)
     booked_last, booked_first = mrz_tokens(booked_surname), mrz_tokens(booked_given_names or "")
     truncated = _name_field_full(chip_last, chip_first, mrz_format)
@@ -111,19 +113,20 @@ def compare_names(
 
     problems = []
     if not surname_ok:
-        problems.append("Familienname")
+        problems.append(_("Familienname"))
     if not given_ok:
-        problems.append("Vorname")
+        problems.append(_("Vorname"))
     if birth_ok is False:
-        problems.append("Geburtsdatum")
+        problems.append(_("Geburtsdatum"))
     if problems:
-        message = "ABWEICHUNG zum Termin: " + ", ".join(problems) + " stimmt nicht überein."
+        template = _("ABWEICHUNG zum Termin: {fields} stimmt nicht überein.")
+        message = template.format(fields=", ".join(problems))
         return NameComparison(NameMatch.MISMATCH, surname_ok, given_ok, birth_ok, message)
-    message = "Name stimmt mit dem Termin überein."
+    message = _("Name stimmt mit dem Termin überein.")
     if truncated:
-        message = "Name stimmt mit dem Termin überein (in der MRZ gekürzt)."
+        message = _("Name stimmt mit dem Termin überein (in der MRZ gekürzt).")
     elif len(booked_first) < len(chip_first):
-        message = "Name stimmt mit dem Termin überein (weitere Vornamen auf dem Dokument)."
+        message = _("Name stimmt mit dem Termin überein (weitere Vornamen auf dem Dokument).")
     return NameComparison(NameMatch.MATCH, surname_ok, given_ok, birth_ok, message)
 
 
@@ -153,10 +156,17 @@ def expiry_notice(expiry_date: date, today: date) -> ExpiryNotice | None:
     days_left = (expiry_date - today).days
     shown = expiry_date.strftime("%d.%m.%Y")
     if expiry_date < today:
-        message = f"Dokument ist ABGELAUFEN (gültig bis {shown})."
+        message = _("Dokument ist ABGELAUFEN (gültig bis {date}).").format(date=shown)
         return ExpiryNotice(ExpiryKind.EXPIRED, expiry_date, days_left, message)
     if expiry_date <= add_months(today, EXPIRY_REMINDER_MONTHS):
-        when = "heute" if days_left == 0 else f"in {days_left} Tagen" if days_left != 1 else "morgen"
-        message = f"Dokument läuft {when} ab ({shown}). Bitte an die Verlängerung erinnern."
+        if days_left == 0:
+            when = _("heute")
+        elif days_left == 1:
+            when = _("morgen")
+        else:
+            when = _("in {days} Tagen").format(days=days_left)
+        message = _("Dokument läuft {when} ab ({date}). Bitte an die Verlängerung erinnern.").format(
+            when=when, date=shown
+        )
         return ExpiryNotice(ExpiryKind.EXPIRES_SOON, expiry_date, days_left, message)
     return None
