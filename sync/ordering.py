@@ -19,6 +19,8 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from enum import IntEnum
+from functools import cached_property, lru_cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 OFFICE_ZONE = ZoneInfo("Europe/Berlin")
@@ -33,9 +35,8 @@ class Reason(IntEnum):
     APPOINTMENT_EARLY = 3
 
 
-@dataclass(frozen=True)
-class QueueEntry:
-    """A waiting ticket as the ordering rule sees it."""
+class QueueEntry(NamedTuple):
+    """A waiting ticket as the ordering rule sees it (a named tuple: thousands are built per call)."""
 
     ticket_id: str
     number: str
@@ -55,6 +56,14 @@ class OrderingRules:
     early_window_minutes: int = 5
     zone: tzinfo = OFFICE_ZONE  # for the times in explanations
 
+    @cached_property
+    def early_window(self) -> timedelta:
+        return timedelta(minutes=self.early_window_minutes)
+
+    @cached_property
+    def recall_block(self) -> timedelta:
+        return timedelta(minutes=self.recall_block_minutes)
+
 
 @dataclass(frozen=True)
 class Choice:
@@ -71,7 +80,8 @@ def due_at(entry: QueueEntry, rules: OrderingRules) -> datetime:
     """When the ticket may be called in its turn: slot minus early window, never before arrival."""
     if entry.slot_start is None:
         return entry.issued_at
-    return max(entry.slot_start - timedelta(minutes=rules.early_window_minutes), entry.issued_at)
+    due = entry.slot_start - rules.early_window
+    return due if due > entry.issued_at else entry.issued_at
 
 
 def reason_of(entry: QueueEntry, now: datetime, rules: OrderingRules) -> Reason:
@@ -91,14 +101,10 @@ def is_eligible(
 ) -> bool:
     if entry.target_desk_id is not None and entry.target_desk_id != desk_id:
         return False
-    if not entry.service_ids or not entry.service_ids <= frozenset(desk_service_ids):
+    served = desk_service_ids if isinstance(desk_service_ids, frozenset) else frozenset(desk_service_ids)
+    if not entry.service_ids or not entry.service_ids <= served:
         return False
-    blocked_until = (
-        entry.last_called_at + timedelta(minutes=rules.recall_block_minutes)
-        if entry.last_called_at is not None
-        else None
-    )
-    return blocked_until is None or now >= blocked_until
+    return entry.last_called_at is None or now >= entry.last_called_at + rules.recall_block
 
 
 def order_key(entry: QueueEntry, now: datetime, rules: OrderingRules) -> tuple[object, ...]:
@@ -112,6 +118,7 @@ def order_key(entry: QueueEntry, now: datetime, rules: OrderingRules) -> tuple[o
     return (int(reason), when, number_key(entry.number), entry.ticket_id)
 
 
+@lru_cache(maxsize=16384)
 def number_key(number: str) -> tuple[tuple[int, int | str], ...]:
     """Natural order of ticket numbers: `A99` < `A100`, `S3-07` < `S3-10`."""
     parts = re.findall(r"\d+|\D+", number)
@@ -127,10 +134,11 @@ def choose_next(
     desk_id: str | None = None,
 ) -> Choice | None:
     """The ticket this desk calls next, with the reason in German; None when nobody is eligible."""
+    served = frozenset(desk_service_ids)
     best: QueueEntry | None = None
     best_key: tuple[object, ...] | None = None
     for entry in candidates:
-        if not is_eligible(entry, desk_service_ids, now, rules, desk_id):
+        if not is_eligible(entry, served, now, rules, desk_id):
             continue
         key = order_key(entry, now, rules)
         if best_key is None or key < best_key:  # type: ignore[operator]
@@ -159,7 +167,7 @@ def explain(reason: Reason, slot_start: datetime | None, minutes_due: int, zone:
         return f"Dringend, wartet seit {max(0, minutes_due)} min"
     if reason == Reason.WALK_IN or slot_start is None:
         return f"Ohne Termin, wartet seit {max(0, minutes_due)} min"
-    slot = f"{slot_start.astimezone(zone):%H:%M}"
+    slot = _wall_clock(slot_start, zone)
     if reason == Reason.APPOINTMENT_DUE:
         return f"Termin {slot}, fällig seit {minutes_due} min"
     return f"Termin {slot}, fällig in {-minutes_due} min"
@@ -168,3 +176,8 @@ def explain(reason: Reason, slot_start: datetime | None, minutes_due: int, zone:
 def _whole_minutes(delta: timedelta) -> int:
     """Whole minutes, rounded towards minus infinity (so "due in 4 min 30 s" says 5)."""
     return int(delta.total_seconds() // 60)
+
+
+@lru_cache(maxsize=4096)
+def _wall_clock(moment: datetime, zone: tzinfo) -> str:
+    return f"{moment.astimezone(zone):%H:%M}"

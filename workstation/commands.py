@@ -179,13 +179,9 @@ def call_next(session: Session, ctx: DeskContext, now: datetime) -> CallResult |
     """Call the next ticket by the ordering rule; None when nobody waits for this desk."""
     require_free_desk(session, ctx)
     rules = office_rules(session, ctx.office_id)
-    choice = choose_next(
-        queries.waiting_entries(session, ctx.office_id),
-        queries.desk_service_ids(session, ctx.desk_id),
-        now,
-        rules,
-        desk_id=ctx.desk_id,
-    )
+    served = queries.desk_service_ids(session, ctx.desk_id)
+    candidates = queries.call_candidates(session, ctx.office_id, ctx.desk_id, served, now, rules)
+    choice = choose_next(candidates, served, now, rules, desk_id=ctx.desk_id)
     if choice is None:
         return None
     ticket = session.get_one(Ticket, choice.ticket_id)

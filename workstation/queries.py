@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from workstation.i18n import _
@@ -32,6 +32,7 @@ from workstation.ordering import (
     OFFICE_ZONE,
     OrderingRules,
     QueueEntry,
+    Reason,
     choice_for,
     is_eligible,
     order_key,
@@ -199,7 +200,7 @@ def _queue_entries(session: Session, office_id: str, desk_id: str | None) -> lis
     shown = Ticket.state == TicketState.WAITING
     if desk_id is not None:
         shown = or_(shown, (Ticket.state == TicketState.PARKED) & (Ticket.desk_id == desk_id))
-    rows = session.execute(
+    rows = session.connection().execute(
         select(
             Ticket.id,
             Ticket.number,
@@ -213,37 +214,145 @@ def _queue_entries(session: Session, office_id: str, desk_id: str | None) -> lis
         )
         .outerjoin(Appointment, Appointment.id == Ticket.appointment_id)
         .where(Ticket.office_id == office_id, shown)
-    ).all()
+    )
     services = _services_of(
         session,
         select(ticket_services.c.ticket_id, ticket_services.c.service_id)
         .join(Ticket, Ticket.id == ticket_services.c.ticket_id)
         .where(Ticket.office_id == office_id, shown),
     )
+    empty: frozenset[str] = frozenset()
+    waiting = TicketState.WAITING
     return [
         _Queued(
             QueueEntry(
-                ticket_id=row.id,
-                number=row.number,
-                issued_at=row.issued_at,
-                service_ids=frozenset(services.get(row.id, ())),
-                priority=row.priority,
-                last_called_at=row.last_called_at,
-                slot_start=row.slot_start,
-                target_desk_id=row.target_desk_id if row.state == TicketState.WAITING else None,
+                ticket_id,
+                number,
+                issued_at,
+                services.get(ticket_id, empty),
+                priority,
+                last_called_at,
+                slot_start,
+                target_desk_id if state == waiting else None,
             ),
-            TicketState(row.state),
-            row.version,
+            TicketState(state),
+            version,
         )
-        for row in rows
+        for (
+            ticket_id,
+            number,
+            issued_at,
+            priority,
+            last_called_at,
+            target_desk_id,
+            version,
+            state,
+            slot_start,
+        ) in rows
     ]
 
 
-def _services_of(session: Session, pairs: Select[tuple[str, str]]) -> dict[str, list[str]]:
+CALL_PRESELECTION = 50
+
+
+def call_candidates(
+    session: Session,
+    office_id: str,
+    desk_id: str,
+    served: frozenset[str],
+    now: datetime,
+    rules: OrderingRules,
+    limit: int = CALL_PRESELECTION,
+) -> list[QueueEntry]:
+    """The waiting tickets `choose_next` has to look at for this desk, found by SQL.
+
+    The database applies the eligibility of DESIGN §7 and orders by the rule's first two keys
+    (reason rank, then slot or arrival); only the natural ticket-number tie-break is left to the pure
+    function. When the preselection ends inside a tie on those keys, it returns every waiting ticket
+    instead, so the choice is always the rule's own."""
+    if not served:
+        return []
+    early_limit = now + timedelta(minutes=rules.early_window_minutes)
+    recall_limit = now - timedelta(minutes=rules.recall_block_minutes)
+    rank = case(
+        (Ticket.priority > 0, int(Reason.URGENT)),
+        (Appointment.slot_start.is_(None), int(Reason.WALK_IN)),
+        (
+            (Appointment.slot_start <= early_limit) & (Ticket.issued_at <= now),
+            int(Reason.APPOINTMENT_DUE),
+        ),
+        else_=int(Reason.APPOINTMENT_EARLY),
+    )
+    when = case(
+        (Ticket.priority > 0, Ticket.issued_at),
+        (Appointment.slot_start.is_not(None), Appointment.slot_start),
+        else_=Ticket.issued_at,
+    )
+    has_services = exists().where(ticket_services.c.ticket_id == Ticket.id)
+    foreign_service = exists().where(
+        ticket_services.c.ticket_id == Ticket.id, ticket_services.c.service_id.not_in(sorted(served))
+    )
+    rows = (
+        session.connection()
+        .execute(
+            select(Ticket.id, rank, when)
+            .outerjoin(Appointment, Appointment.id == Ticket.appointment_id)
+            .where(
+                Ticket.office_id == office_id,
+                Ticket.state == TicketState.WAITING,
+                or_(Ticket.target_desk_id.is_(None), Ticket.target_desk_id == desk_id),
+                or_(Ticket.last_called_at.is_(None), Ticket.last_called_at <= recall_limit),
+                has_services,
+                ~foreign_service,
+            )
+            .order_by(rank, when)
+            .limit(limit)
+        )
+        .all()
+    )
+    if len(rows) == limit and tuple(rows[0][1:]) == tuple(rows[-1][1:]):
+        return waiting_entries(session, office_id)  # a tie wider than the preselection
+    wanted = {row[0] for row in rows}
+    return [entry for entry in waiting_entries_by_id(session, wanted)]
+
+
+def waiting_entries_by_id(session: Session, ticket_ids: set[str]) -> list[QueueEntry]:
+    if not ticket_ids:
+        return []
+    services = _services_of(
+        session,
+        select(ticket_services.c.ticket_id, ticket_services.c.service_id).where(
+            ticket_services.c.ticket_id.in_(ticket_ids)
+        ),
+    )
+    rows = session.connection().execute(
+        select(
+            Ticket.id,
+            Ticket.number,
+            Ticket.issued_at,
+            Ticket.priority,
+            Ticket.last_called_at,
+            Appointment.slot_start,
+            Ticket.target_desk_id,
+        )
+        .outerjoin(Appointment, Appointment.id == Ticket.appointment_id)
+        .where(Ticket.id.in_(ticket_ids))
+    )
+    empty: frozenset[str] = frozenset()
+    return [
+        QueueEntry(
+            ticket_id, number, issued_at, services.get(ticket_id, empty), priority, last_called, slot, target
+        )
+        for ticket_id, number, issued_at, priority, last_called, slot, target in rows
+    ]
+
+
+def _services_of(session: Session, pairs: Select[tuple[str, str]]) -> dict[str, frozenset[str]]:
+    """Owner id -> its service ids, for many owners in one query."""
     by_owner: dict[str, list[str]] = defaultdict(list)
-    for owner_id, service_id in session.execute(pairs):
+    for owner_id, service_id in session.connection().execute(pairs):
         by_owner[owner_id].append(service_id)
-    return by_owner
+    return {owner_id: frozenset(ids) for owner_id, ids in by_owner.items()}
 
 
 def service_names(session: Session, office_id: str) -> dict[str, ServiceRef]:
@@ -253,8 +362,20 @@ def service_names(session: Session, office_id: str) -> dict[str, ServiceRef]:
     }
 
 
-def _refs(ids: Iterable[str], names: dict[str, ServiceRef]) -> tuple[ServiceRef, ...]:
-    return tuple(sorted((names.get(i, ServiceRef(i, i)) for i in ids), key=lambda ref: ref.name))
+class _ServiceLabels:
+    """Service ids -> sorted service refs; the same few combinations repeat over thousands of rows."""
+
+    def __init__(self, session: Session, office_id: str) -> None:
+        self.names = service_names(session, office_id)
+        self.cache: dict[frozenset[str], tuple[ServiceRef, ...]] = {}
+
+    def __call__(self, ids: Iterable[str]) -> tuple[ServiceRef, ...]:
+        key = ids if isinstance(ids, frozenset) else frozenset(ids)
+        refs = self.cache.get(key)
+        if refs is None:
+            refs = tuple(sorted((self.names.get(i, ServiceRef(i, i)) for i in key), key=lambda ref: ref.name))
+            self.cache[key] = refs
+        return refs
 
 
 def _rules(session: Session, office_id: str) -> tuple[OrderingRules, int]:
@@ -284,7 +405,7 @@ def citizen_name(given_name: str, family_name: str) -> str:
 def queue_rows(session: Session, office_id: str, desk_id: str, now: datetime) -> list[QueueRow]:
     """The desk's queue in call order: waiting tickets it may serve, then its parked cases."""
     rules, _level = _rules(session, office_id)
-    names = service_names(session, office_id)
+    labels = _ServiceLabels(session, office_id)
     served = desk_service_ids(session, desk_id)
     far_future = now + timedelta(days=3650)  # ignore the recall block: a blocked ticket still waits
     waiting: list[tuple[tuple[object, ...], QueueRow]] = []
@@ -296,7 +417,7 @@ def queue_rows(session: Session, office_id: str, desk_id: str, now: datetime) ->
                 QueueRow(
                     entry.ticket_id,
                     entry.number,
-                    _refs(entry.service_ids, names),
+                    labels(entry.service_ids),
                     _minutes(now - entry.issued_at),
                     _("geparkt"),
                     entry.priority,
@@ -315,7 +436,7 @@ def queue_rows(session: Session, office_id: str, desk_id: str, now: datetime) ->
         row = QueueRow(
             entry.ticket_id,
             entry.number,
-            _refs(entry.service_ids, names),
+            labels(entry.service_ids),
             _minutes(now - entry.issued_at),
             explanation,
             entry.priority,
@@ -389,14 +510,14 @@ def appointments_of_day(session: Session, office_id: str, now: datetime) -> list
         & (Appointment.slot_start >= start)
         & (Appointment.slot_start < end)
     )
-    names = service_names(session, office_id)
+    labels = _ServiceLabels(session, office_id)
     services = _services_of(
         session,
         select(appointment_services.c.appointment_id, appointment_services.c.service_id)
         .join(Appointment, Appointment.id == appointment_services.c.appointment_id)
         .where(in_day),
     )
-    rows = session.execute(
+    rows = session.connection().execute(
         select(
             Appointment.id,
             Appointment.slot_start,
@@ -408,16 +529,17 @@ def appointments_of_day(session: Session, office_id: str, now: datetime) -> list
         .where(in_day)
         .order_by(Appointment.slot_start, Appointment.booking_reference)
     )
+    empty: frozenset[str] = frozenset()
     return [
         AppointmentRow(
-            row.id,
-            row.slot_start,
-            row.booking_reference,
-            citizen_name(row.given_name, row.family_name),
-            _refs(services.get(row.id, ()), names),
-            str(row.status),
+            appointment_id,
+            slot_start,
+            reference,
+            citizen_name(given_name, family_name),
+            labels(services.get(appointment_id, empty)),
+            status,
         )
-        for row in rows
+        for appointment_id, slot_start, reference, given_name, family_name, status in rows
     ]
 
 
