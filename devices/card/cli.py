@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from devices.card.access import AccessKey
+    from devices.card.errors import CardError
     from devices.card.service import DocumentRead, ReadProgress
 
 EXIT_OK = 0
@@ -63,7 +64,7 @@ def run_readers(args: argparse.Namespace) -> int:
     try:
         names = list_readers()
     except CardError as error:
-        print(error.user_message, file=sys.stderr)
+        _print_error(error)
         return EXIT_CARD_ERROR
     if not names:
         print("Kein Kartenleser angeschlossen.")
@@ -107,14 +108,14 @@ def run_read(args: argparse.Namespace) -> int:
         result = read_document(
             args.reader,
             key,
-            None if args.json else _print_progress,
+            _print_progress if not args.json and sys.stderr.isatty() else None,
             trust=trust,
             block_size=args.block_size,
             wait_for_card=args.wait,
         )
     except CardError as error:
         _end_progress_line()
-        print(f"Fehler: {error.user_message}", file=sys.stderr)
+        _print_error(error, prefix="Fehler: ")
         return EXIT_CARD_ERROR
     _end_progress_line()
     if args.photo_out is not None and result.face is not None:
@@ -128,6 +129,14 @@ def run_read(args: argparse.Namespace) -> int:
     if verdict == "VERIFIED":
         return EXIT_OK
     return EXIT_NOT_VERIFIED if verdict == "NOT_VERIFIED" else EXIT_VERIFICATION_FAILED
+
+
+def _print_error(error: CardError, *, prefix: str = "") -> None:
+    """The clerk's sentence, then the technical cause for whoever supports the workstation
+    (PC/SC codes and protocol details; CardError details carry no personal data)."""
+    print(f"{prefix}{error.user_message}", file=sys.stderr)
+    if error.detail:
+        print(f"  (technisch: {error.detail})", file=sys.stderr)
 
 
 def _load_trust(folder: Path | None) -> Any:
@@ -186,9 +195,9 @@ def format_text(result: DocumentRead) -> str:
         lines.append(f"Lichtbild:           {face.mime}, {face.width}×{face.height}, {len(face.data)} Bytes")
     lines += ["", f"Echtheit (passive Authentisierung): {VERDICT_LABELS.get(_verdict_name(result), '?')}"]
     for step in result.verification.steps:
-        mark = "ok  " if step.ok else "NEIN"
+        mark = "ok" if step.ok else ("NEIN" if step.ok is False else "offen")  # None: not checked
         detail = f" – {step.detail}" if step.detail else ""
-        lines.append(f"  [{mark}] {step.name}{detail}")
+        lines.append(f"  [{mark:<5}] {step.name}{detail}")
     figures = result.figures
     lines += [
         "",

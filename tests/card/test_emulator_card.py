@@ -110,3 +110,39 @@ def test_corrupted_mac_is_detected_by_the_reader() -> None:
     with pytest.raises(CardError) as caught:
         transmit(CommandAPDU(0x00, 0xA4, 0x04, 0x0C, EMRTD_AID))
     assert caught.value.reason is CardErrorReason.SECURE_MESSAGING
+
+
+def test_response_in_chunks_with_get_response() -> None:
+    content = bytes(range(256)) + bytes(44)
+    card = EmulatedCard(files={EF_CARD_ACCESS: content})
+    card.faults.response_chunk = 100
+    first = send(card, CommandAPDU(0x00, 0xB0, 0x9C, 0x00, ne=65536))
+    assert (first.data, first.sw) == (content[:100], 0x61C8)  # 200 more bytes
+    second = send(card, CommandAPDU(0x00, 0xC0, 0x00, 0x00, ne=150))
+    assert (second.data, second.sw) == (content[100:250], 0x6132)
+    last = send(card, CommandAPDU(0x00, 0xC0, 0x00, 0x00, ne=0x32))
+    assert (last.data, last.sw) == (content[250:], 0x6282)  # the read's own status word at the end
+    assert send(card, CommandAPDU(0x00, 0xC0, 0x00, 0x00, ne=256)).sw == 0x6985  # nothing left
+
+
+def test_get_response_keeps_the_secure_messaging_session() -> None:
+    card, sm = secured_card({EF_COM: tlv_file(0x60, 600)})
+    card.faults.response_chunk = 0  # T=0 style: the first answer is only 61XX
+    select = sm.wrap(CommandAPDU(0x00, 0xA4, 0x04, 0x0C, EMRTD_AID))
+    assert send(card, select).sw1 == 0x61
+    assert sm.unwrap(send(card, CommandAPDU(0x00, 0xC0, 0x00, 0x00, ne=256))).ok
+    read = sm.wrap(CommandAPDU(0x00, 0xB0, 0x9E, 0x00, ne=65536))
+    pieces, answer = b"", send(card, read)
+    while answer.sw1 == 0x61:
+        pieces += answer.data
+        answer = send(card, CommandAPDU(0x00, 0xC0, 0x00, 0x00, ne=answer.sw2 or 256))
+    plain = sm.unwrap(ResponseAPDU(pieces + answer.data, answer.sw1, answer.sw2))
+    assert plain.data == card.files[EF_COM]
+
+
+def test_wrong_le_gets_6cxx_with_the_exact_length() -> None:
+    card = EmulatedCard(files={EF_CARD_ACCESS: bytes(range(18))})
+    card.faults.demand_exact_le = True
+    assert send(card, CommandAPDU(0x00, 0xB0, 0x9C, 0x00, ne=256)).sw == 0x6C12
+    exact = send(card, CommandAPDU(0x00, 0xB0, 0x9C, 0x00, ne=0x12))
+    assert exact.ok and exact.data == bytes(range(18))

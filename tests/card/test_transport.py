@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -47,3 +51,29 @@ def test_short_fallback_caps_le_and_keeps_the_rest() -> None:
 def test_short_fallback_refuses_long_data() -> None:
     with pytest.raises(CardError):
         _as_short(CommandAPDU(0x00, 0x2A, 0x00, 0x00, bytes(300)))
+
+
+def test_pc_sc_service_unreachable_is_reported_not_crashed(tmp_path) -> None:
+    """Like a workstation whose pcscd is stopped (or a reader stack unplugged as a whole): libpcsclite
+    is pointed at a socket nobody listens on. Separate process: libpcsclite reads the name once."""
+    probe = (
+        "from devices.card.errors import CardError\n"
+        "from devices.card.transport import CardChannel, list_readers\n"
+        "for attempt in (list_readers, lambda: CardChannel.connect(None, wait_seconds=1)):\n"
+        "    try:\n"
+        "        attempt()\n"
+        "    except CardError as error:\n"
+        "        print(error.reason.value, '|', error.user_message)\n"
+    )
+    environment = {**os.environ, "PCSCLITE_CSOCK_NAME": str(tmp_path / "no-pcscd.comm")}
+    result = subprocess.run(
+        [sys.executable, "-c", probe], env=environment, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert (
+        result.stdout.splitlines()
+        == [
+            "reader_unavailable | Der Kartenleser antwortet nicht. Bitte Verbindung prüfen.",
+        ]
+        * 2
+    )

@@ -13,9 +13,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from devices.card.emulator.card import CardFaults, card_for_document
-from devices.card.emulator.vpcd import DEFAULT_HOST, DEFAULT_PORT, VpcdLink
+from devices.card.emulator.vpcd import DEFAULT_HOST, DEFAULT_PORT, VpcdLink, exclusive_reader
+
+if TYPE_CHECKING:
+    from devices.card.emulator.personalization import TestDocument
 
 log = logging.getLogger("devices.card.emulator")
 
@@ -61,8 +65,21 @@ def main(argv: list[str] | None = None) -> int:
         f"      --doc {document.mrz_key.document_number} --birth {document.mrz_key.birth_date} "
         f"--expiry {document.mrz_key.expiry_date}"
     )
+    mrz_option = document.mrz.strip().replace("\n", "\\n")
+    _show(f"      --mrz '{mrz_option}'")
     _show(f"CSCA: {trust_folder}  (tresen card read --trust {trust_folder} ...)")
     _show("Strg+C beendet.")
+    try:
+        # Tests on this machine wait while the emulator holds the reader, and the other way round.
+        with exclusive_reader(
+            args.port, on_wait=lambda: _show("Virtueller Leser ist belegt (Tests?), warte …")
+        ):
+            return _serve(document, args, pace_id)
+    except KeyboardInterrupt:
+        return 0
+
+
+def _serve(document: TestDocument, args: argparse.Namespace, pace_id: int | None) -> int:
     while True:
         card = card_for_document(
             document,

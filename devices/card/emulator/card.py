@@ -49,6 +49,7 @@ MSE_SET_AT_AUTHENTICATION = (0xC1, 0xA4)
 INS_GENERAL_AUTHENTICATE = 0x86
 INS_GET_CHALLENGE = 0x84
 INS_EXTERNAL_AUTHENTICATE = 0x82
+INS_GET_RESPONSE = 0xC0
 PACE_MRZ = 1
 PACE_CAN = 2
 
@@ -81,6 +82,12 @@ class CardFaults:
     vanish_after_apdus: int | None = None  # drop out of the field when this many APDUs have arrived
     corrupt_mac_from_apdu: int | None = None  # flip a MAC byte in secured responses from this APDU on
     max_response: int | None = None  # largest response data the chip sends (buffer size)
+    # Like T=0 chips: hand out responses in pieces of this size with 61XX, the rest by GET RESPONSE
+    # (0: no data at all in the first answer, only 61XX).
+    response_chunk: int | None = None
+    # Answer 6CXX (XX: the exact length available) when the Le of a plain short command is wrong.
+    # Secured commands are exempt: a chip must not answer them twice (the send sequence counter).
+    demand_exact_le: bool = False
 
 
 @dataclass
@@ -100,6 +107,8 @@ class EmulatedCard:
     _selected_file: int | None = None
     _active: AccessProtocol | None = None
     _session: CardSession | None = None
+    _pending: bytes = b""  # response data still to be fetched with GET RESPONSE
+    _pending_sw: int = SW_OK
 
     # --- vpcd VirtualCard protocol -------------------------------------------------------------
     @property
@@ -122,7 +131,50 @@ class EmulatedCard:
         vanish_at = self.faults.vanish_after_apdus
         if vanish_at is not None and self.apdu_count > vanish_at:
             raise CardVanished
-        return self.respond(apdu).to_bytes()
+        if len(apdu) >= 4 and apdu[1] == INS_GET_RESPONSE and apdu[0] & 0x0C == 0:
+            # Below secure messaging: it fetches the rest of the (secured) previous response.
+            return self._get_response(apdu).to_bytes()
+        self._pending = b""
+        wrong_le = self._wrong_le(apdu)
+        if wrong_le is not None:
+            return wrong_le.to_bytes()
+        return self._in_chunks(self.respond(apdu)).to_bytes()
+
+    # --- transmission faults (T=0 style) ----------------------------------------------------------
+    def _wrong_le(self, raw: bytes) -> ResponseAPDU | None:
+        if not self.faults.demand_exact_le or _is_extended(raw) or raw[0] & 0x0C == 0x0C:
+            return None
+        try:
+            command = CommandAPDU.from_bytes(raw)
+        except CardError:
+            return None
+        if command.ne is None or command.ins != 0xB0:
+            return None
+        # READ BINARY in the clear has no side effects beyond selecting the file: safe to look ahead.
+        probe = self.respond(raw)
+        available = len(probe.data)
+        if probe.data and available != command.ne and available <= MAX_SHORT_RESPONSE:
+            return ResponseAPDU.status(0x6C00 | (available & 0xFF))  # 6C00: 256 bytes
+        return None
+
+    def _in_chunks(self, response: ResponseAPDU) -> ResponseAPDU:
+        chunk = self.faults.response_chunk
+        if chunk is None or len(response.data) <= chunk:
+            return response
+        self._pending, self._pending_sw = response.data[chunk:], response.sw
+        return ResponseAPDU(response.data[:chunk], 0x61, min(len(self._pending), 256) & 0xFF)
+
+    def _get_response(self, raw: bytes) -> ResponseAPDU:
+        if not self._pending:
+            return ResponseAPDU.status(0x6985)  # conditions of use not satisfied: nothing to get
+        try:
+            ne = CommandAPDU.from_bytes(raw).ne or MAX_SHORT_RESPONSE
+        except CardError:
+            return ResponseAPDU.status(SW_WRONG_LENGTH)
+        piece, self._pending = self._pending[:ne], self._pending[ne:]
+        if self._pending:
+            return ResponseAPDU(piece, 0x61, min(len(self._pending), 256) & 0xFF)
+        return ResponseAPDU(piece, self._pending_sw >> 8, self._pending_sw & 0xFF)
 
     # --- APDU processing ---------------------------------------------------------------------
     def respond(self, raw: bytes) -> ResponseAPDU:

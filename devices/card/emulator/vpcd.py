@@ -12,7 +12,7 @@ import fcntl
 import logging
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
@@ -182,11 +182,19 @@ class EmulatorThread:
 
 
 @contextmanager
-def exclusive_reader(port: int = DEFAULT_PORT) -> Iterator[None]:
-    """Hold the virtual reader on this port for the block: tests, benchmarks and separate pytest
-    runs on one machine take turns instead of plugging cards into the same slot at once."""
+def exclusive_reader(
+    port: int = DEFAULT_PORT, *, on_wait: Callable[[], None] | None = None
+) -> Iterator[None]:
+    """Hold the virtual reader on this port for the block: tests, benchmarks, the emulator tool and
+    separate pytest runs on one machine take turns instead of plugging cards into one slot at once.
+    `on_wait` is called once when someone else holds it (to say why nothing happens)."""
     with (_LOCK_FOLDER / f"tresen-vpcd-{port}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait is not None:
+                on_wait()
+            fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield
         finally:

@@ -14,6 +14,7 @@ from devices.card.emulator.personalization import TestDocument, make_test_docume
 from devices.card.emulator.process import EmulatorProcess
 from devices.card.errors import CardError, CardErrorReason
 from devices.card.service import DocumentRead, ReadProgress, read_document
+from devices.card.transport import wait_for_card_removal
 from devices.card.trust import TrustStore
 
 pytestmark = [pytest.mark.serial, pytest.mark.pcsc, pytest.mark.xdist_group("pcsc")]
@@ -123,6 +124,20 @@ def test_fallback_to_short_blocks_when_extended_is_refused(virtual_reader, id_ca
     assert len([s for s in steps if s.step == "DG2"]) == math.ceil(len(id_card.files[lds.DG2]) / 223)
 
 
+def test_t0_style_chip_with_get_response_and_exact_le(virtual_reader, id_card: TestDocument) -> None:
+    """A chip that hands out every answer by GET RESPONSE, wants the exact Le and refuses extended
+    length: the read still arrives intact and verified."""
+    faults = CardFaults(response_chunk=0, demand_exact_le=True, refuse_extended=True)
+    virtual_reader.insert(card_for_document(id_card, faults=faults))
+    read = read_document(
+        virtual_reader.name, CanKey(id_card.can), trust=id_card.trust_store(), wait_for_card=WAIT
+    )
+    assert verdict(read) == "VERIFIED"
+    assert_read_exactly(read, id_card)
+    # Every secured 223-byte block needed a GET RESPONSE after its 61XX.
+    assert read.figures.apdus >= 2 * math.ceil(len(id_card.files[lds.DG2]) / 223)
+
+
 @pytest.mark.parametrize("parameter_id", [12, 15, 16])
 def test_pace_on_other_curves(virtual_reader, id_card: TestDocument, parameter_id: int) -> None:
     virtual_reader.insert(card_for_document(id_card, pace_parameter_id=parameter_id))
@@ -192,12 +207,25 @@ def test_can_on_a_bac_only_passport_asks_for_the_mrz(virtual_reader, passport: T
     assert caught.value.reason is CardErrorReason.ACCESS_DENIED
 
 
-@pytest.mark.parametrize("vanish_after", [3, 12])  # during PACE; during the DG2 blocks
-def test_card_removed_mid_read(virtual_reader, id_card: TestDocument, vanish_after: int) -> None:
+@pytest.mark.parametrize(
+    ("vanish_after", "block_size"),
+    [(3, 223), (12, 223), (9, None)],  # during PACE; during the DG2 blocks; before DG2 in one extended read
+)
+def test_card_removed_mid_read(
+    virtual_reader, id_card: TestDocument, vanish_after: int, block_size: int | None
+) -> None:
+    """vpcd's nearest thing to pulling the card or an unplugged reader: the chip's link drops."""
     virtual_reader.insert(card_for_document(id_card, faults=CardFaults(vanish_after_apdus=vanish_after)))
     with pytest.raises(CardError) as caught:
-        read_document(virtual_reader.name, CanKey(id_card.can), block_size=223, wait_for_card=WAIT)
+        read_document(virtual_reader.name, CanKey(id_card.can), block_size=block_size, wait_for_card=WAIT)
     assert caught.value.reason is CardErrorReason.CARD_REMOVED
+    assert "während des Lesens entfernt" in caught.value.user_message
+    # Afterwards the reader is empty, and a new attempt says so instead of hanging. (pcscd learns of
+    # vpcd's loss at its next poll, up to 0.4 s later; a real reader reports the field loss at once.)
+    assert wait_for_card_removal(virtual_reader.name, WAIT)
+    with pytest.raises(CardError) as again:
+        read_document(virtual_reader.name, CanKey(id_card.can), wait_for_card=0.3)
+    assert again.value.reason is CardErrorReason.NO_CARD
 
 
 def test_corrupted_response_mac(virtual_reader, id_card: TestDocument) -> None:

@@ -99,3 +99,28 @@ def test_watcher_reports_card_insert_and_removal(virtual_reader) -> None:
         assert removed.wait(5)
     inserted_event = next(e for e in events if e.kind == "card_inserted")
     assert inserted_event.atr == EmulatedCard(files={}).atr
+
+
+def test_get_response_chain_is_followed(virtual_reader) -> None:
+    card = EmulatedCard(files={EF_CARD_ACCESS: CONTENT})
+    card.faults.response_chunk = 0  # T=0 style: every answer with data comes as 61XX, then GET RESPONSE
+    virtual_reader.insert(card)
+    with CardChannel.connect(virtual_reader.name, wait_seconds=5) as channel:
+        channel.transmit(select_card_access())
+        response = channel.transmit(CommandAPDU(0x00, 0xB0, 0x00, 0x00, ne=65536))
+        apdus = channel.figures.apdus
+    assert response.sw == 0x6282 and response.data == CONTENT
+    assert apdus == 2 + len(CONTENT) // 256  # select, the read, one GET RESPONSE per 256 bytes
+
+
+def test_wrong_le_is_resent_with_the_length_the_card_names(virtual_reader) -> None:
+    card = EmulatedCard(files={EF_CARD_ACCESS: CONTENT[:40]})
+    card.faults.demand_exact_le = True
+    card.faults.refuse_extended = True
+    virtual_reader.insert(card)
+    with CardChannel.connect(virtual_reader.name, wait_seconds=5) as channel:
+        channel.transmit(select_card_access())
+        response = channel.transmit(CommandAPDU(0x00, 0xB0, 0x00, 0x00, ne=256))
+        apdus = channel.figures.apdus
+    assert response.ok and response.data == CONTENT[:40]
+    assert apdus == 3  # select, the read answered 6C28, the read again with Le 28
