@@ -326,7 +326,7 @@ def test_oid_known_encoding() -> None:
     assert encode_oid("1.2.840.10045.2.1") == H("2A8648CE3D0201")
 
 
-@settings(max_examples=400)
+@settings(max_examples=400, deadline=None)
 @given(st.binary(max_size=80))
 def test_fuzzed_card_access_parses_or_raises_card_error(data: bytes) -> None:
     try:
@@ -336,7 +336,7 @@ def test_fuzzed_card_access_parses_or_raises_card_error(data: bytes) -> None:
     assert all(isinstance(info, PaceInfo) for info in infos)
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(st.integers(0, 80), st.integers(0, 7))
 def test_truncated_or_bit_flipped_card_access_never_escapes(position: int, bit: int) -> None:
     valid = build_card_access(SUPPORTED[:3])

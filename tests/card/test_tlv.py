@@ -94,6 +94,7 @@ tags = st.one_of(
 )
 
 
+@settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(tags, st.binary(max_size=300)), max_size=6))
 def test_encode_then_parse_is_identity(objects: list[tuple[int, bytes]]) -> None:
     encoded = b"".join(encode_tlv(tag, value) for tag, value in objects)
@@ -102,7 +103,7 @@ def test_encode_then_parse_is_identity(objects: list[tuple[int, bytes]]) -> None
         assert encoded.startswith(tag_bytes(objects[0][0]))
 
 
-@settings(max_examples=400)
+@settings(max_examples=400, deadline=None)
 @given(st.binary(max_size=64))
 def test_arbitrary_bytes_parse_or_raise_card_error(data: bytes) -> None:
     try:
@@ -114,6 +115,7 @@ def test_arbitrary_bytes_parse_or_raise_card_error(data: bytes) -> None:
     assert len(b"".join(item.to_bytes() for item in items)) <= len(data)
 
 
+@settings(max_examples=200, deadline=None)
 @given(st.binary(min_size=1, max_size=40), st.integers(0, 40))
 def test_truncating_a_valid_object_always_raises(value: bytes, cut: int) -> None:
     encoded = encode_tlv(0x7F49, encode_tlv(0x86, value))

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from devices.card.apdu import CommandAPDU
@@ -34,6 +34,7 @@ def test_proprietary_historical_bytes_say_nothing() -> None:
     assert atr_announces_extended_length(PROPRIETARY_ATR) is None
 
 
+@settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=40))
 def test_any_atr_gives_an_answer_not_a_crash(atr: bytes) -> None:
     assert atr_announces_extended_length(atr) in (True, False, None)
