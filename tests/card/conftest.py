@@ -24,15 +24,21 @@ CARD_WAIT_SECONDS = 5.0
 pcsc = [pytest.mark.serial, pytest.mark.pcsc, pytest.mark.xdist_group("pcsc")]
 
 
-@pytest.fixture(scope="session")
-def pcsc_stack() -> str:
-    """pcscd running with the virtual reader; skips (with the reason) only when it cannot run."""
+def _start_pcsc_stack() -> str | None:
+    """Run the (idempotent, ~25 ms) setup script; the reason when the stack cannot run, else None."""
     try:
         result = subprocess.run(["bash", str(PCSC_SCRIPT)], capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired) as error:
-        pytest.skip(f"pcscd cannot be started here: {error}")
-    if result.returncode != 0:
-        pytest.skip(f"pcscd cannot run here: {result.stderr.strip()}")
+        return f"pcscd cannot be started here: {error}"
+    return None if result.returncode == 0 else f"pcscd cannot run here: {result.stderr.strip()}"
+
+
+@pytest.fixture(scope="session")
+def pcsc_stack() -> str:
+    """pcscd running with the virtual reader; skips (with the reason) only when it cannot run."""
+    problem = _start_pcsc_stack()
+    if problem is not None:
+        pytest.skip(problem)
     return VIRTUAL_READER
 
 
@@ -62,6 +68,10 @@ class VirtualReader:
 @pytest.fixture
 def virtual_reader(pcsc_stack: str) -> Iterator[VirtualReader]:
     with exclusive_reader(DEFAULT_PORT):
+        # pcscd is shared with everyone on the machine; if it was stopped since the session began,
+        # bring it back rather than fail every test after.
+        problem = _start_pcsc_stack()
+        assert problem is None, problem
         reader = VirtualReader(pcsc_stack)
         try:
             yield reader
