@@ -182,7 +182,9 @@ def test_the_counter_view_is_fast_on_a_busy_day(tmp_path_factory: pytest.TempPat
     f2.sort()
     p50, p95 = f2[len(f2) // 2], f2[int(len(f2) * 0.95)]
     print(f"\nF2 work at 2,000 waiting: p50 {p50 * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms")
-    assert p95 < 0.5  # generous for a loaded 2-core CI machine; the bench records the real figure
+    # The fastest round guards against a slow algorithm (an N+1 query costs seconds here) without
+    # failing on a CI machine busy with other tests; bench/keypress_f2.py records the real figures.
+    assert f2[0] < 0.15
     store.dispose()
 
 
