@@ -35,7 +35,11 @@ EMRTD_AID = bytes.fromhex("A0000002471001")
 CARD_ACCESS_SHORT_ID = 0x1C  # EF.CardAccess (011C) in the master file
 # Largest plain block that still fits a short secured response (DO87 padding, DO99, DO8E).
 SHORT_SECURED_BLOCK = 223
-EXTENDED_BLOCK = 65536  # Le 0000: the whole rest of the file, as far as the card's buffer allows
+# Largest plain block with extended length. The secured answer adds up to 38 bytes (DO87 header and
+# padding, DO99, DO8E, SW) and must fit PC/SC's extended buffer (pcsc-lite: 65548 bytes) and vpcd's
+# 2-byte frames; Le 0000 (65536) would overflow both once a file is that long.
+EXTENDED_BLOCK = 0xFF00
+CARD_ACCESS_LE = 65536  # EF.CardAccess is read in the clear: Le 0000, the whole (small) file
 MAX_FILE_SIZE = 1 << 20  # a data group larger than this is a hostile card, not a document
 _MAX_EVEN_OFFSET = 0x7FFF  # READ BINARY B0 addresses 15 bits; beyond, the odd INS B1 is needed
 
@@ -173,7 +177,7 @@ def _open_secure_channel(
 
 def _pace_infos(channel: CardChannel) -> list[PaceInfo]:
     """PACE parameters from EF.CardAccess (read in the clear by its short file id), or []."""
-    ne = EXTENDED_BLOCK if channel.extended_length else 256
+    ne = CARD_ACCESS_LE if channel.extended_length else 256
     response = channel.transmit(CommandAPDU(0x00, 0xB0, 0x80 | CARD_ACCESS_SHORT_ID, 0x00, ne=ne))
     if response.sw not in (SW_OK, SW_END_OF_FILE) or not response.data:
         return []

@@ -23,7 +23,9 @@ log = logging.getLogger(__name__)
 
 SW_WRONG_LENGTH = 0x6700
 _GET_RESPONSE_INS = 0xC0
-_MAX_CHAINED_GET_RESPONSES = 256  # a hostile card must not keep us in a 61XX loop forever
+# A hostile card must not keep us in a 61XX loop forever; a secured 64 KiB answer in 256-byte
+# pieces (T=0 style) takes a little over 256 rounds.
+_MAX_CHAINED_GET_RESPONSES = 512
 _POLL_MILLISECONDS = 200
 
 _ERROR_REASONS: dict[int, CardErrorReason] = {

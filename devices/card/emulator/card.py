@@ -55,6 +55,9 @@ PACE_CAN = 2
 
 MAX_SHORT_RESPONSE = 256
 MAX_EXTENDED_RESPONSE = 65536
+# Plain bytes per secured answer: wrapped (DO87 padding, DO99, DO8E, SW) it must still fit in one
+# vpcd frame (2-byte length) as a real chip's answer fits its I/O buffer.
+MAX_SECURED_PLAIN_RESPONSE = 0xFFFF - 64
 
 
 class CardSession(Protocol):
@@ -312,6 +315,8 @@ class EmulatedCard:
         if offset > len(content):
             return ResponseAPDU.status(SW_WRONG_P1P2)
         wanted = MAX_SHORT_RESPONSE if ne is None else ne
+        if secured:
+            wanted = min(wanted, MAX_SECURED_PLAIN_RESPONSE)
         if self.faults.max_response is not None:
             wanted = min(wanted, self.faults.max_response)
         chunk = content[offset : offset + wanted]

@@ -28,6 +28,7 @@ RESET = 2
 GET_ATR = 4
 
 _POLL_SECONDS = 0.1
+MAX_FRAME = 0xFFFF  # the 2-byte length prefix
 _LOCK_FOLDER = Path("/tmp")
 
 
@@ -99,6 +100,9 @@ class VpcdLink:
             _quick_ack(sock)
             answer = self._handle(payload)
             if answer is not None:
+                if len(answer) > MAX_FRAME:
+                    log.error("card answer of %d bytes does not fit a vpcd frame", len(answer))
+                    answer = bytes.fromhex("6F00")  # "no precise diagnosis", as a chip would fail
                 sock.sendall(len(answer).to_bytes(2, "big") + answer)
                 _quick_ack(sock)
 

@@ -138,6 +138,29 @@ def test_t0_style_chip_with_get_response_and_exact_le(virtual_reader, id_card: T
     assert read.figures.apdus >= 2 * math.ceil(len(id_card.files[lds.DG2]) / 223)
 
 
+@pytest.fixture(scope="module")
+def large_face_card() -> TestDocument:
+    return make_test_document("td1", face_bytes=70_000, seed=3)
+
+
+@pytest.mark.parametrize("response_chunk", [None, 0])
+def test_face_beyond_64_kib(
+    virtual_reader, large_face_card: TestDocument, response_chunk: int | None
+) -> None:
+    """A DG2 larger than one extended answer: the secured block must still fit PC/SC's buffer and
+    vpcd's frame, the tail comes by the odd READ BINARY (offset > 32 KiB), also in T=0 pieces."""
+    faults = CardFaults(response_chunk=response_chunk)
+    virtual_reader.insert(card_for_document(large_face_card, faults=faults))
+    steps: list[ReadProgress] = []
+    read = read_document(
+        virtual_reader.name, CanKey(large_face_card.can), steps.append,
+        trust=large_face_card.trust_store(), wait_for_card=WAIT,
+    )  # fmt: skip
+    assert verdict(read) == "VERIFIED"
+    assert_read_exactly(read, large_face_card)
+    assert len([s for s in steps if s.step == "DG2"]) == 2  # two extended blocks
+
+
 @pytest.mark.parametrize("parameter_id", [12, 15, 16])
 def test_pace_on_other_curves(virtual_reader, id_card: TestDocument, parameter_id: int) -> None:
     virtual_reader.insert(card_for_document(id_card, pace_parameter_id=parameter_id))
