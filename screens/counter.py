@@ -146,8 +146,10 @@ class CounterScreen(Screen[None]):
         soon = self.app.now() - timedelta(minutes=APPOINTMENTS_LOOKBACK_MINUTES)
         later = (index for index, row in enumerate(appointments) if row.slot_start >= soon)
         index = next(later, len(appointments) - 1)
-        self.appointment_table.move_cursor(row=index, animate=False, scroll=False)
-        self.appointment_table.scroll_to(y=index, animate=False)
+        table = self.appointment_table
+        table.move_cursor(row=index, animate=False, scroll=False)
+        # The rows just added are measured on the next refresh; scroll once they have a height.
+        table.call_after_refresh(table.scroll_to, y=index, animate=False)
 
     def _show_queue(self, rows: list[Any]) -> None:
         self.queue_table.apply(rows)
