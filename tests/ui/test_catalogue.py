@@ -3,7 +3,7 @@
 When this fails after adding strings:
     uv run pybabel extract -k N_ -k _ -k ngettext:1,2 --no-location -o /tmp/tresen.pot \
         workstation screens sync devices forms
-    uv run pybabel update -D tresen -d workstation/locale -l en -i /tmp/tresen.pot --no-location -w 110
+    uv run pybabel update -D tresen -d workstation/locale -l en -i /tmp/tresen.pot -w 110
     (translate the new entries in tresen.po)
     uv run pybabel compile -D tresen -d workstation/locale -l en
 """
