@@ -200,28 +200,32 @@ def _queue_entries(session: Session, office_id: str, desk_id: str | None) -> lis
     shown = Ticket.state == TicketState.WAITING
     if desk_id is not None:
         shown = or_(shown, (Ticket.state == TicketState.PARKED) & (Ticket.desk_id == desk_id))
-    rows = session.connection().execute(
-        select(
-            Ticket.id,
-            Ticket.number,
-            Ticket.issued_at,
-            Ticket.priority,
-            Ticket.last_called_at,
-            Ticket.target_desk_id,
-            Ticket.version,
-            Ticket.state,
-            Appointment.slot_start,
+    # One query: each ticket with its service ids joined into one text (ids never hold commas).
+    rows = (
+        session.connection()
+        .execute(
+            select(
+                Ticket.id,
+                Ticket.number,
+                Ticket.issued_at,
+                Ticket.priority,
+                Ticket.last_called_at,
+                Ticket.target_desk_id,
+                Ticket.version,
+                Ticket.state,
+                Appointment.slot_start,
+                func.group_concat(ticket_services.c.service_id),
+            )
+            .outerjoin(Appointment, Appointment.id == Ticket.appointment_id)
+            .outerjoin(ticket_services, ticket_services.c.ticket_id == Ticket.id)
+            .where(Ticket.office_id == office_id, shown)
+            .group_by(Ticket.id)
         )
-        .outerjoin(Appointment, Appointment.id == Ticket.appointment_id)
-        .where(Ticket.office_id == office_id, shown)
+        .all()
     )
-    services = _services_of(
-        session,
-        select(ticket_services.c.ticket_id, ticket_services.c.service_id)
-        .join(Ticket, Ticket.id == ticket_services.c.ticket_id)
-        .where(Ticket.office_id == office_id, shown),
-    )
-    empty: frozenset[str] = frozenset()
+    service_sets: dict[str | None, frozenset[str]] = {None: frozenset()}
+    for joined in {row[-1] for row in rows} - service_sets.keys():
+        service_sets[joined] = frozenset(joined.split(","))
     waiting = TicketState.WAITING
     return [
         _Queued(
@@ -229,7 +233,7 @@ def _queue_entries(session: Session, office_id: str, desk_id: str | None) -> lis
                 ticket_id,
                 number,
                 issued_at,
-                services.get(ticket_id, empty),
+                service_sets[joined_services],
                 priority,
                 last_called_at,
                 slot_start,
@@ -248,6 +252,7 @@ def _queue_entries(session: Session, office_id: str, desk_id: str | None) -> lis
             version,
             state,
             slot_start,
+            joined_services,
         ) in rows
     ]
 
@@ -350,7 +355,7 @@ def waiting_entries_by_id(session: Session, ticket_ids: set[str]) -> list[QueueE
 def _services_of(session: Session, pairs: Select[tuple[str, str]]) -> dict[str, frozenset[str]]:
     """Owner id -> its service ids, for many owners in one query."""
     by_owner: dict[str, list[str]] = defaultdict(list)
-    for owner_id, service_id in session.connection().execute(pairs):
+    for owner_id, service_id in session.connection().execute(pairs).all():
         by_owner[owner_id].append(service_id)
     return {owner_id: frozenset(ids) for owner_id, ids in by_owner.items()}
 
