@@ -41,6 +41,11 @@ vpcd_listening() {
   grep -qE "^ *[0-9]+: [0-9A-F]+:${hex} [0-9A-F]+:0000 0A " /proc/net/tcp /proc/net/tcp6 2>/dev/null
 }
 
+# Test workers and the test script call this concurrently: without the lock two callers can both
+# see "not running" in the moment before the pid file exists, and the second one kills the first's socket.
+exec 9>/run/tresen-pcsc.lock
+flock 9
+
 if ! pcscd_running; then
   # A stale socket or pid file from a killed daemon makes pcscd refuse to start.
   rm -f /run/pcscd/pcscd.comm /run/pcscd/pcscd.pid
