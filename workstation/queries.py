@@ -516,35 +516,35 @@ def appointments_of_day(session: Session, office_id: str, now: datetime) -> list
         & (Appointment.slot_start < end)
     )
     labels = _ServiceLabels(session, office_id)
-    services = _services_of(
-        session,
-        select(appointment_services.c.appointment_id, appointment_services.c.service_id)
-        .join(Appointment, Appointment.id == appointment_services.c.appointment_id)
-        .where(in_day),
-    )
-    rows = session.connection().execute(
-        select(
-            Appointment.id,
-            Appointment.slot_start,
-            Appointment.booking_reference,
-            Appointment.given_name,
-            Appointment.family_name,
-            Appointment.status,
+    rows = (
+        session.connection()
+        .execute(
+            select(
+                Appointment.id,
+                Appointment.slot_start,
+                Appointment.booking_reference,
+                Appointment.given_name,
+                Appointment.family_name,
+                Appointment.status,
+                func.group_concat(appointment_services.c.service_id),
+            )
+            .outerjoin(appointment_services, appointment_services.c.appointment_id == Appointment.id)
+            .where(in_day)
+            .group_by(Appointment.id)
+            .order_by(Appointment.slot_start, Appointment.booking_reference)
         )
-        .where(in_day)
-        .order_by(Appointment.slot_start, Appointment.booking_reference)
+        .all()
     )
-    empty: frozenset[str] = frozenset()
     return [
         AppointmentRow(
             appointment_id,
             slot_start,
             reference,
             citizen_name(given_name, family_name),
-            labels(services.get(appointment_id, empty)),
+            labels(joined.split(",") if joined else ()),
             status,
         )
-        for appointment_id, slot_start, reference, given_name, family_name, status in rows
+        for appointment_id, slot_start, reference, given_name, family_name, status, joined in rows
     ]
 
 
