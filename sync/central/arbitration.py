@@ -1,10 +1,12 @@
 """Call-next arbitration: two desks never get the same ticket.
 
 The order comes from the one ordering function (`sync.ordering`, DESIGN §7), shared with the
-workstation's offline fallback. The claim is where the databases differ:
-PostgreSQL locks the chosen row with `FOR UPDATE SKIP LOCKED` (a desk that loses the race moves on to
-its next choice instead of waiting); SQLite runs the whole call in one `BEGIN IMMEDIATE` transaction,
-so there is only one caller at a time. Either way the claim re-checks `state = 'waiting'`.
+workstation's offline fallback; SQL only narrows the queue to the few tickets that can come first
+(`queue_select`), so a call costs the same with 20 or 2,000 tickets waiting.
+The claim is where the databases differ: PostgreSQL locks the chosen row with
+`FOR UPDATE SKIP LOCKED` (a desk that loses the race moves on to its next choice instead of waiting);
+SQLite runs the whole call in one `BEGIN IMMEDIATE` transaction, so there is only one caller at a time.
+Either way the claim re-checks `state = 'waiting'`.
 A call is idempotent per `call_id`: a desk retrying after a lost answer gets the same ticket again.
 """
 
@@ -16,9 +18,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sync.central import store
+from sync.central import queue_select, store
 from sync.central.errors import CentralRefusal, NotFound
-from sync.ordering import OFFICE_ZONE, OrderingRules, QueueEntry, choose_next
+from sync.ordering import OFFICE_ZONE, Choice, OrderingRules, choose_next
 from sync.protocol import CallNextRequest
 
 
@@ -44,25 +46,15 @@ def call_next(session: Session, desk_id: str, request: CallNextRequest, now: dat
 
     office = session.get(store.Office, desk.office_id)
     assert office is not None  # foreign key
-    candidates = _waiting_candidates(session, office.id)
     rules = OrderingRules(
         recall_block_minutes=office.recall_block_minutes,
         early_window_minutes=office.early_window_minutes,
         zone=OFFICE_ZONE,
     )
-    while True:
-        choice = choose_next(candidates, desk.service_ids, now, rules, desk_id=desk.id)
-        if choice is None:
-            return CallNextOutcome(None, None, None)
-        ticket = session.scalar(
-            select(store.Ticket)
-            .where(store.Ticket.id == choice.ticket_id, store.Ticket.state == "waiting")
-            .with_for_update(skip_locked=True)
-        )
-        if ticket is not None:
-            break
-        # Another desk holds or took it: next in line.
-        candidates = [entry for entry in candidates if entry.ticket_id != choice.ticket_id]
+    claimed = _claim_next(session, office.id, desk, rules, now)
+    if claimed is None:
+        return CallNextOutcome(None, None, None)
+    ticket, choice = claimed
 
     ticket.state = "called"
     ticket.called_count += 1
@@ -84,31 +76,28 @@ def call_next(session: Session, desk_id: str, request: CallNextRequest, now: dat
     return CallNextOutcome(ticket, call, choice.explanation)
 
 
-def _waiting_candidates(session: Session, office_id: str) -> list[QueueEntry]:
-    rows = session.execute(
-        select(
-            store.Ticket.id,
-            store.Ticket.number,
-            store.Ticket.issued_at,
-            store.Ticket.priority,
-            store.Ticket.last_called_at,
-            store.Ticket.target_desk_id,
-            store.Ticket.service_ids,
-            store.Appointment.slot_start,
+def _claim_next(
+    session: Session, office_id: str, desk: store.Desk, rules: OrderingRules, now: datetime
+) -> tuple[store.Ticket, Choice] | None:
+    """The rule's choice, locked; a ticket another desk holds or took is skipped for the next one."""
+    skipped: set[str] = set()
+    candidates = queue_select.preselect(session, office_id, desk.id, desk.service_ids, now, rules)
+    while True:
+        remaining = [entry for entry in candidates.entries if entry.ticket_id not in skipped]
+        choice = choose_next(remaining, desk.service_ids, now, rules, desk_id=desk.id)
+        if choice is None:
+            if candidates.complete:
+                return None
+            skipped.update(entry.ticket_id for entry in remaining)  # progress even if SQL and rule disagree
+            candidates = queue_select.preselect(
+                session, office_id, desk.id, desk.service_ids, now, rules, exclude=skipped
+            )
+            continue
+        ticket = session.scalar(
+            select(store.Ticket)
+            .where(store.Ticket.id == choice.ticket_id, store.Ticket.state == "waiting")
+            .with_for_update(skip_locked=True)
         )
-        .outerjoin(store.Appointment, store.Appointment.id == store.Ticket.appointment_id)
-        .where(store.Ticket.office_id == office_id, store.Ticket.state == "waiting")
-    )
-    return [
-        QueueEntry(
-            ticket_id=row.id,
-            number=row.number,
-            issued_at=row.issued_at,
-            priority=row.priority,
-            last_called_at=row.last_called_at,
-            target_desk_id=row.target_desk_id,
-            service_ids=frozenset(row.service_ids),
-            slot_start=row.slot_start,
-        )
-        for row in rows
-    ]
+        if ticket is not None:
+            return ticket, choice
+        skipped.add(choice.ticket_id)

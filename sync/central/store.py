@@ -35,7 +35,15 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    mapped_column,
+    relationship,
+    sessionmaker,
+    validates,
+)
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -192,6 +200,32 @@ class Ticket(Versioned, CentralBase):
     transferred_from_id: Mapped[str | None] = mapped_column(ForeignKey("tickets.id"))
     origin: Mapped[str] = mapped_column(String(16), default="kiosk")
     service_ids: Mapped[list[str]] = mapped_column(default=list)
+    # The same services as rows, so call-next can ask SQL "does this desk serve all of them?".
+    service_links: Mapped[list[TicketService]] = relationship(cascade="all, delete-orphan")
+
+    @validates("service_ids")
+    def _link_services(self, _key: str, service_ids: list[str]) -> list[str]:
+        """Keep `service_links` equal to `service_ids` whenever they are set (also in the constructor)."""
+        wanted = set(service_ids)
+        links = self.service_links
+        for link in [link for link in links if link.service_id not in wanted]:
+            links.remove(link)
+        present = {link.service_id for link in links}
+        links.extend(
+            TicketService(service_id=service_id)
+            for service_id in dict.fromkeys(service_ids)
+            if service_id not in present
+        )
+        return service_ids
+
+
+class TicketService(CentralBase):
+    """One service a ticket asks for (the ticket's `service_ids` as rows, maintained by `Ticket`)."""
+
+    __tablename__ = "ticket_services"
+
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True)
+    service_id: Mapped[str] = mapped_column(String(64), primary_key=True)
 
 
 class Call(Versioned, CentralBase):
@@ -285,6 +319,18 @@ def stamp(session: Session, office_id: str, rows: list[Versioned]) -> int:
     return new_last
 
 
+def link_unlinked_tickets(session: Session) -> int:
+    """Fill `ticket_services` for tickets written before that table existed; returns how many."""
+    linked = select(TicketService.ticket_id).where(TicketService.ticket_id == Ticket.id).exists()
+    rows = session.execute(select(Ticket.id, Ticket.service_ids).where(~linked)).all()
+    session.add_all(
+        TicketService(ticket_id=ticket_id, service_id=service_id)
+        for ticket_id, service_ids in rows
+        for service_id in dict.fromkeys(service_ids)
+    )
+    return len(rows)
+
+
 def current_version(session: Session, office_id: str) -> int:
     value = session.scalar(select(OfficeCounter.last_version).where(OfficeCounter.office_id == office_id))
     return int(value or 0)
@@ -314,6 +360,7 @@ class CentralStore:
         """Create missing tables; returns the server epoch (made once per database)."""
         CentralBase.metadata.create_all(self.write_engine)
         with self.write() as session:
+            link_unlinked_tickets(session)
             meta = session.get(ServerMeta, "epoch")
             if meta is None:
                 meta = ServerMeta(key="epoch", value=str(uuid.uuid4()))

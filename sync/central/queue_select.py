@@ -1,0 +1,155 @@
+"""SQL pre-selection for call-next: the few waiting tickets among which the ordering rule must choose.
+
+The rule is defined once, in `sync.ordering`. This module only narrows the queue so the rule does not
+see 2,000 tickets per call: SQL applies the rule's eligibility test and its first two sort keys
+(reason rank, then slot or arrival time), takes the first `limit` rows, and adds every row that ties
+with the last one on those two keys. `choose_next` then settles the rest (natural ticket-number order,
+ticket id) among those candidates. Why that is exact: the rule's winner has the smallest
+(rank, time) of all eligible tickets, and the candidates hold every eligible ticket whose (rank, time)
+is at most the cut's, so the winner is among them; and every candidate is eligible, so no other
+ticket can win. `tests/central/test_queue_select.py` checks this against `choose_next` over the whole
+queue with Hypothesis.
+
+The SQL counterparts of the rule, each a plain comparison with a bound time (no date arithmetic in
+SQL, so SQLite and PostgreSQL agree):
+- not recall-blocked: `now >= last_called_at + block`  ⇔  `last_called_at <= now - block`;
+- appointment due: `max(slot - early, issued_at) <= now`  ⇔  `slot <= now + early AND issued_at <= now`;
+- served by the desk: the ticket has services, and none outside the desk's (rows of `ticket_services`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, case, exists, or_, select, type_coerce
+from sqlalchemy.orm import Session
+
+from sync.central import store
+from sync.ordering import OrderingRules, QueueEntry, Reason
+
+PRESELECT_LIMIT = 16
+
+
+@dataclass(frozen=True)
+class Candidates:
+    entries: list[QueueEntry]
+    complete: bool  # True: these are all eligible tickets (not excluded), not just the first ones
+
+
+def preselect(
+    session: Session,
+    office_id: str,
+    desk_id: str | None,
+    desk_service_ids: Collection[str],
+    now: datetime,
+    rules: OrderingRules,
+    *,
+    exclude: Collection[str] = (),
+    limit: int = PRESELECT_LIMIT,
+) -> Candidates:
+    """The eligible waiting tickets that can come first under `sync.ordering`, best first."""
+    if not desk_service_ids:
+        return Candidates([], complete=True)
+    ticket, appointment = store.Ticket, store.Appointment
+    rank, when = _rank_and_time(now, rules)
+    query = (
+        select(
+            ticket.id,
+            ticket.number,
+            ticket.issued_at,
+            ticket.priority,
+            ticket.last_called_at,
+            ticket.target_desk_id,
+            ticket.service_ids,
+            appointment.slot_start,
+            rank.label("rank"),
+            when.label("when"),
+        )
+        .outerjoin(appointment, appointment.id == ticket.appointment_id)
+        .where(*_eligible(office_id, desk_id, desk_service_ids, now, rules, exclude))
+    )
+    rows = session.execute(query.order_by(rank, when, ticket.id).limit(limit)).all()
+    complete = len(rows) < limit
+    if not complete:
+        # Rows tying with the cut on (rank, time) may sort before it by ticket number: take them all.
+        last = rows[-1]
+        ties = session.execute(_ties(query, rank, when, last.rank, last.when)).all()
+        seen = {row.id for row in rows}
+        rows += [row for row in ties if row.id not in seen]
+    return Candidates([_entry(row) for row in rows], complete)
+
+
+def _rank_and_time(now: datetime, rules: OrderingRules) -> tuple[ColumnElement[int], ColumnElement[datetime]]:
+    """SQL for the first two keys of `sync.ordering.order_key`: the reason's rank and its time."""
+    ticket, appointment = store.Ticket, store.Appointment
+    urgent = ticket.priority > 0
+    walk_in = appointment.slot_start.is_(None)
+    due = and_(
+        appointment.slot_start <= now + timedelta(minutes=rules.early_window_minutes),
+        ticket.issued_at <= now,
+    )
+    rank = case(
+        (urgent, int(Reason.URGENT)),
+        (walk_in, int(Reason.WALK_IN)),
+        (due, int(Reason.APPOINTMENT_DUE)),
+        else_=int(Reason.APPOINTMENT_EARLY),
+    )
+    when = type_coerce(
+        case((or_(urgent, walk_in), ticket.issued_at), else_=appointment.slot_start), store.UtcDateTime()
+    )
+    return rank, when
+
+
+def _eligible(
+    office_id: str,
+    desk_id: str | None,
+    desk_service_ids: Collection[str],
+    now: datetime,
+    rules: OrderingRules,
+    exclude: Collection[str],
+) -> list[ColumnElement[bool]]:
+    """SQL for `sync.ordering.is_eligible`, plus: waiting, this office, not excluded."""
+    ticket, link = store.Ticket, store.TicketService
+    own_link = link.ticket_id == ticket.id
+    conditions: list[ColumnElement[bool]] = [
+        ticket.office_id == office_id,
+        ticket.state == "waiting",
+        ticket.target_desk_id.is_(None)
+        if desk_id is None
+        else or_(ticket.target_desk_id.is_(None), ticket.target_desk_id == desk_id),
+        or_(
+            ticket.last_called_at.is_(None),
+            ticket.last_called_at <= now - timedelta(minutes=rules.recall_block_minutes),
+        ),
+        exists().where(own_link),
+        ~exists().where(own_link, link.service_id.not_in(list(desk_service_ids))),
+    ]
+    if exclude:
+        conditions.append(ticket.id.not_in(list(exclude)))
+    return conditions
+
+
+def _ties(
+    query: Select[Any],
+    rank: ColumnElement[int],
+    when: ColumnElement[datetime],
+    cut_rank: int,
+    cut_when: datetime,
+) -> Select[Any]:
+    return query.where(rank == cut_rank, when == cut_when)
+
+
+def _entry(row: Any) -> QueueEntry:
+    return QueueEntry(
+        ticket_id=row.id,
+        number=row.number,
+        issued_at=row.issued_at,
+        priority=row.priority,
+        last_called_at=row.last_called_at,
+        target_desk_id=row.target_desk_id,
+        service_ids=frozenset(row.service_ids),
+        slot_start=row.slot_start,
+    )
