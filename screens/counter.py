@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
 APPOINTMENTS_LOOKBACK_MINUTES = 15  # the list opens at slots from a quarter hour ago
 REFRESH_SECONDS = 30.0  # waiting times tick in minutes; the sync worker reports data changes sooner
+CALLING_ACTIONS = frozenset({"call-next", "call-ticket"})  # the called ticket leaves the queue
+UNCHANGED_QUEUE_ACTIONS = frozenset({"recall", "open-case", "check-documents"})
 
 
 def counter_bindings() -> list[Binding]:
@@ -58,6 +60,7 @@ class CounterScreen(Screen[None]):
         super().__init__(id="counter")
         self.service_level_minutes = 15
         self._appointments_positioned = False
+        self._queue: list[Any] = []  # the rows the queue table shows, for its title
         self.queue_table: DiffTable[Any] = DiffTable(
             [
                 ("number", _("Nummer")),
@@ -133,6 +136,7 @@ class CounterScreen(Screen[None]):
             if not self._appointments_positioned and view.appointments:
                 self._appointments_positioned = True
                 self._scroll_to_now(view.appointments)
+                self.call_after_refresh(self.app.freeze_heap)  # the start-up heap is complete now
         elif message.what == "queue":
             self._show_queue(message.data)
         elif message.what == "search":
@@ -152,16 +156,20 @@ class CounterScreen(Screen[None]):
         table.call_after_refresh(table.scroll_to, y=index, animate=False)
 
     def _show_queue(self, rows: list[Any]) -> None:
+        self._queue = rows
         self.queue_table.apply(rows)
+        self._show_queue_title()
+
+    def _show_queue_title(self) -> None:
+        waiting = [row.waiting_minutes for row in self._queue if row.state == "waiting"]
+        longest = max(waiting, default=0)
         title = self.query_one("#queue-title", Label)
-        longest = max((row.waiting_minutes for row in rows if row.state == "waiting"), default=0)
-        level = load_level(longest, self.service_level_minutes)
         title.update(
             _("Warteschlange: {count} wartend, längste Wartezeit {longest}").format(
-                count=sum(1 for row in rows if row.state == "waiting"), longest=minutes(longest)
+                count=len(waiting), longest=minutes(longest)
             )
         )
-        title.set_classes(f"load-{level}")
+        title.set_classes(f"load-{load_level(longest, self.service_level_minutes)}")
 
     def _queue_cells(self, row: Any) -> tuple[str | Text, ...]:
         level = load_level(row.waiting_minutes, self.service_level_minutes)
@@ -190,16 +198,19 @@ class CounterScreen(Screen[None]):
     def _command_done(self, message: CommandDone) -> None:
         self.query_one(CurrentTicketPanel).show(message.current)
         called = getattr(message.result, "ticket_id", None)
-        if message.action in {"call-next", "call-ticket"} and called is not None:
-            self.queue_table.remove_key(called)  # visible at once; the fresh list follows
-        explanation = getattr(message.result, "explanation", None)
+        if message.action in CALLING_ACTIONS and called is not None:
+            # The called ticket leaves the queue; nothing else in it changed, so no reload (the sync
+            # worker reports other desks' changes, and the timer refreshes the waiting times).
+            self.queue_table.remove_key(called)
+            self._queue = [row for row in self._queue if row.ticket_id != called]
+            self._show_queue_title()
+        elif message.action not in UNCHANGED_QUEUE_ACTIONS:
+            self.call_after_refresh(self.refresh_queue)  # after the frame that shows the result
+        # Why this ticket came next stands in the panel ("Reihenfolge"); no toast for it.
         if message.action == "open-case":
             self.app.show_case(message.result.case_id)  # the citizen is here: straight to the case
         elif message.action == "call-next" and message.result is None:
             self.notify(_("Niemand wartet auf die Dienstleistungen dieses Schalters."), timeout=4)
-        elif explanation:
-            self.notify(explanation, timeout=4)
-        self.refresh_queue()
 
     # -- actions --------------------------------------------------------------------------------------
 
@@ -326,7 +337,7 @@ class CounterScreen(Screen[None]):
     @on(DataTable.RowSelected, "#queue")
     def _queue_row_chosen(self, event: DataTable.RowSelected) -> None:
         ticket_id = str(event.row_key.value)
-        state = self.queue_table.get_cell(ticket_id, "state")
+        state = str(self.queue_table.get_cell(ticket_id, "state"))
         if state == state_label("parked"):
             self._run("resume", lambda counter: counter.resume(ticket_id))
         else:

@@ -9,8 +9,10 @@ the binding labels are translated after the language has been chosen.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,6 +38,9 @@ log = logging.getLogger(__name__)
 SCREENS_DIR = Path(__file__).resolve().parent.parent / "screens"
 SYNC_INTERVAL_SECONDS = 1.0  # pause between sync rounds while online
 LONG_POLL_SECONDS = 3.0  # short enough that quitting never waits long for a pending poll
+GC_FULL_INTERVAL_SECONDS = 20.0  # full garbage collections run on this timer …
+GC_QUIET_SECONDS = 2.0  # … when no key was pressed for this long
+GC_NO_AUTOMATIC_FULL = 1_000_000  # gen-2 threshold that the allocator never reaches
 
 
 def utc_now() -> datetime:
@@ -78,6 +83,10 @@ class LoginService(Protocol):
     def open(self, clerk_id: str, desk_id: str) -> Workplace: ...
 
 
+class PushWanted(Message):
+    """A clerk action committed an operation: push it now rather than after the long poll."""
+
+
 @dataclass
 class SyncReported(Message):
     """The sync worker finished a round; `status` is the engine's `SyncStatus`."""
@@ -114,6 +123,8 @@ class TresenApp(App[int]):
         self._sync_wakeup = threading.Event()
         self._stopping = False
         self.sync_line: Any = None  # the last SyncStatusLine, for status bars mounted later
+        self._saved_gc_threshold: tuple[int, int, int] | None = None
+        self._last_key_at = 0.0
 
     # -- bindings and palette -------------------------------------------------------------------------
 
@@ -180,6 +191,26 @@ class TresenApp(App[int]):
         else:
             title = _("Nicht möglich") if type(error).__name__ == "CommandRefused" else _("Fehler")
         self.push_screen(MessageDialog(title, _(user_message)))
+
+    def freeze_heap(self) -> None:
+        """Once the day's rows are on screen, keep full garbage collections off key presses: they scan
+        thousands of rows (100 ms and more). The start-up heap leaves the collector's sight, and the
+        full collections run on a timer, skipped while the clerk is typing."""
+        if self._saved_gc_threshold is not None:
+            return
+        gc.collect()
+        gc.freeze()
+        self._saved_gc_threshold = gc.get_threshold()
+        young, middle, _old = self._saved_gc_threshold
+        gc.set_threshold(young, middle, GC_NO_AUTOMATIC_FULL)
+        self.set_interval(GC_FULL_INTERVAL_SECONDS, self._collect_between_keys)
+
+    def _collect_between_keys(self) -> None:
+        if time.monotonic() - self._last_key_at > GC_QUIET_SECONDS:
+            gc.collect()
+
+    def on_key(self) -> None:
+        self._last_key_at = time.monotonic()
 
     @property
     def place_label(self) -> str:
@@ -255,7 +286,7 @@ class TresenApp(App[int]):
             result = command(self.counter)
             current = self.counter.current_ticket(self.now())
         reply_to.post_message(CommandDone(action, result, current))
-        self.call_from_thread(self._push_now)
+        self.post_message(PushWanted())  # posting never blocks this thread on the UI
 
     def fetch(self, what: str, query: Callable[[Counter, datetime], Any], reply_to: MessagePump) -> None:
         """Load a read model; a newer request of the same kind supersedes an older one."""
@@ -287,6 +318,7 @@ class TresenApp(App[int]):
             self._sync_wakeup.wait(self.sync_interval if report.online else max(1.0, engine.retry_delay()))
             self._sync_wakeup.clear()
 
+    @on(PushWanted)
     def _push_now(self) -> None:
         """Push a fresh operation at once, without waiting for a long poll in progress."""
         engine = self.workplace.sync_engine if self.workplace else None
@@ -321,3 +353,6 @@ class TresenApp(App[int]):
     def on_unmount(self) -> None:
         self._stopping = True
         self._sync_wakeup.set()
+        if self._saved_gc_threshold is not None:  # leave the process as we found it
+            gc.set_threshold(*self._saved_gc_threshold)
+            gc.unfreeze()

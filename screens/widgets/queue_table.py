@@ -57,7 +57,7 @@ class DiffTable(DataTable[str | Text], Generic[Row]):
             self.remove_row(key)
 
     def apply(self, rows: Sequence[Row]) -> None:
-        wanted: dict[str, Cells] = {self._row_key(row): self._cells(row) for row in rows}
+        wanted: dict[str, Cells] = {self._row_key(row): _as_text(self._cells(row)) for row in rows}
         for key in [key for key in self._shown if key not in wanted]:
             self.remove_key(key)
         column_keys = [key for key, _label in self._column_spec]
@@ -81,6 +81,12 @@ class DiffTable(DataTable[str | Text], Generic[Row]):
         # rows with identical cells are interchangeable anyway.
         position = {_plain(self._shown[key]): index for index, key in enumerate(order)}
         self.sort(key=lambda values: position.get(_plain(values), len(position)))
+
+
+def _as_text(cells: Cells) -> Cells:
+    """Cells as Rich `Text`: DataTable would parse plain strings as markup (slow, and a name with
+    brackets would be mangled)."""
+    return tuple(cell if isinstance(cell, Text) else Text(cell, no_wrap=True, end="") for cell in cells)
 
 
 def _plain(cells: Sequence[object]) -> tuple[str, ...]:
