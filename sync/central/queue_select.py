@@ -2,13 +2,15 @@
 
 The rule is defined once, in `sync.ordering`. This module only narrows the queue so the rule does not
 see 2,000 tickets per call: SQL applies the rule's eligibility test and its first two sort keys
-(reason rank, then slot or arrival time), takes the first `limit` rows, and adds every row that ties
-with the last one on those two keys. `choose_next` then settles the rest (natural ticket-number order,
-ticket id) among those candidates. Why that is exact: the rule's winner has the smallest
-(rank, time) of all eligible tickets, and the candidates hold every eligible ticket whose (rank, time)
-is at most the cut's, so the winner is among them; and every candidate is eligible, so no other
-ticket can win. `tests/central/test_queue_select.py` checks this against `choose_next` over the whole
-queue with Hypothesis.
+(reason rank, then slot or arrival time) and takes the first `limit` rows; of those it keeps only the
+groups of (rank, time) ties that are whole: the last group may be cut, so it is dropped, unless it is
+the only one, in which case all of its rows are fetched. `choose_next` then settles the rest (natural
+ticket-number order, ticket id) among those candidates. Why that is exact: the candidates are every
+eligible ticket whose (rank, time) is below some bound (or equal to the only group's), so the rule's
+winner, which has the smallest (rank, time), is among them, and stays so when the arbitration drops
+tickets other desks hold; and every candidate is eligible, so no other ticket can win.
+`tests/central/test_queue_select.py` checks this against `choose_next` over the whole queue with
+Hypothesis.
 
 The SQL counterparts of the rule, each a plain comparison with a bound time (no date arithmetic in
 SQL, so SQLite and PostgreSQL agree):
@@ -74,11 +76,11 @@ def preselect(
     rows = session.execute(query.order_by(rank, when, ticket.id).limit(limit)).all()
     complete = len(rows) < limit
     if not complete:
-        # Rows tying with the cut on (rank, time) may sort before it by ticket number: take them all.
+        # The cut may split the last group of (rank, time) ties, whose order only the ticket number
+        # settles: leave that group out, or, when it is the only one, fetch all of it.
         last = rows[-1]
-        ties = session.execute(_ties(query, rank, when, last.rank, last.when)).all()
-        seen = {row.id for row in rows}
-        rows += [row for row in ties if row.id not in seen]
+        before_cut = [row for row in rows if (row.rank, row.when) != (last.rank, last.when)]
+        rows = before_cut or session.execute(_ties(query, rank, when, last.rank, last.when)).all()
     return Candidates([_entry(row) for row in rows], complete)
 
 
