@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -61,6 +62,9 @@ def seed(db_url: str) -> None:
     day = generate_day(now.date(), seed=1, appointments=5000, waiting=2000, now=now)
     with central.write() as session:
         seed_central(session, day)
+    if not central.is_sqlite:
+        with central.write() as session:  # planner statistics, as autovacuum gathers soon after a bulk load
+            session.execute(text("ANALYZE"))
     central.dispose()
     waiting = sum(1 for t in day.tickets if t.office_id == BUERGERAMT_ID)
     print(

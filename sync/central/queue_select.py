@@ -32,7 +32,8 @@ from sqlalchemy.orm import Session
 from sync.central import store
 from sync.ordering import OrderingRules, QueueEntry, Reason
 
-PRESELECT_LIMIT = 16
+# Enough to hold a whole slot's checked-in appointments (ties on rank and time) in one query.
+PRESELECT_LIMIT = 64
 
 
 @dataclass(frozen=True)
