@@ -19,4 +19,6 @@ if ! command -v uv >/dev/null 2>&1; then
 fi
 
 # pyscard is published as source only: it builds here against libpcsclite-dev with swig and gcc.
-uv sync --frozen --quiet
+# Bytecode is compiled at install time, as a packaged install would: a cold start must not pay for
+# compiling Textual, SQLAlchemy and pydantic (and PYTHONDONTWRITEBYTECODE may forbid caching it later).
+uv sync --frozen --quiet --compile-bytecode

@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Tresen needs (as root). Safe to run again: apt skips what is there.
-#   installer/system-packages.sh          -> what the demo needs (build deps for pyscard, PC/SC)
+#   installer/system-packages.sh          -> what the demo needs (build deps for pyscard, PC/SC with
+#                                            the virtual reader the demo's simulated card uses)
 #   installer/system-packages.sh --test   -> plus the real parts the test suite starts
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
 runtime=(
   python3 python3-venv python3-dev gcc swig pkg-config ca-certificates
-  libpcsclite-dev pcscd
+  libpcsclite-dev pcscd vsmartcard-vpcd
 )
 test_extra=(
-  vsmartcard-vpcd softhsm2 opensc-pkcs11 cups cups-client cups-bsd printer-driver-cups-pdf
+  softhsm2 opensc-pkcs11 cups cups-client cups-bsd printer-driver-cups-pdf
   postgresql postgresql-client poppler-utils git
 )
 wanted=("${runtime[@]}")
