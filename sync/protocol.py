@@ -252,6 +252,9 @@ class OperationResult(_Snapshot):
     reason: str | None = None  # English, for logs and the supervisor's review list
     result: dict[str, Any] | None = None
     flagged: bool = False  # applied but needs a supervisor's review (e.g. a finish on a moved ticket)
+    # Set on "duplicate" answers: what happened when the operation first arrived. Absent from servers
+    # before protocol 1.1, so a client must tolerate None (and then infer it from `reason`/`flagged`).
+    original_status: Literal["applied", "rejected"] | None = None
 
 
 class PushResponse(_Snapshot):

@@ -119,6 +119,7 @@ def _stored_answer(session: Session, workstation_id: str, operation: Operation) 
         reason=stored.reason,
         result=stored.result,
         flagged=stored.flagged,
+        original_status=stored.status,  # type: ignore[arg-type]  # "applied" | "rejected" by construction
     )
 
 

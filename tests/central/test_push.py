@@ -117,6 +117,8 @@ def test_the_same_operation_twice_is_a_duplicate_with_the_stored_result(
     again = push(client, operation(1, "ticket.issue", issue_args(clock), clock)).json()
     assert first["results"][0]["status"] == "applied"
     assert again["results"][0]["status"] == "duplicate"
+    assert again["results"][0]["original_status"] == "applied"
+    assert first["results"][0]["original_status"] is None  # only duplicates look back
     assert again["results"][0]["result"] == first["results"][0]["result"]
     assert again["acked_seq"] == 1
     # An old sequence number sent along with new ones returns its stored result, the new one applies.
@@ -175,6 +177,7 @@ def test_a_rejection_still_advances_the_sequence_and_is_stored(
     assert body["acked_seq"] == 4
     again = push(client, bad_call).json()["results"][0]
     assert again["status"] == "duplicate" and again["reason"] == body["results"][0]["reason"]
+    assert again["original_status"] == "rejected"
 
 
 def test_no_show_only_after_the_office_maximum_of_calls(client: TestClient, clock: MovableClock) -> None:
@@ -281,6 +284,13 @@ def test_a_finish_on_a_ticket_central_does_not_see_as_served_is_kept_and_flagged
     assert finish["status"] == "applied" and finish["flagged"] and "was waiting" in finish["reason"]
     assert ghost["status"] == "applied" and ghost["flagged"] and ghost["result"]["kept_for_review"]
     assert ticket_state(client, "desk-t1")["state"] == "finished"
+    # Re-sent after a lost answer: a reason, yet applied; the answer says so instead of leaving it to guess.
+    again = push(client, *[operation(seq, "case.finish", {}, clock) for seq in (2, 3)]).json()["results"]
+    assert [(r["status"], r["original_status"], r["flagged"]) for r in again] == [
+        ("duplicate", "applied", True),
+        ("duplicate", "applied", True),
+    ]
+    assert again[0]["reason"] == finish["reason"]
 
 
 def test_a_reused_sequence_number_with_another_operation_is_not_a_duplicate(
