@@ -22,3 +22,6 @@ fi
 # Bytecode is compiled at install time, as a packaged install would: a cold start must not pay for
 # compiling Textual, SQLAlchemy and pydantic (and PYTHONDONTWRITEBYTECODE may forbid caching it later).
 uv sync --frozen --quiet --compile-bytecode
+# The project's own modules are installed editable; compile them too (cheap, and kept up to date by
+# Python's own timestamp checks when a file changes).
+uv run --frozen python -m compileall -q workstation screens sync devices forms >/dev/null
