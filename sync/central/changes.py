@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import defaultdict
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -40,31 +41,47 @@ _FEEDS: tuple[tuple[str, type[store.Versioned], type], ...] = (
 def changes_page(
     session: Session, epoch: str, office_id: str, workstation_id: str | None, cursor: int, limit: int
 ) -> ChangesPage:
-    found: list[tuple[int, str, store.Versioned]] = []
-    for name, model, _snapshot in _FEEDS:
-        owner = model.id if model is store.Office else model.office_id  # type: ignore[attr-defined]
-        rows = session.scalars(
-            select(model)
-            .where(owner == office_id, model.version > cursor)
+    cut = _page_cut(session, office_id, cursor, limit)
+    has_more = cut is not None
+    by_feed: dict[str, list[object]] = {}
+    for name, model, snapshot in _FEEDS:
+        owner = _owner_column(model)
+        rows = session.execute(
+            select(*model.__table__.columns)  # type: ignore[attr-defined]  # rows, not ORM objects: cheaper
+            .where(owner == office_id, model.version > cursor, *([model.version <= cut] if has_more else []))
             .order_by(model.version)
-            .limit(limit + 1)
         )
-        found += [(row.version, name, row) for row in rows]
-    found.sort(key=lambda item: item[0])
-    has_more = len(found) > limit
-    page = found[:limit]
+        by_feed[name] = [snapshot.model_validate(row) for row in rows]
     # On the last page everything up to the counter is visible in this snapshot (rows re-stamped
     # since left gaps below it), so the cursor may jump to the counter.
-    new_cursor = page[-1][0] if has_more else max(cursor, store.current_version(session, office_id))
+    new_cursor = cut if cut is not None else max(cursor, store.current_version(session, office_id))
     acked_seq = 0
     if workstation_id is not None:
         workstation = session.get(store.Workstation, workstation_id)
         acked_seq = workstation.last_seq if workstation is not None else 0
-    by_feed: dict[str, list[object]] = defaultdict(list)
-    snapshot_of = {name: snapshot for name, _model, snapshot in _FEEDS}
-    for _version, name, row in page:
-        by_feed[name].append(snapshot_of[name].model_validate(row))
     return ChangesPage(epoch=epoch, cursor=new_cursor, has_more=has_more, acked_seq=acked_seq, **by_feed)
+
+
+def _page_cut(session: Session, office_id: str, cursor: int, limit: int) -> int | None:
+    """The version of the page's last row when more rows follow it; None when everything fits.
+
+    Reads versions only (index-only on `(office_id, version)`), so the page's rows are loaded once."""
+    versions: list[int] = []
+    for _name, model, _snapshot in _FEEDS:
+        versions += session.scalars(
+            select(model.version)
+            .where(_owner_column(model) == office_id, model.version > cursor)
+            .order_by(model.version)
+            .limit(limit + 1)
+        )
+    if len(versions) <= limit:
+        return None
+    versions.sort()
+    return versions[limit - 1]
+
+
+def _owner_column(model: type[store.Versioned]) -> Any:
+    return model.id if model is store.Office else model.office_id  # type: ignore[attr-defined]
 
 
 class ChangeNotifier:
