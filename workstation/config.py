@@ -17,6 +17,10 @@ keymap = { call-next = "f2", finish = "f8" }   # binding id -> key
 
 [store]
 path = "/var/lib/tresen/tresen.sqlite3"
+
+[card]
+trust_dir = "/etc/tresen/csca"   # CSCA certificates and master lists (passive authentication)
+reader = "REINER SCT cyberJack RFID komfort"   # optional: this reader, not the first one found
 ```
 
 The file lives at `platformdirs.user_config_dir("tresen")/tresen.toml` unless `--config` names one.
@@ -41,6 +45,7 @@ from workstation.i18n import SUPPORTED, _
 APP_NAME = "tresen"
 CONFIG_FILE_NAME = "tresen.toml"
 STORE_FILE_NAME = "tresen.sqlite3"
+TRUST_DIR_NAME = "csca"
 DEFAULT_TIMEOUT_SECONDS = 5.0
 
 
@@ -74,11 +79,18 @@ class StoreSettings:
 
 
 @dataclass(frozen=True)
+class CardSettings:
+    trust_dir: Path = field(default_factory=lambda: default_trust_dir())
+    reader: str | None = None  # None: the only reader attached, or the first with a card on it
+
+
+@dataclass(frozen=True)
 class Config:
     workstation: WorkstationSettings = field(default_factory=WorkstationSettings)
     central: CentralSettings = field(default_factory=CentralSettings)
     ui: UiSettings = field(default_factory=UiSettings)
     store: StoreSettings = field(default_factory=StoreSettings)
+    card: CardSettings = field(default_factory=CardSettings)
     source: Path | None = None  # the file read, None for pure defaults
 
 
@@ -88,6 +100,11 @@ def default_config_path() -> Path:
 
 def default_store_path() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME)) / STORE_FILE_NAME
+
+
+def default_trust_dir() -> Path:
+    """Where a site puts its CSCA certificates and master lists when nothing else is configured."""
+    return Path(platformdirs.user_config_dir(APP_NAME)) / TRUST_DIR_NAME
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -138,7 +155,7 @@ def _toml_problem(error: tomllib.TOMLDecodeError) -> str:
 class _ConfigReader:
     """Checks each known key's type; names the file and the key's line on a mistake."""
 
-    SECTIONS = ("workstation", "central", "ui", "store")
+    SECTIONS = ("workstation", "central", "ui", "store", "card")
 
     def __init__(self, file: Path, text: str) -> None:
         self.file = file
@@ -177,11 +194,17 @@ class _ConfigReader:
         ):
             self._fail("keymap", _('„keymap“ muss Aktionen auf Tasten abbilden, z. B. call-next = "f2"'))
         store_path = self._str(store, "store", "path")
+        card = self._section(raw, "card")
+        trust_dir = self._str(card, "card", "trust_dir")
         return Config(
             workstation=workstation,
             central=CentralSettings(url=url.rstrip("/") if url else None, timeout_seconds=float(timeout)),
             ui=UiSettings(language=language, keymap=dict(keymap)),
             store=StoreSettings(path=Path(store_path).expanduser() if store_path else default_store_path()),
+            card=CardSettings(
+                trust_dir=Path(trust_dir).expanduser() if trust_dir else default_trust_dir(),
+                reader=self._str(card, "card", "reader"),
+            ),
             source=self.file,
         )
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import platformdirs
 import pytest
 
-from workstation.config import Config, ConfigError, default_store_path, load_config
+from workstation.config import Config, ConfigError, default_store_path, default_trust_dir, load_config
 
 FULL = """\
 [workstation]
@@ -26,6 +26,10 @@ keymap = { call-next = "f12", finish = "ctrl+e" }
 
 [store]
 path = "~/tresen-test/local.sqlite3"
+
+[card]
+trust_dir = "~/tresen-test/csca"
+reader = "REINER SCT cyberJack RFID komfort 00 00"
 """
 
 
@@ -43,6 +47,8 @@ def test_no_file_means_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert config.store.path == default_store_path()
     assert config.store.path.name == "tresen.sqlite3" and "tresen" in str(config.store.path.parent)
     assert config.workstation.id.startswith("ws-")
+    assert config.card.trust_dir == tmp_path / "nowhere" / "csca" == default_trust_dir()
+    assert config.card.reader is None
 
 
 def test_the_default_file_is_read_from_the_platform_config_dir(
@@ -61,6 +67,17 @@ def test_a_full_file(tmp_path: Path) -> None:
     assert (config.central.url, config.central.timeout_seconds) == ("https://zentrale.example:8000", 2.5)
     assert config.ui.keymap == {"call-next": "f12", "finish": "ctrl+e"}
     assert config.store.path == Path.home() / "tresen-test" / "local.sqlite3"
+    assert config.card.trust_dir == Path.home() / "tresen-test" / "csca"
+    assert config.card.reader == "REINER SCT cyberJack RFID komfort 00 00"
+
+
+def test_the_card_section_alone_keeps_the_default_trust_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(platformdirs, "user_config_dir", lambda app: str(tmp_path / "cfg"))
+    config = load_config(write(tmp_path, '[card]\nreader = "Virtual PCD 00 00"\n'))
+    assert config.card.reader == "Virtual PCD 00 00"
+    assert config.card.trust_dir == tmp_path / "cfg" / "csca"
 
 
 @pytest.mark.parametrize(
@@ -74,6 +91,9 @@ def test_a_full_file(tmp_path: Path) -> None:
         ("[workstation]\ndesk_id = 3\n", 2, "desk_id"),
         ('[ui]\nkeymap = ["f2"]\n', 2, "keymap"),
         ('[printer]\nname = "x"\n', 1, "unbekannter Abschnitt"),
+        ('[card]\ntrust_dir = ""\n', 2, "trust_dir"),
+        ("[card]\n\nreader = 1\n", 3, "reader"),
+        ('card = "x"\n', 1, "[card] muss ein Abschnitt sein"),
     ],
 )
 def test_a_malformed_file_names_file_and_line(tmp_path: Path, text: str, line: int, fragment: str) -> None:
