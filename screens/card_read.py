@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import logging
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -31,10 +32,10 @@ from devices.card.service import ReadProgress
 from workstation.card_reading import (
     AccessKind,
     CardReading,
+    CardReadingSetup,
     CardReadOutcome,
     Photo,
     ReaderStatus,
-    load_trust_store,
     make_access_key,
 )
 from workstation.card_verdict import VerdictStatus
@@ -62,14 +63,17 @@ _ACCESS_BY_BUTTON = {
 
 
 _graphics_image: type[Widget] | None = None
+_TERMINAL_PROBE = "textual_image.renderable"  # importing it asks the terminal what it can draw
 
 
 def prepare_photo_support() -> bool:
     """Find out whether the terminal can show the photo as pixels (sixel, kitty, half cells).
 
     textual-image probes the terminal with escape sequences when it is imported, which only works
-    before Textual takes the terminal over: call this before `App.run()`. Until it is called (and in
-    tests, where stdout is no terminal) the photo is described in text. Returns True for pixels.
+    before Textual takes the terminal over: the CLI imports it before `App.run()`
+    (`workstation.cli_app.probe_terminal_graphics`), and the dialog calls this once that happened.
+    Until then (and in tests, where stdout is no terminal) the photo is described in text. Returns
+    True for pixels.
     """
     global _graphics_image
     try:
@@ -139,6 +143,7 @@ class CardReadScreen(ModalScreen["CardReadOutcome | None"]):
         with VerticalScroll(id="card-read-body"):
             yield Label(_("Ausweis lesen"), classes="dialog-title")
             yield Static(_("Suche Kartenleser …"), id="reader-status")
+            yield Static("", id="card-hint", classes="hidden")
             with Horizontal(id="access-row"):
                 with RadioSet(id="access-kind"):
                     yield RadioButton(_("CAN"), value=True, id="access-can")
@@ -174,8 +179,14 @@ class CardReadScreen(ModalScreen["CardReadOutcome | None"]):
 
     def on_mount(self) -> None:
         self._host_app = self.app
+        if _graphics_image is None and _TERMINAL_PROBE in sys.modules:
+            prepare_photo_support()  # the CLI probed the terminal before Textual took it over
         self.query_one("#can", Input).focus()
-        self.check_readers()
+        if self._reading.prepares_cards:
+            self._show_hint(_("Demo: Ausweis wird auf den virtuellen Leser gelegt …"))
+            self.prepare_card()
+        else:
+            self.check_readers()
         self.load_previous_read()
 
     @work(thread=True, exclusive=True, group="card-store", exit_on_error=False)
@@ -201,6 +212,23 @@ class CardReadScreen(ModalScreen["CardReadOutcome | None"]):
         self._host_app.call_from_thread(deliver)
 
     # Reader status -----------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="card", exit_on_error=False)
+    def prepare_card(self) -> None:
+        """Let the preparer (the demo's simulated card) put the document on the reader, then look
+        for readers: the virtual one only answers once the card process runs."""
+        try:
+            hint = self._reading.prepare(self._case_id)
+        except TresenError as error:
+            hint = error.user_message
+        self._from_worker(self._show_hint, hint or "")
+        status = self._reading.reader_status()
+        self._from_worker(self._show_reader_status, status)
+
+    def _show_hint(self, hint: str) -> None:
+        widget = self.query_one("#card-hint", Static)
+        widget.set_class(not hint, "hidden")
+        widget.update(hint)
 
     def action_refresh_readers(self) -> None:
         self.check_readers()
@@ -367,20 +395,30 @@ class CardReadScreen(ModalScreen["CardReadOutcome | None"]):
         self.dismiss(self.outcome)
 
 
-def open_card_read(app: App[Any], case_id: str, reading: CardReading | None = None) -> CardReadScreen:
-    """Open "Ausweis lesen" for the case and return the pushed dialog.
+def open_card_read(
+    app: App[Any],
+    case_id: str,
+    reading: CardReading | None = None,
+    on_close: Callable[[CardReadOutcome | None], None] | None = None,
+) -> CardReadScreen:
+    """Open "Ausweis lesen" for the case and return the pushed dialog; `on_close` gets the last
+    successful read (or None) when the clerk closes it.
 
-    The service is `reading` if given, else the app's `card_reading`, else one built on the logged-in
-    desk's local store and context (`app.workplace.counter`) with the site's CSCA folder.
+    The service is `reading` if given, else `card_reading_of(app)`.
     """
-    screen = CardReadScreen(reading or _reading_of(app), case_id)
-    app.push_screen(screen)
+    screen = CardReadScreen(reading or card_reading_of(app), case_id)
+    app.push_screen(screen, on_close)
     return screen
 
 
-def _reading_of(app: App[Any]) -> CardReading:
+def card_reading_of(app: App[Any]) -> CardReading:
+    """The app's card-reading service: `app.card_reading` when it is a `CardReading`; else built on
+    the logged-in desk's local store and context (`app.workplace.counter`) from `app.card_reading`
+    when that is a `CardReadingSetup` (the CLI sets it from `[card]`, the demo adds its simulated
+    card), else from the default setup (the default CSCA folder, any reader)."""
     offered = getattr(app, "card_reading", None)
     if isinstance(offered, CardReading):
         return offered
+    setup = offered if isinstance(offered, CardReadingSetup) else CardReadingSetup()
     counter = app.workplace.counter  # type: ignore[attr-defined]
-    return CardReading(counter.store, counter.ctx, trust=load_trust_store())
+    return setup.for_desk(counter.store, counter.ctx)

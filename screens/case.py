@@ -1,11 +1,15 @@
 """The case screen (F5): citizen and appointment data, services with their required-documents
 checklist, notes; F8 finishes with an outcome per service.
 
+F9 opens "Ausweis lesen" (`screens.card_read`); the case's latest card read (names against the
+appointment, authenticity verdict, expiry warning) stays visible here after the dialog closes.
+
 Reading citizen data is audited by the domain (`Counter.case`); this screen only shows it.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.table import Table
@@ -17,6 +21,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Checkbox, Footer, Label, Static, TextArea
 
+from screens.card_read import card_reading_of, open_card_read
 from screens.messages import CommandDone, Loaded
 from screens.widgets.format import clock, outcome_labels, state_label
 from screens.widgets.status_bar import SyncStatusBar
@@ -24,14 +29,17 @@ from workstation.i18n import _
 
 if TYPE_CHECKING:
     from workstation.app import TresenApp
+    from workstation.card_reading import CardReadOutcome
 
 
 class CaseScreen(Screen[None]):
+    CSS_PATH = Path(__file__).with_suffix(".tcss")
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", _("Zurück"), id="case-back"),
         Binding("f6", "park", _("Parken"), id="case-park"),
         Binding("f7", "transfer", _("Weiterleiten"), id="case-transfer"),
         Binding("f8", "finish", _("Abschließen"), id="case-finish"),
+        Binding("f9", "read_card", _("Ausweis lesen"), id="case-card-read"),
     ]
 
     app: TresenApp  # type: ignore[assignment]
@@ -44,6 +52,7 @@ class CaseScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="case-body"):
             yield Static(id="case-citizen")
+            yield Static(_("Ausweis: noch nicht gelesen (F9)"), id="case-card")
             yield Label(_("Dienstleistungen und Unterlagen"), classes="section-title")
             yield Vertical(id="case-services")
             yield Label(_("Notiz"), classes="section-title")
@@ -53,9 +62,18 @@ class CaseScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.app.fetch("case", lambda counter, now: counter.case(self.case_id), reply_to=self)
+        self._load_card_read()
+
+    def _load_card_read(self) -> None:
+        """The case's latest stored card read, from the worker like every other read model."""
+        reading = card_reading_of(self.app)
+        self.app.fetch("card-read", lambda counter, now: reading.latest(self.case_id), reply_to=self)
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
+        if message.what == "card-read":
+            self._show_card_read(message.data)
+            return
         if message.what != "case":
             return
         self.case = case = message.data
@@ -99,6 +117,26 @@ class CaseScreen(Screen[None]):
         table.add_row(_("Vorgang seit"), clock(case.opened_at))
         return table
 
+    def _show_card_read(self, outcome: CardReadOutcome | None) -> None:
+        widget = self.query_one("#case-card", Static)
+        for status in ("verified", "not-verified", "failed"):
+            widget.remove_class(f"verdict-{status}")
+        widget.set_class(outcome is not None and outcome.names.mismatch, "mismatch")
+        if outcome is None:
+            widget.update(_("Ausweis: noch nicht gelesen (F9)"))
+            return
+        widget.add_class(f"verdict-{outcome.verdict.status.value.lower().replace('_', '-')}")
+        lines = [
+            Text.assemble(
+                (_("Ausweis gelesen {time}: ").format(time=clock(outcome.read_at)), "bold"),
+                (outcome.verdict.headline, "bold"),
+            ),
+            Text(outcome.names.message),
+        ]
+        if outcome.expiry is not None:
+            lines.append(Text(outcome.expiry.message, style="bold"))
+        widget.update(Text("\n").join(lines))
+
     def checked_documents(self) -> dict[str, list[str]]:
         """Service id -> documents ticked on screen."""
         checked: dict[str, list[str]] = {}
@@ -116,6 +154,9 @@ class CaseScreen(Screen[None]):
 
     def action_back(self) -> None:
         self.dismiss(None)
+
+    def action_read_card(self) -> None:
+        open_card_read(self.app, self.case_id, on_close=lambda _outcome: self._load_card_read())
 
     def action_park(self) -> None:
         self.app.run_command("park", lambda counter: counter.park(), reply_to=self)

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
-import platformdirs
 import uuid6
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -31,6 +30,7 @@ from devices.card.trust import TrustStore, TrustStoreError
 from workstation import audit
 from workstation.card_rules import ExpiryNotice, NameComparison, compare_names, expiry_notice
 from workstation.card_verdict import Verdict, describe_verification, verdict_from_stored
+from workstation.config import default_trust_dir
 from workstation.errors import TresenError
 from workstation.i18n import _
 from workstation.models import Appointment, CardRead, Case, Ticket
@@ -71,6 +71,24 @@ class ClerkContext(Protocol):
     """The desk context (`workstation.commands.DeskContext`); only the clerk matters here."""
 
     clerk_id: str
+
+
+@dataclass(frozen=True)
+class BookedCitizen:
+    """Who the case's appointment was booked for (None fields: a walk-in or not given).
+    Personal data: kept out of repr."""
+
+    family_name: str | None = field(repr=False)
+    given_name: str | None = field(repr=False)
+    birth_date: date | None = field(repr=False)
+
+
+class CardPreparer(Protocol):
+    """Gets a document onto the reader before the clerk reads it; only the demo has one (it puts a
+    simulated ID card of the case's citizen on the virtual reader). Returns a German hint for the
+    dialog (e.g. the CAN printed on the simulated card) or None. Blocks: call it from a worker."""
+
+    def prepare_card(self, case_id: str, citizen: BookedCitizen) -> str | None: ...
 
 
 class CaseNotFound(TresenError):
@@ -206,7 +224,7 @@ def make_access_key(
 
 def default_trust_folder() -> Path:
     """Where a site puts its CSCA certificates and master lists when nothing else is configured."""
-    return Path(platformdirs.user_config_dir("tresen")) / "csca"
+    return default_trust_dir()
 
 
 def load_trust_store(folder: Path | None = None) -> TrustStore | None:
@@ -219,6 +237,21 @@ def load_trust_store(folder: Path | None = None) -> TrustStore | None:
         log.warning("no CSCA trust folder; card reads cannot be verified")
         return None
     return store if store.certificates else None
+
+
+@dataclass(frozen=True)
+class CardReadingSetup:
+    """How this workstation reads cards (`[card]` of the configuration, and the demo's simulated
+    card); `for_desk` builds the service once a clerk is logged in at a desk."""
+
+    trust_folder: Path = field(default_factory=default_trust_dir)
+    reader: str | None = None
+    preparer: CardPreparer | None = None
+
+    def for_desk(self, store: SessionSource, ctx: ClerkContext) -> CardReading:
+        return CardReading(
+            store, ctx, trust_folder=self.trust_folder, reader=self.reader, preparer=self.preparer
+        )
 
 
 def hash_document_number(document_number: str) -> str:
@@ -248,15 +281,13 @@ def _office_day(moment: datetime) -> date:
     return moment.astimezone(OFFICE_ZONE).date()
 
 
-@dataclass(frozen=True)
-class _Booking:
-    family_name: str | None
-    given_name: str | None
-    birth_date: date | None
-
-
 class CardReading:
-    """Reads a document for a case. `read` blocks on the card: run it in a worker thread."""
+    """Reads a document for a case. `read` blocks on the card: run it in a worker thread.
+
+    The CSCA trust anchors are `trust`, or — with `trust_folder` — loaded from that folder for each
+    read, so certificates an administrator adds count without a restart. `reader` is the configured
+    reader (`[card] reader`); None means the only one attached, or the first with a card on it.
+    """
 
     def __init__(
         self,
@@ -265,6 +296,9 @@ class CardReading:
         reader_fn: ReaderFn = read_document,
         trust: TrustStore | None = None,
         *,
+        trust_folder: Path | None = None,
+        reader: str | None = None,
+        preparer: CardPreparer | None = None,
         readers_fn: Callable[[], list[str]] = list_readers,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         card_wait_seconds: float = CARD_WAIT_SECONDS,
@@ -273,9 +307,23 @@ class CardReading:
         self._ctx = ctx
         self._reader_fn = reader_fn
         self._trust = trust
+        self._trust_folder = trust_folder
+        self._reader = reader
+        self._preparer = preparer
         self._readers_fn = readers_fn
         self._clock = clock
         self._card_wait_seconds = card_wait_seconds
+
+    @property
+    def prepares_cards(self) -> bool:
+        return self._preparer is not None
+
+    def prepare(self, case_id: str) -> str | None:
+        """Let the preparer (demo only) put a document for the case's citizen on the reader; returns
+        its hint for the dialog, or None when there is no preparer."""
+        if self._preparer is None:
+            return None
+        return self._preparer.prepare_card(case_id, self._booking(case_id))
 
     def reader_status(self) -> ReaderStatus:
         """Which readers are attached, in the clerk's words (blocks briefly on PC/SC)."""
@@ -285,7 +333,21 @@ class CardReading:
             return ReaderStatus((), error.user_message, error)
         if not readers:
             return ReaderStatus((), _("Kein Kartenleser gefunden. Bitte Lesegerät anschließen."))
+        if self._reader is not None:
+            if self._reader not in readers:
+                return ReaderStatus(
+                    (),
+                    _("Der eingestellte Kartenleser „{reader}“ ist nicht angeschlossen.").format(
+                        reader=self._reader
+                    ),
+                )
+            readers = (self._reader,)
         return ReaderStatus(readers, _("Kartenleser bereit: {readers}").format(readers=", ".join(readers)))
+
+    def _trust_store(self) -> TrustStore | None:
+        if self._trust_folder is not None:
+            return load_trust_store(self._trust_folder)
+        return self._trust
 
     def read(
         self,
@@ -301,9 +363,14 @@ class CardReading:
         and CaseNotFound when the case is gone.
         """
         booking = self._booking(case_id)
+        trust = self._trust_store()
         try:
             document = self._reader_fn(
-                reader, access_key, progress, trust=self._trust, wait_for_card=self._card_wait_seconds
+                reader or self._reader,
+                access_key,
+                progress,
+                trust=trust,
+                wait_for_card=self._card_wait_seconds,
             )
         except CardError as error:
             log.info("card read for a case failed: %s", error.reason.value)
@@ -326,12 +393,12 @@ class CardReading:
             protocol = row.access_protocol
             return self._outcome(row.id, row.read_at, protocol, chip, photo, verdict, booking, None)
 
-    def _booking(self, case_id: str) -> _Booking:
+    def _booking(self, case_id: str) -> BookedCitizen:
         with self._store.session() as session:
             return self._booking_in(session, case_id)
 
     @staticmethod
-    def _booking_in(session: Session, case_id: str) -> _Booking:
+    def _booking_in(session: Session, case_id: str) -> BookedCitizen:
         row = session.execute(
             select(Appointment.family_name, Appointment.given_name, Appointment.birth_date, Case.id)
             .select_from(Case)
@@ -341,9 +408,9 @@ class CardReading:
         ).first()
         if row is None:
             raise CaseNotFound()
-        return _Booking(row.family_name, row.given_name, row.birth_date)
+        return BookedCitizen(row.family_name, row.given_name, row.birth_date)
 
-    def _keep(self, case_id: str, document: DocumentRead, booking: _Booking) -> CardReadOutcome:
+    def _keep(self, case_id: str, document: DocumentRead, booking: BookedCitizen) -> CardReadOutcome:
         now = self._clock()
         chip = chip_data_of(document)
         face = document.face
@@ -402,7 +469,7 @@ class CardReading:
         chip: ChipData,
         photo: Photo | None,
         verdict: Verdict,
-        booking: _Booking,
+        booking: BookedCitizen,
         figures: ReadFiguresView | None,
     ) -> CardReadOutcome:
         names = compare_names(

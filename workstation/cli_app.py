@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from sync.client import CentralClient
     from workstation.app import LoginChoices, Workplace
+    from workstation.card_reading import CardReadingSetup
     from workstation.commands import DeskContext
     from workstation.config import Config
     from workstation.db import LocalStore
@@ -110,7 +111,7 @@ def _run_workstation(
         return _fail(_("Der lokale Bestand ist leer: bitte einmal mit --central URL starten."))
     desk_id = args.desk or config.workstation.desk_id
     clerk_id = args.clerk or config.workstation.clerk_id
-    return _run_app(config, login, desk_id, clerk_id)
+    return _run_app(config, login, desk_id, clerk_id, _card_setup(config))
 
 
 # --- tresen demo -------------------------------------------------------------------------------------
@@ -155,9 +156,21 @@ def _run_demo(args: argparse.Namespace, config: Config, temp_dir: Path) -> int:
         login = DeskLogin(store, config, central.url, workstation_id=DEMO_WORKSTATION_ID)
         login.office_id = BUERGERAMT_ID
         login.initial_sync()
+        card_setup = _demo_card_setup(config, temp_dir / "csca", cleanup)
         desk = next(d for d in day.desks if d.office_id == BUERGERAMT_ID)
         clerk = next(c for c in day.clerks if c.office_id == BUERGERAMT_ID)
-        return _run_app(config, login, args.desk or desk.id, args.clerk or clerk.id)
+        return _run_app(config, login, args.desk or desk.id, args.clerk or clerk.id, card_setup)
+
+
+def _demo_card_setup(config: Config, trust_folder: Path, cleanup: ExitStack) -> CardReadingSetup:
+    """The demo reads a simulated ID card of the case's citizen from pcscd's virtual reader, trusting
+    the test CSCA that signed it (written to a trust folder of the demo's own)."""
+    from workstation.card_reading import CardReadingSetup
+    from workstation.demo_devices import DemoCardDevices
+
+    devices = DemoCardDevices(trust_folder)
+    cleanup.callback(devices.close)  # takes the card off and frees the virtual reader
+    return CardReadingSetup(trust_folder, config.card.reader, devices)
 
 
 # --- shared ------------------------------------------------------------------------------------------
@@ -183,15 +196,40 @@ def _open_store(path: Path) -> LocalStore:
     return store
 
 
-def _run_app(config: Config, login: DeskLogin, desk_id: str | None, clerk_id: str | None) -> int:
+def _card_setup(config: Config) -> CardReadingSetup:
+    from workstation.card_reading import CardReadingSetup
+
+    return CardReadingSetup(config.card.trust_dir, config.card.reader)
+
+
+def _run_app(
+    config: Config,
+    login: DeskLogin,
+    desk_id: str | None,
+    clerk_id: str | None,
+    card_setup: CardReadingSetup,
+) -> int:
     from workstation.app import TresenApp
 
     if desk_id and clerk_id:
         app = TresenApp(workplace=login.open(clerk_id, desk_id), keymap=config.ui.keymap)
     else:
         app = TresenApp(login=login, keymap=config.ui.keymap)
+    # Read by `screens.card_read.card_reading_of` (TresenApp has no constructor argument for it yet).
+    app.card_reading = card_setup  # type: ignore[attr-defined]
+    probe_terminal_graphics()
     with logging_to_file(log_file_path()):
         return int(app.run() or 0)
+
+
+def probe_terminal_graphics() -> None:
+    """Let textual-image ask the terminal whether it draws pixels (sixel, kitty) while we still own
+    it: once Textual runs, the answer would be lost in its input. The card dialog uses the result
+    for the citizen's photo (`screens.card_read.prepare_photo_support`)."""
+    try:
+        import textual_image.renderable  # noqa: F401  (the import is the probe)
+    except Exception:  # no usable terminal: the photo is described in text instead
+        log.debug("terminal graphics probe failed", exc_info=True)
 
 
 def log_file_path() -> Path:
