@@ -321,7 +321,13 @@ class CounterScreen(Screen[None]):
         )
 
     def action_walk_in(self) -> None:
-        self.notify(_("Wartenummern am Schalter: über die Befehlspalette (Strg+P)."))
+        from screens.walk_in import WalkInScreen
+
+        def closed(issued: Any) -> None:
+            if issued is not None:
+                self.refresh_queue()  # the new number waits in the queue too
+
+        self.app.push_screen(WalkInScreen(), closed)
 
     def action_focus_search(self) -> None:
         self.query_one("#search", Input).focus()
