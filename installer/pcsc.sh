@@ -50,7 +50,8 @@ if ! pcscd_running; then
   # A stale socket or pid file from a killed daemon makes pcscd refuse to start.
   rm -f /run/pcscd/pcscd.comm /run/pcscd/pcscd.pid
   PCSCD=$(command -v pcscd || echo /usr/sbin/pcscd)
-  "$PCSCD" || fail "pcscd did not start"
+  # 9>&-: the daemon must not inherit the lock, or it would hold it for its whole life.
+  "$PCSCD" 9>&- || fail "pcscd did not start"
 fi
 
 for ((i = 0; i < WAIT_SECONDS * 10; i++)); do
