@@ -124,6 +124,7 @@ class TresenApp(App[int]):
         self._stopping = False
         self.sync_line: Any = None  # the last SyncStatusLine, for status bars mounted later
         self._saved_gc_threshold: tuple[int, int, int] | None = None
+        self._heap_frozen = False
         self._last_key_at = 0.0
 
     # -- bindings and palette -------------------------------------------------------------------------
@@ -135,6 +136,11 @@ class TresenApp(App[int]):
     ]
 
     def on_mount(self) -> None:
+        # What is loaded by now (Textual, SQLAlchemy, the models) lives as long as the process: out of
+        # the collector's sight, so the full collections while the first screen fills scan only what
+        # the screens create (tens of milliseconds less on the start).
+        gc.freeze()
+        self._heap_frozen = True
         if self._keymap_overrides:
             self.set_keymap(self._keymap_overrides)
         if self.workplace is not None:
@@ -355,4 +361,5 @@ class TresenApp(App[int]):
         self._sync_wakeup.set()
         if self._saved_gc_threshold is not None:  # leave the process as we found it
             gc.set_threshold(*self._saved_gc_threshold)
+        if self._heap_frozen:
             gc.unfreeze()

@@ -14,13 +14,12 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uuid6
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from sync.protocol import OperationKind, TicketSnapshot
 from workstation import queries
 from workstation.errors import CommandRefused
 from workstation.i18n import _
@@ -40,7 +39,11 @@ from workstation.models import (
     Ticket,
     TicketState,
 )
+from workstation.operation_kinds import OperationKind
 from workstation.ordering import OFFICE_ZONE, OrderingRules, choose_next
+
+if TYPE_CHECKING:  # the protocol's pydantic models stay off the clerk's start and key presses
+    from sync.protocol import TicketSnapshot
 
 __all__ = [
     "CallResult",

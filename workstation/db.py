@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# The newest Alembic revision, so a start can check the schema without importing Alembic;
+# tests/core/test_start_path.py keeps it equal to the head of the migration scripts.
+SCHEMA_HEAD = "0001"
 
 
 class LocalStore:
@@ -110,11 +113,28 @@ class LocalStore:
     # --- schema ------------------------------------------------------------------------------------
 
     def migrate(self) -> None:
-        """Bring the schema to the newest revision; cheap when it is already there."""
-        from workstation.migrations.runner import upgrade_to_head
+        """Bring the schema to the newest revision; one small query when it is already there.
 
-        with self._guard("migrate"), self.engine.begin() as connection:
-            upgrade_to_head(connection)
+        Alembic is imported only for an actual upgrade: loading it costs a few hundred milliseconds
+        of every start otherwise."""
+        with self._guard("migrate"):
+            if self.schema_revision() == SCHEMA_HEAD:
+                return
+            from workstation.migrations.runner import upgrade_to_head
+
+            with self.engine.begin() as connection:
+                upgrade_to_head(connection)
+
+    def schema_revision(self) -> str | None:
+        """The Alembic revision the file is at (None: no schema yet, or not one single revision)."""
+        with self._guard("schema revision"), self.engine.connect() as connection:
+            has_table = connection.exec_driver_sql(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+            ).first()
+            if has_table is None:
+                return None
+            revisions = connection.exec_driver_sql("SELECT version_num FROM alembic_version").all()
+        return str(revisions[0][0]) if len(revisions) == 1 else None
 
     def check(self) -> None:
         """Fail with `LocalStoreError` unless the file is a healthy SQLite database."""
