@@ -231,7 +231,10 @@ class CardReadScreen(ModalScreen["CardReadOutcome | None"]):
         widget.update(hint)
 
     def action_refresh_readers(self) -> None:
-        self.check_readers()
+        if self._reading.prepares_cards:
+            self.prepare_card()  # the demo's card may not have been placed yet (reader busy)
+        else:
+            self.check_readers()
 
     @work(thread=True, exclusive=True, group="card", exit_on_error=False)
     def check_readers(self) -> None:

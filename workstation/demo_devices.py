@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import date
+from multiprocessing import resource_tracker
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -97,6 +98,9 @@ class DemoCardDevices:
         self._holding_reader = False
         self._process: EmulatorProcess | None = None
         self._case_id: str | None = None
+        # multiprocessing starts its helper process with our stderr; once Textual has replaced
+        # sys.stderr (no file descriptor) that start fails. Construct this before the app runs.
+        resource_tracker.ensure_running()
 
     def prepare_card(self, case_id: str, citizen: BookedCitizen) -> str | None:
         with self._lock:
@@ -110,7 +114,10 @@ class DemoCardDevices:
                 self._hold_reader()
             except ReaderBusy:
                 log.warning("demo card not prepared: the virtual reader is held by another process")
-                return _("Demo: Der virtuelle Kartenleser ist belegt (laufen gerade Tests?).")
+                return _(
+                    "Demo: Der virtuelle Kartenleser ist belegt (laufen gerade Tests?). "
+                    "Strg+R versucht es erneut."
+                )
             try:
                 process = self._start_emulator(case_id, citizen)
             except (EmulatorProcessError, OSError) as error:
