@@ -135,6 +135,9 @@ class CaseScreen(Screen[None]):
         ]
         if outcome.expiry is not None:
             lines.append(Text(outcome.expiry.message, style="bold"))
+        elif outcome.chip.expiry_date is not None:
+            valid_until = outcome.chip.expiry_date.strftime("%d.%m.%Y")
+            lines.append(Text(_("Gültig bis {date}").format(date=valid_until)))
         widget.update(Text("\n").join(lines))
 
     def checked_documents(self) -> dict[str, list[str]]:

@@ -166,11 +166,12 @@ def _demo_card_setup(config: Config, trust_folder: Path, cleanup: ExitStack) -> 
     """The demo reads a simulated ID card of the case's citizen from pcscd's virtual reader, trusting
     the test CSCA that signed it (written to a trust folder of the demo's own)."""
     from workstation.card_reading import CardReadingSetup
-    from workstation.demo_devices import DemoCardDevices
+    from workstation.demo_devices import DEMO_READER, DemoCardDevices
 
     devices = DemoCardDevices(trust_folder)
     cleanup.callback(devices.close)  # takes the card off and frees the virtual reader
-    return CardReadingSetup(trust_folder, config.card.reader, devices)
+    # vpcd offers two slots; the card goes into the first, so the dialog names just that one.
+    return CardReadingSetup(trust_folder, config.card.reader or DEMO_READER, devices)
 
 
 # --- shared ------------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 VIRTUAL_READER_PREFIX = "Virtual PCD"  # how pcscd names the vsmartcard readers
+DEMO_READER = "Virtual PCD 00 00"  # vpcd's first slot, TCP 35963, where the emulator plugs in
 DEMO_CSCA_FILE = "demo-csca.der"
 WALK_IN_HOLDER = TestHolder()  # a walk-in has no booking: the specimen holder Erika Mustermann
 DEMO_FACE_BYTES = 15_000  # a typical German ID card photo

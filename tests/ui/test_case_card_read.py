@@ -148,6 +148,26 @@ async def test_closing_the_dialog_without_a_read_leaves_the_case_unread(desk: De
         assert on_desk.citizens == []
 
 
+async def test_a_read_without_expiry_warning_shows_the_validity(desk: Desk, tmp_path: Path) -> None:
+    on_desk = DocumentOnDesk(tmp_path / "csca", date(2031, 1, 31))
+    reading = CardReading(
+        desk.store, desk.ctx, on_desk.read, trust_folder=on_desk.trust_folder, preparer=on_desk,
+        readers_fn=lambda: ["Lesegerät"], clock=lambda: NOW,
+    )
+    app = make_app(desk)
+    app.card_reading = reading  # type: ignore[attr-defined]
+    async with app.run_test(size=SIZE) as pilot:
+        case_screen = await open_case_screen(pilot)
+        await pilot.press("f9")
+        await settle(pilot)
+        assert on_desk.document is not None
+        reading.read(case_screen.case_id, CanKey(on_desk.document.can))  # as the dialog's worker does
+        await pilot.press("escape")
+        await settle(pilot)
+        shown = text_of(case_screen, "#case-card")
+        assert "Gültig bis 31.01.2031" in shown and "läuft" not in shown
+
+
 def test_the_demo_card_carries_the_booked_citizen_or_the_specimen() -> None:
     booked = holder_for(BookedCitizen("Weiß", "Jürgen", date(1980, 5, 17)))
     assert (booked.surname, booked.given_names, booked.birth_date) == ("Weiß", "Jürgen", date(1980, 5, 17))
