@@ -21,7 +21,6 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Checkbox, Footer, Label, Static, TextArea
 
-from screens.card_read import card_reading_of, open_card_read
 from screens.messages import CommandDone, Loaded
 from screens.widgets.format import clock, outcome_labels, state_label
 from screens.widgets.status_bar import SyncStatusBar
@@ -66,8 +65,16 @@ class CaseScreen(Screen[None]):
 
     def _load_card_read(self) -> None:
         """The case's latest stored card read, from the worker like every other read model."""
-        reading = card_reading_of(self.app)
-        self.app.fetch("card-read", lambda counter, now: reading.latest(self.case_id), reply_to=self)
+        app, case_id = self.app, self.case_id
+
+        def latest(counter: Any, now: Any) -> CardReadOutcome | None:
+            # The card stack (pyscard, cryptography) is imported here, off the UI thread, so F5
+            # does not wait for it.
+            from screens.card_read import card_reading_of
+
+            return card_reading_of(app).latest(case_id)
+
+        self.app.fetch("card-read", latest, reply_to=self)
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
@@ -159,6 +166,8 @@ class CaseScreen(Screen[None]):
         self.dismiss(None)
 
     def action_read_card(self) -> None:
+        from screens.card_read import open_card_read
+
         open_card_read(self.app, self.case_id, on_close=lambda _outcome: self._load_card_read())
 
     def action_park(self) -> None:

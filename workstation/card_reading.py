@@ -29,6 +29,7 @@ from devices.card.transport import list_readers
 from devices.card.trust import TrustStore, TrustStoreError
 from workstation import audit
 from workstation.card_rules import ExpiryNotice, NameComparison, compare_names, expiry_notice
+from workstation.card_setup import CardReadingSetup as CardReadingSetup  # re-exported for callers
 from workstation.card_verdict import Verdict, describe_verification, verdict_from_stored
 from workstation.config import default_trust_dir
 from workstation.errors import TresenError
@@ -237,21 +238,6 @@ def load_trust_store(folder: Path | None = None) -> TrustStore | None:
         log.warning("no CSCA trust folder; card reads cannot be verified")
         return None
     return store if store.certificates else None
-
-
-@dataclass(frozen=True)
-class CardReadingSetup:
-    """How this workstation reads cards (`[card]` of the configuration, and the demo's simulated
-    card); `for_desk` builds the service once a clerk is logged in at a desk."""
-
-    trust_folder: Path = field(default_factory=default_trust_dir)
-    reader: str | None = None
-    preparer: CardPreparer | None = None
-
-    def for_desk(self, store: SessionSource, ctx: ClerkContext) -> CardReading:
-        return CardReading(
-            store, ctx, trust_folder=self.trust_folder, reader=self.reader, preparer=self.preparer
-        )
 
 
 def hash_document_number(document_number: str) -> str:

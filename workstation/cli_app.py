@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from sync.client import CentralClient
     from workstation.app import LoginChoices, Workplace
-    from workstation.card_reading import CardReadingSetup
+    from workstation.card_setup import CardReadingSetup
     from workstation.commands import DeskContext
     from workstation.config import Config
     from workstation.db import LocalStore
@@ -165,7 +165,7 @@ def _run_demo(args: argparse.Namespace, config: Config, temp_dir: Path) -> int:
 def _demo_card_setup(config: Config, trust_folder: Path, cleanup: ExitStack) -> CardReadingSetup:
     """The demo reads a simulated ID card of the case's citizen from pcscd's virtual reader, trusting
     the test CSCA that signed it (written to a trust folder of the demo's own)."""
-    from workstation.card_reading import CardReadingSetup
+    from workstation.card_setup import CardReadingSetup
     from workstation.demo_devices import DEMO_READER, DemoCardDevices
 
     devices = DemoCardDevices(trust_folder)
@@ -198,7 +198,7 @@ def _open_store(path: Path) -> LocalStore:
 
 
 def _card_setup(config: Config) -> CardReadingSetup:
-    from workstation.card_reading import CardReadingSetup
+    from workstation.card_setup import CardReadingSetup
 
     return CardReadingSetup(config.card.trust_dir, config.card.reader)
 

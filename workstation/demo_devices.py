@@ -21,14 +21,12 @@ from multiprocessing import resource_tracker
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from devices.card.emulator.personalization import TestHolder
 from devices.card.emulator.process import EmulatorProcess, EmulatorProcessError
 from devices.card.emulator.vpcd import DEFAULT_PORT, exclusive_reader
-from devices.card.errors import CardError
-from devices.card.transport import list_readers
 from workstation.i18n import _
 
 if TYPE_CHECKING:
+    from devices.card.emulator.personalization import TestHolder
     from workstation.card_reading import BookedCitizen
 
 log = logging.getLogger(__name__)
@@ -36,7 +34,6 @@ log = logging.getLogger(__name__)
 VIRTUAL_READER_PREFIX = "Virtual PCD"  # how pcscd names the vsmartcard readers
 DEMO_READER = "Virtual PCD 00 00"  # vpcd's first slot, TCP 35963, where the emulator plugs in
 DEMO_CSCA_FILE = "demo-csca.der"
-WALK_IN_HOLDER = TestHolder()  # a walk-in has no booking: the specimen holder Erika Mustermann
 DEMO_FACE_BYTES = 15_000  # a typical German ID card photo
 
 
@@ -49,12 +46,15 @@ def holder_for(citizen: BookedCitizen) -> TestHolder:
 
     Unknown parts (a booking without a birth date) keep the specimen's values; the dialog's name
     comparison then shows that they do not match the appointment, as it would for a real card."""
+    from devices.card.emulator.personalization import TestHolder  # Pillow and the curves: only now
+
+    specimen = TestHolder()  # Erika Mustermann
     if not citizen.family_name:
-        return WALK_IN_HOLDER
+        return specimen
     return TestHolder(
         surname=citizen.family_name,
-        given_names=citizen.given_name or WALK_IN_HOLDER.given_names,
-        birth_date=citizen.birth_date or WALK_IN_HOLDER.birth_date,
+        given_names=citizen.given_name or specimen.given_names,
+        birth_date=citizen.birth_date or specimen.birth_date,
         sex="X",  # the booking does not say; the MRZ then carries '<'
     )
 
@@ -66,6 +66,9 @@ def seed_for(case_id: str) -> int:
 
 def virtual_reader_present() -> bool:
     """True when pcscd runs and lists the vsmartcard reader (`bash installer/pcsc.sh` starts both)."""
+    from devices.card.errors import CardError
+    from devices.card.transport import list_readers
+
     try:
         return any(name.startswith(VIRTUAL_READER_PREFIX) for name in list_readers())
     except CardError:
