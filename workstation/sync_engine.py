@@ -21,7 +21,7 @@ import uuid6
 from sqlalchemy import func, select
 
 from sync.client import CentralClient, CentralError, SequenceGapError
-from sync.protocol import CallNextRequest, Operation, PushRequest, PushResponse
+from sync.protocol import CallNextRequest, Operation, OperationResult, PushRequest, PushResponse
 from workstation import replica
 from workstation.commands import CallResult, DeskContext, record_call
 from workstation.db import LocalStore
@@ -290,9 +290,8 @@ class SyncEngine:
                     continue
                 row.attempts += 1
                 row.result = result.result
-                # A duplicate answers from the stored result; only rejections carry a reason unflagged.
                 was_rejected = result.status == "rejected" or (
-                    result.status == "duplicate" and result.reason is not None and not result.flagged
+                    result.status == "duplicate" and _duplicate_was_rejected(result)
                 )
                 if was_rejected:
                     rejected += 1
@@ -395,3 +394,11 @@ class SyncEngine:
             self._failures += 1
             self._last_error_de = message
         return SyncReport(online=online, error_de=message)
+
+
+def _duplicate_was_rejected(result: OperationResult) -> bool:
+    """A duplicate is answered from the stored result; servers that predate `original_status`
+    are read by their shape: only rejections carry a reason without being flagged."""
+    if result.original_status is not None:
+        return result.original_status == "rejected"
+    return result.reason is not None and not result.flagged
