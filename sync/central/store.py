@@ -14,22 +14,19 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     Boolean,
     Date,
-    DateTime,
-    Dialect,
     Engine,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
-    TypeDecorator,
     create_engine,
     event,
     select,
@@ -45,22 +42,7 @@ from sqlalchemy.orm import (
     validates,
 )
 
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """Aware UTC datetimes in and out; naive UTC on disk (SQLite keeps no zone)."""
-
-    impl = DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the central store")
-        return value.astimezone(UTC).replace(tzinfo=None)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        return None if value is None else value.replace(tzinfo=UTC)
+from sync.sqltypes import UtcDateTime
 
 
 class CentralBase(DeclarativeBase):
