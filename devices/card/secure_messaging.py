@@ -190,12 +190,38 @@ class _SecureChannel:
             return encode_tlv(TAG_CRYPTOGRAM_ODD_INS, self._encrypt(ssc, plain))
         return encode_tlv(TAG_CRYPTOGRAM_PADDED, PADDING_INDICATOR + self._encrypt(ssc, plain))
 
-    def _plain_from_cryptogram(self, item: Tlv, ssc: bytes) -> bytes:
-        if item.tag == TAG_CRYPTOGRAM_PADDED:
-            if not item.value.startswith(PADDING_INDICATOR):
-                raise self._fail("unknown padding indicator")
-            return self._decrypt(ssc, item.value[1:])
-        return self._decrypt(ssc, item.value)
+    def _verified_objects(
+        self, ssc: bytes, header: bytes, data: bytes, allowed: tuple[int, ...], what: str
+    ) -> dict[int, Tlv]:
+        """The SM data objects of a protected command or response (``what``), once their DO8E is
+        present, last, and verifies over ``header`` and the other objects; anything else breaks the
+        channel."""
+        try:
+            objects = _parse_objects(data, allowed)
+        except CardError as error:
+            raise self._fail(f"{what} is not SM data objects: {error.detail}") from error
+        mac_object = objects.get(TAG_MAC)
+        if mac_object is None or list(objects)[-1] != TAG_MAC:
+            raise self._fail("DO8E missing or not last")
+        if TAG_CRYPTOGRAM_PADDED in objects and TAG_CRYPTOGRAM_ODD_INS in objects:
+            raise self._fail("two cryptograms")
+        covered = b"".join(item.to_bytes() for tag, item in objects.items() if tag != TAG_MAC)
+        if not hmac.compare_digest(self._mac(ssc, header + covered), mac_object.value):
+            raise self._fail(f"{what} MAC does not verify")
+        return objects
+
+    def _plain_data(self, objects: dict[int, Tlv], ssc: bytes) -> bytes:
+        """The decrypted content of DO87 or DO85; empty when there is neither."""
+        item = objects.get(TAG_CRYPTOGRAM_PADDED) or objects.get(TAG_CRYPTOGRAM_ODD_INS)
+        if item is None:
+            return b""
+        if item.tag == TAG_CRYPTOGRAM_PADDED and not item.value.startswith(PADDING_INDICATOR):
+            raise self._fail("unknown padding indicator")
+        cryptogram = item.value[1:] if item.tag == TAG_CRYPTOGRAM_PADDED else item.value
+        try:
+            return self._decrypt(ssc, cryptogram)
+        except CardError as error:
+            raise self._fail(error.detail) from error
 
     def _masked_header(self, cla: int, ins: int, p1: int, p2: int) -> bytes:
         return self._pad(bytes((cla | SM_CLA_BITS, ins, p1, p2)))
@@ -272,31 +298,12 @@ class SecureMessaging(_SecureChannel):
             if response.sw in (SW_SM_DATA_OBJECTS_MISSING, SW_SM_DATA_OBJECTS_INCORRECT):
                 self.broken = True
             return response
-        try:
-            objects = _parse_objects(
-                response.data, (TAG_CRYPTOGRAM_PADDED, TAG_CRYPTOGRAM_ODD_INS, TAG_STATUS, TAG_MAC)
-            )
-        except CardError as error:
-            raise self._fail(f"response is not SM data objects: {error.detail}") from error
-        mac_object = objects.get(TAG_MAC)
+        allowed = (TAG_CRYPTOGRAM_PADDED, TAG_CRYPTOGRAM_ODD_INS, TAG_STATUS, TAG_MAC)
+        objects = self._verified_objects(ssc, b"", response.data, allowed, "response")
         status = objects.get(TAG_STATUS)
-        if mac_object is None or status is None:
-            raise self._fail("DO8E or DO99 missing")
-        if TAG_CRYPTOGRAM_PADDED in objects and TAG_CRYPTOGRAM_ODD_INS in objects:
-            raise self._fail("two cryptograms")
-        if len(status.value) != 2:
-            raise self._fail("DO99 is not two bytes")
-        if list(objects)[-1] != TAG_MAC:
-            raise self._fail("DO8E is not last")
-        covered = b"".join(item.to_bytes() for tag, item in objects.items() if tag != TAG_MAC)
-        if not hmac.compare_digest(self._mac(ssc, covered), mac_object.value):
-            raise self._fail("response MAC does not verify")
-        cryptogram = objects.get(TAG_CRYPTOGRAM_PADDED) or objects.get(TAG_CRYPTOGRAM_ODD_INS)
-        try:
-            data = self._plain_from_cryptogram(cryptogram, ssc) if cryptogram else b""
-        except CardError as error:
-            raise self._fail(error.detail) from error
-        return ResponseAPDU(data, status.value[0], status.value[1])
+        if status is None or len(status.value) != 2:
+            raise self._fail("DO99 missing or not two bytes")
+        return ResponseAPDU(self._plain_data(objects, ssc), status.value[0], status.value[1])
 
     def transmit_through(self, transmit: Transmit) -> Transmit:
         """A ``Transmit`` that protects every command sent through ``transmit``."""
@@ -319,23 +326,12 @@ class CardSecureMessaging(_SecureChannel):
         ssc = self._next_ssc()
         if command.cla & SM_CLA_BITS != SM_CLA_BITS:
             raise self._fail("command without secure messaging")
-        try:
-            objects = _parse_objects(
-                command.data, (TAG_CRYPTOGRAM_PADDED, TAG_CRYPTOGRAM_ODD_INS, TAG_EXPECTED_LENGTH, TAG_MAC)
-            )
-        except CardError as error:
-            raise self._fail(f"command is not SM data objects: {error.detail}") from error
-        mac_object = objects.get(TAG_MAC)
-        if mac_object is None or list(objects)[-1] != TAG_MAC:
-            raise self._fail("DO8E missing or not last")
         header = self._masked_header(command.cla, command.ins, command.p1, command.p2)
-        covered = b"".join(item.to_bytes() for tag, item in objects.items() if tag != TAG_MAC)
-        if not hmac.compare_digest(self._mac(ssc, header + covered), mac_object.value):
-            raise self._fail("command MAC does not verify")
-        cryptogram = objects.get(TAG_CRYPTOGRAM_PADDED) or objects.get(TAG_CRYPTOGRAM_ODD_INS)
+        allowed = (TAG_CRYPTOGRAM_PADDED, TAG_CRYPTOGRAM_ODD_INS, TAG_EXPECTED_LENGTH, TAG_MAC)
+        objects = self._verified_objects(ssc, header, command.data, allowed, "command")
+        data = self._plain_data(objects, ssc)
+        expected = objects.get(TAG_EXPECTED_LENGTH)
         try:
-            data = self._plain_from_cryptogram(cryptogram, ssc) if cryptogram else b""
-            expected = objects.get(TAG_EXPECTED_LENGTH)
             ne = _ne_from_le(expected.value) if expected else None
         except CardError as error:
             raise self._fail(error.detail) from error
