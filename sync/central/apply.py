@@ -228,20 +228,7 @@ def _apply_call(session: Session, office: store.Office, args: Any, effect: _Effe
     else:
         _require_state(ticket, ("waiting",), "call")
     _check_desk_and_clerk(session, office, args.desk_id, args.clerk_id)
-    ticket.state = "called"
-    ticket.called_count += 1
-    ticket.first_called_at = ticket.first_called_at or args.called_at
-    ticket.last_called_at = args.called_at
-    ticket.desk_id, ticket.clerk_id = args.desk_id, args.clerk_id
-    call = store.Call(
-        id=args.call_id,
-        office_id=office.id,
-        ticket_id=ticket.id,
-        desk_id=args.desk_id,
-        clerk_id=args.clerk_id,
-        called_at=args.called_at,
-        is_recall=args.recall,
-    )
+    call = ticket.record_call(args.call_id, args.desk_id, args.clerk_id, args.called_at, recall=args.recall)
     session.add(call)
     effect.touched += [ticket, call]
     effect.result = _ticket_result(ticket) | {"call_id": call.id, "called_count": ticket.called_count}

@@ -56,20 +56,7 @@ def call_next(session: Session, desk_id: str, request: CallNextRequest, now: dat
         return CallNextOutcome(None, None, None)
     ticket, choice = claimed
 
-    ticket.state = "called"
-    ticket.called_count += 1
-    ticket.first_called_at = ticket.first_called_at or now
-    ticket.last_called_at = now
-    ticket.desk_id, ticket.clerk_id = desk.id, clerk.id
-    call = store.Call(
-        id=request.call_id,
-        office_id=office.id,
-        ticket_id=ticket.id,
-        desk_id=desk.id,
-        clerk_id=clerk.id,
-        called_at=now,
-        is_recall=False,
-    )
+    call = ticket.record_call(request.call_id, desk.id, clerk.id, now, recall=False)
     session.add(call)
     session.flush()
     store.stamp(session, office.id, [ticket, call])

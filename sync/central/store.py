@@ -200,6 +200,25 @@ class Ticket(Versioned, CentralBase):
         )
         return service_ids
 
+    def record_call(self, call_id: str, desk_id: str, clerk_id: str, at: datetime, *, recall: bool) -> Call:
+        """Mark the ticket called to a desk and return the new `Call` row; the caller adds and stamps it.
+
+        One place for both ways a call reaches the central store: call-next and a pushed call/recall."""
+        self.state = "called"
+        self.called_count += 1
+        self.first_called_at = self.first_called_at or at
+        self.last_called_at = at
+        self.desk_id, self.clerk_id = desk_id, clerk_id
+        return Call(
+            id=call_id,
+            office_id=self.office_id,
+            ticket_id=self.id,
+            desk_id=desk_id,
+            clerk_id=clerk_id,
+            called_at=at,
+            is_recall=recall,
+        )
+
 
 class TicketService(CentralBase):
     """One service a ticket asks for (the ticket's `service_ids` as rows, maintained by `Ticket`)."""
