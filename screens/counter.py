@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 APPOINTMENTS_LOOKBACK_MINUTES = 15  # the list opens at slots from a quarter hour ago
 REFRESH_SECONDS = 30.0  # waiting times tick in minutes; the sync worker reports data changes sooner
+QUEUE_WINDOW_ROWS = 100  # rows the queue table holds at first and adds per scroll (2,000 slow every F2)
 CALLING_ACTIONS = frozenset({"call-next", "call-ticket"})  # the called ticket leaves the queue
 UNCHANGED_QUEUE_ACTIONS = frozenset({"recall", "open-case", "check-documents"})
 
@@ -71,6 +72,7 @@ class CounterScreen(Screen[None]):
             ],
             row_key=lambda row: row.ticket_id,
             cells=self._queue_cells,
+            window=QUEUE_WINDOW_ROWS,
             id="queue",
         )
         self.appointment_table: DiffTable[Any] = DiffTable(
