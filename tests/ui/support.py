@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from sync.central.seed import BUERGERAMT_ID, SeedDay, generate_day
-from sync.protocol import ChangesPage
+from tests.sync.support import page_of
 from workstation import replica
 
 DAY = date(2026, 3, 2)
@@ -21,23 +21,6 @@ class Desk:
     store: object
     ctx: object
     day: SeedDay
-
-
-def page_of(day: SeedDay, office_id: str = BUERGERAMT_ID) -> ChangesPage:
-    return ChangesPage.model_validate(
-        {
-            "epoch": "epoch-ui",
-            "cursor": 1,
-            "has_more": False,
-            "acked_seq": 0,
-            "offices": [o for o in day.offices if o.id == office_id],
-            "services": [s for s in day.services if s.office_id == office_id],
-            "desks": [d for d in day.desks if d.office_id == office_id],
-            "clerks": [c for c in day.clerks if c.office_id == office_id],
-            "appointments": [a for a in day.appointments if a.office_id == office_id],
-            "tickets": [t for t in day.tickets if t.office_id == office_id],
-        }
-    )
 
 
 def filled_store(path: Path, *, appointments: int = 150, waiting: int = 12, seed: int = 3) -> Desk:
