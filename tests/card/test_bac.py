@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-
 import pytest
 
 from devices.card.access import MrzKey
 from devices.card.apdu import CommandAPDU, ResponseAPDU, Transmit
 from devices.card.bac import BacCard, BacKeys, perform_bac
 from devices.card.errors import CardError, CardErrorReason
+from tests.card.support import scripted
 
 H = bytes.fromhex
 KEY = MrzKey("L898902C", "690806", "940623")  # Appendix D.2
@@ -17,18 +16,6 @@ RND_IC = H("4608F91988702212")
 RND_IFD = H("781723860C06C226")
 K_IFD = H("0B795240CB7049B01C19B33E32804F0B")
 K_IC = H("0B4F80323EB3191CB04970CB4052790B")
-
-
-def scripted(*chunks: bytes) -> Callable[[int], bytes]:
-    """A random source that returns the given values in order (checks the requested sizes)."""
-    remaining: Iterator[bytes] = iter(chunks)
-
-    def random_bytes(size: int) -> bytes:
-        chunk = next(remaining)
-        assert len(chunk) == size
-        return chunk
-
-    return random_bytes
 
 
 def recording(card: BacCard, log: list[tuple[bytes, bytes]]) -> Transmit:

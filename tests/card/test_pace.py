@@ -4,7 +4,6 @@ EF.CardAccess parsing, loopback on every supported curve, wrong passwords and ho
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
 
 import pytest
 from hypothesis import given, settings
@@ -29,6 +28,7 @@ from devices.card.pace import (
     shared_secret,
 )
 from devices.card.secure_messaging import SmCipher
+from tests.card.support import scripted
 
 H = bytes.fromhex
 
@@ -80,17 +80,6 @@ def g1_suite() -> Suite:
 
 def scalar(data: bytes) -> int:
     return int.from_bytes(data, "big")
-
-
-def scripted(*chunks: bytes) -> Callable[[int], bytes]:
-    remaining: Iterator[bytes] = iter(chunks)
-
-    def random_bytes(size: int) -> bytes:
-        chunk = next(remaining)
-        assert len(chunk) == size
-        return chunk
-
-    return random_bytes
 
 
 def test_g1_card_access_names_ecdh_gm_aes128_on_brainpool256() -> None:
