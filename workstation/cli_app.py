@@ -52,6 +52,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     run.add_argument("--clerk", help="Sachbearbeiter-ID (sonst Anmeldung)")
     run.set_defaults(handler=run_workstation)
 
+    purge = subparsers.add_parser(
+        "purge", help="personenbezogene Daten löschen, deren Aufbewahrungsfrist abgelaufen ist ([privacy])"
+    )
+    purge.add_argument("--dry-run", action="store_true", help="nur zählen, nichts löschen")
+    purge.set_defaults(handler=run_purge)
+
 
 def _fail(message: str) -> int:
     print(message, file=sys.stderr)
@@ -66,6 +72,33 @@ def _load_config(path: Path | None) -> Config:
     config = load_config(path)
     set_language(config.ui.language)
     return config
+
+
+# --- tresen purge ------------------------------------------------------------------------------------
+
+
+def run_purge(args: argparse.Namespace) -> int:
+    """The administrator's purge: the same rules as the app's hourly schedule, audited as the CLI's."""
+    from workstation.errors import TresenError
+    from workstation.retention import RetentionPolicy, describe_purge, purge_personal_data
+
+    try:
+        config = _load_config(args.config)
+        store = _open_store(config.store.path)
+        try:
+            report = purge_personal_data(
+                store,
+                datetime.now(UTC),
+                RetentionPolicy.from_settings(config.privacy),
+                dry_run=args.dry_run,
+                actor="administrator:cli",
+            )
+        finally:
+            store.dispose()
+    except TresenError as error:
+        return _fail(error.user_message)
+    print(describe_purge(report))
+    return 0
 
 
 # --- tresen run --------------------------------------------------------------------------------------

@@ -21,6 +21,10 @@ path = "/var/lib/tresen/tresen.sqlite3"
 [card]
 trust_dir = "/etc/tresen/csca"   # CSCA certificates and master lists (passive authentication)
 reader = "REINER SCT cyberJack RFID komfort"   # optional: this reader, not the first one found
+
+[privacy]
+card_data_hours = 2        # chip data kept after the finish (default: until the office day is over)
+citizen_data_days = 2      # citizen data of appointments kept for this many office days
 ```
 
 The file lives at `platformdirs.user_config_dir("tresen")/tresen.toml` unless `--config` names one.
@@ -47,6 +51,7 @@ CONFIG_FILE_NAME = "tresen.toml"
 STORE_FILE_NAME = "tresen.sqlite3"
 TRUST_DIR_NAME = "csca"
 DEFAULT_TIMEOUT_SECONDS = 5.0
+DEFAULT_CITIZEN_DATA_DAYS = 2
 
 
 class ConfigError(TresenError):
@@ -85,12 +90,21 @@ class CardSettings:
 
 
 @dataclass(frozen=True)
+class PrivacySettings:
+    """How long personal data stays in the local store (`workstation.retention`)."""
+
+    card_data_hours: float | None = None  # None: until the office day of the case is over
+    citizen_data_days: int = DEFAULT_CITIZEN_DATA_DAYS
+
+
+@dataclass(frozen=True)
 class Config:
     workstation: WorkstationSettings = field(default_factory=WorkstationSettings)
     central: CentralSettings = field(default_factory=CentralSettings)
     ui: UiSettings = field(default_factory=UiSettings)
     store: StoreSettings = field(default_factory=StoreSettings)
     card: CardSettings = field(default_factory=CardSettings)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
     source: Path | None = None  # the file read, None for pure defaults
 
 
@@ -155,7 +169,7 @@ def _toml_problem(error: tomllib.TOMLDecodeError) -> str:
 class _ConfigReader:
     """Checks each known key's type; names the file and the key's line on a mistake."""
 
-    SECTIONS = ("workstation", "central", "ui", "store", "card")
+    SECTIONS = ("workstation", "central", "ui", "store", "card", "privacy")
 
     def __init__(self, file: Path, text: str) -> None:
         self.file = file
@@ -205,7 +219,24 @@ class _ConfigReader:
                 trust_dir=Path(trust_dir).expanduser() if trust_dir else default_trust_dir(),
                 reader=self._str(card, "card", "reader"),
             ),
+            privacy=self._privacy(self._section(raw, "privacy")),
             source=self.file,
+        )
+
+    def _privacy(self, privacy: dict[str, Any]) -> PrivacySettings:
+        hours = privacy.get("card_data_hours")
+        if hours is not None and (isinstance(hours, bool) or not isinstance(hours, int | float) or hours < 0):
+            self._fail(
+                "card_data_hours", _("„card_data_hours“ in [privacy] muss eine Zahl von Stunden ab 0 sein")
+            )
+        days = privacy.get("citizen_data_days", DEFAULT_CITIZEN_DATA_DAYS)
+        if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+            self._fail(
+                "citizen_data_days",
+                _("„citizen_data_days“ in [privacy] muss eine ganze Zahl von Tagen ab 1 sein"),
+            )
+        return PrivacySettings(
+            card_data_hours=float(hours) if hours is not None else None, citizen_data_days=days
         )
 
     def _section(self, raw: dict[str, Any], name: str) -> dict[str, Any]:
