@@ -41,6 +41,7 @@ LONG_POLL_SECONDS = 3.0  # short enough that quitting never waits long for a pen
 GC_FULL_INTERVAL_SECONDS = 20.0  # full garbage collections run on this timer …
 GC_QUIET_SECONDS = 2.0  # … when no key was pressed for this long
 GC_NO_AUTOMATIC_FULL = 1_000_000  # gen-2 threshold that the allocator never reaches
+GC_START_PAUSE_SECONDS = 5.0  # the collector rests while the first screen fills, at most this long
 
 
 def utc_now() -> datetime:
@@ -125,6 +126,7 @@ class TresenApp(App[int]):
         self.sync_line: Any = None  # the last SyncStatusLine, for status bars mounted later
         self._saved_gc_threshold: tuple[int, int, int] | None = None
         self._heap_frozen = False
+        self._collector_was_enabled = True
         self._last_key_at = 0.0
 
     # -- bindings and palette -------------------------------------------------------------------------
@@ -137,10 +139,14 @@ class TresenApp(App[int]):
 
     def on_mount(self) -> None:
         # What is loaded by now (Textual, SQLAlchemy, the models) lives as long as the process: out of
-        # the collector's sight, so the full collections while the first screen fills scan only what
-        # the screens create (tens of milliseconds less on the start).
+        # the collector's sight. And no collections while the first screen fills: its widgets and the
+        # day's rows all stay, so collecting would only scan them (~100 ms of the start). `freeze_heap`
+        # resumes the collector once the day is on screen, a timer at the latest.
         gc.freeze()
         self._heap_frozen = True
+        self._collector_was_enabled = gc.isenabled()
+        gc.disable()
+        self.set_timer(GC_START_PAUSE_SECONDS, self._resume_collector)
         if self._keymap_overrides:
             self.set_keymap(self._keymap_overrides)
         if self.workplace is not None:
@@ -210,6 +216,11 @@ class TresenApp(App[int]):
         young, middle, _old = self._saved_gc_threshold
         gc.set_threshold(young, middle, GC_NO_AUTOMATIC_FULL)
         self.set_interval(GC_FULL_INTERVAL_SECONDS, self._collect_between_keys)
+        self._resume_collector()
+
+    def _resume_collector(self) -> None:
+        if self._collector_was_enabled:
+            gc.enable()
 
     def _collect_between_keys(self) -> None:
         if time.monotonic() - self._last_key_at > GC_QUIET_SECONDS:
@@ -363,3 +374,4 @@ class TresenApp(App[int]):
             gc.set_threshold(*self._saved_gc_threshold)
         if self._heap_frozen:
             gc.unfreeze()
+        self._resume_collector()
