@@ -11,7 +11,8 @@ cursor, width, styles) and not by its position.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from itertools import count, islice
 from typing import Any, Generic, TypeVar
 
@@ -131,20 +132,23 @@ class DiffTable(DataTable[str | Text], Generic[Row]):
             self._drop(key)
             if self._window is not None and len(self._shown) < min(self._window, len(self._wanted)):
                 following = next(islice(self._wanted, len(self._shown), None))
-                self._changing = True
-                try:
+                with self._rows_changing():
                     self._add(following, self._wanted[following])
-                finally:
-                    self._changing = False
 
     def apply(self, rows: Sequence[Row]) -> None:
         self._wanted = {self._row_key(row): _as_text(self._cells(row)) for row in rows}
         self._show_window()
 
     def _show_window(self) -> None:
-        self._changing = True  # the cursor moves as rows come and go: no growing meanwhile
-        try:
+        with self._rows_changing():
             self._show_rows(dict(islice(self._wanted.items(), self._window)))
+
+    @contextmanager
+    def _rows_changing(self) -> Iterator[None]:
+        """The cursor moves as rows come and go: the window does not grow meanwhile."""
+        self._changing = True
+        try:
+            yield
         finally:
             self._changing = False
 
