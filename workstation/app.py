@@ -31,7 +31,9 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from workstation.i18n import _
 
 if TYPE_CHECKING:
+    from workstation.card_setup import CardReadingSetup
     from workstation.counter import Counter
+    from workstation.retention import RetentionSchedule
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +112,8 @@ class TresenApp(App[int]):
         keymap: Mapping[str, str] | None = None,
         sync_interval: float = SYNC_INTERVAL_SECONDS,
         long_poll: float = LONG_POLL_SECONDS,
+        card_reading: CardReadingSetup | None = None,
+        retention: RetentionSchedule | None = None,
     ) -> None:
         if workplace is None and login is None:
             raise ValueError("TresenApp needs a workplace or a login service")
@@ -119,6 +123,8 @@ class TresenApp(App[int]):
         self.now = now
         self.sync_interval = sync_interval
         self.long_poll = long_poll
+        self.card_reading = card_reading  # read by `screens.card_read.card_reading_of`
+        self.retention = retention
         self._keymap_overrides = dict(keymap or {})
         self._command_lock = threading.Lock()  # one clerk action at a time, in key-press order
         self._sync_wakeup = threading.Event()
@@ -149,13 +155,18 @@ class TresenApp(App[int]):
         self.set_timer(GC_START_PAUSE_SECONDS, self._resume_collector)
         if self._keymap_overrides:
             self.set_keymap(self._keymap_overrides)
+        if self.retention is not None:
+            self.retention.attach(self)  # purge personal data now and hourly, in a thread worker
         if self.workplace is not None:
             self._enter(self.workplace)
         else:
-            from screens.login import LoginScreen
+            self._ask_login()
 
-            assert self.login is not None
-            self.push_screen(LoginScreen(self.login.choices()), self._logged_in)
+    def _ask_login(self) -> None:
+        from screens.login import LoginScreen
+
+        assert self.login is not None
+        self.push_screen(LoginScreen(self.login.choices()), self._logged_in)
 
     def _logged_in(self, chosen: tuple[str, str] | None) -> None:
         if chosen is None:
@@ -177,6 +188,10 @@ class TresenApp(App[int]):
         if event.state == WorkerState.SUCCESS and worker.group == "login":
             self._enter(worker.result)
         elif event.state == WorkerState.ERROR:
+            if worker.group == "login":
+                # The login screen is gone already: bring it back beneath the message, so the clerk
+                # can choose again instead of facing an empty screen.
+                self._ask_login()
             self._show_failure(worker.name, worker.error)
 
     def _enter(self, workplace: Workplace) -> None:

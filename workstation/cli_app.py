@@ -244,13 +244,17 @@ def _run_app(
     card_setup: CardReadingSetup,
 ) -> int:
     from workstation.app import TresenApp
+    from workstation.retention import RetentionPolicy, RetentionSchedule
 
+    services = {
+        "keymap": config.ui.keymap,
+        "card_reading": card_setup,
+        "retention": RetentionSchedule(login.store, RetentionPolicy.from_settings(config.privacy)),
+    }
     if desk_id and clerk_id:
-        app = TresenApp(workplace=login.open(clerk_id, desk_id), keymap=config.ui.keymap)
+        app = TresenApp(workplace=login.open(clerk_id, desk_id), **services)
     else:
-        app = TresenApp(login=login, keymap=config.ui.keymap)
-    # Read by `screens.card_read.card_reading_of` (TresenApp has no constructor argument for it yet).
-    app.card_reading = card_setup  # type: ignore[attr-defined]
+        app = TresenApp(login=login, **services)
     probe_terminal_graphics()
     with logging_to_file(log_file_path()):
         return int(app.run() or 0)

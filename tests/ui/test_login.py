@@ -47,10 +47,6 @@ async def test_login_opens_the_counter(desk: Desk) -> None:
         assert isinstance(app.screen, CounterScreen)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="workstation/app.py (PERF) must push the login screen again when opening the desk fails",
-)
 async def test_a_desk_that_cannot_be_opened_returns_to_the_login_with_the_message(desk: Desk) -> None:
     app = TresenApp(login=desk_login(desk), now=lambda: NOW)
     async with app.run_test(size=SIZE) as pilot:
