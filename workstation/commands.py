@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import uuid6
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from workstation import queries
 from workstation.errors import CommandRefused
@@ -153,10 +153,12 @@ def append_operation(
 
     The sequence never goes back, not even below what the central service acknowledged already:
     reusing a number would make the central service answer with another operation's result."""
-    highest = session.scalar(select(func.max(OutboxOperation.seq))) or 0
-    acked = session.scalar(select(SyncState.acked_seq).where(SyncState.workstation_id == ctx.workstation_id))
+    acked_seq = (
+        select(SyncState.acked_seq).where(SyncState.workstation_id == ctx.workstation_id).scalar_subquery()
+    )
+    highest, acked = session.execute(select(func.max(OutboxOperation.seq), acked_seq)).one()  # one round trip
     operation = OutboxOperation(
-        seq=max(highest, acked or 0) + 1,
+        seq=max(highest or 0, acked or 0) + 1,
         op_id=str(uuid6.uuid7()),
         workstation_id=ctx.workstation_id,
         kind=str(kind),
@@ -187,7 +189,10 @@ def call_next(session: Session, ctx: DeskContext, now: datetime) -> CallResult |
     choice = choose_next(candidates, served, now, rules, desk_id=ctx.desk_id)
     if choice is None:
         return None
-    ticket = session.get_one(Ticket, choice.ticket_id)
+    # Calling touches neither services nor appointment: skip their eager loads (one query less).
+    ticket = session.get_one(
+        Ticket, choice.ticket_id, options=[lazyload(Ticket.services), lazyload(Ticket.appointment)]
+    )
     return _call(session, ctx, ticket, now, recall=False, explanation=choice.explanation)
 
 

@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import Select, case, exists, func, or_, select
 from sqlalchemy.orm import Session
@@ -169,12 +170,13 @@ class TransferTargets:
 
 def current_ticket_row(session: Session, office_id: str, desk_id: str) -> Ticket | None:
     """The ticket this desk has called or is serving (at most one by the commands' rules)."""
-    return session.scalar(
-        select(Ticket)
-        .where(Ticket.office_id == office_id, Ticket.state.in_(CURRENT_STATES), Ticket.desk_id == desk_id)
-        .order_by(Ticket.last_called_at.desc())
-        .limit(1)
-    )
+    return session.scalar(_latest_current(select(Ticket), office_id, desk_id))
+
+
+def _latest_current(query: Select[Any], office_id: str, desk_id: str) -> Select[Any]:
+    """Narrow `query` to the desk's latest called or serving ticket."""
+    current = (Ticket.office_id == office_id) & Ticket.state.in_(CURRENT_STATES) & (Ticket.desk_id == desk_id)
+    return query.where(current).order_by(Ticket.last_called_at.desc()).limit(1)
 
 
 def desk_service_ids(session: Session, desk_id: str) -> frozenset[str]:
@@ -455,15 +457,20 @@ def queue_rows(session: Session, office_id: str, desk_id: str, now: datetime) ->
 
 
 def current_ticket(session: Session, office_id: str, desk_id: str, now: datetime) -> CurrentTicket | None:
-    ticket = current_ticket_row(session, office_id, desk_id)
-    if ticket is None:
-        return None
-    rules, _level = _rules(session, office_id)
-    case_id = session.scalar(
+    # The open case's id comes along with the ticket (one query less than looking it up after).
+    open_case_id = (
         select(Case.id)
-        .where(Case.ticket_id == ticket.id, Case.finished_at.is_(None))
+        .where(Case.ticket_id == Ticket.id, Case.finished_at.is_(None))
         .order_by(Case.opened_at.desc())
+        .limit(1)
+        .correlate(Ticket)
+        .scalar_subquery()
     )
+    found = session.execute(_latest_current(select(Ticket, open_case_id), office_id, desk_id)).first()
+    if found is None:
+        return None
+    ticket, case_id = found
+    rules, _level = _rules(session, office_id)
     appointment = ticket.appointment
     entry = QueueEntry(
         ticket_id=ticket.id,
