@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, lazyload
 from workstation import queries
 from workstation.errors import CommandRefused
 from workstation.i18n import _
+from workstation.labels import state_label
 from workstation.models import (
     SCHEMA_VERSION,
     Appointment,
@@ -736,20 +737,3 @@ def _services(session: Session, office_id: str, service_ids: Sequence[str]) -> l
     if len(found) != len(wanted):
         raise CommandRefused(_("Eine gewählte Dienstleistung ist an diesem Standort unbekannt."))
     return [found[service_id] for service_id in wanted]
-
-
-def state_label(state: str) -> str:
-    """The German word for a ticket or appointment state, for messages."""
-    labels = {
-        "waiting": _("wartet"),
-        "called": _("aufgerufen"),
-        "serving": _("in Bearbeitung"),
-        "parked": _("geparkt"),
-        "finished": _("abgeschlossen"),
-        "no_show": _("nicht erschienen"),
-        "transferred": _("weitergeleitet"),
-        "cancelled": _("storniert"),
-        "booked": _("gebucht"),
-        "checked_in": _("eingecheckt"),
-    }
-    return labels.get(str(state), str(state))

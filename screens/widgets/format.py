@@ -7,6 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from workstation.i18n import _
+from workstation.labels import state_label as state_label  # the screens take their formatting from here
 
 # German citizen offices all keep German time; the store keeps UTC.
 OFFICE_ZONE = ZoneInfo("Europe/Berlin")
@@ -25,22 +26,6 @@ def services_label(services: Iterable[object] | str) -> str:
     if isinstance(services, str):
         return services
     return ", ".join(getattr(service, "name", str(service)) for service in services)
-
-
-def state_label(state: str) -> str:
-    labels = {
-        "waiting": _("wartet"),
-        "called": _("aufgerufen"),
-        "serving": _("in Bearbeitung"),
-        "parked": _("geparkt"),
-        "finished": _("abgeschlossen"),
-        "no_show": _("nicht erschienen"),
-        "transferred": _("weitergeleitet"),
-        "cancelled": _("storniert"),
-        "booked": _("gebucht"),
-        "checked_in": _("eingecheckt"),
-    }
-    return labels.get(str(state), str(state))
 
 
 def outcome_labels() -> dict[str, str]:
