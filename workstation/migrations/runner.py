@@ -9,8 +9,10 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection
 
+from workstation.db import SCHEMA_HEAD
+
 MIGRATIONS_DIR = Path(__file__).parent
-HEAD_REVISION = "0001"  # the newest revision; a test keeps it equal to the scripts' head
+HEAD_REVISION = SCHEMA_HEAD  # one constant, kept in db.py so a start can check it without Alembic
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
