@@ -32,7 +32,6 @@ from devices.card.service import ReadProgress
 from workstation.card_reading import (
     AccessKind,
     CardReading,
-    CardReadingSetup,
     CardReadOutcome,
     Photo,
     ReaderStatus,
@@ -71,7 +70,7 @@ def prepare_photo_support() -> bool:
 
     textual-image probes the terminal with escape sequences when it is imported, which only works
     before Textual takes the terminal over: the CLI imports it before `App.run()`
-    (`workstation.cli_app.probe_terminal_graphics`), and the dialog calls this once that happened.
+    (`tresen.terminal.probe_terminal_graphics`), and the dialog calls this once that happened.
     Until then (and in tests, where stdout is no terminal) the photo is described in text. Returns
     True for pixels.
     """
@@ -396,32 +395,3 @@ class CardReadScreen(ModalScreen["CardReadOutcome | None"]):
     @on(Button.Pressed, "#close")
     def action_close(self) -> None:
         self.dismiss(self.outcome)
-
-
-def open_card_read(
-    app: App[Any],
-    case_id: str,
-    reading: CardReading | None = None,
-    on_close: Callable[[CardReadOutcome | None], None] | None = None,
-) -> CardReadScreen:
-    """Open "Ausweis lesen" for the case and return the pushed dialog; `on_close` gets the last
-    successful read (or None) when the clerk closes it.
-
-    The service is `reading` if given, else `card_reading_of(app)`.
-    """
-    screen = CardReadScreen(reading or card_reading_of(app), case_id)
-    app.push_screen(screen, on_close)
-    return screen
-
-
-def card_reading_of(app: App[Any]) -> CardReading:
-    """The app's card-reading service: `app.card_reading` when it is a `CardReading`; else built on
-    the logged-in desk's local store and context (`app.workplace.counter`) from `app.card_reading`
-    when that is a `CardReadingSetup` (the CLI sets it from `[card]`, the demo adds its simulated
-    card), else from the default setup (the default CSCA folder, any reader)."""
-    offered = getattr(app, "card_reading", None)
-    if isinstance(offered, CardReading):
-        return offered
-    setup = offered if isinstance(offered, CardReadingSetup) else CardReadingSetup()
-    counter = app.workplace.counter  # type: ignore[attr-defined]
-    return setup.for_desk(counter.store, counter.ctx)

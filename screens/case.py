@@ -10,7 +10,7 @@ Reading citizen data is audited by the domain (`Counter.case`); this screen only
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.table import Table
 from rich.text import Text
@@ -21,14 +21,26 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Checkbox, Footer, Label, Static, TextArea
 
-from screens.messages import CommandDone, Loaded
+from screens.dialogs import Choice
+from screens.flows import ask_finish, ask_transfer
+from screens.messages import (
+    CardReadingReady,
+    CardReadLoaded,
+    CaseFinished,
+    CaseLoaded,
+    CommandCompleted,
+    DocumentsChecked,
+    TicketParked,
+    TicketTransferred,
+)
 from screens.widgets.format import clock, outcome_labels, state_label
 from screens.widgets.status_bar import SyncStatusBar
 from workstation.i18n import _
 
 if TYPE_CHECKING:
-    from workstation.app import TresenApp
+    from screens.desk import DeskPort
     from workstation.card_reading import CardReadOutcome
+    from workstation.queries import CaseView
 
 
 class CaseScreen(Screen[None]):
@@ -41,12 +53,11 @@ class CaseScreen(Screen[None]):
         Binding("f9", "read_card", _("Ausweis lesen"), id="case-card-read"),
     ]
 
-    app: TresenApp  # type: ignore[assignment]
-
-    def __init__(self, case_id: str) -> None:
+    def __init__(self, desk: DeskPort, case_id: str) -> None:
         super().__init__(id="case")
+        self.desk = desk
         self.case_id = case_id
-        self.case: Any = None
+        self.case: CaseView | None = None
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="case-body"):
@@ -56,34 +67,32 @@ class CaseScreen(Screen[None]):
             yield Vertical(id="case-services")
             yield Label(_("Notiz"), classes="section-title")
             yield TextArea(id="case-notes")
-        yield SyncStatusBar(self.app.place_label)
-        yield Footer()
+        yield SyncStatusBar(self.desk.place_label, self.desk.sync_line)
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.app.fetch("case", lambda counter, now: counter.case(self.case_id), reply_to=self)
+        case_id = self.case_id
+        self.desk.load(lambda counter, now: counter.case(case_id), CaseLoaded, reply_to=self, group="case")
         self._load_card_read()
 
     def _load_card_read(self) -> None:
-        """The case's latest stored card read, from the worker like every other read model."""
-        app, case_id = self.app, self.case_id
+        """The case's latest stored card read; the card stack (pyscard, cryptography) is imported in
+        the worker, off the UI thread, so F5 does not wait for it."""
+        desk, case_id = self.desk, self.case_id
+        self.desk.load(
+            lambda counter, now: desk.card_reading().latest(case_id),
+            CardReadLoaded,
+            reply_to=self,
+            group="card-read",
+        )
 
-        def latest(counter: Any, now: Any) -> CardReadOutcome | None:
-            # The card stack (pyscard, cryptography) is imported here, off the UI thread, so F5
-            # does not wait for it.
-            from screens.card_read import card_reading_of
+    @on(CardReadLoaded)
+    def _card_read_loaded(self, message: CardReadLoaded) -> None:
+        self._show_card_read(message.outcome)
 
-            return card_reading_of(app).latest(case_id)
-
-        self.app.fetch("card-read", latest, reply_to=self)
-
-    @on(Loaded)
-    def _loaded(self, message: Loaded) -> None:
-        if message.what == "card-read":
-            self._show_card_read(message.data)
-            return
-        if message.what != "case":
-            return
-        self.case = case = message.data
+    @on(CaseLoaded)
+    def _case_loaded(self, message: CaseLoaded) -> None:
+        self.case = case = message.case
         self.query_one("#case-citizen", Static).update(self._citizen_table(case))
         services = self.query_one("#case-services", Vertical)
         services.remove_children()
@@ -107,7 +116,7 @@ class CaseScreen(Screen[None]):
         if not notes.text:
             notes.text = case.notes or ""
 
-    def _citizen_table(self, case: Any) -> Table:
+    def _citizen_table(self, case: CaseView) -> Table:
         table = Table.grid(padding=(0, 2))
         table.add_column(style="dim")
         table.add_column()
@@ -166,58 +175,55 @@ class CaseScreen(Screen[None]):
         self.dismiss(None)
 
     def action_read_card(self) -> None:
-        from screens.card_read import open_card_read
+        # The service loads the card stack on first use: in the worker, then the dialog opens.
+        desk = self.desk
+        self.desk.load(
+            lambda counter, now: desk.card_reading(), CardReadingReady, reply_to=self, group="card"
+        )
 
-        open_card_read(self.app, self.case_id, on_close=lambda _outcome: self._load_card_read())
+    @on(CardReadingReady)
+    def _open_card_read(self, message: CardReadingReady) -> None:
+        from screens.card_read import CardReadScreen
+
+        self.app.push_screen(
+            CardReadScreen(message.reading, self.case_id), lambda _outcome: self._load_card_read()
+        )
 
     def action_park(self) -> None:
-        self.app.run_command("park", lambda counter: counter.park(), reply_to=self)
+        self.desk.run_command(lambda counter: counter.park(), TicketParked, reply_to=self)
 
     def action_transfer(self) -> None:
-        self.dismiss(None)
-        self.app.call_after_refresh(self.app.screen.run_action, "transfer")
+        if self.case is not None:
+            ask_transfer(self, self.desk, [service.service_id for service in self.case.services])
 
     def action_finish(self) -> None:
-        from screens.counter import CounterScreen
-
-        if self.case is None:
-            return
-        counter_screen = next(s for s in self.app.screen_stack if isinstance(s, CounterScreen))
-        services = [_ServiceRef(s.service_id, s.name) for s in self.case.services]
-        counter_screen.ask_finish(services, self.notes, reply_to=self)
+        if self.case is not None:
+            services = [Choice(s.service_id, s.name) for s in self.case.services]
+            ask_finish(self, self.desk, services, self.notes)
 
     @on(Checkbox.Changed, ".document")
     def _document_checked(self, event: Checkbox.Changed) -> None:
         checked = self.checked_documents()
         service_id = self._service_of_checkbox(event.checkbox)
         documents = checked.get(service_id, [])
-        self.app.run_command(
-            "check-documents",
-            lambda counter: counter.check_documents(self.case_id, service_id, documents),
+        case_id = self.case_id
+        self.desk.run_command(
+            lambda counter: counter.check_documents(case_id, service_id, documents),
+            DocumentsChecked,
             reply_to=self,
         )
 
     def _service_of_checkbox(self, checkbox: Checkbox) -> str:
+        assert self.case is not None
         index = int(str(checkbox.id).split("-")[1])
-        return str(self.case.services[index].service_id)
+        return self.case.services[index].service_id
 
-    @on(CommandDone)
-    def _done(self, message: CommandDone) -> None:
-        from screens.counter import CounterScreen
-
-        if message.action == "check-documents":
-            return  # stored; the screen already shows the tick
-        # Park and finish end the visit at the desk: back to the counter, which shows the result.
-        for screen in self.app.screen_stack:
-            if isinstance(screen, CounterScreen):
-                screen.post_message(message)
+    @on(TicketParked)
+    @on(TicketTransferred)
+    @on(CaseFinished)
+    def _visit_left_the_desk(self, message: CommandCompleted) -> None:
+        # Park, transfer and finish end the visit at the desk: back to the counter, which reloads.
         self.dismiss(None)
-
-
-class _ServiceRef:
-    def __init__(self, service_id: str, name: str) -> None:
-        self.id = service_id
-        self.name = name
 
 
 def _fee(fee_cents: int) -> str:

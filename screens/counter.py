@@ -1,39 +1,65 @@
 """The counter screen ("Tresen"): current ticket, waiting queue, today's appointments, search.
 
 The screen only presents and dispatches: every clerk action goes to `workstation.counter.Counter`
-through the app's thread workers, and results come back as `CommandDone`/`Loaded` messages.
+through the desk port (`screens.desk.DeskPort`), and results come back as typed messages.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Label
 
-from screens.dialogs import Choice, ConfirmDialog, FinishChoice, FinishDialog, TransferChoice, TransferDialog
-from screens.messages import CommandDone, Loaded, StoreChanged
+from screens.dialogs import Choice, ConfirmDialog
+from screens.flows import ask_finish, ask_transfer
+from screens.messages import (
+    CaseFinished,
+    CitizenArrived,
+    CommandCompleted,
+    CounterViewLoaded,
+    MarkedNoShow,
+    QueueLoaded,
+    SearchResultsLoaded,
+    StoreChanged,
+    TicketCalled,
+    TicketParked,
+    TicketRecalled,
+    TicketResumed,
+    TicketTransferred,
+)
 from screens.widgets.current_ticket import CurrentTicketPanel
-from screens.widgets.format import clock, load_level, minutes, outcome_labels, services_label, state_label
+from screens.widgets.format import clock, load_level, minutes, services_label, state_label
 from screens.widgets.queue_table import DiffTable
 from screens.widgets.status_bar import SyncStatusBar
 from workstation.i18n import _
 
 if TYPE_CHECKING:
-    from workstation.app import TresenApp
+    from screens.desk import DeskPort
+    from workstation.counter import Counter
+    from workstation.queries import AppointmentRow, CurrentTicket, QueueRow, SearchHit
 
 APPOINTMENTS_LOOKBACK_MINUTES = 15  # the list opens at slots from a quarter hour ago
 REFRESH_SECONDS = 30.0  # waiting times tick in minutes; the sync worker reports data changes sooner
 QUEUE_WINDOW_ROWS = 100  # rows the queue table holds at first and adds per scroll (2,000 slow every F2)
-CALLING_ACTIONS = frozenset({"call-next", "call-ticket"})  # the called ticket leaves the queue
-UNCHANGED_QUEUE_ACTIONS = frozenset({"recall", "open-case", "check-documents"})
+
+Result = TypeVar("Result")
+
+
+@dataclass
+class _NoShowAllowed(Message):
+    """The called ticket may be closed as no-show now (the office's maximum of calls is reached)."""
+
+    number: str
 
 
 def counter_bindings() -> list[Binding]:
@@ -55,14 +81,15 @@ class CounterScreen(Screen[None]):
     BINDINGS = counter_bindings()
     AUTO_FOCUS = "#queue"
 
-    app: TresenApp  # type: ignore[assignment]
-
-    def __init__(self) -> None:
+    def __init__(self, desk: DeskPort) -> None:
         super().__init__(id="counter")
+        self.desk = desk
         self.service_level_minutes = 15
+        self.current: CurrentTicket | None = None
         self._appointments_positioned = False
-        self._queue: list[Any] = []  # the rows the queue table shows, for its title
-        self.queue_table: DiffTable[Any] = DiffTable(
+        self._queue: list[QueueRow] = []  # the rows the queue table shows, for its title
+        self._hits: dict[str, SearchHit] = {}
+        self.queue_table: DiffTable[QueueRow] = DiffTable(
             [
                 ("number", _("Nummer")),
                 ("waiting", _("Wartezeit")),
@@ -75,7 +102,7 @@ class CounterScreen(Screen[None]):
             window=QUEUE_WINDOW_ROWS,
             id="queue",
         )
-        self.appointment_table: DiffTable[Any] = DiffTable(
+        self.appointment_table: DiffTable[AppointmentRow] = DiffTable(
             [
                 ("slot", _("Uhrzeit")),
                 ("status", _("Status")),
@@ -87,12 +114,13 @@ class CounterScreen(Screen[None]):
             cells=self._appointment_cells,
             id="appointments",
         )
-        self.search_table: DiffTable[Any] = DiffTable(
+        self.search_table: DiffTable[SearchHit] = DiffTable(
             [("label", _("Treffer")), ("detail", _("Details")), ("state", _("Status"))],
             row_key=lambda hit: hit.key,
             cells=lambda hit: (hit.label, hit.detail, state_label(hit.state)),
             id="search-results",
         )
+        self._appointments: dict[str, AppointmentRow] = {}
 
     # -- layout ---------------------------------------------------------------------------------
 
@@ -105,51 +133,67 @@ class CounterScreen(Screen[None]):
             with Vertical(id="right-column"):
                 yield Label("", id="queue-title")
                 yield self.queue_table
-                yield Label(_("Termine heute"), id="appointments-title")
+                yield Label(_("Termine heute (Enter: einchecken und bedienen)"), id="appointments-title")
                 yield self.appointment_table
-        yield SyncStatusBar(self.app.place_label)
-        yield Footer()
+        yield SyncStatusBar(self.desk.place_label, self.desk.sync_line)
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.search_table.display = False
         self.refresh_all()
         self.set_interval(REFRESH_SECONDS, self.refresh_all)
 
+    def on_screen_resume(self) -> None:
+        # Back from the case screen or a dialog: the case may have ended meanwhile.
+        if self._appointments_positioned:
+            self.refresh_all()
+
     # -- loading ----------------------------------------------------------------------------------
 
     def refresh_all(self) -> None:
-        self.app.fetch("view", lambda counter, now: counter.view(now), reply_to=self)
+        self.desk.load(lambda counter, now: counter.view(now), CounterViewLoaded, reply_to=self, group="view")
 
     def refresh_queue(self) -> None:
-        self.app.fetch("queue", lambda counter, now: counter.queue_rows(now), reply_to=self)
+        self.desk.load(
+            lambda counter, now: counter.queue_rows(now), QueueLoaded, reply_to=self, group="queue"
+        )
 
     @on(StoreChanged)
     def _store_changed(self) -> None:
         self.refresh_all()
 
-    @on(Loaded)
-    def _loaded(self, message: Loaded) -> None:
-        if message.what == "view":
-            view = message.data
-            self.service_level_minutes = view.service_level_minutes
-            self.query_one(CurrentTicketPanel).show(view.current)
-            self._show_queue(view.queue)
-            self.appointment_table.apply(view.appointments)
-            if not self._appointments_positioned and view.appointments:
-                self._appointments_positioned = True
-                self._scroll_to_now(view.appointments)
-                self.call_after_refresh(self.app.freeze_heap)  # the start-up heap is complete now
-        elif message.what == "queue":
-            self._show_queue(message.data)
-        elif message.what == "search":
-            self.search_table.apply(message.data)
-            self.search_table.display = True
-        elif message.what == "transfer-targets":
-            self._ask_transfer(message.data)
+    @on(CounterViewLoaded)
+    def _view_loaded(self, message: CounterViewLoaded) -> None:
+        view = message.view
+        self.service_level_minutes = view.service_level_minutes
+        self._show_current(view.current)
+        self._show_queue(view.queue)
+        self.appointment_table.apply(view.appointments)
+        self._appointments = {row.appointment_id: row for row in view.appointments}
+        if not self._appointments_positioned and view.appointments:
+            self._appointments_positioned = True
+            self._scroll_to_now(view.appointments)
+            self.call_after_refresh(self.desk.started)  # the start-up heap is complete now
 
-    def _scroll_to_now(self, appointments: list[Any]) -> None:
+    @on(QueueLoaded)
+    def _queue_loaded(self, message: QueueLoaded) -> None:
+        self._show_queue(message.rows)
+
+    @on(SearchResultsLoaded)
+    def _search_loaded(self, message: SearchResultsLoaded) -> None:
+        self._hits = {hit.key: hit for hit in message.hits}
+        self.search_table.apply(message.hits)
+        self.search_table.display = True
+        if not message.hits:
+            self.notify(_("Keine Treffer."), timeout=3)
+
+    def _show_current(self, current: CurrentTicket | None) -> None:
+        self.current = current
+        self.query_one(CurrentTicketPanel).show(current)
+
+    def _scroll_to_now(self, appointments: list[AppointmentRow]) -> None:
         """Start the day's list at the appointments due now rather than at opening time."""
-        soon = self.app.now() - timedelta(minutes=APPOINTMENTS_LOOKBACK_MINUTES)
+        soon = self.desk.now() - timedelta(minutes=APPOINTMENTS_LOOKBACK_MINUTES)
         later = (index for index, row in enumerate(appointments) if row.slot_start >= soon)
         index = next(later, len(appointments) - 1)
         table = self.appointment_table
@@ -157,7 +201,7 @@ class CounterScreen(Screen[None]):
         # The rows just added are measured on the next refresh; scroll once they have a height.
         table.call_after_refresh(table.scroll_to, y=index, animate=False)
 
-    def _show_queue(self, rows: list[Any]) -> None:
+    def _show_queue(self, rows: list[QueueRow]) -> None:
         self._queue = rows
         self.queue_table.apply(rows)
         self._show_queue_title()
@@ -173,7 +217,7 @@ class CounterScreen(Screen[None]):
         )
         title.set_classes(f"load-{load_level(longest, self.service_level_minutes)}")
 
-    def _queue_cells(self, row: Any) -> tuple[str | Text, ...]:
+    def _queue_cells(self, row: QueueRow) -> tuple[str | Text, ...]:
         level = load_level(row.waiting_minutes, self.service_level_minutes)
         number = row.number + (" !" if row.priority else "")
         return (
@@ -185,7 +229,7 @@ class CounterScreen(Screen[None]):
         )
 
     @staticmethod
-    def _appointment_cells(row: Any) -> tuple[str | Text, ...]:
+    def _appointment_cells(row: AppointmentRow) -> tuple[str | Text, ...]:
         return (
             clock(row.slot_start),
             state_label(row.status),
@@ -196,140 +240,116 @@ class CounterScreen(Screen[None]):
 
     # -- results of commands ------------------------------------------------------------------------
 
-    @on(CommandDone)
-    def _command_done(self, message: CommandDone) -> None:
-        self.query_one(CurrentTicketPanel).show(message.current)
-        called = getattr(message.result, "ticket_id", None)
-        if message.action in CALLING_ACTIONS and called is not None:
+    @on(TicketCalled)
+    def _called(self, message: TicketCalled) -> None:
+        self._show_current(message.current)
+        if message.result is not None:
             # The called ticket leaves the queue; nothing else in it changed, so no reload (the sync
             # worker reports other desks' changes, and the timer refreshes the waiting times).
+            called = message.result.ticket_id
             self.queue_table.remove_key(called)
             self._queue = [row for row in self._queue if row.ticket_id != called]
             self._show_queue_title()
-        elif message.action not in UNCHANGED_QUEUE_ACTIONS:
-            self.call_after_refresh(self.refresh_queue)  # after the frame that shows the result
-        # Why this ticket came next stands in the panel ("Reihenfolge"); no toast for it.
-        if message.action == "open-case":
-            self.app.show_case(message.result.case_id)  # the citizen is here: straight to the case
-        elif message.action == "call-next" and message.result is None:
-            self.notify(_("Niemand wartet auf die Dienstleistungen dieses Schalters."), timeout=4)
+
+    @on(TicketRecalled)
+    def _recalled(self, message: TicketRecalled) -> None:
+        self._show_current(message.current)
+
+    @on(CitizenArrived)
+    def _arrived(self, message: CitizenArrived) -> None:
+        self._show_current(message.current)
+        self.desk.open_case(message.result.case_id)  # the citizen is here: straight to the case
+
+    @on(TicketResumed)
+    @on(MarkedNoShow)
+    @on(TicketParked)
+    @on(TicketTransferred)
+    @on(CaseFinished)
+    def _queue_changed(self, message: CommandCompleted) -> None:
+        self._show_current(message.current)
+        self.call_after_refresh(self.refresh_queue)  # after the frame that shows the result
 
     # -- actions --------------------------------------------------------------------------------------
 
-    def _run(self, action: str, command: Callable[[Any], Any]) -> None:
-        self.app.run_command(action, command, reply_to=self)
+    def _run(
+        self,
+        command: Callable[[Counter], Result],
+        done: Callable[[Result, CurrentTicket | None], CommandCompleted],
+    ) -> None:
+        self.desk.run_command(command, done, reply_to=self)
 
-    @property
-    def current(self) -> Any:
-        return self.query_one(CurrentTicketPanel).current
+    def _require_current(self) -> CurrentTicket | None:
+        if self.current is None:
+            self.notify(_("Es ist keine Wartenummer aufgerufen."), severity="warning")
+        return self.current
 
     def action_call_next(self) -> None:
-        self._run("call-next", lambda counter: counter.call_next())
+        self._run(lambda counter: counter.call_next(), TicketCalled)
 
     def action_recall(self) -> None:
-        self._run("recall", lambda counter: counter.recall())
+        self._run(lambda counter: counter.recall(), TicketRecalled)
 
     def action_no_show(self) -> None:
-        current = self.current
-        if current is None:
-            self.notify(_("Es ist keine Wartenummer aufgerufen."), severity="warning")
+        if self._require_current() is None:
             return
+        # The office's maximum of calls is checked first: no question that then ends in a refusal.
+        self.desk.load(
+            lambda counter, now: counter.check_no_show(), _NoShowAllowed, reply_to=self, group="no-show"
+        )
 
+    @on(_NoShowAllowed)
+    def _ask_no_show(self, message: _NoShowAllowed) -> None:
         def decided(confirmed: bool | None) -> None:
             if confirmed:
-                self._run("no-show", lambda counter: counter.no_show())
+                self._run(lambda counter: counter.no_show(), MarkedNoShow)
 
         self.app.push_screen(
             ConfirmDialog(
-                _("Wartenummer {number} als „nicht erschienen“ abschließen?").format(number=current.number),
+                _("Wartenummer {number} als „nicht erschienen“ abschließen?").format(number=message.number),
                 _("Nicht erschienen"),
             ),
             decided,
         )
 
     def action_open_case(self) -> None:
-        current = self.current
+        current = self._require_current()
         if current is None:
-            self.notify(_("Es ist keine Wartenummer aufgerufen."), severity="warning")
             return
         if current.state == "called":
-            self._run("open-case", lambda counter: counter.citizen_arrived())
+            self._run(lambda counter: counter.citizen_arrived(), CitizenArrived)
         else:
-            self.app.show_case(current.case_id)
+            self.desk.open_case(current.case_id)
 
     def action_park(self) -> None:
-        self._run("park", lambda counter: counter.park())
+        self._run(lambda counter: counter.park(), TicketParked)
 
     def action_resume(self) -> None:
         ticket_id = self._highlighted_key(self.queue_table)
         if ticket_id is None:
             self.notify(_("Bitte eine geparkte Wartenummer in der Warteschlange markieren."))
             return
-        self._run("resume", lambda counter: counter.resume(ticket_id))
+        self._run(lambda counter: counter.resume(ticket_id), TicketResumed)
 
     def action_transfer(self) -> None:
-        if self.current is None:
-            self.notify(_("Es ist keine Wartenummer aufgerufen."), severity="warning")
-            return
-        self.app.fetch("transfer-targets", lambda counter, now: counter.transfer_targets(), reply_to=self)
-
-    def _ask_transfer(self, targets: Any) -> None:
-        current = self.current
-        preselected = [service.id for service in current.services] if current else []
-
-        def decided(choice: TransferChoice | None) -> None:
-            if choice is not None:
-                self._run(
-                    "transfer",
-                    lambda counter: counter.transfer(list(choice.service_ids), choice.target_desk_id),
-                )
-
-        self.app.push_screen(
-            TransferDialog(
-                [Choice(desk.id, desk.name) for desk in targets.desks],
-                [Choice(service.id, service.name) for service in targets.services],
-                preselected,
-            ),
-            decided,
-        )
+        current = self._require_current()
+        if current is not None:
+            ask_transfer(self, self.desk, [service.id for service in current.services])
 
     def action_finish(self) -> None:
         current = self.current
-        if current is None or current.state not in {"serving"}:
+        if current is None or current.state != "serving":
             self.notify(_("Abschließen geht erst, wenn der Vorgang geöffnet ist (F5)."), severity="warning")
             return
-        self.ask_finish(current.services, notes="")
-
-    def ask_finish(self, services: Any, notes: str, reply_to: Screen[Any] | None = None) -> None:
-        """Ask for the outcome per service, then finish; the result goes to `reply_to` (default: us)."""
-
-        def decided(choice: FinishChoice | None) -> None:
-            if choice is not None:
-                self.app.run_command(
-                    "finish",
-                    lambda counter: counter.finish(choice.outcomes, choice.notes),
-                    reply_to=reply_to or self,
-                )
-
-        labels = outcome_labels()
-        self.app.push_screen(
-            FinishDialog(
-                [Choice(service.id, service.name) for service in services],
-                [Choice(value, label) for value, label in labels.items()],
-                "completed",
-                notes,
-            ),
-            decided,
-        )
+        ask_finish(self, self.desk, [Choice(s.id, s.name) for s in current.services], notes="")
 
     def action_walk_in(self) -> None:
         from screens.walk_in import WalkInScreen
 
-        def closed(issued: Any) -> None:
+        def closed(issued: object) -> None:
             if issued is not None:
                 self.refresh_queue()  # the new number waits in the queue too
 
-        self.app.push_screen(WalkInScreen(), closed)
+        self.app.push_screen(WalkInScreen(self.desk), closed)
 
     def action_focus_search(self) -> None:
         self.query_one("#search", Input).focus()
@@ -340,16 +360,78 @@ class CounterScreen(Screen[None]):
         if not text:
             self.search_table.display = False
             return
-        self.app.fetch("search", lambda counter, now: counter.search(text), reply_to=self)
+        self.desk.load(
+            lambda counter, now: counter.search(text), SearchResultsLoaded, reply_to=self, group="search"
+        )
+
+    # -- choosing a row: out of the queue's order, so it asks first ------------------------------------
 
     @on(DataTable.RowSelected, "#queue")
     def _queue_row_chosen(self, event: DataTable.RowSelected) -> None:
+        event.stop()
         ticket_id = str(event.row_key.value)
-        state = str(self.queue_table.get_cell(ticket_id, "state"))
-        if state == state_label("parked"):
-            self._run("resume", lambda counter: counter.resume(ticket_id))
+        row = next((r for r in self._queue if r.ticket_id == ticket_id), None)
+        if row is None:
+            return
+        if row.state == "parked":
+            self._run(lambda counter: counter.resume(ticket_id), TicketResumed)
         else:
-            self._run("call-ticket", lambda counter: counter.call_ticket(ticket_id))
+            self._ask_call_ticket(ticket_id, row.number)
+
+    def _ask_call_ticket(self, ticket_id: str, number: str) -> None:
+        def decided(confirmed: bool | None) -> None:
+            if confirmed:
+                self._run(lambda counter: counter.call_ticket(ticket_id), TicketCalled)
+
+        self.app.push_screen(
+            ConfirmDialog(
+                _(
+                    "Wartenummer {number} außer der Reihe aufrufen? "
+                    "Die Reihenfolge der Warteschlange wird übersprungen."
+                ).format(number=number),
+                _("Aufrufen"),
+            ),
+            decided,
+        )
+
+    @on(DataTable.RowSelected, "#appointments")
+    def _appointment_chosen(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        row = self._appointments.get(str(event.row_key.value))
+        if row is not None:
+            self._ask_serve_appointment(row.appointment_id, f"{clock(row.slot_start)} {row.citizen_name}")
+
+    @on(DataTable.RowSelected, "#search-results")
+    def _hit_chosen(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        hit = self._hits.get(str(event.row_key.value))
+        if hit is None:
+            return
+        if hit.ticket_id is not None:
+            if hit.state == "parked":
+                ticket_id = hit.ticket_id
+                self._run(lambda counter: counter.resume(ticket_id), TicketResumed)
+            elif hit.state == "waiting":
+                self._ask_call_ticket(hit.ticket_id, hit.label)
+            else:
+                self.notify(_("{label}: {state}").format(label=hit.label, state=state_label(hit.state)))
+        elif hit.appointment_id is not None:
+            self._ask_serve_appointment(hit.appointment_id, hit.label)
+
+    def _ask_serve_appointment(self, appointment_id: str, label: str) -> None:
+        def decided(confirmed: bool | None) -> None:
+            if confirmed:
+                self._run(lambda counter: counter.serve_appointment(appointment_id), CitizenArrived)
+
+        self.app.push_screen(
+            ConfirmDialog(
+                _("Termin {label}: die Person steht am Schalter – einchecken und jetzt bedienen?").format(
+                    label=label
+                ),
+                _("Bedienen"),
+            ),
+            decided,
+        )
 
     @staticmethod
     def _highlighted_key(table: DataTable[Any]) -> str | None:

@@ -7,16 +7,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, SelectionList, Static
 
+from screens.messages import TransferTargetsLoaded
 from workstation.i18n import _
+
+if TYPE_CHECKING:
+    from screens.desk import DeskPort
 
 
 @dataclass(frozen=True)
@@ -27,13 +32,17 @@ class Choice:
     label: str
 
 
+def yes_key() -> str:
+    """The key that says yes in the UI language: "j" in German, "y" in English (from the catalogue)."""
+    return _("j")
+
+
 class ConfirmDialog(ModalScreen[bool]):
-    """Yes/no question for actions where a slip costs data (e.g. no-show)."""
+    """A yes/no question for actions that skip the order or cost data; its keys stand on its buttons:
+    Enter or j (y in English) confirms, Esc or n cancels."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", _("Abbrechen"), id="dialog-cancel"),
-        Binding("j", "confirm", _("Ja"), show=False),
-        Binding("n", "cancel", _("Nein"), show=False),
+        Binding("escape,n", "cancel", _("Abbrechen"), id="dialog-cancel"),
     ]
 
     def __init__(self, question: str, confirm_label: str | None = None) -> None:
@@ -42,14 +51,24 @@ class ConfirmDialog(ModalScreen[bool]):
         self._confirm_label = confirm_label or _("Ja")
 
     def compose(self) -> ComposeResult:
+        key = yes_key().upper()
         with Vertical(classes="dialog-body"):
             yield Static(self._question, id="question")
             with Horizontal(classes="dialog-buttons"):
-                yield Button(self._confirm_label, variant="error", id="confirm")
-                yield Button(_("Abbrechen"), id="cancel")
+                yield Button(
+                    _("{label} (Enter/{key})").format(label=self._confirm_label, key=key),
+                    variant="error",
+                    id="confirm",
+                )
+                yield Button(_("Abbrechen (Esc/N)"), id="cancel")
 
     def on_mount(self) -> None:
-        self.query_one("#cancel", Button).focus()  # the safe choice is the default
+        self.query_one("#confirm", Button).focus()
+
+    def on_key(self, event: events.Key) -> None:
+        if event.key == yes_key():
+            event.stop()
+            self.action_confirm()
 
     @on(Button.Pressed, "#confirm")
     def action_confirm(self) -> None:
@@ -91,45 +110,69 @@ class MessageDialog(ModalScreen[None]):
 class TransferChoice:
     service_ids: tuple[str, ...]
     target_desk_id: str | None
+    target_label: str  # the services or the desk, as the clerk read them
 
 
 class TransferDialog(ModalScreen[TransferChoice | None]):
-    """Where the citizen goes next: which services, optionally to which desk (F7 again confirms)."""
+    """Where the citizen goes next: which services, optionally to which desk (F7 again confirms).
+    Loads the office's desks and services itself."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", _("Abbrechen"), id="dialog-cancel"),
         Binding("f7", "confirm", _("Weiterleiten"), id="dialog-transfer"),
     ]
 
-    def __init__(
-        self, desks: Sequence[Choice], services: Sequence[Choice], preselected: Sequence[str]
-    ) -> None:
+    def __init__(self, desk: DeskPort, preselected: Sequence[str]) -> None:
         super().__init__(classes="dialog")
-        self._desks = desks
-        self._services = services
+        self._desk = desk
         self._preselected = set(preselected)
+        self._services: dict[str, str] = {}
+        self._desks: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-body"):
             yield Label(_("Weiterleiten"), classes="dialog-title")
             yield Label(_("Dienstleistungen"))
-            yield SelectionList[str](
-                *((s.label, s.id, s.id in self._preselected) for s in self._services), id="services"
-            )
+            yield SelectionList[str](id="services")
             yield Label(_("An Schalter (leer: jeder passende Schalter)"))
-            yield Select[str](((d.label, d.id) for d in self._desks), prompt=_("jeder Schalter"), id="desk")
+            yield Select[str]([], prompt=_("jeder Schalter"), id="desk")
             with Horizontal(classes="dialog-buttons"):
-                yield Button(_("Weiterleiten (F7)"), variant="primary", id="confirm")
+                yield Button(_("Weiterleiten (F7)"), variant="primary", id="confirm", disabled=True)
                 yield Button(_("Abbrechen"), id="cancel")
+
+    def on_mount(self) -> None:
+        self._desk.load(
+            lambda counter, now: counter.transfer_targets(),
+            TransferTargetsLoaded,
+            reply_to=self,
+            group="transfer-targets",
+        )
+
+    @on(TransferTargetsLoaded)
+    def _targets_loaded(self, message: TransferTargetsLoaded) -> None:
+        targets = message.targets
+        self._services = {service.id: service.name for service in targets.services}
+        self._desks = {desk.id: desk.name for desk in targets.desks}
+        services = self.query_one("#services", SelectionList)
+        services.add_options((s.name, s.id, s.id in self._preselected) for s in targets.services)
+        if services.option_count:
+            services.highlighted = 0
+        self.query_one("#desk", Select).set_options((d.name, d.id) for d in targets.desks)
+        self.query_one("#confirm", Button).disabled = False
+        services.focus()
 
     @on(Button.Pressed, "#confirm")
     def action_confirm(self) -> None:
+        if self.query_one("#confirm", Button).disabled:
+            return  # the targets are still loading
         services = tuple(self.query_one("#services", SelectionList).selected)
         if not services:
             self.notify(_("Bitte mindestens eine Dienstleistung wählen."), severity="warning")
             return
         desk = self.query_one("#desk", Select).value
-        self.dismiss(TransferChoice(services, None if desk is Select.NULL else str(desk)))
+        desk_id = None if desk is Select.NULL else str(desk)
+        label = self._desks[desk_id] if desk_id else ", ".join(self._services[s] for s in services)
+        self.dismiss(TransferChoice(services, desk_id, label))
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
@@ -142,8 +185,15 @@ class FinishChoice:
     notes: str
 
 
+@dataclass
+class _FinishConcerns(Message):
+    choice: FinishChoice
+    concerns: list[str]
+
+
 class FinishDialog(ModalScreen[FinishChoice | None]):
-    """The outcome of every service of the visit, and the closing notes (F8 again confirms)."""
+    """The outcome of every service of the visit, and the closing notes (F8 again confirms). Before
+    it closes, what speaks against "erledigt" (unticked documents, no card read) is asked once."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", _("Abbrechen"), id="dialog-cancel"),
@@ -151,13 +201,20 @@ class FinishDialog(ModalScreen[FinishChoice | None]):
     ]
 
     def __init__(
-        self, services: Sequence[Choice], outcomes: Sequence[Choice], default_outcome: str, notes: str
+        self,
+        desk: DeskPort,
+        services: Sequence[Choice],
+        outcomes: Sequence[Choice],
+        default_outcome: str,
+        notes: str,
     ) -> None:
         super().__init__(classes="dialog")
+        self._desk = desk
         self._services = services
         self._outcomes = outcomes
         self._default = default_outcome
         self._notes = notes
+        self._checking = False
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-body wide"):
@@ -180,11 +237,36 @@ class FinishDialog(ModalScreen[FinishChoice | None]):
 
     @on(Button.Pressed, "#confirm")
     def action_confirm(self) -> None:
+        if self._checking:
+            return
         outcomes = {
             service.id: str(self.query_one(f"#outcome-{index}", Select).value)
             for index, service in enumerate(self._services)
         }
-        self.dismiss(FinishChoice(outcomes, self.query_one("#notes", Input).value))
+        choice = FinishChoice(outcomes, self.query_one("#notes", Input).value)
+        self._checking = True
+        self._desk.load(
+            lambda counter, now: counter.finish_concerns(outcomes),
+            lambda concerns: _FinishConcerns(choice, concerns),
+            reply_to=self,
+            group="finish-concerns",
+        )
+
+    @on(_FinishConcerns)
+    def _concerns_known(self, message: _FinishConcerns) -> None:
+        self._checking = False
+        if not message.concerns:
+            self.dismiss(message.choice)
+            return
+        question = "\n".join(
+            [_("Trotzdem als „erledigt“ abschließen?"), *(f"• {line}" for line in message.concerns)]
+        )
+
+        def decided(confirmed: bool | None) -> None:
+            if confirmed:
+                self.dismiss(message.choice)
+
+        self.app.push_screen(ConfirmDialog(question, _("Trotzdem abschließen")), decided)
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

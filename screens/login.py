@@ -14,7 +14,7 @@ from textual.widgets import Button, Footer, Label, Select
 from workstation.i18n import _
 
 if TYPE_CHECKING:
-    from workstation.app import LoginChoices
+    from workstation.login import LoginChoices
 
 
 class LoginScreen(Screen[tuple[str, str] | None]):

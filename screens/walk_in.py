@@ -8,7 +8,7 @@ dismisses with the issued ticket (or None), so the counter can refresh its queue
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -17,16 +17,17 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Label, SelectionList, Static
 
-from screens.messages import CommandDone, Loaded
+from screens.messages import TransferTargetsLoaded, WalkInIssued
 from workstation.i18n import _
 
 if TYPE_CHECKING:
-    from workstation.app import TresenApp
+    from screens.desk import DeskPort
+    from workstation.commands import IssueResult
 
 URGENT_PRIORITY = 1  # "urgent" in the call-next rule (DESIGN §7); reception's marking
 
 
-class WalkInScreen(ModalScreen[Any]):
+class WalkInScreen(ModalScreen["IssueResult | None"]):
     """Dismisses with the `IssueResult` of the number issued, or None when nothing was issued."""
 
     CSS_PATH = Path(__file__).with_suffix(".tcss")
@@ -35,11 +36,10 @@ class WalkInScreen(ModalScreen[Any]):
         Binding("ctrl+n", "issue", _("Ausgeben"), id="walk-in-issue"),
     ]
 
-    app: TresenApp  # type: ignore[assignment]
-
-    def __init__(self) -> None:
+    def __init__(self, desk: DeskPort) -> None:
         super().__init__(classes="dialog")
-        self.issued: Any = None
+        self.desk = desk
+        self.issued: IssueResult | None = None
         self._services_ready = False
 
     def compose(self) -> ComposeResult:
@@ -55,16 +55,19 @@ class WalkInScreen(ModalScreen[Any]):
 
     def on_mount(self) -> None:
         self.query_one("#issue", Button).disabled = True  # until the services are there
-        self.app.fetch("walk-in-services", lambda counter, now: counter.transfer_targets(), reply_to=self)
+        self.desk.load(
+            lambda counter, now: counter.transfer_targets(),
+            TransferTargetsLoaded,
+            reply_to=self,
+            group="walk-in-services",
+        )
         self.query_one("#walk-in-services").focus()
 
-    @on(Loaded)
-    def _services_loaded(self, message: Loaded) -> None:
-        if message.what != "walk-in-services":
-            return
+    @on(TransferTargetsLoaded)
+    def _services_loaded(self, message: TransferTargetsLoaded) -> None:
         services = self.query_one("#walk-in-services", SelectionList)
         services.clear_options()
-        services.add_options((service.name, service.id) for service in message.data.services)
+        services.add_options((service.name, service.id) for service in message.targets.services)
         if services.option_count:
             services.highlighted = 0  # arrows and space work at once
         self._services_ready = True
@@ -81,8 +84,8 @@ class WalkInScreen(ModalScreen[Any]):
             return
         priority = URGENT_PRIORITY if self.query_one("#walk-in-urgent", Checkbox).value else 0
         button.disabled = True
-        self.app.run_command(
-            "walk-in", lambda counter: counter.issue_walk_in(service_ids, priority), reply_to=self
+        self.desk.run_command(
+            lambda counter: counter.issue_walk_in(service_ids, priority), WalkInIssued, reply_to=self
         )
 
     def on_screen_resume(self) -> None:
@@ -90,10 +93,8 @@ class WalkInScreen(ModalScreen[Any]):
         if self._services_ready:
             self.query_one("#issue", Button).disabled = False
 
-    @on(CommandDone)
-    def _issued(self, message: CommandDone) -> None:
-        if message.action != "walk-in":
-            return
+    @on(WalkInIssued)
+    def _issued(self, message: WalkInIssued) -> None:
         self.issued = message.result
         shown = self.query_one("#walk-in-issued", Static)
         shown.update(_("Wartenummer {number} ausgegeben.").format(number=message.result.number))

@@ -362,8 +362,9 @@ def citizen_arrived(
     return CaseResult(ticket.id, ticket.number, case_id)
 
 
-def no_show(session: Session, ctx: DeskContext, now: datetime) -> TicketResult:
-    """Close the called ticket as "nicht erschienen" — only after the office's maximum of calls."""
+def ticket_for_no_show(session: Session, ctx: DeskContext) -> Ticket:
+    """The desk's called ticket if it may be closed as "nicht erschienen" now (after the office's
+    maximum of calls); else `CommandRefused` says why. The screen asks this before it asks the clerk."""
     ticket = _current(session, ctx, TicketState.CALLED, _("Es ist keine Wartenummer aufgerufen."))
     max_calls = office_rules_row(session, ctx.office_id).max_calls
     if ticket.called_count < max_calls:
@@ -373,6 +374,12 @@ def no_show(session: Session, ctx: DeskContext, now: datetime) -> TicketResult:
                 "Wartenummer {number} wurde {count}-mal aufgerufen. Bitte erneut aufrufen (F3)."
             ).format(max_calls=max_calls, number=ticket.number, count=ticket.called_count)
         )
+    return ticket
+
+
+def no_show(session: Session, ctx: DeskContext, now: datetime) -> TicketResult:
+    """Close the called ticket as "nicht erschienen" — only after the office's maximum of calls."""
+    ticket = ticket_for_no_show(session, ctx)
     base_version = ticket.version
     ticket.state = TicketState.NO_SHOW
     if ticket.appointment is not None:

@@ -93,6 +93,11 @@ class Counter:
     def no_show(self) -> TicketResult:
         return self._command(lambda session, now: commands.no_show(session, self.ctx, now))
 
+    def check_no_show(self) -> str:
+        """The number of the called ticket if "nicht erschienen" is allowed now, else `CommandRefused`."""
+        with self.store.session() as session:
+            return commands.ticket_for_no_show(session, self.ctx).number
+
     def park(self) -> TicketResult:
         return self._command(lambda session, now: commands.park(session, self.ctx, now))
 
@@ -119,6 +124,17 @@ class Counter:
                 session, self.ctx, service_ids, priority, now, appointment_id=appointment_id
             )
         )
+
+    def serve_appointment(self, appointment_id: str) -> CaseResult:
+        """The booked citizen stands at this desk: check the appointment in here (unless it has a
+        waiting ticket already), call that ticket to this desk and open the case. Each step is its
+        own command with its outbox operation, in this order."""
+        with self.store.session() as session:
+            ticket_id = queries.waiting_ticket_of_appointment(session, appointment_id)
+        if ticket_id is None:
+            ticket_id = self.issue_walk_in([], appointment_id=appointment_id).ticket_id
+        self.call_ticket(ticket_id)
+        return self.citizen_arrived(ticket_id)
 
     def check_documents(self, case_id: str, service_id: str, documents: Sequence[str]) -> None:
         """Store which required documents the clerk has seen (local only: not a business event)."""
@@ -177,6 +193,15 @@ class Counter:
                 at=now,
             )
             return view
+
+    def finish_concerns(self, outcomes: Mapping[str, str]) -> list[str]:
+        """What speaks against finishing the desk's open case with `outcomes` (asked once)."""
+        with self.store.session() as session:
+            ticket = queries.current_ticket_row(session, self.ctx.office_id, self.ctx.desk_id)
+            if ticket is None:
+                return []
+            case = commands.open_case_of(session, ticket)
+            return queries.finish_concerns(session, case.id, outcomes)
 
     def transfer_targets(self) -> queries.TransferTargets:
         with self.store.session() as session:

@@ -28,14 +28,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from workstation.errors import LocalStoreError
 from workstation.i18n import _
+from workstation.migrations import SCHEMA_HEAD
 
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
-MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-# The newest Alembic revision, so a start can check the schema without importing Alembic;
-# tests/core/test_start_path.py keeps it equal to the head of the migration scripts.
-SCHEMA_HEAD = "0001"
 
 
 class LocalStore:

@@ -8,7 +8,7 @@ row), and the counter view can be fetched in parts (`current_ticket`, `queue_row
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -19,10 +19,12 @@ from sqlalchemy.orm import Session
 from workstation.i18n import _
 from workstation.models import (
     Appointment,
+    CardRead,
     Case,
     Desk,
     Office,
     Service,
+    ServiceOutcome,
     Ticket,
     TicketState,
     appointment_services,
@@ -689,4 +691,38 @@ def transfer_targets(session: Session, office_id: str, desk_id: str) -> Transfer
     return TransferTargets(
         tuple(DeskRef(row.id, row.name) for row in desks),
         tuple(ServiceRef(row.id, row.name) for row in services),
+    )
+
+
+def finish_concerns(session: Session, case_id: str, outcomes: Mapping[str, str]) -> list[str]:
+    """What speaks against finishing services as done: for each service marked "completed", its
+    unticked required documents and a card read it needs but the case lacks (German, one line each)."""
+    case = session.get(Case, case_id)
+    if case is None:
+        return []
+    card_read = session.scalar(select(CardRead.id).where(CardRead.case_id == case_id).limit(1))
+    has_card_read = card_read is not None
+    concerns: list[str] = []
+    for case_service in case.services:
+        if outcomes.get(case_service.service_id) != ServiceOutcome.COMPLETED.value:
+            continue
+        service = case_service.service
+        missing = [doc for doc in service.required_documents if doc not in case_service.documents_checked]
+        if missing:
+            concerns.append(
+                _("{service}: Unterlagen nicht abgehakt – {documents}").format(
+                    service=service.name, documents=", ".join(missing)
+                )
+            )
+        if service.needs_card_read and not has_card_read:
+            concerns.append(_("{service}: Ausweis nicht gelesen").format(service=service.name))
+    return concerns
+
+
+def waiting_ticket_of_appointment(session: Session, appointment_id: str) -> str | None:
+    """The waiting ticket of a checked-in appointment (None: not checked in, or no longer waiting)."""
+    return session.scalar(
+        select(Ticket.id)
+        .where(Ticket.appointment_id == appointment_id, Ticket.state == TicketState.WAITING)
+        .limit(1)
     )

@@ -150,11 +150,31 @@ class SyncEngine:
         self._succeeded()
         return report
 
-    def run(self, stop: threading.Event, *, long_poll: float = 20.0, idle: float = 1.0) -> None:
-        """Sync until `stop` is set: long-polls while online, backs off while offline."""
+    def run(
+        self,
+        stop: threading.Event,
+        *,
+        long_poll: float = 20.0,
+        idle: float = 1.0,
+        wakeup: threading.Event | None = None,
+        on_round: Callable[[SyncReport], None] | None = None,
+    ) -> None:
+        """Sync until `stop` is set: long-polls while online, backs off while offline.
+
+        `on_round` hears every round's report (the App shows the status from it); setting `wakeup`
+        ends a pause early (a fresh local operation wants pushing). Whoever sets `stop` sets
+        `wakeup` too."""
+        wakeup = wakeup or stop
         while not stop.is_set():
-            report = self.sync_once(wait=long_poll if self.is_online else 0.0)
-            stop.wait(idle if report.online else self.retry_delay())
+            report = self.sync_once(wait=long_poll if self.is_online else 0.0)  # never raises
+            if on_round is not None:
+                on_round(report)
+            wakeup.wait(idle if report.online else max(1.0, self.retry_delay()))
+            wakeup.clear()
+
+    def close(self) -> None:
+        """Close the connection to the central service."""
+        self.client.close()
 
     def retry_delay(self) -> float:
         """Exponential backoff with jitter: 1 s, 2 s, 4 s … up to 60 s after consecutive failures."""

@@ -28,15 +28,12 @@ def local_clock(moment: datetime) -> str:
 class SyncStatusBar(Static):
     """One line: desk and clerk, online/offline, pending operations, last sync."""
 
-    def __init__(self, place: str, **kwargs: object) -> None:
-        super().__init__(id="status-bar", **kwargs)  # type: ignore[arg-type]
+    def __init__(self, place: str, status: SyncStatusLine | None = None) -> None:
+        super().__init__(id="status-bar")
         self._place = place
-        self._status = SyncStatusLine(online=None, pending_operations=0, last_sync_at=None)
+        self._status = status or SyncStatusLine(online=None, pending_operations=0, last_sync_at=None)
 
     def on_mount(self) -> None:
-        known = getattr(self.app, "sync_line", None)
-        if known is not None:
-            self._status = known
         self._render_status()
 
     def show(self, status: SyncStatusLine) -> None:

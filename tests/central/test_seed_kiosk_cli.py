@@ -14,7 +14,7 @@ from sync.central.embedded import start_embedded
 from sync.central.kiosk import KioskSimulator
 from sync.central.seed import generate_day, seed_central
 from tests.central.conftest import DAY, OFFICE, OPENING
-from workstation.cli import main as tresen
+from tresen.cli import main as tresen
 
 
 def test_the_day_is_realistic_and_deterministic() -> None:

@@ -16,7 +16,7 @@ from workstation.commands import DeskContext
 from workstation.counter import Counter
 from workstation.db import LocalStore
 from workstation.models import Appointment, AppointmentStatus, Clerk, Desk, Office, Service, Ticket
-from workstation.testing import seed_local_store
+from tests.seeding import seed_local_store
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # 10:00 in Berlin
 OFFICE = "office-1"

@@ -17,7 +17,7 @@ from workstation.db import LocalStore
 from workstation.errors import CentralUnavailable, CommandRefused
 from workstation.models import AuditEvent, OutboxOperation
 from workstation.queries import CounterView
-from workstation.testing import seed_local_store
+from tests.seeding import seed_local_store
 
 
 class Remote:

@@ -20,7 +20,7 @@ from textual.app import App
 
 from tests.core.conftest import CLERK_1, DESK_1, NOW, OFFICE, PA, SmallOffice, build_small_office
 from workstation import audit
-from workstation.cli import main as tresen
+from tresen.cli import main as tresen
 from workstation.db import LocalStore
 from workstation.models import (
     Appointment,

@@ -3,16 +3,24 @@ would fill it) and the real Counter on it, for the UI tests and the benches."""
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from textual.worker import WorkerFailed
+from textual.app import App
+from textual.pilot import Pilot
+
+from screens.app import TresenApp
 
 from sync.central.seed import BUERGERAMT_ID, SeedDay, generate_day
 from tests.sync.support import page_of
 from workstation import replica
+
+if TYPE_CHECKING:
+    from workstation.card_reading import CardReading
 
 DAY = date(2026, 3, 2)
 NOW = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)  # 09:30 in Berlin, the queue is busy
@@ -50,23 +58,54 @@ def make_counter(desk: Desk, now: datetime = NOW):  # type: ignore[no-untyped-de
     return Counter(desk.store, desk.ctx, remote=None, clock=lambda: now)
 
 
-def make_app(desk: Desk, now: datetime = NOW):  # type: ignore[no-untyped-def]
-    from workstation.app import TresenApp, Workplace
+def make_app(desk: Desk, now: datetime = NOW, card_reading: CardReading | None = None) -> TresenApp:
+    from workstation.login import Workplace
 
-    return TresenApp(workplace=Workplace(make_counter(desk, now), None, "Schalter 1 · Test"), now=lambda: now)
+    return TresenApp(
+        workplace=Workplace(make_counter(desk, now), None, "Schalter 1 · Test"),
+        now=lambda: now,
+        card_reading=card_reading,
+    )
 
 
-async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
-    """Let thread workers finish and their messages reach the screens (the sync loop never
-    finishes: it runs until the app stops)."""
-    for _ in range(3):
-        finite = [worker for worker in pilot.app.workers if worker.group != "sync"]
-        if finite:  # an empty list would mean "all workers" to Textual
-            # A worker that fails is the app's to report (its StateChanged handler shows the German
-            # dialog the tests look for); whether `wait_for_complete` re-raises it depends only on
-            # whether the failure happened before or during the wait.
-            with contextlib.suppress(WorkerFailed):
-                await pilot.app.workers.wait_for_complete(finite)
+SETTLE_DEADLINE_SECONDS = 30.0  # generous for a loaded CI machine; the tests never rely on it
+POLL_SECONDS = 0.005  # how often the condition is looked at while workers run in threads
+ENDLESS_GROUPS = ("sync", "commands")  # run until the app stops
+
+
+def _quiet(app: App[object]) -> bool:
+    """No clerk command queued or running and no finite worker left."""
+    if any(worker.group not in ENDLESS_GROUPS and not worker.is_finished for worker in app.workers):
+        return False
+    return not isinstance(app, TresenApp) or app.commands.idle
+
+
+async def settle(pilot: Pilot[object]) -> None:
+    """Wait, with a deadline, until the clerk's queued commands and every finite worker finished and
+    their messages reached the screens.
+
+    Nothing is swallowed here: a failed worker or command becomes the app's German dialog, which
+    the tests read; an unexpected crash is logged and fails the test (tests/ui/conftest.py)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + SETTLE_DEADLINE_SECONDS
+    quiet_rounds = 0
+    while quiet_rounds < 2:  # quiet twice in a row: what the last messages started is done too
+        await pilot.pause()
+        quiet_rounds = quiet_rounds + 1 if _quiet(pilot.app) else 0
+        if quiet_rounds == 0:
+            if loop.time() > deadline:
+                raise AssertionError(f"still busy after {SETTLE_DEADLINE_SECONDS} s")
+            await asyncio.sleep(POLL_SECONDS)
+
+
+async def wait_until(pilot: Pilot[object], condition: Callable[[], bool], what: str) -> None:
+    """Wait, with a deadline, until `condition()` holds on the UI (e.g. a sync round showed up)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + SETTLE_DEADLINE_SECONDS
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"not within {SETTLE_DEADLINE_SECONDS} s: {what}")
+        await asyncio.sleep(POLL_SECONDS)
         await pilot.pause()
 
 

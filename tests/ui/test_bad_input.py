@@ -14,12 +14,13 @@ from textual.widgets import Static
 from screens.dialogs import MessageDialog
 from screens.widgets.status_bar import SyncStatusBar
 from sync.client import CentralClient
-from tests.ui.support import NOW, Desk, filled_store, settle
-from workstation import cli
-from workstation.app import TresenApp, Workplace
+from screens.app import TresenApp
+from tests.ui.support import NOW, Desk, filled_store, settle, wait_until
+from tresen import cli
 from workstation.commands import DeskContext
 from workstation.counter import Counter
 from workstation.db import LocalStore
+from workstation.login import Workplace
 from workstation.models import OperationStatus, OutboxOperation
 from workstation.sync_engine import SyncEngine
 
@@ -97,15 +98,17 @@ async def test_unreachable_central_shows_offline_and_the_desk_keeps_working(tmp_
     app = TresenApp(
         workplace=Workplace(counter, engine, "Schalter · Test"), now=lambda: NOW, sync_interval=0.1
     )
+    def bar() -> str:
+        return str(app.screen.query_one(SyncStatusBar).content)
+
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause(0.5)  # the sync worker's first round fails at once (connection refused)
+        # The sync worker's first round fails at once (connection refused).
+        await wait_until(pilot, lambda: "offline" in bar(), "the status bar says offline")
         await pilot.press("f2")  # falls back to the local queue
         await settle(pilot)
-        await pilot.pause(0.3)
-        bar = str(app.screen.query_one(SyncStatusBar).content)
-        assert "offline" in bar
-        assert "Die Zentrale ist nicht erreichbar" in bar
-        assert "ausstehend: 1" in bar
+        await wait_until(pilot, lambda: "ausstehend: 1" in bar(), "the pending call is counted")
+        assert "offline" in bar()
+        assert "Die Zentrale ist nicht erreichbar" in bar()
         assert not isinstance(app.screen, MessageDialog)
         with desk.store.session() as session:
             pending = session.scalar(

@@ -5,11 +5,9 @@ through pyscard → pcscd → vpcd → the emulated chip.
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from datetime import date
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -18,9 +16,11 @@ from textual.app import App
 from textual.widgets import Button, Input, Static, TextArea
 
 from devices.card.emulator.personalization import TestDocument, make_test_document
-from screens.card_read import CardReadScreen, open_card_read
+from screens.app import TresenApp
+from screens.card_read import CardReadScreen
 from tests.card.conftest import pcsc_stack, virtual_reader  # noqa: F401  (fixtures)
 from tests.core.test_card_reading import HOLDER, NOW, Desk1, open_case, parsing_reader, pcsc_reading
+from tests.ui.support import wait_until
 from workstation.card_reading import CardReading, CardReadOutcome
 from workstation.db import LocalStore
 from workstation.models import CardRead
@@ -39,14 +39,6 @@ class Host(App[None]):
 
     def on_mount(self) -> None:
         self.push_screen(CardReadScreen(self.reading, self.case_id), self.dismissed.append)
-
-
-class CaseScreenHost(App[None]):
-    """An app that offers its card-reading service the way `open_card_read` looks for it."""
-
-    def __init__(self, reading: CardReading | None) -> None:
-        super().__init__()
-        self.card_reading = reading
 
 
 @pytest.fixture
@@ -197,34 +189,30 @@ def make_can(document: TestDocument) -> Any:
     return CanKey(document.can)
 
 
-async def test_open_card_read_builds_the_service_from_the_logged_in_desk(store, document) -> None:
+def desk_app(store: LocalStore, card_reading: CardReading | None = None) -> TresenApp:
     from workstation.commands import DeskContext
     from workstation.counter import Counter
+    from workstation.login import Workplace
 
-    case_id = open_case(store, booked=None)
-    counter = Counter(store, DeskContext("ws-1", "office-1", "desk-1", "clerk-1"))
-    app = CaseScreenHost(None)
-    app.workplace = SimpleNamespace(counter=counter)  # what TresenApp offers once a clerk is logged in
-    async with app.run_test(size=SIZE) as pilot:
-        screen = open_card_read(app, case_id)
-        await pilot.pause()
-        assert app.screen is screen
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+    counter = Counter(store, DeskContext("ws-1", "office-1", "desk-1", "clerk-1"), clock=lambda: NOW)
+    return TresenApp(workplace=Workplace(counter, None, "Schalter 1"), card_reading=card_reading)
+
+
+async def test_the_app_builds_the_card_service_once_for_the_logged_in_desk(store) -> None:
+    app = desk_app(store)
+    async with app.run_test(size=SIZE):
+        reading = app.card_reading()
+        assert isinstance(reading, CardReading)
+        assert app.card_reading() is reading
         # The real PC/SC stack answers here: a reader, or pcscd's absence, in German either way.
-        assert text_of(app, "#reader-status").strip()
+        assert reading.reader_status().message.strip()
 
 
-async def test_open_card_read_takes_the_apps_service(store, document) -> None:
-    case_id = open_case(store, booked=None)
-    app = CaseScreenHost(reading_for(store, document))
-    async with app.run_test(size=SIZE) as pilot:
-        screen = open_card_read(app, case_id)
-        await pilot.pause()
-        assert app.screen is screen
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert "Kartenleser bereit" in text_of(app, "#reader-status")
+async def test_the_app_takes_the_card_service_it_was_given(store, document) -> None:
+    offered = reading_for(store, document)
+    app = desk_app(store, offered)
+    async with app.run_test(size=SIZE):
+        assert app.card_reading() is offered
 
 
 @pytest.mark.serial
@@ -271,10 +259,8 @@ async def test_closing_during_a_read_drops_the_late_result(store, document) -> N
         await pilot.pause()
         assert app.dismissed == [None]
         release.set()
-        for _ in range(100):  # the worker thread outlives the dialog; wait for it to finish the read
-            if reading.latest(case_id) is not None:
-                break
-            await asyncio.sleep(0.05)
+        # The worker thread outlives the dialog; wait for it to finish the read.
+        await wait_until(pilot, lambda: reading.latest(case_id) is not None, "the late read is kept")
         await pilot.pause()
         assert app.is_running  # the late progress and result went nowhere, without an error
     assert reading.latest(case_id) is not None  # the read itself completed and was kept with the case

@@ -2,7 +2,7 @@
 and its result (verdict, names against the appointment, expiry) on the case screen afterwards.
 
 The documents are generated for the case's citizen the way the demo does it
-(`workstation.demo_devices.holder_for`); the first tests hand the chip's files to the real LDS
+(`tresen.demo_devices.holder_for`); the first tests hand the chip's files to the real LDS
 parsers and passive authentication without a reader, the last one runs the demo's simulated card in
 its own process through pyscard → pcscd → vpcd.
 """
@@ -24,7 +24,7 @@ from tests.card.conftest import pcsc_stack  # noqa: F401  (fixture, used through
 from tests.core.test_card_reading import parsing_reader
 from tests.ui.support import NOW, Desk, filled_store, make_app, settle
 from workstation.card_reading import BookedCitizen, CardReading
-from workstation.demo_devices import (
+from tresen.demo_devices import (
     DEMO_CSCA_FILE,
     DemoCardDevices,
     holder_for,
@@ -90,8 +90,7 @@ async def test_f9_reads_the_card_and_the_case_screen_shows_the_result(desk: Desk
         readers_fn=lambda: ["Lesegerät am Schalter"],
         clock=lambda: NOW,
     )
-    app = make_app(desk)
-    app.card_reading = reading  # type: ignore[attr-defined]
+    app = make_app(desk, card_reading=reading)
     async with app.run_test(size=SIZE) as pilot:
         case_screen = await open_case_screen(pilot)
         assert "noch nicht gelesen (F9)" in text_of(case_screen, "#case-card")
@@ -130,11 +129,11 @@ async def test_f9_reads_the_card_and_the_case_screen_shows_the_result(desk: Desk
 
 async def test_closing_the_dialog_without_a_read_leaves_the_case_unread(desk: Desk, tmp_path: Path) -> None:
     on_desk = DocumentOnDesk(tmp_path / "csca", date(2031, 1, 1))
-    app = make_app(desk)
-    app.card_reading = CardReading(  # type: ignore[attr-defined]
+    reading = CardReading(
         desk.store, desk.ctx, on_desk.read, trust_folder=on_desk.trust_folder,
         readers_fn=lambda: [], clock=lambda: NOW,
     )
+    app = make_app(desk, card_reading=reading)
     async with app.run_test(size=SIZE) as pilot:
         case_screen = await open_case_screen(pilot)
         await pilot.press("f9")
@@ -154,8 +153,7 @@ async def test_a_read_without_expiry_warning_shows_the_validity(desk: Desk, tmp_
         desk.store, desk.ctx, on_desk.read, trust_folder=on_desk.trust_folder, preparer=on_desk,
         readers_fn=lambda: ["Lesegerät"], clock=lambda: NOW,
     )
-    app = make_app(desk)
-    app.card_reading = reading  # type: ignore[attr-defined]
+    app = make_app(desk, card_reading=reading)
     async with app.run_test(size=SIZE) as pilot:
         case_screen = await open_case_screen(pilot)
         await pilot.press("f9")

@@ -157,7 +157,9 @@ async def test_f8_finishes_with_an_outcome_per_service(desk: Desk) -> None:
         await settle(pilot)
         dialog = app.screen
         assert isinstance(dialog, FinishDialog)
-        dialog.query_one("#outcome-0").value = "documents_missing"
+        for outcome in dialog.query("Select"):
+            if outcome.id and outcome.id.startswith("outcome-"):
+                outcome.value = "documents_missing"  # nothing "erledigt": nothing to ask about
         await pilot.click("#confirm")
         await settle(pilot)
         assert _ticket(desk, ticket_id).state == TicketState.FINISHED
@@ -202,9 +204,40 @@ async def test_case_screen_checklist_notes_and_finish(desk: Desk) -> None:
         assert isinstance(app.screen, FinishDialog)
         await pilot.press("f8")  # F8 again confirms the outcomes
         await settle(pilot)
+        # "erledigt" with documents still unticked: asked once, with what is missing.
+        question = app.screen
+        assert isinstance(question, ConfirmDialog)
+        assert "Unterlagen nicht abgehakt" in str(question.query_one("#question").render())
+        assert str(first_document.label) not in str(question.query_one("#question").render())
+        await pilot.press("j")
+        await settle(pilot)
         assert isinstance(app.screen, CounterScreen)
         with desk.store.session() as session:
             case = session.get(Case, case_id)
             assert case.notes == "Meldebescheinigung nachgereicht"
             assert {service.outcome for service in case.services} == {"completed"}
         assert _ticket(desk, ticket_id).state == TicketState.FINISHED
+
+
+async def test_finishing_as_done_with_unticked_documents_asks_once_and_can_go_back(desk: Desk) -> None:
+    app = make_app(desk)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        ticket_id = _current(app).ticket_id
+        await pilot.press("f5")
+        await settle(pilot)
+        assert isinstance(app.screen, CaseScreen)
+        assert app.screen.query(".document"), "the seeded services require documents"
+        await pilot.press("f8")
+        await settle(pilot)
+        await pilot.press("f8")
+        await settle(pilot)
+        question = app.screen
+        assert isinstance(question, ConfirmDialog)
+        assert "Trotzdem als „erledigt“ abschließen?" in str(question.query_one("#question").render())
+        await pilot.press("escape")  # back to the outcomes: nothing finished
+        await settle(pilot)
+        assert isinstance(app.screen, FinishDialog)
+        assert _ticket(desk, ticket_id).state == TicketState.SERVING

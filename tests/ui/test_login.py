@@ -11,9 +11,8 @@ from screens.counter import CounterScreen
 from screens.dialogs import MessageDialog
 from screens.login import LoginScreen
 from tests.ui.support import NOW, Desk, filled_store, settle
-from workstation.app import TresenApp
-from workstation.cli_app import DeskLogin
-from workstation.config import Config
+from screens.app import TresenApp
+from workstation.login import DeskLogin
 from workstation.models import Clerk
 
 SIZE = (160, 50)
@@ -25,9 +24,7 @@ def desk(tmp_path: Path) -> Desk:
 
 
 def desk_login(desk: Desk) -> DeskLogin:
-    login = DeskLogin(desk.store, Config(), None, workstation_id=desk.ctx.workstation_id)
-    login.office_id = desk.ctx.office_id
-    return login
+    return DeskLogin(desk.store, desk.ctx.workstation_id, desk.ctx.office_id)
 
 
 async def log_in(pilot, desk: Desk) -> None:  # type: ignore[no-untyped-def]

@@ -1,17 +1,17 @@
-"""The garbage collector around the start: resting while the first screen fills, resumed with full
-collections kept off key presses once the day is on screen, and everything restored when the app ends."""
+"""The garbage collector around the start (screens/heap.py): resting while the first screen fills,
+resumed with full collections kept off key presses once the day is on screen, and everything
+restored when the app ends."""
 
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
-from tests.ui.support import filled_store, make_app, settle
+from screens.app import TresenApp
+from screens.heap import NO_AUTOMATIC_FULL, HeapPolicy
+from tests.ui.support import filled_store, make_app, settle, wait_until
 from tests.ui.test_login import desk_login
-from workstation import app as app_module
-from workstation.app import GC_NO_AUTOMATIC_FULL, TresenApp
 
 SIZE = (160, 50)
 
@@ -22,24 +22,51 @@ async def test_the_collector_resumes_once_the_day_is_on_screen(tmp_path: Path) -
     app = make_app(filled_store(tmp_path / "tresen.sqlite3"))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.pause()  # freeze_heap runs after the refresh that shows the day
+        # `started` runs after the refresh that shows the day.
+        await wait_until(pilot, lambda: gc.get_threshold()[2] == NO_AUTOMATIC_FULL, "the heap is frozen")
         assert gc.isenabled()
-        assert gc.get_threshold()[2] == GC_NO_AUTOMATIC_FULL
         assert gc.get_freeze_count() > 0
     assert gc.isenabled()
     assert gc.get_threshold() == threshold
     assert gc.get_freeze_count() == 0
 
 
-async def test_the_collector_rests_at_most_a_few_seconds_without_a_day(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(app_module, "GC_START_PAUSE_SECONDS", 0.3)
+async def test_without_a_day_the_collector_rests_only_until_its_timer(tmp_path: Path) -> None:
     app = TresenApp(login=desk_login(filled_store(tmp_path / "tresen.sqlite3")))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        assert not gc.isenabled()  # the login screen is filling
-        await pilot.pause(0.5)
-        assert gc.isenabled()
+        assert not gc.isenabled()  # the login screen is filling; no day will come
+        await wait_until(pilot, gc.isenabled, "the start pause timer resumed the collector")
     assert gc.isenabled()
     assert gc.get_freeze_count() == 0
+
+
+def test_the_start_pause_ends_with_its_timer_and_restore_gives_everything_back() -> None:
+    timers: list[Callable[[], None]] = []
+    policy = HeapPolicy(clock=lambda: 100.0)
+    policy.starting(lambda _seconds, callback: timers.append(callback))
+    try:
+        assert not gc.isenabled()
+        timers[0]()  # the timer fires: no day came in time
+        assert gc.isenabled()
+    finally:
+        policy.restore()
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+def test_full_collections_wait_for_a_quiet_keyboard() -> None:
+    now = [0.0]
+    collected: list[int] = []
+    policy = HeapPolicy(clock=lambda: now[0])
+    original = gc.collect
+    gc.collect = lambda generation=2: collected.append(generation) or 0  # type: ignore[assignment]
+    try:
+        policy.key_pressed()
+        now[0] = 1.0
+        policy.collect_if_quiet()
+        assert collected == []  # a key 1 s ago: the clerk is typing
+        now[0] = 10.0
+        policy.collect_if_quiet()
+        assert collected == [2]
+    finally:
+        gc.collect = original

@@ -9,10 +9,9 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection
 
-from workstation.db import SCHEMA_HEAD
+from workstation.migrations import SCHEMA_HEAD
 
 MIGRATIONS_DIR = Path(__file__).parent
-HEAD_REVISION = SCHEMA_HEAD  # one constant, kept in db.py so a start can check it without Alembic
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -28,6 +27,6 @@ def current_revision(connection: Connection) -> str | None:
 
 def upgrade_to_head(connection: Connection) -> None:
     """Upgrade on `connection`; reading one row is all it costs when the schema is current."""
-    if current_revision(connection) == HEAD_REVISION:
+    if current_revision(connection) == SCHEMA_HEAD:
         return
     command.upgrade(alembic_config(connection), "head")

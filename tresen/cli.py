@@ -1,5 +1,5 @@
 """The `tresen` command. Each part registers its own subcommands; imports stay lazy so that
-`tresen demo` starts fast and `tresen card ...` works without the UI stack."""
+`tresen demo` starts fast and `tresen card ...` or `tresen central ...` never load the UI stack."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ def build_parser() -> argparse.ArgumentParser:
     # heavy dependencies only inside their handlers.
     from devices.card import cli as card_cli
     from sync.central import cli as central_cli
-    from workstation import cli_app
+    from tresen import demo, desk
 
     parser = argparse.ArgumentParser(
         prog="tresen", description="Tresen – Arbeitsplatz für Bürgerämter und Zulassungsstellen"
@@ -23,7 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", type=Path, help="Konfigurationsdatei (TOML) statt der Standarddatei")
     parser.add_argument("-v", "--verbose", action="store_true", help="ausführliches Protokoll")
     commands = parser.add_subparsers(dest="command", required=True, metavar="BEFEHL")
-    cli_app.register(commands)
+    demo.register(commands)
+    desk.register(commands)
     central_cli.register(commands)
     card_cli.register(commands)
     return parser

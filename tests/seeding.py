@@ -1,4 +1,4 @@
-"""Test and benchmark helpers other areas may import: a local store filled with a generated day.
+"""Test and benchmark helpers: a local store filled with a generated day.
 
 The day comes from the central service's generator (`sync.central.seed.generate_day`) and enters the
 local store the way real data does — as one changes page applied by the replica — so a filled store

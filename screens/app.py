@@ -1,0 +1,455 @@
+"""The Textual application: login, the desk's screens, key bindings and command palette, and the
+workers that run every call into the core (`workstation.counter.Counter`) and the sync engine off
+the UI thread.
+
+The core comes in by injection (login service or an open workplace, clock, card setup, retention),
+so the entry point, the tests and the demo decide what is real. The App is the screens' `DeskPort`.
+Screens are imported lazily: `import screens.app` stays cheap for the cold start, and binding labels
+are translated after the language has been chosen.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
+
+from textual import on
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from screens.command_queue import CommandQueue
+from screens.failures import describe_failure
+from screens.heap import HeapPolicy
+from workstation.counter import utc_now
+from workstation.i18n import _
+
+if TYPE_CHECKING:
+    from textual.message_pump import MessagePump
+
+    from screens.messages import CommandCompleted
+    from screens.widgets.status_bar import SyncStatusLine
+    from workstation.card_reading import CardReading
+    from workstation.card_setup import CardReadingSetup
+    from workstation.counter import Counter
+    from workstation.login import LoginChoices, Workplace
+    from workstation.queries import CurrentTicket
+    from workstation.retention import RetentionSchedule
+    from workstation.sync_engine import SyncReport, SyncStatus
+
+log = logging.getLogger(__name__)
+
+SYNC_INTERVAL_SECONDS = 1.0  # pause between sync rounds while online
+LONG_POLL_SECONDS = 3.0  # short enough that quitting never waits long for a pending poll
+
+Result = TypeVar("Result")
+
+
+class LoginService(Protocol):
+    """What the App needs of `workstation.login.DeskLogin`."""
+
+    def choices(self) -> LoginChoices: ...
+
+    def open(self, clerk_id: str, desk_id: str) -> Workplace: ...
+
+
+class PushWanted(Message):
+    """A clerk action committed an operation: push it now rather than after the long poll."""
+
+
+@dataclass
+class SyncReported(Message):
+    """The sync worker finished a round."""
+
+    status: SyncStatus
+    pulled_changes: bool
+
+
+@dataclass
+class CommandFailed(Message):
+    """A clerk action was refused or failed; nothing was changed."""
+
+    action: str
+    error: Exception
+
+
+@dataclass
+class ActionConfirmed(Message):
+    """What a clerk action did, in one line for the clerk."""
+
+    text: str
+
+
+@dataclass
+class _OpenTicketChecked(Message):
+    """Before quitting or logging out: the desk's current ticket (None: nothing open)."""
+
+    current: CurrentTicket | None
+    verb: str  # what the clerk wants to do, for the question
+    then: Callable[[], object]
+
+
+class TresenApp(App[int]):
+    TITLE = "Tresen"
+    CSS_PATH = "global.tcss"
+    ENABLE_COMMAND_PALETTE = True
+
+    def __init__(
+        self,
+        *,
+        workplace: Workplace | None = None,
+        login: LoginService | None = None,
+        now: Callable[[], datetime] = utc_now,
+        keymap: Mapping[str, str] | None = None,
+        sync_interval: float = SYNC_INTERVAL_SECONDS,
+        long_poll: float = LONG_POLL_SECONDS,
+        card_reading: CardReadingSetup | CardReading | None = None,
+        retention: RetentionSchedule | None = None,
+    ) -> None:
+        if workplace is None and login is None:
+            raise ValueError("TresenApp needs a workplace or a login service")
+        super().__init__()
+        self.workplace = workplace
+        self.login = login
+        self._clock = now
+        self.sync_interval = sync_interval
+        self.long_poll = long_poll
+        self._card_reading_offered = card_reading
+        self._card_reading: CardReading | None = None
+        self.retention = retention
+        self._keymap_overrides = dict(keymap or {})
+        self.commands = CommandQueue()
+        self.heap = HeapPolicy()
+        self._sync_stop = threading.Event()
+        self._sync_wakeup = threading.Event()
+        self._sync_line: SyncStatusLine | None = None
+
+    # Labels are translated when the class body runs: the CLI sets the language before importing us.
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f1", "help", _("Hilfe"), id="help"),
+        Binding("ctrl+q", "quit", _("Beenden"), id="quit", show=False),
+        Binding("ctrl+l", "logout", _("Abmelden"), id="logout", show=False),
+    ]
+
+    # -- start, login, desk -------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.heap.starting(self.set_timer)
+        if self._keymap_overrides:
+            self.set_keymap(self._keymap_overrides)
+        if self.retention is not None:
+            self.retention.attach(self)  # purge personal data now and hourly, in a thread worker
+        self.run_worker(self.commands.drain, name="commands", group="commands", thread=True)
+        if self.workplace is not None:
+            self._enter(self.workplace)
+        else:
+            self._ask_login()
+
+    def _ask_login(self) -> None:
+        from screens.login import LoginScreen
+
+        assert self.login is not None
+        self.push_screen(LoginScreen(self.login.choices()), self._logged_in)
+
+    def _logged_in(self, chosen: tuple[str, str] | None) -> None:
+        if chosen is None:
+            self.exit(0)
+            return
+        assert self.login is not None
+        clerk_id, desk_id = chosen
+        self.run_worker(
+            partial(self.login.open, clerk_id, desk_id),
+            name="login",
+            group="login",
+            thread=True,
+            exit_on_error=False,
+        )
+
+    def _enter(self, workplace: Workplace) -> None:
+        from screens.counter import CounterScreen
+
+        self.workplace = workplace
+        self._card_reading = None
+        self.sub_title = workplace.place_label
+        self.push_screen(CounterScreen(self))
+        engine = workplace.sync_engine
+        if engine is not None:
+            self._sync_stop = threading.Event()
+            self._sync_wakeup = threading.Event()
+
+            def sync_rounds(stop: threading.Event, wakeup: threading.Event) -> None:
+                engine.run(
+                    stop,
+                    long_poll=self.long_poll,
+                    idle=self.sync_interval,
+                    wakeup=wakeup,
+                    on_round=lambda report: self._report_sync(report),
+                )
+
+            self.run_worker(
+                partial(sync_rounds, self._sync_stop, self._sync_wakeup),
+                name="sync",
+                group="sync",
+                thread=True,
+                exit_on_error=False,
+            )
+
+    def _report_sync(self, report: SyncReport) -> None:
+        engine = self.workplace.sync_engine if self.workplace else None
+        if engine is not None:
+            self.post_message(SyncReported(engine.status(), report.pulled > 0))
+
+    def _stop_sync(self) -> None:
+        self._sync_stop.set()
+        self._sync_wakeup.set()
+
+    def action_logout(self) -> None:
+        if self.login is None:
+            self.notify(_("Abmelden ist an diesem Arbeitsplatz nicht vorgesehen."), severity="warning")
+            return
+        self._unless_a_ticket_is_open(_("abmelden"), self._logout)
+
+    def _logout(self) -> None:
+        self._stop_sync()
+        self.workplace = None
+        self.sub_title = ""
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self._ask_login()
+
+    async def action_quit(self) -> None:
+        self._unless_a_ticket_is_open(_("beenden"), self.exit)
+
+    def _unless_a_ticket_is_open(self, verb: str, then: Callable[[], object]) -> None:
+        """Run `then`, after asking when the desk still has a called or served ticket."""
+        if self.workplace is None:
+            then()
+            return
+        self.load(
+            lambda counter, now: counter.current_ticket(now),
+            lambda current: _OpenTicketChecked(current, verb, then),
+            reply_to=self,
+            group="open-ticket",
+        )
+
+    @on(_OpenTicketChecked)
+    def _open_ticket_checked(self, message: _OpenTicketChecked) -> None:
+        from screens.dialogs import ConfirmDialog
+
+        if message.current is None:
+            message.then()
+            return
+        question = _(
+            "Wartenummer {number} ist noch aufgerufen oder in Bearbeitung. Trotzdem {verb}? "
+            "Sie bleibt dann für diesen Schalter offen."
+        ).format(number=message.current.number, verb=message.verb)
+
+        def decided(confirmed: bool | None) -> None:
+            if confirmed:
+                message.then()
+
+        self.push_screen(ConfirmDialog(question, message.verb.capitalize()), decided)
+
+    # -- the screens' DeskPort -------------------------------------------------------------------------
+
+    @property
+    def place_label(self) -> str:
+        return self.workplace.place_label if self.workplace else ""
+
+    @property
+    def sync_line(self) -> SyncStatusLine | None:
+        return self._sync_line
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    @property
+    def counter(self) -> Counter:
+        assert self.workplace is not None, "no desk logged in"
+        return self.workplace.counter
+
+    def run_command(
+        self,
+        command: Callable[[Counter], Result],
+        done: Callable[[Result, CurrentTicket | None], CommandCompleted],
+        reply_to: MessagePump,
+    ) -> None:
+        """Queue one clerk action behind those before it; its result reaches `reply_to` as `done`
+        makes it, a refusal or failure becomes the German dialog (`CommandFailed`)."""
+        counter = self.counter
+        action = done.__name__ if isinstance(done, type) else "command"  # for the log only
+
+        def job() -> None:
+            try:
+                result = command(counter)
+                current = counter.current_ticket(self.now())
+            except Exception as error:
+                self.post_message(CommandFailed(action, error))
+                return
+            message = done(result, current)
+            reply_to.post_message(message)
+            if message.confirmation:
+                self.post_message(ActionConfirmed(message.confirmation))
+            self.post_message(PushWanted())  # posting never blocks this thread on the UI
+
+        self.commands.submit(job)
+
+    def load(
+        self,
+        query: Callable[[Counter, datetime], Result],
+        loaded: Callable[[Result], Message],
+        reply_to: MessagePump,
+        *,
+        group: str,
+    ) -> None:
+        counter = self.counter
+
+        def fetch() -> None:
+            data = query(counter, self.now())
+            if not get_current_worker().is_cancelled:
+                reply_to.post_message(loaded(data))
+
+        self.run_worker(
+            fetch, name=group, group=f"load-{group}", exclusive=True, thread=True, exit_on_error=False
+        )
+
+    def card_reading(self) -> CardReading:
+        if self._card_reading is None:
+            from workstation.card_reading import CardReading
+            from workstation.card_setup import CardReadingSetup
+
+            offered = self._card_reading_offered
+            if isinstance(offered, CardReading):
+                self._card_reading = offered
+            else:
+                setup = offered if isinstance(offered, CardReadingSetup) else CardReadingSetup()
+                self._card_reading = setup.for_desk(self.counter.store, self.counter.ctx)
+        return self._card_reading
+
+    def open_case(self, case_id: str | None) -> None:
+        from screens.case import CaseScreen
+
+        if case_id is None:
+            self.notify(_("Zu dieser Wartenummer ist kein Vorgang geöffnet."), severity="warning")
+            return
+        self.push_screen(CaseScreen(self, case_id))
+
+    def started(self) -> None:
+        self.heap.day_on_screen(self.set_interval)
+
+    # -- results and failures ----------------------------------------------------------------------
+
+    @on(Worker.StateChanged)
+    def _worker_state(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if event.state == WorkerState.SUCCESS and worker.group == "login":
+            self._enter(worker.result)
+        elif event.state == WorkerState.ERROR and worker.error is not None:
+            if worker.group == "login":
+                # The login screen is gone already: bring it back beneath the message, so the clerk
+                # can choose again instead of facing an empty screen.
+                self._ask_login()
+            self._show_failure(worker.name, worker.error)
+
+    @on(CommandFailed)
+    def _command_failed(self, message: CommandFailed) -> None:
+        self._show_failure(message.action, message.error)
+
+    def _show_failure(self, what: str, error: BaseException) -> None:
+        from screens.dialogs import MessageDialog
+
+        text = describe_failure(error, what)
+        self.push_screen(MessageDialog(text.title, text.message))
+
+    @on(ActionConfirmed)
+    def _confirmed(self, message: ActionConfirmed) -> None:
+        self.notify(message.text, timeout=4)
+
+    def on_key(self) -> None:
+        self.heap.key_pressed()
+
+    # -- sync ----------------------------------------------------------------------------------------
+
+    @on(PushWanted)
+    def _push_now(self) -> None:
+        """Push a fresh operation at once, without waiting for a long poll in progress."""
+        engine = self.workplace.sync_engine if self.workplace else None
+        if engine is not None:
+
+            def push() -> None:
+                engine.push_pending()  # never raises
+                self.post_message(SyncReported(engine.status(), False))
+
+            self.run_worker(push, name="push", group="push", thread=True, exit_on_error=False)
+
+    @on(SyncReported)
+    def _sync_reported(self, message: SyncReported) -> None:
+        from screens.messages import StoreChanged
+        from screens.widgets.status_bar import SyncStatusBar, SyncStatusLine
+
+        status = message.status
+        line = SyncStatusLine(
+            online=status.online,
+            pending_operations=status.pending_operations,
+            last_sync_at=status.last_sync_at,
+            last_error=_(status.last_error_de) if status.last_error_de else None,
+        )
+        self._sync_line = line
+        for bar in self.screen.query(SyncStatusBar):
+            bar.show(line)
+        if message.pulled_changes:
+            for screen in self.screen_stack:
+                screen.post_message(StoreChanged())
+
+    # -- palette and help -----------------------------------------------------------------------------
+
+    def action_command_palette(self) -> None:
+        from textual.command import CommandPalette
+
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(placeholder=_("Befehl suchen …"), id="--command-palette"))
+
+    def bound_keys(self, screen: Screen[Any]) -> list[tuple[str, Binding]]:
+        """Each action of `screen` and the app with the key it is bound to now (keymap applied)."""
+        seen: set[str] = set()
+        keys: list[tuple[str, Binding]] = []
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            if binding.id and binding.id not in seen and binding.description:
+                seen.add(binding.id)
+                keys.append((self.get_key_display(binding), binding))
+        return keys
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Every action of the current screen by its German name and current key, then the app's own."""
+        for key, binding in self.bound_keys(screen):
+            yield SystemCommand(
+                binding.description,
+                _("Taste {key}").format(key=key),
+                partial(self.run_action, binding.action, screen),
+            )
+        yield SystemCommand(_("Farbschema"), _("Farbschema wechseln"), self.action_change_theme)
+        yield SystemCommand(
+            _("Bildschirmfoto"),
+            _("Den Bildschirm als SVG-Datei speichern"),
+            lambda: self.set_timer(0.1, self.deliver_screenshot),
+        )
+
+    def action_help(self) -> None:
+        from screens.help import HelpScreen
+
+        keys = [(key, binding.description) for key, binding in self.bound_keys(self.screen)]
+        keys.append(("^p", _("Befehlspalette")))
+        self.push_screen(HelpScreen(keys))
+
+    def on_unmount(self) -> None:
+        self._stop_sync()
+        self.commands.stop()
+        self.heap.restore()

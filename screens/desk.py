@@ -1,0 +1,70 @@
+"""What the screens may ask of the App for the logged-in desk: a small typed interface.
+
+Screens get it in their constructor and never reach into the App (or search the screen stack) for
+anything else. Every call returns at once: the work runs in a worker and its result comes back to
+`reply_to` as the typed message that `done`/`loaded` makes of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol, TypeVar
+
+if TYPE_CHECKING:
+    from textual.message import Message
+    from textual.message_pump import MessagePump
+
+    from screens.messages import CommandCompleted
+    from screens.widgets.status_bar import SyncStatusLine
+    from workstation.card_reading import CardReading
+    from workstation.counter import Counter
+    from workstation.queries import CurrentTicket
+
+Result = TypeVar("Result")
+
+
+class DeskPort(Protocol):
+    @property
+    def place_label(self) -> str:
+        """Desk and clerk, as the status bar shows them."""
+        ...
+
+    @property
+    def sync_line(self) -> SyncStatusLine | None:
+        """The last sync status, for status bars mounted after it arrived."""
+        ...
+
+    def now(self) -> datetime: ...
+
+    def run_command(
+        self,
+        command: Callable[[Counter], Result],
+        done: Callable[[Result, CurrentTicket | None], CommandCompleted],
+        reply_to: MessagePump,
+    ) -> None:
+        """Run one clerk action after every action submitted before it (key-press order)."""
+        ...
+
+    def load(
+        self,
+        query: Callable[[Counter, datetime], Result],
+        loaded: Callable[[Result], Message],
+        reply_to: MessagePump,
+        *,
+        group: str,
+    ) -> None:
+        """Load a read model; a newer load of the same group supersedes an older one."""
+        ...
+
+    def card_reading(self) -> CardReading:
+        """The desk's card-reading service (builds it on first use; call it off the UI thread)."""
+        ...
+
+    def open_case(self, case_id: str) -> None:
+        """Show the case screen of `case_id` above the current screen."""
+        ...
+
+    def started(self) -> None:
+        """The first screen shows the day: start-up work that waited for it may run now."""
+        ...

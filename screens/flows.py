@@ -1,0 +1,50 @@
+"""Clerk flows that more than one screen starts (the counter and the case screen): ask, then run
+the command. The result goes back to the screen that started the flow, as a typed message."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from screens.dialogs import Choice, FinishChoice, FinishDialog, TransferChoice, TransferDialog
+from screens.messages import CaseFinished, TicketTransferred
+from screens.widgets.format import outcome_labels
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
+
+    from screens.desk import DeskPort
+    from workstation.commands import TransferResult
+    from workstation.queries import CurrentTicket
+
+
+def ask_finish(screen: Screen[Any], desk: DeskPort, services: Sequence[Choice], notes: str) -> None:
+    """The outcome per service (and what speaks against "erledigt", asked once), then finish."""
+
+    def decided(choice: FinishChoice | None) -> None:
+        if choice is not None:
+            desk.run_command(
+                lambda counter: counter.finish(choice.outcomes, choice.notes), CaseFinished, reply_to=screen
+            )
+
+    outcomes = [Choice(value, label) for value, label in outcome_labels().items()]
+    screen.app.push_screen(FinishDialog(desk, services, outcomes, "completed", notes), decided)
+
+
+def ask_transfer(screen: Screen[Any], desk: DeskPort, preselected: Sequence[str]) -> None:
+    """Which services and (optionally) which desk, then transfer; the ticket keeps number and time."""
+
+    def decided(choice: TransferChoice | None) -> None:
+        if choice is None:
+            return
+
+        def transferred(result: TransferResult, current: CurrentTicket | None) -> TicketTransferred:
+            return TicketTransferred(result, current, choice.target_label)
+
+        desk.run_command(
+            lambda counter: counter.transfer(list(choice.service_ids), choice.target_desk_id),
+            transferred,
+            reply_to=screen,
+        )
+
+    screen.app.push_screen(TransferDialog(desk, preselected), decided)

@@ -1,0 +1,5 @@
+import sys
+
+from tresen.cli import main
+
+sys.exit(main())

@@ -1,0 +1,90 @@
+"""`tresen demo`: an embedded central service with a seeded office day, simulated kiosk walk-ins and
+a simulated ID card, and the clerk's TUI logged in at a desk — all in one process."""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from contextlib import ExitStack
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tresen.desk import engine_factory, fail, load_config, open_store, run_app
+
+if TYPE_CHECKING:
+    from workstation.card_setup import CardReadingSetup
+    from workstation.config import Config
+
+DEMO_WORKSTATION_ID = "ws-demo"
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    demo = subparsers.add_parser(
+        "demo", help="Vorführung: Zentrale, Beispieltag und Arbeitsplatz in einem Prozess"
+    )
+    demo.add_argument("--desk", help="Schalter-ID (Standard: erster Schalter des Bürgeramts)")
+    demo.add_argument("--clerk", help="Sachbearbeiter-ID (Standard: erste Person des Bürgeramts)")
+    demo.add_argument("--seed", type=int, default=0, help="Zufallsstartwert des Beispieltags")
+    demo.add_argument(
+        "--walk-in-seconds", type=float, default=20.0, help="mittlerer Abstand neuer Wartenummern am Kiosk"
+    )
+    demo.set_defaults(handler=run_demo)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from workstation.errors import TresenError
+
+    try:
+        config = load_config(args.config)
+        with tempfile.TemporaryDirectory(prefix="tresen-demo-") as temp:
+            return _run_demo(args, config, Path(temp))
+    except TresenError as error:
+        return fail(error.user_message)
+
+
+def _run_demo(args: argparse.Namespace, config: Config, temp_dir: Path) -> int:
+    from sync.central.embedded import start_embedded
+    from sync.central.kiosk import KioskSimulator
+    from sync.central.seed import BUERGERAMT_ID, generate_day, seed_central
+    from sync.central.store import CentralStore
+    from sync.ordering import OFFICE_ZONE
+    from workstation.login import DeskLogin
+
+    with ExitStack() as cleanup:
+        central_db = f"sqlite:///{temp_dir / 'central.sqlite3'}"
+        central_store = CentralStore(central_db)
+        central_store.create_schema()
+        now = datetime.now(UTC)
+        day = generate_day(now.astimezone(OFFICE_ZONE).date(), seed=args.seed, now=now)
+        with central_store.write() as session:
+            seed_central(session, day)
+        central_store.dispose()
+        central = start_embedded(central_db)
+        cleanup.callback(central.stop)
+        kiosk = KioskSimulator(
+            central.url, BUERGERAMT_ID, mean_interval_seconds=args.walk_in_seconds, seed=args.seed
+        ).start()
+        cleanup.callback(kiosk.stop)
+
+        store = open_store(temp_dir / "tresen.sqlite3")
+        cleanup.callback(store.dispose)
+        make_engine = engine_factory(store, central.url, config.central.timeout_seconds)
+        login = DeskLogin(store, DEMO_WORKSTATION_ID, BUERGERAMT_ID, make_engine)
+        login.initial_sync()
+        card_setup = demo_card_setup(config, temp_dir / "csca", cleanup)
+        desk = next(d for d in day.desks if d.office_id == BUERGERAMT_ID)
+        clerk = next(c for c in day.clerks if c.office_id == BUERGERAMT_ID)
+        return run_app(config, login, args.desk or desk.id, args.clerk or clerk.id, card_setup)
+
+
+def demo_card_setup(config: Config, trust_folder: Path, cleanup: ExitStack) -> CardReadingSetup:
+    """The demo reads a simulated ID card of the case's citizen from pcscd's virtual reader, trusting
+    the test CSCA that signed it (written to a trust folder of the demo's own)."""
+    from tresen.demo_devices import DEMO_READER, DemoCardDevices
+    from workstation.card_setup import CardReadingSetup
+
+    devices = DemoCardDevices(trust_folder)
+    cleanup.callback(devices.close)  # takes the card off and frees the virtual reader
+    # vpcd offers two slots; the card goes into the first, so the dialog names just that one.
+    return CardReadingSetup(trust_folder, config.card.reader or DEMO_READER, devices)

@@ -1,0 +1,209 @@
+"""`tresen run` and `tresen purge`: config, local store, sync engine and card setup wired into the
+TUI (or, for purge, into the retention rules alone).
+
+Everything the clerk could get wrong at start-up (a malformed config file, an unreadable local
+database, an unreachable central service, an unknown desk) ends as one German sentence on stderr or
+in the status bar — never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from screens.app import AppOptions
+    from workstation.card_setup import CardReadingSetup
+    from workstation.commands import DeskContext
+    from workstation.config import Config
+    from workstation.db import LocalStore
+    from workstation.login import DeskLogin
+    from workstation.sync_engine import SyncEngine
+
+log = logging.getLogger(__name__)
+
+EXIT_USER_ERROR = 2
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    run = subparsers.add_parser("run", help="Arbeitsplatz gegen eine Zentrale starten")
+    run.add_argument("--central", help="Adresse der Zentrale, z. B. http://zentrale:8470")
+    run.add_argument("--office", help="Dienststellen-ID (sonst aus Konfiguration oder lokalem Bestand)")
+    run.add_argument("--desk", help="Schalter-ID (sonst Anmeldung)")
+    run.add_argument("--clerk", help="Sachbearbeiter-ID (sonst Anmeldung)")
+    run.set_defaults(handler=run_workstation)
+
+    purge = subparsers.add_parser(
+        "purge", help="personenbezogene Daten löschen, deren Aufbewahrungsfrist abgelaufen ist ([privacy])"
+    )
+    purge.add_argument("--dry-run", action="store_true", help="nur zählen, nichts löschen")
+    purge.set_defaults(handler=run_purge)
+
+
+def fail(message: str) -> int:
+    print(message, file=sys.stderr)
+    return EXIT_USER_ERROR
+
+
+def load_config(path: Path | None) -> Config:
+    from workstation.config import load_config as load
+    from workstation.i18n import set_language
+
+    set_language()  # TRESEN_LANG already applies to the config's own error messages
+    config = load(path)
+    set_language(config.ui.language)
+    return config
+
+
+# --- tresen purge ------------------------------------------------------------------------------------
+
+
+def run_purge(args: argparse.Namespace) -> int:
+    """The administrator's purge: the same rules as the app's hourly schedule, audited as the CLI's."""
+    from workstation.errors import TresenError
+    from workstation.retention import RetentionPolicy, describe_purge, purge_personal_data
+
+    try:
+        config = load_config(args.config)
+        store = open_store(config.store.path)
+        try:
+            report = purge_personal_data(
+                store,
+                datetime.now(UTC),
+                RetentionPolicy.from_settings(config.privacy),
+                dry_run=args.dry_run,
+                actor="administrator:cli",
+            )
+        finally:
+            store.dispose()
+    except TresenError as error:
+        return fail(error.user_message)
+    print(describe_purge(report))
+    return 0
+
+
+# --- tresen run --------------------------------------------------------------------------------------
+
+
+def run_workstation(args: argparse.Namespace) -> int:
+    from workstation.errors import TresenError
+
+    try:
+        config = load_config(args.config)
+        central_url = args.central or config.central.url
+        store = open_store(config.store.path)
+        try:
+            return _run_workstation(args, config, store, central_url)
+        finally:
+            store.dispose()
+    except TresenError as error:
+        return fail(error.user_message)
+
+
+def _run_workstation(
+    args: argparse.Namespace, config: Config, store: LocalStore, central_url: str | None
+) -> int:
+    from workstation.i18n import _
+    from workstation.login import DeskLogin
+
+    make_engine = engine_factory(store, central_url, config.central.timeout_seconds) if central_url else None
+    login = DeskLogin(store, config.workstation.id, config.workstation.office_id, make_engine)
+    login.office_id = args.office or config.workstation.office_id or login.remembered_office()
+    if login.office_id is None:
+        return fail(
+            _("Bitte die Dienststelle angeben: tresen run --office ID (oder [workstation] office_id).")
+        )
+    if central_url and not login.has_reference_data():
+        # A fresh workstation: fetch desks and clerks before the login; later starts sync in the app.
+        report = login.initial_sync()
+        if (report is None or not report.online) and not login.has_reference_data():
+            return fail(
+                _(
+                    "Die Zentrale {url} ist nicht erreichbar und der lokale Bestand ist leer. "
+                    "Bitte Adresse und Netzwerk prüfen."
+                ).format(url=central_url)
+            )
+    if not central_url and not login.has_reference_data():
+        return fail(_("Der lokale Bestand ist leer: bitte einmal mit --central URL starten."))
+    desk_id = args.desk or config.workstation.desk_id
+    clerk_id = args.clerk or config.workstation.clerk_id
+    return run_app(config, login, desk_id, clerk_id, card_setup_of(config))
+
+
+# --- shared with the demo ------------------------------------------------------------------------------
+
+
+def open_store(path: Path) -> LocalStore:
+    from workstation.db import LocalStore
+    from workstation.errors import LocalStoreError
+    from workstation.i18n import _
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise LocalStoreError(
+            _(
+                "Die lokale Datenbank {path} kann nicht geöffnet oder beschrieben werden. "
+                "Bitte Speicherort und Berechtigungen prüfen."
+            ).format(path=path),
+            f"store directory not creatable: {type(error).__name__}",
+        ) from None
+    store = LocalStore(path)
+    store.migrate()
+    return store
+
+
+def engine_factory(
+    store: LocalStore, central_url: str, timeout_seconds: float
+) -> Callable[[DeskContext], SyncEngine]:
+    """How a desk reaches the central service: one client and sync engine per opened desk."""
+
+    def make_engine(ctx: DeskContext) -> SyncEngine:
+        from sync.client import CentralClient
+        from workstation.sync_engine import SyncEngine
+
+        client = CentralClient(central_url, timeout=timeout_seconds)
+        return SyncEngine(store, client, ctx)
+
+    return make_engine
+
+
+def card_setup_of(config: Config) -> CardReadingSetup:
+    from workstation.card_setup import CardReadingSetup
+
+    return CardReadingSetup(config.card.trust_dir, config.card.reader)
+
+
+def run_app(
+    config: Config,
+    login: DeskLogin,
+    desk_id: str | None,
+    clerk_id: str | None,
+    card_setup: CardReadingSetup,
+    options: AppOptions | None = None,
+) -> int:
+    """Open the desk (or ask for the login) and run the TUI until the clerk quits."""
+    from screens.app import TresenApp
+    from tresen.logs import log_file_path, logging_to_file
+    from tresen.terminal import probe_terminal_graphics
+    from workstation.retention import RetentionPolicy, RetentionSchedule
+
+    retention = RetentionSchedule(login.store, RetentionPolicy.from_settings(config.privacy))
+    workplace = login.open(clerk_id, desk_id) if desk_id and clerk_id else None
+    app = TresenApp(
+        login=login,
+        workplace=workplace,
+        keymap=config.ui.keymap,
+        card_reading=card_setup,
+        retention=retention,
+        options=options,
+    )
+    probe_terminal_graphics()
+    with logging_to_file(log_file_path()):
+        return int(app.run() or 0)
