@@ -105,14 +105,15 @@ class _StepState:
         return self.total is not None and self.done >= self.total
 
 
-def describe_steps(steps: dict[str, _StepState]) -> str:
-    """One line per step: ✓ when done, bytes for files, … while running."""
+def describe_steps(steps: dict[str, _StepState], *, failed: bool = False) -> str:
+    """One line per step: ✓ when done, bytes for files, … while running (✗ once the read failed:
+    a step that did not finish then is not running any more)."""
     lines = []
     for step in STEP_ORDER:
         state = steps.get(step)
         if state is None:
             continue
-        mark = "✓" if state.finished else "…"
+        mark = "✓" if state.finished else "✗" if failed else "…"
         amount = ""
         if step in ("COM", "DG1", "DG2", "SOD") and state.total:
             amount = f"  {state.done:,} / {state.total:,} Bytes".replace(",", ".")
@@ -325,7 +326,7 @@ class CardReadScreen(ModalScreen["CardReadOutcome | None"]):
     def _show_failure(self, message: str) -> None:
         self.query_one("#read", Button).disabled = False
         self.query_one("#progress-bar", ProgressBar).add_class("hidden")
-        steps = describe_steps(self._steps)
+        steps = describe_steps(self._steps, failed=True)
         self.query_one("#progress-steps", Static).update(f"{steps}\n✗ {message}".strip())
 
     def _show_outcome(self, outcome: CardReadOutcome, caption: str | None) -> None:
@@ -372,23 +373,31 @@ class CardReadScreen(ModalScreen["CardReadOutcome | None"]):
         self.query_one("#figures", Static).update(text)
 
     def _show_photo(self, photo: Photo | None) -> None:
+        self._replace_photo(self._photo_widget(photo))
+
+    @work(exclusive=True, group="card-photo")
+    async def _replace_photo(self, widget: Widget) -> None:
+        """The old photo leaves before the new one comes: a second read in the same dialog would
+        otherwise mount a second widget with the same id while the first is still being removed."""
         container = self.query_one("#photo", Vertical)
-        container.remove_children()
+        await container.remove_children()
+        await container.mount(widget)
+
+    @staticmethod
+    def _photo_widget(photo: Photo | None) -> Widget:
         if photo is None:
-            container.mount(Static(_("Kein Lichtbild auf dem Chip."), id="photo-text"))
-            return
+            return Static(_("Kein Lichtbild auf dem Chip."), id="photo-text")
         if _graphics_image is not None:
             try:
                 from PIL import Image as PilImage
 
                 picture = PilImage.open(io.BytesIO(photo.data))
                 picture.load()
-            except Exception:  # an undecodable image is shown as text, never a crash
+            except Exception:  # noqa: BLE001 - an undecodable image is shown as text, never a crash
                 log.warning("photo could not be decoded for display")
             else:
-                container.mount(_graphics_image(picture, id="photo-image"))  # type: ignore[call-arg]
-                return
-        container.mount(Static(photo.description, id="photo-text"))
+                return _graphics_image(picture, id="photo-image")  # type: ignore[call-arg]
+        return Static(photo.description, id="photo-text")
 
     # Closing -----------------------------------------------------------------------------------
 

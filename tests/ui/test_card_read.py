@@ -138,11 +138,42 @@ async def test_wrong_can_shows_the_german_reason_and_allows_a_retry(store, docum
     async with app.run_test(size=SIZE) as pilot:
         await app.workers.wait_for_complete()
         await type_can_and_read(pilot, wrong)
-        assert "Zugang verweigert" in text_of(app, "#progress-steps")
+        progress = text_of(app, "#progress-steps")
+        assert "Zugang verweigert" in progress
+        assert "…" not in progress  # nothing looks as if it still ran
         assert not app.screen.query_one("#read", Button).disabled
         app.screen.query_one("#can", Input).value = ""
         await type_can_and_read(pilot, document.can)
         assert "Echtheit bestätigt" in text_of(app, "#verdict")
+
+
+def test_a_failed_read_marks_its_unfinished_steps_as_failed() -> None:
+    from screens.card_read import _StepState, describe_steps
+
+    steps = {"PACE": _StepState(0, 1)}
+    assert describe_steps(steps) == "… PACE"  # while the chip is being read
+    assert describe_steps(steps, failed=True) == "✗ PACE"
+    steps["PACE"] = _StepState(1, 1)
+    steps["DG1"] = _StepState(10, 90)
+    assert describe_steps(steps, failed=True) == "✓ PACE\n✗ DG1 (Daten)  10 / 90 Bytes"
+
+
+async def test_a_second_read_in_the_same_dialog_replaces_the_first(store, document) -> None:
+    case_id = open_case(store, booked=None)
+    app = Host(reading_for(store, document), case_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.workers.wait_for_complete()
+        await type_can_and_read(pilot, document.can)
+        assert "Echtheit bestätigt" in text_of(app, "#verdict")
+        app.screen.query_one("#can", Input).value = ""
+        await type_can_and_read(pilot, document.can)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "Echtheit bestätigt" in text_of(app, "#verdict")
+        assert "Unerwarteter Fehler" not in text_of(app, "#progress-steps")
+        assert len(app.screen.query("#photo-text")) == 1
+    with store.session() as session:
+        assert len(session.scalars(select(CardRead)).all()) == 2
 
 
 async def test_no_reader_is_shown_as_a_problem(store, document) -> None:
