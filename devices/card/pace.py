@@ -228,7 +228,8 @@ class Suite:
 
     @property
     def field_length(self) -> int:
-        return (self.curve.curve.p().bit_length() + 7) // 8
+        prime: int = self.curve.curve.p()  # ecdsa is untyped: the field prime is an int
+        return (prime.bit_length() + 7) // 8
 
     @property
     def nonce_length(self) -> int:
@@ -251,7 +252,9 @@ class Suite:
     def encode_point(self, point: PointJacobi) -> bytes:
         """Uncompressed SEC1 encoding 04 || X || Y."""
         size = self.field_length
-        return b"\x04" + point.x().to_bytes(size, "big") + point.y().to_bytes(size, "big")
+        x: int = point.x()
+        y: int = point.y()
+        return b"\x04" + x.to_bytes(size, "big") + y.to_bytes(size, "big")
 
     def decode_point(self, data: bytes) -> PointJacobi:
         """Parse and validate a public point from the other side: on the curve, not infinity."""
@@ -293,7 +296,8 @@ def shared_secret(suite: Suite, own_private: int, other_public: PointJacobi) -> 
     point = other_public * own_private
     if point == INFINITY:
         raise CardError(CardErrorReason.PROTOCOL, "key agreement gives the point at infinity")
-    return point.x().to_bytes(suite.field_length, "big")
+    x: int = point.x()
+    return x.to_bytes(suite.field_length, "big")
 
 
 def session_keys(suite: Suite, secret: bytes) -> tuple[bytes, bytes]:

@@ -141,7 +141,13 @@ def _read_files(
     block = _block_size(channel, block_size)
     reader = _FileReader(secure, block, report)
     files: dict[int, bytes] = {}
-    for step, file_id in (("COM", lds.EF_COM), ("DG1", lds.DG1), ("DG2", lds.DG2), ("SOD", lds.EF_SOD)):
+    steps: tuple[tuple[Step, int], ...] = (
+        ("COM", lds.EF_COM),
+        ("DG1", lds.DG1),
+        ("DG2", lds.DG2),
+        ("SOD", lds.EF_SOD),
+    )
+    for step, file_id in steps:
         content = reader.read(file_id, step, required=step != "DG2")
         if content is not None:
             files[file_id] = content

@@ -277,17 +277,20 @@ def _wait_for_card(context: _Context, reader_name: str | None, wait_seconds: flo
             raise CardError(CardErrorReason.NO_READER, "the requested reader is not attached")
         candidates = [reader_name] if reader_name is not None else readers
         states = [(name, scard.SCARD_STATE_UNAWARE) for name in candidates]
-        hresult, states = scard.SCardGetStatusChange(context.handle, 0, states)
+        # pyscard is untyped: the answer is (hresult, [(reader, event state, ATR bytes)]).
+        hresult: int
+        changed: list[tuple[str, int, list[int]]]
+        hresult, changed = scard.SCardGetStatusChange(context.handle, 0, states)
         if hresult not in (scard.SCARD_S_SUCCESS, scard.SCARD_E_TIMEOUT):
             _check(hresult, "reader status")
-        for name, event_state, _atr in states:
+        for name, event_state, _atr in changed:
             if event_state & scard.SCARD_STATE_PRESENT and not event_state & scard.SCARD_STATE_MUTE:
                 return name
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise CardError(CardErrorReason.NO_CARD, "no card on the reader")
         # Block until a reader's state changes (or the poll interval passes).
-        watched = [(name, event_state) for name, event_state, _atr in states]
+        watched = [(name, event_state) for name, event_state, _atr in changed]
         timeout = int(min(remaining * 1000, _POLL_MILLISECONDS))
         scard.SCardGetStatusChange(context.handle, timeout, watched)
 

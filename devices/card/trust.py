@@ -30,11 +30,11 @@ class TrustStoreError(ValueError):
     """A trust file cannot be read (for the administrator; not chip data)."""
 
 
-class CertificateSet(core.SetOf):
+class CertificateSet(core.SetOf):  # type: ignore[misc]  # asn1crypto is untyped
     _child_spec = x509.Certificate
 
 
-class CscaMasterList(core.Sequence):
+class CscaMasterList(core.Sequence):  # type: ignore[misc]  # asn1crypto is untyped
     """ICAO 9303-12 §9: CscaMasterList ::= SEQUENCE { version INTEGER, certList SET OF Certificate }."""
 
     _fields: ClassVar = [("version", core.Integer), ("cert_list", CertificateSet)]
@@ -98,7 +98,8 @@ def build_master_list(certificates: Iterable[object]) -> bytes:
             "signer_infos": [],
         }
     )
-    return cms.ContentInfo({"content_type": "signed_data", "content": signed_data}).dump()
+    der: bytes = cms.ContentInfo({"content_type": "signed_data", "content": signed_data}).dump()
+    return der
 
 
 @dataclass

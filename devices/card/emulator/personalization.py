@@ -90,7 +90,8 @@ class TestDocument:
 
     @property
     def csca_der(self) -> bytes:
-        return self.csca_certificate.dump()
+        der: bytes = self.csca_certificate.dump()
+        return der
 
     def trust_store(self) -> TrustStore:
         return TrustStore.from_certificates([self.csca_certificate])
@@ -395,14 +396,17 @@ def make_face_jpeg(target_bytes: int, rng: random.Random) -> tuple[bytes, tuple[
             (width * eye_x - 9, height * 0.42 - 6, width * eye_x + 9, height * 0.42 + 6), fill=(40, 40, 40)
         )
     draw.arc((width * 0.42, height * 0.55, width * 0.58, height * 0.63), 20, 160, fill=(120, 40, 40), width=3)
+    smallest: tuple[bytes, tuple[int, int]] = (b"", _FACE_SIZE)
     for scale in (1, 2, 4, 8):
         scaled = image if scale == 1 else image.resize((width // scale, height // scale))
         for quality in (85, 50, 25):
             buffer = io.BytesIO()
             scaled.save(buffer, "JPEG", quality=quality)
-            if buffer.tell() <= target_bytes:
-                return pad_jpeg(buffer.getvalue(), target_bytes, rng), scaled.size
-    return buffer.getvalue(), scaled.size  # the smallest we can draw
+            jpeg = buffer.getvalue()
+            if len(jpeg) <= target_bytes:
+                return pad_jpeg(jpeg, target_bytes, rng), scaled.size
+            smallest = (jpeg, scaled.size)
+    return smallest  # the smallest we can draw
 
 
 def pad_jpeg(jpeg: bytes, target_bytes: int, rng: random.Random) -> bytes:
