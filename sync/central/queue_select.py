@@ -24,16 +24,19 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVarTuple, Unpack
 
 from sqlalchemy import ColumnElement, Select, and_, case, exists, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from sync.central import store
+from sync.sqltypes import UtcDateTime
 from sync.ordering import OrderingRules, QueueEntry, Reason
 
 # Enough to hold a whole slot's checked-in appointments (ties on rank and time) in one query.
 PRESELECT_LIMIT = 64
+
+_Columns = TypeVarTuple("_Columns")
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,7 @@ def _rank_and_time(now: datetime, rules: OrderingRules) -> tuple[ColumnElement[i
         else_=int(Reason.APPOINTMENT_EARLY),
     )
     when = type_coerce(
-        case((or_(urgent, walk_in), ticket.issued_at), else_=appointment.slot_start), store.UtcDateTime()
+        case((or_(urgent, walk_in), ticket.issued_at), else_=appointment.slot_start), UtcDateTime()
     )
     return rank, when
 
@@ -136,12 +139,12 @@ def _eligible(
 
 
 def _ties(
-    query: Select[Any],
+    query: Select[Unpack[_Columns]],
     rank: ColumnElement[int],
     when: ColumnElement[datetime],
     cut_rank: int,
     cut_when: datetime,
-) -> Select[Any]:
+) -> Select[Unpack[_Columns]]:
     return query.where(rank == cut_rank, when == cut_when)
 
 

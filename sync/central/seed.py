@@ -243,7 +243,7 @@ def _waiting_tickets(
     checked_in = {index for index in range(len(appointments)) if count > 8 and index % 2 == 0}
     checked_in = set(sorted(checked_in)[: count // 2])
     updated = list(appointments)
-    tickets = []
+    tickets: list[TicketSnapshot] = []
     for index in sorted(checked_in):
         apt = appointments[index]
         updated[index] = apt.model_copy(update={"status": "checked_in"})
@@ -289,7 +289,7 @@ def seed_central(session: Session, day: SeedDay) -> int:
     touched: dict[str, list[store.Versioned]] = defaultdict(list)
 
     existing: dict[type[store.Versioned], set[str]] = {
-        model: set(session.scalars(select(model.id)))  # type: ignore[attr-defined]
+        model: set(session.scalars(select(model.id)))
         for model in (store.Office, store.Service, store.Desk, store.Clerk, store.Appointment, store.Ticket)
     }
 

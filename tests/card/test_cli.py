@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 import argparse
 import os
 import subprocess
@@ -11,6 +12,11 @@ import pytest
 
 from devices.card import cli
 from devices.card.access import CanKey, MrzKey
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.card.conftest import VirtualReader
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -50,7 +56,7 @@ def test_doc_without_dates_is_a_usage_error(capsys: pytest.CaptureFixture[str]) 
 @pytest.mark.serial
 @pytest.mark.pcsc
 @pytest.mark.xdist_group("pcsc")
-def test_readers_lists_the_virtual_reader(virtual_reader, capsys: pytest.CaptureFixture[str]) -> None:
+def test_readers_lists_the_virtual_reader(virtual_reader: VirtualReader, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.run_readers(parse("card", "readers")) == cli.EXIT_OK
     assert virtual_reader.name in capsys.readouterr().out.splitlines()
 
@@ -58,13 +64,13 @@ def test_readers_lists_the_virtual_reader(virtual_reader, capsys: pytest.Capture
 @pytest.mark.serial
 @pytest.mark.pcsc
 @pytest.mark.xdist_group("pcsc")
-def test_read_without_card_explains_in_german(virtual_reader, capsys: pytest.CaptureFixture[str]) -> None:
+def test_read_without_card_explains_in_german(virtual_reader: VirtualReader, capsys: pytest.CaptureFixture[str]) -> None:
     args = parse("card", "read", "--reader", virtual_reader.name, "--can", "123456", "--wait", "0.2")
     assert cli.run_read(args) == cli.EXIT_CARD_ERROR
     assert "Kein Ausweis auf dem Lesegerät" in capsys.readouterr().err
 
 
-def test_readers_without_pcscd_explains_and_names_the_cause(tmp_path) -> None:
+def test_readers_without_pcscd_explains_and_names_the_cause(tmp_path: Path) -> None:
     probe = "import sys; from tests.card.test_cli import parse; from devices.card import cli; " + (
         "sys.exit(cli.run_readers(parse('card', 'readers')))"
     )
@@ -82,7 +88,7 @@ def test_readers_without_pcscd_explains_and_names_the_cause(tmp_path) -> None:
 @pytest.mark.pcsc
 @pytest.mark.xdist_group("pcsc")
 def test_read_prints_data_verdict_and_figures_without_progress_noise(
-    virtual_reader, tmp_path, capsys: pytest.CaptureFixture[str]
+    virtual_reader: VirtualReader, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from devices.card.emulator.card import card_for_document
     from devices.card.emulator.personalization import make_test_document
@@ -107,7 +113,7 @@ def test_read_prints_data_verdict_and_figures_without_progress_noise(
 @pytest.mark.serial
 @pytest.mark.pcsc
 @pytest.mark.xdist_group("pcsc")
-def test_wrong_can_gives_the_clerk_sentence_and_the_cause(virtual_reader, capsys) -> None:
+def test_wrong_can_gives_the_clerk_sentence_and_the_cause(virtual_reader: VirtualReader, capsys: pytest.CaptureFixture[str]) -> None:
     from devices.card.emulator.card import card_for_document
     from devices.card.emulator.personalization import make_test_document
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from collections.abc import Callable
 from functools import cache
 
 import pytest
@@ -30,7 +31,7 @@ def _image(fmt: str, size: tuple[int, int] = (60, 80)) -> bytes:
     return buffer.getvalue()
 
 
-def _assert_malformed(call, *args) -> None:  # type: ignore[no-untyped-def]
+def _assert_malformed(call: Callable[..., object], *args: object) -> None:
     with pytest.raises(CardError) as caught:
         call(*args)
     assert caught.value.reason is CardErrorReason.MALFORMED_DATA
@@ -153,7 +154,7 @@ PARSERS = {
 FUZZ = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-def _only_malformed(parser, data: bytes) -> None:  # type: ignore[no-untyped-def]
+def _only_malformed(parser: Callable[[bytes], object], data: bytes) -> None:
     try:
         parser(data)
     except CardError as error:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 import pytest
@@ -210,7 +211,7 @@ _NUMBERS = st.text(alphabet="CFGHJKLMNPRTVWXYZ0123456789", min_size=9, max_size=
 )
 @settings(max_examples=150, deadline=None)
 def test_build_then_parse_round_trip(
-    kind, surname: str, given_names: str, number: str, birth: date, expiry: date, sex: str
+    kind: Callable[..., str], surname: str, given_names: str, number: str, birth: date, expiry: date, sex: str
 ) -> None:
     built = kind(
         document_code="ID" if kind is build_td1 else "P",

@@ -199,14 +199,16 @@ def test_wrong_mrz_is_access_denied() -> None:
 
 def test_can_on_a_chip_expecting_mrz_is_refused_at_mse() -> None:
     card = PaceCard(MRZ, SUPPORTED[1])
-    assert card.handle(CommandAPDU(0x00, 0x22, 0xC1, 0xA4, H("800A04007F00070202040202 830102"))).sw == 0x6A88
+    answer = card.handle(CommandAPDU(0x00, 0x22, 0xC1, 0xA4, H("800A04007F00070202040202 830102")))
+    assert answer is not None and answer.sw == 0x6A88
     with pytest.raises(CardError):
         perform_pace(loopback(card), CAN, SUPPORTED[1])
 
 
 def test_general_authenticate_out_of_order_is_refused() -> None:
     card = PaceCard(CAN, SUPPORTED[1])
-    assert card.handle(CommandAPDU(0x10, 0x86, 0x00, 0x00, H("7C00"), 256)).sw == 0x6985
+    answer = card.handle(CommandAPDU(0x10, 0x86, 0x00, 0x00, H("7C00"), 256))
+    assert answer is not None and answer.sw == 0x6985
     assert card.handle(CommandAPDU(0x00, 0xB0, 0x00, 0x00, ne=4)) is None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from typing import Protocol
 
 import httpx
 import pytest
@@ -19,8 +20,13 @@ from tests.central.conftest import DAY, OFFICE
 CHANGES = "/api/v1/sync/changes"
 
 
+class _Versioned(Protocol):
+    @property
+    def version(self) -> int: ...
+
+
 def all_versions(page: ChangesPage) -> list[int]:
-    rows = [
+    rows: list[_Versioned] = [
         *page.offices,
         *page.services,
         *page.desks,

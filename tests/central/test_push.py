@@ -14,7 +14,7 @@ WORKSTATION = "ws-ba-1"
 
 def operation(
     seq: int, kind: str, args: dict[str, Any], clock: MovableClock, op_id: str | None = None
-) -> dict:
+) -> dict[str, Any]:
     return {
         "op_id": op_id or f"op-{WORKSTATION}-{seq}",
         "seq": seq,
@@ -27,7 +27,7 @@ def operation(
     }
 
 
-def push(client: TestClient, *operations: dict, workstation: str = WORKSTATION) -> Any:
+def push(client: TestClient, *operations: dict[str, Any], workstation: str = WORKSTATION) -> Any:
     return client.post(
         PUSH, json={"workstation_id": workstation, "office_id": OFFICE, "operations": list(operations)}
     )
@@ -181,7 +181,7 @@ def test_a_rejection_still_advances_the_sequence_and_is_stored(
 
 
 def test_no_show_only_after_the_office_maximum_of_calls(client: TestClient, clock: MovableClock) -> None:
-    def call(seq: int, recall: bool) -> dict:
+    def call(seq: int, recall: bool) -> dict[str, Any]:
         return operation(
             seq,
             "ticket.call",

@@ -236,10 +236,9 @@ def test_service_links_follow_the_ticket_services(tmp_path: Path) -> None:
     with central.write() as session:
         session.add(store.Office(id=OFFICE, name=OFFICE))
         session.flush()
-        ticket = store.Ticket(
-            id="t1", office_id=OFFICE, number="A1", issued_at=T0, service_ids=["x", "y", "x"]
+        session.add(
+            store.Ticket(id="t1", office_id=OFFICE, number="A1", issued_at=T0, service_ids=["x", "y", "x"])
         )
-        session.add(ticket)
     with central.write() as session:
         ticket = session.get(store.Ticket, "t1")
         assert ticket is not None

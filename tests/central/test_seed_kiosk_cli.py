@@ -13,6 +13,7 @@ from sync.central import store
 from sync.central.embedded import start_embedded
 from sync.central.kiosk import KioskSimulator
 from sync.central.seed import generate_day, seed_central
+from sync.protocol import AppointmentSnapshot, TicketSnapshot
 from tests.central.conftest import DAY, OFFICE, OPENING
 from workstation.cli import main as tresen
 
@@ -50,7 +51,8 @@ def test_any_generated_day_keeps_its_references_consistent(
 ) -> None:
     day = generate_day(DAY, seed=seed, appointments=appointments, waiting=waiting)
     services = {s.id: s.office_id for s in day.services}
-    for row in [*day.appointments, *day.tickets]:
+    rows: list[AppointmentSnapshot | TicketSnapshot] = [*day.appointments, *day.tickets]
+    for row in rows:
         assert all(services[service_id] == row.office_id for service_id in row.service_ids)
     assert len(day.appointments) == appointments and len(day.tickets) == waiting
 

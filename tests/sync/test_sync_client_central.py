@@ -53,7 +53,8 @@ def test_health_names_the_epoch(client: CentralClient) -> None:
 
 
 def test_changes_come_in_pages_until_nothing_is_left(client: CentralClient, seed_day: SeedDay) -> None:
-    cursor, pages, appointment_ids = 0, 0, set()
+    cursor, pages = 0, 0
+    appointment_ids: set[str] = set()
     while True:
         page = client.changes(BUERGERAMT_ID, WS, cursor, limit=40)
         pages += 1
