@@ -58,17 +58,16 @@ class Chip:
 
 @contextmanager
 def emulated_chip(face_bytes: int, where: str) -> Iterator[Chip]:
-    options = {"kind": "td1", "face_bytes": face_bytes}
     if where == "process":
         # The document is made in the child: this process never imports or warms the generator.
-        with EmulatorProcess(options) as process:
+        with EmulatorProcess({"kind": "td1", "face_bytes": face_bytes}) as process:
             trust = TrustStore.from_certificates([process.printed.csca_der])
             yield Chip(process.printed.can, trust, process.insert, process.remove)
         return
     from devices.card.emulator.card import card_for_document
     from devices.card.emulator.personalization import make_test_document
 
-    document = make_test_document(**options)
+    document = make_test_document("td1", face_bytes=face_bytes)
     current: list[EmulatorThread] = []
 
     def insert() -> None:

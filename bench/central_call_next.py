@@ -87,11 +87,14 @@ def bench_call_next(http: httpx.Client, calls: int) -> None:
 
 def bench_changes(http: httpx.Client, limit: int, repeats: int = 15) -> None:
     first: list[float] = []
+    responses: list[httpx.Response] = []
     for _ in range(repeats):
-        elapsed, response = timed(
+        elapsed, answer = timed(
             http, "GET", f"{API}/sync/changes", params={"office_id": BUERGERAMT_ID, "limit": limit}
         )
         first.append(elapsed)
+        responses.append(answer)
+    response = responses[-1]
     head_cursor = response.json()["cursor"]
     while response.json()["has_more"]:
         head_cursor = response.json()["cursor"]
