@@ -18,10 +18,10 @@ import argparse
 import statistics
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from devices.card.access import CanKey
 from devices.card.emulator.process import EmulatorProcess
@@ -29,6 +29,9 @@ from devices.card.emulator.vpcd import EmulatorThread, exclusive_reader
 from devices.card.service import ReadFigures, read_document
 from devices.card.transport import wait_for_card, wait_for_card_removal
 from devices.card.trust import TrustStore
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
 
 REPO = Path(__file__).resolve().parents[1]
 READER = "Virtual PCD 00 00"

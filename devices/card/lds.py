@@ -197,7 +197,7 @@ def _image_size(image: bytes, header_width: int, header_height: int) -> tuple[in
     try:
         with Image.open(io.BytesIO(image)) as opened:
             return opened.size
-    except Exception:  # Pillow raises many types on hostile images; the record's size then stands.
+    except Exception:  # noqa: BLE001  (Pillow raises many types on hostile chip data; the record's size stands)
         return header_width, header_height
 
 

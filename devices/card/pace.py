@@ -19,11 +19,11 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import ecdsa
 from ecdsa.ellipticcurve import INFINITY, PointJacobi
 
-from devices.card.access import AccessKey
 from devices.card.apdu import CommandAPDU, ResponseAPDU, Transmit
 from devices.card.errors import CardError, CardErrorReason
 from devices.card.secure_messaging import (
@@ -41,6 +41,9 @@ from devices.card.secure_messaging import (
     retail_mac,
 )
 from devices.card.tlv import Tlv, encode_tlv, find, parse_one, parse_single, parse_tlv
+
+if TYPE_CHECKING:
+    from devices.card.access import AccessKey
 
 log = logging.getLogger(__name__)
 
@@ -148,10 +151,10 @@ def encode_oid(dotted: str) -> bytes:
     body = bytearray()
     for arc in (40 * first + second, *rest):
         chunk = [arc & 0x7F]
-        arc >>= 7
-        while arc:
-            chunk.append(0x80 | (arc & 0x7F))
-            arc >>= 7
+        remaining = arc >> 7
+        while remaining:
+            chunk.append(0x80 | (remaining & 0x7F))
+            remaining >>= 7
         body += bytes(reversed(chunk))
     return bytes(body)
 

@@ -23,8 +23,8 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from asn1crypto import algos, cms, keys, x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
@@ -33,7 +33,11 @@ from cryptography.x509 import ObjectIdentifier
 
 from devices.card.errors import CardError
 from devices.card.lds import LDS_SECURITY_OBJECT_OID, SecurityObject, parse_sod
-from devices.card.trust import TrustStore
+
+if TYPE_CHECKING:
+    from asn1crypto import algos, cms, keys, x509
+
+    from devices.card.trust import TrustStore
 
 PublicKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey
 

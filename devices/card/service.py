@@ -11,20 +11,22 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from devices.card import bac, lds, pace
 from devices.card.access import AccessKey, CanKey, MrzKey
 from devices.card.apdu import CommandAPDU, ResponseAPDU, Transmit
 from devices.card.errors import CardError, CardErrorReason
-from devices.card.lds import FaceImage
-from devices.card.mrz import MrzData
-from devices.card.pace import PaceInfo
 from devices.card.passive_auth import PassiveAuthResult, passive_authentication
-from devices.card.secure_messaging import SecureMessaging
 from devices.card.tlv import parse_tlv, parse_tlv_header
 from devices.card.transport import CardChannel, ExtendedLengthRefused
-from devices.card.trust import TrustStore
+
+if TYPE_CHECKING:
+    from devices.card.lds import FaceImage
+    from devices.card.mrz import MrzData
+    from devices.card.pace import PaceInfo
+    from devices.card.secure_messaging import SecureMessaging
+    from devices.card.trust import TrustStore
 
 log = logging.getLogger(__name__)
 

@@ -10,14 +10,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from smartcard import scard
 
 from devices.card.apdu import SHORT_MAX_NC, SHORT_MAX_NE, CommandAPDU, ResponseAPDU
 from devices.card.errors import CardError, CardErrorReason
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
@@ -345,7 +347,7 @@ class ReaderWatcher:
         watcher = self
 
         class _Readers(ReaderObserver):  # type: ignore[misc]
-            def update(self, observable: object, actions: tuple[list[Any], list[Any]]) -> None:
+            def update(self, observable: object, actions: tuple[list[Any], list[Any]]) -> None:  # noqa: ARG002  (pyscard's observer signature)
                 added, removed = actions
                 for reader in added:
                     watcher._emit(ReaderEvent("reader_added", str(reader)))
@@ -353,7 +355,7 @@ class ReaderWatcher:
                     watcher._emit(ReaderEvent("reader_removed", str(reader)))
 
         class _Cards(CardObserver):  # type: ignore[misc]
-            def update(self, observable: object, actions: tuple[list[Any], list[Any]]) -> None:
+            def update(self, observable: object, actions: tuple[list[Any], list[Any]]) -> None:  # noqa: ARG002  (pyscard's observer signature)
                 added, removed = actions
                 for card in added:
                     watcher._emit(ReaderEvent("card_inserted", str(card.reader), bytes(card.atr)))

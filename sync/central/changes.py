@@ -11,11 +11,10 @@ import asyncio
 import threading
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import select
-from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from sync.central import store
 from sync.protocol import (
@@ -29,17 +28,20 @@ from sync.protocol import (
     TicketSnapshot,
 )
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import InstrumentedAttribute, Session
+
 SnapshotT = TypeVar("SnapshotT", bound=BaseModel)
-_SnapshotCo = TypeVar("_SnapshotCo", bound=BaseModel, covariant=True)
+_SnapshotT_co = TypeVar("_SnapshotT_co", bound=BaseModel, covariant=True)
 
 
 @dataclass(frozen=True)
-class _Feed(Generic[_SnapshotCo]):
+class _Feed(Generic[_SnapshotT_co]):
     """One table of the feed: its rows, the column naming their office, and the snapshot they become."""
 
     model: type[store.Versioned]
     owner: InstrumentedAttribute[str]
-    snapshot: type[_SnapshotCo]
+    snapshot: type[_SnapshotT_co]
 
 
 _OFFICES = _Feed(store.Office, store.Office.id, OfficeSnapshot)
@@ -49,9 +51,7 @@ _CLERKS = _Feed(store.Clerk, store.Clerk.office_id, ClerkSnapshot)
 _APPOINTMENTS = _Feed(store.Appointment, store.Appointment.office_id, AppointmentSnapshot)
 _TICKETS = _Feed(store.Ticket, store.Ticket.office_id, TicketSnapshot)
 _CALLS = _Feed(store.Call, store.Call.office_id, CallSnapshot)
-_FEEDS: tuple[_Feed[BaseModel], ...] = (
-    _OFFICES, _SERVICES, _DESKS, _CLERKS, _APPOINTMENTS, _TICKETS, _CALLS
-)
+_FEEDS: tuple[_Feed[BaseModel], ...] = (_OFFICES, _SERVICES, _DESKS, _CLERKS, _APPOINTMENTS, _TICKETS, _CALLS)
 
 
 def changes_page(
@@ -64,7 +64,9 @@ def changes_page(
         model = feed.model
         found = session.execute(
             select(*model.__table__.columns)  # rows, not ORM objects: cheaper
-            .where(feed.owner == office_id, model.version > cursor, *([model.version <= cut] if has_more else []))
+            .where(
+                feed.owner == office_id, model.version > cursor, *([model.version <= cut] if has_more else [])
+            )
             .order_by(model.version)
         )
         return [feed.snapshot.model_validate(row) for row in found]

@@ -21,17 +21,20 @@ SQL, so SQLite and PostgreSQL agree):
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVarTuple, Unpack
+from typing import TYPE_CHECKING, Any, TypeVarTuple
 
 from sqlalchemy import ColumnElement, Select, and_, case, exists, or_, select, type_coerce
-from sqlalchemy.orm import Session
 
 from sync.central import store
-from sync.sqltypes import UtcDateTime
 from sync.ordering import OrderingRules, QueueEntry, Reason
+from sync.sqltypes import UtcDateTime
+
+if TYPE_CHECKING:
+    from collections.abc import Collection
+
+    from sqlalchemy.orm import Session
 
 # Enough to hold a whole slot's checked-in appointments (ties on rank and time) in one query.
 PRESELECT_LIMIT = 64
@@ -139,12 +142,12 @@ def _eligible(
 
 
 def _ties(
-    query: Select[Unpack[_Columns]],
+    query: Select[*_Columns],
     rank: ColumnElement[int],
     when: ColumnElement[datetime],
     cut_rank: int,
     cut_when: datetime,
-) -> Select[Unpack[_Columns]]:
+) -> Select[*_Columns]:
     return query.where(rank == cut_rank, when == cut_when)
 
 

@@ -12,7 +12,6 @@ become visible in commit order and `version > cursor` never skips a row (DESIGN 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -45,6 +44,8 @@ from sqlalchemy.orm import (
 from sync.sqltypes import UtcDateTime
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
     from sqlalchemy.sql import FromClause
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import given, settings
@@ -12,6 +12,9 @@ from hypothesis import strategies as st
 from devices.card.access import check_digit
 from devices.card.errors import CardError, CardErrorReason
 from devices.card.mrz import build_td1, build_td3, icao_transliterate, parse_mrz
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 TODAY = date(2025, 6, 1)
 
@@ -238,7 +241,7 @@ def test_fuzzed_text_raises_only_malformed_data(text: str) -> None:
     try:
         parse_mrz(text, today=TODAY)
     except CardError as error:
-        assert error.reason is CardErrorReason.MALFORMED_DATA
+        assert error.reason is CardErrorReason.MALFORMED_DATA  # noqa: PT017  (fuzz: success is allowed too)
 
 
 _SHAPED = st.sampled_from([(30, 3), (36, 2), (44, 2)]).flatmap(
@@ -256,6 +259,6 @@ def test_fuzzed_mrz_shaped_lines_raise_only_malformed_data(lines: list[str]) -> 
     try:
         mrz = parse_mrz("\n".join(lines), today=TODAY)
     except CardError as error:
-        assert error.reason is CardErrorReason.MALFORMED_DATA
+        assert error.reason is CardErrorReason.MALFORMED_DATA  # noqa: PT017  (fuzz: success is allowed too)
     else:
         assert mrz.format in ("TD1", "TD2", "TD3")

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from devices.card.emulator.personalization import CertificateValidity, TestDocument, make_test_document
 from devices.card.lds import DG1, DG2, EF_SOD
-from devices.card.passive_auth import PassiveAuthResult, Verdict, passive_authentication
+from devices.card.passive_auth import PassiveAuthResult, Verdict, VerificationStep, passive_authentication
 from devices.card.trust import TrustStore
 
 NOW = datetime.now(UTC)
@@ -26,7 +26,7 @@ def _check(
     return passive_authentication(document.files[EF_SOD], data_groups, trust, now)
 
 
-def _step(result: PassiveAuthResult, name: str):  # type: ignore[no-untyped-def]
+def _step(result: PassiveAuthResult, name: str) -> VerificationStep:
     return next(step for step in result.steps if step.name == name)
 
 
@@ -178,7 +178,8 @@ def test_naive_now_counts_as_utc(brainpool_document: TestDocument) -> None:
 def test_unreadable_sod_fails(sod: bytes) -> None:
     result = passive_authentication(sod, {1: b"\x61\x00"}, None)
     assert result.verdict is Verdict.FAILED
-    assert result.steps[0].name == "EF.SOD structure" and result.steps[0].ok is False
+    assert result.steps[0].name == "EF.SOD structure"
+    assert result.steps[0].ok is False
 
 
 @given(

@@ -30,7 +30,8 @@ def test_document_files_are_consistent(kind: str, mrz_format: str, code: str) ->
     # The MRZ key printed for the clerk opens the same chip that DG1 describes.
     assert document.mrz_key == MrzKey.from_mrz(document.mrz)
     assert document.mrz_key.document_number == mrz.document_number
-    assert len(document.can) == 6 and document.can.isdigit()
+    assert len(document.can) == 6
+    assert document.can.isdigit()
     assert parse_dg2(document.files[DG2]) == [document.face]
     assert set(parse_sod(document.files[EF_SOD]).data_group_hashes) == {1, 2}
 
@@ -61,7 +62,8 @@ def test_jpeg_padding_never_leaves_a_broken_segment() -> None:
     jpeg = b"\xff\xd8\xff\xd9"
     for target in range(4, 80):
         padded = pad_jpeg(jpeg, target, rng)
-        assert padded.startswith(b"\xff\xd8") and padded.endswith(b"\xff\xd9")
+        assert padded.startswith(b"\xff\xd8")
+        assert padded.endswith(b"\xff\xd9")
         assert target - 4 <= len(padded) <= max(target, 4)
 
 
@@ -92,5 +94,5 @@ def test_generation_is_fast_after_the_first_rsa_keys() -> None:
 
 
 def test_only_dg1_and_dg2_can_be_tampered() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="only DG1 and DG2"):
         make_test_document("td1", tamper_dg=3)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import socket
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 
 from sync.central.embedded import start_embedded
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def test_connections_are_accepted_with_tcp_nodelay(tmp_path: Path) -> None:

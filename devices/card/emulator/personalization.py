@@ -142,7 +142,7 @@ def _ec_key(curve_name: str, role: str, seed: int | None) -> ec.EllipticCurvePri
 
 
 @cache
-def _rsa_key(role: str, seed: int | None) -> rsa.RSAPrivateKey:
+def _rsa_key(role: str, seed: int | None) -> rsa.RSAPrivateKey:  # noqa: ARG001  (the cache key: one per role and seed)
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 

@@ -3,8 +3,8 @@ blocks: the access and transport layers together, independent of the LDS parsers
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 import os
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -33,7 +33,9 @@ def bac_passport(content: bytes, faults: CardFaults | None = None) -> EmulatedCa
 
 
 @pytest.mark.parametrize(("block", "refuse_extended"), [(None, False), (223, False), (None, True)])
-def test_bac_secured_block_reads(virtual_reader: VirtualReader, block: int | None, refuse_extended: bool) -> None:
+def test_bac_secured_block_reads(
+    virtual_reader: VirtualReader, block: int | None, refuse_extended: bool
+) -> None:
     content = face_file(20_000)
     virtual_reader.insert(bac_passport(content, CardFaults(refuse_extended=refuse_extended)))
     steps: list[ReadProgress] = []

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 import math
 import time
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -47,7 +47,8 @@ def assert_read_exactly(read: DocumentRead, document: TestDocument) -> None:
         assert read.files[file_id] == document.files[file_id], f"file {file_id:04X} differs"
     assert read.mrz.document_number == document.mrz_key.document_number
     assert read.mrz.birth_date.strftime("%y%m%d") == document.mrz_key.birth_date
-    assert read.face is not None and read.face.mime in ("image/jpeg", "image/jp2")
+    assert read.face is not None
+    assert read.face.mime in ("image/jpeg", "image/jp2")
 
 
 def test_id_card_pace_can_extended_length(virtual_reader: VirtualReader, id_card: TestDocument) -> None:
@@ -109,11 +110,14 @@ def test_short_blocks_of_223_bytes(virtual_reader: VirtualReader, id_card: TestD
     dg2_progress = [s.done for s in steps if s.step == "DG2"]
     dg2_size = len(id_card.files[lds.DG2])
     assert len(dg2_progress) == math.ceil(dg2_size / 223)
-    assert dg2_progress == sorted(dg2_progress) and dg2_progress[-1] == dg2_size
+    assert dg2_progress == sorted(dg2_progress)
+    assert dg2_progress[-1] == dg2_size
     assert read.figures.apdus > len(dg2_progress)
 
 
-def test_fallback_to_short_blocks_when_extended_is_refused(virtual_reader: VirtualReader, id_card: TestDocument) -> None:
+def test_fallback_to_short_blocks_when_extended_is_refused(
+    virtual_reader: VirtualReader, id_card: TestDocument
+) -> None:
     virtual_reader.insert(card_for_document(id_card, faults=CardFaults(refuse_extended=True)))
     steps: list[ReadProgress] = []
     read = read_document(
@@ -128,7 +132,9 @@ def test_fallback_to_short_blocks_when_extended_is_refused(virtual_reader: Virtu
     assert len([s for s in steps if s.step == "DG2"]) == math.ceil(len(id_card.files[lds.DG2]) / 223)
 
 
-def test_t0_style_chip_with_get_response_and_exact_le(virtual_reader: VirtualReader, id_card: TestDocument) -> None:
+def test_t0_style_chip_with_get_response_and_exact_le(
+    virtual_reader: VirtualReader, id_card: TestDocument
+) -> None:
     """A chip that hands out every answer by GET RESPONSE, wants the exact Le and refuses extended
     length: the read still arrives intact and verified."""
     faults = CardFaults(response_chunk=0, demand_exact_le=True, refuse_extended=True)
@@ -166,7 +172,9 @@ def test_face_beyond_64_kib(
 
 
 @pytest.mark.parametrize("parameter_id", [12, 15, 16])
-def test_pace_on_other_curves(virtual_reader: VirtualReader, id_card: TestDocument, parameter_id: int) -> None:
+def test_pace_on_other_curves(
+    virtual_reader: VirtualReader, id_card: TestDocument, parameter_id: int
+) -> None:
     virtual_reader.insert(card_for_document(id_card, pace_parameter_id=parameter_id))
     read = read_document(
         virtual_reader.name, CanKey(id_card.can), trust=id_card.trust_store(), wait_for_card=WAIT
@@ -227,7 +235,9 @@ def test_wrong_mrz_on_bac_passport_is_refused(virtual_reader: VirtualReader, pas
     assert caught.value.reason is CardErrorReason.ACCESS_DENIED
 
 
-def test_can_on_a_bac_only_passport_asks_for_the_mrz(virtual_reader: VirtualReader, passport: TestDocument) -> None:
+def test_can_on_a_bac_only_passport_asks_for_the_mrz(
+    virtual_reader: VirtualReader, passport: TestDocument
+) -> None:
     virtual_reader.insert(card_for_document(passport, pace_parameter_id=None))
     with pytest.raises(CardError) as caught:
         read_document(virtual_reader.name, CanKey(passport.can), wait_for_card=WAIT)
@@ -281,7 +291,7 @@ def test_forged_sod_signature_fails(virtual_reader: VirtualReader) -> None:
     assert verdict(read) == "FAILED"
 
 
-def test_unknown_csca_is_not_verified(virtual_reader: VirtualReader, id_card: TestDocument, passport: TestDocument) -> None:
+def test_unknown_csca_is_not_verified(virtual_reader: VirtualReader, id_card: TestDocument) -> None:
     virtual_reader.insert(card_for_document(id_card))
     stranger = make_test_document("td1", signer="ecdsa-p256", seed=4711)
     read = read_document(
@@ -309,7 +319,8 @@ def test_no_card_on_the_reader(virtual_reader: VirtualReader, id_card: TestDocum
     assert caught.value.reason is CardErrorReason.NO_CARD
 
 
-def test_reader_not_attached(virtual_reader: VirtualReader, id_card: TestDocument) -> None:
+@pytest.mark.usefixtures("virtual_reader")
+def test_reader_not_attached(id_card: TestDocument) -> None:
     with pytest.raises(CardError) as caught:
         read_document("Unplugged Reader 01 00", CanKey(id_card.can))
     assert caught.value.reason is CardErrorReason.NO_READER

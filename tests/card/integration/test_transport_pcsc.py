@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 import threading
+from typing import TYPE_CHECKING
 
 import pytest
 
 from devices.card.apdu import CommandAPDU
 from devices.card.emulator.card import EmulatedCard
-from devices.card.emulator.vpcd import EmulatorThread
 from devices.card.errors import CardError, CardErrorReason
 from devices.card.transport import CardChannel, ReaderEvent, ReaderWatcher, list_readers
 
 if TYPE_CHECKING:
+    from devices.card.emulator.vpcd import EmulatorThread
     from tests.card.conftest import VirtualReader
 
 pytestmark = [pytest.mark.serial, pytest.mark.pcsc, pytest.mark.xdist_group("pcsc")]
@@ -56,7 +56,8 @@ def test_short_blocks_when_card_refuses_extended_length(virtual_reader: VirtualR
         assert channel.max_response_length == 256
         follow_up = channel.transmit(CommandAPDU(0x00, 0xB0, 0x01, 0x10, ne=65536))
         apdus = channel.figures.apdus
-    assert response.ok and response.data == CONTENT[0x10:0x110]
+    assert response.ok
+    assert response.data == CONTENT[0x10:0x110]
     assert follow_up.data == CONTENT[0x110:0x210]
     assert apdus == 4  # select, refused extended read, its short retry, the follow-up sent short at once
 
@@ -68,7 +69,8 @@ def test_no_card_on_the_reader(virtual_reader: VirtualReader) -> None:
     assert "Dokument auflegen" in caught.value.user_message
 
 
-def test_unknown_reader_name(virtual_reader: VirtualReader) -> None:
+@pytest.mark.usefixtures("virtual_reader")
+def test_unknown_reader_name() -> None:
     with pytest.raises(CardError) as caught:
         CardChannel.connect("Kein solcher Leser 00 00")
     assert caught.value.reason is CardErrorReason.NO_READER
@@ -113,7 +115,8 @@ def test_get_response_chain_is_followed(virtual_reader: VirtualReader) -> None:
         channel.transmit(select_card_access())
         response = channel.transmit(CommandAPDU(0x00, 0xB0, 0x00, 0x00, ne=65536))
         apdus = channel.figures.apdus
-    assert response.sw == 0x6282 and response.data == CONTENT
+    assert response.sw == 0x6282
+    assert response.data == CONTENT
     assert apdus == 2 + len(CONTENT) // 256  # select, the read, one GET RESPONSE per 256 bytes
 
 
@@ -126,5 +129,6 @@ def test_wrong_le_is_resent_with_the_length_the_card_names(virtual_reader: Virtu
         channel.transmit(select_card_access())
         response = channel.transmit(CommandAPDU(0x00, 0xB0, 0x00, 0x00, ne=256))
         apdus = channel.figures.apdus
-    assert response.ok and response.data == CONTENT[:40]
+    assert response.ok
+    assert response.data == CONTENT[:40]
     assert apdus == 3  # select, the read answered 6C28, the read again with Le 28
