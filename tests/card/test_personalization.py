@@ -9,13 +9,13 @@ from datetime import date
 import pytest
 
 from devices.card.access import MrzKey
-from devices.card.emulator.personalization import TestHolder, make_test_document, pad_jpeg
+from devices.card.emulator.personalization import DocumentKind, TestHolder, make_test_document, pad_jpeg
 from devices.card.lds import DG1, DG2, EF_COM, EF_SOD, parse_com, parse_dg1, parse_dg2, parse_sod
 
 
 @pytest.mark.parametrize(("kind", "mrz_format", "code"), [("td1", "TD1", "ID"), ("td3", "TD3", "P")])
-def test_document_files_are_consistent(kind: str, mrz_format: str, code: str) -> None:
-    document = make_test_document(kind, signer="ecdsa-p256", face_bytes=8_000)  # type: ignore[arg-type]
+def test_document_files_are_consistent(kind: DocumentKind, mrz_format: str, code: str) -> None:
+    document = make_test_document(kind, signer="ecdsa-p256", face_bytes=8_000)
     assert set(document.files) == {EF_COM, DG1, DG2, EF_SOD}
     assert parse_com(document.files[EF_COM]).data_groups == (1, 2)
     mrz = parse_dg1(document.files[DG1])

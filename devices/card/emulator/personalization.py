@@ -19,7 +19,7 @@ import struct
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
-from typing import Literal
+from typing import Literal, Protocol
 
 from asn1crypto import algos, cms, core, keys, x509
 from cryptography.hazmat.primitives import hashes
@@ -126,17 +126,38 @@ PROFILES: dict[Signer, SignerProfile] = {
 }
 
 
-def _ecdsa_curve(name: str) -> object:
+class _FieldCurve(Protocol):
+    def p(self) -> int: ...
+    def a(self) -> int: ...
+    def b(self) -> int: ...
+
+
+class _Point(Protocol):
+    def x(self) -> int: ...
+    def y(self) -> int: ...
+
+
+class _EcdsaCurve(Protocol):
+    """What this module reads of an `ecdsa.curves.Curve` (ecdsa ships no types)."""
+
+    baselen: int
+    order: int
+    generator: _Point
+    curve: _FieldCurve
+
+
+def _ecdsa_curve(name: str) -> _EcdsaCurve:
     import ecdsa.curves
 
-    return ecdsa.curves.curve_by_name(_CURVES[name][1])
+    curve: _EcdsaCurve = ecdsa.curves.curve_by_name(_CURVES[name][1])
+    return curve
 
 
 def _ec_key(curve_name: str, role: str, seed: int | None) -> ec.EllipticCurvePrivateKey:
     curve = _CURVES[curve_name][0]
     if seed is None:
         return ec.generate_private_key(curve)
-    order = _ecdsa_curve(curve_name).order  # type: ignore[attr-defined]
+    order = _ecdsa_curve(curve_name).order
     digest = hashlib.sha512(f"tresen-test:{curve_name}:{role}:{seed}".encode()).digest()
     return ec.derive_private_key(int.from_bytes(digest, "big") % (order - 1) + 1, curve)
 
@@ -158,9 +179,9 @@ def _public_key_info(private_key: PrivateKey, key_type: str, explicit: bool) -> 
     if not explicit:
         return info
     curve = _ecdsa_curve(key_type)
-    byte_length = curve.baselen  # type: ignore[attr-defined]
-    generator = curve.generator  # type: ignore[attr-defined]
-    field_curve = curve.curve  # type: ignore[attr-defined]
+    byte_length = curve.baselen
+    generator = curve.generator
+    field_curve = curve.curve
     specified = keys.SpecifiedECDomain(
         {
             "version": "ecdpVer1",
@@ -172,7 +193,7 @@ def _public_key_info(private_key: PrivateKey, key_type: str, explicit: bool) -> 
             "base": b"\x04"
             + generator.x().to_bytes(byte_length, "big")
             + generator.y().to_bytes(byte_length, "big"),
-            "order": curve.order,  # type: ignore[attr-defined]
+            "order": curve.order,
             "cofactor": 1,
         }
     )
