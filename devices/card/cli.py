@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from devices.card.access import AccessKey
     from devices.card.errors import CardError
     from devices.card.service import DocumentRead, ReadProgress
+    from devices.card.trust import TrustStore
 
 EXIT_OK = 0
 EXIT_CARD_ERROR = 1
@@ -140,7 +141,7 @@ def _print_error(error: CardError, *, prefix: str = "") -> None:
         print(f"  (technisch: {error.detail})", file=sys.stderr)
 
 
-def _load_trust(folder: Path | None) -> Any:
+def _load_trust(folder: Path | None) -> TrustStore | None:
     if folder is None:
         return None
     from devices.card.trust import TrustStore

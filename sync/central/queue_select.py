@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVarTuple
 
-from sqlalchemy import ColumnElement, Select, and_, case, exists, or_, select, type_coerce
+from sqlalchemy import ColumnElement, Row, Select, and_, case, exists, or_, select, type_coerce
 
 from sync.central import store
 from sync.ordering import OrderingRules, QueueEntry, Reason
@@ -151,7 +151,7 @@ def _ties(
     return query.where(rank == cut_rank, when == cut_when)
 
 
-def _entry(row: Any) -> QueueEntry:
+def _entry(row: Row[*tuple[Any, ...]]) -> QueueEntry:
     return QueueEntry(
         ticket_id=row.id,
         number=row.number,
