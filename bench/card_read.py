@@ -18,10 +18,10 @@ import argparse
 import statistics
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from devices.card.access import CanKey
 from devices.card.emulator.process import EmulatorProcess
@@ -29,6 +29,9 @@ from devices.card.emulator.vpcd import EmulatorThread, exclusive_reader
 from devices.card.service import ReadFigures, read_document
 from devices.card.transport import wait_for_card, wait_for_card_removal
 from devices.card.trust import TrustStore
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
 
 REPO = Path(__file__).resolve().parents[1]
 READER = "Virtual PCD 00 00"
@@ -58,17 +61,16 @@ class Chip:
 
 @contextmanager
 def emulated_chip(face_bytes: int, where: str) -> Iterator[Chip]:
-    options = {"kind": "td1", "face_bytes": face_bytes}
     if where == "process":
         # The document is made in the child: this process never imports or warms the generator.
-        with EmulatorProcess(options) as process:
+        with EmulatorProcess({"kind": "td1", "face_bytes": face_bytes}) as process:
             trust = TrustStore.from_certificates([process.printed.csca_der])
             yield Chip(process.printed.can, trust, process.insert, process.remove)
         return
     from devices.card.emulator.card import card_for_document
     from devices.card.emulator.personalization import make_test_document
 
-    document = make_test_document(**options)
+    document = make_test_document("td1", face_bytes=face_bytes)
     current: list[EmulatorThread] = []
 
     def insert() -> None:

@@ -18,11 +18,10 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from sqlalchemy import text
@@ -32,6 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sync.central import store
 from sync.central.embedded import start_embedded
 from sync.central.seed import BUERGERAMT_ID, generate_day, seed_central
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 API = "/api/v1"
 DESKS = [f"{BUERGERAMT_ID}-d{n}" for n in range(1, 8)]  # desk 8 serves pickups only
@@ -87,11 +89,14 @@ def bench_call_next(http: httpx.Client, calls: int) -> None:
 
 def bench_changes(http: httpx.Client, limit: int, repeats: int = 15) -> None:
     first: list[float] = []
+    responses: list[httpx.Response] = []
     for _ in range(repeats):
-        elapsed, response = timed(
+        elapsed, answer = timed(
             http, "GET", f"{API}/sync/changes", params={"office_id": BUERGERAMT_ID, "limit": limit}
         )
         first.append(elapsed)
+        responses.append(answer)
+    response = responses[-1]
     head_cursor = response.json()["cursor"]
     while response.json()["has_more"]:
         head_cursor = response.json()["cursor"]

@@ -142,7 +142,7 @@ def main() -> None:
         store = directory / "tresen.sqlite3"
         desk = filled_store(store)
         desk.store.dispose()  # type: ignore[attr-defined]
-        config = write_config(directory, store, desk.ctx)  # type: ignore[attr-defined]
+        config = write_config(directory, store, desk.ctx)
         code = CHILD.format(root=str(ROOT), config=str(config))
         timings = [one_start(code, directory) for _ in range(args.runs)]
     print(

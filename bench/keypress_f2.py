@@ -18,11 +18,15 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.ui.support import filled_store, make_app, settle
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+    from textual.screen import Screen
 
 
 async def measure(presses: int, store_dir: Path) -> list[float]:
@@ -43,7 +47,7 @@ async def measure(presses: int, store_dir: Path) -> list[float]:
             called is None or called.ticket_id not in app.screen.query_one("#queue").shown_keys
         )
 
-    def timed_display(screen, renderable):  # type: ignore[no-untyped-def]
+    def timed_display(screen: Screen[object], renderable: RenderableType | None) -> None:
         display(screen, renderable)
         # The first frame handed to the (headless) terminal that shows the called ticket in the panel
         # and no longer in the queue; checked as frames go out, so the bench never polls (a polling
@@ -52,7 +56,7 @@ async def measure(presses: int, store_dir: Path) -> list[float]:
             press["frame"] = time.perf_counter()
             frame_out.set()
 
-    app._display = timed_display  # type: ignore[method-assign]
+    app._display = timed_display
     samples: list[float] = []
     async with app.run_test(size=(160, 50)) as pilot:
         await settle(pilot)
@@ -69,7 +73,7 @@ async def measure(presses: int, store_dir: Path) -> list[float]:
             await settle(pilot)
             app.pop_screen()  # the case screen F5 opened
             await settle(pilot)
-            counter = app.workplace.counter  # type: ignore[union-attr]
+            counter = app.workplace.counter
             served = counter.current_ticket()
             counter.finish({service.id: "completed" for service in served.services}, "")
             await settle(pilot)

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import datetime
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import segno
 from fontTools.ttLib import TTFont
 from fpdf import FPDF
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 OFFICE_TIME_ZONE = ZoneInfo("Europe/Berlin")
 
@@ -130,21 +133,37 @@ def _draw(pdf: FPDF, slip: TicketSlip) -> None:
         pdf.multi_cell(CONTENT_WIDTH_MM, 4.5, f"- {service}", align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
 
-    pdf.cell(CONTENT_WIDTH_MM, 5, f"Ausgegeben: {format_issue_time(slip.issued_at)}",
-             new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(
+        CONTENT_WIDTH_MM, 5, f"Ausgegeben: {format_issue_time(slip.issued_at)}", new_x="LMARGIN", new_y="NEXT"
+    )
     if slip.position_in_queue is not None:
-        pdf.cell(CONTENT_WIDTH_MM, 5, f"Platz in der Warteschlange: {slip.position_in_queue}",
-                 new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(
+            CONTENT_WIDTH_MM,
+            5,
+            f"Platz in der Warteschlange: {slip.position_in_queue}",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
     if slip.expected_wait_minutes is not None:
-        pdf.cell(CONTENT_WIDTH_MM, 5,
-                 f"Voraussichtliche Wartezeit: {format_expected_wait(slip.expected_wait_minutes)}",
-                 new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(
+            CONTENT_WIDTH_MM,
+            5,
+            f"Voraussichtliche Wartezeit: {format_expected_wait(slip.expected_wait_minutes)}",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
     pdf.ln(3)
 
     _draw_status_qr(pdf, slip.status_url)
     pdf.set_font(FONT, "", 8)
-    pdf.multi_cell(CONTENT_WIDTH_MM, 3.8, "Wartestand auf dem Smartphone: QR-Code scannen.",
-                   align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(
+        CONTENT_WIDTH_MM,
+        3.8,
+        "Wartestand auf dem Smartphone: QR-Code scannen.",
+        align="C",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     pdf.ln(2)
     pdf.multi_cell(CONTENT_WIDTH_MM, 3.8, PRIVACY_NOTE, align="C", new_x="LMARGIN", new_y="NEXT")
 

@@ -12,8 +12,7 @@ strings marked with `N_`; the workstation translates them with `_()` when it sho
 from __future__ import annotations
 
 import logging
-from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -29,6 +28,9 @@ from sync.protocol import (
     PushResponse,
     SequenceGap,
 )
+
+if TYPE_CHECKING:
+    from types import TracebackType
 
 log = logging.getLogger(__name__)
 

@@ -17,12 +17,12 @@ class UtcDateTime(TypeDecorator[datetime]):
     impl = DateTime
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:  # noqa: ARG002  (TypeDecorator's signature)
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to the store; use datetime.now(UTC)")
         return value.astimezone(UTC).replace(tzinfo=None)
 
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:  # noqa: ARG002  (TypeDecorator's signature)
         return None if value is None else value.replace(tzinfo=UTC)

@@ -12,8 +12,8 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from devices.card.access import MrzKey
 from devices.card.apdu import CommandAPDU, ResponseAPDU, Transmit
 from devices.card.errors import CardError, CardErrorReason
 from devices.card.secure_messaging import (
@@ -28,6 +28,9 @@ from devices.card.secure_messaging import (
     pad,
     retail_mac,
 )
+
+if TYPE_CHECKING:
+    from devices.card.access import MrzKey
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,6 @@ goes to the log.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from dataclasses import asdict
@@ -15,9 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import argparse
+
     from devices.card.access import AccessKey
     from devices.card.errors import CardError
     from devices.card.service import DocumentRead, ReadProgress
+    from devices.card.trust import TrustStore
 
 EXIT_OK = 0
 EXIT_CARD_ERROR = 1
@@ -57,7 +59,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     read.set_defaults(handler=run_read)
 
 
-def run_readers(args: argparse.Namespace) -> int:
+def run_readers(_args: argparse.Namespace) -> int:
     from devices.card.errors import CardError
     from devices.card.transport import list_readers
 
@@ -139,7 +141,7 @@ def _print_error(error: CardError, *, prefix: str = "") -> None:
         print(f"  (technisch: {error.detail})", file=sys.stderr)
 
 
-def _load_trust(folder: Path | None) -> Any:
+def _load_trust(folder: Path | None) -> TrustStore | None:
     if folder is None:
         return None
     from devices.card.trust import TrustStore
@@ -147,22 +149,23 @@ def _load_trust(folder: Path | None) -> Any:
     return TrustStore.from_folder(folder)
 
 
-_progress_shown = False
+class _ProgressLine:
+    """Whether a progress line stands on the terminal, to be cleared before the result is printed."""
+
+    shown = False
 
 
 def _print_progress(progress: ReadProgress) -> None:
-    global _progress_shown
     total = f"/{progress.total}" if progress.total is not None and progress.total > 1 else ""
     done = f" {progress.done}{total} Bytes" if total else ""
     print(f"\r{progress.step:<4}{done:<24}", end="", file=sys.stderr, flush=True)
-    _progress_shown = True
+    _ProgressLine.shown = True
 
 
 def _end_progress_line() -> None:
-    global _progress_shown
-    if _progress_shown:
+    if _ProgressLine.shown:
         print("\r" + " " * 30 + "\r", end="", file=sys.stderr, flush=True)
-        _progress_shown = False
+        _ProgressLine.shown = False
 
 
 def _verdict_name(result: DocumentRead) -> str:

@@ -197,7 +197,7 @@ def _image_size(image: bytes, header_width: int, header_height: int) -> tuple[in
     try:
         with Image.open(io.BytesIO(image)) as opened:
             return opened.size
-    except Exception:  # Pillow raises many types on hostile images; the record's size then stands.
+    except Exception:  # noqa: BLE001  (Pillow raises many types on hostile chip data; the record's size stands)
         return header_width, header_height
 
 
@@ -230,19 +230,19 @@ def build_dg2(images: list[FaceImage]) -> bytes:
 # --- EF.SOD --------------------------------------------------------------------------------------
 
 
-class DataGroupHash(core.Sequence):
+class DataGroupHash(core.Sequence):  # type: ignore[misc]  # asn1crypto is untyped
     _fields: ClassVar = [("data_group_number", core.Integer), ("data_group_hash_value", core.OctetString)]
 
 
-class DataGroupHashValues(core.SequenceOf):
+class DataGroupHashValues(core.SequenceOf):  # type: ignore[misc]  # asn1crypto is untyped
     _child_spec = DataGroupHash
 
 
-class LdsVersionInfo(core.Sequence):
+class LdsVersionInfo(core.Sequence):  # type: ignore[misc]  # asn1crypto is untyped
     _fields: ClassVar = [("lds_version", core.PrintableString), ("unicode_version", core.PrintableString)]
 
 
-class LdsSecurityObject(core.Sequence):
+class LdsSecurityObject(core.Sequence):  # type: ignore[misc]  # asn1crypto is untyped
     """9303-10 §4.6.2.2: version 0 (V0) or 1 (V1, with the LDS version info)."""
 
     _fields: ClassVar = [
@@ -322,7 +322,7 @@ def _parse_signed_data(der: bytes) -> SecurityObject:
 
 def build_lds_security_object(hash_algorithm: str, data_group_hashes: dict[int, bytes]) -> bytes:
     """The DER LDSSecurityObject (version 0) that a document signer signs."""
-    return LdsSecurityObject(
+    security_object = LdsSecurityObject(
         {
             "version": 0,
             "hash_algorithm": {"algorithm": hash_algorithm},
@@ -331,7 +331,9 @@ def build_lds_security_object(hash_algorithm: str, data_group_hashes: dict[int, 
                 for number, value in sorted(data_group_hashes.items())
             ],
         }
-    ).dump()
+    )
+    der: bytes = security_object.dump()
+    return der
 
 
 def build_sod(content_info: cms.ContentInfo) -> bytes:

@@ -19,11 +19,11 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import ecdsa
 from ecdsa.ellipticcurve import INFINITY, PointJacobi
 
-from devices.card.access import AccessKey
 from devices.card.apdu import CommandAPDU, ResponseAPDU, Transmit
 from devices.card.errors import CardError, CardErrorReason
 from devices.card.secure_messaging import (
@@ -41,6 +41,9 @@ from devices.card.secure_messaging import (
     retail_mac,
 )
 from devices.card.tlv import Tlv, encode_tlv, find, parse_one, parse_single, parse_tlv
+
+if TYPE_CHECKING:
+    from devices.card.access import AccessKey
 
 log = logging.getLogger(__name__)
 
@@ -148,10 +151,10 @@ def encode_oid(dotted: str) -> bytes:
     body = bytearray()
     for arc in (40 * first + second, *rest):
         chunk = [arc & 0x7F]
-        arc >>= 7
-        while arc:
-            chunk.append(0x80 | (arc & 0x7F))
-            arc >>= 7
+        remaining = arc >> 7
+        while remaining:
+            chunk.append(0x80 | (remaining & 0x7F))
+            remaining >>= 7
         body += bytes(reversed(chunk))
     return bytes(body)
 
@@ -228,7 +231,8 @@ class Suite:
 
     @property
     def field_length(self) -> int:
-        return (self.curve.curve.p().bit_length() + 7) // 8
+        prime: int = self.curve.curve.p()  # ecdsa is untyped: the field prime is an int
+        return (prime.bit_length() + 7) // 8
 
     @property
     def nonce_length(self) -> int:
@@ -251,7 +255,9 @@ class Suite:
     def encode_point(self, point: PointJacobi) -> bytes:
         """Uncompressed SEC1 encoding 04 || X || Y."""
         size = self.field_length
-        return b"\x04" + point.x().to_bytes(size, "big") + point.y().to_bytes(size, "big")
+        x: int = point.x()
+        y: int = point.y()
+        return b"\x04" + x.to_bytes(size, "big") + y.to_bytes(size, "big")
 
     def decode_point(self, data: bytes) -> PointJacobi:
         """Parse and validate a public point from the other side: on the curve, not infinity."""
@@ -293,7 +299,8 @@ def shared_secret(suite: Suite, own_private: int, other_public: PointJacobi) -> 
     point = other_public * own_private
     if point == INFINITY:
         raise CardError(CardErrorReason.PROTOCOL, "key agreement gives the point at infinity")
-    return point.x().to_bytes(suite.field_length, "big")
+    x: int = point.x()
+    return x.to_bytes(suite.field_length, "big")
 
 
 def session_keys(suite: Suite, secret: bytes) -> tuple[bytes, bytes]:

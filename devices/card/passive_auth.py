@@ -23,8 +23,8 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from asn1crypto import algos, cms, keys, x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
@@ -33,7 +33,11 @@ from cryptography.x509 import ObjectIdentifier
 
 from devices.card.errors import CardError
 from devices.card.lds import LDS_SECURITY_OBJECT_OID, SecurityObject, parse_sod
-from devices.card.trust import TrustStore
+
+if TYPE_CHECKING:
+    from asn1crypto import algos, cms, keys, x509
+
+    from devices.card.trust import TrustStore
 
 PublicKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey
 
@@ -209,7 +213,7 @@ def _check_signed_attributes(
 
 def _signed_attributes_bytes(signer_info: cms.SignerInfo) -> bytes:
     """The signed attributes as signed: DER with the universal SET tag instead of [0] (RFC 5652 §5.4)."""
-    encoded = signer_info["signed_attrs"].dump()
+    encoded: bytes = signer_info["signed_attrs"].dump()
     return b"\x31" + encoded[1:]
 
 
@@ -405,12 +409,13 @@ def _signature_kind(algorithm: algos.SignedDigestAlgorithm) -> str:
     # Some issuers put the bare key OID id-ecPublicKey where the signature algorithm belongs.
     if algorithm["algorithm"].dotted == _ID_EC_PUBLIC_KEY:
         return "ecdsa"
-    return algorithm.signature_algo
+    kind: str = algorithm.signature_algo
+    return kind
 
 
 def _hash_name(algorithm: algos.SignedDigestAlgorithm, digest: str | None) -> str:
     try:
-        name = algorithm.hash_algo
+        name: str = algorithm.hash_algo
     except ValueError:
         if digest is None:
             raise

@@ -61,7 +61,7 @@ def derive_key(shared_secret: bytes, counter: int, cipher: SmCipher | str, key_b
     cipher = SmCipher(cipher)
     data = shared_secret + counter.to_bytes(4, "big")
     if cipher is SmCipher.TDES:
-        if key_bits != 112 and key_bits != 128:
+        if key_bits not in {112, 128}:
             raise ValueError("3DES secure messaging uses two-key 3DES")
         return adjust_des_parity(hashlib.sha1(data).digest()[:16])
     if key_bits == 128:

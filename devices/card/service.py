@@ -11,20 +11,22 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from devices.card import bac, lds, pace
 from devices.card.access import AccessKey, CanKey, MrzKey
 from devices.card.apdu import CommandAPDU, ResponseAPDU, Transmit
 from devices.card.errors import CardError, CardErrorReason
-from devices.card.lds import FaceImage
-from devices.card.mrz import MrzData
-from devices.card.pace import PaceInfo
 from devices.card.passive_auth import PassiveAuthResult, passive_authentication
-from devices.card.secure_messaging import SecureMessaging
 from devices.card.tlv import parse_tlv, parse_tlv_header
 from devices.card.transport import CardChannel, ExtendedLengthRefused
-from devices.card.trust import TrustStore
+
+if TYPE_CHECKING:
+    from devices.card.lds import FaceImage
+    from devices.card.mrz import MrzData
+    from devices.card.pace import PaceInfo
+    from devices.card.secure_messaging import SecureMessaging
+    from devices.card.trust import TrustStore
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +143,13 @@ def _read_files(
     block = _block_size(channel, block_size)
     reader = _FileReader(secure, block, report)
     files: dict[int, bytes] = {}
-    for step, file_id in (("COM", lds.EF_COM), ("DG1", lds.DG1), ("DG2", lds.DG2), ("SOD", lds.EF_SOD)):
+    steps: tuple[tuple[Step, int], ...] = (
+        ("COM", lds.EF_COM),
+        ("DG1", lds.DG1),
+        ("DG2", lds.DG2),
+        ("SOD", lds.EF_SOD),
+    )
+    for step, file_id in steps:
         content = reader.read(file_id, step, required=step != "DG2")
         if content is not None:
             files[file_id] = content

@@ -7,10 +7,13 @@ write them. Parsing is strict: anything truncated, indefinite or trailing raises
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from devices.card.errors import CardError, CardErrorReason
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 MAX_TAG_BYTES = 4  # no standard in the card stack uses longer tags
 MAX_LENGTH_BYTES = 4  # 0x84 prefix: lengths below 4 GiB

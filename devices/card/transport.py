@@ -10,14 +10,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from smartcard import scard
 
 from devices.card.apdu import SHORT_MAX_NC, SHORT_MAX_NE, CommandAPDU, ResponseAPDU
 from devices.card.errors import CardError, CardErrorReason
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
@@ -277,17 +279,20 @@ def _wait_for_card(context: _Context, reader_name: str | None, wait_seconds: flo
             raise CardError(CardErrorReason.NO_READER, "the requested reader is not attached")
         candidates = [reader_name] if reader_name is not None else readers
         states = [(name, scard.SCARD_STATE_UNAWARE) for name in candidates]
-        hresult, states = scard.SCardGetStatusChange(context.handle, 0, states)
+        # pyscard is untyped: the answer is (hresult, [(reader, event state, ATR bytes)]).
+        hresult: int
+        changed: list[tuple[str, int, list[int]]]
+        hresult, changed = scard.SCardGetStatusChange(context.handle, 0, states)
         if hresult not in (scard.SCARD_S_SUCCESS, scard.SCARD_E_TIMEOUT):
             _check(hresult, "reader status")
-        for name, event_state, _atr in states:
+        for name, event_state, _atr in changed:
             if event_state & scard.SCARD_STATE_PRESENT and not event_state & scard.SCARD_STATE_MUTE:
                 return name
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise CardError(CardErrorReason.NO_CARD, "no card on the reader")
         # Block until a reader's state changes (or the poll interval passes).
-        watched = [(name, event_state) for name, event_state, _atr in states]
+        watched = [(name, event_state) for name, event_state, _atr in changed]
         timeout = int(min(remaining * 1000, _POLL_MILLISECONDS))
         scard.SCardGetStatusChange(context.handle, timeout, watched)
 
@@ -342,7 +347,7 @@ class ReaderWatcher:
         watcher = self
 
         class _Readers(ReaderObserver):  # type: ignore[misc]
-            def update(self, observable: object, actions: tuple[list[Any], list[Any]]) -> None:
+            def update(self, observable: object, actions: tuple[list[Any], list[Any]]) -> None:  # noqa: ARG002  (pyscard's observer signature)
                 added, removed = actions
                 for reader in added:
                     watcher._emit(ReaderEvent("reader_added", str(reader)))
@@ -350,7 +355,7 @@ class ReaderWatcher:
                     watcher._emit(ReaderEvent("reader_removed", str(reader)))
 
         class _Cards(CardObserver):  # type: ignore[misc]
-            def update(self, observable: object, actions: tuple[list[Any], list[Any]]) -> None:
+            def update(self, observable: object, actions: tuple[list[Any], list[Any]]) -> None:  # noqa: ARG002  (pyscard's observer signature)
                 added, removed = actions
                 for card in added:
                     watcher._emit(ReaderEvent("card_inserted", str(card.reader), bytes(card.atr)))

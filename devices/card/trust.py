@@ -9,12 +9,14 @@ the administrator's trust decision, so the master list's own signature is not ch
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from asn1crypto import cms, core, pem, x509
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +32,11 @@ class TrustStoreError(ValueError):
     """A trust file cannot be read (for the administrator; not chip data)."""
 
 
-class CertificateSet(core.SetOf):
+class CertificateSet(core.SetOf):  # type: ignore[misc]  # asn1crypto is untyped
     _child_spec = x509.Certificate
 
 
-class CscaMasterList(core.Sequence):
+class CscaMasterList(core.Sequence):  # type: ignore[misc]  # asn1crypto is untyped
     """ICAO 9303-12 §9: CscaMasterList ::= SEQUENCE { version INTEGER, certList SET OF Certificate }."""
 
     _fields: ClassVar = [("version", core.Integer), ("cert_list", CertificateSet)]
@@ -98,7 +100,8 @@ def build_master_list(certificates: Iterable[object]) -> bytes:
             "signer_infos": [],
         }
     )
-    return cms.ContentInfo({"content_type": "signed_data", "content": signed_data}).dump()
+    der: bytes = cms.ContentInfo({"content_type": "signed_data", "content": signed_data}).dump()
+    return der
 
 
 @dataclass

@@ -12,7 +12,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, FastAPI, Path, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
@@ -52,6 +52,8 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 IdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 IdQuery = Annotated[str, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+# The reference data an office detail lists.
+_OfficeRow = TypeVar("_OfficeRow", store.Service, store.Desk, store.Clerk)
 
 
 def utc_now() -> datetime:
@@ -102,9 +104,9 @@ def _routes(central: store.CentralStore, notifier: ChangeNotifier, epoch: str, c
         with central.read() as session:
             office = issuing.office_or_404(session, office_id)
 
-            def rows(model: type[store.Versioned]) -> list[store.Versioned]:
-                owner = model.office_id  # type: ignore[attr-defined]
-                return list(session.scalars(select(model).where(owner == office_id).order_by(model.id)))  # type: ignore[attr-defined]
+            def rows(model: type[_OfficeRow]) -> list[_OfficeRow]:
+                query = select(model).where(model.office_id == office_id).order_by(model.id)
+                return list(session.scalars(query))
 
             return OfficeDetail(
                 office=OfficeSnapshot.model_validate(office),

@@ -13,15 +13,20 @@ A call is idempotent per `call_id`: a desk retrying after a lost answer gets the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from sync.central import queue_select, store
 from sync.central.errors import CentralRefusal, NotFound
 from sync.ordering import OFFICE_ZONE, Choice, OrderingRules, choose_next
-from sync.protocol import CallNextRequest
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from sqlalchemy.orm import Session
+
+    from sync.protocol import CallNextRequest
 
 
 @dataclass(frozen=True)

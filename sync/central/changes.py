@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import defaultdict
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Generic, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from sync.central import store
 from sync.protocol import (
@@ -27,15 +28,30 @@ from sync.protocol import (
     TicketSnapshot,
 )
 
-_FEEDS: tuple[tuple[str, type[store.Versioned], type], ...] = (
-    ("offices", store.Office, OfficeSnapshot),
-    ("services", store.Service, ServiceSnapshot),
-    ("desks", store.Desk, DeskSnapshot),
-    ("clerks", store.Clerk, ClerkSnapshot),
-    ("appointments", store.Appointment, AppointmentSnapshot),
-    ("tickets", store.Ticket, TicketSnapshot),
-    ("calls", store.Call, CallSnapshot),
-)
+if TYPE_CHECKING:
+    from sqlalchemy.orm import InstrumentedAttribute, Session
+
+SnapshotT = TypeVar("SnapshotT", bound=BaseModel)
+_SnapshotT_co = TypeVar("_SnapshotT_co", bound=BaseModel, covariant=True)
+
+
+@dataclass(frozen=True)
+class _Feed(Generic[_SnapshotT_co]):
+    """One table of the feed: its rows, the column naming their office, and the snapshot they become."""
+
+    model: type[store.Versioned]
+    owner: InstrumentedAttribute[str]
+    snapshot: type[_SnapshotT_co]
+
+
+_OFFICES = _Feed(store.Office, store.Office.id, OfficeSnapshot)
+_SERVICES = _Feed(store.Service, store.Service.office_id, ServiceSnapshot)
+_DESKS = _Feed(store.Desk, store.Desk.office_id, DeskSnapshot)
+_CLERKS = _Feed(store.Clerk, store.Clerk.office_id, ClerkSnapshot)
+_APPOINTMENTS = _Feed(store.Appointment, store.Appointment.office_id, AppointmentSnapshot)
+_TICKETS = _Feed(store.Ticket, store.Ticket.office_id, TicketSnapshot)
+_CALLS = _Feed(store.Call, store.Call.office_id, CallSnapshot)
+_FEEDS: tuple[_Feed[BaseModel], ...] = (_OFFICES, _SERVICES, _DESKS, _CLERKS, _APPOINTMENTS, _TICKETS, _CALLS)
 
 
 def changes_page(
@@ -43,15 +59,18 @@ def changes_page(
 ) -> ChangesPage:
     cut = _page_cut(session, office_id, cursor, limit)
     has_more = cut is not None
-    by_feed: dict[str, list[object]] = {}
-    for name, model, snapshot in _FEEDS:
-        owner = _owner_column(model)
-        rows = session.execute(
-            select(*model.__table__.columns)  # type: ignore[attr-defined]  # rows, not ORM objects: cheaper
-            .where(owner == office_id, model.version > cursor, *([model.version <= cut] if has_more else []))
+
+    def rows(feed: _Feed[SnapshotT]) -> list[SnapshotT]:
+        model = feed.model
+        found = session.execute(
+            select(*model.__table__.columns)  # rows, not ORM objects: cheaper
+            .where(
+                feed.owner == office_id, model.version > cursor, *([model.version <= cut] if has_more else [])
+            )
             .order_by(model.version)
         )
-        by_feed[name] = [snapshot.model_validate(row) for row in rows]
+        return [feed.snapshot.model_validate(row) for row in found]
+
     # On the last page everything up to the counter is visible in this snapshot (rows re-stamped
     # since left gaps below it), so the cursor may jump to the counter.
     new_cursor = cut if cut is not None else max(cursor, store.current_version(session, office_id))
@@ -59,7 +78,19 @@ def changes_page(
     if workstation_id is not None:
         workstation = session.get(store.Workstation, workstation_id)
         acked_seq = workstation.last_seq if workstation is not None else 0
-    return ChangesPage(epoch=epoch, cursor=new_cursor, has_more=has_more, acked_seq=acked_seq, **by_feed)
+    return ChangesPage(
+        epoch=epoch,
+        cursor=new_cursor,
+        has_more=has_more,
+        acked_seq=acked_seq,
+        offices=rows(_OFFICES),
+        services=rows(_SERVICES),
+        desks=rows(_DESKS),
+        clerks=rows(_CLERKS),
+        appointments=rows(_APPOINTMENTS),
+        tickets=rows(_TICKETS),
+        calls=rows(_CALLS),
+    )
 
 
 def _page_cut(session: Session, office_id: str, cursor: int, limit: int) -> int | None:
@@ -67,10 +98,11 @@ def _page_cut(session: Session, office_id: str, cursor: int, limit: int) -> int 
 
     Reads versions only (index-only on `(office_id, version)`), so the page's rows are loaded once."""
     versions: list[int] = []
-    for _name, model, _snapshot in _FEEDS:
+    for feed in _FEEDS:
+        model = feed.model
         versions += session.scalars(
             select(model.version)
-            .where(_owner_column(model) == office_id, model.version > cursor)
+            .where(feed.owner == office_id, model.version > cursor)
             .order_by(model.version)
             .limit(limit + 1)
         )
@@ -78,10 +110,6 @@ def _page_cut(session: Session, office_id: str, cursor: int, limit: int) -> int 
         return None
     versions.sort()
     return versions[limit - 1]
-
-
-def _owner_column(model: type[store.Versioned]) -> Any:
-    return model.id if model is store.Office else model.office_id  # type: ignore[attr-defined]
 
 
 class ChangeNotifier:

@@ -18,7 +18,7 @@ def default_db_url() -> str:
     return f"sqlite:///{data_dir / 'central.sqlite3'}"
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     central = subparsers.add_parser("central", help="zentraler Dienst (Referenzimplementierung)")
     commands = central.add_subparsers(dest="central_command", required=True, metavar="BEFEHL")
 

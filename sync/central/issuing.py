@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
 from sync.central import store
 from sync.central.errors import CentralRefusal, InvalidReference, NotFound
 from sync.ordering import OFFICE_ZONE
-from sync.protocol import AppointmentCreate
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from sqlalchemy.orm import Session
+
+    from sync.protocol import AppointmentCreate
 
 
 def office_or_404(session: Session, office_id: str) -> store.Office:

@@ -21,19 +21,25 @@ SQL, so SQLite and PostgreSQL agree):
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVarTuple
 
-from sqlalchemy import ColumnElement, Select, and_, case, exists, or_, select, type_coerce
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Row, Select, and_, case, exists, or_, select, type_coerce
 
 from sync.central import store
 from sync.ordering import OrderingRules, QueueEntry, Reason
+from sync.sqltypes import UtcDateTime
+
+if TYPE_CHECKING:
+    from collections.abc import Collection
+
+    from sqlalchemy.orm import Session
 
 # Enough to hold a whole slot's checked-in appointments (ties on rank and time) in one query.
 PRESELECT_LIMIT = 64
+
+_Columns = TypeVarTuple("_Columns")
 
 
 @dataclass(frozen=True)
@@ -101,7 +107,7 @@ def _rank_and_time(now: datetime, rules: OrderingRules) -> tuple[ColumnElement[i
         else_=int(Reason.APPOINTMENT_EARLY),
     )
     when = type_coerce(
-        case((or_(urgent, walk_in), ticket.issued_at), else_=appointment.slot_start), store.UtcDateTime()
+        case((or_(urgent, walk_in), ticket.issued_at), else_=appointment.slot_start), UtcDateTime()
     )
     return rank, when
 
@@ -136,16 +142,16 @@ def _eligible(
 
 
 def _ties(
-    query: Select[Any],
+    query: Select[*_Columns],
     rank: ColumnElement[int],
     when: ColumnElement[datetime],
     cut_rank: int,
     cut_when: datetime,
-) -> Select[Any]:
+) -> Select[*_Columns]:
     return query.where(rank == cut_rank, when == cut_when)
 
 
-def _entry(row: Any) -> QueueEntry:
+def _entry(row: Row[*tuple[Any, ...]]) -> QueueEntry:
     return QueueEntry(
         ticket_id=row.id,
         number=row.number,

@@ -12,10 +12,9 @@ become visible in commit order and `version > cursor` never skips a row (DESIGN 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -44,6 +43,11 @@ from sqlalchemy.orm import (
 
 from sync.sqltypes import UtcDateTime
 
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
+    from sqlalchemy.sql import FromClause
+
 
 class CentralBase(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {
@@ -57,6 +61,11 @@ class Versioned:
     """Rows the changes feed serves: `version` is unique within the office and follows commit order."""
 
     version: Mapped[int] = mapped_column(Integer, default=0)
+
+    if TYPE_CHECKING:
+        # Declared by every versioned model itself; named here so code over all of them type-checks.
+        id: Mapped[str]
+        __table__: ClassVar[FromClause]
 
 
 class ServerMeta(CentralBase):
@@ -296,7 +305,7 @@ class AppliedOperation(CentralBase):
 VERSIONED_MODELS: tuple[type[Versioned], ...] = (Office, Service, Desk, Clerk, Appointment, Ticket, Call)
 
 
-def stamp(session: Session, office_id: str, rows: list[Versioned]) -> int:
+def stamp(session: Session, office_id: str, rows: Sequence[Versioned]) -> int:
     """Give each touched row of one office a fresh version; returns the office's new counter.
 
     Call it last in a writing transaction, after every other row lock, so the counter is held only

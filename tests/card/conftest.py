@@ -8,12 +8,15 @@ pytest runs on the same machine from plugging cards into it at the same time.
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from devices.card.emulator.vpcd import DEFAULT_PORT, EmulatorThread, VirtualCard, exclusive_reader
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 REPO = Path(__file__).resolve().parents[2]
 PCSC_SCRIPT = REPO / "installer" / "pcsc.sh"
@@ -27,7 +30,9 @@ pcsc = [pytest.mark.serial, pytest.mark.pcsc, pytest.mark.xdist_group("pcsc")]
 def _start_pcsc_stack() -> str | None:
     """Run the (idempotent, ~25 ms) setup script; the reason when the stack cannot run, else None."""
     try:
-        result = subprocess.run(["bash", str(PCSC_SCRIPT)], capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            ["bash", str(PCSC_SCRIPT)], capture_output=True, text=True, timeout=60, check=False
+        )
     except (OSError, subprocess.TimeoutExpired) as error:
         return f"pcscd cannot be started here: {error}"
     return None if result.returncode == 0 else f"pcscd cannot run here: {result.stderr.strip()}"

@@ -81,7 +81,8 @@ def test_can_must_be_six_ascii_digits(can: str) -> None:
 
 def test_can_password_and_reference() -> None:
     key = CanKey("123456")
-    assert key.pace_password() == b"123456" and key.password_reference == 2
+    assert key.pace_password() == b"123456"
+    assert key.password_reference == 2
 
 
 @pytest.mark.parametrize(
@@ -96,7 +97,8 @@ def test_invalid_mrz_fields_are_rejected(number: str, birth: str, expiry: str) -
 def test_keys_never_show_secrets_in_repr() -> None:
     assert "123456" not in repr(CanKey("123456"))
     text = repr(MrzKey("L898902C", "690806", "940623"))
-    assert "L898902C" not in text and "690806" not in text
+    assert "L898902C" not in text
+    assert "690806" not in text
 
 
 def test_lowercase_and_filler_are_normalised() -> None:

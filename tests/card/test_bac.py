@@ -59,7 +59,8 @@ def test_appendix_d3_mutual_authentication_transcript() -> None:
 def test_loopback_with_random_values_gives_matching_channels() -> None:
     card = BacCard(KEY)
     sm = perform_bac(lambda command: card.handle(command) or ResponseAPDU.status(0x6D00), KEY)
-    assert card.session is not None and card.session.ssc == sm.ssc
+    assert card.session is not None
+    assert card.session.ssc == sm.ssc
     plain = CommandAPDU(0x00, 0xB0, 0x00, 0x00, ne=4)
     assert card.session.unwrap_command(sm.wrap(plain)) == plain
     answer = ResponseAPDU(H("60145F01"), 0x90, 0x00)

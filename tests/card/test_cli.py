@@ -6,11 +6,17 @@ import argparse
 import os
 import subprocess
 import sys
+from typing import TYPE_CHECKING
 
 import pytest
 
 from devices.card import cli
 from devices.card.access import CanKey, MrzKey
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.card.conftest import VirtualReader
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -50,7 +56,9 @@ def test_doc_without_dates_is_a_usage_error(capsys: pytest.CaptureFixture[str]) 
 @pytest.mark.serial
 @pytest.mark.pcsc
 @pytest.mark.xdist_group("pcsc")
-def test_readers_lists_the_virtual_reader(virtual_reader, capsys: pytest.CaptureFixture[str]) -> None:
+def test_readers_lists_the_virtual_reader(
+    virtual_reader: VirtualReader, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert cli.run_readers(parse("card", "readers")) == cli.EXIT_OK
     assert virtual_reader.name in capsys.readouterr().out.splitlines()
 
@@ -58,19 +66,26 @@ def test_readers_lists_the_virtual_reader(virtual_reader, capsys: pytest.Capture
 @pytest.mark.serial
 @pytest.mark.pcsc
 @pytest.mark.xdist_group("pcsc")
-def test_read_without_card_explains_in_german(virtual_reader, capsys: pytest.CaptureFixture[str]) -> None:
+def test_read_without_card_explains_in_german(
+    virtual_reader: VirtualReader, capsys: pytest.CaptureFixture[str]
+) -> None:
     args = parse("card", "read", "--reader", virtual_reader.name, "--can", "123456", "--wait", "0.2")
     assert cli.run_read(args) == cli.EXIT_CARD_ERROR
     assert "Kein Ausweis auf dem Lesegerät" in capsys.readouterr().err
 
 
-def test_readers_without_pcscd_explains_and_names_the_cause(tmp_path) -> None:
+def test_readers_without_pcscd_explains_and_names_the_cause(tmp_path: Path) -> None:
     probe = "import sys; from tests.card.test_cli import parse; from devices.card import cli; " + (
         "sys.exit(cli.run_readers(parse('card', 'readers')))"
     )
     environment = {**os.environ, "PCSCLITE_CSOCK_NAME": str(tmp_path / "no-pcscd.comm")}
     result = subprocess.run(
-        [sys.executable, "-c", probe], env=environment, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", probe],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == cli.EXIT_CARD_ERROR
     clerk_line, technical_line = result.stderr.splitlines()
@@ -82,7 +97,7 @@ def test_readers_without_pcscd_explains_and_names_the_cause(tmp_path) -> None:
 @pytest.mark.pcsc
 @pytest.mark.xdist_group("pcsc")
 def test_read_prints_data_verdict_and_figures_without_progress_noise(
-    virtual_reader, tmp_path, capsys: pytest.CaptureFixture[str]
+    virtual_reader: VirtualReader, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from devices.card.emulator.card import card_for_document
     from devices.card.emulator.personalization import make_test_document
@@ -99,7 +114,8 @@ def test_read_prints_data_verdict_and_figures_without_progress_noise(
     out, err = capsys.readouterr()
     assert err == ""  # progress goes to a terminal only, never into captured or piped output
     assert f"Dokumentnummer:      {document.mrz_key.document_number}" in out
-    assert "ECHT" in out and "[ok   ] Chain to CSCA" in out
+    assert "ECHT" in out
+    assert "[ok   ] Chain to CSCA" in out
     assert "Zugriff: PACE; 11 APDUs" in out
     assert photo.read_bytes() == document.face.data
 
@@ -107,7 +123,9 @@ def test_read_prints_data_verdict_and_figures_without_progress_noise(
 @pytest.mark.serial
 @pytest.mark.pcsc
 @pytest.mark.xdist_group("pcsc")
-def test_wrong_can_gives_the_clerk_sentence_and_the_cause(virtual_reader, capsys) -> None:
+def test_wrong_can_gives_the_clerk_sentence_and_the_cause(
+    virtual_reader: VirtualReader, capsys: pytest.CaptureFixture[str]
+) -> None:
     from devices.card.emulator.card import card_for_document
     from devices.card.emulator.personalization import make_test_document
 

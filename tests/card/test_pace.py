@@ -144,7 +144,8 @@ def test_g1_full_apdu_transcript_between_reader_and_emulated_chip() -> None:
         (H("008600000C 7C0A 8508") + G1_TOKEN_IFD + H("00"), H("7C0A 8608") + G1_TOKEN_IC + H("9000")),
     ]
     assert (sm.cipher, sm.ssc) == (SmCipher.AES, bytes(16))
-    assert card.session is not None and card.session.ssc == bytes(16)
+    assert card.session is not None
+    assert card.session.ssc == bytes(16)
 
 
 # --- loopback on each supported curve --------------------------------------------------------------
@@ -184,7 +185,8 @@ def test_wrong_can_is_access_denied_and_leaves_no_session(info: PaceInfo) -> Non
     with pytest.raises(CardError) as caught:
         perform_pace(loopback(card), CanKey("654321"), info)
     assert caught.value.reason is CardErrorReason.ACCESS_DENIED
-    assert card.session is None and card.failed_attempts == 1
+    assert card.session is None
+    assert card.failed_attempts == 1
     # The right CAN still works afterwards.
     perform_pace(loopback(card), CAN, info)
     assert card.session is not None
@@ -199,14 +201,18 @@ def test_wrong_mrz_is_access_denied() -> None:
 
 def test_can_on_a_chip_expecting_mrz_is_refused_at_mse() -> None:
     card = PaceCard(MRZ, SUPPORTED[1])
-    assert card.handle(CommandAPDU(0x00, 0x22, 0xC1, 0xA4, H("800A04007F00070202040202 830102"))).sw == 0x6A88
+    answer = card.handle(CommandAPDU(0x00, 0x22, 0xC1, 0xA4, H("800A04007F00070202040202 830102")))
+    assert answer is not None
+    assert answer.sw == 0x6A88
     with pytest.raises(CardError):
         perform_pace(loopback(card), CAN, SUPPORTED[1])
 
 
 def test_general_authenticate_out_of_order_is_refused() -> None:
     card = PaceCard(CAN, SUPPORTED[1])
-    assert card.handle(CommandAPDU(0x10, 0x86, 0x00, 0x00, H("7C00"), 256)).sw == 0x6985
+    answer = card.handle(CommandAPDU(0x10, 0x86, 0x00, 0x00, H("7C00"), 256))
+    assert answer is not None
+    assert answer.sw == 0x6985
     assert card.handle(CommandAPDU(0x00, 0xB0, 0x00, 0x00, ne=4)) is None
 
 
@@ -263,7 +269,8 @@ def test_fuzzed_reader_commands_never_crash_the_chip(data: bytes) -> None:
     card.handle(CommandAPDU(0x00, 0x22, 0xC1, 0xA4, H("800A04007F00070202040202 830102")))
     for cla in (0x10, 0x10, 0x10, 0x00):
         response = card.handle(CommandAPDU(cla, 0x86, 0x00, 0x00, data, 256))
-        assert response is not None and response.sw in (0x9000, 0x6A80, 0x6985, 0x6300)
+        assert response is not None
+        assert response.sw in (0x9000, 0x6A80, 0x6985, 0x6300)
     assert card.session is None
 
 
@@ -299,7 +306,8 @@ def test_unsupported_infos_sort_last_and_cannot_be_performed() -> None:
         PaceInfo("0.4.0.127.0.7.2.2.4.2.4", 2, 16),
     ]
     parsed = parse_card_access(build_card_access(infos))
-    assert parsed[0] == infos[2] and set(parsed) == set(infos)
+    assert parsed[0] == infos[2]
+    assert set(parsed) == set(infos)
     with pytest.raises(CardError) as caught:
         perform_pace(loopback(PaceCard(CAN, infos[2])), CAN, infos[0])
     assert caught.value.reason is CardErrorReason.UNSUPPORTED_DOCUMENT

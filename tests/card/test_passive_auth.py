@@ -11,9 +11,15 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from devices.card.emulator.personalization import CertificateValidity, TestDocument, make_test_document
+from devices.card.emulator.personalization import (
+    CertificateValidity,
+    DocumentKind,
+    Signer,
+    TestDocument,
+    make_test_document,
+)
 from devices.card.lds import DG1, DG2, EF_SOD
-from devices.card.passive_auth import PassiveAuthResult, Verdict, passive_authentication
+from devices.card.passive_auth import PassiveAuthResult, Verdict, VerificationStep, passive_authentication
 from devices.card.trust import TrustStore
 
 NOW = datetime.now(UTC)
@@ -26,7 +32,7 @@ def _check(
     return passive_authentication(document.files[EF_SOD], data_groups, trust, now)
 
 
-def _step(result: PassiveAuthResult, name: str):  # type: ignore[no-untyped-def]
+def _step(result: PassiveAuthResult, name: str) -> VerificationStep:
     return next(step for step in result.steps if step.name == name)
 
 
@@ -37,8 +43,8 @@ def brainpool_document() -> TestDocument:
 
 @pytest.mark.parametrize("signer", ["ecdsa-brainpool", "ecdsa-p256", "rsa", "rsa-pss"])
 @pytest.mark.parametrize("kind", ["td1", "td3"])
-def test_genuine_document_is_verified(signer: str, kind: str) -> None:
-    document = make_test_document(kind, signer=signer, face_bytes=2_000)  # type: ignore[arg-type]
+def test_genuine_document_is_verified(signer: Signer, kind: DocumentKind) -> None:
+    document = make_test_document(kind, signer=signer, face_bytes=2_000)
     result = _check(document, document.trust_store())
     assert result.verdict is Verdict.VERIFIED, result.steps
     assert [step.name for step in result.steps] == [
@@ -83,8 +89,8 @@ def test_changed_data_group_fails(tampered: int) -> None:
 
 
 @pytest.mark.parametrize("signer", ["ecdsa-brainpool", "rsa-pss"])
-def test_forged_sod_signature_fails(signer: str) -> None:
-    document = make_test_document("td3", signer=signer, face_bytes=2_000, forge_sod_signature=True)  # type: ignore[arg-type]
+def test_forged_sod_signature_fails(signer: Signer) -> None:
+    document = make_test_document("td3", signer=signer, face_bytes=2_000, forge_sod_signature=True)
     result = _check(document, document.trust_store())
     assert result.verdict is Verdict.FAILED
     assert _step(result, "Document signer signature").ok is False
@@ -178,7 +184,8 @@ def test_naive_now_counts_as_utc(brainpool_document: TestDocument) -> None:
 def test_unreadable_sod_fails(sod: bytes) -> None:
     result = passive_authentication(sod, {1: b"\x61\x00"}, None)
     assert result.verdict is Verdict.FAILED
-    assert result.steps[0].name == "EF.SOD structure" and result.steps[0].ok is False
+    assert result.steps[0].name == "EF.SOD structure"
+    assert result.steps[0].ok is False
 
 
 @given(
@@ -226,8 +233,8 @@ def _with_signature_algorithm(document: TestDocument, algorithm_oid: str, plain_
         ("rsa", "1.2.840.113549.1.1.1", False),  # bare rsaEncryption, as many SODs write it
     ],
 )
-def test_signature_algorithm_variants_of_real_issuers(signer: str, oid: str, plain: bool) -> None:
-    document = make_test_document("td1", signer=signer, face_bytes=1_000)  # type: ignore[arg-type]
+def test_signature_algorithm_variants_of_real_issuers(signer: Signer, oid: str, plain: bool) -> None:
+    document = make_test_document("td1", signer=signer, face_bytes=1_000)
     sod = _with_signature_algorithm(document, oid, plain)
     groups = {1: document.files[DG1], 2: document.files[DG2]}
     result = passive_authentication(sod, groups, document.trust_store())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from asn1crypto import pem
@@ -12,6 +12,9 @@ from devices.card.emulator.personalization import TestDocument, make_test_docume
 from devices.card.lds import DG1, DG2, EF_SOD
 from devices.card.passive_auth import Verdict, passive_authentication
 from devices.card.trust import TrustStore, TrustStoreError, build_master_list, load_master_list
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 @pytest.fixture(scope="module")

@@ -3,10 +3,9 @@ a clock the test moves, and a running uvicorn server for tests that need real co
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,6 +13,10 @@ from fastapi.testclient import TestClient
 from sync.central.app import create_app
 from sync.central.seed import generate_day, seed_central
 from tests.central.postgres_server import PostgresServer, start_postgres
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 DAY = date(2026, 3, 2)
 OPENING = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)  # 08:00 in Berlin

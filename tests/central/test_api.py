@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi.testclient import TestClient
+from typing import TYPE_CHECKING
 
 from sync.protocol import AppointmentSnapshot, OfficeDetail, TicketSnapshot
 from tests.central.conftest import DAY, OFFICE, MovableClock
+
+if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
 
 API = "/api/v1"
 
@@ -14,7 +17,8 @@ def test_health_reports_a_stable_epoch(client: TestClient) -> None:
     first = client.get(f"{API}/health").json()
     second = client.get(f"{API}/health").json()
     assert first["status"] == "ok"
-    assert first["epoch"] == second["epoch"] and len(first["epoch"]) == 36
+    assert first["epoch"] == second["epoch"]
+    assert len(first["epoch"]) == 36
 
 
 def test_offices_and_office_detail(client: TestClient) -> None:
@@ -23,7 +27,9 @@ def test_offices_and_office_detail(client: TestClient) -> None:
     detail = OfficeDetail.model_validate(client.get(f"{API}/offices/{OFFICE}").json())
     assert len(detail.desks) == 8
     passport = next(s for s in detail.services if s.code == "PA")
-    assert passport.fee_cents == 4600 and passport.needs_card_read and passport.required_documents
+    assert passport.fee_cents == 4600
+    assert passport.needs_card_read
+    assert passport.required_documents
     assert client.get(f"{API}/offices/nowhere").status_code == 404
 
 
@@ -40,7 +46,8 @@ def test_create_list_and_cancel_an_appointment(client: TestClient) -> None:
     )
     assert created.status_code == 201, created.text
     appointment = AppointmentSnapshot.model_validate(created.json())
-    assert appointment.status == "booked" and appointment.family_name == "Größ"
+    assert appointment.status == "booked"
+    assert appointment.family_name == "Größ"
     listed = client.get(f"{API}/appointments", params={"office_id": OFFICE, "date": DAY.isoformat()}).json()
     assert appointment.id in {a["id"] for a in listed}
     assert len(listed) == 121  # 120 seeded for this office + the new one
@@ -49,7 +56,8 @@ def test_create_list_and_cancel_an_appointment(client: TestClient) -> None:
     cancelled = client.post(f"{API}/appointments/{appointment.id}/cancel")
     assert cancelled.json()["status"] == "cancelled"
     refused = client.post(f"{API}/appointments/{appointment.booking_reference}/check-in")
-    assert refused.status_code == 409 and "cancelled" in refused.json()["detail"]
+    assert refused.status_code == 409
+    assert "cancelled" in refused.json()["detail"]
 
 
 def test_check_in_gives_one_ticket_even_when_repeated(client: TestClient, clock: MovableClock) -> None:
@@ -60,7 +68,8 @@ def test_check_in_gives_one_ticket_even_when_repeated(client: TestClient, clock:
     assert first.status_code == again.status_code == 200
     ticket = TicketSnapshot.model_validate(first.json())
     assert ticket.id == again.json()["id"]
-    assert ticket.appointment_id == booked["id"] and ticket.origin == "appointment"
+    assert ticket.appointment_id == booked["id"]
+    assert ticket.origin == "appointment"
     assert ticket.issued_at == clock.now
     assert client.post(f"{API}/appointments/XXXX-NOPE/check-in").status_code == 404
 
@@ -74,13 +83,14 @@ def test_kiosk_numbers_continue_after_the_seeded_ones(client: TestClient) -> Non
     ]
     assert numbers[0].startswith("B")
     values = [int(n[1:]) for n in numbers]
-    assert values == [values[0], values[0] + 1, values[0] + 2] and values[0] > 100
+    assert values == [values[0], values[0] + 1, values[0] + 2]
+    assert values[0] > 100
     urgent = client.post(
         f"{API}/tickets", json={"office_id": OFFICE, "service_ids": ["ba-mitte-pa"], "priority": 1}
     )
-    assert (
-        urgent.status_code == 201 and urgent.json()["priority"] == 1 and urgent.json()["state"] == "waiting"
-    )
+    assert urgent.status_code == 201
+    assert urgent.json()["priority"] == 1
+    assert urgent.json()["state"] == "waiting"
 
 
 def test_openapi_document_lists_the_binding_endpoints(client: TestClient) -> None:

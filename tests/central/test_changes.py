@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from typing import TYPE_CHECKING, Protocol
 
 import httpx
 import pytest
-from fastapi.testclient import TestClient
 
 from sync.central import store
 from sync.central.embedded import EmbeddedCentral, start_embedded
@@ -16,11 +15,21 @@ from sync.central.seed import generate_day, seed_central
 from sync.protocol import ChangesPage
 from tests.central.conftest import DAY, OFFICE
 
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from fastapi.testclient import TestClient
+
 CHANGES = "/api/v1/sync/changes"
 
 
+class _Versioned(Protocol):
+    @property
+    def version(self) -> int: ...
+
+
 def all_versions(page: ChangesPage) -> list[int]:
-    rows = [
+    rows: list[_Versioned] = [
         *page.offices,
         *page.services,
         *page.desks,
@@ -46,11 +55,15 @@ def test_paging_through_the_day_sees_every_row_once(client: TestClient) -> None:
         if not page.has_more:
             break
     # 1 office + 7 services + 8 desks + 10 clerks + 120 appointments + the office's waiting walk-ins
-    assert len(seen) == len(set(seen)) and pages > 4
-    assert seen == sorted(seen) and cursor == seen[-1]
+    assert len(seen) == len(set(seen))
+    assert pages > 4
+    assert seen == sorted(seen)
+    assert cursor == seen[-1]
     assert len(seen) > 146
     empty = client.get(CHANGES, params={"office_id": OFFICE, "cursor": cursor}).json()
-    assert empty["cursor"] == cursor and empty["tickets"] == [] and not empty["has_more"]
+    assert empty["cursor"] == cursor
+    assert empty["tickets"] == []
+    assert not empty["has_more"]
 
 
 def test_a_change_after_the_cursor_comes_alone_with_a_higher_version(client: TestClient) -> None:
@@ -120,4 +133,5 @@ def test_long_poll_returns_empty_after_its_wait(served: EmbeddedCentral) -> None
         started = time.monotonic()
         page = http.get(CHANGES, params={"office_id": OFFICE, "cursor": cursor, "wait": 0.5}).json()
     assert 0.5 <= time.monotonic() - started < 3
-    assert page["cursor"] == cursor and page["tickets"] == []
+    assert page["cursor"] == cursor
+    assert page["tickets"] == []

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import socket
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 
 from sync.central.embedded import start_embedded
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def test_connections_are_accepted_with_tcp_nodelay(tmp_path: Path) -> None:
@@ -19,5 +22,5 @@ def test_connections_are_accepted_with_tcp_nodelay(tmp_path: Path) -> None:
         connections = list(central._server.server_state.connections)
         assert connections, "the server keeps the open connection"
         for protocol in connections:
-            sock = protocol.transport.get_extra_info("socket")  # type: ignore[attr-defined]
+            sock = protocol.transport.get_extra_info("socket")
             assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0

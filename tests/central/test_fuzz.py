@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,6 +13,10 @@ from hypothesis import strategies as st
 from sync.central.app import create_app
 from sync.central.seed import generate_day, seed_central
 from tests.central.conftest import DAY, OFFICE
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 json_values = st.recursive(
     st.none()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from fastapi.testclient import TestClient
+from typing import TYPE_CHECKING, Any
 
 from tests.central.conftest import CLERK, DESK, OFFICE, MovableClock
+
+if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
 
 PUSH = "/api/v1/sync/push"
 WORKSTATION = "ws-ba-1"
@@ -14,7 +15,7 @@ WORKSTATION = "ws-ba-1"
 
 def operation(
     seq: int, kind: str, args: dict[str, Any], clock: MovableClock, op_id: str | None = None
-) -> dict:
+) -> dict[str, Any]:
     return {
         "op_id": op_id or f"op-{WORKSTATION}-{seq}",
         "seq": seq,
@@ -27,7 +28,7 @@ def operation(
     }
 
 
-def push(client: TestClient, *operations: dict, workstation: str = WORKSTATION) -> Any:
+def push(client: TestClient, *operations: dict[str, Any], workstation: str = WORKSTATION) -> Any:
     return client.post(
         PUSH, json={"workstation_id": workstation, "office_id": OFFICE, "operations": list(operations)}
     )
@@ -107,7 +108,9 @@ def test_a_whole_visit_applies_in_order(client: TestClient, clock: MovableClock)
     assert body["acked_seq"] == 6
     assert not any(r["flagged"] for r in body["results"])
     ticket = ticket_state(client, "desk-t1")
-    assert ticket["state"] == "finished" and ticket["called_count"] == 1 and ticket["number"] == "S1-01"
+    assert ticket["state"] == "finished"
+    assert ticket["called_count"] == 1
+    assert ticket["number"] == "S1-01"
 
 
 def test_the_same_operation_twice_is_a_duplicate_with_the_stored_result(
@@ -147,7 +150,8 @@ def test_a_gap_is_refused_with_the_expected_sequence_and_applies_nothing(
     ]
     assert "desk-t2" not in {t["id"] for t in tickets}  # the batch was all or nothing
     starts_late = push(client, operation(3, "ticket.issue", issue_args(clock, "desk-t3", "S1-03"), clock))
-    assert starts_late.status_code == 409 and starts_late.json()["expected_seq"] == 2
+    assert starts_late.status_code == 409
+    assert starts_late.json()["expected_seq"] == 2
 
 
 def test_a_rejection_still_advances_the_sequence_and_is_stored(
@@ -176,12 +180,13 @@ def test_a_rejection_still_advances_the_sequence_and_is_stored(
     assert "at" in body["results"][2]["reason"]
     assert body["acked_seq"] == 4
     again = push(client, bad_call).json()["results"][0]
-    assert again["status"] == "duplicate" and again["reason"] == body["results"][0]["reason"]
+    assert again["status"] == "duplicate"
+    assert again["reason"] == body["results"][0]["reason"]
     assert again["original_status"] == "rejected"
 
 
 def test_no_show_only_after_the_office_maximum_of_calls(client: TestClient, clock: MovableClock) -> None:
-    def call(seq: int, recall: bool) -> dict:
+    def call(seq: int, recall: bool) -> dict[str, Any]:
         return operation(
             seq,
             "ticket.call",
@@ -250,9 +255,11 @@ def test_transfer_keeps_number_and_arrival(client: TestClient, clock: MovableClo
     ).json()
     assert [r["status"] for r in body["results"]] == ["applied"] * 3
     successor = ticket_state(client, "desk-t1b")
-    assert successor["number"] == "S1-01" and successor["state"] == "waiting"
+    assert successor["number"] == "S1-01"
+    assert successor["state"] == "waiting"
     assert successor["issued_at"].startswith(issued_at.isoformat()[:19])
-    assert successor["transferred_from_id"] == "desk-t1" and successor["target_desk_id"] == "ba-mitte-d8"
+    assert successor["transferred_from_id"] == "desk-t1"
+    assert successor["target_desk_id"] == "ba-mitte-d8"
     assert ticket_state(client, "desk-t1")["state"] == "transferred"
 
 
@@ -281,8 +288,12 @@ def test_a_finish_on_a_ticket_central_does_not_see_as_served_is_kept_and_flagged
         ),
     ).json()
     finish, ghost = body["results"][1], body["results"][2]
-    assert finish["status"] == "applied" and finish["flagged"] and "was waiting" in finish["reason"]
-    assert ghost["status"] == "applied" and ghost["flagged"] and ghost["result"]["kept_for_review"]
+    assert finish["status"] == "applied"
+    assert finish["flagged"]
+    assert "was waiting" in finish["reason"]
+    assert ghost["status"] == "applied"
+    assert ghost["flagged"]
+    assert ghost["result"]["kept_for_review"]
     assert ticket_state(client, "desk-t1")["state"] == "finished"
     # Re-sent after a lost answer: a reason, yet applied; the answer says so instead of leaving it to guess.
     again = push(client, *[operation(seq, "case.finish", {}, clock) for seq in (2, 3)]).json()["results"]
@@ -307,4 +318,5 @@ def test_a_workstation_cannot_push_for_another_office(client: TestClient, clock:
     response = client.post(
         PUSH, json={"workstation_id": WORKSTATION, "office_id": "zl-sued", "operations": []}
     )
-    assert response.status_code == 409 and "belongs to office" in response.json()["detail"]
+    assert response.status_code == 409
+    assert "belongs to office" in response.json()["detail"]

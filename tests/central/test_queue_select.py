@@ -7,10 +7,9 @@ inside a group of ties, which only the natural ticket-number order can settle.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -20,7 +19,12 @@ from sqlalchemy import delete
 from sync.central import store
 from sync.central.queue_select import preselect
 from sync.ordering import OrderingRules, QueueEntry, choose_next
-from tests.central.postgres_server import PostgresServer
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+    from tests.central.postgres_server import PostgresServer
 
 T0 = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
 OFFICE, OTHER_OFFICE = "o1", "o2"
@@ -174,7 +178,8 @@ def test_boundaries_of_the_rule(central: store.CentralStore, case: str) -> None:
     with central.read() as session:
         candidates = preselect(session, OFFICE, "d1", [f"{OFFICE}-s1"], now, rules, limit=1)
     expected = choose_next(queue, [f"{OFFICE}-s1"], now, rules, desk_id="d1")
-    assert expected is not None and expected.number == expected_number
+    assert expected is not None
+    assert expected.number == expected_number
     assert choose_next(candidates.entries, [f"{OFFICE}-s1"], now, rules, desk_id="d1") == expected
 
 
@@ -236,10 +241,9 @@ def test_service_links_follow_the_ticket_services(tmp_path: Path) -> None:
     with central.write() as session:
         session.add(store.Office(id=OFFICE, name=OFFICE))
         session.flush()
-        ticket = store.Ticket(
-            id="t1", office_id=OFFICE, number="A1", issued_at=T0, service_ids=["x", "y", "x"]
+        session.add(
+            store.Ticket(id="t1", office_id=OFFICE, number="A1", issued_at=T0, service_ids=["x", "y", "x"])
         )
-        session.add(ticket)
     with central.write() as session:
         ticket = session.get(store.Ticket, "t1")
         assert ticket is not None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -16,16 +16,25 @@ from sync.central.seed import generate_day, seed_central
 from tests.central.conftest import DAY, OFFICE, OPENING
 from tresen.cli import main as tresen
 
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from sync.protocol import AppointmentSnapshot, TicketSnapshot
+
 
 def test_the_day_is_realistic_and_deterministic() -> None:
     day = generate_day(DAY, seed=5)
-    assert day == generate_day(DAY, seed=5) and day != generate_day(DAY, seed=6)
-    assert len(day.appointments) == 150 and len(day.tickets) == 8
+    assert day == generate_day(DAY, seed=5)
+    assert day != generate_day(DAY, seed=6)
+    assert len(day.appointments) == 150
+    assert len(day.tickets) == 8
     assert {o.kind for o in day.offices} == {"buergeramt", "zulassungsstelle"}
     assert len([d for d in day.desks if d.office_id == OFFICE]) == 8
     fees = {s.name: s.fee_cents for s in day.services}
-    assert fees["Personalausweis beantragen"] == 4600 and fees["Reisepass beantragen"] == 7000
-    assert fees["Meldebescheinigung"] == 900 and fees["Anmeldung / Ummeldung"] == 0
+    assert fees["Personalausweis beantragen"] == 4600
+    assert fees["Reisepass beantragen"] == 7000
+    assert fees["Meldebescheinigung"] == 900
+    assert fees["Anmeldung / Ummeldung"] == 0
     assert any(set("äöüß") & set(a.family_name + a.given_name) for a in day.appointments)
     assert any(len(a.service_ids) > 1 and a.office_id == "zl-sued" for a in day.appointments)
     assert len({a.booking_reference for a in day.appointments}) == 150
@@ -35,7 +44,8 @@ def test_the_day_is_realistic_and_deterministic() -> None:
 
 def test_a_benchmark_day_has_5000_appointments_and_2000_waiting() -> None:
     day = generate_day(DAY, appointments=5000, waiting=2000)
-    assert len(day.appointments) == 5000 and len(day.tickets) == 2000
+    assert len(day.appointments) == 5000
+    assert len(day.tickets) == 2000
     assert len({t.id for t in day.tickets}) == 2000
     checked_in = {t.appointment_id for t in day.tickets if t.appointment_id}
     assert all(a.status == "checked_in" for a in day.appointments if a.id in checked_in)
@@ -50,9 +60,11 @@ def test_any_generated_day_keeps_its_references_consistent(
 ) -> None:
     day = generate_day(DAY, seed=seed, appointments=appointments, waiting=waiting)
     services = {s.id: s.office_id for s in day.services}
-    for row in [*day.appointments, *day.tickets]:
+    rows: list[AppointmentSnapshot | TicketSnapshot] = [*day.appointments, *day.tickets]
+    for row in rows:
         assert all(services[service_id] == row.office_id for service_id in row.service_ids)
-    assert len(day.appointments) == appointments and len(day.tickets) == waiting
+    assert len(day.appointments) == appointments
+    assert len(day.tickets) == waiting
 
 
 def test_seeding_twice_writes_nothing_new(tmp_path: Path) -> None:

@@ -6,11 +6,14 @@ import re
 import shutil
 import subprocess
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from forms.ticket_slip import TicketSlip, format_expected_wait, format_issue_time, render_ticket_slip
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 pytestmark = pytest.mark.skipif(
     shutil.which("pdftotext") is None or shutil.which("pdfimages") is None,
@@ -42,8 +45,9 @@ def write_pdf(tmp_path: Path, slip: TicketSlip) -> Path:
 
 
 def pdf_text(path: Path) -> str:
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True,
-                          text=True).stdout
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True
+    ).stdout
 
 
 def collapse(text: str) -> str:
@@ -73,8 +77,9 @@ def test_position_and_wait_are_printed_only_when_given(tmp_path: Path) -> None:
     assert "Platz in der Warteschlange: 4" in with_queue
     assert "Voraussichtliche Wartezeit: ca. 25 Minuten" in with_queue
 
-    without = collapse(pdf_text(write_pdf(tmp_path, make_slip(position_in_queue=None,
-                                                               expected_wait_minutes=None))))
+    without = collapse(
+        pdf_text(write_pdf(tmp_path, make_slip(position_in_queue=None, expected_wait_minutes=None)))
+    )
     assert "Warteschlange:" not in without
     assert "Wartezeit" not in without
     assert "A107" in without
@@ -82,8 +87,9 @@ def test_position_and_wait_are_printed_only_when_given(tmp_path: Path) -> None:
 
 def test_qr_code_image_is_embedded(tmp_path: Path) -> None:
     path = write_pdf(tmp_path, make_slip())
-    listing = subprocess.run(["pdfimages", "-list", str(path)], check=True, capture_output=True,
-                             text=True).stdout
+    listing = subprocess.run(
+        ["pdfimages", "-list", str(path)], check=True, capture_output=True, text=True
+    ).stdout
     image_rows = [line.split() for line in listing.splitlines()[2:] if line.strip()]
     assert len(image_rows) == 1
     width, height = int(image_rows[0][3]), int(image_rows[0][4])
@@ -132,8 +138,14 @@ def test_issue_time_converts_from_any_zone() -> None:
 
 @pytest.mark.parametrize(
     ("minutes", "expected"),
-    [(0, "weniger als 5 Minuten"), (12, "ca. 10 Minuten"), (58, "ca. 1 Std."),
-     (60, "ca. 1 Std."), (95, "ca. 1 Std. 30 Min."), (130, "ca. 2 Std. 15 Min.")],
+    [
+        (0, "weniger als 5 Minuten"),
+        (12, "ca. 10 Minuten"),
+        (58, "ca. 1 Std."),
+        (60, "ca. 1 Std."),
+        (95, "ca. 1 Std. 30 Min."),
+        (130, "ca. 2 Std. 15 Min."),
+    ],
 )
 def test_expected_wait_is_rounded_for_the_citizen(minutes: int, expected: str) -> None:
     assert format_expected_wait(minutes) == expected

@@ -3,8 +3,7 @@ service (embedded uvicorn over SQLite) seeded with the generated day."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -12,6 +11,10 @@ from sync.central.embedded import EmbeddedCentral, start_embedded
 from sync.central.seed import SeedDay, generate_day
 from tests.sync.support import DAY, central_clock, seeded_central_db
 from workstation.db import LocalStore
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 
 @pytest.fixture

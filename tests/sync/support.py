@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 
 from sync.central.seed import BUERGERAMT_ID, SeedDay, seed_central
 from sync.central.store import CentralStore
 from sync.protocol import ChangesPage
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 DAY = date(2026, 3, 2)
 NOW = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
 from sync.central.seed import BUERGERAMT_ID, SeedDay, generate_day
-from sync.protocol import ChangesPage, TicketSnapshot
 from tests.sync.support import DAY, NOW, page_of
 from workstation import replica
-from workstation.db import LocalStore
 from workstation.models import (
     Appointment,
     Desk,
@@ -22,6 +21,10 @@ from workstation.models import (
     Ticket,
     TicketState,
 )
+
+if TYPE_CHECKING:
+    from sync.protocol import ChangesPage, TicketSnapshot
+    from workstation.db import LocalStore
 
 WS = "ws-test"
 

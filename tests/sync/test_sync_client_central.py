@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import pytest
 
-from sync.central.embedded import EmbeddedCentral
 from sync.central.seed import BUERGERAMT_ID, SeedDay
 from sync.client import CentralClient, CentralError, SequenceGapError
 from sync.protocol import CallNextRequest, Operation, PushRequest
 from tests.sync.support import CLERK, DESK, NOW
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from sync.central.embedded import EmbeddedCentral
 
 WS = "ws-client-test"
 
@@ -53,7 +57,8 @@ def test_health_names_the_epoch(client: CentralClient) -> None:
 
 
 def test_changes_come_in_pages_until_nothing_is_left(client: CentralClient, seed_day: SeedDay) -> None:
-    cursor, pages, appointment_ids = 0, 0, set()
+    cursor, pages = 0, 0
+    appointment_ids: set[str] = set()
     while True:
         page = client.changes(BUERGERAMT_ID, WS, cursor, limit=40)
         pages += 1
@@ -89,7 +94,9 @@ def test_call_next_is_arbitrated_and_idempotent_per_call_id(client: CentralClien
     first = client.call_next(DESK, request)
     again = client.call_next(DESK, request)
     other = client.call_next(DESK, CallNextRequest(workstation_id=WS, clerk_id=CLERK, call_id="call-2"))
-    assert first.ticket is not None and again.ticket is not None and other.ticket is not None
+    assert first.ticket is not None
+    assert again.ticket is not None
+    assert other.ticket is not None
     assert first.ticket.id == again.ticket.id != other.ticket.id
     assert (first.ticket.state, first.ticket.desk_id) == ("called", DESK)
 

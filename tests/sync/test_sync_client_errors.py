@@ -6,10 +6,10 @@ import json
 import logging
 import socket
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -17,6 +17,9 @@ from hypothesis import strategies as st
 
 from sync.client import CentralClient, CentralError, SequenceGapError
 from sync.protocol import CallNextRequest, Operation, PushRequest
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 
 @dataclass

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import shutil
 import threading
-from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import func, select
@@ -20,6 +20,9 @@ from workstation.counter import Counter
 from workstation.db import LocalStore
 from workstation.models import Call, OperationStatus, OutboxOperation, Ticket, TicketState
 from workstation.sync_engine import SyncEngine
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 OTHER_DESK = f"{BUERGERAMT_ID}-d2"
 OTHER_CLERK = f"{BUERGERAMT_ID}-c3"
@@ -90,7 +93,9 @@ def test_push_and_pull_round_trip(
     engine: SyncEngine, local_store: LocalStore, central: EmbeddedCentral, tmp_path: Path, seed_day: SeedDay
 ) -> None:
     first = engine.sync_once()
-    assert first.online and first.pulled > 0 and first.error_de is None
+    assert first.online
+    assert first.pulled > 0
+    assert first.error_de is None
 
     issued = Counter(local_store, _ctx()).issue_walk_in([_a_service(seed_day)], 0)
     assert engine.status().pending_operations == 1
@@ -119,11 +124,13 @@ def test_a_lost_answer_is_pushed_again_and_applied_once(
 
     lost = engine.sync_once()
     assert network.lost == ["/api/v1/sync/push"]
-    assert not lost.online and lost.error_de
+    assert not lost.online
+    assert lost.error_de
     assert engine.status().pending_operations == 1  # not known to be applied: kept pending
 
     again = engine.sync_once()
-    assert again.online and again.pushed == 1
+    assert again.online
+    assert again.pushed == 1
     assert engine.status().pending_operations == 0
     local = _outbox(local_store)
     assert _central_operations(central_url, "ws-a") == [(seq, op_id, "applied") for seq, op_id, _ in local]
@@ -142,17 +149,22 @@ def test_offline_work_commits_locally_and_is_pushed_once_in_order(
     counter.citizen_arrived()
     counter.issue_walk_in([_a_service(seed_day)], 1)
     report = engine.sync_once()
-    assert not report.online and report.error_de and "Zentrale" in report.error_de
+    assert not report.online
+    assert report.error_de
+    assert "Zentrale" in report.error_de
     status = engine.status()
     local = _outbox(local_store)
     assert (status.online, status.pending_operations) == (False, len(local))
-    assert len(local) >= 3 and status.last_error_de
+    assert len(local) >= 3
+    assert status.last_error_de
 
     port = int(central.url.rsplit(":", 1)[1])
     restarted = start_embedded(central_url, port=port, clock=central_clock)
     try:
         back = engine.sync_once()
-        assert back.online and back.pushed == len(local) and back.rejected == 0
+        assert back.online
+        assert back.pushed == len(local)
+        assert back.rejected == 0
         assert engine.sync_once().pushed == 0  # nothing twice
     finally:
         restarted.stop()
@@ -167,15 +179,16 @@ def test_malformed_answers_leave_the_engine_usable(
     assert engine.sync_once().online
     Counter(local_store, _ctx()).issue_walk_in([_a_service(seed_day)], 0)
     network.fault = fault
-    for _ in range(2):  # repeated failures: still no exception, backoff grows
-        report = engine.sync_once()
-        assert not report.online and report.error_de
-    assert engine.status().last_error_de == report.error_de
+    reports = [engine.sync_once() for _ in range(2)]  # repeated failures: still no exception
+    assert all(not report.online and report.error_de for report in reports)
+    assert engine.status().last_error_de == reports[-1].error_de
     assert engine.retry_delay() > 0
     network.fault = None
     healed = engine.sync_once()
-    assert healed.online and healed.pushed == 1
-    assert engine.status().last_error_de is None and engine.retry_delay() == 0
+    assert healed.online
+    assert healed.pushed == 1
+    assert engine.status().last_error_de is None
+    assert engine.retry_delay() == 0
 
 
 def test_pulled_changes_do_not_overwrite_rows_with_pending_operations(
@@ -251,7 +264,8 @@ def test_a_central_restored_from_a_backup_gets_the_lost_operations_again(
     try:
         counter.issue_walk_in([_a_service(seed_day)], 0)
         report = engine.sync_once()
-        assert report.online and report.pushed == 2
+        assert report.online
+        assert report.pushed == 2
     finally:
         restarted.stop()
     local = _outbox(local_store)
@@ -274,7 +288,7 @@ def test_the_engine_is_safe_to_share_between_worker_threads(
                 counter.issue_walk_in([_a_service(seed_day)], 0)
                 engine.push_pending()
                 engine.status()
-        except BaseException as error:  # surfaced below
+        except BaseException as error:  # noqa: BLE001  (thread boundary: asserted empty below)
             errors.append(error)
 
     workers = [threading.Thread(target=clerk_work) for _ in range(2)]
@@ -284,8 +298,10 @@ def test_the_engine_is_safe_to_share_between_worker_threads(
         worker.join(timeout=60)
     stop.set()
     background.join(timeout=30)
-    assert not errors and not background.is_alive()
+    assert not errors
+    assert not background.is_alive()
     assert engine.sync_once().online
     local = _outbox(local_store)
-    assert len(local) == 10 and engine.status().pending_operations == 0
+    assert len(local) == 10
+    assert engine.status().pending_operations == 0
     assert _central_operations(central_url, "ws-a") == [(seq, op_id, "applied") for seq, op_id, _ in local]

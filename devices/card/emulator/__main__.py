@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     document = make_test_document(args.kind, signer=args.signer, face_bytes=args.face_bytes, seed=args.seed)
     trust_folder = args.trust_out or Path(tempfile.mkdtemp(prefix="tresen-trust-"))
     trust_folder.mkdir(parents=True, exist_ok=True)
-    (trust_folder / "test-csca.der").write_bytes(_certificate_der(document.csca_certificate))
+    (trust_folder / "test-csca.der").write_bytes(document.csca_der)
     pace_id = None if args.pace == "none" else PACE_CURVES[args.pace]
     _show(f"CAN:  {document.can}")
     _show(f"MRZ:  {document.mrz_key.mrz_information()}")
@@ -108,16 +108,6 @@ def _show(line: str) -> None:
     """Tool output for the person running the emulator (test data, not personal data)."""
     sys.stdout.write(line + "\n")
     sys.stdout.flush()
-
-
-def _certificate_der(certificate: object) -> bytes:
-    """DER of the CSCA certificate, whether asn1crypto or cryptography made it."""
-    dump = getattr(certificate, "dump", None)
-    if callable(dump):
-        return bytes(dump())
-    from cryptography.hazmat.primitives.serialization import Encoding
-
-    return certificate.public_bytes(Encoding.DER)  # type: ignore[attr-defined]
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, Protocol
 
-from devices.card.access import CanKey
+from devices.card.access import AccessKey, CanKey
 from devices.card.apdu import CommandAPDU, ResponseAPDU
 from devices.card.emulator.vpcd import CardVanished
 from devices.card.errors import CardError
@@ -404,7 +404,10 @@ def card_for_document(
     if pace_parameter_id is not None:
         info = pace_info_for(pace_parameter_id)
         files[EF_CARD_ACCESS] = build_card_access_for(info)
-        keys = {"can": (PACE_CAN, CanKey(document.can)), "mrz": (PACE_MRZ, document.mrz_key)}
+        keys: dict[PaceSecret, tuple[int, AccessKey]] = {
+            "can": (PACE_CAN, CanKey(document.can)),
+            "mrz": (PACE_MRZ, document.mrz_key),
+        }
         for secret in pace_secrets:
             reference, key = keys[secret]
             pace[reference] = PaceCard(key, info)

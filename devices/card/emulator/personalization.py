@@ -19,7 +19,7 @@ import struct
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
-from typing import Literal
+from typing import Literal, Protocol
 
 from asn1crypto import algos, cms, core, keys, x509
 from cryptography.hazmat.primitives import hashes
@@ -90,7 +90,8 @@ class TestDocument:
 
     @property
     def csca_der(self) -> bytes:
-        return self.csca_certificate.dump()
+        der: bytes = self.csca_certificate.dump()
+        return der
 
     def trust_store(self) -> TrustStore:
         return TrustStore.from_certificates([self.csca_certificate])
@@ -125,23 +126,44 @@ PROFILES: dict[Signer, SignerProfile] = {
 }
 
 
-def _ecdsa_curve(name: str) -> object:
+class _FieldCurve(Protocol):
+    def p(self) -> int: ...
+    def a(self) -> int: ...
+    def b(self) -> int: ...
+
+
+class _Point(Protocol):
+    def x(self) -> int: ...
+    def y(self) -> int: ...
+
+
+class _EcdsaCurve(Protocol):
+    """What this module reads of an `ecdsa.curves.Curve` (ecdsa ships no types)."""
+
+    baselen: int
+    order: int
+    generator: _Point
+    curve: _FieldCurve
+
+
+def _ecdsa_curve(name: str) -> _EcdsaCurve:
     import ecdsa.curves
 
-    return ecdsa.curves.curve_by_name(_CURVES[name][1])
+    curve: _EcdsaCurve = ecdsa.curves.curve_by_name(_CURVES[name][1])
+    return curve
 
 
 def _ec_key(curve_name: str, role: str, seed: int | None) -> ec.EllipticCurvePrivateKey:
     curve = _CURVES[curve_name][0]
     if seed is None:
         return ec.generate_private_key(curve)
-    order = _ecdsa_curve(curve_name).order  # type: ignore[attr-defined]
+    order = _ecdsa_curve(curve_name).order
     digest = hashlib.sha512(f"tresen-test:{curve_name}:{role}:{seed}".encode()).digest()
     return ec.derive_private_key(int.from_bytes(digest, "big") % (order - 1) + 1, curve)
 
 
 @cache
-def _rsa_key(role: str, seed: int | None) -> rsa.RSAPrivateKey:
+def _rsa_key(role: str, seed: int | None) -> rsa.RSAPrivateKey:  # noqa: ARG001  (the cache key: one per role and seed)
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
@@ -157,9 +179,9 @@ def _public_key_info(private_key: PrivateKey, key_type: str, explicit: bool) -> 
     if not explicit:
         return info
     curve = _ecdsa_curve(key_type)
-    byte_length = curve.baselen  # type: ignore[attr-defined]
-    generator = curve.generator  # type: ignore[attr-defined]
-    field_curve = curve.curve  # type: ignore[attr-defined]
+    byte_length = curve.baselen
+    generator = curve.generator
+    field_curve = curve.curve
     specified = keys.SpecifiedECDomain(
         {
             "version": "ecdpVer1",
@@ -171,7 +193,7 @@ def _public_key_info(private_key: PrivateKey, key_type: str, explicit: bool) -> 
             "base": b"\x04"
             + generator.x().to_bytes(byte_length, "big")
             + generator.y().to_bytes(byte_length, "big"),
-            "order": curve.order,  # type: ignore[attr-defined]
+            "order": curve.order,
             "cofactor": 1,
         }
     )
@@ -395,14 +417,17 @@ def make_face_jpeg(target_bytes: int, rng: random.Random) -> tuple[bytes, tuple[
             (width * eye_x - 9, height * 0.42 - 6, width * eye_x + 9, height * 0.42 + 6), fill=(40, 40, 40)
         )
     draw.arc((width * 0.42, height * 0.55, width * 0.58, height * 0.63), 20, 160, fill=(120, 40, 40), width=3)
+    smallest: tuple[bytes, tuple[int, int]] = (b"", _FACE_SIZE)
     for scale in (1, 2, 4, 8):
         scaled = image if scale == 1 else image.resize((width // scale, height // scale))
         for quality in (85, 50, 25):
             buffer = io.BytesIO()
             scaled.save(buffer, "JPEG", quality=quality)
-            if buffer.tell() <= target_bytes:
-                return pad_jpeg(buffer.getvalue(), target_bytes, rng), scaled.size
-    return buffer.getvalue(), scaled.size  # the smallest we can draw
+            jpeg = buffer.getvalue()
+            if len(jpeg) <= target_bytes:
+                return pad_jpeg(jpeg, target_bytes, rng), scaled.size
+            smallest = (jpeg, scaled.size)
+    return smallest  # the smallest we can draw
 
 
 def pad_jpeg(jpeg: bytes, target_bytes: int, rng: random.Random) -> bytes:

@@ -13,11 +13,14 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from devices.card.access import MrzKey
 from devices.card.emulator.vpcd import DEFAULT_HOST, DEFAULT_PORT, EmulatorThread
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
+    from devices.card.access import MrzKey
 
 _INSERT, _REMOVE, _QUIT = "insert", "remove", "quit"
 _OK = "ok"
@@ -121,7 +124,7 @@ def _serve(
 
     try:
         document = make_test_document(**document_options)
-    except Exception as error:  # reported to the parent, which raises it there
+    except Exception as error:  # noqa: BLE001  (process boundary: reported to the parent, which raises it)
         connection.send(f"{type(error).__name__}: {error}")
         return
     connection.send(PrintedData(document.can, document.mrz_key, document.csca_der))
@@ -140,7 +143,7 @@ def _serve(
             if command == _INSERT:
                 emulator = EmulatorThread(card_for_document(document, **card_options), host, port)
                 emulator.insert()
-        except Exception as error:  # reported to the parent, which raises it there
+        except Exception as error:  # noqa: BLE001  (process boundary: reported to the parent, which raises it)
             connection.send(f"{type(error).__name__}: {error}")
             continue
         connection.send(_OK)

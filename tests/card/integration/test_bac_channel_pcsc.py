@@ -4,6 +4,7 @@ blocks: the access and transport layers together, independent of the LDS parsers
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -13,6 +14,9 @@ from devices.card.emulator.card import CardFaults, EmulatedCard
 from devices.card.errors import CardError, CardErrorReason
 from devices.card.service import ReadProgress, _FileReader, _open_secure_channel
 from devices.card.transport import CardChannel
+
+if TYPE_CHECKING:
+    from tests.card.conftest import VirtualReader
 
 pytestmark = [pytest.mark.serial, pytest.mark.pcsc, pytest.mark.xdist_group("pcsc")]
 
@@ -29,7 +33,9 @@ def bac_passport(content: bytes, faults: CardFaults | None = None) -> EmulatedCa
 
 
 @pytest.mark.parametrize(("block", "refuse_extended"), [(None, False), (223, False), (None, True)])
-def test_bac_secured_block_reads(virtual_reader, block: int | None, refuse_extended: bool) -> None:
+def test_bac_secured_block_reads(
+    virtual_reader: VirtualReader, block: int | None, refuse_extended: bool
+) -> None:
     content = face_file(20_000)
     virtual_reader.insert(bac_passport(content, CardFaults(refuse_extended=refuse_extended)))
     steps: list[ReadProgress] = []
@@ -46,7 +52,7 @@ def test_bac_secured_block_reads(virtual_reader, block: int | None, refuse_exten
     assert apdus >= expected_blocks + 3  # CardAccess probe, SELECT, GET CHALLENGE, EXTERNAL AUTH.
 
 
-def test_bac_with_wrong_mrz(virtual_reader) -> None:
+def test_bac_with_wrong_mrz(virtual_reader: VirtualReader) -> None:
     virtual_reader.insert(bac_passport(face_file(100)))
     wrong = MrzKey("L898902C3", "740812", "130415")
     channel = CardChannel.connect(virtual_reader.name, wait_seconds=5)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -16,6 +17,9 @@ from devices.card.errors import CardError, CardErrorReason
 from devices.card.service import DocumentRead, ReadProgress, read_document
 from devices.card.transport import wait_for_card_removal
 from devices.card.trust import TrustStore
+
+if TYPE_CHECKING:
+    from tests.card.conftest import VirtualReader
 
 pytestmark = [pytest.mark.serial, pytest.mark.pcsc, pytest.mark.xdist_group("pcsc")]
 
@@ -43,10 +47,11 @@ def assert_read_exactly(read: DocumentRead, document: TestDocument) -> None:
         assert read.files[file_id] == document.files[file_id], f"file {file_id:04X} differs"
     assert read.mrz.document_number == document.mrz_key.document_number
     assert read.mrz.birth_date.strftime("%y%m%d") == document.mrz_key.birth_date
-    assert read.face is not None and read.face.mime in ("image/jpeg", "image/jp2")
+    assert read.face is not None
+    assert read.face.mime in ("image/jpeg", "image/jp2")
 
 
-def test_id_card_pace_can_extended_length(virtual_reader, id_card: TestDocument) -> None:
+def test_id_card_pace_can_extended_length(virtual_reader: VirtualReader, id_card: TestDocument) -> None:
     virtual_reader.insert(card_for_document(id_card))
     steps: list[ReadProgress] = []
     started = time.perf_counter()
@@ -75,7 +80,7 @@ def test_id_card_pace_can_extended_length(virtual_reader, id_card: TestDocument)
     assert figures.wall_seconds + figures.wait_seconds <= elapsed
 
 
-def test_chip_in_its_own_process(virtual_reader) -> None:
+def test_chip_in_its_own_process(virtual_reader: VirtualReader) -> None:
     """The benchmark's setup: the chip in another process, the document made there too."""
     with EmulatorProcess({"kind": "td1", "face_bytes": 3000, "seed": 5}) as chip:
         chip.insert()
@@ -93,7 +98,7 @@ def test_chip_in_its_own_process(virtual_reader) -> None:
     assert read.figures.apdus == 11  # EF.CardAccess, MSE, 4 GA, SELECT, COM, DG1, DG2, SOD
 
 
-def test_short_blocks_of_223_bytes(virtual_reader, id_card: TestDocument) -> None:
+def test_short_blocks_of_223_bytes(virtual_reader: VirtualReader, id_card: TestDocument) -> None:
     virtual_reader.insert(card_for_document(id_card))
     steps: list[ReadProgress] = []
     read = read_document(
@@ -105,11 +110,14 @@ def test_short_blocks_of_223_bytes(virtual_reader, id_card: TestDocument) -> Non
     dg2_progress = [s.done for s in steps if s.step == "DG2"]
     dg2_size = len(id_card.files[lds.DG2])
     assert len(dg2_progress) == math.ceil(dg2_size / 223)
-    assert dg2_progress == sorted(dg2_progress) and dg2_progress[-1] == dg2_size
+    assert dg2_progress == sorted(dg2_progress)
+    assert dg2_progress[-1] == dg2_size
     assert read.figures.apdus > len(dg2_progress)
 
 
-def test_fallback_to_short_blocks_when_extended_is_refused(virtual_reader, id_card: TestDocument) -> None:
+def test_fallback_to_short_blocks_when_extended_is_refused(
+    virtual_reader: VirtualReader, id_card: TestDocument
+) -> None:
     virtual_reader.insert(card_for_document(id_card, faults=CardFaults(refuse_extended=True)))
     steps: list[ReadProgress] = []
     read = read_document(
@@ -124,7 +132,9 @@ def test_fallback_to_short_blocks_when_extended_is_refused(virtual_reader, id_ca
     assert len([s for s in steps if s.step == "DG2"]) == math.ceil(len(id_card.files[lds.DG2]) / 223)
 
 
-def test_t0_style_chip_with_get_response_and_exact_le(virtual_reader, id_card: TestDocument) -> None:
+def test_t0_style_chip_with_get_response_and_exact_le(
+    virtual_reader: VirtualReader, id_card: TestDocument
+) -> None:
     """A chip that hands out every answer by GET RESPONSE, wants the exact Le and refuses extended
     length: the read still arrives intact and verified."""
     faults = CardFaults(response_chunk=0, demand_exact_le=True, refuse_extended=True)
@@ -145,7 +155,7 @@ def large_face_card() -> TestDocument:
 
 @pytest.mark.parametrize("response_chunk", [None, 0])
 def test_face_beyond_64_kib(
-    virtual_reader, large_face_card: TestDocument, response_chunk: int | None
+    virtual_reader: VirtualReader, large_face_card: TestDocument, response_chunk: int | None
 ) -> None:
     """A DG2 larger than one extended answer: the secured block must still fit PC/SC's buffer and
     vpcd's frame, the tail comes by the odd READ BINARY (offset > 32 KiB), also in T=0 pieces."""
@@ -162,7 +172,9 @@ def test_face_beyond_64_kib(
 
 
 @pytest.mark.parametrize("parameter_id", [12, 15, 16])
-def test_pace_on_other_curves(virtual_reader, id_card: TestDocument, parameter_id: int) -> None:
+def test_pace_on_other_curves(
+    virtual_reader: VirtualReader, id_card: TestDocument, parameter_id: int
+) -> None:
     virtual_reader.insert(card_for_document(id_card, pace_parameter_id=parameter_id))
     read = read_document(
         virtual_reader.name, CanKey(id_card.can), trust=id_card.trust_store(), wait_for_card=WAIT
@@ -171,7 +183,7 @@ def test_pace_on_other_curves(virtual_reader, id_card: TestDocument, parameter_i
     assert verdict(read) == "VERIFIED"
 
 
-def test_passport_pace_with_mrz(virtual_reader, passport: TestDocument) -> None:
+def test_passport_pace_with_mrz(virtual_reader: VirtualReader, passport: TestDocument) -> None:
     virtual_reader.insert(card_for_document(passport, pace_secrets=("mrz",), bac=False))
     read = read_document(
         virtual_reader.name, passport.mrz_key, trust=passport.trust_store(), wait_for_card=WAIT
@@ -182,7 +194,7 @@ def test_passport_pace_with_mrz(virtual_reader, passport: TestDocument) -> None:
     assert_read_exactly(read, passport)
 
 
-def test_passport_bac_when_chip_has_no_pace(virtual_reader, passport: TestDocument) -> None:
+def test_passport_bac_when_chip_has_no_pace(virtual_reader: VirtualReader, passport: TestDocument) -> None:
     virtual_reader.insert(card_for_document(passport, pace_parameter_id=None))
     read = read_document(
         virtual_reader.name, passport.mrz_key, trust=passport.trust_store(), wait_for_card=WAIT
@@ -192,7 +204,7 @@ def test_passport_bac_when_chip_has_no_pace(virtual_reader, passport: TestDocume
     assert_read_exactly(read, passport)
 
 
-def test_bac_with_short_blocks(virtual_reader, passport: TestDocument) -> None:
+def test_bac_with_short_blocks(virtual_reader: VirtualReader, passport: TestDocument) -> None:
     virtual_reader.insert(card_for_document(passport, pace_parameter_id=None))
     read = read_document(
         virtual_reader.name,
@@ -205,7 +217,7 @@ def test_bac_with_short_blocks(virtual_reader, passport: TestDocument) -> None:
     assert_read_exactly(read, passport)
 
 
-def test_wrong_can_is_refused(virtual_reader, id_card: TestDocument) -> None:
+def test_wrong_can_is_refused(virtual_reader: VirtualReader, id_card: TestDocument) -> None:
     virtual_reader.insert(card_for_document(id_card))
     wrong = f"{(int(id_card.can) + 1) % 1_000_000:06d}"
     with pytest.raises(CardError) as caught:
@@ -214,7 +226,7 @@ def test_wrong_can_is_refused(virtual_reader, id_card: TestDocument) -> None:
     assert "CAN" in caught.value.user_message
 
 
-def test_wrong_mrz_on_bac_passport_is_refused(virtual_reader, passport: TestDocument) -> None:
+def test_wrong_mrz_on_bac_passport_is_refused(virtual_reader: VirtualReader, passport: TestDocument) -> None:
     virtual_reader.insert(card_for_document(passport, pace_parameter_id=None))
     key = passport.mrz_key
     wrong = MrzKey(key.document_number, key.birth_date, "991231" if key.expiry_date != "991231" else "981231")
@@ -223,7 +235,9 @@ def test_wrong_mrz_on_bac_passport_is_refused(virtual_reader, passport: TestDocu
     assert caught.value.reason is CardErrorReason.ACCESS_DENIED
 
 
-def test_can_on_a_bac_only_passport_asks_for_the_mrz(virtual_reader, passport: TestDocument) -> None:
+def test_can_on_a_bac_only_passport_asks_for_the_mrz(
+    virtual_reader: VirtualReader, passport: TestDocument
+) -> None:
     virtual_reader.insert(card_for_document(passport, pace_parameter_id=None))
     with pytest.raises(CardError) as caught:
         read_document(virtual_reader.name, CanKey(passport.can), wait_for_card=WAIT)
@@ -235,7 +249,7 @@ def test_can_on_a_bac_only_passport_asks_for_the_mrz(virtual_reader, passport: T
     [(3, 223), (12, 223), (9, None)],  # during PACE; during the DG2 blocks; before DG2 in one extended read
 )
 def test_card_removed_mid_read(
-    virtual_reader, id_card: TestDocument, vanish_after: int, block_size: int | None
+    virtual_reader: VirtualReader, id_card: TestDocument, vanish_after: int, block_size: int | None
 ) -> None:
     """vpcd's nearest thing to pulling the card or an unplugged reader: the chip's link drops."""
     virtual_reader.insert(card_for_document(id_card, faults=CardFaults(vanish_after_apdus=vanish_after)))
@@ -251,14 +265,14 @@ def test_card_removed_mid_read(
     assert again.value.reason is CardErrorReason.NO_CARD
 
 
-def test_corrupted_response_mac(virtual_reader, id_card: TestDocument) -> None:
+def test_corrupted_response_mac(virtual_reader: VirtualReader, id_card: TestDocument) -> None:
     virtual_reader.insert(card_for_document(id_card, faults=CardFaults(corrupt_mac_from_apdu=8)))
     with pytest.raises(CardError) as caught:
         read_document(virtual_reader.name, CanKey(id_card.can), block_size=223, wait_for_card=WAIT)
     assert caught.value.reason is CardErrorReason.SECURE_MESSAGING
 
 
-def test_tampered_data_group_fails_passive_authentication(virtual_reader) -> None:
+def test_tampered_data_group_fails_passive_authentication(virtual_reader: VirtualReader) -> None:
     document = make_test_document("td1", tamper_dg=2)
     virtual_reader.insert(card_for_document(document))
     read = read_document(
@@ -268,7 +282,7 @@ def test_tampered_data_group_fails_passive_authentication(virtual_reader) -> Non
     assert any(not step.ok for step in read.verification.steps)
 
 
-def test_forged_sod_signature_fails(virtual_reader) -> None:
+def test_forged_sod_signature_fails(virtual_reader: VirtualReader) -> None:
     document = make_test_document("td1", forge_sod_signature=True)
     virtual_reader.insert(card_for_document(document))
     read = read_document(
@@ -277,7 +291,7 @@ def test_forged_sod_signature_fails(virtual_reader) -> None:
     assert verdict(read) == "FAILED"
 
 
-def test_unknown_csca_is_not_verified(virtual_reader, id_card: TestDocument, passport: TestDocument) -> None:
+def test_unknown_csca_is_not_verified(virtual_reader: VirtualReader, id_card: TestDocument) -> None:
     virtual_reader.insert(card_for_document(id_card))
     stranger = make_test_document("td1", signer="ecdsa-p256", seed=4711)
     read = read_document(
@@ -286,26 +300,27 @@ def test_unknown_csca_is_not_verified(virtual_reader, id_card: TestDocument, pas
     assert verdict(read) == "NOT_VERIFIED"
 
 
-def test_without_trust_store_not_verified(virtual_reader, id_card: TestDocument) -> None:
+def test_without_trust_store_not_verified(virtual_reader: VirtualReader, id_card: TestDocument) -> None:
     virtual_reader.insert(card_for_document(id_card))
     read = read_document(virtual_reader.name, CanKey(id_card.can), trust=None, wait_for_card=WAIT)
     assert verdict(read) == "NOT_VERIFIED"
 
 
-def test_card_without_emrtd_application(virtual_reader) -> None:
+def test_card_without_emrtd_application(virtual_reader: VirtualReader) -> None:
     virtual_reader.insert(EmulatedCard(files={0x2F00: b"\x61\x00"}, has_emrtd_application=False))
     with pytest.raises(CardError) as caught:
         read_document(virtual_reader.name, MrzKey("C01X00T47", "640812", "311031"), wait_for_card=WAIT)
     assert caught.value.reason is CardErrorReason.UNSUPPORTED_DOCUMENT
 
 
-def test_no_card_on_the_reader(virtual_reader, id_card: TestDocument) -> None:
+def test_no_card_on_the_reader(virtual_reader: VirtualReader, id_card: TestDocument) -> None:
     with pytest.raises(CardError) as caught:
         read_document(virtual_reader.name, CanKey(id_card.can), wait_for_card=0.3)
     assert caught.value.reason is CardErrorReason.NO_CARD
 
 
-def test_reader_not_attached(virtual_reader, id_card: TestDocument) -> None:
+@pytest.mark.usefixtures("virtual_reader")
+def test_reader_not_attached(id_card: TestDocument) -> None:
     with pytest.raises(CardError) as caught:
         read_document("Unplugged Reader 01 00", CanKey(id_card.can))
     assert caught.value.reason is CardErrorReason.NO_READER
