@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
@@ -22,7 +20,6 @@ from textual import on
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from screens.command_queue import CommandQueue
@@ -32,7 +29,11 @@ from workstation.counter import utc_now
 from workstation.i18n import _
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+    from datetime import datetime
+
     from textual.message_pump import MessagePump
+    from textual.screen import Screen
 
     from screens.messages import CommandCompleted
     from screens.widgets.status_bar import SyncStatusLine
@@ -233,7 +234,7 @@ class TresenApp(App[int]):
             then()
             return
         self.load(
-            lambda counter, now: counter.current_ticket(now),
+            lambda counter: counter.current_ticket(),
             lambda current: _OpenTicketChecked(current, verb, then),
             reply_to=self,
             group="open-ticket",
@@ -289,7 +290,7 @@ class TresenApp(App[int]):
         def job() -> None:
             try:
                 result = command(counter)
-                current = counter.current_ticket(self.now())
+                current = counter.current_ticket()
             except Exception as error:
                 self.post_message(CommandFailed(action, error))
                 return
@@ -303,7 +304,7 @@ class TresenApp(App[int]):
 
     def load(
         self,
-        query: Callable[[Counter, datetime], Result],
+        query: Callable[[Counter], Result],
         loaded: Callable[[Result], Message],
         reply_to: MessagePump,
         *,
@@ -312,7 +313,7 @@ class TresenApp(App[int]):
         counter = self.counter
 
         def fetch() -> None:
-            data = query(counter, self.now())
+            data = query(counter)
             if not get_current_worker().is_cancelled:
                 reply_to.post_message(loaded(data))
 

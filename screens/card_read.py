@@ -11,24 +11,18 @@ from __future__ import annotations
 import io
 import logging
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
-from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widget import Widget
 from textual.widgets import Button, Input, Label, ProgressBar, RadioButton, RadioSet, Static, TextArea
 from textual.worker import Worker, WorkerState
 
-from devices.card.access import AccessKey
 from devices.card.errors import CardError
-from devices.card.service import ReadProgress
 from workstation.card_reading import (
     AccessKind,
     CardReading,
@@ -40,6 +34,16 @@ from workstation.card_reading import (
 from workstation.card_verdict import VerdictStatus
 from workstation.errors import TresenError
 from workstation.i18n import _
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import date
+
+    from textual.app import App, ComposeResult
+    from textual.widget import Widget
+
+    from devices.card.access import AccessKey
+    from devices.card.service import ReadProgress
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.table import Table
 from rich.text import Text
 from textual import on
-from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
@@ -38,6 +37,8 @@ from screens.widgets.status_bar import SyncStatusBar
 from workstation.i18n import _
 
 if TYPE_CHECKING:
+    from textual.app import ComposeResult
+
     from screens.desk import DeskPort
     from workstation.card_reading import CardReadOutcome
     from workstation.queries import CaseView
@@ -72,7 +73,7 @@ class CaseScreen(Screen[None]):
 
     def on_mount(self) -> None:
         case_id = self.case_id
-        self.desk.load(lambda counter, now: counter.case(case_id), CaseLoaded, reply_to=self, group="case")
+        self.desk.load(lambda counter: counter.case(case_id), CaseLoaded, reply_to=self, group="case")
         self._load_card_read()
 
     def _load_card_read(self) -> None:
@@ -80,7 +81,7 @@ class CaseScreen(Screen[None]):
         the worker, off the UI thread, so F5 does not wait for it."""
         desk, case_id = self.desk, self.case_id
         self.desk.load(
-            lambda counter, now: desk.card_reading().latest(case_id),
+            lambda _counter: desk.card_reading().latest(case_id),
             CardReadLoaded,
             reply_to=self,
             group="card-read",
@@ -177,9 +178,7 @@ class CaseScreen(Screen[None]):
     def action_read_card(self) -> None:
         # The service loads the card stack on first use: in the worker, then the dialog opens.
         desk = self.desk
-        self.desk.load(
-            lambda counter, now: desk.card_reading(), CardReadingReady, reply_to=self, group="card"
-        )
+        self.desk.load(lambda _counter: desk.card_reading(), CardReadingReady, reply_to=self, group="card")
 
     @on(CardReadingReady)
     def _open_card_read(self, message: CardReadingReady) -> None:

@@ -6,14 +6,12 @@ through the desk port (`screens.desk.DeskPort`), and results come back as typed 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from rich.text import Text
 from textual import on
-from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
@@ -44,6 +42,10 @@ from screens.widgets.status_bar import SyncStatusBar
 from workstation.i18n import _
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from textual.app import ComposeResult
+
     from screens.desk import DeskPort
     from workstation.counter import Counter
     from workstation.queries import AppointmentRow, CurrentTicket, QueueRow, SearchHit
@@ -151,12 +153,10 @@ class CounterScreen(Screen[None]):
     # -- loading ----------------------------------------------------------------------------------
 
     def refresh_all(self) -> None:
-        self.desk.load(lambda counter, now: counter.view(now), CounterViewLoaded, reply_to=self, group="view")
+        self.desk.load(lambda counter: counter.view(), CounterViewLoaded, reply_to=self, group="view")
 
     def refresh_queue(self) -> None:
-        self.desk.load(
-            lambda counter, now: counter.queue_rows(now), QueueLoaded, reply_to=self, group="queue"
-        )
+        self.desk.load(lambda counter: counter.queue_rows(), QueueLoaded, reply_to=self, group="queue")
 
     @on(StoreChanged)
     def _store_changed(self) -> None:
@@ -294,7 +294,7 @@ class CounterScreen(Screen[None]):
             return
         # The office's maximum of calls is checked first: no question that then ends in a refusal.
         self.desk.load(
-            lambda counter, now: counter.check_no_show(), _NoShowAllowed, reply_to=self, group="no-show"
+            lambda counter: counter.check_no_show(), _NoShowAllowed, reply_to=self, group="no-show"
         )
 
     @on(_NoShowAllowed)
@@ -361,7 +361,7 @@ class CounterScreen(Screen[None]):
             self.search_table.display = False
             return
         self.desk.load(
-            lambda counter, now: counter.search(text), SearchResultsLoaded, reply_to=self, group="search"
+            lambda counter: counter.search(text), SearchResultsLoaded, reply_to=self, group="search"
         )
 
     # -- choosing a row: out of the queue's order, so it asks first ------------------------------------

@@ -7,11 +7,12 @@ anything else. Every call returns at once: the work runs in a worker and its res
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
+
     from textual.message import Message
     from textual.message_pump import MessagePump
 
@@ -48,7 +49,7 @@ class DeskPort(Protocol):
 
     def load(
         self,
-        query: Callable[[Counter, datetime], Result],
+        query: Callable[[Counter], Result],
         loaded: Callable[[Result], Message],
         reply_to: MessagePump,
         *,

@@ -5,12 +5,10 @@ Dialogs only collect the clerk's choice and dismiss with it; the calling screen 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import events, on
-from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.message import Message
@@ -21,6 +19,10 @@ from screens.messages import TransferTargetsLoaded
 from workstation.i18n import _
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from textual.app import ComposeResult
+
     from screens.desk import DeskPort
 
 
@@ -142,7 +144,7 @@ class TransferDialog(ModalScreen[TransferChoice | None]):
 
     def on_mount(self) -> None:
         self._desk.load(
-            lambda counter, now: counter.transfer_targets(),
+            lambda counter: counter.transfer_targets(),
             TransferTargetsLoaded,
             reply_to=self,
             group="transfer-targets",
@@ -246,7 +248,7 @@ class FinishDialog(ModalScreen[FinishChoice | None]):
         choice = FinishChoice(outcomes, self.query_one("#notes", Input).value)
         self._checking = True
         self._desk.load(
-            lambda counter, now: counter.finish_concerns(outcomes),
+            lambda counter: counter.finish_concerns(outcomes),
             lambda concerns: _FinishConcerns(choice, concerns),
             reply_to=self,
             group="finish-concerns",

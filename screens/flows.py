@@ -3,7 +3,6 @@ the command. The result goes back to the screen that started the flow, as a type
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from screens.dialogs import Choice, FinishChoice, FinishDialog, TransferChoice, TransferDialog
@@ -11,6 +10,8 @@ from screens.messages import CaseFinished, TicketTransferred
 from screens.widgets.format import outcome_labels
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from textual.screen import Screen
 
     from screens.desk import DeskPort

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
-from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
@@ -14,6 +13,8 @@ from textual.widgets import Button, Footer, Label, Select
 from workstation.i18n import _
 
 if TYPE_CHECKING:
+    from textual.app import ComposeResult
+
     from workstation.login import LoginChoices
 
 

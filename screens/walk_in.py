@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
-from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
@@ -21,6 +20,8 @@ from screens.messages import TransferTargetsLoaded, WalkInIssued
 from workstation.i18n import _
 
 if TYPE_CHECKING:
+    from textual.app import ComposeResult
+
     from screens.desk import DeskPort
     from workstation.commands import IssueResult
 
@@ -56,7 +57,7 @@ class WalkInScreen(ModalScreen["IssueResult | None"]):
     def on_mount(self) -> None:
         self.query_one("#issue", Button).disabled = True  # until the services are there
         self.desk.load(
-            lambda counter, now: counter.transfer_targets(),
+            lambda counter: counter.transfer_targets(),
             TransferTargetsLoaded,
             reply_to=self,
             group="walk-in-services",

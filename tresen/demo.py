@@ -3,7 +3,6 @@ a simulated ID card, and the clerk's TUI logged in at a desk — all in one proc
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 from contextlib import ExitStack
 from datetime import UTC, datetime
@@ -13,6 +12,8 @@ from typing import TYPE_CHECKING
 from tresen.desk import engine_factory, fail, load_config, open_store, run_app
 
 if TYPE_CHECKING:
+    import argparse
+
     from workstation.card_setup import CardReadingSetup
     from workstation.config import Config
 

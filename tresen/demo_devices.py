@@ -14,11 +14,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from collections.abc import Callable
 from contextlib import ExitStack
-from datetime import date
 from multiprocessing import resource_tracker
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from devices.card.emulator.process import EmulatorProcess, EmulatorProcessError
@@ -26,6 +23,10 @@ from devices.card.emulator.vpcd import DEFAULT_PORT, exclusive_reader
 from workstation.i18n import _
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import date
+    from pathlib import Path
+
     from devices.card.emulator.personalization import TestHolder
     from workstation.card_reading import BookedCitizen
 

@@ -8,15 +8,15 @@ in the status bar — never a traceback.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import argparse
     from collections.abc import Callable
+    from pathlib import Path
 
     from screens.app import AppOptions
     from workstation.card_setup import CardReadingSetup

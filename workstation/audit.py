@@ -13,12 +13,14 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from workstation.models import AuditEvent
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 GENESIS_HASH = "0" * 64
 IDENTIFIER_PREFIX = "sha256:"

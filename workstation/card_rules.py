@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from devices.card.mrz import icao_transliterate
 from workstation.i18n import _
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
 
 # Length of the MRZ name field (surname<<given<names): a full field may have been truncated.
 NAME_FIELD_LENGTH = {"TD1": 30, "TD2": 31, "TD3": 39}

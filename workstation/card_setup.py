@@ -8,12 +8,13 @@ first opens "Ausweis lesen", so it costs nothing on the way to the first screen.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from workstation.config import default_trust_dir
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from workstation.card_reading import CardPreparer, CardReading, ClerkContext, SessionSource
 
 

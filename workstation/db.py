@@ -17,10 +17,9 @@ from __future__ import annotations
 import errno
 import logging
 import sqlite3
-from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError
@@ -29,6 +28,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from workstation.errors import LocalStoreError
 from workstation.i18n import _
 from workstation.migrations import SCHEMA_HEAD
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 log = logging.getLogger(__name__)
 

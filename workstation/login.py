@@ -7,7 +7,6 @@ engine) in a worker; nothing here knows Textual.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -20,7 +19,7 @@ from workstation.i18n import _
 from workstation.models import Clerk, Desk, Office, SyncState
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from workstation.db import LocalStore
     from workstation.sync_engine import SyncEngine, SyncReport

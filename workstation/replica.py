@@ -10,16 +10,11 @@ never undoes what the clerk just did.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from pydantic import BaseModel
 from sqlalchemy import func, inspect, select, update
-from sqlalchemy.orm import Session
 
-from sync.protocol import ChangesPage, TicketSnapshot
 from workstation.models import (
     Appointment,
     Base,
@@ -33,6 +28,15 @@ from workstation.models import (
     SyncState,
     Ticket,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+    from datetime import datetime
+
+    from pydantic import BaseModel
+    from sqlalchemy.orm import Session
+
+    from sync.protocol import ChangesPage, TicketSnapshot
 
 log = logging.getLogger(__name__)
 

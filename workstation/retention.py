@@ -23,13 +23,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Select, delete, func, or_, select, update
-from sqlalchemy.orm import Session
 
 from sync.ordering import OFFICE_ZONE
 from workstation import audit
@@ -38,6 +36,10 @@ from workstation.i18n import _
 from workstation.models import Appointment, CardRead, Case, Ticket, TicketState
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from sqlalchemy.orm import Session
+
     from workstation.config import PrivacySettings
     from workstation.db import LocalStore
 

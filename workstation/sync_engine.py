@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import uuid6
 from sqlalchemy import func, select
@@ -24,10 +25,12 @@ from sync.client import CentralClient, CentralError, SequenceGapError
 from sync.protocol import CallNextRequest, Operation, OperationResult, PushRequest, PushResponse
 from workstation import replica
 from workstation.commands import CallResult, DeskContext, record_call
-from workstation.db import LocalStore
 from workstation.errors import CentralUnavailable, LocalStoreError
 from workstation.i18n import _
 from workstation.models import OperationStatus, OutboxOperation, SyncState
+
+if TYPE_CHECKING:
+    from workstation.db import LocalStore
 
 log = logging.getLogger(__name__)
 

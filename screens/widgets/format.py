@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from workstation.i18n import _
 from workstation.labels import state_label as state_label  # the screens take their formatting from here
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from datetime import datetime
 
 # German citizen offices all keep German time; the store keeps UTC.
 OFFICE_ZONE = ZoneInfo("Europe/Berlin")

@@ -11,19 +11,22 @@ cursor, width, styles) and not by its position.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import count, islice
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual import events
 from textual.cache import LRUCache
-from textual.coordinate import Coordinate
 from textual.strip import Strip
 from textual.widgets import DataTable
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Sequence
+
+    from textual import events
+    from textual.coordinate import Coordinate
 
 Row = TypeVar("Row")
 Cells = tuple[str | Text, ...]

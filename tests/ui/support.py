@@ -4,22 +4,22 @@ would fill it) and the real Counter on it, for the UI tests and the benches."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual.app import App
-from textual.pilot import Pilot
-
 from screens.app import TresenApp
-
 from sync.central.seed import BUERGERAMT_ID, SeedDay, generate_day
 from tests.sync.support import page_of
 from workstation import replica
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from textual.app import App
+    from textual.pilot import Pilot
+
     from workstation.card_reading import CardReading
 
 DAY = date(2026, 3, 2)

@@ -5,16 +5,16 @@ traceback."""
 from __future__ import annotations
 
 import socket
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import func, select
 from textual.widgets import Static
 
+from screens.app import TresenApp
 from screens.dialogs import MessageDialog
 from screens.widgets.status_bar import SyncStatusBar
 from sync.client import CentralClient
-from screens.app import TresenApp
 from tests.ui.support import NOW, Desk, filled_store, settle, wait_until
 from tresen import cli
 from workstation.commands import DeskContext
@@ -23,6 +23,9 @@ from workstation.db import LocalStore
 from workstation.login import Workplace
 from workstation.models import OperationStatus, OutboxOperation
 from workstation.sync_engine import SyncEngine
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 SIZE = (160, 50)
 
@@ -98,6 +101,7 @@ async def test_unreachable_central_shows_offline_and_the_desk_keeps_working(tmp_
     app = TresenApp(
         workplace=Workplace(counter, engine, "Schalter · Test"), now=lambda: NOW, sync_interval=0.1
     )
+
     def bar() -> str:
         return str(app.screen.query_one(SyncStatusBar).content)
 

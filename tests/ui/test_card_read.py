@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import threading
 from datetime import date
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import select
@@ -24,6 +23,9 @@ from tests.ui.support import wait_until
 from workstation.card_reading import CardReading, CardReadOutcome
 from workstation.db import LocalStore
 from workstation.models import CardRead
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 SIZE = (120, 60)
 
@@ -53,8 +55,14 @@ def document() -> TestDocument:
     return make_test_document("td1", holder=HOLDER, expiry=date(2026, 4, 30), seed=7)
 
 
-def reading_for(store: LocalStore, document: TestDocument, *, readers: list[str] | None = None,
-                trusted: bool = True, calls: list[str] | None = None) -> CardReading:
+def reading_for(
+    store: LocalStore,
+    document: TestDocument,
+    *,
+    readers: list[str] | None = None,
+    trusted: bool = True,
+    calls: list[str] | None = None,
+) -> CardReading:
     return CardReading(
         store,
         Desk1(),
@@ -90,18 +98,22 @@ async def test_read_shows_data_photo_fallback_verdict_and_expiry(store, document
         assert "Echtheit bestätigt" in text_of(app, "#verdict")
         assert verdict.has_class("verdict-verified")
         fields = text_of(app, "#fields")
-        assert "MUELLER" in fields and "17.05.1980" in fields and "30.04.2026" in fields
+        assert "MUELLER" in fields
+        assert "17.05.1980" in fields
+        assert "30.04.2026" in fields
         assert document.mrz_key.document_number in fields
         assert "Lichtbild: JPEG" in text_of(app, "#photo-text")  # no pixels in a test terminal
         assert "übereinstimmen" in text_of(app, "#names") or "überein" in text_of(app, "#names")
         assert not app.screen.query_one("#names", Static).has_class("mismatch")
         assert "läuft" in text_of(app, "#expiry-warning")  # 59 days left: remind the citizen
         progress = text_of(app, "#progress-steps")
-        assert "✓ DG2 (Lichtbild)" in progress and "Bytes" in progress
+        assert "✓ DG2 (Lichtbild)" in progress
+        assert "Bytes" in progress
 
         await pilot.press("escape")
         await pilot.pause()
-    assert len(app.dismissed) == 1 and app.dismissed[0] is not None
+    assert len(app.dismissed) == 1
+    assert app.dismissed[0] is not None
     assert app.dismissed[0].verdict.headline == "Echtheit bestätigt"
 
 
@@ -112,10 +124,12 @@ async def test_name_mismatch_and_not_verified_are_loud(store, document) -> None:
         await app.workers.wait_for_complete()
         await type_can_and_read(pilot, document.can)
         verdict = app.screen.query_one("#verdict", Static)
-        assert verdict.has_class("verdict-not-verified") and not verdict.has_class("verdict-verified")
+        assert verdict.has_class("verdict-not-verified")
+        assert not verdict.has_class("verdict-verified")
         assert text_of(app, "#verdict").startswith("NICHT geprüft")
         names = app.screen.query_one("#names", Static)
-        assert names.has_class("mismatch") and "Familienname" in text_of(app, "#names")
+        assert names.has_class("mismatch")
+        assert "Familienname" in text_of(app, "#names")
 
 
 async def test_can_is_digits_only_and_checked_before_the_card_is_touched(store, document) -> None:
@@ -183,7 +197,8 @@ async def test_no_reader_is_shown_as_a_problem(store, document) -> None:
         await app.workers.wait_for_complete()
         await pilot.pause()
         status = app.screen.query_one("#reader-status", Static)
-        assert status.has_class("problem") and "Kein Kartenleser" in text_of(app, "#reader-status")
+        assert status.has_class("problem")
+        assert "Kein Kartenleser" in text_of(app, "#reader-status")
 
 
 async def test_mrz_entry_reads_the_document(store, document) -> None:
@@ -195,7 +210,8 @@ async def test_mrz_entry_reads_the_document(store, document) -> None:
         await pilot.click("#access-mrz")
         await pilot.pause()
         area = app.screen.query_one("#mrz", TextArea)
-        assert not area.has_class("hidden") and app.screen.query_one("#can").has_class("hidden")
+        assert not area.has_class("hidden")
+        assert app.screen.query_one("#can").has_class("hidden")
         area.text = document.mrz
         await pilot.click("#read")
         await app.workers.wait_for_complete()
@@ -275,8 +291,14 @@ async def test_closing_during_a_read_drops_the_late_result(store, document) -> N
         release.wait(10)  # the clerk closes the dialog while the chip is still being read
         return parse(reader, access_key, progress, **options)
 
-    reading = CardReading(store, Desk1(), slow_reader, trust=document.trust_store(),
-                          readers_fn=lambda: ["Lesegerät"], clock=lambda: NOW)
+    reading = CardReading(
+        store,
+        Desk1(),
+        slow_reader,
+        trust=document.trust_store(),
+        readers_fn=lambda: ["Lesegerät"],
+        clock=lambda: NOW,
+    )
     app = Host(reading, case_id)
     async with app.run_test(size=SIZE) as pilot:
         await app.workers.wait_for_complete()
@@ -302,7 +324,7 @@ async def test_closing_during_a_read_drops_the_late_result(store, document) -> N
 async def test_the_photo_is_shown_with_textual_image_where_possible(store, document, monkeypatch) -> None:
     from textual_image.widget import UnicodeImage
 
-    import screens.card_read as card_read
+    from screens import card_read
 
     # A pixel-capable terminal cannot exist under pytest; textual-image's text-cell widget stands in.
     monkeypatch.setattr(card_read, "_graphics_image", UnicodeImage)
@@ -312,4 +334,5 @@ async def test_the_photo_is_shown_with_textual_image_where_possible(store, docum
         await app.workers.wait_for_complete()
         await type_can_and_read(pilot, document.can)
         image = app.screen.query_one("#photo-image", UnicodeImage)
-        assert image.image is not None and not app.screen.query("#photo-text")
+        assert image.image is not None
+        assert not app.screen.query("#photo-text")

@@ -10,8 +10,7 @@ its own process through pyscard → pcscd → vpcd.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from textual.widgets import Static
@@ -23,7 +22,6 @@ from screens.case import CaseScreen
 from tests.card.conftest import pcsc_stack  # noqa: F401  (fixture, used through running_pcscd)
 from tests.core.test_card_reading import parsing_reader
 from tests.ui.support import NOW, Desk, filled_store, make_app, settle
-from workstation.card_reading import BookedCitizen, CardReading
 from tresen.demo_devices import (
     DEMO_CSCA_FILE,
     DemoCardDevices,
@@ -31,6 +29,10 @@ from tresen.demo_devices import (
     seed_for,
     virtual_reader_present,
 )
+from workstation.card_reading import BookedCitizen, CardReading
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 SIZE = (160, 50)
 
@@ -114,7 +116,8 @@ async def test_f9_reads_the_card_and_the_case_screen_shows_the_result(desk: Desk
         shown = text_of(case_screen, "#case-card")
         stored = reading.latest(case_screen.case_id)
         assert stored is not None
-        assert "Echtheit bestätigt" in shown and stored.verdict.headline in shown
+        assert "Echtheit bestätigt" in shown
+        assert stored.verdict.headline in shown
         assert stored.names.message in shown
         assert "läuft in 40 Tagen ab" in shown
         card_box = case_screen.query_one("#case-card", Static)
@@ -122,7 +125,8 @@ async def test_f9_reads_the_card_and_the_case_screen_shows_the_result(desk: Desk
         # The card was made for this case's citizen: a booked one matches, a walk-in has nothing to match.
         citizen = on_desk.citizens[0]
         if citizen.family_name:
-            assert not card_box.has_class("mismatch") and "stimmt mit dem Termin überein" in shown
+            assert not card_box.has_class("mismatch")
+            assert "stimmt mit dem Termin überein" in shown
         else:
             assert "Kein Termin" in shown
 
@@ -130,8 +134,12 @@ async def test_f9_reads_the_card_and_the_case_screen_shows_the_result(desk: Desk
 async def test_closing_the_dialog_without_a_read_leaves_the_case_unread(desk: Desk, tmp_path: Path) -> None:
     on_desk = DocumentOnDesk(tmp_path / "csca", date(2031, 1, 1))
     reading = CardReading(
-        desk.store, desk.ctx, on_desk.read, trust_folder=on_desk.trust_folder,
-        readers_fn=lambda: [], clock=lambda: NOW,
+        desk.store,
+        desk.ctx,
+        on_desk.read,
+        trust_folder=on_desk.trust_folder,
+        readers_fn=lambda: [],
+        clock=lambda: NOW,
     )
     app = make_app(desk, card_reading=reading)
     async with app.run_test(size=SIZE) as pilot:
@@ -150,8 +158,13 @@ async def test_closing_the_dialog_without_a_read_leaves_the_case_unread(desk: De
 async def test_a_read_without_expiry_warning_shows_the_validity(desk: Desk, tmp_path: Path) -> None:
     on_desk = DocumentOnDesk(tmp_path / "csca", date(2031, 1, 31))
     reading = CardReading(
-        desk.store, desk.ctx, on_desk.read, trust_folder=on_desk.trust_folder, preparer=on_desk,
-        readers_fn=lambda: ["Lesegerät"], clock=lambda: NOW,
+        desk.store,
+        desk.ctx,
+        on_desk.read,
+        trust_folder=on_desk.trust_folder,
+        preparer=on_desk,
+        readers_fn=lambda: ["Lesegerät"],
+        clock=lambda: NOW,
     )
     app = make_app(desk, card_reading=reading)
     async with app.run_test(size=SIZE) as pilot:
@@ -163,7 +176,8 @@ async def test_a_read_without_expiry_warning_shows_the_validity(desk: Desk, tmp_
         await pilot.press("escape")
         await settle(pilot)
         shown = text_of(case_screen, "#case-card")
-        assert "Gültig bis 31.01.2031" in shown and "läuft" not in shown
+        assert "Gültig bis 31.01.2031" in shown
+        assert "läuft" not in shown
 
 
 def test_the_demo_card_carries_the_booked_citizen_or_the_specimen() -> None:
@@ -177,7 +191,8 @@ def test_the_demo_card_carries_the_booked_citizen_or_the_specimen() -> None:
 def test_the_demo_says_when_there_is_no_virtual_reader(tmp_path: Path) -> None:
     devices = DemoCardDevices(tmp_path / "csca", reader_present=lambda: False)
     hint = devices.prepare_card("case-1", BookedCitizen("Weiß", "Jürgen", None))
-    assert hint is not None and "Kein virtueller Kartenleser" in hint
+    assert hint is not None
+    assert "Kein virtueller Kartenleser" in hint
     assert not (tmp_path / "csca").exists()
     devices.close()
 
@@ -211,7 +226,8 @@ def test_the_demo_card_is_read_through_pcscd(running_pcscd: None, tmp_path: Path
     )
     try:
         hint = reading.prepare(case_id)
-        assert hint is not None and hint.startswith("Demo: CAN ")
+        assert hint is not None
+        assert hint.startswith("Demo: CAN ")
         assert reading.prepare(case_id) == hint  # the same case keeps its card
         outcome = reading.read(case_id, CanKey(hint.split()[2]))
     finally:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.widgets import Input
 
 from tests.ui.support import filled_store, make_app, settle
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def test_counter_screen_after_f2(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -3,7 +3,7 @@ each test asserts what the clerk sees and what the store holds."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import select
@@ -14,6 +14,9 @@ from screens.dialogs import ConfirmDialog, FinishDialog, MessageDialog, Transfer
 from screens.widgets.current_ticket import CurrentTicketPanel
 from tests.ui.support import Desk, filled_store, make_app, settle
 from workstation.models import Case, OutboxOperation, Ticket, TicketState
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 SIZE = (160, 50)
 
@@ -185,7 +188,8 @@ async def test_case_screen_checklist_notes_and_finish(desk: Desk) -> None:
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, CaseScreen)
-        assert screen.case is not None and screen.case.number == _current(app).number
+        assert screen.case is not None
+        assert screen.case.number == _current(app).number
         shown = app.export_screenshot()
         assert _current(app).number in shown
         assert screen.case.booking_reference in shown  # the appointment's data is on screen

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from textual.widgets import Select, Static
 
+from screens.app import TresenApp
 from screens.counter import CounterScreen
 from screens.dialogs import MessageDialog
 from screens.login import LoginScreen
 from tests.ui.support import NOW, Desk, filled_store, settle
-from screens.app import TresenApp
 from workstation.login import DeskLogin
 from workstation.models import Clerk
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 SIZE = (160, 50)
 

@@ -5,13 +5,16 @@ restored when the app ends."""
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from screens.app import TresenApp
 from screens.heap import NO_AUTOMATIC_FULL, HeapPolicy
 from tests.ui.support import filled_store, make_app, settle, wait_until
 from tests.ui.test_login import desk_login
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
 
 SIZE = (160, 50)
 
@@ -51,7 +54,8 @@ def test_the_start_pause_ends_with_its_timer_and_restore_gives_everything_back()
         assert gc.isenabled()
     finally:
         policy.restore()
-    assert gc.isenabled() and gc.get_freeze_count() == 0
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == 0
 
 
 def test_full_collections_wait_for_a_quiet_keyboard() -> None:

@@ -3,7 +3,7 @@ desk's own range, shown in the dialog, stored with its outbox operation and put 
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import select
@@ -13,6 +13,9 @@ from screens.counter import CounterScreen
 from screens.walk_in import WalkInScreen
 from tests.ui.support import Desk, filled_store, make_app, settle
 from workstation.models import OutboxOperation, Ticket, TicketState
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 SIZE = (160, 50)
 
@@ -42,13 +45,17 @@ async def test_ctrl_n_issues_an_urgent_walk_in_number_and_queues_it(desk: Desk) 
         await settle(pilot)
 
         issued = dialog.issued
-        assert issued is not None and issued.priority == 1 and list(issued.service_ids) == chosen
+        assert issued is not None
+        assert issued.priority == 1
+        assert list(issued.service_ids) == chosen
         assert str(dialog.query_one("#walk-in-issued", Static).render()) == (
             f"Wartenummer {issued.number} ausgegeben."
         )
         with desk.store.session() as session:
             ticket = session.get(Ticket, issued.ticket_id)
-            assert ticket is not None and ticket.state == TicketState.WAITING and ticket.priority == 1
+            assert ticket is not None
+            assert ticket.state == TicketState.WAITING
+            assert ticket.priority == 1
             assert ticket.number == issued.number
             kinds = session.scalars(select(OutboxOperation.kind)).all()
         assert kinds == ["ticket.issue"]
@@ -68,7 +75,8 @@ async def test_no_number_without_a_service(desk: Desk) -> None:
         await pilot.press("ctrl+n")
         await settle(pilot)
         dialog = app.screen
-        assert isinstance(dialog, WalkInScreen) and dialog.issued is None
+        assert isinstance(dialog, WalkInScreen)
+        assert dialog.issued is None
         assert dialog.query_one("#walk-in-issued").has_class("hidden")
         await pilot.press("escape")
         await settle(pilot)

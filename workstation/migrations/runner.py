@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection
 
 from workstation.migrations import SCHEMA_HEAD
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 MIGRATIONS_DIR = Path(__file__).parent
 
