@@ -97,6 +97,17 @@ class _OpenTicketChecked(Message):
     then: Callable[[], object]
 
 
+_KEY_NAMES = {"escape": "Esc", "enter": "Enter", "tab": "Tab", "space": _("Leertaste"), "delete": _("Entf")}
+_MODIFIERS = {"ctrl": _("Strg"), "shift": _("Umschalt"), "alt": "Alt"}
+
+
+def key_label(key: str) -> str:
+    """'ctrl+n' → 'Strg+N', 'f2' → 'F2', 'escape,f1' → 'Esc'; the first of several keys."""
+    *modifiers, name = key.split(",")[0].split("+")
+    shown = _KEY_NAMES.get(name, name.upper() if len(name) <= 3 else name.capitalize())
+    return "+".join([*(_MODIFIERS.get(m, m) for m in modifiers), shown])
+
+
 class TresenApp(App[int]):
     TITLE = "Tresen"
     CSS_PATH = "global.tcss"
@@ -417,6 +428,10 @@ class TresenApp(App[int]):
         if self.use_command_palette and not CommandPalette.is_open(self):
             self.push_screen(CommandPalette(placeholder=_("Befehl suchen …"), id="--command-palette"))
 
+    def get_key_display(self, binding: Binding) -> str:
+        """Keys as they are printed on a German keyboard ("Strg+N", "F2", "Esc")."""
+        return key_label(binding.key_display or binding.key)
+
     def bound_keys(self, screen: Screen[Any]) -> list[tuple[str, Binding]]:
         """Each action of `screen` and the app with the key it is bound to now (keymap applied)."""
         seen: set[str] = set()
@@ -444,10 +459,12 @@ class TresenApp(App[int]):
         )
 
     def action_help(self) -> None:
-        from screens.help import HelpScreen
+        from screens.help import ExplainsRowKeys, HelpScreen
 
         keys = [(key, binding.description) for key, binding in self.bound_keys(self.screen)]
-        keys.append(("^p", _("Befehlspalette")))
+        if isinstance(self.screen, ExplainsRowKeys):
+            keys.extend(self.screen.row_keys())
+        keys.append((key_label("ctrl+p"), _("Befehlspalette")))
         self.push_screen(HelpScreen(keys))
 
     def on_unmount(self) -> None:

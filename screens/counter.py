@@ -366,6 +366,15 @@ class CounterScreen(Screen[None]):
 
     # -- choosing a row: out of the queue's order, so it asks first ------------------------------------
 
+    def row_keys(self) -> list[tuple[str, str]]:
+        """For the help: what Enter does on a row of each table."""
+        return [
+            ("Enter", _("Warteschlange: markierte Nummer aufrufen (fragt) oder geparkte fortsetzen")),
+            ("Enter", _("Termine und Suche: Termin einchecken und bedienen (fragt)")),
+            ("↑ ↓ Bild↑ Bild↓", _("Zeile wählen")),
+            ("Tab", _("nächster Bereich")),
+        ]
+
     @on(DataTable.RowSelected, "#queue")
     def _queue_row_chosen(self, event: DataTable.RowSelected) -> None:
         event.stop()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -15,6 +15,13 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from textual.app import ComposeResult
+
+
+@runtime_checkable
+class ExplainsRowKeys(Protocol):
+    """A screen whose tables act on keys of their own (Enter on a row): the help lists them too."""
+
+    def row_keys(self) -> list[tuple[str, str]]: ...
 
 
 class HelpScreen(ModalScreen[None]):

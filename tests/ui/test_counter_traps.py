@@ -169,3 +169,29 @@ async def test_logout_returns_to_the_login_without_quitting(desk: Desk) -> None:
         assert isinstance(app.screen, LoginScreen)
         assert app.return_code is None
         assert app.place_label == ""
+
+
+async def test_help_and_palette_show_the_keys_actually_bound(desk: Desk) -> None:
+    from textual.widgets import DataTable
+
+    from screens.help import HelpScreen
+
+    app = make_app(desk)
+    app._keymap_overrides = {"call-next": "f12"}  # as `[ui] keymap` would set it
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        commands = {command.title: command.help for command in app.get_system_commands(app.screen)}
+        assert commands["Aufrufen"] == "Taste F12"
+        await pilot.press("f1")
+        await settle(pilot)
+        help_screen = app.screen
+        assert isinstance(help_screen, HelpScreen)
+        table = help_screen.query_one("#help-keys", DataTable)
+        rows = [tuple(str(cell) for cell in table.get_row_at(index)) for index in range(table.row_count)]
+        assert ("F12", "Aufrufen") in rows
+        assert ("F2", "Aufrufen") not in rows
+        assert any(key == "Enter" and "Warteschlange" in action for key, action in rows)
+        await pilot.press("escape")
+        await pilot.press("f12")
+        await settle(pilot)
+        assert len(called_tickets(desk)) == 1
