@@ -33,6 +33,7 @@ from screens.messages import (
     TicketTransferred,
 )
 from screens.widgets.format import clock, outcome_labels, state_label
+from screens.widgets.key_bar import KeyBar, NarrowLayout
 from screens.widgets.status_bar import SyncStatusBar
 from workstation.i18n import _
 
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
     from workstation.queries import CaseView
 
 
-class CaseScreen(Screen[None]):
+class CaseScreen(NarrowLayout, Screen[None]):
     CSS_PATH = Path(__file__).with_suffix(".tcss")
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", _("Zurück"), id="case-back"),
@@ -69,6 +70,7 @@ class CaseScreen(Screen[None]):
             yield Label(_("Notiz"), classes="section-title")
             yield TextArea(id="case-notes")
         yield SyncStatusBar(self.desk.place_label, self.desk.sync_line)
+        yield KeyBar()
         yield Footer(compact=True)
 
     def on_mount(self) -> None:

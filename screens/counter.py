@@ -38,6 +38,7 @@ from screens.messages import (
 from screens.widgets.current_ticket import CurrentTicketPanel
 from screens.widgets.format import clock, load_level, minutes, services_label, state_label
 from screens.widgets.queue_table import DiffTable
+from screens.widgets.key_bar import KeyBar, NarrowLayout
 from screens.widgets.status_bar import SyncStatusBar
 from workstation.i18n import _
 
@@ -79,7 +80,7 @@ def counter_bindings() -> list[Binding]:
     ]
 
 
-class CounterScreen(Screen[None]):
+class CounterScreen(NarrowLayout, Screen[None]):
     BINDINGS = counter_bindings()
     AUTO_FOCUS = "#queue"
 
@@ -138,6 +139,7 @@ class CounterScreen(Screen[None]):
                 yield Label(_("Termine heute (Enter: einchecken und bedienen)"), id="appointments-title")
                 yield self.appointment_table
         yield SyncStatusBar(self.desk.place_label, self.desk.sync_line)
+        yield KeyBar()
         yield Footer(compact=True)
 
     def on_mount(self) -> None:

@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
-    from screens.app import AppOptions
     from workstation.card_setup import CardReadingSetup
     from workstation.commands import DeskContext
     from workstation.config import Config
@@ -186,7 +185,6 @@ def run_app(
     desk_id: str | None,
     clerk_id: str | None,
     card_setup: CardReadingSetup,
-    options: AppOptions | None = None,
 ) -> int:
     """Open the desk (or ask for the login) and run the TUI until the clerk quits."""
     from screens.app import TresenApp
@@ -202,7 +200,6 @@ def run_app(
         keymap=config.ui.keymap,
         card_reading=card_setup,
         retention=retention,
-        options=options,
     )
     probe_terminal_graphics()
     with logging_to_file(log_file_path()):

@@ -1,0 +1,46 @@
+"""The keys of the current screen on as many lines as they need: the footer's stand-in on narrow
+terminals (80 columns), where one footer line would cut off the actions at its end."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import events
+from textual.screen import Screen
+from textual.widgets import Static
+
+NARROW_COLUMNS = 120  # below this the footer line no longer holds the counter's keys
+
+
+class KeyBar(Static):
+    """Shown only on screens with the class "narrow" (screens/global.tcss)."""
+
+    def show_keys(self, keys: list[tuple[str, str]]) -> None:
+        """`keys`: (key as shown, label) in footer order."""
+        text = Text()
+        for index, (key, label) in enumerate(keys):
+            if index:
+                text.append("  ")
+            text.append(key, style="bold reverse")
+            text.append(f" {label}")
+        self.update(text)
+
+
+def footer_keys(screen: Screen[object]) -> list[tuple[str, str]]:
+    """The keys the footer would show for `screen`, as bound now (keymap applied)."""
+    return [
+        (screen.app.get_key_display(active.binding), active.binding.description)
+        for active in screen.active_bindings.values()
+        if active.binding.show and active.binding.description
+    ]
+
+
+class NarrowLayout:
+    """For screens with a `KeyBar`: below `NARROW_COLUMNS` the screen gets the class "narrow"
+    (the stylesheet then narrows columns) and the key bar replaces the footer."""
+
+    def on_resize(self, event: events.Resize) -> None:
+        assert isinstance(self, Screen)
+        narrow = event.size.width < NARROW_COLUMNS
+        self.set_class(narrow, "narrow")
+        if narrow:
+            self.query_one(KeyBar).show_keys(footer_keys(self))
