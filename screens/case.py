@@ -32,6 +32,7 @@ from screens.messages import (
     TicketParked,
     TicketTransferred,
 )
+from screens.widgets.document_checkbox import DocumentCheckbox
 from screens.widgets.format import clock, outcome_labels, state_label
 from screens.widgets.key_bar import KeyBar, NarrowLayout
 from screens.widgets.status_bar import SyncStatusBar
@@ -107,7 +108,7 @@ class CaseScreen(NarrowLayout, Screen[None]):
             widgets.append(Static(title, classes="service-title"))
             for doc_index, document in enumerate(service.required_documents):
                 widgets.append(
-                    Checkbox(
+                    DocumentCheckbox(
                         document,
                         value=document in service.documents_checked,
                         id=f"doc-{index}-{doc_index}",

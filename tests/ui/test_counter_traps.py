@@ -195,3 +195,12 @@ async def test_help_and_palette_show_the_keys_actually_bound(desk: Desk) -> None
         await pilot.press("f12")
         await settle(pilot)
         assert len(called_tickets(desk)) == 1
+
+
+def test_a_document_checkbox_reads_without_colour() -> None:
+    from screens.widgets.document_checkbox import DocumentCheckbox
+
+    box = DocumentCheckbox("Meldebescheinigung")
+    assert box.BUTTON_INNER == " "
+    box.value = True
+    assert box.BUTTON_INNER == "✓"

@@ -67,8 +67,7 @@ async def test_f3_recalls_and_f4_needs_three_calls_and_a_confirmation(desk: Desk
         await settle(pilot)
         ticket_id = _current(app).ticket_id
 
-        await pilot.press("f4")  # only one call so far: confirm, then the domain refuses
-        await pilot.press("j")
+        await pilot.press("f4")  # only one call so far: refused before any question (issue 7 §3)
         await settle(pilot)
         assert isinstance(app.screen, MessageDialog)
         assert _ticket(desk, ticket_id).state == TicketState.CALLED
@@ -82,12 +81,14 @@ async def test_f3_recalls_and_f4_needs_three_calls_and_a_confirmation(desk: Desk
         assert _current(app).called_count == 3
 
         await pilot.press("f4")
+        await settle(pilot)
         assert isinstance(app.screen, ConfirmDialog)
         await pilot.press("escape")  # a slip: nothing happens
         await settle(pilot)
         assert _ticket(desk, ticket_id).state == TicketState.CALLED
 
         await pilot.press("f4")
+        await settle(pilot)
         await pilot.press("j")
         await settle(pilot)
         assert _ticket(desk, ticket_id).state == TicketState.NO_SHOW
