@@ -138,6 +138,11 @@ class TresenApp(App[int]):
         self.retention = retention
         self._keymap_overrides = dict(keymap or {})
         self.commands = CommandQueue()
+        # A load that ran while a command committed may hold the state from before it: it only
+        # delivers if no command result was delivered since it started (else it reads again), and
+        # delivering happens under this lock, so a screen never sees older data after newer.
+        self._delivery = threading.Lock()
+        self._commands_delivered = 0
         self.heap = HeapPolicy()
         self._sync_stop = threading.Event()
         self._sync_wakeup = threading.Event()
@@ -306,7 +311,9 @@ class TresenApp(App[int]):
                 self.post_message(CommandFailed(action, error))
                 return
             message = done(result, current)
-            reply_to.post_message(message)
+            with self._delivery:
+                self._commands_delivered += 1
+                reply_to.post_message(message)
             if message.confirmation:
                 self.post_message(ActionConfirmed(message.confirmation))
             self.post_message(PushWanted())  # posting never blocks this thread on the UI
@@ -324,9 +331,14 @@ class TresenApp(App[int]):
         counter = self.counter
 
         def fetch() -> None:
-            data = query(counter)
-            if not get_current_worker().is_cancelled:
-                reply_to.post_message(loaded(data))
+            worker = get_current_worker()
+            while not worker.is_cancelled:
+                seen = self._commands_delivered
+                data = query(counter)
+                with self._delivery:
+                    if seen == self._commands_delivered and not worker.is_cancelled:
+                        reply_to.post_message(loaded(data))
+                        return
 
         self.run_worker(
             fetch, name=group, group=f"load-{group}", exclusive=True, thread=True, exit_on_error=False
