@@ -239,7 +239,7 @@ def _all_symbol_names() -> frozenset[str]:
     names = set()
     for code in range(sys.maxunicode + 1):
         character = chr(code)
-        if _is_symbol(character) and unicodedata.name(character, ""):
+        if _is_symbol(character) and unicodedata.name(character, "") != "":
             names.add(_character_name(character))
     return frozenset(names)
 
@@ -311,7 +311,7 @@ def _normalize_base(base: str, text: str, *, modified: bool) -> str:
         if base.isalnum():
             # Alone, a capital letter is its own key event; with ctrl/alt Textual names the letter.
             return base.lower() if modified else base
-        if _is_symbol(base) and unicodedata.name(base, ""):
+        if _is_symbol(base) and unicodedata.name(base, "") != "":
             return _character_name(base)
         raise InvalidKey(text, _("„{key}“ ist keine Taste").format(key=base))
     name = base.lower()
