@@ -57,61 +57,212 @@ class _ServiceSpec:
 _ID_DOCS = "Bisheriger Personalausweis oder Reisepass"
 _PHOTO = "Digitales Lichtbild (Terminal im Amt oder Abrufcode des Fotostudios)"
 _BUERGERAMT_SERVICES = (
-    _ServiceSpec("pa", "PA", "Personalausweis beantragen", 4600, 15,
-                 (_ID_DOCS, _PHOTO, "Geburts- oder Heiratsurkunde bei Namensänderung"), "A", True, True),
-    _ServiceSpec("rp", "RP", "Reisepass beantragen", 7000, 15,
-                 (_ID_DOCS, _PHOTO, "Geburts- oder Heiratsurkunde bei Namensänderung"), "A", True, True),
+    _ServiceSpec(
+        "pa",
+        "PA",
+        "Personalausweis beantragen",
+        4600,
+        15,
+        (_ID_DOCS, _PHOTO, "Geburts- oder Heiratsurkunde bei Namensänderung"),
+        "A",
+        True,
+        True,
+    ),
+    _ServiceSpec(
+        "rp",
+        "RP",
+        "Reisepass beantragen",
+        7000,
+        15,
+        (_ID_DOCS, _PHOTO, "Geburts- oder Heiratsurkunde bei Namensänderung"),
+        "A",
+        True,
+        True,
+    ),
     _ServiceSpec("vpa", "VPA", "Vorläufiger Personalausweis", 1000, 10, (_ID_DOCS, _PHOTO), "A", True, True),
-    _ServiceSpec("an", "AN", "Anmeldung / Ummeldung", 0, 12,
-                 ("Personalausweis oder Reisepass", "Wohnungsgeberbestätigung"), "B", True),
+    _ServiceSpec(
+        "an",
+        "AN",
+        "Anmeldung / Ummeldung",
+        0,
+        12,
+        ("Personalausweis oder Reisepass", "Wohnungsgeberbestätigung"),
+        "B",
+        True,
+    ),
     _ServiceSpec("mb", "MB", "Meldebescheinigung", 900, 5, ("Personalausweis oder Reisepass",), "B"),
-    _ServiceSpec("ab", "AB", "Abholung Ausweis/Pass", 0, 5, ("Abholschein", "Bisheriges Dokument"), "C",
-                 True),
-    _ServiceSpec("lb", "LB", "Digitales Lichtbild im Amt", 600, 5, ("Personalausweis oder Reisepass",), "A",
-                 capture=True),
+    _ServiceSpec(
+        "ab", "AB", "Abholung Ausweis/Pass", 0, 5, ("Abholschein", "Bisheriges Dokument"), "C", True
+    ),
+    _ServiceSpec(
+        "lb",
+        "LB",
+        "Digitales Lichtbild im Amt",
+        600,
+        5,
+        ("Personalausweis oder Reisepass",),
+        "A",
+        capture=True,
+    ),
 )
 _VEHICLE_DOCS = ("Personalausweis oder Reisepass", "Zulassungsbescheinigung Teil I")
 _ZULASSUNG_SERVICES = (
-    _ServiceSpec("nz", "NZ", "Neuzulassung", 3070, 20,
-                 ("Personalausweis oder Reisepass", "Zulassungsbescheinigung Teil II", "eVB-Nummer",
-                  "SEPA-Mandat Kfz-Steuer"), "Z"),
-    _ServiceSpec("um", "UM", "Umschreibung (Halterwechsel)", 2860, 20,
-                 (*_VEHICLE_DOCS, "Zulassungsbescheinigung Teil II", "eVB-Nummer", "SEPA-Mandat Kfz-Steuer"),
-                 "Z"),
+    _ServiceSpec(
+        "nz",
+        "NZ",
+        "Neuzulassung",
+        3070,
+        20,
+        (
+            "Personalausweis oder Reisepass",
+            "Zulassungsbescheinigung Teil II",
+            "eVB-Nummer",
+            "SEPA-Mandat Kfz-Steuer",
+        ),
+        "Z",
+    ),
+    _ServiceSpec(
+        "um",
+        "UM",
+        "Umschreibung (Halterwechsel)",
+        2860,
+        20,
+        (*_VEHICLE_DOCS, "Zulassungsbescheinigung Teil II", "eVB-Nummer", "SEPA-Mandat Kfz-Steuer"),
+        "Z",
+    ),
     _ServiceSpec("ab", "AB", "Außerbetriebsetzung", 1290, 10, (*_VEHICLE_DOCS, "Kennzeichenschilder"), "Z"),
     _ServiceSpec("wz", "WZ", "Wiederzulassung", 3070, 15, (*_VEHICLE_DOCS, "eVB-Nummer"), "Z"),
     _ServiceSpec("ad", "AD", "Adressänderung", 1170, 10, _VEHICLE_DOCS, "K"),
     _ServiceSpec("kr", "KR", "Kennzeichenreservierung", 260, 5, ("Personalausweis oder Reisepass",), "K"),
-    _ServiceSpec("ez", "EZ", "Ersatz Zulassungsbescheinigung", 1430, 15,
-                 (*_VEHICLE_DOCS, "Verlusterklärung"), "K"),
+    _ServiceSpec(
+        "ez", "EZ", "Ersatz Zulassungsbescheinigung", 1430, 15, (*_VEHICLE_DOCS, "Verlusterklärung"), "K"
+    ),
 )
 # Typical visits: mostly one service, sometimes the combinations offices see every day.
 _BUERGERAMT_VISITS: tuple[tuple[tuple[str, ...], int], ...] = (
-    (("pa",), 30), (("rp",), 12), (("pa", "rp"), 6), (("pa", "lb"), 6), (("an",), 25),
-    (("an", "mb"), 6), (("mb",), 6), (("ab",), 12), (("vpa",), 3),
+    (("pa",), 30),
+    (("rp",), 12),
+    (("pa", "rp"), 6),
+    (("pa", "lb"), 6),
+    (("an",), 25),
+    (("an", "mb"), 6),
+    (("mb",), 6),
+    (("ab",), 12),
+    (("vpa",), 3),
 )
 _ZULASSUNG_VISITS: tuple[tuple[tuple[str, ...], int], ...] = (
-    (("nz",), 20), (("um",), 20), (("ab",), 12), (("ab", "nz"), 12), (("ab", "nz", "kr"), 6),
-    (("wz",), 6), (("ad",), 10), (("ez",), 5), (("kr",), 4),
+    (("nz",), 20),
+    (("um",), 20),
+    (("ab",), 12),
+    (("ab", "nz"), 12),
+    (("ab", "nz", "kr"), 6),
+    (("wz",), 6),
+    (("ad",), 10),
+    (("ez",), 5),
+    (("kr",), 4),
 )
 
 _GIVEN_NAMES = (
-    "Jürgen", "Jörg", "Björn", "Sören", "Günter", "Bärbel", "Jürgen", "Lena", "Mia", "Lukas", "Jonas",
-    "Hannah", "Käthe", "Anna", "Felix", "Maximilian", "Sophie", "Zoë", "Leon", "Emilia", "Özlem",
-    "Mehmet", "Ayşe", "Katarzyna", "Dmitri", "Olena", "Helga", "Uwe", "Dörte", "Ute", "Karl-Heinz",
-    "Marie-Luise", "Tobias", "Franziska", "Niklas", "Gülsüm", "Renée", "André", "Małgorzata", "Jens",
+    "Jürgen",
+    "Jörg",
+    "Björn",
+    "Sören",
+    "Günter",
+    "Bärbel",
+    "Jürgen",
+    "Lena",
+    "Mia",
+    "Lukas",
+    "Jonas",
+    "Hannah",
+    "Käthe",
+    "Anna",
+    "Felix",
+    "Maximilian",
+    "Sophie",
+    "Zoë",
+    "Leon",
+    "Emilia",
+    "Özlem",
+    "Mehmet",
+    "Ayşe",
+    "Katarzyna",
+    "Dmitri",
+    "Olena",
+    "Helga",
+    "Uwe",
+    "Dörte",
+    "Ute",
+    "Karl-Heinz",
+    "Marie-Luise",
+    "Tobias",
+    "Franziska",
+    "Niklas",
+    "Gülsüm",
+    "Renée",
+    "André",
+    "Małgorzata",
+    "Jens",
 )
 _FAMILY_NAMES = (
-    "Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker", "Schulz",
-    "Hoffmann", "Schäfer", "Koch", "Bauer", "Richter", "Klein", "Wolf", "Schröder", "Neumann",
-    "Schwarz", "Zimmermann", "Braun", "Krüger", "Hofmann", "Hartmann", "Lange", "Schmitt", "Werner",
-    "Krause", "Köhler", "Jäger", "Weiß", "Böhm", "Größ", "Özdemir", "Yılmaz", "Kowalski", "Nowak",
-    "Lüdenscheidt", "von der Höh", "Müller-Lüdenscheidt", "Grünewald", "Nguyen",
+    "Müller",
+    "Schmidt",
+    "Schneider",
+    "Fischer",
+    "Weber",
+    "Meyer",
+    "Wagner",
+    "Becker",
+    "Schulz",
+    "Hoffmann",
+    "Schäfer",
+    "Koch",
+    "Bauer",
+    "Richter",
+    "Klein",
+    "Wolf",
+    "Schröder",
+    "Neumann",
+    "Schwarz",
+    "Zimmermann",
+    "Braun",
+    "Krüger",
+    "Hofmann",
+    "Hartmann",
+    "Lange",
+    "Schmitt",
+    "Werner",
+    "Krause",
+    "Köhler",
+    "Jäger",
+    "Weiß",
+    "Böhm",
+    "Größ",
+    "Özdemir",
+    "Yılmaz",
+    "Kowalski",
+    "Nowak",
+    "Lüdenscheidt",
+    "von der Höh",
+    "Müller-Lüdenscheidt",
+    "Grünewald",
+    "Nguyen",
 )
 _CLERK_NAMES = (
-    "Petra Kühn", "Stefan Brückner", "Sabine Mößner", "Thomas Ährens", "Claudia Rößler", "Michael Fröhlich",
-    "Andrea Schütz", "Frank Lübke", "Nicole Dreßler", "Markus Göbel", "Heike Wüst", "Oliver Bär",
-    "Katrin Hölzl", "Rainer Kröger",
+    "Petra Kühn",
+    "Stefan Brückner",
+    "Sabine Mößner",
+    "Thomas Ährens",
+    "Claudia Rößler",
+    "Michael Fröhlich",
+    "Andrea Schütz",
+    "Frank Lübke",
+    "Nicole Dreßler",
+    "Markus Göbel",
+    "Heike Wüst",
+    "Oliver Bär",
+    "Katrin Hölzl",
+    "Rainer Kröger",
 )
 
 
@@ -127,10 +278,26 @@ def generate_day(
     the queue, issued in the half hour before `now` (default: opening time)."""
     rng = random.Random(seed * 1_000_003 + day.toordinal())
     offices = [
-        OfficeSnapshot(id=BUERGERAMT_ID, name="Bürgeramt Mitte", kind="buergeramt", max_calls=3,
-                       recall_block_minutes=5, early_window_minutes=5, service_level_minutes=15, version=0),
-        OfficeSnapshot(id=ZULASSUNG_ID, name="Zulassungsstelle Süd", kind="zulassungsstelle", max_calls=3,
-                       recall_block_minutes=5, early_window_minutes=5, service_level_minutes=20, version=0),
+        OfficeSnapshot(
+            id=BUERGERAMT_ID,
+            name="Bürgeramt Mitte",
+            kind="buergeramt",
+            max_calls=3,
+            recall_block_minutes=5,
+            early_window_minutes=5,
+            service_level_minutes=15,
+            version=0,
+        ),
+        OfficeSnapshot(
+            id=ZULASSUNG_ID,
+            name="Zulassungsstelle Süd",
+            kind="zulassungsstelle",
+            max_calls=3,
+            recall_block_minutes=5,
+            early_window_minutes=5,
+            service_level_minutes=20,
+            version=0,
+        ),
     ]
     services = _services(BUERGERAMT_ID, _BUERGERAMT_SERVICES) + _services(ZULASSUNG_ID, _ZULASSUNG_SERVICES)
     desks = _buergeramt_desks() + _zulassung_desks()
@@ -150,10 +317,17 @@ def generate_day(
 def _services(office_id: str, specs: tuple[_ServiceSpec, ...]) -> list[ServiceSnapshot]:
     return [
         ServiceSnapshot(
-            id=f"{office_id}-{spec.id}", office_id=office_id, code=spec.code, name=spec.name,
-            duration_minutes=spec.duration_minutes, fee_cents=spec.fee_cents,
-            required_documents=list(spec.documents), needs_card_read=spec.card_read,
-            needs_capture=spec.capture, ticket_prefix=spec.prefix, version=0,
+            id=f"{office_id}-{spec.id}",
+            office_id=office_id,
+            code=spec.code,
+            name=spec.name,
+            duration_minutes=spec.duration_minutes,
+            fee_cents=spec.fee_cents,
+            required_documents=list(spec.documents),
+            needs_card_read=spec.card_read,
+            needs_capture=spec.capture,
+            ticket_prefix=spec.prefix,
+            version=0,
         )
         for spec in specs
     ]
@@ -163,8 +337,14 @@ def _buergeramt_desks() -> list[DeskSnapshot]:
     every = [f"{BUERGERAMT_ID}-{spec.id}" for spec in _BUERGERAMT_SERVICES]
     pickup = [f"{BUERGERAMT_ID}-{code}" for code in ("ab", "mb", "lb")]
     return [
-        DeskSnapshot(id=f"{BUERGERAMT_ID}-d{n}", office_id=BUERGERAMT_ID, number=n,
-                     name=f"Schalter {n}", service_ids=pickup if n == 8 else every, version=0)
+        DeskSnapshot(
+            id=f"{BUERGERAMT_ID}-d{n}",
+            office_id=BUERGERAMT_ID,
+            number=n,
+            name=f"Schalter {n}",
+            service_ids=pickup if n == 8 else every,
+            version=0,
+        )
         for n in range(1, 9)
     ]
 
@@ -172,8 +352,14 @@ def _buergeramt_desks() -> list[DeskSnapshot]:
 def _zulassung_desks() -> list[DeskSnapshot]:
     every = [f"{ZULASSUNG_ID}-{spec.id}" for spec in _ZULASSUNG_SERVICES]
     return [
-        DeskSnapshot(id=f"{ZULASSUNG_ID}-d{n}", office_id=ZULASSUNG_ID, number=n,
-                     name=f"Platz {n}", service_ids=every, version=0)
+        DeskSnapshot(
+            id=f"{ZULASSUNG_ID}-d{n}",
+            office_id=ZULASSUNG_ID,
+            number=n,
+            name=f"Platz {n}",
+            service_ids=every,
+            version=0,
+        )
         for n in range(1, 5)
     ]
 
@@ -183,8 +369,11 @@ def _clerks() -> list[ClerkSnapshot]:
     for index, name in enumerate(_CLERK_NAMES):
         office_id = BUERGERAMT_ID if index < 10 else ZULASSUNG_ID
         role = "supervisor" if index in (0, 10) else "clerk"
-        clerks.append(ClerkSnapshot(id=f"{office_id}-c{index + 1}", office_id=office_id, name=name,
-                                    role=role, version=0))
+        clerks.append(
+            ClerkSnapshot(
+                id=f"{office_id}-c{index + 1}", office_id=office_id, name=name, role=role, version=0
+            )
+        )
     return clerks
 
 
@@ -206,20 +395,22 @@ def _appointments(
         combo = rng.choices(combos, weights)[0]
         slot = opening + timedelta(minutes=10 * (offset * slot_count // count))
         given, family = rng.choice(_GIVEN_NAMES), rng.choice(_FAMILY_NAMES)
-        rows.append(AppointmentSnapshot(
-            id=f"apt-{day:%Y%m%d}-{index + 1:05d}",
-            office_id=office_id,
-            booking_reference=f"{day:%y%m%d}-{_reference_code(rng)}",
-            slot_start=slot,
-            status="booked",
-            given_name=given,
-            family_name=family,
-            birth_date=date(rng.randint(1940, 2008), rng.randint(1, 12), rng.randint(1, 28)),
-            email=f"buerger{index + 1}@example.org",
-            phone=f"+49 30 {rng.randint(1000000, 9999999)}",
-            service_ids=[f"{office_id}-{code}" for code in combo],
-            version=0,
-        ))
+        rows.append(
+            AppointmentSnapshot(
+                id=f"apt-{day:%Y%m%d}-{index + 1:05d}",
+                office_id=office_id,
+                booking_reference=f"{day:%y%m%d}-{_reference_code(rng)}",
+                slot_start=slot,
+                status="booked",
+                given_name=given,
+                family_name=family,
+                birth_date=date(rng.randint(1940, 2008), rng.randint(1, 12), rng.randint(1, 28)),
+                email=f"buerger{index + 1}@example.org",
+                phone=f"+49 30 {rng.randint(1000000, 9999999)}",
+                service_ids=[f"{office_id}-{code}" for code in combo],
+                version=0,
+            )
+        )
     return rows
 
 
@@ -248,8 +439,20 @@ def _waiting_tickets(
         apt = appointments[index]
         updated[index] = apt.model_copy(update={"status": "checked_in"})
         issued = min(around, apt.slot_start) - timedelta(minutes=rng.randint(1, 15))
-        tickets.append(_ticket(day, len(tickets), apt.office_id, apt.service_ids, prefixes, numbers, issued,
-                               "appointment", apt.id, 0))
+        tickets.append(
+            _ticket(
+                day,
+                len(tickets),
+                apt.office_id,
+                apt.service_ids,
+                prefixes,
+                numbers,
+                issued,
+                "appointment",
+                apt.id,
+                0,
+            )
+        )
     while len(tickets) < count:
         office_id = BUERGERAMT_ID if rng.random() < 0.75 else ZULASSUNG_ID
         visits = walk_in_visits[office_id]
@@ -257,8 +460,11 @@ def _waiting_tickets(
         service_ids = [f"{office_id}-{code}" for code in combo]
         issued = around - timedelta(minutes=rng.randint(1, 30), seconds=rng.randint(0, 59))
         priority = 1 if rng.random() < 0.03 else 0
-        tickets.append(_ticket(day, len(tickets), office_id, service_ids, prefixes, numbers, issued,
-                               "kiosk", None, priority))
+        tickets.append(
+            _ticket(
+                day, len(tickets), office_id, service_ids, prefixes, numbers, issued, "kiosk", None, priority
+            )
+        )
     return tickets, updated
 
 
@@ -277,9 +483,17 @@ def _ticket(
     prefix = prefixes[service_ids[0]]
     numbers[(office_id, prefix)] += 1
     return TicketSnapshot(
-        id=f"tkt-{day:%Y%m%d}-{index + 1:05d}", office_id=office_id,
-        number=f"{prefix}{numbers[(office_id, prefix)]}", appointment_id=appointment_id, issued_at=issued,
-        priority=priority, state="waiting", called_count=0, origin=origin, service_ids=service_ids, version=0,
+        id=f"tkt-{day:%Y%m%d}-{index + 1:05d}",
+        office_id=office_id,
+        number=f"{prefix}{numbers[(office_id, prefix)]}",
+        appointment_id=appointment_id,
+        issued_at=issued,
+        priority=priority,
+        state="waiting",
+        called_count=0,
+        origin=origin,
+        service_ids=service_ids,
+        version=0,
     )
 
 
@@ -325,7 +539,7 @@ def _advance_number_counters(session: Session, day: SeedDay) -> None:
     highest: dict[tuple[str, str], int] = {}
     for ticket in day.tickets:
         prefix = ticket.number.rstrip("0123456789")
-        number = int(ticket.number[len(prefix):])
+        number = int(ticket.number[len(prefix) :])
         key = (ticket.office_id, prefix)
         highest[key] = max(highest.get(key, 0), number)
     for (office_id, prefix), number in highest.items():
@@ -337,7 +551,8 @@ def _advance_number_counters(session: Session, day: SeedDay) -> None:
             )
         )
         if counter is None:
-            session.add(store.TicketNumberCounter(office_id=office_id, prefix=prefix, day=day.day,
-                                                  last_number=number))
+            session.add(
+                store.TicketNumberCounter(office_id=office_id, prefix=prefix, day=day.day, last_number=number)
+            )
         elif counter.last_number < number:
             counter.last_number = number
