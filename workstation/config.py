@@ -13,7 +13,7 @@ timeout_seconds = 5.0
 
 [ui]
 language = "de"            # or "en"
-keymap = { call-next = "f2", finish = "f8" }   # binding id -> key
+keymap = { call-next = "f2", finish = "f8" }   # action id (workstation.actions) -> key(s)
 
 [store]
 path = "/var/lib/tresen/tresen.sqlite3"
@@ -29,7 +29,12 @@ citizen_data_days = 2      # citizen data of appointments kept for this many off
 
 The file lives at `platformdirs.user_config_dir("tresen")/tresen.toml` unless `--config` names one.
 A missing file means defaults; a malformed one raises `ConfigError` whose German `user_message`
-names the file and the line, so the administrator can fix it without a traceback.
+names the file and the line, so the administrator can fix it without a traceback. The file is
+checked as a whole and every mistake is reported at once (`ConfigError.problems`, one line each):
+unknown or misspelt sections and keys (with the name meant, by `difflib`), wrong values, and in
+`[ui] keymap` ids that are not in the action registry (`workstation.actions`), keys Textual cannot
+name (the grammar is in `workstation.actions`), keys Textual keeps for itself, and two actions of
+one screen on one key. Keymap keys come back in Textual's spelling ("F12" → "f12").
 """
 
 from __future__ import annotations

@@ -681,7 +681,7 @@ def _waiting_tickets(
     checked_in = {index for index in range(len(appointments)) if count > 8 and index % 2 == 0}
     checked_in = set(sorted(checked_in)[: count // 2])
     updated = list(appointments)
-    tickets = []
+    tickets: list[TicketSnapshot] = []
     for index in sorted(checked_in):
         apt = appointments[index]
         updated[index] = apt.model_copy(update={"status": "checked_in"})
