@@ -4,10 +4,12 @@ The screens build their Textual bindings from it, one line per action::
 
     Binding(a.key, a.action, a.label, id=a.id, show=a.show)   for a in actions_for(ScreenId.COUNTER)
 
-and the configuration checks a site's `[ui] keymap` against it (`validate_keymap`), so an unknown
-id, a key Textual cannot name, or two actions of one screen on the same key are refused before the
-UI starts. This module has no Textual in it: the key grammar below is ours, kept to what Textual's
-key events are called.
+and the configuration (`workstation.config`) checks a site's `[ui] keymap` against it with
+`normalize_keys`, `reserved_for` and `key_clashes`, so an unknown id, a key Textual cannot name, or
+two actions of one screen on the same key are refused before the UI starts. The keys of confirm
+and message dialogs (Esc, Enter, j/n) and of the help and login screens are not listed: they are
+fixed, and a keymap cannot move them. This module has no Textual in it: the key grammar below is
+ours, kept to what Textual's key events are called.
 
 Key grammar (one keymap value is one key, or several separated by commas)::
 
@@ -17,7 +19,8 @@ Key grammar (one keymap value is one key, or several separated by commas)::
                | escape | enter | tab | space | backspace | delete | insert
                | home | end | pageup | pagedown | up | down | left | right
                | one letter or digit ("a", "7", "ä"; a lone capital "A" is the capital A)
-               | one punctuation character or its name as Textual spells it ("?" or "question_mark")
+               | one symbol character or its name as Textual spells it ("?" or "question_mark",
+                 "§" or "section_sign"; "+" and "," only by name: "plus", "comma")
 
 Keys are normalised to Textual's spelling: lower case, modifiers in alphabetical order (Textual
 names key events "alt+ctrl+shift+…" that way), punctuation by name, because Textual compares a
