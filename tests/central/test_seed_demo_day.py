@@ -18,12 +18,11 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from sync.central.demo_clock import Clock, demo_clock, parse_wall_time
-from sync.central.embedded import EmbeddedCentral, start_embedded
+from sync.central.embedded import EmbeddedCentral, start_demo_central
 from sync.central.kiosk import KioskSimulator
 from sync.central.seed import BUERGERAMT_ID, ZULASSUNG_ID, SeedDay, day_window, generate_day_around
 from sync.client import CentralClient
 from sync.ordering import OFFICE_ZONE
-from tests.sync.support import seeded_central_db
 from workstation.commands import DeskContext
 from workstation.counter import Counter
 from workstation.db import LocalStore
@@ -184,8 +183,8 @@ def demo_office(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Demo
     the demo clock (the "real" clock stands still, so the test knows every answer's time)."""
     real = ManualClock(datetime(2026, 3, 2, 5, 17, 42, tzinfo=UTC))
     clock = demo_clock(request.param, real=real)
-    day = generate_day_around(clock(), seed=4)
-    central = start_embedded(seeded_central_db(tmp_path / "central.sqlite3", day), clock=clock)
+    central, day = start_demo_central(f"sqlite:///{tmp_path / 'central.sqlite3'}", clock=clock, seed=4)
+    assert day == generate_day_around(clock(), seed=4)
     yield central, clock, day
     central.stop()
 
