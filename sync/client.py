@@ -12,6 +12,7 @@ strings marked with `N_`; the workstation translates them with `_()` when it sho
 from __future__ import annotations
 
 import logging
+import threading
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
@@ -78,6 +79,69 @@ class SequenceGapError(CentralError):
             status_code=409,
         )
         self.expected_seq = expected_seq
+
+
+class SwitchableTransport(httpx.BaseTransport):
+    """The network to the central service, with a switch to cut it (the demo's "Verbindung trennen").
+
+    While cut, every request fails with `httpx.ConnectError`, and an answer still on its way when
+    the link is cut is lost (`httpx.ReadError`), so the client and the sync engine see exactly what
+    a real outage looks like: the central service itself keeps running and keeps serving others.
+    Thread-safe: the UI cuts and restores while workers send."""
+
+    def __init__(self, inner: httpx.BaseTransport | None = None) -> None:
+        self._inner = inner if inner is not None else httpx.HTTPTransport()
+        self._lock = threading.Lock()
+        self._cut = False
+        self._cuts = 0  # how often the link was cut, to spot a cut during a request
+
+    @property
+    def is_cut(self) -> bool:
+        with self._lock:
+            return self._cut
+
+    def cut(self) -> None:
+        with self._lock:
+            if not self._cut:
+                self._cut = True
+                self._cuts += 1
+        log.info("link to the central service cut (demo)")
+
+    def restore(self) -> None:
+        with self._lock:
+            self._cut = False
+        log.info("link to the central service restored (demo)")
+
+    def toggle(self) -> bool:
+        """Cut a working link or restore a cut one; returns True when the link works afterwards."""
+        with self._lock:
+            cut = self._cut
+        if cut:
+            self.restore()
+        else:
+            self.cut()
+        return cut
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        with self._lock:
+            if self._cut:
+                raise httpx.ConnectError("link to the central service is cut", request=request)
+            cuts_before = self._cuts
+        response = self._inner.handle_request(request)
+        try:
+            response.read()  # a long poll's answer arrives here: the cut may have come meanwhile
+        except BaseException:
+            response.close()
+            raise
+        with self._lock:
+            lost = self._cuts != cuts_before
+        if lost:
+            response.close()
+            raise httpx.ReadError("link to the central service was cut during the request", request=request)
+        return response
+
+    def close(self) -> None:
+        self._inner.close()
 
 
 class CentralClient:

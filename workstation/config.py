@@ -13,7 +13,7 @@ timeout_seconds = 5.0
 
 [ui]
 language = "de"            # or "en"
-keymap = { call-next = "f2", finish = "f8" }   # binding id -> key
+keymap = { call-next = "f2", finish = "f8" }   # action id (workstation.actions) -> key(s)
 
 [store]
 path = "/var/lib/tresen/tresen.sqlite3"
@@ -29,20 +29,35 @@ citizen_data_days = 2      # citizen data of appointments kept for this many off
 
 The file lives at `platformdirs.user_config_dir("tresen")/tresen.toml` unless `--config` names one.
 A missing file means defaults; a malformed one raises `ConfigError` whose German `user_message`
-names the file and the line, so the administrator can fix it without a traceback.
+names the file and the line, so the administrator can fix it without a traceback. The file is
+checked as a whole and every mistake is reported at once (`ConfigError.problems`, one line each):
+unknown or misspelt sections and keys (with the name meant, by `difflib`), wrong values, and in
+`[ui] keymap` ids that are not in the action registry (`workstation.actions`), keys Textual cannot
+name (the grammar is in `workstation.actions`), keys Textual keeps for itself, and two actions of
+one screen on one key. Keymap keys come back in Textual's spelling ("F12" → "f12").
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 import socket
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import platformdirs
 
+from workstation.actions import (
+    ACTION_IDS,
+    InvalidKey,
+    key_clashes,
+    normalize_keys,
+    reserved_for,
+    suggest_action_id,
+)
 from workstation.errors import TresenError
 from workstation.i18n import SUPPORTED, _
 
@@ -54,8 +69,31 @@ DEFAULT_TIMEOUT_SECONDS = 5.0
 DEFAULT_CITIZEN_DATA_DAYS = 2
 
 
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One mistake in the file: its line (None when it cannot be told) and what is wrong, in German."""
+
+    line: int | None
+    message: str
+
+
 class ConfigError(TresenError):
-    """The configuration file cannot be used; `user_message` says where and why, in German."""
+    """The configuration file cannot be used; `user_message` says where and why, in German.
+
+    `problems` holds every mistake found in the file (a file is checked as a whole, so the
+    administrator fixes everything in one go); the message lists them line by line."""
+
+    def __init__(
+        self,
+        user_message: str,
+        log_message: str | None = None,
+        *,
+        problems: Sequence[ConfigProblem] = (),
+        file: Path | None = None,
+    ) -> None:
+        super().__init__(user_message, log_message)
+        self.problems = tuple(problems)
+        self.file = file
 
 
 @dataclass(frozen=True)
@@ -143,14 +181,33 @@ def load_config(path: Path | None = None) -> Config:
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
+        # The parser stops at its first error, so this is the one problem we can name.
         line = _line_of_decode_error(error)
-        raise ConfigError(
-            _("Die Konfigurationsdatei {file} ist fehlerhaft (Zeile {line}): {problem}").format(
-                file=file, line=line or "?", problem=_toml_problem(error)
-            ),
-            f"config file malformed at line {line}",
+        raise _config_error(
+            file, [ConfigProblem(line, _toml_problem(error))], "config file malformed"
         ) from None
     return _ConfigReader(file, text).read(raw)
+
+
+def _config_error(file: Path, problems: Sequence[ConfigProblem], log_message: str) -> ConfigError:
+    """One error for all the file's problems, sorted by line; one problem reads as one sentence."""
+    ordered = sorted(problems, key=lambda p: (p.line is None, p.line or 0))
+    if len(ordered) == 1:
+        [problem] = ordered
+        message = _("Die Konfigurationsdatei {file} ist fehlerhaft (Zeile {line}): {problem}").format(
+            file=file, line=problem.line or "?", problem=problem.message
+        )
+    else:
+        heading = _("Die Konfigurationsdatei {file} hat {count} Fehler:").format(
+            file=file, count=len(ordered)
+        )
+        lines = [
+            _("– Zeile {line}: {problem}").format(line=problem.line or "?", problem=problem.message)
+            for problem in ordered
+        ]
+        message = "\n".join([heading, *lines])
+    where = ", ".join(str(problem.line or "?") for problem in ordered)
+    return ConfigError(message, f"{log_message} at lines {where}", problems=ordered, file=file)
 
 
 def _line_of_decode_error(error: tomllib.TOMLDecodeError) -> int | None:
@@ -166,23 +223,34 @@ def _toml_problem(error: tomllib.TOMLDecodeError) -> str:
     return _("ungültige TOML-Syntax ({detail})").format(detail=message)
 
 
-class _ConfigReader:
-    """Checks each known key's type; names the file and the key's line on a mistake."""
+KNOWN_KEYS: dict[str, tuple[str, ...]] = {
+    "workstation": ("id", "office_id", "desk_id", "clerk_id"),
+    "central": ("url", "timeout_seconds"),
+    "ui": ("language", "keymap"),
+    "store": ("path",),
+    "card": ("trust_dir", "reader"),
+    "privacy": ("card_data_hours", "citizen_data_days"),
+}
 
-    SECTIONS = ("workstation", "central", "ui", "store", "card", "privacy")
+Place = tuple[str, ...]  # a key's place in the file: ("ui", "keymap", "call-next")
+
+
+class _ConfigReader:
+    """Checks the whole file: unknown names, each known key's type, the keymap against the action
+    registry. Every problem is collected with its line; any problem fails the file as a whole."""
 
     def __init__(self, file: Path, text: str) -> None:
         self.file = file
-        self.lines = text.splitlines()
+        self.lines = _LineIndex(text)
+        self.problems: list[ConfigProblem] = []
 
     def read(self, raw: dict[str, Any]) -> Config:
-        for section in raw:
-            if section not in self.SECTIONS:
-                self._fail(section, _("unbekannter Abschnitt [{section}]").format(section=section))
+        self._check_names(raw)
         ws = self._section(raw, "workstation")
         central = self._section(raw, "central")
         ui = self._section(raw, "ui")
         store = self._section(raw, "store")
+        card = self._section(raw, "card")
         defaults = WorkstationSettings()
         workstation = WorkstationSettings(
             id=self._str(ws, "workstation", "id") or defaults.id,
@@ -192,49 +260,137 @@ class _ConfigReader:
         )
         url = self._str(central, "central", "url")
         if url is not None and not re.match(r"^https?://[^\s/]+", url):
-            self._fail("url", _("„url“ muss mit http:// oder https:// beginnen"))
+            self._problem(("central", "url"), _("„url“ muss mit http:// oder https:// beginnen"))
         timeout = central.get("timeout_seconds", DEFAULT_TIMEOUT_SECONDS)
         if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
-            self._fail("timeout_seconds", _("„timeout_seconds“ muss eine positive Zahl sein"))
+            self._problem(("central", "timeout_seconds"), _("„timeout_seconds“ muss eine positive Zahl sein"))
+            timeout = DEFAULT_TIMEOUT_SECONDS
         language = self._str(ui, "ui", "language") or "de"
         if language not in SUPPORTED:
-            self._fail(
-                "language",
+            self._problem(
+                ("ui", "language"),
                 _("„language“ muss einer dieser Werte sein: {values}").format(values=", ".join(SUPPORTED)),
             )
-        keymap = ui.get("keymap", {})
-        if not isinstance(keymap, dict) or not all(
-            isinstance(key, str) and isinstance(value, str) and value for key, value in keymap.items()
-        ):
-            self._fail("keymap", _('„keymap“ muss Aktionen auf Tasten abbilden, z. B. call-next = "f2"'))
+        keymap = self._keymap(ui.get("keymap", {}))
         store_path = self._str(store, "store", "path")
-        card = self._section(raw, "card")
         trust_dir = self._str(card, "card", "trust_dir")
+        reader = self._str(card, "card", "reader")
+        privacy = self._privacy(self._section(raw, "privacy"))
+        if self.problems:
+            raise _config_error(self.file, self.problems, "config file invalid")
         return Config(
             workstation=workstation,
             central=CentralSettings(url=url.rstrip("/") if url else None, timeout_seconds=float(timeout)),
-            ui=UiSettings(language=language, keymap=dict(keymap)),
+            ui=UiSettings(language=language, keymap=keymap),
             store=StoreSettings(path=Path(store_path).expanduser() if store_path else default_store_path()),
             card=CardSettings(
-                trust_dir=Path(trust_dir).expanduser() if trust_dir else default_trust_dir(),
-                reader=self._str(card, "card", "reader"),
+                trust_dir=Path(trust_dir).expanduser() if trust_dir else default_trust_dir(), reader=reader
             ),
-            privacy=self._privacy(self._section(raw, "privacy")),
+            privacy=privacy,
             source=self.file,
         )
+
+    # -- names ---------------------------------------------------------------------------------
+
+    def _check_names(self, raw: dict[str, Any]) -> None:
+        for name, value in raw.items():
+            if name in KNOWN_KEYS:
+                if isinstance(value, dict):
+                    for key in value:
+                        if key not in KNOWN_KEYS[name]:
+                            self._problem((name, key), _unknown_key_message(name, key))
+            elif isinstance(value, dict):
+                problem = _("unbekannter Abschnitt [{section}]").format(section=name)
+                close = difflib.get_close_matches(name, list(KNOWN_KEYS), n=1)
+                if close:
+                    problem = _("{problem} – meinten Sie [{suggestion}]?").format(
+                        problem=problem, suggestion=close[0]
+                    )
+                self._problem((name,), problem)
+            else:
+                problem = _("unbekannter Schlüssel „{key}“ außerhalb eines Abschnitts").format(key=name)
+                home = _section_of(name)
+                if home is not None:
+                    problem = _("{problem} – er gehört in [{section}]").format(problem=problem, section=home)
+                self._problem((name,), problem)
+
+    # -- the keymap ----------------------------------------------------------------------------
+
+    def _keymap(self, keymap: object) -> dict[str, str]:
+        """The valid entries, in Textual's key spelling; each wrong one is a problem of its own."""
+        if not isinstance(keymap, dict):
+            self._problem(
+                ("ui", "keymap"), _('„keymap“ muss Aktionen auf Tasten abbilden, z. B. call-next = "f2"')
+            )
+            return {}
+        valid: dict[str, str] = {}
+        for action_id, keys in keymap.items():
+            where = ("ui", "keymap", action_id)
+            if action_id not in ACTION_IDS:
+                problem = _("unbekannte Aktion „{action}“ in [ui] keymap").format(action=action_id)
+                suggestion = suggest_action_id(action_id)
+                if suggestion is not None:
+                    problem = _("{problem} – meinten Sie „{suggestion}“?").format(
+                        problem=problem, suggestion=suggestion
+                    )
+                self._problem(where, problem)
+                continue
+            if not isinstance(keys, str) or not keys.strip():
+                self._problem(
+                    where,
+                    _('„{action}“ in [ui] keymap braucht eine Taste als Text, z. B. "f2"').format(
+                        action=action_id
+                    ),
+                )
+                continue
+            try:
+                normalized = normalize_keys(keys)
+            except InvalidKey as invalid:
+                self._problem(
+                    where,
+                    _("Taste „{key}“ für „{action}“ in [ui] keymap: {reason}").format(
+                        key=invalid.key.strip(), action=action_id, reason=invalid.reason
+                    ),
+                )
+                continue
+            reserved = [(key, purpose) for key in normalized.split(",") if (purpose := reserved_for(key))]
+            for key, purpose in reserved:
+                self._problem(
+                    where,
+                    _("Taste „{key}“ für „{action}“ in [ui] keymap ist für {purpose} reserviert").format(
+                        key=key, action=action_id, purpose=purpose
+                    ),
+                )
+            if not reserved:
+                valid[action_id] = normalized
+        for clash in key_clashes(valid):
+            # The line of the entry that moved a key onto the other action's.
+            moved = clash.second if clash.second in valid else clash.first
+            self._problem(
+                ("ui", "keymap", moved),
+                _("Taste „{key}“ ist doppelt belegt ({screen}): „{first}“ und „{second}“").format(
+                    key=clash.key, screen=clash.screen.label, first=clash.first, second=clash.second
+                ),
+            )
+        return valid
+
+    # -- values --------------------------------------------------------------------------------
 
     def _privacy(self, privacy: dict[str, Any]) -> PrivacySettings:
         hours = privacy.get("card_data_hours")
         if hours is not None and (isinstance(hours, bool) or not isinstance(hours, int | float) or hours < 0):
-            self._fail(
-                "card_data_hours", _("„card_data_hours“ in [privacy] muss eine Zahl von Stunden ab 0 sein")
+            self._problem(
+                ("privacy", "card_data_hours"),
+                _("„card_data_hours“ in [privacy] muss eine Zahl von Stunden ab 0 sein"),
             )
+            hours = None
         days = privacy.get("citizen_data_days", DEFAULT_CITIZEN_DATA_DAYS)
         if isinstance(days, bool) or not isinstance(days, int) or days < 1:
-            self._fail(
-                "citizen_data_days",
+            self._problem(
+                ("privacy", "citizen_data_days"),
                 _("„citizen_data_days“ in [privacy] muss eine ganze Zahl von Tagen ab 1 sein"),
             )
+            days = DEFAULT_CITIZEN_DATA_DAYS
         return PrivacySettings(
             card_data_hours=float(hours) if hours is not None else None, citizen_data_days=days
         )
@@ -242,7 +398,8 @@ class _ConfigReader:
     def _section(self, raw: dict[str, Any], name: str) -> dict[str, Any]:
         section = raw.get(name, {})
         if not isinstance(section, dict):
-            self._fail(name, _("[{section}] muss ein Abschnitt sein").format(section=name))
+            self._problem((name,), _("[{section}] muss ein Abschnitt sein").format(section=name))
+            return {}
         return section
 
     def _str(self, section: dict[str, Any], section_name: str, key: str) -> str | None:
@@ -250,26 +407,77 @@ class _ConfigReader:
         if value is None:
             return None
         if not isinstance(value, str) or not value.strip():
-            self._fail(
-                key,
+            self._problem(
+                (section_name, key),
                 _("„{key}“ in [{section}] muss ein nicht leerer Text sein").format(
                     key=key, section=section_name
                 ),
             )
+            return None
         return value.strip()
 
-    def _fail(self, key: str, problem: str) -> None:
-        line = self._line_of(key)
-        raise ConfigError(
-            _("Die Konfigurationsdatei {file} ist fehlerhaft (Zeile {line}): {problem}").format(
-                file=self.file, line=line or "?", problem=problem
-            ),
-            f"config file invalid at key {key!r}",
-        )
+    def _problem(self, where: Place, message: str) -> None:
+        self.problems.append(ConfigProblem(self.lines.line_of(where), message))
 
-    def _line_of(self, key: str) -> int | None:
-        pattern = re.compile(rf"^\s*(\[\s*{re.escape(key)}\s*\]|\"?{re.escape(key)}\"?\s*=)")
-        for number, line in enumerate(self.lines, start=1):
-            if pattern.match(line):
-                return number
+
+def _unknown_key_message(section: str, key: str) -> str:
+    problem = _("unbekannter Schlüssel „{key}“ in [{section}]").format(key=key, section=section)
+    close = difflib.get_close_matches(key, KNOWN_KEYS[section], n=1)
+    if close:
+        return _("{problem} – meinten Sie „{suggestion}“?").format(problem=problem, suggestion=close[0])
+    home = _section_of(key)
+    if home is not None:
+        return _("{problem} – er gehört in [{section}]").format(problem=problem, section=home)
+    return _("{problem}; bekannt sind: {keys}").format(problem=problem, keys=", ".join(KNOWN_KEYS[section]))
+
+
+def _section_of(key: str) -> str | None:
+    return next((section for section, keys in KNOWN_KEYS.items() if key in keys), None)
+
+
+class _LineIndex:
+    """Where each table and key of a TOML file is written, by its dotted place.
+
+    Enough TOML for a configuration file: `[table]` headers, `key = …` with bare, quoted or dotted
+    keys, inline tables on one line (`keymap = { call-next = "f2" }`); lines inside multi-line
+    strings are skipped. A place not written as such (an inline table's entry) falls back to the
+    line of the nearest enclosing place that is."""
+
+    _HEADER = re.compile(r"^\s*\[\[?\s*(?P<path>[^\[\]]+?)\s*\]\]?\s*(?:#.*)?$")
+    _PART = r"""(?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"|'[^']*')"""
+    _KEY = re.compile(rf"^\s*(?P<path>{_PART}(?:\s*\.\s*{_PART})*)\s*=")
+
+    def __init__(self, text: str) -> None:
+        self._lines = text.splitlines()
+        self._places: dict[Place, int] = {}
+        table: Place = ()
+        in_string: str | None = None
+        for number, line in enumerate(self._lines, start=1):
+            if in_string is not None:
+                if line.count(in_string) % 2 == 1:
+                    in_string = None
+                continue
+            header = self._HEADER.match(line)
+            if header:
+                table = _split_dotted(header.group("path"))
+                self._places.setdefault(table, number)
+                continue
+            key = self._KEY.match(line)
+            if key:
+                self._places.setdefault((*table, *_split_dotted(key.group("path"))), number)
+            for quotes in ('"""', "'''"):
+                if line.count(quotes) % 2 == 1:
+                    in_string = quotes
+                    break
+
+    def line_of(self, place: Place) -> int | None:
+        for length in range(len(place), 0, -1):
+            line = self._places.get(place[:length])
+            if line is not None:
+                return line
         return None
+
+
+def _split_dotted(path: str) -> Place:
+    parts = re.findall(r"""[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"|'[^']*'""", path)
+    return tuple(part[1:-1] if part[:1] in "\"'" else part for part in parts)

@@ -2,6 +2,8 @@
 
 A real uvicorn server on a real socket, so clients talk HTTP exactly as they would to a remote one.
 The socket is bound before the thread starts, so `port=0` gives a free port and `url` is known at once.
+`clock` is the service's "now" for arbitration, due times and check-ins: the demo gives it the same
+clock as the workstation (`sync.central.demo_clock`), so both sides agree on the time of day.
 """
 
 from __future__ import annotations
@@ -11,10 +13,14 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import uvicorn
 
 from sync.central.app import Clock, create_app, utc_now
+
+if TYPE_CHECKING:
+    from sync.central.seed import SeedDay
 
 _START_TIMEOUT_SECONDS = 10.0
 
@@ -66,3 +72,22 @@ def start_embedded(
             raise RuntimeError("embedded central service did not start")
         time.sleep(0.01)
     return EmbeddedCentral(url=f"http://{host}:{bound_port}", _server=server, _thread=thread)
+
+
+def start_demo_central(
+    db_url: str, *, clock: Clock, seed: int = 0, appointments: int = 150, waiting: int = 8
+) -> tuple[EmbeddedCentral, SeedDay]:
+    """`tresen demo`'s central service: a fresh database holding the day laid around `clock()`
+    (`generate_day_around`), served on `clock`. Returns the running service and the day seeded."""
+    from sync.central.seed import generate_day_around, seed_central
+    from sync.central.store import CentralStore
+
+    day = generate_day_around(clock(), seed, appointments=appointments, waiting=waiting)
+    central_store = CentralStore(db_url)
+    try:
+        central_store.create_schema()
+        with central_store.write() as session:
+            seed_central(session, day)
+    finally:
+        central_store.dispose()
+    return start_embedded(db_url, clock=clock), day

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,8 +20,15 @@ log = logging.getLogger(__name__)
 _CHECK_IN_WINDOW = timedelta(minutes=20)  # citizens arrive up to this early for their slot
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class KioskSimulator:
-    """Issues a ticket about every `mean_interval_seconds` (exponentially distributed)."""
+    """Issues a ticket about every `mean_interval_seconds` (exponentially distributed).
+
+    `clock` decides which appointments are due for check-in; give it the central service's clock
+    (the demo's `demo_clock`) so both agree on the time of day."""
 
     def __init__(
         self,
@@ -30,8 +38,10 @@ class KioskSimulator:
         mean_interval_seconds: float = 45.0,
         seed: int = 0,
         timeout: float = 5.0,
+        clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         self.office_id = office_id
+        self._clock = clock
         self.mean_interval_seconds = mean_interval_seconds
         self._rng = random.Random(seed)
         self._http = httpx.Client(base_url=base_url + API_PREFIX, timeout=timeout)
@@ -42,7 +52,7 @@ class KioskSimulator:
 
     def issue_once(self, now: datetime | None = None) -> TicketSnapshot:
         """One arrival: a due appointment checks in if there is one, else a walk-in takes a number."""
-        now = now or datetime.now(UTC)
+        now = now or self._clock()
         reference = self._due_booking_reference(now)
         if reference is not None and self._rng.random() < 0.6:
             response = self._http.post(f"/appointments/{reference}/check-in")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
@@ -317,6 +318,248 @@ def generate_day(
     return SeedDay(day, offices, services, desks, clerks, appointment_rows, tickets)
 
 
+# --- the demo's day, laid around the current time ---------------------------------------------------
+
+OPENING_TIME = time(8, 0)
+CLOSING_TIME = time(16, 0)
+_SLOTS = 8 * 6  # grid positions of a day; 10 minutes apart in the office's real day
+_REAL_DAY_MARGIN = timedelta(minutes=30)  # the real day is used when now is this far inside it
+_SHIFTED_BEFORE = timedelta(hours=2)  # a shifted day starts this long before now …
+_SHIFTED_AFTER = timedelta(hours=6)  # … and runs on this long after it (8 hours, like the real day)
+_MIDNIGHT_MARGIN = timedelta(minutes=1)  # a shifted day stays inside the office's calendar date
+_ARRIVED_BEFORE = timedelta(minutes=40)  # slots this close before now have checked in …
+_ARRIVED_AFTER = timedelta(minutes=10)  # … and so have early citizens for slots this soon
+_FINISHED_SHARE = 0.85  # of the earlier appointments; the rest never came (still booked)
+_WALK_IN_WINDOW = timedelta(minutes=30)  # waiting walk-ins took their number in this last half hour
+
+
+@dataclass(frozen=True)
+class DayWindow:
+    """The span over which the demo's appointments are spread, and the office's date it lies in."""
+
+    day: date
+    start: datetime  # aware UTC
+    end: datetime
+    shifted: bool  # False: the office's real opening hours
+
+
+def day_window(now: datetime) -> DayWindow:
+    """Where the appointments go when it is `now`.
+
+    Between 08:30 and 15:30 (Europe/Berlin) the office's real day, 08:00–16:00. At any other time
+    the day is shifted so that now lies two hours into it and it runs six hours on, and compressed
+    where midnight comes first: it never leaves the office's calendar date (the workstation lists
+    "today's appointments" by that date), keeping a minute off each midnight. All in real (UTC)
+    durations, so a day with a clock change is handled like any other."""
+    local = now.astimezone(OFFICE_ZONE)
+    day = local.date()
+    opening = datetime.combine(day, OPENING_TIME, OFFICE_ZONE).astimezone(UTC)
+    closing = datetime.combine(day, CLOSING_TIME, OFFICE_ZONE).astimezone(UTC)
+    if opening + _REAL_DAY_MARGIN <= now <= closing - _REAL_DAY_MARGIN:
+        return DayWindow(day, opening, closing, shifted=False)
+    midnight = datetime.combine(day, time(0), OFFICE_ZONE).astimezone(UTC)
+    next_midnight = datetime.combine(day + timedelta(days=1), time(0), OFFICE_ZONE).astimezone(UTC)
+    start = max(now - _SHIFTED_BEFORE, midnight + _MIDNIGHT_MARGIN)
+    end = min(now + _SHIFTED_AFTER, next_midnight - _MIDNIGHT_MARGIN)
+    return DayWindow(day, min(start, now), max(end, now), shifted=True)
+
+
+def generate_day_around(
+    now: datetime,
+    seed: int = 0,
+    *,
+    appointments: int = 150,
+    waiting: int = 8,
+    finished_walk_ins: int | None = None,
+) -> SeedDay:
+    """The demo's day of both offices, laid around `now` so the booked-citizen flow works at any hour.
+
+    The appointments spread over `day_window(now)`. Relative to now:
+    - slots more than 40 minutes ago (at most a third of the time since the day's start): mostly
+      finished (a called and finished ticket, appointment "finished"), some never came (booked);
+      the earliest of each office always finished;
+    - slots from 40 minutes ago to 10 minutes ahead (at most a third of the time to the day's
+      end): checked in, their tickets waiting (issued up to a quarter hour before the slot);
+    - later slots: booked, so the kiosk (which checks in 20 minutes around the slot) and the desk
+      find citizens to check in.
+    `waiting` walk-ins took a number in the last half hour; `finished_walk_ins` (default: as many)
+    were served earlier. Ticket numbers follow the order of issue in each office and prefix.
+    This holds for any local time from 00:15 to 23:45; nearer to midnight one side of now is too
+    short for every group. Deterministic for a given `now` and seed.
+
+    `generate_day` keeps its fixed 08:00–16:00 layout: the tests and benchmarks depend on it."""
+    now = now.astimezone(UTC)
+    window = day_window(now)
+    day = window.day
+    rng = random.Random(seed * 1_000_003 + day.toordinal() * 1440 + now.hour * 60 + now.minute)
+    plain = generate_day(day, seed, appointments=0, waiting=0)
+    grid_now = now.replace(second=0, microsecond=0)
+    # Slots on whole minutes; in the real day exactly every 10 minutes.
+    spacing = (window.end - window.start) / _SLOTS
+    grid_start = window.start.replace(second=0, microsecond=0)
+    ba_count = round(appointments * 0.8)
+    rows = _appointments(rng, day, BUERGERAMT_ID, _BUERGERAMT_VISITS, ba_count, grid_start, 0, spacing)
+    rows += _appointments(
+        rng, day, ZULASSUNG_ID, _ZULASSUNG_VISITS, appointments - ba_count, grid_start, ba_count, spacing
+    )
+    day_start = datetime.combine(day, time(0), OFFICE_ZONE).astimezone(UTC)
+    # At least one slot spacing back (and a minute for slots on whole minutes), so some checked-in
+    # citizen of the Bürgeramt, whose every slot is booked, is due already.
+    arrived_from = grid_now - min(
+        _ARRIVED_BEFORE, max((now - window.start) / 3, spacing + timedelta(minutes=1))
+    )
+    arrived_until = grid_now + min(_ARRIVED_AFTER, (window.end - now) / 3)
+    served_by = _served_by(plain)
+    pending: list[tuple[datetime, TicketSnapshot]] = []  # numbered once all are known
+    first_of_office: set[str] = set()
+    laid_out = []
+    for apt in rows:
+        if apt.slot_start < arrived_from:
+            earliest = apt.office_id not in first_of_office
+            first_of_office.add(apt.office_id)
+            if earliest or rng.random() < _FINISHED_SHARE:
+                issued = max(day_start, apt.slot_start - timedelta(minutes=rng.randint(1, 15)))
+                called = max(issued, apt.slot_start) + timedelta(minutes=rng.randint(0, 10))
+                called = max(issued, min(called, arrived_from))
+                desk_id, clerk_id = served_by(rng, apt.office_id, apt.service_ids)
+                pending.append(
+                    (
+                        issued,
+                        _demo_ticket(
+                            apt.office_id,
+                            apt.service_ids,
+                            issued,
+                            "appointment",
+                            apt.id,
+                            0,
+                            (called, desk_id, clerk_id),
+                        ),
+                    )
+                )
+                apt = apt.model_copy(update={"status": "finished"})
+        elif apt.slot_start <= arrived_until:
+            issued = apt.slot_start - timedelta(minutes=rng.randint(1, 15), seconds=rng.randint(0, 59))
+            issued = max(day_start, min(issued, now - timedelta(seconds=rng.randint(30, 90))))
+            pending.append(
+                (issued, _demo_ticket(apt.office_id, apt.service_ids, issued, "appointment", apt.id, 0, None))
+            )
+            apt = apt.model_copy(update={"status": "checked_in"})
+        laid_out.append(apt)
+    walk_in_visits = {BUERGERAMT_ID: _BUERGERAMT_VISITS, ZULASSUNG_ID: _ZULASSUNG_VISITS}
+    waiting_since = max(day_start, now - _WALK_IN_WINDOW)
+    served = waiting if finished_walk_ins is None else finished_walk_ins
+    for index in range(waiting + served):
+        # Each office gets a walk-in waiting (and one served) before chance decides the rest.
+        first = index in (0, 1, waiting, waiting + 1)
+        office_id = (
+            (BUERGERAMT_ID if index in (0, waiting) else ZULASSUNG_ID)
+            if first
+            else (BUERGERAMT_ID if rng.random() < 0.75 else ZULASSUNG_ID)
+        )
+        visits = walk_in_visits[office_id]
+        combo = rng.choices([c for c, _ in visits], [w for _, w in visits])[0]
+        service_ids = [f"{office_id}-{code}" for code in combo]
+        if index < waiting:
+            issued = _between(rng, waiting_since, now)
+            priority = 1 if rng.random() < 0.03 else 0
+            ticket = _demo_ticket(office_id, service_ids, issued, "kiosk", None, priority, None)
+            pending.append((issued, ticket))
+        else:
+            issued = _between(rng, window.start, arrived_from)
+            called = _between(rng, issued, min(issued + timedelta(minutes=30), arrived_from))
+            desk_id, clerk_id = served_by(rng, office_id, service_ids)
+            pending.append(
+                (
+                    issued,
+                    _demo_ticket(
+                        office_id, service_ids, issued, "kiosk", None, 0, (called, desk_id, clerk_id)
+                    ),
+                )
+            )
+    tickets = _numbered(day, [ticket for _, ticket in sorted(pending, key=lambda item: item[0])])
+    return SeedDay(day, plain.offices, plain.services, plain.desks, plain.clerks, laid_out, tickets)
+
+
+def _between(rng: random.Random, earliest: datetime, latest: datetime) -> datetime:
+    """A moment in [earliest, latest), whole seconds; `earliest` when the span is empty."""
+    seconds = int((latest - earliest).total_seconds())
+    return earliest + timedelta(seconds=rng.randrange(seconds)) if seconds > 0 else earliest
+
+
+def _served_by(day: SeedDay) -> Callable[[random.Random, str, list[str]], tuple[str, str]]:
+    """Picks a desk that serves all the services and a clerk of the office, for a finished ticket."""
+    desks = defaultdict(list)
+    clerks = defaultdict(list)
+    for desk in day.desks:
+        desks[desk.office_id].append(desk)
+    for clerk in day.clerks:
+        clerks[clerk.office_id].append(clerk.id)
+
+    def pick(rng: random.Random, office_id: str, service_ids: list[str]) -> tuple[str, str]:
+        able = [d.id for d in desks[office_id] if set(service_ids) <= set(d.service_ids)]
+        return rng.choice(able), rng.choice(clerks[office_id])
+
+    return pick
+
+
+def _demo_ticket(
+    office_id: str,
+    service_ids: list[str],
+    issued: datetime,
+    origin: str,
+    appointment_id: str | None,
+    priority: int,
+    served: tuple[datetime, str, str] | None,  # (called at, desk, clerk) of a finished ticket
+) -> TicketSnapshot:
+    """A ticket without id and number yet (`_numbered` gives them in the order of issue)."""
+    fields: dict[str, object] = {}
+    if served is not None:
+        called, desk_id, clerk_id = served
+        fields = {
+            "state": "finished",
+            "called_count": 1,
+            "first_called_at": called,
+            "last_called_at": called,
+            "desk_id": desk_id,
+            "clerk_id": clerk_id,
+        }
+    return TicketSnapshot.model_validate(
+        {
+            "id": "",
+            "office_id": office_id,
+            "number": "",
+            "appointment_id": appointment_id,
+            "issued_at": issued,
+            "priority": priority,
+            "state": "waiting",
+            "called_count": 0,
+            "origin": origin,
+            "service_ids": service_ids,
+            "version": 0,
+            **fields,
+        }
+    )
+
+
+def _numbered(day: date, tickets: list[TicketSnapshot]) -> list[TicketSnapshot]:
+    prefixes = {f"{BUERGERAMT_ID}-{s.id}": s.prefix for s in _BUERGERAMT_SERVICES}
+    prefixes |= {f"{ZULASSUNG_ID}-{s.id}": s.prefix for s in _ZULASSUNG_SERVICES}
+    numbers: dict[tuple[str, str], int] = defaultdict(lambda: 100)
+    numbered = []
+    for index, ticket in enumerate(tickets):
+        prefix = prefixes[ticket.service_ids[0]]
+        numbers[(ticket.office_id, prefix)] += 1
+        numbered.append(
+            ticket.model_copy(
+                update={
+                    "id": f"tkt-{day:%Y%m%d}-{index + 1:05d}",
+                    "number": f"{prefix}{numbers[(ticket.office_id, prefix)]}",
+                }
+            )
+        )
+    return numbered
+
+
 def _services(office_id: str, specs: tuple[_ServiceSpec, ...]) -> list[ServiceSnapshot]:
     return [
         ServiceSnapshot(
@@ -388,15 +631,19 @@ def _appointments(
     count: int,
     opening: datetime,
     first_index: int,
+    spacing: timedelta = timedelta(minutes=10),
 ) -> list[AppointmentSnapshot]:
+    """`count` appointments over 48 slots `spacing` apart from `opening` (slots on whole minutes);
+    several desks share a slot."""
     combos = [combo for combo, _ in visits]
     weights = [weight for _, weight in visits]
-    slot_count = 8 * 6  # 10-minute slots from 08:00 to 16:00; several desks share a slot
+    slot_count = _SLOTS
     rows = []
     for offset in range(count):
         index = first_index + offset
         combo = rng.choices(combos, weights)[0]
-        slot = opening + timedelta(minutes=10 * (offset * slot_count // count))
+        position = spacing * (offset * slot_count // count)
+        slot = opening + timedelta(minutes=position // timedelta(minutes=1))
         given, family = rng.choice(_GIVEN_NAMES), rng.choice(_FAMILY_NAMES)
         rows.append(
             AppointmentSnapshot(
