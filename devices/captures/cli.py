@@ -81,7 +81,10 @@ def run_simulator(args: argparse.Namespace) -> int:
             print(line)
         sys.stdout.flush()
         config = uvicorn.Config(create_app(state), log_level="warning", access_log=False, lifespan="off")
-        uvicorn.Server(config).run(sockets=[sock])  # until Ctrl+C / SIGTERM
+        # Until Ctrl+C: uvicorn shuts down gracefully, then re-raises the signal as KeyboardInterrupt.
+        uvicorn.Server(config).run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
     finally:
         sock.close()
         shutil.rmtree(folder, ignore_errors=True)

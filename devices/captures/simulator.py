@@ -79,6 +79,9 @@ class Variant(StrEnum):
     EXPIRED = "expired"
 
 
+_READY = (Variant.GOOD, Variant.GOOD_JP2)
+
+
 class CloudVariant(StrEnum):
     GOOD = "good"
     BAD_SIGNATURE = "bad_signature"
@@ -389,20 +392,17 @@ def write_certificates(state: SimulatorState, folder: Path) -> tuple[Path, Path]
 
 
 def startup_lines(state: SimulatorState, url: str, certificates: tuple[Path, Path] | None) -> list[str]:
-    """What `tresen terminal-sim` prints: the ready codes as `code=…`, then everything else."""
+    """What `tresen terminal-sim` prints: the ready codes as `code=…`, then the damaged ones, the
+    certificate files, and last `url=…`."""
     lines = [f"code={state.terminal_code(v)}" for v in (Variant.GOOD, Variant.GOOD_JP2)]
     lines.append(f"cloud-code={state.cloud_code(CloudVariant.GOOD)}")
-    lines.append(f"url={url}")
-    if certificates is not None:
-        lines += [f"terminal-certificate={certificates[0]}", f"cloud-certificate={certificates[1]}"]
-    lines += [
-        f"damaged-{v.value}={state.terminal_code(v)}"
-        for v in Variant
-        if v not in (Variant.GOOD, Variant.GOOD_JP2)
-    ]
+    lines += [f"damaged-{v.value}={state.terminal_code(v)}" for v in Variant if v not in _READY]
     lines += [
         f"damaged-cloud-{v.value}={state.cloud_code(v)}" for v in CloudVariant if v is not CloudVariant.GOOD
     ]
+    if certificates is not None:
+        lines += [f"terminal-certificate={certificates[0]}", f"cloud-certificate={certificates[1]}"]
+    lines.append(f"url={url}")  # last: a reader may stop at this line
     return lines
 
 
@@ -411,6 +411,9 @@ def bind_loopback(host: str, port: int) -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
+    # Listening before uvicorn starts: connections made right after the codes are printed wait in
+    # the backlog instead of being refused.
+    sock.listen(128)
     return sock
 
 
