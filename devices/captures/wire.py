@@ -7,11 +7,11 @@ transport's byte limit. The simulator builds its answers from the same models.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-MANIFEST_FORMAT = "tresen-capture-manifest/1"
+MANIFEST_FORMAT: Final = "tresen-capture-manifest/1"
 MAX_ITEMS = 16
 MAX_FLAGS = 64
 

@@ -10,7 +10,7 @@ import pytest
 from devices.captures.cloud import CloudSource
 from devices.captures.simulator import RunningSimulator, start_simulator
 from devices.captures.terminal import TerminalSource
-from devices.captures.trust import TrustAnchor
+from tests.devices.captures.support import cloud_source, terminal_source
 
 
 @pytest.fixture(scope="module")
@@ -24,14 +24,6 @@ def simulator() -> Iterator[RunningSimulator]:
 def fresh_simulator() -> Iterator[RunningSimulator]:
     with start_simulator(seed=11) as running:
         yield running
-
-
-def terminal_source(sim: RunningSimulator) -> TerminalSource:
-    return TerminalSource(sim.url, TrustAnchor.from_pem(sim.state.terminal_cert_pem))
-
-
-def cloud_source(sim: RunningSimulator) -> CloudSource:
-    return CloudSource({sim.url: TrustAnchor.from_pem(sim.state.cloud_cert_pem)}, "org-test-0001")
 
 
 @pytest.fixture

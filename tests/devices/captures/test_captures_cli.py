@@ -35,14 +35,17 @@ class SimProcess:
     def __init__(self) -> None:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "devices.captures.cli", "terminal-sim", "--port", "0"],
-            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         )  # fmt: skip
         self.lines: queue.Queue[str] = queue.Queue()
         assert self.process.stdout is not None
         stdout = self.process.stdout
-        threading.Thread(
-            target=lambda: [self.lines.put(line.rstrip("\n")) for line in stdout], daemon=True
-        ).start()
+
+        def pump() -> None:
+            for line in stdout:
+                self.lines.put(line.rstrip("\n"))
+
+        threading.Thread(target=pump, daemon=True).start()
         self.values: dict[str, list[str]] = {}
         deadline = time.monotonic() + START_DEADLINE_SECONDS
         while "url" not in self.values:  # the last start line

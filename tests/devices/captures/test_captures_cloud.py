@@ -11,7 +11,7 @@ from devices.captures.errors import CaptureError, CaptureErrorReason
 from devices.captures.model import SourceKind
 from devices.captures.simulator import CloudVariant, RunningSimulator
 from devices.captures.trust import TrustAnchor
-from tests.devices.captures.conftest import cloud_source
+from tests.devices.captures.support import cloud_source
 
 
 def refusal(source: CloudSource, code: str) -> CaptureError:

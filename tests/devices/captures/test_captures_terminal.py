@@ -15,7 +15,7 @@ from devices.captures.model import CaptureKind, FingerPosition, SourceKind
 from devices.captures.simulator import RunningSimulator, Variant
 from devices.captures.terminal import TerminalSource
 from devices.captures.trust import TrustAnchor
-from tests.devices.captures.conftest import terminal_source
+from tests.devices.captures.support import terminal_source
 
 
 def refusal(source: TerminalSource, code: str) -> CaptureError:
