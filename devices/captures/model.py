@@ -94,7 +94,7 @@ class CaptureBundle:
     captured_at: datetime | None
     quality_flags: tuple[QualityFlag, ...]
     signer: str  # subject of the certificate (or key fingerprint) that verified the bundle
-    available_until: datetime | None = None  # the cloud keeps a photo up to 6 months
+    available_until: datetime | None = None  # until the terminal drops it / the cloud's 6 months end
     # TR-03170-1 §2.6 "Nutzerkennung" (cloud uuid:::account uuid:::registration uuid); the
     # authority stores it with the photo. Not personal data of the citizen, but kept out of repr.
     uploader_id: str | None = field(default=None, repr=False)

@@ -157,6 +157,7 @@ def parse_terminal_answer(
         captured_at=manifest.captured_at,
         quality_flags=tuple(QualityFlag(f.name, f.passed, f.detail) for f in manifest.quality_flags),
         signer=trust.subject,
+        available_until=manifest.expires_at,
         ack_token=capture_code,
     )
 

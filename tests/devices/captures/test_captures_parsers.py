@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -44,8 +44,8 @@ def test_capture_code_parser_accepts_only_the_canonical_form(text: str) -> None:
     st.dates(),
     st.sampled_from(["", "-", " "]),
 )
-def test_every_printed_code_form_normalizes(ident: str, birthday: object, sep: str) -> None:
-    day, month = birthday.day, birthday.month  # type: ignore[attr-defined]
+def test_every_printed_code_form_normalizes(ident: str, birthday: date, sep: str) -> None:
+    day, month = birthday.day, birthday.month
     printed = f"{ident[:4]}{sep}{ident[4:]}{sep}{day:02d}{month:02d}".lower()
     assert normalize_capture_code(printed) == f"{ident}{day:02d}{month:02d}"
 

@@ -3,6 +3,8 @@ the checks; each damaged variant is refused with its reason and German message."
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import socket
 from datetime import UTC, datetime, timedelta
 
@@ -191,3 +193,17 @@ def _any_cert() -> bytes:
 
     key = ec.generate_private_key(ec.SECP256R1()).public_key()
     return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def test_logs_carry_no_code_and_no_capture_bytes(
+    simulator: RunningSimulator, terminal: TerminalSource, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    codes = [simulator.state.terminal_code(v) for v in Variant]
+    for code in codes:
+        with contextlib.suppress(CaptureError):
+            terminal.fetch(code)
+    assert caplog.records, "the fetches should have logged something"
+    text = caplog.text
+    assert not any(code in text for code in codes)
+    assert "base64" not in text.lower() and "/9j/" not in text  # no Base64 JPEG start in the log
