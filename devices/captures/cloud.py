@@ -57,6 +57,13 @@ class CloudSource:
         self._client.close()
 
     def fetch(self, code: str) -> CaptureBundle:
+        try:
+            return self._fetch(code)
+        except CaptureError as error:
+            error.source = "cloud"  # the clerk's message names the photo service, not a terminal
+            raise
+
+    def _fetch(self, code: str) -> CaptureBundle:
         cloud_code = parse_cloud_code(code)
         trust = self._clouds.get(cloud_code.origin)
         if trust is None:
@@ -79,10 +86,17 @@ class CloudSource:
             raise ValueError("not a cloud bundle")
         if not delete:
             return  # the citizen asked the cloud to keep the photo; nothing to tell it
+        try:
+            self._delete(bundle.ack_token, bundle.reference)
+        except CaptureError as error:
+            error.source = "cloud"
+            raise
+
+    def _delete(self, origin: str, photo_id: str) -> None:
         status, _ = request_bounded(
             self._client,
             "DELETE",
-            f"{bundle.ack_token}/api/v1/photos/{bundle.reference}",
+            f"{origin}/api/v1/photos/{photo_id}",
             max_bytes=_MAX_SMALL_ANSWER,
             headers={ORGANISATION_KEY_HEADER: self._org},
         )

@@ -2,6 +2,7 @@
 demo. It implements docs/capture-terminal.openapi.yaml and docs/photo-cloud.openapi.yaml with
 sample captures drawn by `samples` and signed with keys made at start, plus damaged variants:
 a hash mismatch, a bad signature, a truncated image, oversized answers (declared and streamed),
+an answer cut short in transit,
 an expired code, a poor-quality capture, and cloud photos with a bad signature or a wrong key.
 
 Nothing is stored on disk except the two certificates (public, 0600 all the same).
@@ -77,6 +78,7 @@ class Variant(StrEnum):
     OVERSIZED = "oversized"
     OVERSIZED_STREAM = "oversized_stream"
     EXPIRED = "expired"
+    CUT_TRANSFER = "cut_transfer"
 
 
 _READY = (Variant.GOOD, Variant.GOOD_JP2)
@@ -305,6 +307,8 @@ def create_app(state: SimulatorState) -> FastAPI:
             return _oversized(state.stream_stats, declare_length=True)
         if capture.variant is Variant.OVERSIZED_STREAM:
             return _oversized(state.stream_stats, declare_length=False)
+        if capture.variant is Variant.CUT_TRANSFER:
+            return _cut_short(capture.answer)
         return Response(capture.answer, media_type="application/json")
 
     @app.post("/api/v1/captures/acknowledge")
@@ -377,6 +381,17 @@ def _oversized(stats: StreamStats, *, declare_length: bool) -> StreamingResponse
 
     headers = {"content-length": str(OVERSIZED_BYTES)} if declare_length else None
     return StreamingResponse(body(), media_type="application/json", headers=headers)
+
+
+def _cut_short(answer: bytes) -> StreamingResponse:
+    """Declares the whole answer but sends half of it, then the connection closes."""
+
+    async def body() -> AsyncIterator[bytes]:
+        yield answer[: len(answer) // 2]
+
+    return StreamingResponse(
+        body(), media_type="application/json", headers={"content-length": str(len(answer))}
+    )
 
 
 def write_certificates(state: SimulatorState, folder: Path) -> tuple[Path, Path]:

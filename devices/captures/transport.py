@@ -51,10 +51,14 @@ def request_bounded(
     except httpx.TimeoutException as error:
         log.warning("capture source timed out (%s)", type(error).__name__)
         raise CaptureError(CaptureErrorReason.TIMEOUT, type(error).__name__) from None
+    except httpx.RemoteProtocolError as error:
+        # The connection closed before the declared body was complete (or the framing was broken).
+        log.warning("capture answer incomplete (%s)", type(error).__name__)
+        raise CaptureError(CaptureErrorReason.INCOMPLETE, type(error).__name__) from None
     except httpx.DecodingError as error:
         raise CaptureError(CaptureErrorReason.MALFORMED, type(error).__name__) from None
     except httpx.TransportError as error:
-        # Connection refused, reset, TLS failure, a body cut short (RemoteProtocolError).
+        # Connection refused or reset, TLS failure.
         log.warning("capture source unreachable (%s)", type(error).__name__)
         raise CaptureError(CaptureErrorReason.UNREACHABLE, type(error).__name__) from None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from devices.captures.barcode import parse_cloud_code
+from devices.captures.barcode import CloudCode, build_cloud_code, parse_cloud_code
 from devices.captures.checks import CheckName, CheckStatus, check_bundle
 from devices.captures.cloud import CloudSource
 from devices.captures.errors import CaptureError, CaptureErrorReason
@@ -85,3 +85,17 @@ def test_acknowledge_with_delete_removes_the_photo_at_the_cloud(fresh_simulator:
     assert source.fetch(code).reference == bundle.reference
     source.acknowledge(bundle, delete=True)
     assert refusal(source, code).reason is CaptureErrorReason.UNKNOWN_CODE
+
+
+def test_an_unreachable_cloud_is_named_as_the_photo_service(simulator: RunningSimulator) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port that was free a moment ago and has no listener
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    good = parse_cloud_code(simulator.state.cloud_code(CloudVariant.GOOD))
+    code = build_cloud_code(CloudCode(url, good.photo_id, good.algorithm, good.iv, good.padding, good.key))
+    source = CloudSource({url: TrustAnchor.from_pem(simulator.state.cloud_cert_pem)}, "org")
+    error = refusal(source, code)
+    assert error.reason is CaptureErrorReason.UNREACHABLE
+    assert error.user_message == "Der Fotodienst ist nicht erreichbar. Bitte Verbindung prüfen."

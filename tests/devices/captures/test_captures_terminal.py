@@ -74,6 +74,7 @@ def test_bundle_repr_shows_no_image_bytes_or_code(
         (Variant.OVERSIZED, CaptureErrorReason.OVERSIZED, "zu groß"),
         (Variant.OVERSIZED_STREAM, CaptureErrorReason.OVERSIZED, "zu groß"),
         (Variant.EXPIRED, CaptureErrorReason.EXPIRED_CODE, "abgelaufen"),
+        (Variant.CUT_TRANSFER, CaptureErrorReason.INCOMPLETE, "Übertragung wurde unterbrochen"),
     ],
 )
 def test_damaged_bundle_is_refused_with_its_reason(
