@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -76,12 +77,15 @@ def run_simulator(args: argparse.Namespace) -> int:
     url = f"http://{args.host}:{sock.getsockname()[1]}"
     state = new_state(url, seed=args.seed)
     folder = certificate_folder()
+    # Until Ctrl+C or SIGTERM: uvicorn shuts down gracefully, then re-raises the signal with the
+    # handler it found; SIGTERM's is made a KeyboardInterrupt so the certificates are removed. Set
+    # before the start lines are printed: a reader may signal as soon as it has them.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         for line in startup_lines(state, url, write_certificates(state, folder)):
             print(line)
         sys.stdout.flush()
         config = uvicorn.Config(create_app(state), log_level="warning", access_log=False, lifespan="off")
-        # Until Ctrl+C: uvicorn shuts down gracefully, then re-raises the signal as KeyboardInterrupt.
         uvicorn.Server(config).run(sockets=[sock])
     except KeyboardInterrupt:
         pass
@@ -89,6 +93,10 @@ def run_simulator(args: argparse.Namespace) -> int:
         sock.close()
         shutil.rmtree(folder, ignore_errors=True)
     return EXIT_OK
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def run_fetch(args: argparse.Namespace) -> int:

@@ -136,10 +136,11 @@ def test_captures_fetch_of_a_cloud_code(sim_process: SimProcess, capsys: pytest.
     assert "Quelle: cloud" in capsys.readouterr().out
 
 
-@pytest.mark.skipif(os.name != "posix", reason="SIGINT delivery is POSIX")
-def test_terminal_sim_stops_on_interrupt_and_removes_its_certificates() -> None:
+@pytest.mark.skipif(os.name != "posix", reason="signal delivery is POSIX")
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_terminal_sim_stops_on_a_signal_and_removes_its_certificates(signum: signal.Signals) -> None:
     sim = SimProcess()
     folder = Path(sim.first("terminal-certificate")).parent
-    sim.process.send_signal(signal.SIGINT)
+    sim.process.send_signal(signum)
     assert sim.process.wait(timeout=30) == 0
     assert not folder.exists()
