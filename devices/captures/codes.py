@@ -19,6 +19,8 @@ def normalize_capture_code(text: str) -> str:
     """The code in canonical form (12 characters, upper case), or CaptureError(INVALID_CODE)."""
     if len(text) > 64:
         raise CaptureError(CaptureErrorReason.INVALID_CODE, "too long")
+    if not text.isascii():  # before upper(): "ſ".upper() is "S", "ı".upper() is "I"
+        raise CaptureError(CaptureErrorReason.INVALID_CODE, "syntax")
     code = _SEPARATORS.sub("", text).upper()
     if not _CODE.fullmatch(code):
         raise CaptureError(CaptureErrorReason.INVALID_CODE, "syntax")
