@@ -39,17 +39,17 @@ def test_capture_code_parser_accepts_only_the_canonical_form(text: str) -> None:
     assert normalize_capture_code(code) == code
 
 
-@given(
-    st.text(alphabet="ABCDEFGHJKLMNPQRSTUVWXYZ0123456789", min_size=8, max_size=8),
-    st.dates(),
-    st.sampled_from(["", "-", " "]),
-)
 @pytest.mark.parametrize("look_alike", ["ſ", "ı", "Ａ"])
 def test_unicode_look_alikes_are_not_folded_into_a_code(look_alike: str) -> None:
     with pytest.raises(CaptureError):
         normalize_capture_code(f"{look_alike}BCDEFGH0101")
 
 
+@given(
+    st.text(alphabet="ABCDEFGHJKLMNPQRSTUVWXYZ0123456789", min_size=8, max_size=8),
+    st.dates(),
+    st.sampled_from(["", "-", " "]),
+)
 def test_every_printed_code_form_normalizes(ident: str, birthday: date, sep: str) -> None:
     day, month = birthday.day, birthday.month
     printed = f"{ident[:4]}{sep}{ident[4:]}{sep}{day:02d}{month:02d}".lower()
