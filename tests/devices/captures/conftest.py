@@ -1,0 +1,40 @@
+"""Capture test fixtures: the real simulator (uvicorn on 127.0.0.1, a free port, in a thread) and
+the real clients pointed at it, trusting the simulator's certificates as an enrollment would."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from devices.captures.cloud import CloudSource
+from devices.captures.simulator import RunningSimulator, start_simulator
+from devices.captures.terminal import TerminalSource
+from tests.devices.captures.support import cloud_source, terminal_source
+
+
+@pytest.fixture(scope="module")
+def simulator() -> Iterator[RunningSimulator]:
+    """Shared by a module's read-only tests; tests that acknowledge or delete use `fresh_simulator`."""
+    with start_simulator() as running:
+        yield running
+
+
+@pytest.fixture
+def fresh_simulator() -> Iterator[RunningSimulator]:
+    with start_simulator(seed=11) as running:
+        yield running
+
+
+@pytest.fixture
+def terminal(simulator: RunningSimulator) -> Iterator[TerminalSource]:
+    source = terminal_source(simulator)
+    yield source
+    source.close()
+
+
+@pytest.fixture
+def cloud(simulator: RunningSimulator) -> Iterator[CloudSource]:
+    source = cloud_source(simulator)
+    yield source
+    source.close()
