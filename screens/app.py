@@ -22,9 +22,11 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from screens.bindings import bindings_for
 from screens.command_queue import CommandQueue
 from screens.failures import describe_failure
 from screens.heap import HeapPolicy
+from workstation.actions import ScreenId
 from workstation.counter import utc_now
 from workstation.i18n import _
 
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
 
     from screens.messages import CommandCompleted
     from screens.widgets.status_bar import SyncStatusLine
+    from sync.client import SwitchableTransport
     from workstation.card_reading import CardReading
     from workstation.card_setup import CardReadingSetup
     from workstation.counter import Counter
@@ -103,7 +106,7 @@ _MODIFIERS = {"ctrl": _("Strg"), "shift": _("Umschalt"), "alt": "Alt"}
 
 def key_label(key: str) -> str:
     """'ctrl+n' → 'Strg+N', 'f2' → 'F2', 'escape,f1' → 'Esc'; the first of several keys."""
-    *modifiers, name = key.split(",")[0].split("+")
+    *modifiers, name = key.split(",", maxsplit=1)[0].split("+")
     shown = _KEY_NAMES.get(name, name.upper() if len(name) <= 3 else name.capitalize())
     return "+".join([*(_MODIFIERS.get(m, m) for m in modifiers), shown])
 
@@ -124,6 +127,7 @@ class TresenApp(App[int]):
         long_poll: float = LONG_POLL_SECONDS,
         card_reading: CardReadingSetup | CardReading | None = None,
         retention: RetentionSchedule | None = None,
+        link: SwitchableTransport | None = None,
     ) -> None:
         if workplace is None and login is None:
             raise ValueError("TresenApp needs a workplace or a login service")
@@ -136,6 +140,7 @@ class TresenApp(App[int]):
         self._card_reading_offered = card_reading
         self._card_reading: CardReading | None = None
         self.retention = retention
+        self.link = link  # the demo's switchable connection to the central service
         self._keymap_overrides = dict(keymap or {})
         self.commands = CommandQueue()
         # A load that ran while a command committed may hold the state from before it: it only
@@ -149,11 +154,7 @@ class TresenApp(App[int]):
         self._sync_line: SyncStatusLine | None = None
 
     # Labels are translated when the class body runs: the CLI sets the language before importing us.
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f1", "help", _("Hilfe"), id="help"),
-        Binding("ctrl+q", "quit", _("Beenden"), id="quit", show=False),
-        Binding("ctrl+l", "logout", _("Abmelden"), id="logout", show=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for(ScreenId.APP)
 
     # -- start, login, desk -------------------------------------------------------------------------
 
@@ -207,7 +208,7 @@ class TresenApp(App[int]):
                     long_poll=self.long_poll,
                     idle=self.sync_interval,
                     wakeup=wakeup,
-                    on_round=lambda report: self._report_sync(report),
+                    on_round=self._report_sync,
                 )
 
             self.run_worker(
@@ -240,6 +241,25 @@ class TresenApp(App[int]):
         while len(self.screen_stack) > 1:
             self.pop_screen()
         self._ask_login()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:  # noqa: ARG002
+        if action == "toggle_link":
+            return self.link is not None  # demo only: a real desk has no switch for its network
+        return True
+
+    def action_toggle_link(self) -> None:
+        if self.link is None:
+            return
+        if self.link.toggle():
+            self.notify(
+                _("Demo: Verbindung zur Zentrale wiederhergestellt – die offene Arbeit wird übertragen.")
+            )
+        else:
+            self.notify(
+                _("Demo: Verbindung zur Zentrale getrennt – der Schalter arbeitet lokal weiter."),
+                severity="warning",
+            )
+        self._sync_wakeup.set()  # try at once instead of after the retry pause
 
     async def action_quit(self) -> None:
         self._unless_a_ticket_is_open(_("beenden"), self.exit)
@@ -307,7 +327,7 @@ class TresenApp(App[int]):
             try:
                 result = command(counter)
                 current = counter.current_ticket()
-            except Exception as error:
+            except Exception as error:  # noqa: BLE001 - the command boundary: every failure is shown
                 self.post_message(CommandFailed(action, error))
                 return
             message = done(result, current)

@@ -16,13 +16,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, ProgressBar, RadioButton, RadioSet, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from devices.card.errors import CardError
+from screens.bindings import bindings_for
+from workstation.actions import ScreenId
 from workstation.card_reading import (
     AccessKind,
     CardReading,
@@ -129,10 +131,7 @@ class CardReadScreen(ModalScreen["CardReadOutcome | None"]):
     """Modal "Ausweis lesen" for one case; dismisses with the last successful read (or None)."""
 
     CSS_PATH = Path(__file__).with_suffix(".tcss")
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "close", _("Schließen"), id="card-read-close"),
-        Binding("ctrl+r", "refresh_readers", _("Lesegeräte neu suchen"), id="card-read-readers"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for(ScreenId.CARD_READ)
 
     def __init__(self, reading: CardReading, case_id: str) -> None:
         super().__init__(classes="dialog")

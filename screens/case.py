@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.table import Table
 from rich.text import Text
 from textual import on
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Checkbox, Footer, Label, Static, TextArea
 
+from screens.bindings import bindings_for
 from screens.dialogs import Choice
 from screens.flows import ask_finish, ask_transfer
 from screens.messages import (
@@ -36,6 +37,7 @@ from screens.widgets.document_checkbox import DocumentCheckbox
 from screens.widgets.format import clock, outcome_labels, state_label
 from screens.widgets.key_bar import KeyBar, NarrowLayout
 from screens.widgets.status_bar import SyncStatusBar
+from workstation.actions import ScreenId
 from workstation.i18n import _
 
 if TYPE_CHECKING:
@@ -48,13 +50,7 @@ if TYPE_CHECKING:
 
 class CaseScreen(NarrowLayout, Screen[None]):
     CSS_PATH = Path(__file__).with_suffix(".tcss")
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", _("Zurück"), id="case-back"),
-        Binding("f6", "park", _("Parken"), id="case-park"),
-        Binding("f7", "transfer", _("Weiterleiten"), id="case-transfer"),
-        Binding("f8", "finish", _("Abschließen"), id="case-finish"),
-        Binding("f9", "read_card", _("Ausweis lesen"), id="case-card-read"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for(ScreenId.CASE)
 
     def __init__(self, desk: DeskPort, case_id: str) -> None:
         super().__init__(id="case")

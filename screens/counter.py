@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from rich.text import Text
 from textual import on
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Label
 
+from screens.bindings import bindings_for
 from screens.dialogs import Choice, ConfirmDialog
 from screens.flows import ask_finish, ask_transfer
 from screens.messages import (
@@ -37,9 +37,10 @@ from screens.messages import (
 )
 from screens.widgets.current_ticket import CurrentTicketPanel
 from screens.widgets.format import clock, load_level, minutes, services_label, state_label
-from screens.widgets.queue_table import DiffTable
 from screens.widgets.key_bar import KeyBar, NarrowLayout
+from screens.widgets.queue_table import DiffTable
 from screens.widgets.status_bar import SyncStatusBar
+from workstation.actions import ScreenId
 from workstation.i18n import _
 
 if TYPE_CHECKING:
@@ -65,23 +66,8 @@ class _NoShowAllowed(Message):
     number: str
 
 
-def counter_bindings() -> list[Binding]:
-    return [
-        Binding("f2", "call_next", _("Aufrufen"), id="call-next"),
-        Binding("f3", "recall", _("Erneut aufrufen"), id="recall"),
-        Binding("f4", "no_show", _("Nicht erschienen"), id="no-show"),
-        Binding("f5", "open_case", _("Vorgang öffnen"), id="open-case"),
-        Binding("f6", "park", _("Parken"), id="park"),
-        Binding("f7", "transfer", _("Weiterleiten"), id="transfer"),
-        Binding("f8", "finish", _("Abschließen"), id="finish"),
-        Binding("f9", "resume", _("Fortsetzen"), id="resume", show=False),
-        Binding("ctrl+n", "walk_in", _("Wartenummer ausgeben"), id="walk-in", show=False),
-        Binding("ctrl+f", "focus_search", _("Suchen"), id="search", show=False),
-    ]
-
-
 class CounterScreen(NarrowLayout, Screen[None]):
-    BINDINGS = counter_bindings()
+    BINDINGS = bindings_for(ScreenId.COUNTER)
     AUTO_FOCUS = "#queue"
 
     def __init__(self, desk: DeskPort) -> None:
@@ -376,6 +362,13 @@ class CounterScreen(NarrowLayout, Screen[None]):
             ("↑ ↓ Bild↑ Bild↓", _("Zeile wählen")),
             ("Tab", _("nächster Bereich")),
         ]
+
+    def action_call_ticket(self) -> None:
+        """Enter outside a table's own handling: the highlighted queue row, as Enter on it does."""
+        ticket_id = self._highlighted_key(self.queue_table)
+        row = next((r for r in self._queue if r.ticket_id == ticket_id), None)
+        if row is not None and row.state != "parked":
+            self._ask_call_ticket(row.ticket_id, row.number)
 
     @on(DataTable.RowSelected, "#queue")
     def _queue_row_chosen(self, event: DataTable.RowSelected) -> None:

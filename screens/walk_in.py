@@ -11,12 +11,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Label, SelectionList, Static
 
+from screens.bindings import bindings_for
 from screens.messages import TransferTargetsLoaded, WalkInIssued
+from workstation.actions import ScreenId
 from workstation.i18n import _
 
 if TYPE_CHECKING:
@@ -32,10 +34,7 @@ class WalkInScreen(ModalScreen["IssueResult | None"]):
     """Dismisses with the `IssueResult` of the number issued, or None when nothing was issued."""
 
     CSS_PATH = Path(__file__).with_suffix(".tcss")
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "close", _("Schließen"), id="walk-in-close"),
-        Binding("ctrl+n", "issue", _("Ausgeben"), id="walk-in-issue"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for(ScreenId.WALK_IN)
 
     def __init__(self, desk: DeskPort) -> None:
         super().__init__(classes="dialog")

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 def build_parser() -> argparse.ArgumentParser:
     # Imported here, not at module top: the registering modules are small and import their
     # heavy dependencies only inside their handlers.
+    from devices.captures import cli as captures_cli
     from devices.card import cli as card_cli
     from sync.central import cli as central_cli
     from tresen import demo, desk
@@ -30,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     desk.register(commands)
     central_cli.register(commands)
     card_cli.register(commands)
+    captures_cli.register(commands)
     return parser
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import tempfile
 from contextlib import ExitStack
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sync.central.demo_clock import parse_wall_time
 from tresen.desk import engine_factory, fail, load_config, open_store, run_app
 
 if TYPE_CHECKING:
@@ -30,6 +30,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     demo.add_argument(
         "--walk-in-seconds", type=float, default=20.0, help="mittlerer Abstand neuer Wartenummern am Kiosk"
     )
+    demo.add_argument(
+        "--at",
+        type=parse_wall_time,
+        default=None,
+        metavar="SS:MM",
+        help="die Uhr der Vorführung auf diese Uhrzeit stellen (z. B. 10:30); sie läuft von dort weiter",
+    )
     demo.set_defaults(handler=run_demo)
 
 
@@ -45,38 +52,42 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def _run_demo(args: argparse.Namespace, config: Config, temp_dir: Path) -> int:
-    from sync.central.embedded import start_embedded
+    from sync.central.demo_clock import demo_clock
+    from sync.central.embedded import start_demo_central
     from sync.central.kiosk import KioskSimulator
-    from sync.central.seed import BUERGERAMT_ID, generate_day, seed_central
-    from sync.central.store import CentralStore
-    from sync.ordering import OFFICE_ZONE
+    from sync.central.seed import BUERGERAMT_ID
+    from sync.client import SwitchableTransport
+    from workstation.counter import utc_now
     from workstation.login import DeskLogin
 
+    clock = demo_clock(args.at, real=utc_now)
     with ExitStack() as cleanup:
-        central_db = f"sqlite:///{temp_dir / 'central.sqlite3'}"
-        central_store = CentralStore(central_db)
-        central_store.create_schema()
-        now = datetime.now(UTC)
-        day = generate_day(now.astimezone(OFFICE_ZONE).date(), seed=args.seed, now=now)
-        with central_store.write() as session:
-            seed_central(session, day)
-        central_store.dispose()
-        central = start_embedded(central_db)
+        central, day = start_demo_central(
+            f"sqlite:///{temp_dir / 'central.sqlite3'}", clock=clock, seed=args.seed
+        )
         cleanup.callback(central.stop)
         kiosk = KioskSimulator(
-            central.url, BUERGERAMT_ID, mean_interval_seconds=args.walk_in_seconds, seed=args.seed
+            central.url,
+            BUERGERAMT_ID,
+            mean_interval_seconds=args.walk_in_seconds,
+            seed=args.seed,
+            clock=clock,
         ).start()
         cleanup.callback(kiosk.stop)
 
         store = open_store(temp_dir / "tresen.sqlite3")
         cleanup.callback(store.dispose)
-        make_engine = engine_factory(store, central.url, config.central.timeout_seconds)
-        login = DeskLogin(store, DEMO_WORKSTATION_ID, BUERGERAMT_ID, make_engine)
+        link = SwitchableTransport()  # Strg+T cuts and restores it: offline work, shown live
+        cleanup.callback(link.close)
+        make_engine = engine_factory(
+            store, central.url, config.central.timeout_seconds, transport=link, clock=clock
+        )
+        login = DeskLogin(store, DEMO_WORKSTATION_ID, BUERGERAMT_ID, make_engine, clock=clock)
         login.initial_sync()
         card_setup = demo_card_setup(config, temp_dir / "csca", cleanup)
         desk = next(d for d in day.desks if d.office_id == BUERGERAMT_ID)
         clerk = next(c for c in day.clerks if c.office_id == BUERGERAMT_ID)
-        return run_app(config, login, args.desk or desk.id, args.clerk or clerk.id, card_setup)
+        return run_app(config, login, args.desk or desk.id, args.clerk or clerk.id, card_setup, link=link)
 
 
 def demo_card_setup(config: Config, trust_folder: Path, cleanup: ExitStack) -> CardReadingSetup:

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
+    import httpx
+
+    from sync.client import SwitchableTransport
     from workstation.card_setup import CardReadingSetup
     from workstation.commands import DeskContext
     from workstation.config import Config
@@ -159,7 +162,12 @@ def open_store(path: Path) -> LocalStore:
 
 
 def engine_factory(
-    store: LocalStore, central_url: str, timeout_seconds: float
+    store: LocalStore,
+    central_url: str,
+    timeout_seconds: float,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> Callable[[DeskContext], SyncEngine]:
     """How a desk reaches the central service: one client and sync engine per opened desk."""
 
@@ -167,8 +175,10 @@ def engine_factory(
         from sync.client import CentralClient
         from workstation.sync_engine import SyncEngine
 
-        client = CentralClient(central_url, timeout=timeout_seconds)
-        return SyncEngine(store, client, ctx)
+        client = CentralClient(central_url, timeout=timeout_seconds, transport=transport)
+        if clock is None:
+            return SyncEngine(store, client, ctx)
+        return SyncEngine(store, client, ctx, clock=clock)
 
     return make_engine
 
@@ -185,14 +195,19 @@ def run_app(
     desk_id: str | None,
     clerk_id: str | None,
     card_setup: CardReadingSetup,
+    *,
+    link: SwitchableTransport | None = None,
 ) -> int:
-    """Open the desk (or ask for the login) and run the TUI until the clerk quits."""
+    """Open the desk (or ask for the login) and run the TUI until the clerk quits; `link` lets the
+    demo cut and restore its connection to the central service."""
     from screens.app import TresenApp
     from tresen.logs import log_file_path, logging_to_file
     from tresen.terminal import probe_terminal_graphics
     from workstation.retention import RetentionPolicy, RetentionSchedule
 
-    retention = RetentionSchedule(login.store, RetentionPolicy.from_settings(config.privacy))
+    retention = RetentionSchedule(
+        login.store, RetentionPolicy.from_settings(config.privacy), clock=login.clock
+    )
     workplace = login.open(clerk_id, desk_id) if desk_id and clerk_id else None
     app = TresenApp(
         login=login,
@@ -200,6 +215,8 @@ def run_app(
         keymap=config.ui.keymap,
         card_reading=card_setup,
         retention=retention,
+        now=login.clock,
+        link=link,
     )
     probe_terminal_graphics()
     with logging_to_file(log_file_path()):

@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from workstation.commands import DeskContext
-from workstation.counter import Counter
+from workstation.counter import Counter, utc_now
 from workstation.errors import CommandRefused
 from workstation.i18n import _
 from workstation.models import Clerk, Desk, Office, SyncState
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
+    from datetime import datetime
 
     from workstation.db import LocalStore
     from workstation.sync_engine import SyncEngine, SyncReport
@@ -54,8 +55,11 @@ class DeskLogin:
         workstation_id: str,
         office_id: str | None,
         make_engine: Callable[[DeskContext], SyncEngine] | None = None,
+        *,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.store = store
+        self.clock = clock
         self.workstation_id = workstation_id
         self.office_id = office_id
         self.make_engine = make_engine
@@ -114,7 +118,7 @@ class DeskLogin:
             label = f"{desk.name} · {clerk.name}"
         ctx = self.context(desk_id, clerk_id)
         engine = self.make_engine(ctx) if self.make_engine is not None else None
-        return Workplace(Counter(self.store, ctx, remote=engine), engine, label)
+        return Workplace(Counter(self.store, ctx, remote=engine, clock=self.clock), engine, label)
 
     def context(self, desk_id: str, clerk_id: str) -> DeskContext:
         return DeskContext(self.workstation_id, self.office_id or "", desk_id, clerk_id)

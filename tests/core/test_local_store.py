@@ -12,7 +12,8 @@ from alembic.script import ScriptDirectory
 
 from workstation.db import LocalStore
 from workstation.errors import LocalStoreError
-from workstation.migrations.runner import HEAD_REVISION, alembic_config, current_revision
+from workstation.migrations import SCHEMA_HEAD
+from workstation.migrations.runner import alembic_config, current_revision
 from workstation.models import Base
 
 
@@ -28,13 +29,13 @@ def test_pragmas_for_a_durable_outbox(store: LocalStore) -> None:
 
 def test_the_migrated_schema_is_the_models_schema(store: LocalStore) -> None:
     with store.engine.connect() as connection:
-        assert current_revision(connection) == HEAD_REVISION
+        assert current_revision(connection) == SCHEMA_HEAD
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
 
 
 def test_the_recorded_head_is_the_scripts_head() -> None:
-    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == HEAD_REVISION
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == SCHEMA_HEAD
 
 
 def test_migrate_again_is_cheap_and_keeps_data(store: LocalStore) -> None:
