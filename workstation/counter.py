@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 
+from sync.clock import Clock, utc_now
 from workstation import audit, commands, queries
 from workstation.commands import (
     CallResult,
@@ -33,7 +34,6 @@ from workstation.models import CaseService, ServiceOutcome
 log = logging.getLogger(__name__)
 
 Result = TypeVar("Result")
-Clock = Callable[[], datetime]
 
 
 class RemoteCaller(Protocol):
@@ -43,10 +43,6 @@ class RemoteCaller(Protocol):
     when the central service cannot answer."""
 
     def call_next(self, ctx: DeskContext) -> CallResult | None: ...
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class Counter:

@@ -10,12 +10,21 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from sync.clock import OFFICE_ZONE, office_day, office_day_bounds
+from sync.ordering import (
+    OrderingRules,
+    QueueEntry,
+    Reason,
+    choice_for,
+    is_eligible,
+    order_key,
+)
 from workstation.i18n import _
 from workstation.models import (
     Appointment,
@@ -28,15 +37,6 @@ from workstation.models import (
     appointment_services,
     desk_services,
     ticket_services,
-)
-from workstation.ordering import (
-    OFFICE_ZONE,
-    OrderingRules,
-    QueueEntry,
-    Reason,
-    choice_for,
-    is_eligible,
-    order_key,
 )
 
 CURRENT_STATES = (TicketState.CALLED, TicketState.SERVING)
@@ -508,15 +508,8 @@ def current_ticket(session: Session, office_id: str, desk_id: str, now: datetime
     )
 
 
-def office_day_bounds(day: date) -> tuple[datetime, datetime]:
-    """The office's calendar day (Europe/Berlin) as a UTC interval."""
-    start = datetime.combine(day, time(0), tzinfo=OFFICE_ZONE)
-    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=OFFICE_ZONE)
-    return start.astimezone(UTC), end.astimezone(UTC)
-
-
 def appointments_of_day(session: Session, office_id: str, now: datetime) -> list[AppointmentRow]:
-    start, end = office_day_bounds(now.astimezone(OFFICE_ZONE).date())
+    start, end = office_day_bounds(office_day(now))
     in_day = (
         (Appointment.office_id == office_id)
         & (Appointment.slot_start >= start)

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 
 from sync.central import queue_select, store
 from sync.central.errors import CentralRefusal, NotFound
-from sync.ordering import OFFICE_ZONE, Choice, OrderingRules, choose_next
+from sync.clock import OFFICE_ZONE
+from sync.ordering import Choice, OrderingRules, choose_next
 from sync.protocol import CallNextRequest
 
 

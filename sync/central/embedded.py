@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 import uvicorn
 
-from sync.central.app import Clock, create_app, utc_now
+from sync.central.app import create_app
+from sync.clock import Clock, utc_now
 
 _START_TIMEOUT_SECONDS = 10.0
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from sync.central import store
 from sync.central.errors import CentralRefusal, InvalidReference, NotFound
-from sync.ordering import OFFICE_ZONE
+from sync.clock import OFFICE_ZONE
 from sync.protocol import AppointmentCreate
 
 

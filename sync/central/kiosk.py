@@ -6,12 +6,12 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 
-from sync.ordering import OFFICE_ZONE
+from sync.clock import OFFICE_ZONE, utc_now
 from sync.protocol import API_PREFIX, TicketSnapshot
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ class KioskSimulator:
 
     def issue_once(self, now: datetime | None = None) -> TicketSnapshot:
         """One arrival: a due appointment checks in if there is one, else a walk-in takes a number."""
-        now = now or datetime.now(UTC)
+        now = now or utc_now()
         reference = self._due_booking_reference(now)
         if reference is not None and self._rng.random() < 0.6:
             response = self._http.post(f"/appointments/{reference}/check-in")

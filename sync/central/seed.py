@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sync.central import store
-from sync.ordering import OFFICE_ZONE
+from sync.clock import OFFICE_ZONE
 from sync.protocol import (
     AppointmentSnapshot,
     ClerkSnapshot,

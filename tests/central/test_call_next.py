@@ -14,7 +14,8 @@ from fastapi.testclient import TestClient
 
 from sync.central import store
 from sync.central.embedded import EmbeddedCentral, start_embedded
-from sync.central.seed import OFFICE_ZONE, generate_day, seed_central
+from sync.central.seed import generate_day, seed_central
+from sync.clock import OFFICE_ZONE
 from tests.central.conftest import CLERK, DAY, DESK, OFFICE, MovableClock
 
 API = "/api/v1"
