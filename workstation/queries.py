@@ -170,7 +170,8 @@ class TransferTargets:
 
 def current_ticket_row(session: Session, office_id: str, desk_id: str) -> Ticket | None:
     """The ticket this desk has called or is serving (at most one by the commands' rules)."""
-    return session.scalar(_latest_current(select(Ticket), office_id, desk_id))
+    ticket: Ticket | None = session.scalar(_latest_current(select(Ticket), office_id, desk_id))
+    return ticket
 
 
 def _latest_current(query: Select[Any], office_id: str, desk_id: str) -> Select[Any]:
@@ -354,7 +355,7 @@ def waiting_entries_by_id(session: Session, ticket_ids: set[str]) -> list[QueueE
     ]
 
 
-def _services_of(session: Session, pairs: Select[tuple[str, str]]) -> dict[str, frozenset[str]]:
+def _services_of(session: Session, pairs: Select[str, str]) -> dict[str, frozenset[str]]:
     """Owner id -> its service ids, for many owners in one query."""
     by_owner: dict[str, list[str]] = defaultdict(list)
     for owner_id, service_id in session.connection().execute(pairs).all():
@@ -451,7 +452,7 @@ def queue_rows(session: Session, office_id: str, desk_id: str, now: datetime) ->
             version,
         )
         waiting.append((order_key(entry, now, rules), row))
-    waiting.sort(key=lambda pair: pair[0])  # type: ignore[arg-type, return-value]
+    waiting.sort(key=lambda pair: pair[0])
     parked.sort(key=lambda row: row.number)
     return [row for _key, row in waiting] + parked
 
@@ -648,19 +649,19 @@ def search(session: Session, office_id: str, text: str, now: datetime) -> list[S
         .order_by(func.abs(func.julianday(Appointment.slot_start) - func.julianday(now.replace(tzinfo=None))))
         .limit(SEARCH_LIMIT)
     )
-    for row in appointments:
-        slot = row.slot_start.astimezone(OFFICE_ZONE)
+    for appointment in appointments:
+        slot = appointment.slot_start.astimezone(OFFICE_ZONE)
         hits.append(
             SearchHit(
-                f"appointment:{row.id}",
+                f"appointment:{appointment.id}",
                 "appointment",
                 None,
-                row.id,
-                citizen_name(row.given_name, row.family_name),
+                appointment.id,
+                citizen_name(appointment.given_name, appointment.family_name),
                 _("Termin {date} {time}, {reference}").format(
-                    date=f"{slot:%d.%m.}", time=f"{slot:%H:%M}", reference=row.booking_reference
+                    date=f"{slot:%d.%m.}", time=f"{slot:%H:%M}", reference=appointment.booking_reference
                 ),
-                str(row.status),
+                str(appointment.status),
             )
         )
     return hits
