@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -389,20 +389,17 @@ def same_on_both_sides(sides: Sides, ticket_id: str) -> tuple[str, int, str | No
     return seen
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    state=st.sampled_from(TicketState),
-    action=st.sampled_from(TicketAction),
-    elsewhere=st.booleans(),
-    called_count=st.integers(0, MAX_CALLS + 1),
-)
+@pytest.mark.parametrize("action", list(TicketAction), ids=str)
+@pytest.mark.parametrize("state", list(TicketState), ids=str)  # every pair, so no transition is missed
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(elsewhere=st.booleans(), called_count=st.integers(0, MAX_CALLS + 1))
 def test_both_sides_accept_exactly_what_the_rule_accepts(
     table_sides: Sides, state: TicketState, action: TicketAction, elsewhere: bool, called_count: int
 ) -> None:
     """From every state, every action: the workstation's command and the central apply both accept it
     and land in the rule's state, or both refuse it — the workstation in German, the central service
     with the rule's reason (a finish is kept all the same, flagged for review)."""
-    assume(not (elsewhere and action in ON_CURRENT_TICKET))  # only the ticket's own desk has that key
+    elsewhere = elsewhere and action not in ON_CURRENT_TICKET  # only the ticket's own desk has that key
     sides = table_sides
     desk = sides.add_desk()
     ticket_desk = None if state is TicketState.WAITING else OTHER_DESK if elsewhere else desk
@@ -434,9 +431,9 @@ def test_both_sides_accept_exactly_what_the_rule_accepts(
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(steps=st.lists(st.tuples(st.sampled_from(TicketAction), st.booleans()), min_size=1, max_size=8))
+@given(data=st.data(), length=st.integers(1, 10))
 def test_a_visit_the_workstation_records_is_one_the_central_service_applies(
-    walk_sides: Sides, steps: list[tuple[TicketAction, bool]]
+    walk_sides: Sides, data: st.DataObject, length: int
 ) -> None:
     """Random visits by two desks: each key is taken or refused as the rule says, and pushing the
     whole outbox afterwards applies every operation, leaving the same tickets on both sides."""
@@ -444,8 +441,12 @@ def test_a_visit_the_workstation_records_is_one_the_central_service_applies(
     here, there = sides.add_desk(), sides.add_desk()
     ticket_id = sides.counter(here).issue_walk_in([PA]).ticket_id
     taken = 0
-    for action, by_other_desk in steps:
+    for _step in range(length):
         before = sides.local_ticket(ticket_id)
+        # Mostly a key the table offers now (so visits get far), sometimes any key at all.
+        offered = sorted(allowed_actions(TicketState(before.state))) or list(TicketAction)
+        action = data.draw(st.sampled_from(offered) | st.sampled_from(list(TicketAction)), label="action")
+        by_other_desk = data.draw(st.booleans(), label="by the other desk")
         desk = there if by_other_desk else here
         if action in ON_CURRENT_TICKET and before.desk_id is not None:
             desk = before.desk_id  # only the desk that has the ticket offers these keys
