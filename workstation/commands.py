@@ -73,6 +73,7 @@ __all__ = [
     "issue_walk_in",
     "no_show",
     "park",
+    "precheck",
     "recall",
     "record_call",
     "resume",
@@ -284,7 +285,6 @@ def record_call(
         "appointment_id",
         "issued_at",
         "priority",
-        "state",
         "called_count",
         "first_called_at",
         "last_called_at",
@@ -296,6 +296,7 @@ def record_call(
         "version",
     ):
         setattr(ticket, field, getattr(ticket_snapshot, field))
+    ticket.state = TicketState(ticket_snapshot.state)  # the snapshot carries the bare value
     ticket.services = _services(session, ticket_snapshot.office_id, ticket_snapshot.service_ids)
     if session.get(Call, call_id) is None:
         session.add(
@@ -691,6 +692,17 @@ def _current(session: Session, ctx: DeskContext, absent: str) -> Ticket:
     if ticket is None:
         raise CommandRefused(absent)
     return ticket
+
+
+def precheck(session: Session, ctx: DeskContext, action: TicketAction) -> None:
+    """Raise the `CommandRefused` that `action` on the desk's current ticket would raise, changing
+    nothing: a dialog (no-show, finish) can check the rule before it asks the clerk."""
+    if action in (TicketAction.PARK, TicketAction.FINISH):
+        ticket = _current(session, ctx, _("Es wird gerade kein Vorgang bearbeitet."))
+    else:
+        ticket = _current(session, ctx, _("Es ist keine Wartenummer aufgerufen."))
+    max_calls = office_rules_row(session, ctx.office_id).max_calls if action is TicketAction.NO_SHOW else None
+    _advance(ticket, action, ctx, max_calls=max_calls)
 
 
 def _advance(

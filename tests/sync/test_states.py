@@ -33,7 +33,7 @@ from sync.states import (
     allowed_actions,
     next_state,
 )
-from workstation import models
+from workstation import commands, models
 from workstation.commands import DeskContext
 from workstation.counter import Counter
 from workstation.db import LocalStore
@@ -473,3 +473,32 @@ def test_a_visit_the_workstation_records_is_one_the_central_service_applies(
         ).all()
     for successor in successors:
         assert same_on_both_sides(sides, successor)[0] is INITIAL_STATE
+
+
+@pytest.mark.parametrize("action", sorted(ON_CURRENT_TICKET), ids=str)
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(state=st.sampled_from(TicketState), called_count=st.integers(0, MAX_CALLS + 1))
+def test_a_dialog_can_check_the_rule_before_it_asks(
+    table_sides: Sides, action: TicketAction, state: TicketState, called_count: int
+) -> None:
+    """`commands.precheck` refuses with the very words the command would, and changes nothing."""
+    sides = table_sides
+    desk = sides.add_desk()
+    ticket_id, _case_id = sides.place(state, None if state is TicketState.WAITING else desk, called_count)
+    ctx = DeskContext(WORKSTATION, OFFICE, desk, CLERK)
+    outbox_before = sides.outbox_size()
+    with sides.local.session() as session:
+        try:
+            commands.precheck(session, ctx, action)
+            prechecked = None
+        except CommandRefused as refusal:
+            prechecked = refusal.user_message
+    assert (sides.local_ticket(ticket_id).state, sides.outbox_size()) == (state, outbox_before)
+    try:
+        act_locally(sides.counter(desk), action, ticket_id, is_current=True)
+        acted = None
+    except CommandRefused as refusal:
+        acted = refusal.user_message
+    assert prechecked == acted
+    if acted is None:
+        sides.push_new()  # keep the central side in step for the next examples
