@@ -26,8 +26,8 @@ from screens.bindings import bindings_for
 from screens.command_queue import CommandQueue
 from screens.failures import describe_failure
 from screens.heap import HeapPolicy
+from sync.clock import utc_now
 from workstation.actions import ScreenId
-from workstation.counter import utc_now
 from workstation.i18n import _
 
 if TYPE_CHECKING:

@@ -21,9 +21,8 @@ from datetime import datetime, timedelta, tzinfo
 from enum import IntEnum
 from functools import cached_property, lru_cache
 from typing import NamedTuple
-from zoneinfo import ZoneInfo
 
-OFFICE_ZONE = ZoneInfo("Europe/Berlin")
+from sync.clock import OFFICE_ZONE
 
 
 class Reason(IntEnum):
@@ -141,7 +140,7 @@ def choose_next(
         if not is_eligible(entry, served, now, rules, desk_id):
             continue
         key = order_key(entry, now, rules)
-        if best_key is None or key < best_key:  # type: ignore[operator]
+        if best_key is None or key < best_key:
             best, best_key = entry, key
     return None if best is None else choice_for(best, now, rules)
 

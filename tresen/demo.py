@@ -57,7 +57,7 @@ def _run_demo(args: argparse.Namespace, config: Config, temp_dir: Path) -> int:
     from sync.central.kiosk import KioskSimulator
     from sync.central.seed import BUERGERAMT_ID
     from sync.client import SwitchableTransport
-    from workstation.counter import utc_now
+    from sync.clock import utc_now
     from workstation.login import DeskLogin
 
     clock = demo_clock(args.at, real=utc_now)

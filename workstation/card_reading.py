@@ -16,7 +16,6 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
-from zoneinfo import ZoneInfo
 
 import uuid6
 from sqlalchemy import select
@@ -27,6 +26,7 @@ from devices.card.errors import CardError
 from devices.card.service import ProgressCallback, read_document
 from devices.card.transport import list_readers
 from devices.card.trust import TrustStore, TrustStoreError
+from sync.clock import office_day
 from workstation import audit
 from workstation.card_rules import ExpiryNotice, NameComparison, compare_names, expiry_notice
 from workstation.card_setup import CardReadingSetup as CardReadingSetup  # re-exported for callers
@@ -41,7 +41,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-OFFICE_ZONE = ZoneInfo("Europe/Berlin")  # "expires within three months" counts office days
 CARD_WAIT_SECONDS = 20.0  # how long a read waits for the document to be put on the reader
 AUDIT_ACTION_READ = "card.read"
 AUDIT_ACTION_FAILED = "card.read_failed"
@@ -263,10 +262,6 @@ def chip_data_of(document: DocumentRead) -> ChipData:
     )
 
 
-def _office_day(moment: datetime) -> date:
-    return moment.astimezone(OFFICE_ZONE).date()
-
-
 class CardReading:
     """Reads a document for a case. `read` blocks on the card: run it in a worker thread.
 
@@ -467,7 +462,8 @@ class CardReading:
             booked_given_names=booking.given_name,
             booked_birth_date=booking.birth_date,
         )
-        expiry = expiry_notice(chip.expiry_date, _office_day(self._clock())) if chip.expiry_date else None
+        # "expires within three months" counts office days
+        expiry = expiry_notice(chip.expiry_date, office_day(self._clock())) if chip.expiry_date else None
         return CardReadOutcome(read_id, read_at, protocol, chip, photo, verdict, names, expiry, figures)
 
     def _audit_failure(self, case_id: str, error: CardError) -> None:

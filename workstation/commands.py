@@ -5,7 +5,8 @@ operation to the outbox, in the caller's transaction: both reach the disk togeth
 Commands never commit and never touch the network; the caller (`workstation.counter.Counter`) owns
 the transaction. `now` comes from the caller, so tests and replays decide the time.
 
-Illegal transitions raise `CommandRefused` with a German sentence and change nothing.
+Which transitions are legal is `sync.states` (the same table the central service applies pushed
+operations with); a refused one raises `CommandRefused` with a German sentence and changes nothing.
 """
 
 from __future__ import annotations
@@ -13,13 +14,23 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import uuid6
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, lazyload
 
+from sync.clock import office_day, office_day_bounds, utc_now
+from sync.ordering import OrderingRules, choose_next
+from sync.states import (
+    DEFAULT_MAX_CALLS,
+    INITIAL_STATE,
+    RefusalReason,
+    TicketAction,
+    TransitionRefused,
+    next_state,
+)
 from workstation import queries
 from workstation.errors import CommandRefused
 from workstation.i18n import _
@@ -41,7 +52,6 @@ from workstation.models import (
     TicketState,
 )
 from workstation.operation_kinds import OperationKind
-from workstation.ordering import OFFICE_ZONE, OrderingRules, choose_next
 
 if TYPE_CHECKING:  # the protocol's pydantic models stay off the clerk's start and key presses
     from sync.protocol import TicketSnapshot
@@ -63,13 +73,13 @@ __all__ = [
     "issue_walk_in",
     "no_show",
     "park",
+    "precheck",
     "recall",
     "record_call",
     "resume",
     "transfer",
 ]
 
-DEFAULT_MAX_CALLS = 3
 MAX_PRIORITY = 9
 
 
@@ -167,7 +177,7 @@ def append_operation(
         base_version=base_version,
         lease_token=lease_token,
         schema_version=SCHEMA_VERSION,
-        created_at=created_at or datetime.now(UTC),
+        created_at=created_at or utc_now(),
     )
     session.add(operation)
     session.flush()  # a failing insert fails the command, before the caller commits anything
@@ -194,26 +204,20 @@ def call_next(session: Session, ctx: DeskContext, now: datetime) -> CallResult |
     ticket = session.get_one(
         Ticket, choice.ticket_id, options=[lazyload(Ticket.services), lazyload(Ticket.appointment)]
     )
-    return _call(session, ctx, ticket, now, recall=False, explanation=choice.explanation)
+    return _call(session, ctx, ticket, now, TicketAction.CALL, explanation=choice.explanation)
 
 
 def call_ticket(session: Session, ctx: DeskContext, ticket_id: str, now: datetime) -> CallResult:
     """Call one particular waiting ticket (the clerk chose it in the queue or found it by search)."""
     require_free_desk(session, ctx)
     ticket = _ticket(session, ctx, ticket_id)
-    if ticket.state != TicketState.WAITING:
-        raise CommandRefused(
-            _("Wartenummer {number} wartet nicht ({state}).").format(
-                number=ticket.number, state=state_label(ticket.state)
-            )
-        )
-    return _call(session, ctx, ticket, now, recall=False, explanation=None)
+    return _call(session, ctx, ticket, now, TicketAction.CALL, explanation=None)
 
 
 def recall(session: Session, ctx: DeskContext, now: datetime) -> CallResult:
     """Call the desk's current ticket once more (the citizen has not come yet)."""
-    ticket = _current(session, ctx, TicketState.CALLED, _("Es ist keine Wartenummer aufgerufen."))
-    return _call(session, ctx, ticket, now, recall=True, explanation=None)
+    ticket = _current(session, ctx, _("Es ist keine Wartenummer aufgerufen."))
+    return _call(session, ctx, ticket, now, TicketAction.RECALL, explanation=None)
 
 
 def _call(
@@ -221,13 +225,16 @@ def _call(
     ctx: DeskContext,
     ticket: Ticket,
     now: datetime,
+    action: TicketAction,
     *,
-    recall: bool,
     explanation: str | None,
 ) -> CallResult:
+    """Call (`TicketAction.CALL`) or recall (`TicketAction.RECALL`) `ticket` to this desk."""
+    new_state = _advance(ticket, action, ctx)
+    recall = action is TicketAction.RECALL
     base_version = ticket.version
     call_id = str(uuid6.uuid7())
-    ticket.state = TicketState.CALLED
+    ticket.state = new_state
     ticket.called_count += 1
     ticket.first_called_at = ticket.first_called_at or now
     ticket.last_called_at = now
@@ -278,7 +285,6 @@ def record_call(
         "appointment_id",
         "issued_at",
         "priority",
-        "state",
         "called_count",
         "first_called_at",
         "last_called_at",
@@ -290,6 +296,7 @@ def record_call(
         "version",
     ):
         setattr(ticket, field, getattr(ticket_snapshot, field))
+    ticket.state = TicketState(ticket_snapshot.state)  # the snapshot carries the bare value
     ticket.services = _services(session, ticket_snapshot.office_id, ticket_snapshot.service_ids)
     if session.get(Call, call_id) is None:
         session.add(
@@ -316,20 +323,15 @@ def citizen_arrived(
 
     `ticket_id` serves a waiting ticket directly (a citizen who came to the desk without a call)."""
     if ticket_id is None:
-        ticket = _current(session, ctx, TicketState.CALLED, _("Es ist keine Wartenummer aufgerufen."))
+        ticket = _current(session, ctx, _("Es ist keine Wartenummer aufgerufen."))
     else:
         require_free_desk(session, ctx)
         ticket = _ticket(session, ctx, ticket_id)
-        if ticket.state != TicketState.WAITING:
-            raise CommandRefused(
-                _("Wartenummer {number} kann nicht bedient werden ({state}).").format(
-                    number=ticket.number, state=state_label(ticket.state)
-                )
-            )
+    new_state = _advance(ticket, TicketAction.SERVE, ctx)
     base_version = ticket.version
     case_id = str(uuid6.uuid7())
     service_ids = [service.id for service in ticket.services]
-    ticket.state = TicketState.SERVING
+    ticket.state = new_state
     ticket.desk_id, ticket.clerk_id = ctx.desk_id, ctx.clerk_id
     case = Case(
         id=case_id,
@@ -362,26 +364,13 @@ def citizen_arrived(
     return CaseResult(ticket.id, ticket.number, case_id)
 
 
-def ticket_for_no_show(session: Session, ctx: DeskContext) -> Ticket:
-    """The desk's called ticket if it may be closed as "nicht erschienen" now (after the office's
-    maximum of calls); else `CommandRefused` says why. The screen asks this before it asks the clerk."""
-    ticket = _current(session, ctx, TicketState.CALLED, _("Es ist keine Wartenummer aufgerufen."))
-    max_calls = office_rules_row(session, ctx.office_id).max_calls
-    if ticket.called_count < max_calls:
-        raise CommandRefused(
-            _(
-                "„Nicht erschienen“ ist erst nach {max_calls} Aufrufen möglich; "
-                "Wartenummer {number} wurde {count}-mal aufgerufen. Bitte erneut aufrufen (F3)."
-            ).format(max_calls=max_calls, number=ticket.number, count=ticket.called_count)
-        )
-    return ticket
-
-
 def no_show(session: Session, ctx: DeskContext, now: datetime) -> TicketResult:
     """Close the called ticket as "nicht erschienen" — only after the office's maximum of calls."""
-    ticket = ticket_for_no_show(session, ctx)
+    ticket = _current(session, ctx, _("Es ist keine Wartenummer aufgerufen."))
+    max_calls = office_rules_row(session, ctx.office_id).max_calls
+    new_state = _advance(ticket, TicketAction.NO_SHOW, ctx, max_calls=max_calls)
     base_version = ticket.version
-    ticket.state = TicketState.NO_SHOW
+    ticket.state = new_state
     if ticket.appointment is not None:
         ticket.appointment.status = AppointmentStatus.NO_SHOW
     append_operation(
@@ -397,11 +386,12 @@ def no_show(session: Session, ctx: DeskContext, now: datetime) -> TicketResult:
 
 def park(session: Session, ctx: DeskContext, now: datetime) -> TicketResult:
     """Set the case aside (e.g. the citizen fetches a document); the service time stops."""
-    ticket = _current(session, ctx, TicketState.SERVING, _("Es wird gerade kein Vorgang bearbeitet."))
+    ticket = _current(session, ctx, _("Es wird gerade kein Vorgang bearbeitet."))
+    new_state = _advance(ticket, TicketAction.PARK, ctx)
     case = open_case_of(session, ticket)
     base_version = ticket.version
     _close_segment(case, now)
-    ticket.state = TicketState.PARKED
+    ticket.state = new_state
     append_operation(
         session,
         ctx,
@@ -417,17 +407,12 @@ def resume(session: Session, ctx: DeskContext, ticket_id: str, now: datetime) ->
     """Take a parked case up again at this desk; the service time runs again."""
     require_free_desk(session, ctx)
     ticket = _ticket(session, ctx, ticket_id)
-    if ticket.state != TicketState.PARKED:
-        raise CommandRefused(
-            _("Wartenummer {number} ist nicht geparkt ({state}).").format(
-                number=ticket.number, state=state_label(ticket.state)
-            )
-        )
+    new_state = _advance(ticket, TicketAction.RESUME, ctx)
     case = open_case_of(session, ticket)
     base_version = ticket.version
     case.serving_since = now
     case.desk_id, case.clerk_id = ctx.desk_id, ctx.clerk_id
-    ticket.state = TicketState.SERVING
+    ticket.state = new_state
     ticket.desk_id, ticket.clerk_id = ctx.desk_id, ctx.clerk_id
     append_operation(
         session,
@@ -458,15 +443,10 @@ def transfer(
     and the arrival time (so the waiting time counts from the first arrival); the old one ends as
     transferred. Without `ticket_id` the desk's current ticket is transferred."""
     if ticket_id is None:
-        ticket = _current(session, ctx, None, _("Es ist keine Wartenummer aufgerufen."))
+        ticket = _current(session, ctx, _("Es ist keine Wartenummer aufgerufen."))
     else:
         ticket = _ticket(session, ctx, ticket_id)
-    if ticket.state not in (TicketState.CALLED, TicketState.SERVING, TicketState.PARKED):
-        raise CommandRefused(
-            _("Wartenummer {number} kann nicht weitergeleitet werden ({state}).").format(
-                number=ticket.number, state=state_label(ticket.state)
-            )
-        )
+    new_state = _advance(ticket, TicketAction.TRANSFER, ctx)
     if not service_ids:
         raise CommandRefused(_("Bitte mindestens eine Dienstleistung für die Weiterleitung wählen."))
     services = _services(session, ctx.office_id, service_ids)
@@ -477,7 +457,7 @@ def transfer(
     base_version = ticket.version
     for case in session.scalars(select(Case).where(Case.ticket_id == ticket.id, Case.finished_at.is_(None))):
         _close_segment(case, now)
-    ticket.state = TicketState.TRANSFERRED
+    ticket.state = new_state
     successor = Ticket(
         id=str(uuid6.uuid7()),
         office_id=ticket.office_id,
@@ -485,7 +465,7 @@ def transfer(
         appointment_id=ticket.appointment_id,
         issued_at=ticket.issued_at,
         priority=ticket.priority,
-        state=TicketState.WAITING,
+        state=INITIAL_STATE,
         called_count=0,
         target_desk_id=target_desk_id,
         transferred_from_id=ticket.id,
@@ -521,7 +501,8 @@ def finish(
     now: datetime,
 ) -> FinishResult:
     """Finish the case being served with one outcome per service of the case."""
-    ticket = _current(session, ctx, TicketState.SERVING, _("Es wird gerade kein Vorgang bearbeitet."))
+    ticket = _current(session, ctx, _("Es wird gerade kein Vorgang bearbeitet."))
+    new_state = _advance(ticket, TicketAction.FINISH, ctx)
     case = open_case_of(session, ticket)
     by_service = {case_service.service_id: case_service for case_service in case.services}
     try:
@@ -545,7 +526,7 @@ def finish(
     _close_segment(case, now)
     case.finished_at = now
     case.notes = notes
-    ticket.state = TicketState.FINISHED
+    ticket.state = new_state
     if ticket.appointment is not None:
         ticket.appointment.status = AppointmentStatus.FINISHED
     append_operation(
@@ -605,7 +586,7 @@ def issue_walk_in(
         appointment_id=appointment_id,
         issued_at=now,
         priority=priority,
-        state=TicketState.WAITING,
+        state=INITIAL_STATE,
         called_count=0,
         origin="appointment" if appointment is not None else "desk",
         version=0,
@@ -640,8 +621,7 @@ def desk_number_prefix(desk: Desk) -> str:
 def next_desk_number(session: Session, desk: Desk, now: datetime) -> str:
     """The desk's next number of the office's day (local midnight to midnight)."""
     prefix = desk_number_prefix(desk)
-    local_day = now.astimezone(OFFICE_ZONE).date()
-    day_start = datetime.combine(local_day, time(0), tzinfo=OFFICE_ZONE).astimezone(UTC)
+    day_start, _day_end = office_day_bounds(office_day(now))
     numbers = session.scalars(
         select(Ticket.number).where(
             Ticket.office_id == desk.office_id,
@@ -706,20 +686,66 @@ def _ticket(session: Session, ctx: DeskContext, ticket_id: str) -> Ticket:
     return ticket
 
 
-def _current(session: Session, ctx: DeskContext, state: TicketState | None, absent: str) -> Ticket:
-    """The desk's current ticket, which must be in `state` (any current state when None)."""
+def _current(session: Session, ctx: DeskContext, absent: str) -> Ticket:
+    """The desk's current ticket (called or serving here); `absent` is the refusal when there is none."""
     ticket = queries.current_ticket_row(session, ctx.office_id, ctx.desk_id)
     if ticket is None:
         raise CommandRefused(absent)
-    if state is not None and ticket.state != state:
-        if state == TicketState.SERVING:
-            raise CommandRefused(
-                _("Wartenummer {number} ist aufgerufen, der Vorgang ist noch nicht geöffnet (F5).").format(
-                    number=ticket.number
-                )
-            )
-        raise CommandRefused(_("Wartenummer {number} wird bereits bearbeitet.").format(number=ticket.number))
     return ticket
+
+
+def precheck(session: Session, ctx: DeskContext, action: TicketAction) -> None:
+    """Raise the `CommandRefused` that `action` on the desk's current ticket would raise, changing
+    nothing: a dialog (no-show, finish) can check the rule before it asks the clerk."""
+    if action in (TicketAction.PARK, TicketAction.FINISH):
+        ticket = _current(session, ctx, _("Es wird gerade kein Vorgang bearbeitet."))
+    else:
+        ticket = _current(session, ctx, _("Es ist keine Wartenummer aufgerufen."))
+    max_calls = office_rules_row(session, ctx.office_id).max_calls if action is TicketAction.NO_SHOW else None
+    _advance(ticket, action, ctx, max_calls=max_calls)
+
+
+def _advance(
+    ticket: Ticket, action: TicketAction, ctx: DeskContext, *, max_calls: int | None = None
+) -> TicketState:
+    """The state `action` moves `ticket` to (sync.states), or the clerk's German refusal."""
+    try:
+        return next_state(ticket, action, desk_id=ctx.desk_id, max_calls=max_calls)
+    except TransitionRefused as refusal:
+        raise _refused(ticket.number, refusal) from None
+
+
+def _refused(number: str, refusal: TransitionRefused) -> CommandRefused:
+    """Word a refused transition for the clerk: what is wrong with this ticket, and what to do."""
+    action, state = refusal.action, refusal.state
+    if refusal.reason is RefusalReason.TOO_FEW_CALLS:
+        message = _(
+            "„Nicht erschienen“ ist erst nach {max_calls} Aufrufen möglich; "
+            "Wartenummer {number} wurde {count}-mal aufgerufen. Bitte erneut aufrufen (F3)."
+        ).format(max_calls=refusal.max_calls, number=number, count=refusal.called_count)
+    elif state == TicketState.CALLED and action in (TicketAction.PARK, TicketAction.FINISH):
+        message = _("Wartenummer {number} ist aufgerufen, der Vorgang ist noch nicht geöffnet (F5).").format(
+            number=number
+        )
+    elif state == TicketState.SERVING and action in (
+        TicketAction.RECALL,
+        TicketAction.NO_SHOW,
+        TicketAction.SERVE,
+    ):
+        message = _("Wartenummer {number} wird bereits bearbeitet.").format(number=number)
+    elif action in (TicketAction.RECALL, TicketAction.NO_SHOW):  # nothing of this desk's to call
+        message = _("Es ist keine Wartenummer aufgerufen.")
+    elif action in (TicketAction.PARK, TicketAction.FINISH):
+        message = _("Es wird gerade kein Vorgang bearbeitet.")
+    else:
+        templates = {
+            TicketAction.CALL: _("Wartenummer {number} wartet nicht ({state})."),
+            TicketAction.SERVE: _("Wartenummer {number} kann nicht bedient werden ({state})."),
+            TicketAction.RESUME: _("Wartenummer {number} ist nicht geparkt ({state})."),
+            TicketAction.TRANSFER: _("Wartenummer {number} kann nicht weitergeleitet werden ({state})."),
+        }
+        message = templates[action].format(number=number, state=state_label(state))
+    return CommandRefused(message)
 
 
 def require_free_desk(session: Session, ctx: DeskContext) -> None:

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 
+from sync.clock import Clock, utc_now
+from sync.states import TicketAction
 from workstation import audit, commands, queries
 from workstation.commands import (
     CallResult,
@@ -33,7 +35,6 @@ from workstation.models import CaseService, ServiceOutcome
 log = logging.getLogger(__name__)
 
 Result = TypeVar("Result")
-Clock = Callable[[], datetime]
 
 
 class RemoteCaller(Protocol):
@@ -43,10 +44,6 @@ class RemoteCaller(Protocol):
     when the central service cannot answer."""
 
     def call_next(self, ctx: DeskContext) -> CallResult | None: ...
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class Counter:
@@ -96,7 +93,10 @@ class Counter:
     def check_no_show(self) -> str:
         """The number of the called ticket if "nicht erschienen" is allowed now, else `CommandRefused`."""
         with self.store.session() as session:
-            return commands.ticket_for_no_show(session, self.ctx).number
+            commands.precheck(session, self.ctx, TicketAction.NO_SHOW)
+            ticket = queries.current_ticket_row(session, self.ctx.office_id, self.ctx.desk_id)
+            assert ticket is not None  # precheck found it
+            return ticket.number
 
     def park(self) -> TicketResult:
         return self._command(lambda session, now: commands.park(session, self.ctx, now))

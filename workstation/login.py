@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from sync.clock import utc_now
 from workstation.commands import DeskContext
-from workstation.counter import Counter, utc_now
+from workstation.counter import Counter
 from workstation.errors import CommandRefused
 from workstation.i18n import _
 from workstation.models import Clerk, Desk, Office, SyncState

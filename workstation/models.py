@@ -16,6 +16,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
+    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -27,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from sync.sqltypes import UtcDateTime
+from sync.states import TicketState as TicketState  # the one state machine's enum, for the models' users
 
 SCHEMA_VERSION = 1
 
@@ -39,15 +41,14 @@ class Base(DeclarativeBase):
     }
 
 
-class TicketState(StrEnum):
-    WAITING = "waiting"
-    CALLED = "called"
-    SERVING = "serving"
-    PARKED = "parked"
-    FINISHED = "finished"
-    NO_SHOW = "no_show"
-    TRANSFERRED = "transferred"
-    CANCELLED = "cancelled"
+# `tickets.state` stays VARCHAR(20) holding the enum's values (no CHECK constraint, as the schema
+# has always been), but rows load as `TicketState` members, so the annotation tells the truth.
+TICKET_STATE_TYPE = Enum(
+    TicketState,
+    native_enum=False,
+    length=20,
+    values_callable=lambda states: [state.value for state in states],
+)
 
 
 class AppointmentStatus(StrEnum):
@@ -178,7 +179,7 @@ class Ticket(Base):
     appointment_id: Mapped[str | None] = mapped_column(ForeignKey("appointments.id"), index=True)
     issued_at: Mapped[datetime]
     priority: Mapped[int] = mapped_column(default=0)  # 1 = urgent, set by reception
-    state: Mapped[TicketState] = mapped_column(String(20), default=TicketState.WAITING)
+    state: Mapped[TicketState] = mapped_column(TICKET_STATE_TYPE, default=TicketState.WAITING)
     called_count: Mapped[int] = mapped_column(default=0)
     first_called_at: Mapped[datetime | None]
     last_called_at: Mapped[datetime | None]

@@ -10,12 +10,21 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from sync.clock import OFFICE_ZONE, office_day, office_day_bounds
+from sync.ordering import (
+    OrderingRules,
+    QueueEntry,
+    Reason,
+    choice_for,
+    is_eligible,
+    order_key,
+)
 from workstation.i18n import _
 from workstation.models import (
     Appointment,
@@ -30,15 +39,6 @@ from workstation.models import (
     appointment_services,
     desk_services,
     ticket_services,
-)
-from workstation.ordering import (
-    OFFICE_ZONE,
-    OrderingRules,
-    QueueEntry,
-    Reason,
-    choice_for,
-    is_eligible,
-    order_key,
 )
 
 CURRENT_STATES = (TicketState.CALLED, TicketState.SERVING)
@@ -172,7 +172,8 @@ class TransferTargets:
 
 def current_ticket_row(session: Session, office_id: str, desk_id: str) -> Ticket | None:
     """The ticket this desk has called or is serving (at most one by the commands' rules)."""
-    return session.scalar(_latest_current(select(Ticket), office_id, desk_id))
+    ticket: Ticket | None = session.scalar(_latest_current(select(Ticket), office_id, desk_id))
+    return ticket
 
 
 def _latest_current(query: Select[Any], office_id: str, desk_id: str) -> Select[Any]:
@@ -356,7 +357,7 @@ def waiting_entries_by_id(session: Session, ticket_ids: set[str]) -> list[QueueE
     ]
 
 
-def _services_of(session: Session, pairs: Select[tuple[str, str]]) -> dict[str, frozenset[str]]:
+def _services_of(session: Session, pairs: Select[str, str]) -> dict[str, frozenset[str]]:
     """Owner id -> its service ids, for many owners in one query."""
     by_owner: dict[str, list[str]] = defaultdict(list)
     for owner_id, service_id in session.connection().execute(pairs).all():
@@ -453,7 +454,7 @@ def queue_rows(session: Session, office_id: str, desk_id: str, now: datetime) ->
             version,
         )
         waiting.append((order_key(entry, now, rules), row))
-    waiting.sort(key=lambda pair: pair[0])  # type: ignore[arg-type, return-value]
+    waiting.sort(key=lambda pair: pair[0])
     parked.sort(key=lambda row: row.number)
     return [row for _key, row in waiting] + parked
 
@@ -510,15 +511,8 @@ def current_ticket(session: Session, office_id: str, desk_id: str, now: datetime
     )
 
 
-def office_day_bounds(day: date) -> tuple[datetime, datetime]:
-    """The office's calendar day (Europe/Berlin) as a UTC interval."""
-    start = datetime.combine(day, time(0), tzinfo=OFFICE_ZONE)
-    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=OFFICE_ZONE)
-    return start.astimezone(UTC), end.astimezone(UTC)
-
-
 def appointments_of_day(session: Session, office_id: str, now: datetime) -> list[AppointmentRow]:
-    start, end = office_day_bounds(now.astimezone(OFFICE_ZONE).date())
+    start, end = office_day_bounds(office_day(now))
     in_day = (
         (Appointment.office_id == office_id)
         & (Appointment.slot_start >= start)
@@ -657,19 +651,19 @@ def search(session: Session, office_id: str, text: str, now: datetime) -> list[S
         .order_by(func.abs(func.julianday(Appointment.slot_start) - func.julianday(now.replace(tzinfo=None))))
         .limit(SEARCH_LIMIT)
     )
-    for row in appointments:
-        slot = row.slot_start.astimezone(OFFICE_ZONE)
+    for appointment in appointments:
+        slot = appointment.slot_start.astimezone(OFFICE_ZONE)
         hits.append(
             SearchHit(
-                f"appointment:{row.id}",
+                f"appointment:{appointment.id}",
                 "appointment",
                 None,
-                row.id,
-                citizen_name(row.given_name, row.family_name),
+                appointment.id,
+                citizen_name(appointment.given_name, appointment.family_name),
                 _("Termin {date} {time}, {reference}").format(
-                    date=f"{slot:%d.%m.}", time=f"{slot:%H:%M}", reference=row.booking_reference
+                    date=f"{slot:%d.%m.}", time=f"{slot:%H:%M}", reference=appointment.booking_reference
                 ),
-                str(row.status),
+                str(appointment.status),
             )
         )
     return hits

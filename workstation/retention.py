@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Select, delete, func, or_, select, update
 
-from sync.ordering import OFFICE_ZONE
+from sync.clock import OFFICE_ZONE
 from workstation import audit
 from workstation.errors import TresenError
 from workstation.i18n import _

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
+from sync.clock import OFFICE_ZONE
 from workstation.i18n import _
 from workstation.labels import state_label as state_label  # the screens take their formatting from here
 
@@ -13,7 +13,6 @@ if TYPE_CHECKING:
     from datetime import datetime
 
 # German citizen offices all keep German time; the store keeps UTC.
-OFFICE_ZONE = ZoneInfo("Europe/Berlin")
 
 
 def clock(moment: datetime | None) -> str:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from textual.widgets import Static
 
-from screens.widgets.format import OFFICE_ZONE
+from sync.clock import OFFICE_ZONE
 from workstation.i18n import _
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, TypeVar
@@ -23,7 +23,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sync.central import apply, arbitration, issuing, store
 from sync.central.changes import ChangeNotifier, changes_page
 from sync.central.errors import CentralRefusal, SequenceGapError
-from sync.ordering import OFFICE_ZONE
+from sync.clock import OFFICE_ZONE, Clock, utc_now
 from sync.protocol import (
     API_PREFIX,
     MAX_CHANGES_LIMIT,
@@ -49,15 +49,10 @@ from sync.protocol import (
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
 IdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 IdQuery = Annotated[str, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 # The reference data an office detail lists.
 _OfficeRow = TypeVar("_OfficeRow", store.Service, store.Desk, store.Clerk)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def create_app(db_url: str, *, clock: Clock = utc_now) -> FastAPI:

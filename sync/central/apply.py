@@ -3,7 +3,8 @@
 Per workstation the central service keeps the last sequence number it processed and each operation's
 stored answer, written in the same transaction as the effect. Re-sent operations get their stored
 answer; a business rejection rolls its effect back (savepoint) but still advances the sequence; a
-finished case is never rejected: it is applied as far as possible and flagged for review.
+finished case is never rejected: it is applied as far as possible and flagged for review. Which state
+changes are allowed is `sync.states`, the table the workstation's commands check too.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from sync.protocol import (
     TicketServeArgs,
     TicketTransferArgs,
 )
+from sync.states import INITIAL_STATE, TicketAction, TicketState, TransitionRefused, next_state
 
 log = logging.getLogger(__name__)
 
@@ -202,13 +204,22 @@ def _ticket(session: Session, office: store.Office, ticket_id: str) -> store.Tic
     return ticket
 
 
-def _require_state(ticket: store.Ticket, allowed: tuple[str, ...], action: str) -> None:
-    if ticket.state not in allowed:
-        raise OperationRejected(f"cannot {action} a ticket that is {ticket.state}")
+def _advance(
+    ticket: store.Ticket,
+    action: TicketAction,
+    *,
+    desk_id: str | None = None,
+    max_calls: int | None = None,
+) -> TicketState:
+    """The state `action` moves `ticket` to (sync.states), or the rejection with the rule's reason."""
+    try:
+        return next_state(ticket, action, desk_id=desk_id, max_calls=max_calls)
+    except TransitionRefused as refusal:
+        raise OperationRejected(str(refusal)) from None
 
 
 def _ticket_result(ticket: store.Ticket) -> dict[str, Any]:
-    return {"ticket_id": ticket.id, "number": ticket.number, "state": ticket.state}
+    return {"ticket_id": ticket.id, "number": ticket.number, "state": str(ticket.state)}
 
 
 def _apply_call(session: Session, office: store.Office, args: Any, effect: _Effect) -> None:
@@ -221,14 +232,11 @@ def _apply_call(session: Session, office: store.Office, args: Any, effect: _Effe
             raise OperationRejected(f"call id {args.call_id!r} belongs to another ticket")
         effect.result = _ticket_result(ticket) | {"call_id": args.call_id}
         return
-    if args.recall:
-        _require_state(ticket, ("called",), "recall")
-        if ticket.desk_id != args.desk_id:
-            raise OperationRejected("ticket was called by another desk")
-    else:
-        _require_state(ticket, ("waiting",), "call")
+    action = TicketAction.RECALL if args.recall else TicketAction.CALL
+    new_state = _advance(ticket, action, desk_id=args.desk_id)
     _check_desk_and_clerk(session, office, args.desk_id, args.clerk_id)
     call = ticket.record_call(args.call_id, args.desk_id, args.clerk_id, args.called_at, recall=args.recall)
+    ticket.state = new_state  # what record_call set too; the table decides
     session.add(call)
     effect.touched += [ticket, call]
     effect.result = _ticket_result(ticket) | {"call_id": call.id, "called_count": ticket.called_count}
@@ -237,13 +245,11 @@ def _apply_call(session: Session, office: store.Office, args: Any, effect: _Effe
 def _apply_serve(session: Session, office: store.Office, args: Any, effect: _Effect) -> None:
     assert isinstance(args, TicketServeArgs)
     ticket = _ticket(session, office, args.ticket_id)
-    _require_state(ticket, ("called", "waiting"), "serve")
-    if ticket.state == "called" and ticket.desk_id != args.desk_id:
-        raise OperationRejected("ticket was called by another desk")
+    new_state = _advance(ticket, TicketAction.SERVE, desk_id=args.desk_id)
     _check_desk_and_clerk(session, office, args.desk_id, args.clerk_id)
     if session.get(store.Case, args.case_id) is not None:
         raise OperationRejected(f"case {args.case_id!r} exists already")
-    ticket.state = "serving"
+    ticket.state = new_state
     ticket.desk_id, ticket.clerk_id = args.desk_id, args.clerk_id
     session.add(
         store.Case(
@@ -264,10 +270,7 @@ def _apply_serve(session: Session, office: store.Office, args: Any, effect: _Eff
 def _apply_no_show(session: Session, office: store.Office, args: Any, effect: _Effect) -> None:
     assert isinstance(args, TicketNoShowArgs)
     ticket = _ticket(session, office, args.ticket_id)
-    _require_state(ticket, ("called",), "mark as no-show")
-    if ticket.called_count < office.max_calls:
-        raise OperationRejected(f"no-show needs {office.max_calls} calls, ticket has {ticket.called_count}")
-    ticket.state = "no_show"
+    ticket.state = _advance(ticket, TicketAction.NO_SHOW, max_calls=office.max_calls)
     effect.touched.append(ticket)
     if ticket.appointment_id:
         appointment = session.get(store.Appointment, ticket.appointment_id)
@@ -280,10 +283,10 @@ def _apply_no_show(session: Session, office: store.Office, args: Any, effect: _E
 def _apply_park(session: Session, office: store.Office, args: Any, effect: _Effect) -> None:
     assert isinstance(args, TicketParkArgs)
     ticket = _ticket(session, office, args.ticket_id)
-    _require_state(ticket, ("serving",), "park")
+    new_state = _advance(ticket, TicketAction.PARK)
     case = _case_of(session, ticket, args.case_id)
     _close_segment(case, args.at)
-    ticket.state = "parked"
+    ticket.state = new_state
     effect.touched.append(ticket)
     effect.result = _ticket_result(ticket)
 
@@ -291,12 +294,12 @@ def _apply_park(session: Session, office: store.Office, args: Any, effect: _Effe
 def _apply_resume(session: Session, office: store.Office, args: Any, effect: _Effect) -> None:
     assert isinstance(args, TicketResumeArgs)
     ticket = _ticket(session, office, args.ticket_id)
-    _require_state(ticket, ("parked",), "resume")
+    new_state = _advance(ticket, TicketAction.RESUME, desk_id=args.desk_id)
     _check_desk_and_clerk(session, office, args.desk_id, args.clerk_id)
     case = _case_of(session, ticket, args.case_id)
     case.serving_since = args.at
     case.desk_id, case.clerk_id = args.desk_id, args.clerk_id
-    ticket.state = "serving"
+    ticket.state = new_state
     ticket.desk_id, ticket.clerk_id = args.desk_id, args.clerk_id
     effect.touched.append(ticket)
     effect.result = _ticket_result(ticket)
@@ -305,7 +308,7 @@ def _apply_resume(session: Session, office: store.Office, args: Any, effect: _Ef
 def _apply_transfer(session: Session, office: store.Office, args: Any, effect: _Effect) -> None:
     assert isinstance(args, TicketTransferArgs)
     ticket = _ticket(session, office, args.ticket_id)
-    _require_state(ticket, ("called", "serving", "parked"), "transfer")
+    new_state = _advance(ticket, TicketAction.TRANSFER)
     _check_services(session, office, args.service_ids)
     if args.target_desk_id is not None:
         target = session.get(store.Desk, args.target_desk_id)
@@ -315,7 +318,7 @@ def _apply_transfer(session: Session, office: store.Office, args: Any, effect: _
         raise OperationRejected(f"ticket {args.new_ticket_id!r} exists already")
     for case in session.scalars(select(store.Case).where(store.Case.ticket_id == ticket.id)):
         _close_segment(case, args.at)
-    ticket.state = "transferred"
+    ticket.state = new_state
     successor = store.Ticket(
         id=args.new_ticket_id,
         office_id=office.id,
@@ -323,7 +326,7 @@ def _apply_transfer(session: Session, office: store.Office, args: Any, effect: _
         appointment_id=ticket.appointment_id,
         issued_at=ticket.issued_at,
         priority=ticket.priority,
-        state="waiting",
+        state=INITIAL_STATE,
         target_desk_id=args.target_desk_id,
         transferred_from_id=ticket.id,
         origin=ticket.origin,
@@ -343,7 +346,9 @@ def _apply_finish(session: Session, office: store.Office, args: Any, effect: _Ef
         effect.flag_reason = f"finish for unknown ticket {args.ticket_id!r}; kept for review"
         effect.result = {"ticket_id": args.ticket_id, "case_id": args.case_id, "kept_for_review": True}
         return
-    if ticket.state not in ("serving", "parked"):
+    try:
+        next_state(ticket, TicketAction.FINISH)
+    except TransitionRefused:  # kept all the same: the citizen has been served
         problems.append(f"ticket was {ticket.state}")
     case = session.get(store.Case, args.case_id, with_for_update=True)
     if case is None:
@@ -366,8 +371,8 @@ def _apply_finish(session: Session, office: store.Office, args: Any, effect: _Ef
     case.outcomes = dict(args.outcomes)
     case.notes = args.notes
     case.needs_review = bool(problems)
-    if ticket.state != "finished":
-        ticket.state = "finished"
+    if ticket.state != TicketState.FINISHED:
+        ticket.state = TicketState.FINISHED
         effect.touched.append(ticket)
     if ticket.appointment_id:
         appointment = session.get(store.Appointment, ticket.appointment_id)
@@ -401,7 +406,7 @@ def _apply_issue(session: Session, office: store.Office, args: Any, effect: _Eff
         appointment_id=args.appointment_id,
         issued_at=args.at,
         priority=args.priority,
-        state="waiting",
+        state=INITIAL_STATE,
         origin=args.origin,
         service_ids=list(args.service_ids),
     )

@@ -19,7 +19,8 @@ from sqlalchemy import select
 
 from sync.central import queue_select, store
 from sync.central.errors import CentralRefusal, NotFound
-from sync.ordering import OFFICE_ZONE, Choice, OrderingRules, choose_next
+from sync.clock import OFFICE_ZONE
+from sync.ordering import Choice, OrderingRules, choose_next
 
 if TYPE_CHECKING:
     from datetime import datetime

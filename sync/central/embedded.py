@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 
 import uvicorn
 
-from sync.central.app import Clock, create_app, utc_now
+from sync.central.app import create_app
+from sync.clock import Clock, utc_now
 
 if TYPE_CHECKING:
     from sync.central.seed import SeedDay

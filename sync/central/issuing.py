@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from sync.central import store
 from sync.central.errors import CentralRefusal, InvalidReference, NotFound
-from sync.ordering import OFFICE_ZONE
+from sync.clock import OFFICE_ZONE
 
 if TYPE_CHECKING:
     from datetime import datetime

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from sync.ordering import OFFICE_ZONE
+from sync.clock import OFFICE_ZONE
 from sync.protocol import API_PREFIX, TicketSnapshot
 
 log = logging.getLogger(__name__)

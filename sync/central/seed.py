@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from sync.central import store
-from sync.ordering import OFFICE_ZONE
+from sync.clock import OFFICE_ZONE
 from sync.protocol import (
     AppointmentSnapshot,
     ClerkSnapshot,

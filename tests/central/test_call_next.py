@@ -14,7 +14,7 @@ import pytest
 from sync.central import store
 from sync.central.embedded import EmbeddedCentral, start_embedded
 from sync.central.seed import generate_day, seed_central
-from sync.ordering import OFFICE_ZONE
+from sync.clock import OFFICE_ZONE
 from tests.central.conftest import CLERK, DAY, DESK, OFFICE, MovableClock
 
 if TYPE_CHECKING:

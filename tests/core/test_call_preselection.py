@@ -9,10 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete
 
+from sync.ordering import OrderingRules, choose_next, is_eligible
 from tests.core.conftest import DESK_1, DESK_2, KFZ, OFFICE, PA, RP, SmallOffice
 from workstation import queries
 from workstation.models import Appointment, Ticket, ticket_services
-from workstation.ordering import OrderingRules, choose_next, is_eligible
 
 RULES = OrderingRules()
 
