@@ -167,13 +167,14 @@ class SyncEngine:
         `on_round` hears every round's report (the App shows the status from it); setting `wakeup`
         ends a pause early (a fresh local operation wants pushing). Whoever sets `stop` sets
         `wakeup` too."""
-        wakeup = wakeup or stop
+        pause = wakeup or stop
         while not stop.is_set():
             report = self.sync_once(wait=long_poll if self.is_online else 0.0)  # never raises
             if on_round is not None:
                 on_round(report)
-            wakeup.wait(idle if report.online else max(1.0, self.retry_delay()))
-            wakeup.clear()
+            pause.wait(idle if report.online else max(1.0, self.retry_delay()))
+            if wakeup is not None:
+                wakeup.clear()
 
     def close(self) -> None:
         """Close the connection to the central service."""
