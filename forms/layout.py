@@ -131,6 +131,18 @@ def field_rows(pdf: FPDF, rows: Sequence[tuple[str, str]]) -> None:
         pdf.set_y(max(pdf.get_y(), top + LINE_MM))
 
 
+def fill_in_rows(pdf: FPDF, labels: Sequence[str]) -> None:
+    """Labels with a ruled blank beside each, for a citizen to write on."""
+    for label in labels:
+        pdf.set_font(FONT, "B", 10)
+        pdf.cell(LABEL_WIDTH_MM, LINE_MM + 3, label, new_x="RIGHT", new_y="TOP")
+        bottom = pdf.get_y() + LINE_MM + 2
+        pdf.set_draw_color(0)
+        pdf.line(MARGIN_MM + LABEL_WIDTH_MM, bottom, PAGE_WIDTH_MM - MARGIN_MM, bottom)
+        pdf.ln(LINE_MM + 3)
+    pdf.set_font(FONT, "", 10)
+
+
 def bullet_list(pdf: FPDF, items: Sequence[str]) -> None:
     for item in items:
         pdf.multi_cell(CONTENT_WIDTH_MM, LINE_MM, f"• {item}", new_x="LMARGIN", new_y="NEXT")
