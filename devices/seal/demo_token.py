@@ -72,7 +72,8 @@ def create_demo_token(directory: Path | None = None, pins: PinStore | None = Non
     tokens = directory / "tokens"
     if tokens.exists() and any(tokens.iterdir()):
         if not replace:
-            raise DemoTokenError(f"Im Ordner {directory} gibt es schon ein Demo-Token (--replace ersetzt es).")
+            raise DemoTokenError(
+                f"Im Ordner {directory} gibt es schon ein Demo-Token (--replace ersetzt es).")
         shutil.rmtree(tokens)
     tokens.mkdir(parents=True, mode=0o700)
     conf = softhsm_conf_path(directory)
@@ -171,6 +172,7 @@ def _seal_certificate(public: rsa.RSAPublicKey, ca: x509.Certificate, ca_key: ec
                                      key_cert_sign=False, crl_sign=False, encipher_only=False,
                                      decipher_only=False), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+                       critical=False)
         .sign(ca_key, hashes.SHA384())
     )

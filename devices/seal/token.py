@@ -33,7 +33,8 @@ def load_library(config: SealConfig) -> pkcs11.lib:
     try:
         return pkcs11.lib(str(config.module))
     except (OSError, RuntimeError, pkcs11.PKCS11Error) as error:
-        raise SealError(SealFailure.NO_MODULE, f"cannot load {config.module}: {type(error).__name__}") from None
+        detail = f"cannot load {config.module}: {type(error).__name__}"
+        raise SealError(SealFailure.NO_MODULE, detail) from None
 
 
 def find_token(config: SealConfig) -> pkcs11.Token:
