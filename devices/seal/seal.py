@@ -93,9 +93,8 @@ def load_certificates(paths: tuple[Path, ...]) -> list[x509.Certificate]:
     return certificates
 
 
-def certificate_summary(config: SealConfig, pins: PinStore | None = None,
-                        now: datetime | None = None) -> tuple[str, datetime, datetime]:
-    """Subject and validity of the seal certificate on the token (for `tresen seal status`)."""
-    with open_seal_token(config, pins or PinStore(), now) as token:
+def certificate_summary(config: SealConfig, pins: PinStore | None = None) -> tuple[str, datetime, datetime]:
+    """Subject and validity of the seal certificate on the token, expired or not (`tresen seal status`)."""
+    with open_seal_token(config, pins or PinStore(), require_valid=False) as token:
         cert = token.certificate
         return cert.subject.human_friendly, cert.not_valid_before, cert.not_valid_after

@@ -51,8 +51,9 @@ def find_token(config: SealConfig) -> pkcs11.Token:
 
 
 @contextmanager
-def open_seal_token(config: SealConfig, pins: PinStore, now: datetime | None = None) -> Iterator[OpenToken]:
-    """The logged-in token with the seal key and a certificate valid at `now`."""
+def open_seal_token(config: SealConfig, pins: PinStore, now: datetime | None = None,
+                    *, require_valid: bool = True) -> Iterator[OpenToken]:
+    """The logged-in token with the seal key and its certificate, which must be valid at `now`."""
     token = find_token(config)
     pin = pins.get_pin(config.token_label)
     if pin is None:
@@ -67,7 +68,8 @@ def open_seal_token(config: SealConfig, pins: PinStore, now: datetime | None = N
         raise SealError(SealFailure.TOKEN_ERROR, f"C_Login: {type(error).__name__}") from None
     try:
         certificate = read_certificate(session, config.key_label)
-        check_validity(certificate, now or datetime.now(UTC))
+        if require_valid:
+            check_validity(certificate, now or datetime.now(UTC))
         try:
             key = session.get_key(object_class=ObjectClass.PRIVATE_KEY, label=config.key_label)
         except (pkcs11.NoSuchKey, pkcs11.MultipleObjectsReturned):
