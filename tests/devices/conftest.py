@@ -35,3 +35,21 @@ def seal_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         env.setenv("SOFTHSM2_CONF", str(home / "demo-seal" / "softhsm2.conf"))
         create_demo_token()
         yield home
+
+
+REPO = Path(__file__).resolve().parents[2]
+CUPS_PDF_QUEUE = "Tresen-PDF"
+
+
+@pytest.fixture(scope="session")
+def cups_pdf_queue() -> str:
+    """The cups-pdf queue, made ready by installer/cups.sh (starts cupsd only if it is not running)."""
+    import subprocess
+
+    require(shutil.which("lpstat") is not None and Path("/usr/lib/cups/backend/cups-pdf").exists(),
+            "CUPS with cups-pdf not installed")
+    require(os.geteuid() == 0, "installer/cups.sh needs root")
+    result = subprocess.run(["bash", str(REPO / "installer" / "cups.sh")], capture_output=True, text=True,
+                            check=False, env={**os.environ, "TRESEN_CUPS_PDF_QUEUE": CUPS_PDF_QUEUE})
+    require(result.returncode == 0, f"CUPS not ready: {result.stderr.strip()}")
+    return CUPS_PDF_QUEUE
