@@ -16,7 +16,7 @@ from enum import Enum, IntEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
-import cups  # type: ignore[import-untyped]  # pycups ships no type information
+import cups
 
 T = TypeVar("T")
 

@@ -83,7 +83,7 @@ def validate_seal(pdf: bytes, trust_roots: tuple[Path, ...]) -> SealValidation |
 
 
 def load_certificates(paths: tuple[Path, ...]) -> list[x509.Certificate]:
-    certificates = []
+    certificates: list[x509.Certificate] = []
     for path in paths:
         data = path.read_bytes()
         if pem.detect(data):

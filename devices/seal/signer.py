@@ -23,23 +23,24 @@ RSA_MECHANISMS = {
 }
 
 
-class Pkcs11SealSigner(Signer):  # type: ignore[misc]  # pyHanko's Signer is untyped in places
-    def __init__(self, key: pkcs11.PrivateKey, certificate: x509.Certificate,
+class Pkcs11SealSigner(Signer):
+    def __init__(self, key: pkcs11.SignMixin, certificate: x509.Certificate,
                  chain: tuple[x509.Certificate, ...] = (), digest: str = "sha256") -> None:
         if key.key_type != KeyType.RSA:
             raise SealError(SealFailure.NO_KEY, f"unsupported seal key type {key.key_type}")
         self._key = key
+        self._signature_bytes = (certificate.public_key.bit_size + 7) // 8
         self._digest = digest
         super().__init__(
             signing_cert=certificate,
-            cert_registry=SimpleCertificateStore.from_certs([certificate, *chain]),
+            cert_registry=_certificate_store(certificate, *chain),
             signature_mechanism=algos.SignedDigestAlgorithm({"algorithm": f"{digest}_rsa"}),
             embed_roots=True,
         )
 
     async def async_sign_raw(self, data: bytes, digest_algorithm: str, dry_run: bool = False) -> bytes:
         if dry_run:  # pyHanko sizes the signature placeholder with this
-            return bytes(self._key.key_length // 8)
+            return bytes(self._signature_bytes)
         mechanism = RSA_MECHANISMS.get(digest_algorithm)
         if mechanism is None:
             raise SealError(SealFailure.TOKEN_ERROR, f"digest {digest_algorithm} not supported")
@@ -48,3 +49,9 @@ class Pkcs11SealSigner(Signer):  # type: ignore[misc]  # pyHanko's Signer is unt
             return bytes(self._key.sign(data, mechanism=mechanism))
         except pkcs11.PKCS11Error as error:
             raise SealError(SealFailure.TOKEN_ERROR, f"C_Sign: {type(error).__name__}") from None
+
+
+def _certificate_store(*certificates: x509.Certificate) -> SimpleCertificateStore:
+    store = SimpleCertificateStore()  # type: ignore[no-untyped-call]  # pyhanko-certvalidator
+    store.register_multiple(certificates)
+    return store

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import pkcs11
 from asn1crypto import x509
@@ -19,15 +20,18 @@ from devices.seal.config import SealConfig
 from devices.seal.errors import SealError, SealFailure
 from devices.seal.pin_store import PinStore
 
+if TYPE_CHECKING:
+    from pkcs11._pkcs11 import lib as pkcs11_library
+
 
 @dataclass(frozen=True)
 class OpenToken:
     session: pkcs11.Session
-    key: pkcs11.PrivateKey
+    key: pkcs11.SignMixin  # the private seal key; python-pkcs11 types signing as a mixin
     certificate: x509.Certificate
 
 
-def load_library(config: SealConfig) -> pkcs11.lib:
+def load_library(config: SealConfig) -> pkcs11_library:
     if not config.module.exists():
         raise SealError(SealFailure.NO_MODULE, f"module {config.module} missing")
     try:
@@ -41,7 +45,8 @@ def find_token(config: SealConfig) -> pkcs11.Token:
     library = load_library(config)
     for attempt in range(2):
         try:
-            return library.get_token(token_label=config.token_label)
+            token: pkcs11.Token = library.get_token(token_label=config.token_label)
+            return token
         except (pkcs11.NoSuchToken, pkcs11.MultipleTokensReturned):
             if attempt == 0:
                 # A token created (or plugged in) after the library was loaded is seen only
@@ -74,6 +79,8 @@ def open_seal_token(config: SealConfig, pins: PinStore, now: datetime | None = N
             key = session.get_key(object_class=ObjectClass.PRIVATE_KEY, label=config.key_label)
         except (pkcs11.NoSuchKey, pkcs11.MultipleObjectsReturned):
             raise SealError(SealFailure.NO_KEY, f"no private key {config.key_label!r}") from None
+        if not isinstance(key, pkcs11.SignMixin):
+            raise SealError(SealFailure.NO_KEY, f"key {config.key_label!r} cannot sign")
         yield OpenToken(session, key, certificate)
     finally:
         session.close()
