@@ -14,6 +14,7 @@ from pathlib import Path
 
 from asn1crypto import pem, x509
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.metadata.xmp_xml import MetadataStream
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import signers
 from pyhanko.sign.fields import MDPPerm, SigSeedSubFilter
@@ -45,8 +46,24 @@ def seal_pdf(pdf: bytes, config: SealConfig, pins: PinStore | None = None,
             location=config.location,
         )
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+        _keep_xmp_metadata(writer)
         output = signers.PdfSigner(metadata, signer=signer).sign_pdf(writer)
         return bytes(output.getvalue())
+
+
+def _keep_xmp_metadata(writer: IncrementalPdfFileWriter) -> None:
+    """Let pyHanko update the document's XMP instead of replacing it.
+
+    pyHanko rewrites the XMP packet when it signs; a /Metadata stream it did not parse itself is
+    replaced by a fresh packet, which would drop the PDF/A identification (pdfaid). Handing it the
+    existing packet as its own MetadataStream makes it add its dates and keep the rest.
+    """
+    existing = writer.root.get("/Metadata")
+    if existing is None or isinstance(existing, MetadataStream):
+        return
+    stream = MetadataStream(stream_data=existing.get_object().data)
+    writer.root["/Metadata"] = writer.add_object(stream)
+    writer.update_root()
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import re
 import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -141,3 +142,19 @@ def test_cli_demo_token_refuses_to_overwrite(seal_home: Path, capsys: pytest.Cap
 
 def test_pin_file_is_private(seal_home: Path) -> None:
     assert (seal_home / "keyring.cfg").stat().st_mode & 0o077 == 0
+
+
+def test_status_without_the_token_says_so(seal_home: Path, monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("TRESEN_SEAL_TOKEN", "Anderes Token")
+    assert run_cli("seal", "status") == 1
+    assert "Siegel nicht bereit: Kein Siegel-Token gefunden." in capsys.readouterr().err
+
+
+def test_sealed_document_keeps_its_pdf_a_identification(seal_home: Path, tmp_path: Path) -> None:
+    path = tmp_path / "sealed.pdf"
+    path.write_bytes(seal_pdf(document(), SealConfig.from_env()))
+    xmp = subprocess.run(["pdfinfo", "-meta", str(path)], capture_output=True, text=True, check=True).stdout
+    # pyHanko rewrites the packet with the properties as attributes; RDF reads both forms alike.
+    assert re.search(r'pdfaid:part(="2"|>2</pdfaid:part>)', xmp)
+    assert re.search(r'pdfaid:conformance(="U"|>U</pdfaid:conformance>)', xmp)
