@@ -63,7 +63,7 @@ def _keep_xmp_metadata(writer: IncrementalPdfFileWriter) -> None:
         return
     stream = MetadataStream(stream_data=existing.get_object().data)
     writer.root["/Metadata"] = writer.add_object(stream)
-    writer.update_root()
+    writer.update_root()  # type: ignore[no-untyped-call]  # pyHanko leaves it unannotated
 
 
 @dataclass(frozen=True)
