@@ -7,21 +7,26 @@ Text the font has no glyph for is rejected up front with the field's name instea
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
+<<<<<<< HEAD
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
+=======
+from datetime import datetime
+>>>>>>> h-forms
 
-import segno
-from fontTools.ttLib import TTFont
 from fpdf import FPDF
 
+<<<<<<< HEAD
 if TYPE_CHECKING:
     from datetime import datetime
 
 OFFICE_TIME_ZONE = ZoneInfo("Europe/Berlin")
+=======
+from forms.layout import FONT_FILES, OFFICE_TIME_ZONE, check_printable, qr_code
+>>>>>>> h-forms
 
 PAGE_WIDTH_MM = 80.0
 MARGIN_MM = 4.0
@@ -32,8 +37,6 @@ QR_SIZE_MM = 32.0
 TICKET_NUMBER_MAX_PT = 56.0
 TICKET_NUMBER_MIN_PT = 20.0
 FONT = "SlipSans"
-FONT_DIR = Path(__file__).parent / "fonts"
-FONT_FILES = {"": FONT_DIR / "DejaVuSansCondensed.ttf", "B": FONT_DIR / "DejaVuSansCondensed-Bold.ttf"}
 
 PRIVACY_NOTE = "Datenschutz: Dieser Beleg enthält keine personenbezogenen Daten."
 
@@ -83,26 +86,11 @@ def format_expected_wait(minutes: int) -> str:
 
 
 def _check_printable(slip: TicketSlip) -> None:
-    fields = {
-        "office_name": slip.office_name,
-        "ticket_number": slip.ticket_number,
-        **{f"services[{index}]": service for index, service in enumerate(slip.services)},
-    }
-    printable = _printable_code_points()
-    for name, text in fields.items():
-        if any(ord(char) not in printable for char in text if not char.isspace()):
-            raise ValueError(f"{name} holds characters the slip font cannot print")
+    check_printable(slip)
     if not slip.ticket_number.strip():
         raise ValueError("ticket_number must not be empty")
     if not slip.status_url:
         raise ValueError("status_url must not be empty")
-
-
-@cache
-def _printable_code_points() -> frozenset[int]:
-    """Code points both slip fonts have a glyph for."""
-    sets = [set(TTFont(path, lazy=True).getBestCmap()) for path in FONT_FILES.values()]
-    return frozenset(set.intersection(*sets))
 
 
 def _new_pdf(height_mm: float) -> FPDF:
@@ -180,10 +168,6 @@ def _draw_ticket_number(pdf: FPDF, ticket_number: str) -> None:
 
 
 def _draw_status_qr(pdf: FPDF, status_url: str) -> None:
-    # One pixel per module, quiet zone included: the PDF scales it without resampling blur.
-    png = io.BytesIO()
-    segno.make(status_url, error="m", micro=False).save(png, kind="png", scale=1, border=4)
-    png.seek(0)
     x = MARGIN_MM + (CONTENT_WIDTH_MM - QR_SIZE_MM) / 2
-    pdf.image(png, x=x, y=pdf.get_y(), w=QR_SIZE_MM, h=QR_SIZE_MM)
+    qr_code(pdf, status_url, x=x, y=pdf.get_y(), size_mm=QR_SIZE_MM)
     pdf.set_y(pdf.get_y() + QR_SIZE_MM + 1)

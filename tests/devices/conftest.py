@@ -1,0 +1,55 @@
+"""Real parts for the device tests: SoftHSM2 and CUPS. Missing under CI fails the run; elsewhere skips."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+SOFTHSM_MODULE = Path("/usr/lib/softhsm/libsofthsm2.so")
+
+
+def require(condition: bool, reason: str) -> None:
+    if condition:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (required under CI)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def seal_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A demo token in a temporary SOFTHSM2_CONF and a temporary keyring file, never the user's."""
+    require(shutil.which("softhsm2-util") is not None and SOFTHSM_MODULE.exists(), "SoftHSM2 not installed")
+    from devices.seal.demo_token import create_demo_token
+
+    home = tmp_path_factory.mktemp("seal")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("TRESEN_KEYRING_FILE", str(home / "keyring.cfg"))
+        env.setenv("TRESEN_SEAL_DIR", str(home / "demo-seal"))
+        env.delenv("TRESEN_SEAL_CA", raising=False)
+        env.delenv("TRESEN_SEAL_TOKEN", raising=False)
+        env.setenv("SOFTHSM2_CONF", str(home / "demo-seal" / "softhsm2.conf"))
+        create_demo_token()
+        yield home
+
+
+REPO = Path(__file__).resolve().parents[2]
+CUPS_PDF_QUEUE = "Tresen-PDF"
+
+
+@pytest.fixture(scope="session")
+def cups_pdf_queue() -> str:
+    """The cups-pdf queue, made ready by installer/cups.sh (starts cupsd only if it is not running)."""
+    import subprocess
+
+    require(shutil.which("lpstat") is not None and Path("/usr/lib/cups/backend/cups-pdf").exists(),
+            "CUPS with cups-pdf not installed")
+    require(os.geteuid() == 0, "installer/cups.sh needs root")
+    result = subprocess.run(["bash", str(REPO / "installer" / "cups.sh")], capture_output=True, text=True,
+                            check=False, env={**os.environ, "TRESEN_CUPS_PDF_QUEUE": CUPS_PDF_QUEUE})
+    require(result.returncode == 0, f"CUPS not ready: {result.stderr.strip()}")
+    return CUPS_PDF_QUEUE
