@@ -8,7 +8,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 runtime=(
   python3 python3-venv python3-dev gcc swig pkg-config ca-certificates
-  libpcsclite-dev pcscd vsmartcard-vpcd
+  libpcsclite-dev pcscd vsmartcard-vpcd libcups2-dev
 )
 test_extra=(
   softhsm2 opensc-pkcs11 cups cups-client cups-bsd printer-driver-cups-pdf

@@ -17,7 +17,10 @@ def build_parser() -> argparse.ArgumentParser:
     # Imported here, not at module top: the registering modules are small and import their
     # heavy dependencies only inside their handlers.
     from devices.captures import cli as captures_cli
+    from devices import cli_print
     from devices.card import cli as card_cli
+    from devices.seal import cli as seal_cli
+    from forms import cli as forms_cli
     from sync.central import cli as central_cli
     from tresen import demo, desk
 
@@ -32,6 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     central_cli.register(commands)
     card_cli.register(commands)
     captures_cli.register(commands)
+    forms_cli.register(commands, sealer=seal_cli.cli_sealer)
+    seal_cli.register(commands)
+    cli_print.register(commands)
     return parser
 
 
