@@ -8,25 +8,11 @@ Text the font has no glyph for is rejected up front with the field's name instea
 from __future__ import annotations
 
 from dataclasses import dataclass
-<<<<<<< HEAD
-from functools import cache
-from pathlib import Path
-from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
-=======
 from datetime import datetime
->>>>>>> h-forms
 
 from fpdf import FPDF
 
-<<<<<<< HEAD
-if TYPE_CHECKING:
-    from datetime import datetime
-
-OFFICE_TIME_ZONE = ZoneInfo("Europe/Berlin")
-=======
 from forms.layout import FONT_FILES, OFFICE_TIME_ZONE, check_printable, qr_code
->>>>>>> h-forms
 
 PAGE_WIDTH_MM = 80.0
 MARGIN_MM = 4.0
