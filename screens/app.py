@@ -154,7 +154,11 @@ class TresenApp(App[int]):
         self._sync_line: SyncStatusLine | None = None
 
     # Labels are translated when the class body runs: the CLI sets the language before importing us.
-    BINDINGS: ClassVar[list[BindingType]] = bindings_for(ScreenId.APP)
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *bindings_for(ScreenId.APP),
+        # Textual adds an English one ("palette") unless the app binds the palette itself.
+        Binding("ctrl+p", "command_palette", _("Befehle"), show=False, priority=True),
+    ]
 
     # -- start, login, desk -------------------------------------------------------------------------
 
@@ -457,8 +461,10 @@ class TresenApp(App[int]):
     def action_command_palette(self) -> None:
         from textual.command import CommandPalette
 
+        from screens.textual_german import Palette
+
         if self.use_command_palette and not CommandPalette.is_open(self):
-            self.push_screen(CommandPalette(placeholder=_("Befehl suchen …"), id="--command-palette"))
+            self.push_screen(Palette(placeholder=_("Befehl suchen …"), id="--command-palette"))
 
     def get_key_display(self, binding: Binding) -> str:
         """Keys as they are printed on a German keyboard ("Strg+N", "F2", "Esc")."""

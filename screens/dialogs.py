@@ -16,6 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, SelectionList, Static
 
 from screens.messages import TransferTargetsLoaded
+from screens.textual_german import Choose
 from workstation.i18n import _
 
 if TYPE_CHECKING:
@@ -137,7 +138,7 @@ class TransferDialog(ModalScreen[TransferChoice | None]):
             yield Label(_("Dienstleistungen"))
             yield SelectionList[str](id="services")
             yield Label(_("An Schalter (leer: jeder passende Schalter)"))
-            yield Select[str]([], prompt=_("jeder Schalter"), id="desk")
+            yield Choose([], prompt=_("jeder Schalter"), id="desk")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(_("Weiterleiten (F7)"), variant="primary", id="confirm", disabled=True)
                 yield Button(_("Abbrechen"), id="cancel")
@@ -225,7 +226,7 @@ class FinishDialog(ModalScreen[FinishChoice | None]):
                 for index, service in enumerate(self._services):
                     with Grid(classes="outcome-row"):
                         yield Label(service.label)
-                        yield Select[str](
+                        yield Choose(
                             ((o.label, o.id) for o in self._outcomes),
                             value=self._default,
                             allow_blank=False,

@@ -10,6 +10,7 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Label, Select
 
+from screens.textual_german import Choose
 from workstation.i18n import _
 
 if TYPE_CHECKING:
@@ -31,11 +32,11 @@ class LoginScreen(Screen[tuple[str, str] | None]):
         with Vertical(id="login-form"):
             yield Label(_("Tresen – Anmeldung"), classes="dialog-title")
             yield Label(_("Sachbearbeiter/in"))
-            yield Select[str](
+            yield Choose(
                 ((name, id_) for id_, name in self._choices.clerks), id="clerk", prompt=_("bitte wählen")
             )
             yield Label(_("Schalter"))
-            yield Select[str](
+            yield Choose(
                 ((name, id_) for id_, name in self._choices.desks), id="desk", prompt=_("bitte wählen")
             )
             yield Button(_("Anmelden"), variant="primary", id="login-button")
