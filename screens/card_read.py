@@ -35,7 +35,7 @@ from workstation.card_reading import (
 )
 from workstation.card_verdict import VerdictStatus
 from workstation.errors import TresenError
-from workstation.i18n import _
+from workstation.i18n import N_, _, format_date, format_number
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -51,14 +51,14 @@ log = logging.getLogger(__name__)
 
 # Steps in the order the chip is read; PACE and BAC are alternatives.
 STEP_ORDER = ("PACE", "BAC", "COM", "DG1", "DG2", "SOD", "PA")
-STEP_LABELS = {
+STEP_LABELS = {  # German source strings, translated where shown
     "PACE": "PACE",
     "BAC": "BAC",
     "COM": "EF.COM",
-    "DG1": "DG1 (Daten)",
-    "DG2": "DG2 (Lichtbild)",
+    "DG1": N_("DG1 (Daten)"),
+    "DG2": N_("DG2 (Lichtbild)"),
     "SOD": "EF.SOD",
-    "PA": "Echtheitsprüfung",
+    "PA": N_("Echtheitsprüfung"),
 }
 _ACCESS_BY_BUTTON = {
     "access-can": AccessKind.CAN,
@@ -94,7 +94,7 @@ def prepare_photo_support() -> bool:
 
 
 def _day(value: date | None) -> str:
-    return value.strftime("%d.%m.%Y") if value else "–"
+    return format_date(value) if value else "–"
 
 
 def _date_input(placeholder: str, widget_id: str) -> Input:
@@ -122,8 +122,10 @@ def describe_steps(steps: dict[str, _StepState], *, failed: bool = False) -> str
         mark = "✓" if state.finished else "✗" if failed else "…"
         amount = ""
         if step in ("COM", "DG1", "DG2", "SOD") and state.total:
-            amount = f"  {state.done:,} / {state.total:,} Bytes".replace(",", ".")
-        lines.append(f"{mark} {STEP_LABELS[step]}{amount}")
+            amount = "  " + _("{done} / {total} Bytes").format(
+                done=format_number(state.done), total=format_number(state.total)
+            )
+        lines.append(f"{mark} {_(STEP_LABELS[step])}{amount}")
     return "\n".join(lines)
 
 

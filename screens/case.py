@@ -38,7 +38,7 @@ from screens.widgets.format import clock, outcome_labels, state_label
 from screens.widgets.key_bar import KeyBar, NarrowLayout
 from screens.widgets.status_bar import SyncStatusBar
 from workstation.actions import ScreenId
-from workstation.i18n import _
+from workstation.i18n import _, format_date
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
@@ -125,7 +125,7 @@ class CaseScreen(NarrowLayout, Screen[None]):
         if case.citizen_name:
             table.add_row(_("Name"), case.citizen_name)
         if case.birth_date:
-            table.add_row(_("Geburtsdatum"), case.birth_date.strftime("%d.%m.%Y"))
+            table.add_row(_("Geburtsdatum"), format_date(case.birth_date))
         if case.booking_reference:
             table.add_row(_("Vorgangsnummer"), case.booking_reference)
         if case.slot_start:
@@ -152,7 +152,7 @@ class CaseScreen(NarrowLayout, Screen[None]):
         if outcome.expiry is not None:
             lines.append(Text(outcome.expiry.message, style="bold"))
         elif outcome.chip.expiry_date is not None:
-            valid_until = outcome.chip.expiry_date.strftime("%d.%m.%Y")
+            valid_until = format_date(outcome.chip.expiry_date)
             lines.append(Text(_("Gültig bis {date}").format(date=valid_until)))
         widget.update(Text("\n").join(lines))
 

@@ -15,7 +15,7 @@ fallback must pick the same ticket from the same queue, and the rule is property
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from enum import IntEnum
@@ -62,6 +62,10 @@ class OrderingRules:
     @cached_property
     def recall_block(self) -> timedelta:
         return timedelta(minutes=self.recall_block_minutes)
+
+
+def _untranslated(message: str) -> str:
+    return message
 
 
 @dataclass(frozen=True)
@@ -145,7 +149,9 @@ def choose_next(
     return None if best is None else choice_for(best, now, rules)
 
 
-def choice_for(entry: QueueEntry, now: datetime, rules: OrderingRules) -> Choice:
+def choice_for(
+    entry: QueueEntry, now: datetime, rules: OrderingRules, translate: Callable[[str], str] = _untranslated
+) -> Choice:
     reason = reason_of(entry, now, rules)
     due = due_at(entry, rules)
     minutes_due = _whole_minutes(now - due)
@@ -156,20 +162,37 @@ def choice_for(entry: QueueEntry, now: datetime, rules: OrderingRules) -> Choice
         due_at=due,
         slot_start=entry.slot_start,
         minutes_due=minutes_due,
-        explanation=explain(reason, entry.slot_start, minutes_due, rules.zone),
+        explanation=explain(reason, entry.slot_start, minutes_due, rules.zone, translate),
     )
 
 
-def explain(reason: Reason, slot_start: datetime | None, minutes_due: int, zone: tzinfo) -> str:
-    """The German sentence the clerk sees next to the called ticket."""
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark, translate later"
+    return message
+
+
+# German source strings; the workstation passes its `_` to `explain` (a library has no catalogue).
+_URGENT = N_("Dringend, wartet seit {minutes} min")
+_WALK_IN = N_("Ohne Termin, wartet seit {minutes} min")
+_APPOINTMENT_DUE = N_("Termin {slot}, fällig seit {minutes} min")
+_APPOINTMENT_LATER = N_("Termin {slot}, fällig in {minutes} min")
+
+
+def explain(
+    reason: Reason,
+    slot_start: datetime | None,
+    minutes_due: int,
+    zone: tzinfo,
+    translate: Callable[[str], str] = _untranslated,
+) -> str:
+    """The sentence the clerk sees next to the called ticket (German unless `translate` says else)."""
     if reason == Reason.URGENT:
-        return f"Dringend, wartet seit {max(0, minutes_due)} min"
+        return translate(_URGENT).format(minutes=max(0, minutes_due))
     if reason == Reason.WALK_IN or slot_start is None:
-        return f"Ohne Termin, wartet seit {max(0, minutes_due)} min"
+        return translate(_WALK_IN).format(minutes=max(0, minutes_due))
     slot = _wall_clock(slot_start, zone)
     if reason == Reason.APPOINTMENT_DUE:
-        return f"Termin {slot}, fällig seit {minutes_due} min"
-    return f"Termin {slot}, fällig in {-minutes_due} min"
+        return translate(_APPOINTMENT_DUE).format(slot=slot, minutes=minutes_due)
+    return translate(_APPOINTMENT_LATER).format(slot=slot, minutes=-minutes_due)
 
 
 def _whole_minutes(delta: timedelta) -> int:

@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from devices.card.mrz import icao_transliterate
-from workstation.i18n import _
+from workstation.i18n import _, format_date
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -157,7 +157,7 @@ def expiry_notice(expiry_date: date, today: date) -> ExpiryNotice | None:
     """A warning when the document is expired or expires within three months (valid through its
     expiry date), else None."""
     days_left = (expiry_date - today).days
-    shown = expiry_date.strftime("%d.%m.%Y")
+    shown = format_date(expiry_date)
     if expiry_date < today:
         message = _("Dokument ist ABGELAUFEN (gültig bis {date}).").format(date=shown)
         return ExpiryNotice(ExpiryKind.EXPIRED, expiry_date, days_left, message)

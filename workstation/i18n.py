@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gettext
 import os
+from datetime import date
 from pathlib import Path
 
 DOMAIN = "tresen"
@@ -34,9 +35,31 @@ def current_language() -> str:
     return _language
 
 
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark, translate later"
+    """Mark a German source string for the catalogue; `_()` translates it where it is shown."""
+    return message
+
+
 def _(message: str) -> str:
     return _translation.gettext(message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
     return _translation.ngettext(singular, plural, n)
+
+
+_LOCALES = {"de": "de_DE", "en": "en_GB"}
+
+
+def format_number(value: float) -> str:
+    """A number as the UI language writes it: 12.345 in German, 12,345 in English (Babel/CLDR)."""
+    from babel.numbers import format_decimal
+
+    return format_decimal(value, locale=_LOCALES[_language])
+
+
+def format_date(value: date) -> str:
+    """A date as the UI language writes it: 02.03.2026 in German, 02/03/2026 in English."""
+    from babel.dates import format_date as babel_date
+
+    return babel_date(value, format="short" if _language == "en" else "dd.MM.yyyy", locale=_LOCALES[_language])

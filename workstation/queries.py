@@ -438,7 +438,7 @@ def queue_rows(session: Session, office_id: str, desk_id: str, now: datetime) ->
             continue
         if not is_eligible(entry, served, far_future, rules, desk_id):
             continue
-        explanation = choice_for(entry, now, rules).explanation
+        explanation = choice_for(entry, now, rules, _).explanation
         if entry.last_called_at is not None and now - entry.last_called_at < timedelta(
             minutes=rules.recall_block_minutes
         ):
@@ -505,7 +505,7 @@ def current_ticket(session: Session, office_id: str, desk_id: str, now: datetime
             if appointment is not None
             else None
         ),
-        explanation=choice_for(entry, waited_until, rules).explanation,
+        explanation=choice_for(entry, waited_until, rules, _).explanation,
         case_id=case_id,
         version=ticket.version,
     )
