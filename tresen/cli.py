@@ -4,13 +4,31 @@
 from __future__ import annotations
 
 import argparse
+import gettext
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+
+
+CLI_DOMAIN = "tresen-cli"
+CLI_LOCALE_DIR = Path(__file__).parent / "locale"
+
+
+def speak_german_on_the_command_line() -> None:
+    """argparse's own texts ("usage:", "options", its error messages) in German, unless the clerk
+    asked for English (TRESEN_LANG). argparse looks its module-level `_`/`ngettext` up at each call
+    (they are gettext's, for the environment's locale, which a desk PC rarely sets to German): they
+    are pointed at our catalogue of argparse's messages."""
+    if os.environ.get("TRESEN_LANG", "de").lower().startswith("en"):
+        return
+    german = gettext.translation(CLI_DOMAIN, CLI_LOCALE_DIR, languages=["de"], fallback=True)
+    argparse._ = german.gettext  # type: ignore[attr-defined]
+    argparse.ngettext = german.ngettext  # type: ignore[attr-defined]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    speak_german_on_the_command_line()
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
