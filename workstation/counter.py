@@ -127,13 +127,12 @@ class Counter:
 
     def serve_appointment(self, appointment_id: str) -> CaseResult:
         """The booked citizen stands at this desk: check the appointment in here (unless it has a
-        waiting ticket already), call that ticket to this desk and open the case. Each step is its
+        waiting ticket already) and serve that ticket at once, opening the case. Each step is its
         own command with its outbox operation, in this order."""
         with self.store.session() as session:
             ticket_id = queries.waiting_ticket_of_appointment(session, appointment_id)
         if ticket_id is None:
             ticket_id = self.issue_walk_in([], appointment_id=appointment_id).ticket_id
-        self.call_ticket(ticket_id)
         return self.citizen_arrived(ticket_id)
 
     def check_documents(self, case_id: str, service_id: str, documents: Sequence[str]) -> None:

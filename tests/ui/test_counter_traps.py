@@ -204,3 +204,56 @@ def test_a_document_checkbox_reads_without_colour() -> None:
     assert box.BUTTON_INNER == " "
     box.value = True
     assert box.BUTTON_INNER == "✓"
+
+
+async def test_every_action_says_in_one_line_what_it_did(desk: Desk) -> None:
+    app = make_app(desk)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        number = called_tickets(desk)[0].number
+        await pilot.press("f3")
+        await settle(pilot)
+        await pilot.press("f6")  # park needs a served case: refused, nothing confirmed
+        await settle(pilot)
+        if isinstance(app.screen, MessageDialog):
+            await pilot.press("escape")
+        messages = [notification.message for notification in app._notifications]
+        assert f"{number} aufgerufen." in messages
+        assert f"{number} erneut aufgerufen (2. Aufruf)." in messages
+        assert not any("geparkt" in message for message in messages)
+
+
+async def test_enter_on_an_appointment_checks_the_citizen_in_here_and_opens_the_case(desk: Desk) -> None:
+    from screens.case import CaseScreen
+    from workstation.models import Appointment, AppointmentStatus
+
+    app = make_app(desk)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        counter = app.screen
+        assert isinstance(counter, CounterScreen)
+        booked = [
+            row for row in counter._appointments.values() if row.status == AppointmentStatus.BOOKED
+        ]
+        assert booked, "the seeded day has appointments not yet checked in"
+        chosen = booked[0]
+        table = counter.appointment_table
+        table.focus()
+        table.move_cursor(row=table.get_row_index(chosen.appointment_id))
+        await pilot.press("enter")
+        await settle(pilot)
+        assert chosen.citizen_name in question_of(app)
+        await pilot.press("enter")
+        await settle(pilot)
+        case_screen = app.screen
+        if isinstance(case_screen, MessageDialog):
+            raise AssertionError(str(case_screen.query_one("#message", Static).render()))
+        assert isinstance(case_screen, CaseScreen)
+        assert case_screen.case is not None
+        assert case_screen.case.booking_reference == chosen.booking_reference
+        with desk.store.session() as session:
+            appointment = session.get(Appointment, chosen.appointment_id)
+            assert appointment is not None
+            assert appointment.status == AppointmentStatus.CHECKED_IN
