@@ -397,7 +397,7 @@ class TresenApp(App[int]):
     @on(Worker.StateChanged)
     def _worker_state(self, event: Worker.StateChanged) -> None:
         worker = event.worker
-        if event.state == WorkerState.SUCCESS and worker.group == "login":
+        if event.state == WorkerState.SUCCESS and worker.group == "login" and worker.result is not None:
             self._enter(worker.result)
         elif event.state == WorkerState.ERROR and worker.error is not None:
             if worker.group == "login":
@@ -463,7 +463,7 @@ class TresenApp(App[int]):
 
         from screens.textual_german import Palette
 
-        if self.use_command_palette and not CommandPalette.is_open(self):
+        if self.use_command_palette and not CommandPalette.is_open(self):  # type: ignore[arg-type]
             self.push_screen(Palette(placeholder=_("Befehl suchen …"), id="--command-palette"))
 
     def get_key_display(self, binding: Binding) -> str:

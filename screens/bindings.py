@@ -3,12 +3,12 @@ keys and labels for the screens, the keymap check and the help."""
 
 from __future__ import annotations
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 from workstation.actions import ScreenId, actions_for
 
 
-def bindings_for(screen: ScreenId) -> list[Binding]:
+def bindings_for(screen: ScreenId) -> list[BindingType]:
     """The bindings of `screen`, demo-only ones included (the App hides those outside the demo)."""
     return [
         Binding(action.key, action.action, action.label, id=action.id, show=action.show)

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
-from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, ProgressBar, RadioButton, RadioSet, Static, TextArea
@@ -42,6 +41,7 @@ if TYPE_CHECKING:
     from datetime import date
 
     from textual.app import App, ComposeResult
+    from textual.binding import BindingType
     from textual.widget import Widget
 
     from devices.card.access import AccessKey
@@ -67,7 +67,13 @@ _ACCESS_BY_BUTTON = {
 }
 
 
-_graphics_image: type[Widget] | None = None
+class _PhotoSupport:
+    """What the terminal can draw, found out once (`prepare_photo_support`)."""
+
+    image_widget: type[Widget] | None = None
+
+
+_photo_support = _PhotoSupport()
 _TERMINAL_PROBE = "textual_image.renderable"  # importing it asks the terminal what it can draw
 
 
@@ -80,7 +86,6 @@ def prepare_photo_support() -> bool:
     Until then (and in tests, where stdout is no terminal) the photo is described in text. Returns
     True for pixels.
     """
-    global _graphics_image
     try:
         from textual_image import renderable
         from textual_image.widget import Image
@@ -89,7 +94,7 @@ def prepare_photo_support() -> bool:
         return False
     if renderable.Image is renderable.UnicodeImage:
         return False  # not a terminal: nothing but text to show
-    _graphics_image = Image
+    _photo_support.image_widget = Image
     return True
 
 
@@ -184,7 +189,7 @@ class CardReadScreen(ModalScreen["CardReadOutcome | None"]):
 
     def on_mount(self) -> None:
         self._host_app = self.app
-        if _graphics_image is None and _TERMINAL_PROBE in sys.modules:
+        if _photo_support.image_widget is None and _TERMINAL_PROBE in sys.modules:
             prepare_photo_support()  # the CLI probed the terminal before Textual took it over
         self.query_one("#can", Input).focus()
         if self._reading.prepares_cards:
@@ -256,7 +261,7 @@ class CardReadScreen(ModalScreen["CardReadOutcome | None"]):
     # Access input ------------------------------------------------------------------------------
 
     @on(RadioSet.Changed, "#access-kind")
-    def _access_kind_changed(self, event: RadioSet.Changed) -> None:
+    def _access_kind_changed(self, _event: RadioSet.Changed) -> None:
         kind = self._access_kind()
         self.query_one("#can").set_class(kind is not AccessKind.CAN, "hidden")
         self.query_one("#mrz").set_class(kind is not AccessKind.MRZ, "hidden")
@@ -392,7 +397,8 @@ class CardReadScreen(ModalScreen["CardReadOutcome | None"]):
     def _photo_widget(photo: Photo | None) -> Widget:
         if photo is None:
             return Static(_("Kein Lichtbild auf dem Chip."), id="photo-text")
-        if _graphics_image is not None:
+        image_widget = _photo_support.image_widget
+        if image_widget is not None:
             try:
                 from PIL import Image as PilImage
 
@@ -401,7 +407,7 @@ class CardReadScreen(ModalScreen["CardReadOutcome | None"]):
             except Exception:  # noqa: BLE001 - an undecodable image is shown as text, never a crash
                 log.warning("photo could not be decoded for display")
             else:
-                return _graphics_image(picture, id="photo-image")  # type: ignore[call-arg]
+                return image_widget(picture, id="photo-image")  # type: ignore[arg-type]  # textual-image takes a PIL image
         return Static(photo.description, id="photo-text")
 
     # Closing -----------------------------------------------------------------------------------

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.table import Table
 from rich.text import Text
 from textual import on
-from textual.binding import BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Checkbox, Footer, Label, Static, TextArea
@@ -42,6 +41,7 @@ from workstation.i18n import _, format_date
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
+    from textual.binding import BindingType
 
     from screens.desk import DeskPort
     from workstation.card_reading import CardReadOutcome
@@ -219,7 +219,7 @@ class CaseScreen(NarrowLayout, Screen[None]):
     @on(TicketParked)
     @on(TicketTransferred)
     @on(CaseFinished)
-    def _visit_left_the_desk(self, message: CommandCompleted) -> None:
+    def _visit_left_the_desk(self, _message: CommandCompleted) -> None:
         # Park, transfer and finish end the visit at the desk: back to the counter, which reloads.
         self.dismiss(None)
 

@@ -62,8 +62,8 @@ class DeskPort(Protocol):
         """The desk's card-reading service (builds it on first use; call it off the UI thread)."""
         ...
 
-    def open_case(self, case_id: str) -> None:
-        """Show the case screen of `case_id` above the current screen."""
+    def open_case(self, case_id: str | None) -> None:
+        """Show the case screen of `case_id` above the current screen (None: says there is none)."""
         ...
 
     def started(self) -> None:

@@ -34,8 +34,8 @@ def speak_german_on_the_command_line() -> None:
 def build_parser() -> argparse.ArgumentParser:
     # Imported here, not at module top: the registering modules are small and import their
     # heavy dependencies only inside their handlers.
-    from devices.captures import cli as captures_cli
     from devices import cli_print
+    from devices.captures import cli as captures_cli
     from devices.card import cli as card_cli
     from devices.seal import cli as seal_cli
     from forms import cli as forms_cli

@@ -7,6 +7,9 @@ from textual.widgets import Checkbox
 
 
 class DocumentCheckbox(Checkbox):
-    @property  # type: ignore[override]
-    def BUTTON_INNER(self) -> str:  # noqa: N802 - Textual's name for the character inside the box
-        return "✓" if self.value else " "
+    BUTTON_INNER = " "
+
+    def watch_value(self) -> None:
+        # Textual draws BUTTON_INNER in the box for both states; ours shows the state itself.
+        self.BUTTON_INNER = "✓" if self.value else " "
+        super().watch_value()  # the `-on` class and the Changed message

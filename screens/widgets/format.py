@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from sync.clock import OFFICE_ZONE
 from workstation.i18n import _
-from workstation.labels import state_label as state_label  # the screens take their formatting from here
+from workstation.labels import state_label as state_label  # noqa: PLC0414 - explicit re-export: the screens format from here
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

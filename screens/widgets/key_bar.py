@@ -3,10 +3,14 @@ terminals (80 columns), where one footer line would cut off the actions at its e
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
-from textual import events
 from textual.screen import Screen
 from textual.widgets import Static
+
+if TYPE_CHECKING:
+    from textual import events
 
 NARROW_COLUMNS = 120  # below this the footer line no longer holds the counter's keys
 

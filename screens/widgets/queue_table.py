@@ -223,12 +223,13 @@ def _moved_to_row(strip: Strip, row_index: int) -> list[Segment]:
     """The strip's segments with the row index in their metadata set to `row_index`."""
     moved: dict[Style, Style] = {}
     segments = []
-    for segment in strip:
-        style = segment.style
+    for original in strip:
+        style = original.style
         if style is not None and style._meta is not None and "row" in style.meta:
             new_style = moved.get(style)
             if new_style is None:
                 new_style = moved[style] = style + Style.from_meta({**style.meta, "row": row_index})
-            segment = Segment(segment.text, new_style, segment.control)
-        segments.append(segment)
+            segments.append(Segment(original.text, new_style, original.control))
+        else:
+            segments.append(original)
     return segments

@@ -327,7 +327,7 @@ async def test_the_photo_is_shown_with_textual_image_where_possible(store, docum
     from screens import card_read
 
     # A pixel-capable terminal cannot exist under pytest; textual-image's text-cell widget stands in.
-    monkeypatch.setattr(card_read, "_graphics_image", UnicodeImage)
+    monkeypatch.setattr(card_read._photo_support, "image_widget", UnicodeImage)
     case_id = open_case(store, booked=None)
     app = Host(reading_for(store, document), case_id)
     async with app.run_test(size=SIZE) as pilot:

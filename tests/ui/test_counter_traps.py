@@ -197,13 +197,24 @@ async def test_help_and_palette_show_the_keys_actually_bound(desk: Desk) -> None
         assert len(called_tickets(desk)) == 1
 
 
-def test_a_document_checkbox_reads_without_colour() -> None:
+async def test_a_document_checkbox_reads_without_colour() -> None:
+    from textual.app import App, ComposeResult
+
     from screens.widgets.document_checkbox import DocumentCheckbox
 
-    box = DocumentCheckbox("Meldebescheinigung")
-    assert box.BUTTON_INNER == " "
-    box.value = True
-    assert box.BUTTON_INNER == "✓"
+    class Boxes(App[None]):
+        def compose(self) -> ComposeResult:
+            yield DocumentCheckbox("Meldebescheinigung", id="unticked")
+            yield DocumentCheckbox("Reisepass", value=True, id="ticked")
+
+    app = Boxes()
+    async with app.run_test() as pilot:
+        unticked = app.query_one("#unticked", DocumentCheckbox)
+        assert "✓" not in str(unticked.render())
+        assert "✓" in str(app.query_one("#ticked", DocumentCheckbox).render())
+        unticked.value = True
+        await pilot.pause()
+        assert "✓" in str(unticked.render())
 
 
 async def test_every_action_says_in_one_line_what_it_did(desk: Desk) -> None:
