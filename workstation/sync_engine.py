@@ -283,19 +283,7 @@ class SyncEngine:
                 .order_by(OutboxOperation.seq)
                 .limit(self.batch_size)
             ).all()
-            return [
-                Operation(
-                    op_id=row.op_id,
-                    seq=row.seq,
-                    kind=row.kind,
-                    args=row.args,
-                    base_version=row.base_version,
-                    lease_token=row.lease_token,
-                    schema_version=row.schema_version,
-                    created_at=row.created_at,
-                )
-                for row in rows
-            ]
+            return [operation_of(row) for row in rows]
 
     def _store_results(self, response: PushResponse) -> _PushOutcome:
         rejected = 0
@@ -418,6 +406,20 @@ class SyncEngine:
             self._failures += 1
             self._last_error_de = message
         return SyncReport(online=online, error_de=message)
+
+
+def operation_of(row: OutboxOperation) -> Operation:
+    """The protocol's form of an outbox row, as it is pushed."""
+    return Operation(
+        op_id=row.op_id,
+        seq=row.seq,
+        kind=row.kind,
+        args=row.args,
+        base_version=row.base_version,
+        lease_token=row.lease_token,
+        schema_version=row.schema_version,
+        created_at=row.created_at,
+    )
 
 
 def _duplicate_was_rejected(result: OperationResult) -> bool:

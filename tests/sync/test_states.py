@@ -38,6 +38,7 @@ from workstation.commands import DeskContext
 from workstation.counter import Counter
 from workstation.db import LocalStore
 from workstation.errors import CommandRefused
+from workstation.sync_engine import operation_of
 
 OFFICE, PA, CLERK, OTHER_DESK = "office-st", "svc-st-pa", "clerk-st", "desk-st-other"
 WORKSTATION, DIVERGED = "ws-st", "ws-st-diverged"  # DIVERGED sends what this workstation would refuse
@@ -263,19 +264,7 @@ class Sides:
                 .where(models.OutboxOperation.seq > self._pushed_seq)
                 .order_by(models.OutboxOperation.seq)
             ).all()
-            operations = [
-                Operation(
-                    op_id=row.op_id,
-                    seq=row.seq,
-                    kind=row.kind,
-                    args=row.args,
-                    base_version=row.base_version,
-                    lease_token=row.lease_token,
-                    schema_version=row.schema_version,
-                    created_at=row.created_at,
-                )
-                for row in rows
-            ]
+            operations = [operation_of(row) for row in rows]
         if operations:
             self._pushed_seq = operations[-1].seq
         return self._push(WORKSTATION, operations)
