@@ -32,7 +32,8 @@ class MinimalTableApp(App[None]):
         table: DataTable[str] = self.query_one(DataTable)
         table.add_columns(*COLUMNS)
         for n in range(ROWS):
-            table.add_row(f"{8 + n // 12:02d}:{n % 12 * 5:02d}", "gebucht", f"V-{n:06d}", f"Name {n}", "Ausweis")
+            slot = f"{8 + n // 12:02d}:{n % 12 * 5:02d}"
+            table.add_row(slot, "gebucht", f"V-{n:06d}", f"Name {n}", "Ausweis")
         self.call_after_refresh(self.report_ready)  # once the frame with the table is out
 
     def report_ready(self) -> None:
