@@ -312,7 +312,7 @@ class QueueView(ScrollView, Generic[Row], can_focus=True):
                 )
             )
             segments.append(padding)
-        return Strip(segments, self._line_width)
+        return Strip(segments, self._line_width).simplify()  # fewer, longer segments to write
 
     @property
     def _line_width(self) -> int:
