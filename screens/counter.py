@@ -16,13 +16,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Label
+from textual.widgets import Footer, Input, Label
 
 from screens.dialogs import Choice, ConfirmDialog, FinishChoice, FinishDialog, TransferChoice, TransferDialog
 from screens.messages import CommandDone, Loaded, StoreChanged
 from screens.widgets.current_ticket import CurrentTicketPanel
 from screens.widgets.format import clock, load_level, minutes, outcome_labels, services_label, state_label
 from screens.widgets.queue_table import DiffTable
+from screens.widgets.queue_view import QueueView
 from screens.widgets.status_bar import SyncStatusBar
 from workstation.i18n import _
 
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
 
 APPOINTMENTS_LOOKBACK_MINUTES = 15  # the list opens at slots from a quarter hour ago
 REFRESH_SECONDS = 30.0  # waiting times tick in minutes; the sync worker reports data changes sooner
-QUEUE_WINDOW_ROWS = 100  # rows the queue table holds at first and adds per scroll (2,000 slow every F2)
 CALLING_ACTIONS = frozenset({"call-next", "call-ticket"})  # the called ticket leaves the queue
 UNCHANGED_QUEUE_ACTIONS = frozenset({"recall", "open-case", "check-documents"})
 
@@ -62,7 +62,8 @@ class CounterScreen(Screen[None]):
         self.service_level_minutes = 15
         self._appointments_positioned = False
         self._queue: list[Any] = []  # the rows the queue table shows, for its title
-        self.queue_table: DiffTable[Any] = DiffTable(
+        # Line API: only the rows on screen are drawn, so the whole queue is held (bench/keypress_f2.py).
+        self.queue_table: QueueView[Any] = QueueView(
             [
                 ("number", _("Nummer")),
                 ("waiting", _("Wartezeit")),
@@ -72,7 +73,6 @@ class CounterScreen(Screen[None]):
             ],
             row_key=lambda row: row.ticket_id,
             cells=self._queue_cells,
-            window=QUEUE_WINDOW_ROWS,
             id="queue",
         )
         self.appointment_table: DiffTable[Any] = DiffTable(
@@ -261,7 +261,7 @@ class CounterScreen(Screen[None]):
         self._run("park", lambda counter: counter.park())
 
     def action_resume(self) -> None:
-        ticket_id = self._highlighted_key(self.queue_table)
+        ticket_id = self.queue_table.highlighted_key
         if ticket_id is None:
             self.notify(_("Bitte eine geparkte Wartenummer in der Warteschlange markieren."))
             return
@@ -342,20 +342,13 @@ class CounterScreen(Screen[None]):
             return
         self.app.fetch("search", lambda counter, now: counter.search(text), reply_to=self)
 
-    @on(DataTable.RowSelected, "#queue")
-    def _queue_row_chosen(self, event: DataTable.RowSelected) -> None:
-        ticket_id = str(event.row_key.value)
-        state = str(self.queue_table.get_cell(ticket_id, "state"))
-        if state == state_label("parked"):
+    @on(QueueView.RowChosen, "#queue")
+    def _queue_row_chosen(self, event: QueueView.RowChosen) -> None:
+        ticket_id = event.key
+        if self.queue_table.row(ticket_id).state == "parked":
             self._run("resume", lambda counter: counter.resume(ticket_id))
         else:
             self._run("call-ticket", lambda counter: counter.call_ticket(ticket_id))
-
-    @staticmethod
-    def _highlighted_key(table: DataTable[Any]) -> str | None:
-        if table.row_count == 0:
-            return None
-        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
 
 
 _LOAD_STYLE = {"low": "green", "medium": "yellow", "high": "bold red"}
