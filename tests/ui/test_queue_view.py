@@ -244,3 +244,18 @@ async def test_cells_are_text_not_markup() -> None:
         app.view.apply([Item("t1", "[b]Müller[/b]", "wartet")])
         await pilot.pause()
         assert screen_text(app)[1].split()[0] == "[b]Müller[/b]"
+
+
+async def test_a_click_moves_the_cursor_to_the_row_under_it() -> None:
+    app = ViewApp()
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.view
+        view.apply(items(50))
+        await pilot.pause()
+        view.scroll_to(y=10, animate=False)
+        await pilot.pause()
+        await pilot.click("#queue", offset=(2, 3))  # the third row on screen, under the header
+        assert view.highlighted_key == "t12"
+        await pilot.click("#queue", offset=(2, 0))  # the header: no row
+        assert view.highlighted_key == "t12"
+        assert not [m for m in app.messages if isinstance(m, QueueView.RowChosen)]
