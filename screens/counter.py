@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from rich.text import Text
 from textual import on
@@ -39,6 +39,7 @@ from screens.widgets.current_ticket import CurrentTicketPanel
 from screens.widgets.format import clock, load_level, minutes, services_label, state_label
 from screens.widgets.key_bar import KeyBar, NarrowLayout
 from screens.widgets.queue_table import DiffTable
+from screens.widgets.queue_view import QueueView
 from screens.widgets.status_bar import SyncStatusBar
 from workstation.actions import ScreenId
 from workstation.i18n import _
@@ -54,8 +55,6 @@ if TYPE_CHECKING:
 
 APPOINTMENTS_LOOKBACK_MINUTES = 15  # the list opens at slots from a quarter hour ago
 REFRESH_SECONDS = 30.0  # waiting times tick in minutes; the sync worker reports data changes sooner
-QUEUE_WINDOW_ROWS = 100  # rows the queue table holds at first and adds per scroll (2,000 slow every F2)
-
 Result = TypeVar("Result")
 
 
@@ -76,9 +75,10 @@ class CounterScreen(NarrowLayout, Screen[None]):
         self.service_level_minutes = 15
         self.current: CurrentTicket | None = None
         self._appointments_positioned = False
-        self._queue: list[QueueRow] = []  # the rows the queue table shows, for its title
+        self._queue: list[QueueRow] = []  # the rows the queue view shows, for its title
         self._hits: dict[str, SearchHit] = {}
-        self.queue_table: DiffTable[QueueRow] = DiffTable(
+        # Line API: only the rows on screen are drawn, so the whole queue is held (bench/keypress_f2.py).
+        self.queue_table: QueueView[QueueRow] = QueueView(
             [
                 ("number", _("Nummer")),
                 ("waiting", _("Wartezeit")),
@@ -88,7 +88,6 @@ class CounterScreen(NarrowLayout, Screen[None]):
             ],
             row_key=lambda row: row.ticket_id,
             cells=self._queue_cells,
-            window=QUEUE_WINDOW_ROWS,
             id="queue",
         )
         self.appointment_table: DiffTable[AppointmentRow] = DiffTable(
@@ -312,7 +311,7 @@ class CounterScreen(NarrowLayout, Screen[None]):
         self._run(lambda counter: counter.park(), TicketParked)
 
     def action_resume(self) -> None:
-        ticket_id = self._highlighted_key(self.queue_table)
+        ticket_id = self.queue_table.highlighted_key
         if ticket_id is None:
             self.notify(_("Bitte eine geparkte Wartenummer in der Warteschlange markieren."))
             return
@@ -365,15 +364,15 @@ class CounterScreen(NarrowLayout, Screen[None]):
 
     def action_call_ticket(self) -> None:
         """Enter outside a table's own handling: the highlighted queue row, as Enter on it does."""
-        ticket_id = self._highlighted_key(self.queue_table)
+        ticket_id = self.queue_table.highlighted_key
         row = next((r for r in self._queue if r.ticket_id == ticket_id), None)
         if row is not None and row.state != "parked":
             self._ask_call_ticket(row.ticket_id, row.number)
 
-    @on(DataTable.RowSelected, "#queue")
-    def _queue_row_chosen(self, event: DataTable.RowSelected) -> None:
+    @on(QueueView.RowChosen, "#queue")
+    def _queue_row_chosen(self, event: QueueView.RowChosen) -> None:
         event.stop()
-        ticket_id = str(event.row_key.value)
+        ticket_id = event.key
         row = next((r for r in self._queue if r.ticket_id == ticket_id), None)
         if row is None:
             return
@@ -436,12 +435,6 @@ class CounterScreen(NarrowLayout, Screen[None]):
             ),
             decided,
         )
-
-    @staticmethod
-    def _highlighted_key(table: DataTable[Any]) -> str | None:
-        if table.row_count == 0:
-            return None
-        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
 
 
 _LOAD_STYLE = {"low": "green", "medium": "yellow", "high": "bold red"}
