@@ -16,7 +16,7 @@ def test_returns_once_the_condition_holds() -> None:
 
 
 def test_fails_with_what_it_waited_for() -> None:
-    with pytest.raises(ConditionTimeout, match="not within 0.01 s: the reader is empty"):
+    with pytest.raises(ConditionTimeout, match=r"not within 0\.01 s: the reader is empty"):
         wait_until(lambda: False, "the reader is empty", timeout=0.01)
 
 
