@@ -3,6 +3,8 @@ a service fixture marks its tests so a lane without services can deselect them."
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.services import SERVICE_FIXTURES, SERVICE_MARKERS, require_service, running_under_ci
@@ -41,6 +43,8 @@ def test_every_service_fixture_names_a_declared_service_marker(pytestconfig: pyt
 # What a suite sees: a service fixture that cannot start, the suite's marker hook, and a test that
 # uses the fixture without carrying the marker itself.
 SUITE_CONFTEST = """
+from pathlib import Path
+
 import pytest
 from tests.conftest import pytest_collection_modifyitems  # the suite's hook, as in tests/
 from tests.services import require_service
@@ -104,3 +108,9 @@ def test_the_fixture_marks_its_tests_so_a_lane_can_deselect_them(
     without_services = " and ".join(f"not {marker}" for marker in SERVICE_MARKERS)
     result = suite.runpytest(*INNER, "-m", without_services)
     result.assert_outcomes(passed=1, deselected=2)
+
+
+def test_the_quick_lane_deselects_every_service_marker() -> None:
+    script = (Path(__file__).parents[1] / "installer" / "test.sh").read_text()
+    (line,) = [line for line in script.splitlines() if line.startswith("SERVICE_MARKERS=")]
+    assert line.split("=", 1)[1].strip('"').split() == list(SERVICE_MARKERS)
