@@ -1,11 +1,19 @@
-"""Suite-wide rules: a test that uses a service's fixture carries that service's marker (see
-tests/services.py), so `-m "not pcsc ..."` deselects it even where the test forgot the marker."""
+"""Suite-wide rules: no Hypothesis test depends on wall-clock time, and a test that uses a service's
+fixture carries that service's marker (see tests/services.py), so `-m "not pcsc ..."` deselects it
+even where the test forgot the marker."""
 
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.services import SERVICE_FIXTURES
+
+# Hypothesis times each example (200 ms deadline) and its data generation (the too_slow health check):
+# wall-clock checks that fail on a loaded machine. Off for every test, also where @settings forgets it.
+# Loaded here, before any test module builds its @settings on top of the default profile.
+settings.register_profile("tresen", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("tresen")
 
 # The virtual reader is one device for the whole machine: its tests run one at a time, on one worker.
 _PCSC_MARKS = (pytest.mark.serial, pytest.mark.xdist_group("pcsc"))

@@ -1,10 +1,11 @@
-"""The deadline-bounded waits the tests use instead of fixed sleeps."""
+"""The deadline-bounded waits the tests use instead of fixed sleeps, and no wall-clock in Hypothesis."""
 
 from __future__ import annotations
 
 import itertools
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.waiting import ConditionTimeout, wait_until, wait_until_async
 
@@ -26,3 +27,8 @@ async def test_the_async_wait_lets_the_loop_run() -> None:
     assert next(polls) == 4
     with pytest.raises(ConditionTimeout, match="the worker finished"):
         await wait_until_async(lambda: False, "the worker finished", timeout=0.01)
+
+
+def test_no_hypothesis_test_has_a_wall_clock_deadline() -> None:
+    assert settings.default.deadline is None  # the profile tests/conftest.py loads
+    assert HealthCheck.too_slow in settings.default.suppress_health_check
