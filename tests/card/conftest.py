@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from devices.card.emulator.vpcd import DEFAULT_PORT, EmulatorThread, VirtualCard, exclusive_reader
+from tests.services import require_service
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -40,10 +41,8 @@ def _start_pcsc_stack() -> str | None:
 
 @pytest.fixture(scope="session")
 def pcsc_stack() -> str:
-    """pcscd running with the virtual reader; skips (with the reason) only when it cannot run."""
-    problem = _start_pcsc_stack()
-    if problem is not None:
-        pytest.skip(problem)
+    """pcscd running with the virtual reader; when it cannot run: fails under CI, else skips (with why)."""
+    require_service(_start_pcsc_stack(), "pcscd")
     return VIRTUAL_READER
 
 

@@ -16,6 +16,7 @@ from devices.card import lds
 from devices.card.emulator.personalization import TestDocument, make_test_document
 from devices.card.errors import CardError, CardErrorReason
 from devices.card.tlv import encode_tlv
+from tests.services import require_service
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -105,8 +106,8 @@ def test_dg2_jpeg_round_trip() -> None:
     assert faces == [lds.FaceImage("image/jpeg", jpeg, 120, 160)]
 
 
-@pytest.mark.skipif(not features.check("jpg_2000"), reason="Pillow built without OpenJPEG")
 def test_dg2_jpeg2000_round_trip_takes_size_from_the_image() -> None:
+    require_service(None if features.check("jpg_2000") else "Pillow built without OpenJPEG", "JPEG 2000")
     jp2 = _image("JPEG2000", (64, 96))
     # The record claims another size; the image's own header wins.
     (face,) = lds.parse_dg2(lds.build_dg2([lds.FaceImage("image/jp2", jp2, 1, 1)]))

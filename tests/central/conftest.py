@@ -3,6 +3,8 @@ a clock the test moves, and a running uvicorn server for tests that need real co
 
 from __future__ import annotations
 
+import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -12,7 +14,8 @@ from fastapi.testclient import TestClient
 
 from sync.central.app import create_app
 from sync.central.seed import generate_day, seed_central
-from tests.central.postgres_server import PostgresServer, start_postgres
+from tests.central.postgres_server import PostgresServer, PostgresUnavailable, start_postgres
+from tests.services import service_missing
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -39,8 +42,12 @@ class MovableClock:
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
-    """One server per xdist worker, started on first use, stopped at the worker's session end."""
-    server = start_postgres()
+    """One server per xdist worker, started on first use, stopped at the worker's session end; when it
+    cannot start: fails under CI, else skips with the reason."""
+    try:
+        server = start_postgres()
+    except (PostgresUnavailable, OSError, subprocess.SubprocessError) as error:
+        service_missing(str(error) or type(error).__name__, "PostgreSQL")
     yield server
     server.stop()
 

@@ -14,10 +14,12 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+
+START_WAIT_SECONDS = 30
+PORT_ATTEMPTS = 5
 
 
 class PostgresUnavailable(RuntimeError):
@@ -106,7 +108,9 @@ def start_postgres() -> PostgresServer:
             "--locale=C.UTF-8",
         ]
     )
-    for attempt in range(3):
+    # The free port can be taken between probing and binding (other workers and helpers start
+    # servers too): then try again at once on another port; any other failure is final.
+    for attempt in range(PORT_ATTEMPTS):
         # Durability off: a test server's data dies with the test session anyway.
         options = (
             f"-p {server.port} -k {base_dir} -c listen_addresses=127.0.0.1 -c fsync=off "
@@ -121,18 +125,25 @@ def start_postgres() -> PostgresServer:
                     "-o",
                     options,
                     "-l",
-                    str(base_dir / "server.log"),
-                    "-w",
+                    str(base_dir / f"server-{attempt}.log"),
+                    "-w",  # pg_ctl itself waits until the server accepts connections
                     "-t",
-                    "30",
+                    str(START_WAIT_SECONDS),
                     "start",
                 ]
             )
             return server
-        except PostgresUnavailable:
-            if attempt == 2:
+        except PostgresUnavailable as error:
+            log = _read_log(base_dir / f"server-{attempt}.log")
+            if attempt == PORT_ATTEMPTS - 1 or not ("could not bind" in log or "already in use" in log):
                 shutil.rmtree(base_dir, ignore_errors=True)
-                raise
-            server.port = _free_port()  # the port was taken between probing and binding
-            time.sleep(0.2)
+                raise PostgresUnavailable(f"{error}; server log: {log.strip()[-500:]}") from error
+            server.port = _free_port()
     raise AssertionError("unreachable")
+
+
+def _read_log(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace")
+    except OSError:
+        return ""

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import threading
-import time
-from typing import TYPE_CHECKING, Protocol
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 import pytest
 
 from sync.central import store
+from sync.central.changes import ChangeNotifier
 from sync.central.embedded import EmbeddedCentral, start_embedded
 from sync.central.seed import generate_day, seed_central
 from sync.protocol import ChangesPage
@@ -105,33 +106,62 @@ def served(db_url: str) -> Iterator[EmbeddedCentral]:
     central.stop()
 
 
-def test_long_poll_wakes_within_a_second_when_a_kiosk_ticket_is_issued(served: EmbeddedCentral) -> None:
+@dataclass
+class WaitSpy:
+    """Records each wait of the long-poll on the real notifier: entered, and why it ended."""
+
+    entered: threading.Event = field(default_factory=threading.Event)
+    outcomes: list[bool] = field(default_factory=list)  # True: woken by a change, False: timed out
+    timeouts: list[float] = field(default_factory=list)
+
+
+@pytest.fixture
+def waits(monkeypatch: pytest.MonkeyPatch) -> WaitSpy:
+    spy = WaitSpy()
+    real_wait = ChangeNotifier.wait
+
+    async def recording_wait(
+        self: ChangeNotifier, office_id: str, since_generation: int, timeout: float
+    ) -> bool:
+        spy.timeouts.append(timeout)
+        spy.entered.set()
+        woken = await real_wait(self, office_id, since_generation, timeout)
+        spy.outcomes.append(woken)
+        return woken
+
+    monkeypatch.setattr(ChangeNotifier, "wait", recording_wait)
+    return spy
+
+
+def test_long_poll_wakes_when_a_kiosk_ticket_is_issued(served: EmbeddedCentral, waits: WaitSpy) -> None:
     with httpx.Client(base_url=served.url, timeout=30) as http:
         cursor = http.get(CHANGES, params={"office_id": OFFICE, "limit": 5000}).json()["cursor"]
-        issued_at: list[float] = []
+        answers: list[dict[str, Any]] = []
 
-        def kiosk() -> None:
-            time.sleep(0.8)
-            issued_at.append(time.monotonic())
-            with httpx.Client(base_url=served.url) as other:
-                other.post("/api/v1/tickets", json={"office_id": OFFICE, "service_ids": ["ba-mitte-pa"]})
+        def poll() -> None:
+            params = {"office_id": OFFICE, "cursor": cursor, "wait": 20}
+            answers.append(http.get(CHANGES, params=params).json())
 
-        thread = threading.Thread(target=kiosk)
-        started = time.monotonic()
-        thread.start()
-        page = http.get(CHANGES, params={"office_id": OFFICE, "cursor": cursor, "wait": 20}).json()
-        answered = time.monotonic()
-        thread.join()
-    assert len(page["tickets"]) == 1
-    assert answered - started >= 0.8  # it really waited
-    assert answered - issued_at[0] < 1.0
+        poller = threading.Thread(target=poll)
+        poller.start()
+        # The ticket comes only once the poll found nothing and waits: it really waited.
+        assert waits.entered.wait(timeout=20), "the long-poll never started waiting"
+        assert not answers
+        with httpx.Client(base_url=served.url) as kiosk:
+            ticket = kiosk.post("/api/v1/tickets", json={"office_id": OFFICE, "service_ids": ["ba-mitte-pa"]})
+        poller.join(timeout=25)
+    assert not poller.is_alive() and answers, "the long-poll did not answer"
+    assert [t["id"] for t in answers[0]["tickets"]] == [ticket.json()["id"]]
+    # Woken by the ticket's commit, not by its wait (20 s) or its periodic re-read (5 s) running out.
+    assert waits.outcomes == [True]
 
 
-def test_long_poll_returns_empty_after_its_wait(served: EmbeddedCentral) -> None:
+def test_long_poll_returns_empty_after_its_wait(served: EmbeddedCentral, waits: WaitSpy) -> None:
     with httpx.Client(base_url=served.url, timeout=30) as http:
         cursor = http.get(CHANGES, params={"office_id": OFFICE, "limit": 5000}).json()["cursor"]
-        started = time.monotonic()
-        page = http.get(CHANGES, params={"office_id": OFFICE, "cursor": cursor, "wait": 0.5}).json()
-    assert 0.5 <= time.monotonic() - started < 3
-    assert page["cursor"] == cursor
-    assert page["tickets"] == []
+        page = http.get(CHANGES, params={"office_id": OFFICE, "cursor": cursor, "wait": 2}).json()
+    # It waited, within its 2 s, until that ran out (every wait timed out, none was cut short), then
+    # answered empty.
+    assert waits.outcomes and not any(waits.outcomes)
+    assert all(0 < timeout <= 2 for timeout in waits.timeouts)
+    assert page["cursor"] == cursor and page["tickets"] == []

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from textual.app import App
 
 from tests.core.conftest import CLERK_1, DESK_1, NOW, OFFICE, PA, SmallOffice, build_small_office
+from tests.waiting import wait_until_async
 from workstation import audit
 from tresen.cli import main as tresen
 from workstation.db import LocalStore
@@ -316,16 +317,13 @@ async def test_the_schedule_purges_at_start_and_on_its_interval_in_a_thread_work
     with store.write() as session:  # the second read appears only after the first run
         session.execute(CardRead.__table__.delete().where(CardRead.case_id == later))
     app: App[None] = App()
-    async with app.run_test() as pilot:
+    async with app.run_test():
         schedule.attach(app)
         await app.workers.wait_for_complete()
         assert schedule.last_report is not None and schedule.last_report.card_reads == 1
         assert first not in card_read_cases(store)
         add_card_read(store, later, NOW - timedelta(days=2))
-        for _ in range(50):
-            await pilot.pause(0.05)
-            if later not in card_read_cases(store):
-                break
+        await wait_until_async(lambda: later not in card_read_cases(store), "a run on the interval purges")
         await app.workers.wait_for_complete()
     assert card_read_cases(store) == set()
 

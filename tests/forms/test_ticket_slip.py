@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from datetime import UTC, datetime, timedelta, timezone
 from typing import TYPE_CHECKING
@@ -15,10 +14,7 @@ from forms.ticket_slip import TicketSlip, format_expected_wait, format_issue_tim
 if TYPE_CHECKING:
     from pathlib import Path
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("pdftotext") is None or shutil.which("pdfimages") is None,
-    reason="poppler-utils not installed",
-)
+needs_poppler = pytest.mark.usefixtures("poppler_tools")
 
 MM_PER_POINT = 25.4 / 72
 
@@ -54,6 +50,7 @@ def collapse(text: str) -> str:
     return re.sub(r"\s+", " ", text)
 
 
+@needs_poppler
 def test_slip_is_a_pdf_with_number_services_and_office(tmp_path: Path) -> None:
     text = collapse(pdf_text(write_pdf(tmp_path, make_slip())))
 
@@ -64,6 +61,7 @@ def test_slip_is_a_pdf_with_number_services_and_office(tmp_path: Path) -> None:
     assert "Datenschutz: Dieser Beleg enthält keine personenbezogenen Daten." in text
 
 
+@needs_poppler
 def test_issue_time_is_german_and_in_berlin_time(tmp_path: Path) -> None:
     text = collapse(pdf_text(write_pdf(tmp_path, make_slip())))
     assert "14.03.2025, 09:07 Uhr" in text
@@ -72,6 +70,7 @@ def test_issue_time_is_german_and_in_berlin_time(tmp_path: Path) -> None:
     assert "02.07.2025, 00:30 Uhr" in collapse(pdf_text(write_pdf(tmp_path, summer)))
 
 
+@needs_poppler
 def test_position_and_wait_are_printed_only_when_given(tmp_path: Path) -> None:
     with_queue = collapse(pdf_text(write_pdf(tmp_path, make_slip())))
     assert "Platz in der Warteschlange: 4" in with_queue
@@ -85,6 +84,7 @@ def test_position_and_wait_are_printed_only_when_given(tmp_path: Path) -> None:
     assert "A107" in without
 
 
+@needs_poppler
 def test_qr_code_image_is_embedded(tmp_path: Path) -> None:
     path = write_pdf(tmp_path, make_slip())
     listing = subprocess.run(
@@ -97,6 +97,7 @@ def test_qr_code_image_is_embedded(tmp_path: Path) -> None:
     assert width >= 21 + 8  # version 1 is 21 modules, plus the 4-module quiet zone on each side
 
 
+@needs_poppler
 def test_page_is_80_mm_wide_and_grows_with_content(tmp_path: Path) -> None:
     def page_size_mm(slip: TicketSlip) -> tuple[float, float]:
         path = write_pdf(tmp_path, slip)
@@ -112,6 +113,7 @@ def test_page_is_80_mm_wide_and_grows_with_content(tmp_path: Path) -> None:
     assert 60 < short_height < long_height < 250
 
 
+@needs_poppler
 def test_long_ticket_number_stays_on_one_line(tmp_path: Path) -> None:
     text = pdf_text(write_pdf(tmp_path, make_slip(ticket_number="ABH-10234567")))
     assert "ABH-10234567" in text

@@ -1,0 +1,34 @@
+"""Suite-wide rules: no Hypothesis test depends on wall-clock time, and a test that uses a service's
+fixture carries that service's marker (see tests/services.py), so `-m "not pcsc ..."` deselects it
+even where the test forgot the marker."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from tests.services import SERVICE_FIXTURES
+
+# Hypothesis times each example (200 ms deadline) and its data generation (the too_slow health check):
+# wall-clock checks that fail on a loaded machine. Off for every test, also where @settings forgets it.
+# Loaded here, before any test module builds its @settings on top of the default profile.
+settings.register_profile("tresen", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("tresen")
+
+# The virtual reader is one device for the whole machine: its tests run one at a time, on one worker.
+_PCSC_MARKS = (pytest.mark.serial, pytest.mark.xdist_group("pcsc"))
+
+
+# tryfirst: the markers must be on the items before `-m` deselects and xdist groups them.
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        for fixture, marker in SERVICE_FIXTURES.items():
+            if fixture in fixtures and item.get_closest_marker(marker) is None:
+                item.add_marker(marker)
+        if item.get_closest_marker("pcsc") is not None:
+            if item.get_closest_marker("serial") is None:
+                item.add_marker(_PCSC_MARKS[0])
+            if not any(mark.args[:1] == ("pcsc",) for mark in item.iter_markers("xdist_group")):
+                item.add_marker(_PCSC_MARKS[1])
