@@ -35,6 +35,10 @@ else
     under_ci && exit 1
     echo "tresen test: pcscd is not ready; its tests will be skipped" >&2
   fi
+  if ! bash "$here/cups.sh"; then
+    under_ci && exit 1
+    echo "tresen test: CUPS is not ready; its tests will be skipped" >&2
+  fi
 fi
 
 if [[ -f "$here/check.sh" ]]; then
