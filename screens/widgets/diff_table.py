@@ -1,0 +1,80 @@
+"""The counter's appointment and search tables: DataTables that follow their read model by targeted
+updates. A full rebuild of a few hundred rows costs far more than the handful of rows a refresh
+changes, so a new list is diffed against what the table shows and only the difference is touched.
+
+(The queue, which loses a row on every F2, is a line-API view of its own: `queue_view.py`.)
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+
+Row = TypeVar("Row")
+Cells = tuple[str | Text, ...]
+
+
+class DiffTable(DataTable[str | Text], Generic[Row]):
+    """A DataTable keyed by domain id that applies a new list of rows as a diff."""
+
+    def __init__(
+        self,
+        columns: Sequence[tuple[str, str]],
+        row_key: Callable[[Row], str],
+        cells: Callable[[Row], Cells],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        self._column_spec = columns
+        self._row_key = row_key
+        self._cells = cells
+        self._shown: dict[str, Cells] = {}  # row key -> cells on screen, in order
+
+    def on_mount(self) -> None:
+        for key, label in self._column_spec:
+            self.add_column(label, key=key)
+
+    @property
+    def shown_keys(self) -> list[str]:
+        return list(self._shown)
+
+    def apply(self, rows: Sequence[Row]) -> None:
+        wanted = {self._row_key(row): _as_text(self._cells(row)) for row in rows}
+        for key in [key for key in self._shown if key not in wanted]:
+            del self._shown[key]
+            self.remove_row(key)
+        column_keys = [key for key, _label in self._column_spec]
+        for key, cells in wanted.items():
+            old = self._shown.get(key)
+            if old is None:
+                self.add_row(*cells, key=key)
+            elif old != cells:
+                for column, before, after in zip(column_keys, old, cells, strict=True):
+                    if before != after:
+                        self.update_cell(key, column, after, update_width=True)
+            self._shown[key] = cells
+        if list(self._shown) != list(wanted):
+            self._reorder(list(wanted))
+        self._shown = {key: self._shown[key] for key in wanted}
+
+    def _reorder(self, order: list[str]) -> None:
+        # DataTable sorts by cell values only, so each row's cells (as text) carry its wanted place;
+        # rows with identical cells are interchangeable anyway.
+        position = {_plain(self._shown[key]): index for index, key in enumerate(order)}
+        self.sort(key=lambda values: position.get(_plain(values), len(position)))
+
+
+def _as_text(cells: Cells) -> Cells:
+    """Cells as Rich `Text`: DataTable would parse plain strings as markup (slow, and a name with
+    brackets would be mangled)."""
+    return tuple(cell if isinstance(cell, Text) else Text(cell, no_wrap=True, end="") for cell in cells)
+
+
+def _plain(cells: Sequence[object]) -> tuple[str, ...]:
+    return tuple(str(cell) for cell in cells)

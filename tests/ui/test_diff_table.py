@@ -1,0 +1,82 @@
+"""The appointment and search tables' DiffTable: a new list is applied as a diff (added, changed,
+removed and reordered rows), and a cell that grew is drawn at its new width."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.app import App, ComposeResult
+
+from screens.widgets.diff_table import DiffTable
+
+
+@dataclass(frozen=True)
+class Item:
+    key: str
+    label: str
+    state: str
+
+
+def items(count: int, start: int = 0) -> list[Item]:
+    return [Item(f"t{n}", f"A{n:03d}", "wartet" if n % 3 else "geparkt") for n in range(start, start + count)]
+
+
+class CountingTable(DiffTable[Item]):
+    """Counts the rows it adds: a diff adds only new rows."""
+
+    added: list[object]
+
+    def add_row(self, *cells: object, key: str | None = None, **kwargs: object) -> object:  # type: ignore[override]
+        self.added = [*getattr(self, "added", []), key]
+        return super().add_row(*cells, key=key, **kwargs)  # type: ignore[arg-type]
+
+
+class TableApp(App[None]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.table: CountingTable = CountingTable(
+            [("label", "Nummer"), ("state", "Status")],
+            row_key=lambda item: item.key,
+            cells=lambda item: (item.label, item.state),
+            id="table",
+        )
+
+    def compose(self) -> ComposeResult:
+        yield self.table
+
+
+def shown(table: DiffTable[Item]) -> list[tuple[str, ...]]:
+    return [tuple(str(cell) for cell in table.get_row_at(index)) for index in range(table.row_count)]
+
+
+async def test_a_new_list_is_applied_as_a_diff() -> None:
+    app = TableApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        table = app.table
+        table.apply(items(5))
+        await pilot.pause()
+        table.added = []
+        table.apply([Item("t4", "A004", "aufgerufen"), *items(3, start=1), Item("t9", "A009", "wartet")])
+        await pilot.pause()
+        assert table.added == ["t9"]  # the others were there: changed in place or kept
+        assert table.shown_keys == ["t4", "t1", "t2", "t3", "t9"]
+        assert shown(table) == [
+            ("A004", "aufgerufen"),
+            ("A001", "wartet"),
+            ("A002", "wartet"),
+            ("A003", "geparkt"),
+            ("A009", "wartet"),
+        ]
+
+
+async def test_a_cell_that_grew_is_drawn_at_its_new_width() -> None:
+    app = TableApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        table = app.table
+        table.apply(items(10))
+        await pilot.pause()
+        table.apply([Item("t0", "A000", "aufgerufen"), *items(9, start=1)])
+        for _ in range(3):  # DataTable measures on idle; the redraw follows on the next refresh
+            await pilot.pause()
+        line = "".join(segment.text for segment in table.render_line(1))
+        assert "aufgerufen" in line  # the column widened
