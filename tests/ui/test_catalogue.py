@@ -20,7 +20,7 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
 LC_MESSAGES = ROOT / "workstation" / "locale" / "en" / "LC_MESSAGES"
-PACKAGES = ("workstation", "screens", "sync", "devices", "forms")
+PACKAGES = ("tresen", "workstation", "screens", "sync", "devices", "forms")
 KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
 
 
