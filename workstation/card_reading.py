@@ -70,7 +70,8 @@ class SessionSource(Protocol):
 class ClerkContext(Protocol):
     """The desk context (`workstation.commands.DeskContext`); only the clerk matters here."""
 
-    clerk_id: str
+    @property
+    def clerk_id(self) -> str: ...  # read-only, so the frozen DeskContext matches
 
 
 @dataclass(frozen=True)

@@ -255,9 +255,12 @@ class _PageApplier:
 
     def _existing(self, model: type[Row], ids: Sequence[str]) -> dict[str, Row]:
         rows: dict[str, Row] = {}
-        primary_key = model.id  # type: ignore[attr-defined]
+        # Every replicated table has one string primary key `id`; selecting it beside the row keys
+        # the dict without reaching for an attribute the bound `Base` does not declare.
+        primary_key = inspect(model).primary_key[0]
         for chunk in _chunks(ids):
-            rows.update((r.id, r) for r in self.session.scalars(select(model).where(primary_key.in_(chunk))))
+            query = select(model, primary_key).where(primary_key.in_(chunk))
+            rows.update((row_id, row) for row, row_id in self.session.execute(query).tuples())
         return rows
 
 
