@@ -14,6 +14,7 @@ import gettext
 import io
 from pathlib import Path
 
+from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -34,7 +35,7 @@ def _source_messages() -> set[str]:
     return found
 
 
-def _catalogue():  # type: ignore[no-untyped-def]
+def _catalogue() -> Catalog:
     with (LC_MESSAGES / "tresen.po").open("rb") as po:
         return read_po(po, locale="en", domain="tresen")
 

@@ -4,11 +4,15 @@ a windowed table holds the first rows of the list, refills after a removal and g
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable
 
 from screens.widgets.queue_table import DiffTable
+
+if TYPE_CHECKING:
+    from rich.segment import Segment
 
 
 @dataclass(frozen=True)
@@ -37,10 +41,11 @@ class TableApp(App[None]):
         yield self.table
 
 
-def lines_as_drawn(table: DiffTable[Item]) -> tuple[list[object], list[object]]:
+def lines_as_drawn(table: DiffTable[Item]) -> tuple[list[list[Segment]], list[list[Segment]]]:
     """Every visible line, through the table's cache and through DataTable's own rendering."""
     width = table.size.width
-    cached, reference = [], []
+    cached: list[list[Segment]] = []
+    reference: list[list[Segment]] = []
     for y in range(table.size.height):
         base = table.rich_style
         cached.append(list(table._render_line(y, 0, width, base)))
