@@ -170,7 +170,8 @@ def test_a_normalised_key_stays_as_it_is(modifiers: list[str], base: str) -> Non
         return
     assert normalize_key(key) == key
     *mods, _last = key.split("+") if not key.endswith("+") else [key]
-    assert mods == sorted(mods) and len(mods) == len(modifiers)
+    assert mods == sorted(mods)
+    assert len(mods) == len(modifiers)
 
 
 @given(st.text(max_size=20))

@@ -20,7 +20,10 @@ from workstation.models import Base
 def test_pragmas_for_a_durable_outbox(store: LocalStore) -> None:
     for engine in (store.engine, store.write_engine):
         with engine.connect() as connection:
-            pragma = lambda name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()  # noqa: E731
+
+            def pragma(name: str) -> object:
+                return connection.exec_driver_sql(f"PRAGMA {name}").scalar()
+
             assert pragma("journal_mode") == "wal"
             assert pragma("foreign_keys") == 1
             assert pragma("synchronous") == 2  # FULL
@@ -59,7 +62,8 @@ def test_a_corrupt_file_is_a_german_error(tmp_path: Path) -> None:
     store = LocalStore(path)
     with pytest.raises(LocalStoreError) as failed:
         store.migrate()
-    assert "beschädigt" in failed.value.user_message and str(path) in failed.value.user_message
+    assert "beschädigt" in failed.value.user_message
+    assert str(path) in failed.value.user_message
     store.dispose()
 
 

@@ -110,7 +110,8 @@ def test_captures_fetch_reports_a_damaged_bundle_in_german(
     )  # fmt: skip
     assert cli.run_fetch(args) == cli.EXIT_CAPTURE_ERROR
     err = capsys.readouterr().err
-    assert "Prüfsumme falsch" in err and "(hash_mismatch)" in err
+    assert "Prüfsumme falsch" in err
+    assert "(hash_mismatch)" in err
 
 
 def test_captures_fetch_of_a_poor_capture_exits_with_failed_checks(
