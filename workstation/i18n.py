@@ -20,7 +20,7 @@ _language = "de"
 
 def set_language(language: str | None = None) -> str:
     """Activate `language` (or `TRESEN_LANG`, else German); returns the language in force."""
-    global _translation, _language
+    global _translation, _language  # noqa: PLW0603  (one language per process, as gettext.install's)
     wanted = (os.environ.get("TRESEN_LANG") or language or "de").split("_")[0].lower()
     _language = wanted if wanted in SUPPORTED else "de"
     if _language == "de":
