@@ -10,13 +10,10 @@ changes are allowed is `sync.states`, the table the workstation's commands check
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from sync.central import store
 from sync.central.errors import CentralRefusal, NotFound, OperationRejected, SequenceGapError
@@ -37,6 +34,12 @@ from sync.protocol import (
     TicketTransferArgs,
 )
 from sync.states import INITIAL_STATE, TicketAction, TicketState, TransitionRefused, next_state
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
+
+    from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
