@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select, text
 
 from tests.core.conftest import NOW
 from workstation import audit
-from workstation.db import LocalStore
 from workstation.models import AuditEvent
+
+if TYPE_CHECKING:
+    from workstation.db import LocalStore
 
 
 def fill(store: LocalStore, count: int = 4) -> None:

@@ -7,10 +7,8 @@ documents; at the end the same service through pyscard → pcscd → vpcd → ou
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -28,9 +26,9 @@ from devices.card.service import DocumentRead, ProgressCallback, ReadFigures, Re
 from devices.card.transport import list_readers
 from workstation.card_reading import (
     AccessKind,
-    ReaderFn,
     CardReading,
     CaseNotFound,
+    ReaderFn,
     hash_document_number,
     load_trust_store,
     make_access_key,
@@ -58,6 +56,9 @@ from workstation.models import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
     from devices.card.service import Step
     from devices.card.trust import TrustStore
     from tests.card.conftest import VirtualReader
@@ -179,7 +180,9 @@ def chip_names(surname: list[str], given: list[str], kind: str) -> tuple[str, st
 
 @settings(max_examples=200, deadline=None)
 @given(surname=names, given_names=names, kind=st.sampled_from(["TD1", "TD3"]))
-def test_any_booking_matches_the_chip_made_from_it(surname: list[str], given_names: list[str], kind: str) -> None:
+def test_any_booking_matches_the_chip_made_from_it(
+    surname: list[str], given_names: list[str], kind: str
+) -> None:
     chip_surname, chip_given = chip_names(surname, given_names, kind)
     result = compare(chip_surname, chip_given, " ".join(surname), " ".join(given_names), mrz_format=kind)
     assert result.status is NameMatch.MATCH, result.message
@@ -187,7 +190,9 @@ def test_any_booking_matches_the_chip_made_from_it(surname: list[str], given_nam
 
 @settings(max_examples=200, deadline=None)
 @given(surname=names, given_names=names, data=st.data())
-def test_a_changed_surname_letter_is_always_noticed(surname: list[str], given_names: list[str], data: st.DataObject) -> None:
+def test_a_changed_surname_letter_is_always_noticed(
+    surname: list[str], given_names: list[str], data: st.DataObject
+) -> None:
     chip_surname, chip_given = chip_names(surname, given_names, "TD1")
     booked_surname = " ".join(surname)
     spelled = "".join(mrz_tokens(booked_surname))
@@ -321,13 +326,25 @@ def open_case(store: LocalStore, *, booked: Booking | None, case_id: str = "case
                 )
             )
         session.add(
-            Ticket(id=f"ticket-{case_id}", office_id="office-1", number="A101", appointment_id=appointment_id,
-                   issued_at=NOW)
+            Ticket(
+                id=f"ticket-{case_id}",
+                office_id="office-1",
+                number="A101",
+                appointment_id=appointment_id,
+                issued_at=NOW,
+            )
         )
         session.flush()
         session.add(
-            Case(id=case_id, ticket_id=f"ticket-{case_id}", office_id="office-1", desk_id="desk-1",
-                 clerk_id="clerk-1", opened_at=NOW, serving_since=NOW)
+            Case(
+                id=case_id,
+                ticket_id=f"ticket-{case_id}",
+                office_id="office-1",
+                desk_id="desk-1",
+                clerk_id="clerk-1",
+                opened_at=NOW,
+                serving_since=NOW,
+            )
         )
         session.commit()
     return case_id
@@ -357,10 +374,12 @@ def parsing_reader(document: TestDocument, calls: list[str] | None = None) -> Re
         faces = lds.parse_dg2(document.files[lds.DG2])
         groups = {n: document.files[lds.dg_file_id(n)] for n in (1, 2)}
         verification = passive_authentication(document.files[lds.EF_SOD], groups, trust)
-        figures = ReadFigures(apdus=0, bytes_sent=0, bytes_received=0, wall_seconds=0.0, card_seconds=0.0,
-                              host_seconds=0.0)
-        return DocumentRead(lds.parse_dg1(document.files[lds.DG1]), faces[0] if faces else None, verification,
-                            "PACE", figures)
+        figures = ReadFigures(
+            apdus=0, bytes_sent=0, bytes_received=0, wall_seconds=0.0, card_seconds=0.0, host_seconds=0.0
+        )
+        return DocumentRead(
+            lds.parse_dg1(document.files[lds.DG1]), faces[0] if faces else None, verification, "PACE", figures
+        )
 
     return read
 
@@ -382,12 +401,18 @@ def service(
     readers_fn: Callable[[], list[str]] = list_readers,
 ) -> CardReading:
     return CardReading(
-        store, Desk1(), parsing_reader(document, calls),
-        trust=document.trust_store() if trusted else None, clock=lambda: NOW, readers_fn=readers_fn,
+        store,
+        Desk1(),
+        parsing_reader(document, calls),
+        trust=document.trust_store() if trusted else None,
+        clock=lambda: NOW,
+        readers_fn=readers_fn,
     )
 
 
-def test_a_read_is_kept_with_the_case_and_compared_with_the_booking(store: LocalStore, td1: TestDocument) -> None:
+def test_a_read_is_kept_with_the_case_and_compared_with_the_booking(
+    store: LocalStore, td1: TestDocument
+) -> None:
     case_id = open_case(store, booked=("Müller-Lüdenscheidt", "Jürgen", date(1980, 5, 17)))
     steps: list[ReadProgress] = []
     outcome = service(store, td1).read(case_id, CanKey(td1.can), steps.append)
@@ -482,7 +507,9 @@ def test_chip_data_is_purged_with_its_case(store: LocalStore, td1: TestDocument)
         assert session.scalars(select(CardRead)).all() == []
 
 
-def test_nothing_personal_reaches_the_log(store: LocalStore, td1: TestDocument, caplog: pytest.LogCaptureFixture) -> None:
+def test_nothing_personal_reaches_the_log(
+    store: LocalStore, td1: TestDocument, caplog: pytest.LogCaptureFixture
+) -> None:
     case_id = open_case(store, booked=("Müller-Lüdenscheidt", "Jürgen", None))
     with caplog.at_level(logging.DEBUG):
         outcome = service(store, td1).read(case_id, CanKey(td1.can))
@@ -538,17 +565,19 @@ def pcsc_reading(store: LocalStore, document: TestDocument) -> CardReading:
 
 
 @pytest.fixture
-def card_on_reader(virtual_reader: VirtualReader, td1: TestDocument) -> Iterator[TestDocument]:  # noqa: F811
+def card_on_reader(virtual_reader: VirtualReader, td1: TestDocument) -> TestDocument:  # noqa: F811
     from devices.card.emulator.card import card_for_document
 
     virtual_reader.insert(card_for_document(td1))
-    yield td1
+    return td1
 
 
 @pytest.mark.serial
 @pytest.mark.pcsc
 @pytest.mark.xdist_group("pcsc")
-def test_pace_can_read_through_pcscd_is_kept_and_verified(store: LocalStore, card_on_reader: TestDocument) -> None:
+def test_pace_can_read_through_pcscd_is_kept_and_verified(
+    store: LocalStore, card_on_reader: TestDocument
+) -> None:
     document = card_on_reader
     case_id = open_case(store, booked=("Müller-Lüdenscheidt", "Jürgen Weiß", date(1980, 5, 17)))
     reading = pcsc_reading(store, document)
@@ -567,7 +596,9 @@ def test_pace_can_read_through_pcscd_is_kept_and_verified(store: LocalStore, car
 @pytest.mark.serial
 @pytest.mark.pcsc
 @pytest.mark.xdist_group("pcsc")
-def test_wrong_can_through_pcscd_is_a_german_message_and_an_audit_event(store: LocalStore, card_on_reader: TestDocument) -> None:
+def test_wrong_can_through_pcscd_is_a_german_message_and_an_audit_event(
+    store: LocalStore, card_on_reader: TestDocument
+) -> None:
     document = card_on_reader
     case_id = open_case(store, booked=None)
     reading = pcsc_reading(store, document)
@@ -579,7 +610,9 @@ def test_wrong_can_through_pcscd_is_a_german_message_and_an_audit_event(store: L
         assert session.scalars(select(AuditEvent.action)).all() == ["card.read_failed"]
 
 
-def test_the_sites_csca_folder_makes_reads_verifiable(store: LocalStore, td1: TestDocument, tmp_path: Path) -> None:
+def test_the_sites_csca_folder_makes_reads_verifiable(
+    store: LocalStore, td1: TestDocument, tmp_path: Path
+) -> None:
     assert load_trust_store(tmp_path / "missing") is None
     folder = tmp_path / "csca"
     folder.mkdir()
@@ -595,7 +628,10 @@ def test_the_sites_csca_folder_makes_reads_verifiable(store: LocalStore, td1: Te
 @pytest.mark.serial
 @pytest.mark.pcsc
 @pytest.mark.xdist_group("pcsc")
-def test_bac_passport_typed_from_its_data_page_through_pcscd(store: LocalStore, virtual_reader: VirtualReader) -> None:  # noqa: F811
+def test_bac_passport_typed_from_its_data_page_through_pcscd(
+    store: LocalStore,
+    virtual_reader: VirtualReader,  # noqa: F811  (the fixture imported above)
+) -> None:
     from devices.card.emulator.card import card_for_document
 
     passport = make_test_document("td3", holder=HOLDER, seed=9)

@@ -51,7 +51,7 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_no_file_means_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(platformdirs, "user_config_dir", lambda app: str(tmp_path / "nowhere"))
+    monkeypatch.setattr(platformdirs, "user_config_dir", lambda _app: str(tmp_path / "nowhere"))
     config = load_config(None)
     assert config.source is None
     assert config.central.url is None
@@ -68,7 +68,7 @@ def test_no_file_means_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 def test_the_default_file_is_read_from_the_platform_config_dir(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(platformdirs, "user_config_dir", lambda app: str(tmp_path))
+    monkeypatch.setattr(platformdirs, "user_config_dir", lambda _app: str(tmp_path))
     write(tmp_path, '[ui]\nlanguage = "en"\n')
     assert load_config(None).ui.language == "en"
 
@@ -88,7 +88,7 @@ def test_a_full_file(tmp_path: Path) -> None:
 def test_the_card_section_alone_keeps_the_default_trust_dir(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(platformdirs, "user_config_dir", lambda app: str(tmp_path / "cfg"))
+    monkeypatch.setattr(platformdirs, "user_config_dir", lambda _app: str(tmp_path / "cfg"))
     config = load_config(write(tmp_path, '[card]\nreader = "Virtual PCD 00 00"\n'))
     assert config.card.reader == "Virtual PCD 00 00"
     assert config.card.trust_dir == tmp_path / "cfg" / "csca"

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from sync.central.seed import BUERGERAMT_ID, generate_day
 from tests.core.conftest import NOW, OFFICE, PA, RP, SmallOffice
+from tests.seeding import seed_local_store
 from workstation import audit
 from workstation.commands import CallResult, DeskContext
 from workstation.counter import Counter
@@ -17,7 +18,6 @@ from workstation.db import LocalStore
 from workstation.errors import CentralUnavailable, CommandRefused
 from workstation.models import AuditEvent, OutboxOperation
 from workstation.queries import CounterView
-from tests.seeding import seed_local_store
 
 
 class Remote:
@@ -27,7 +27,7 @@ class Remote:
         self.answer = answer
         self.asked = 0
 
-    def call_next(self, ctx: DeskContext) -> CallResult | None:
+    def call_next(self, ctx: DeskContext) -> CallResult | None:  # noqa: ARG002  (the remote's signature)
         self.asked += 1
         if isinstance(self.answer, Exception):
             raise self.answer

@@ -9,18 +9,17 @@ import sqlite3
 import tempfile
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, event, select
-from sqlalchemy.orm import Session
 from textual.app import App
 
 from tests.core.conftest import CLERK_1, DESK_1, NOW, OFFICE, PA, SmallOffice, build_small_office
-from workstation import audit
 from tresen.cli import main as tresen
+from workstation import audit
 from workstation.db import LocalStore
 from workstation.models import (
     Appointment,
@@ -39,6 +38,9 @@ from workstation.retention import (
     RetentionSchedule,
     purge_personal_data,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 # NOW is Monday 2026-03-02 10:00 in Berlin: today's office day began 2026-03-01 23:00 UTC.
 TODAY_START = datetime(2026, 3, 1, 23, 0, tzinfo=UTC)
@@ -189,7 +191,7 @@ def test_citizen_data_days_counts_office_days(office: SmallOffice) -> None:
     assert report.citizen_data_before == TODAY_START
     assert appointment(store, "apt-t-sun").family_name == ""
     assert appointment(store, "apt-t-mon").family_name == "Müller-t-mon"
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="citizen_data_days must be at least 1"):
         RetentionPolicy(citizen_data_days=0)
 
 
