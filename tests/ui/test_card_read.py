@@ -92,7 +92,9 @@ async def type_can_and_read(pilot: Pilot[ReturnType], can: str) -> None:
     await pilot.pause()
 
 
-async def test_read_shows_data_photo_fallback_verdict_and_expiry(store: LocalStore, document: TestDocument) -> None:
+async def test_read_shows_data_photo_fallback_verdict_and_expiry(
+    store: LocalStore, document: TestDocument
+) -> None:
     case_id = open_case(store, booked=("Müller-Lüdenscheidt", "Jürgen", date(1980, 5, 17)))
     app = Host(reading_for(store, document), case_id)
     async with app.run_test(size=SIZE) as pilot:
@@ -139,7 +141,9 @@ async def test_name_mismatch_and_not_verified_are_loud(store: LocalStore, docume
         assert "Familienname" in text_of(app, "#names")
 
 
-async def test_can_is_digits_only_and_checked_before_the_card_is_touched(store: LocalStore, document: TestDocument) -> None:
+async def test_can_is_digits_only_and_checked_before_the_card_is_touched(
+    store: LocalStore, document: TestDocument
+) -> None:
     calls: list[str] = []
     case_id = open_case(store, booked=None)
     app = Host(reading_for(store, document, calls=calls), case_id)
@@ -152,7 +156,9 @@ async def test_can_is_digits_only_and_checked_before_the_card_is_touched(store: 
         assert app.screen.query_one("#result").has_class("hidden")
 
 
-async def test_wrong_can_shows_the_german_reason_and_allows_a_retry(store: LocalStore, document: TestDocument) -> None:
+async def test_wrong_can_shows_the_german_reason_and_allows_a_retry(
+    store: LocalStore, document: TestDocument
+) -> None:
     case_id = open_case(store, booked=None)
     app = Host(reading_for(store, document), case_id)
     wrong = "000000" if document.can != "000000" else "111111"
@@ -179,7 +185,9 @@ def test_a_failed_read_marks_its_unfinished_steps_as_failed() -> None:
     assert describe_steps(steps, failed=True) == "✓ PACE\n✗ DG1 (Daten)  10 / 90 Bytes"
 
 
-async def test_a_second_read_in_the_same_dialog_replaces_the_first(store: LocalStore, document: TestDocument) -> None:
+async def test_a_second_read_in_the_same_dialog_replaces_the_first(
+    store: LocalStore, document: TestDocument
+) -> None:
     case_id = open_case(store, booked=None)
     app = Host(reading_for(store, document), case_id)
     async with app.run_test(size=SIZE) as pilot:
@@ -226,7 +234,9 @@ async def test_mrz_entry_reads_the_document(store: LocalStore, document: TestDoc
     assert calls == ["MrzKey"]
 
 
-async def test_a_previous_read_is_shown_when_the_dialog_opens_again(store: LocalStore, document: TestDocument) -> None:
+async def test_a_previous_read_is_shown_when_the_dialog_opens_again(
+    store: LocalStore, document: TestDocument
+) -> None:
     case_id = open_case(store, booked=None)
     reading = reading_for(store, document)
     reading.read(case_id, make_can(document))
@@ -272,7 +282,11 @@ async def test_the_app_takes_the_card_service_it_was_given(store: LocalStore, do
 @pytest.mark.serial
 @pytest.mark.pcsc
 @pytest.mark.xdist_group("pcsc")
-async def test_read_through_pcscd_with_the_dialog(store: LocalStore, virtual_reader: VirtualReader, document: TestDocument) -> None:  # noqa: F811
+async def test_read_through_pcscd_with_the_dialog(
+    store: LocalStore,
+    virtual_reader: VirtualReader,  # noqa: F811  (the fixture imported above)
+    document: TestDocument,
+) -> None:
     from devices.card.emulator.card import card_for_document
 
     virtual_reader.insert(card_for_document(document))
@@ -335,7 +349,9 @@ async def test_closing_during_a_read_drops_the_late_result(store: LocalStore, do
         assert len(session.scalars(select(CardRead)).all()) == 1
 
 
-async def test_the_photo_is_shown_with_textual_image_where_possible(store: LocalStore, document: TestDocument, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_the_photo_is_shown_with_textual_image_where_possible(
+    store: LocalStore, document: TestDocument, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from textual_image.widget import UnicodeImage
 
     from screens import card_read

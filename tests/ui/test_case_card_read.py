@@ -207,7 +207,8 @@ def running_pcscd(request: pytest.FixtureRequest) -> None:
 @pytest.mark.serial
 @pytest.mark.pcsc
 @pytest.mark.xdist_group("pcsc")
-def test_the_demo_card_is_read_through_pcscd(running_pcscd: None, tmp_path: Path) -> None:
+@pytest.mark.usefixtures("running_pcscd")
+def test_the_demo_card_is_read_through_pcscd(tmp_path: Path) -> None:
     """The demo's simulated card in its own process on the virtual reader, read by the real service."""
     from tests.core.test_card_reading import open_case
     from workstation.commands import DeskContext

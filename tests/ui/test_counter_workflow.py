@@ -7,10 +7,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import select
-
 from textual.widgets import Select, TextArea
 
-from screens.app import TresenApp
 from screens.case import CaseScreen
 from screens.counter import CounterScreen
 from screens.dialogs import ConfirmDialog, FinishDialog, MessageDialog, TransferDialog
@@ -23,6 +21,7 @@ from workstation.models import Case, OutboxOperation, Ticket, TicketState
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from screens.app import TresenApp
     from workstation.queries import CurrentTicket
 
 SIZE = (160, 50)

@@ -7,8 +7,6 @@ from __future__ import annotations
 import gc
 from typing import TYPE_CHECKING
 
-import pytest
-
 from screens.app import TresenApp
 from screens.heap import NO_AUTOMATIC_FULL, HeapPolicy
 from tests.ui.support import filled_store, make_app, settle, wait_until
@@ -17,6 +15,8 @@ from tests.ui.test_login import desk_login
 if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
+
+    import pytest
 
 SIZE = (160, 50)
 
