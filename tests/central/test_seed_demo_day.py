@@ -9,9 +9,8 @@ from __future__ import annotations
 import argparse
 import itertools
 from collections import defaultdict
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import example, given, settings
@@ -28,6 +27,10 @@ from workstation.counter import Counter
 from workstation.db import LocalStore
 from workstation.models import Appointment, AppointmentStatus, Ticket, TicketState
 from workstation.sync_engine import SyncEngine
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 DAY = date(2026, 3, 2)
 DST_START = date(2026, 3, 29)  # 02:00 → 03:00: a 23-hour day

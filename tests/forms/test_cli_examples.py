@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 from datetime import date, datetime
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -13,6 +13,9 @@ from forms.cli import register
 from forms.templates import TEMPLATES
 from sync.kassenzeichen import is_valid
 from tests.forms.pdftools import pdf_text
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 pytestmark = pytest.mark.poppler
 
@@ -101,19 +104,21 @@ def test_unknown_template_and_unset_sealer(tmp_path: Path, capsys: pytest.Captur
     assert cli("forms", "render", "urkunde", "--data", "x.json", "--out", str(tmp_path / "x.pdf")) == 2
     assert "Unbekannte Vorlage: urkunde" in capsys.readouterr().err
     example = str(TEMPLATES["quittung"].example_path)
-    assert cli("forms", "render", "quittung", "--data", example, "--out", str(tmp_path / "q.pdf"),
-               "--seal") == 2
+    assert (
+        cli("forms", "render", "quittung", "--data", example, "--out", str(tmp_path / "q.pdf"), "--seal") == 2
+    )
     assert "Siegeln ist in diesem Programm nicht eingerichtet" in capsys.readouterr().err
     assert not (tmp_path / "q.pdf").exists()
 
 
 def test_a_failing_sealer_writes_no_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    def refuse(pdf: bytes) -> bytes:
+    def refuse(pdf: bytes) -> bytes:  # noqa: ARG001  (a sealer's signature)
         raise RuntimeError("Kein Siegel-Token gefunden.")
 
     out = tmp_path / "q.pdf"
     example = str(TEMPLATES["quittung"].example_path)
-    assert cli("forms", "render", "quittung", "--data", example, "--out", str(out), "--seal",
-               sealer=refuse) == 1
+    assert (
+        cli("forms", "render", "quittung", "--data", example, "--out", str(out), "--seal", sealer=refuse) == 1
+    )
     assert "Nicht versiegelt, keine Datei geschrieben: Kein Siegel-Token gefunden." in capsys.readouterr().err
     assert not out.exists()

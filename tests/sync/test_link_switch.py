@@ -5,22 +5,26 @@ running for everyone else, and what was done offline is pushed once the link is 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 from sqlalchemy import select
 
-from sync.central.embedded import EmbeddedCentral
 from sync.central.seed import BUERGERAMT_ID, SeedDay
 from sync.client import MSG_UNREACHABLE, CentralClient, CentralError, SwitchableTransport
 from sync.protocol import API_PREFIX, ChangesPage
 from tests.sync.support import CLERK, DESK
 from workstation.commands import DeskContext
 from workstation.counter import Counter
-from workstation.db import LocalStore
 from workstation.models import OperationStatus, OutboxOperation, Ticket, TicketState
 from workstation.sync_engine import SyncEngine
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from sync.central.embedded import EmbeddedCentral
+    from workstation.db import LocalStore
 
 CTX = DeskContext(workstation_id="ws-link", office_id=BUERGERAMT_ID, desk_id=DESK, clerk_id=CLERK)
 
@@ -53,11 +57,11 @@ def client(central: EmbeddedCentral, link: SwitchableTransport) -> Iterator[Cent
         yield central_client
 
 
-
 def is_cut(link: SwitchableTransport) -> bool:
     """`link.is_cut`, read through a call: mypy would keep an assert's narrowing of the property
     across the `cut()` or `restore()` that changes it."""
     return link.is_cut
+
 
 def test_a_cut_link_fails_like_an_outage_while_the_service_keeps_serving_others(
     client: CentralClient, link: SwitchableTransport, central: EmbeddedCentral

@@ -8,11 +8,9 @@ and that every visit the workstation records is one the central service applies 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -38,6 +36,10 @@ from workstation.commands import DeskContext
 from workstation.counter import Counter
 from workstation.db import LocalStore
 from workstation.errors import CommandRefused
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 OFFICE, PA, CLERK, OTHER_DESK = "office-st", "svc-st-pa", "clerk-st", "desk-st-other"
 WORKSTATION, DIVERGED = "ws-st", "ws-st-diverged"  # DIVERGED sends what this workstation would refuse

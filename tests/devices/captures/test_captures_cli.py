@@ -11,8 +11,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -20,6 +20,9 @@ from devices.captures import cli
 from devices.captures.checks import check_bundle
 from devices.captures.terminal import TerminalSource
 from devices.captures.trust import TrustAnchor
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 REPO = Path(__file__).resolve().parents[3]
 START_DEADLINE_SECONDS = 60.0
