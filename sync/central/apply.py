@@ -10,7 +10,7 @@ changes are allowed is `sync.states`, the table the workstation's commands check
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -124,8 +124,20 @@ def _stored_answer(session: Session, workstation_id: str, operation: Operation) 
         reason=stored.reason,
         result=stored.result,
         flagged=stored.flagged,
-        original_status=stored.status,  # type: ignore[arg-type]  # "applied" | "rejected" by construction
+        original_status=_first_outcome(stored.status),
     )
+
+
+FirstOutcome = Literal["applied", "rejected"]
+
+
+def _first_outcome(stored_status: str) -> FirstOutcome:
+    """The stored status as the protocol's literal: only these two are ever stored (see `_apply_one`)."""
+    if stored_status == "applied":
+        return "applied"
+    if stored_status == "rejected":
+        return "rejected"
+    raise ValueError(f"stored operation status {stored_status!r} is neither applied nor rejected")
 
 
 def _apply_one(
@@ -136,7 +148,8 @@ def _apply_one(
     now: datetime,
 ) -> tuple[OperationResult, list[store.Versioned]]:
     effect = _Effect()
-    status, reason = "applied", None
+    status: FirstOutcome = "applied"
+    reason: str | None = None
     if session.scalar(
         select(store.AppliedOperation.seq).where(store.AppliedOperation.op_id == operation.op_id)
     ):
@@ -176,7 +189,7 @@ def _apply_one(
     answer = OperationResult(
         op_id=operation.op_id,
         seq=operation.seq,
-        status=status,  # type: ignore[arg-type]
+        status=status,
         reason=reason,
         result=effect.result or None,
         flagged=effect.flag_reason is not None,
