@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -24,9 +25,9 @@ RULES = OrderingRules()
 DESK_SERVICES = frozenset({"pa", "rp"})
 
 
-def entry(ticket_id: str, number: str, waited: float, **fields: object) -> QueueEntry:
-    values: dict[str, object] = {"service_ids": frozenset({"pa"})} | fields
-    return QueueEntry(ticket_id, number, NOW - timedelta(minutes=waited), **values)  # type: ignore[arg-type]
+def entry(ticket_id: str, number: str, waited: float, **fields: Any) -> QueueEntry:
+    values: dict[str, Any] = {"service_ids": frozenset({"pa"})} | fields
+    return QueueEntry(ticket_id, number, NOW - timedelta(minutes=waited), **values)
 
 
 def test_a_due_appointment_comes_before_walk_ins_and_is_explained() -> None:

@@ -17,15 +17,17 @@ from tests.forms.pdftools import pdf_text
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from forms.cli import Sealer
+
 pytestmark = pytest.mark.poppler
 
 # Values that are codes or machine payloads, printed as a label or only inside a QR code.
 NOT_PRINTED_AS_TEXT = {("quittung", "payment_method"), ("wartenummer", "status_url")}
 
 
-def cli(*argv: str, sealer: object = None) -> int:
+def cli(*argv: str, sealer: Sealer | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tresen")
-    register(parser.add_subparsers(dest="command", required=True), sealer=sealer)  # type: ignore[arg-type]
+    register(parser.add_subparsers(dest="command", required=True), sealer=sealer)
     args = parser.parse_args(argv)
     result: int = args.handler(args)
     return result

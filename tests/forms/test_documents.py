@@ -6,7 +6,7 @@ import dataclasses
 import io
 import re
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import given
@@ -39,16 +39,16 @@ def example(name: str) -> object:
     return TEMPLATES[name].parse(TEMPLATES[name].example())
 
 
-def receipt(**changes: object) -> Receipt:
+def receipt(**changes: Any) -> Receipt:
     base = example("quittung")
     assert isinstance(base, Receipt)
-    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+    return dataclasses.replace(base, **changes)
 
 
-def certificate(**changes: object) -> RegistrationCertificate:
+def certificate(**changes: Any) -> RegistrationCertificate:
     base = example("meldebescheinigung")
     assert isinstance(base, RegistrationCertificate)
-    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+    return dataclasses.replace(base, **changes)
 
 
 # --- Quittung ---------------------------------------------------------------------------------
