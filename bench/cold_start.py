@@ -90,8 +90,8 @@ def main() -> None:
         directory = Path(temp)
         store = directory / "tresen.sqlite3"
         desk = filled_store(store)
-        desk.store.dispose()  # type: ignore[attr-defined]
-        config = write_config(directory, store, desk.ctx)  # type: ignore[attr-defined]
+        desk.store.dispose()
+        config = write_config(directory, store, desk.ctx)
         tresen = [sys.executable, "-c", CHILD.format(root=str(ROOT), config=str(config))]
         reference = [sys.executable, str(MINIMAL_APP)]
         tresen_ms: list[float] = []

@@ -14,17 +14,18 @@ import asyncio
 import statistics
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from textual.app import App
-from textual.pilot import Pilot
+if TYPE_CHECKING:
+    from textual.app import App
+    from textual.pilot import Pilot
 
 Arm = Callable[[], Callable[[], bool]]  # before a press: returns "does this frame show the change?"
 
 
 async def key_to_frame_ms(
     app: App[Any],
-    pilot: Pilot[Any],
+    pilot: Pilot[Any],  # noqa: ARG001 - the caller's pilot: the measurement runs inside its app
     *,
     key: str,
     presses: int,

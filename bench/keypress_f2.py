@@ -20,9 +20,8 @@ import asyncio
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -30,11 +29,15 @@ from bench.apps.f2_reference import F2ReferenceApp
 from bench.key_to_frame import key_to_frame_ms, percentiles
 from tests.ui.support import filled_store, make_app, settle
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 SIZE = (160, 50)
 
 
 async def tresen_f2(presses: int, store_dir: Path) -> list[float]:
     from screens.widgets.current_ticket import CurrentTicketPanel
+    from screens.widgets.queue_view import QueueView
 
     started = time.perf_counter()
     desk = filled_store(store_dir / "tresen.sqlite3", appointments=5000, waiting=2000)
@@ -47,7 +50,7 @@ async def tresen_f2(presses: int, store_dir: Path) -> list[float]:
         def shows_the_call() -> bool:
             called = app.screen.query_one(CurrentTicketPanel).current
             return called is not before and (
-                called is None or called.ticket_id not in app.screen.query_one("#queue").shown_keys
+                called is None or called.ticket_id not in app.screen.query_one("#queue", QueueView).shown_keys
             )
 
         return shows_the_call
@@ -60,6 +63,7 @@ async def tresen_f2(presses: int, store_dir: Path) -> list[float]:
         await settle(pilot)
         counter = app.workplace.counter  # type: ignore[union-attr]
         served = counter.current_ticket()
+        assert served is not None  # F5 opened its case
         counter.finish({service.id: "completed" for service in served.services}, "")
         await settle(pilot)
 

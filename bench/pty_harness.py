@@ -18,7 +18,10 @@ import struct
 import subprocess
 import termios
 import time
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 TERMINAL_SIZE = (50, 160)  # rows, columns
 CELL_PIXELS = (20, 10)  # height, width: reported by the terminal size ioctl as xterm does

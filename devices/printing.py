@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum, IntEnum
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import cups
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
 
 T = TypeVar("T")
 
@@ -108,8 +110,11 @@ def printer_problem(printer: str, attributes: dict[str, Any] | None) -> PrintErr
     """Why `printer` (its CUPS attributes, None if unknown) cannot take a job now, or None."""
     if attributes is None:
         return PrintError(PrintFailure.NO_PRINTER, printer=printer)
-    reason = attributes.get("printer-state-message") or ", ".join(
-        r for r in attributes.get("printer-state-reasons", []) if r != "none") or "kein Grund angegeben"
+    reason = (
+        attributes.get("printer-state-message")
+        or ", ".join(r for r in attributes.get("printer-state-reasons", []) if r != "none")
+        or "kein Grund angegeben"
+    )
     if attributes.get("printer-state") == IPP_PRINTER_STOPPED:
         return PrintError(PrintFailure.PRINTER_STOPPED, printer=printer, reason=reason)
     if attributes.get("printer-is-accepting-jobs") is False:
@@ -128,8 +133,9 @@ def default_printer(server: CupsServer | None = None) -> str | None:
     return name
 
 
-def print_pdf(pdf: bytes, printer: str, title: str, *, copies: int = 1,
-              server: CupsServer | None = None) -> PrintJob:
+def print_pdf(
+    pdf: bytes, printer: str, title: str, *, copies: int = 1, server: CupsServer | None = None
+) -> PrintJob:
     """Send a PDF to a CUPS queue; raises PrintError with a German message when it cannot go out."""
     connection = (server or CupsServer()).connect()
     attributes = _call(connection.getPrinters).get(printer)
@@ -156,20 +162,28 @@ def print_file(path: Path, printer: str, *, copies: int = 1, server: CupsServer 
 def job_status(job_id: int, server: CupsServer | None = None) -> JobStatus:
     connection = (server or CupsServer()).connect()
     try:
-        attributes = connection.getJobAttributes(job_id, requested_attributes=["job-state",
-                                                                              "job-state-reasons"])
+        attributes = connection.getJobAttributes(
+            job_id, requested_attributes=["job-state", "job-state-reasons"]
+        )
     except cups.IPPError:
         raise PrintError(PrintFailure.NO_SUCH_JOB, job_id=job_id) from None
     except RuntimeError:
         raise PrintError(PrintFailure.CUPS_DOWN) from None
     reasons = attributes.get("job-state-reasons", ())
-    return JobStatus(job_id, JobState(attributes["job-state"]),
-                     (reasons,) if isinstance(reasons, str) else tuple(reasons))
+    return JobStatus(
+        job_id, JobState(attributes["job-state"]), (reasons,) if isinstance(reasons, str) else tuple(reasons)
+    )
 
 
-def wait_for_job(job_id: int, timeout: float, server: CupsServer | None = None, *,
-                 poll_interval: float = 0.2, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> JobStatus:
+def wait_for_job(
+    job_id: int,
+    timeout: float,
+    server: CupsServer | None = None,
+    *,
+    poll_interval: float = 0.2,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> JobStatus:
     """Follow a job until CUPS finishes it or `timeout` seconds pass; returns the last status seen."""
     deadline = clock() + timeout
     while True:

@@ -51,19 +51,26 @@ def render_appointment_confirmation(confirmation: AppointmentConfirmation) -> by
     paragraph(pdf, f"Guten Tag {confirmation.citizen_name}, Ihr Termin ist gebucht.")
     pdf.ln(2)
     office = confirmation.office
-    field_rows(pdf, [
-        ("Termin", format_slot(confirmation.starts_at, confirmation.duration_minutes)),
-        ("Ort", f"{office.name}, {office.street}, {office.postal_code_and_city}"),
-        ("Vorgangsnummer", confirmation.booking_reference),
-    ])
+    field_rows(
+        pdf,
+        [
+            ("Termin", format_slot(confirmation.starts_at, confirmation.duration_minutes)),
+            ("Ort", f"{office.name}, {office.street}, {office.postal_code_and_city}"),
+            ("Vorgangsnummer", confirmation.booking_reference),
+        ],
+    )
     heading(pdf, "Ihre Anliegen")
     bullet_list(pdf, confirmation.services)
     heading(pdf, "Bitte mitbringen")
     bullet_list(pdf, confirmation.documents_to_bring or ("keine besonderen Unterlagen",))
     pdf.ln(4)
-    paragraph(pdf, "Bitte melden Sie sich bei Ankunft am Empfang oder am Terminal mit Ihrer "
-                   "Vorgangsnummer an. Wer mehr als 10 Minuten zu spät kommt, erhält eine Wartenummer "
-                   "ohne Termin.", size=9)
+    paragraph(
+        pdf,
+        "Bitte melden Sie sich bei Ankunft am Empfang oder am Terminal mit Ihrer "
+        "Vorgangsnummer an. Wer mehr als 10 Minuten zu spät kommt, erhält eine Wartenummer "
+        "ohne Termin.",
+        size=9,
+    )
     if confirmation.cancel_url:
         paragraph(pdf, f"Absagen oder verschieben: {confirmation.cancel_url}", size=9)
     return finish_document(pdf)

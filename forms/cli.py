@@ -7,11 +7,14 @@ raises RuntimeError (devices.seal.SealError is one) with a German message, print
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import argparse
 
 Sealer = Callable[[bytes], bytes]
 
@@ -20,8 +23,9 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
-             sealer: Sealer | None = None) -> None:
+def register(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], sealer: Sealer | None = None
+) -> None:
     forms = subparsers.add_parser("forms", help="Formularvorlagen anzeigen und ausfüllen")
     commands = forms.add_subparsers(dest="forms_command", required=True, metavar="BEFEHL")
 
@@ -40,7 +44,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
     render.set_defaults(handler=lambda args: run_render(args, sealer))
 
 
-def run_list(args: argparse.Namespace) -> int:
+def run_list(args: argparse.Namespace) -> int:  # noqa: ARG001  (every handler takes the parsed args)
     from forms.templates import TEMPLATES
 
     width = max(len(name) for name in TEMPLATES)
@@ -75,8 +79,9 @@ def run_render(args: argparse.Namespace, sealer: Sealer | None) -> int:
         print(f"Datendatei nicht lesbar: {args.data} ({error.strerror})", file=sys.stderr)
         return EXIT_USAGE
     except json.JSONDecodeError as error:
-        print(f"Datendatei ist kein gültiges JSON: Zeile {error.lineno}, Spalte {error.colno}",
-              file=sys.stderr)
+        print(
+            f"Datendatei ist kein gültiges JSON: Zeile {error.lineno}, Spalte {error.colno}", file=sys.stderr
+        )
         return EXIT_USAGE
     try:
         pdf = template.render(document)

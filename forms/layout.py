@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import dataclasses
 import io
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import segno
 from fontTools.ttLib import TTFont
 from fpdf import FPDF
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+    from datetime import date, datetime
 
 OFFICE_TIME_ZONE = ZoneInfo("Europe/Berlin")
 
@@ -75,8 +78,14 @@ class Document(FPDF):
         contact = " · ".join(part for part in (self.office.phone, self.office.email) if part)
         left = f"{self.office.name}, {self.office.street}, {self.office.postal_code_and_city}"
         self.cell(CONTENT_WIDTH_MM * 0.8, 4, left, new_x="LEFT", new_y="TOP")
-        self.cell(CONTENT_WIDTH_MM, 4, f"Seite {self.page_no()} von {{nb}}", align="R",
-                  new_x="LMARGIN", new_y="NEXT")
+        self.cell(
+            CONTENT_WIDTH_MM,
+            4,
+            f"Seite {self.page_no()} von {{nb}}",
+            align="R",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
         if contact:
             self.cell(CONTENT_WIDTH_MM, 4, contact, new_x="LMARGIN", new_y="NEXT")
 
@@ -92,8 +101,13 @@ def begin_document(title: str, office: IssuingOffice, issued_at: datetime) -> Do
     pdf.set_font(FONT, "B", 12)
     pdf.cell(CONTENT_WIDTH_MM, 6, office.name, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FONT, "", 9)
-    pdf.cell(CONTENT_WIDTH_MM, 4.5, f"{office.street} · {office.postal_code_and_city}",
-             new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(
+        CONTENT_WIDTH_MM,
+        4.5,
+        f"{office.street} · {office.postal_code_and_city}",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     pdf.ln(10)
     pdf.set_font(FONT, "B", 18)
     pdf.multi_cell(CONTENT_WIDTH_MM, 8, title, new_x="LMARGIN", new_y="NEXT")
@@ -126,8 +140,9 @@ def field_rows(pdf: FPDF, rows: Sequence[tuple[str, str]]) -> None:
         top = pdf.get_y()
         pdf.multi_cell(LABEL_WIDTH_MM, LINE_MM, label, new_x="RIGHT", new_y="TOP")
         pdf.set_font(FONT, "", 10)
-        pdf.multi_cell(CONTENT_WIDTH_MM - LABEL_WIDTH_MM, LINE_MM, value or "–", new_x="LMARGIN",
-                       new_y="NEXT")
+        pdf.multi_cell(
+            CONTENT_WIDTH_MM - LABEL_WIDTH_MM, LINE_MM, value or "–", new_x="LMARGIN", new_y="NEXT"
+        )
         pdf.set_y(max(pdf.get_y(), top + LINE_MM))
 
 
@@ -148,12 +163,22 @@ def bullet_list(pdf: FPDF, items: Sequence[str]) -> None:
         pdf.multi_cell(CONTENT_WIDTH_MM, LINE_MM, f"• {item}", new_x="LMARGIN", new_y="NEXT")
 
 
-def table(pdf: FPDF, header: Sequence[str], rows: Sequence[Sequence[str]],
-          col_widths: Sequence[float], right_aligned: Sequence[int] = ()) -> None:
+def table(
+    pdf: FPDF,
+    header: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    col_widths: Sequence[float],
+    right_aligned: Sequence[int] = (),
+) -> None:
     """A ruled table; the columns named in `right_aligned` hold amounts."""
     align = tuple("RIGHT" if index in right_aligned else "LEFT" for index in range(len(header)))
-    with pdf.table(col_widths=tuple(col_widths), text_align=align, line_height=LINE_MM + 1,
-                   first_row_as_headings=True, borders_layout="HORIZONTAL_LINES") as drawn:
+    with pdf.table(
+        col_widths=tuple(col_widths),
+        text_align=align,
+        line_height=LINE_MM + 1,
+        first_row_as_headings=True,
+        borders_layout="HORIZONTAL_LINES",
+    ) as drawn:
         for cells in (header, *rows):
             row = drawn.row()
             for cell in cells:

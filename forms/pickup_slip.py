@@ -8,7 +8,7 @@ confirms whether the PIN letter (PIN-Brief) was received.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime  # noqa: TC003  (pydantic's TypeAdapter resolves the fields at run time)
 
 from forms.layout import (
     CONTENT_WIDTH_MM,
@@ -54,29 +54,41 @@ def render_pickup_slip(slip: PickupSlip) -> bytes:
     pdf = begin_document(f"Abholschein – {slip.document_kind}", slip.office, slip.issued_at)
     qr_top = pdf.get_y()
     qr_code(pdf, slip.pickup_code, x=PAGE_WIDTH_MM - MARGIN_MM - QR_SIZE_MM, y=qr_top, size_mm=QR_SIZE_MM)
-    field_rows(pdf, [
-        ("Antragsteller/in", slip.applicant_name),
-        ("Beantragt am", format_date(slip.applied_on)),
-        ("Abholbereit ab", format_date(slip.ready_from) if slip.ready_from else "nach Benachrichtigung"),
-        ("Nummer für die Statusabfrage", slip.status_check_number),
-        ("Abholcode", slip.pickup_code),
-    ])
+    field_rows(
+        pdf,
+        [
+            ("Antragsteller/in", slip.applicant_name),
+            ("Beantragt am", format_date(slip.applied_on)),
+            ("Abholbereit ab", format_date(slip.ready_from) if slip.ready_from else "nach Benachrichtigung"),
+            ("Nummer für die Statusabfrage", slip.status_check_number),
+            ("Abholcode", slip.pickup_code),
+        ],
+    )
     pdf.set_y(max(pdf.get_y(), qr_top + QR_SIZE_MM) + 2)
     if slip.status_url:
-        paragraph(pdf, f"Ob Ihr Dokument abholbereit ist, sehen Sie unter {slip.status_url} "
-                       f"mit der Nummer {slip.status_check_number}.", size=9)
+        paragraph(
+            pdf,
+            f"Ob Ihr Dokument abholbereit ist, sehen Sie unter {slip.status_url} "
+            f"mit der Nummer {slip.status_check_number}.",
+            size=9,
+        )
     heading(pdf, "Zur Abholung bitte mitbringen")
     bullet_list(pdf, slip.bring_along)
 
     pdf.ln(4)
     heading(pdf, "Abholung durch eine bevollmächtigte Person")
-    paragraph(pdf, "Hiermit bevollmächtige ich die unten genannte Person, mein Dokument abzuholen. "
-                   "Die bevollmächtigte Person weist sich mit ihrem eigenen gültigen Ausweis aus.", size=9)
+    paragraph(
+        pdf,
+        "Hiermit bevollmächtige ich die unten genannte Person, mein Dokument abzuholen. "
+        "Die bevollmächtigte Person weist sich mit ihrem eigenen gültigen Ausweis aus.",
+        size=9,
+    )
     pdf.ln(2)
     fill_in_rows(pdf, ("Name der/des Bevollmächtigten", "Geburtsdatum", "Ausweisnummer"))
     pdf.ln(2)
-    _checkbox(pdf, "PIN-Brief erhalten: Ich bestätige, dass mir der PIN-Brief zu diesem Dokument "
-                   "zugegangen ist.")
+    _checkbox(
+        pdf, "PIN-Brief erhalten: Ich bestätige, dass mir der PIN-Brief zu diesem Dokument zugegangen ist."
+    )
     signature_line(pdf, "Ort, Datum, Unterschrift der antragstellenden Person")
     signature_line(pdf, "Ort, Datum, Unterschrift der bevollmächtigten Person")
     return finish_document(pdf)

@@ -8,7 +8,7 @@ as cash offices do against altered figures. The Kassenzeichen arrives as issued 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime  # noqa: TC003  (pydantic's TypeAdapter resolves the fields at run time)
 from enum import StrEnum
 
 from num2words import num2words
@@ -78,31 +78,54 @@ def total_in_words(cents: int) -> str:
 def render_receipt(receipt: Receipt) -> bytes:
     _check(receipt)
     pdf = begin_document("Quittung", receipt.office, receipt.paid_at)
-    field_rows(pdf, [
-        ("Kassenzeichen", receipt.kassenzeichen),
-        ("Einzahler/in", receipt.payer),
-        ("Zahlstelle", receipt.cash_office),
-    ])
+    field_rows(
+        pdf,
+        [
+            ("Kassenzeichen", receipt.kassenzeichen),
+            ("Einzahler/in", receipt.payer),
+            ("Zahlstelle", receipt.cash_office),
+        ],
+    )
     pdf.ln(4)
-    rows = [(line.service, str(line.quantity), format_euro(line.fee_cents), format_euro(line.amount_cents))
-            for line in receipt.lines]
-    table(pdf, ("Leistung", "Anzahl", "Gebühr", "Betrag"), rows, col_widths=(90, 20, 30, 30),
-          right_aligned=(1, 2, 3))
+    rows = [
+        (line.service, str(line.quantity), format_euro(line.fee_cents), format_euro(line.amount_cents))
+        for line in receipt.lines
+    ]
+    table(
+        pdf,
+        ("Leistung", "Anzahl", "Gebühr", "Betrag"),
+        rows,
+        col_widths=(90, 20, 30, 30),
+        right_aligned=(1, 2, 3),
+    )
     pdf.ln(2)
     pdf.set_font(FONT, "B", 12)
-    pdf.cell(CONTENT_WIDTH_MM, 7, f"Gesamtbetrag: {format_euro(receipt.total_cents)}", align="R",
-             new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(
+        CONTENT_WIDTH_MM,
+        7,
+        f"Gesamtbetrag: {format_euro(receipt.total_cents)}",
+        align="R",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     if receipt.total_cents > WORDS_ABOVE_CENTS:
         paragraph(pdf, f"in Worten: {total_in_words(receipt.total_cents)}")
     pdf.ln(4)
-    field_rows(pdf, [
-        ("Zahlungsart", receipt.payment_method.label),
-        ("Ort, Datum", f"{receipt.place}, {format_local_datetime(receipt.paid_at)}"),
-        ("Kassierer/in (Kürzel)", receipt.clerk_initials),
-    ])
+    field_rows(
+        pdf,
+        [
+            ("Zahlungsart", receipt.payment_method.label),
+            ("Ort, Datum", f"{receipt.place}, {format_local_datetime(receipt.paid_at)}"),
+            ("Kassierer/in (Kürzel)", receipt.clerk_initials),
+        ],
+    )
     pdf.ln(6)
-    paragraph(pdf, f"Betrag dankend erhalten. Bitte geben Sie bei Rückfragen das Kassenzeichen "
-                   f"{receipt.kassenzeichen} an.", size=9)
+    paragraph(
+        pdf,
+        f"Betrag dankend erhalten. Bitte geben Sie bei Rückfragen das Kassenzeichen "
+        f"{receipt.kassenzeichen} an.",
+        size=9,
+    )
     return finish_document(pdf)
 
 

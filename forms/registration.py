@@ -10,7 +10,7 @@ underline is lost on a copy and invisible to a screen reader.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime  # noqa: TC003  (pydantic's TypeAdapter resolves the fields at run time)
 from enum import StrEnum
 
 from forms.layout import (
@@ -109,20 +109,32 @@ def render_registration_certificate(certificate: RegistrationCertificate) -> byt
     pdf.ln(2)
     _person_rows(pdf, certificate.person)
     heading(pdf, "Derzeitige Anschriften")
-    field_rows(pdf, [(address.kind.value, address.one_line()) for address in
-                     sorted(certificate.addresses, key=lambda a: a.kind is not DwellingKind.MAIN)])
+    field_rows(
+        pdf,
+        [
+            (address.kind.value, address.one_line())
+            for address in sorted(certificate.addresses, key=lambda a: a.kind is not DwellingKind.MAIN)
+        ],
+    )
     if certificate.extended is not None:
         heading(pdf, "Weitere Daten (erweiterte Meldebescheinigung, § 18 Abs. 2 BMG)")
         extended = certificate.extended
-        field_rows(pdf, [
-            ("Geburtsort", extended.birth_place or "–"),
-            ("Frühere Namen", ", ".join(extended.former_names) or "–"),
-            ("Staatsangehörigkeiten", ", ".join(extended.nationalities) or "–"),
-            ("Familienstand", extended.marital_status or "–"),
-            ("Frühere Anschriften", "; ".join(extended.previous_addresses) or "–"),
-        ])
-    _closing(pdf, certificate.place, certificate.issued_at,
-             "Diese Bescheinigung gibt den Stand des Melderegisters zum Zeitpunkt der Ausstellung wieder.")
+        field_rows(
+            pdf,
+            [
+                ("Geburtsort", extended.birth_place or "–"),
+                ("Frühere Namen", ", ".join(extended.former_names) or "–"),
+                ("Staatsangehörigkeiten", ", ".join(extended.nationalities) or "–"),
+                ("Familienstand", extended.marital_status or "–"),
+                ("Frühere Anschriften", "; ".join(extended.previous_addresses) or "–"),
+            ],
+        )
+    _closing(
+        pdf,
+        certificate.place,
+        certificate.issued_at,
+        "Diese Bescheinigung gibt den Stand des Melderegisters zum Zeitpunkt der Ausstellung wieder.",
+    )
     return finish_document(pdf)
 
 
@@ -131,17 +143,27 @@ def render_registration_confirmation(confirmation: RegistrationConfirmation) -> 
     check_printable(confirmation)
     pdf = begin_document("Meldebestätigung", confirmation.office, confirmation.issued_at)
     paragraph(pdf, f"Aktenzeichen: {confirmation.file_reference}", size=9)
-    paragraph(pdf, f"Die folgende Person hat sich am {format_date(confirmation.registered_on)} "
-                   "bei der Meldebehörde angemeldet:")
+    paragraph(
+        pdf,
+        f"Die folgende Person hat sich am {format_date(confirmation.registered_on)} "
+        "bei der Meldebehörde angemeldet:",
+    )
     pdf.ln(2)
     _person_rows(pdf, confirmation.person)
     heading(pdf, "Neue Anschrift")
-    field_rows(pdf, [
-        (confirmation.address.kind.value, confirmation.address.one_line()),
-        ("Einzugsdatum", format_date(confirmation.moved_in_on)),
-    ])
-    _closing(pdf, confirmation.place, confirmation.issued_at,
-             "Bitte bewahren Sie diese Bestätigung auf; sie ist kein Nachweis der Wohnungsgeberbestätigung.")
+    field_rows(
+        pdf,
+        [
+            (confirmation.address.kind.value, confirmation.address.one_line()),
+            ("Einzugsdatum", format_date(confirmation.moved_in_on)),
+        ],
+    )
+    _closing(
+        pdf,
+        confirmation.place,
+        confirmation.issued_at,
+        "Bitte bewahren Sie diese Bestätigung auf; sie ist kein Nachweis der Wohnungsgeberbestätigung.",
+    )
     return finish_document(pdf)
 
 
@@ -155,11 +177,14 @@ def _check_person(person: RegisteredPerson) -> None:
 def _person_rows(pdf: Document, person: RegisteredPerson) -> None:
     field_rows(pdf, [("Familienname", person.family_name)])
     _first_names_row(pdf, person)
-    field_rows(pdf, [
-        ("Rufname", person.call_name),
-        ("Doktorgrad", person.doctoral_degree or "–"),
-        ("Geburtsdatum", format_date(person.date_of_birth)),
-    ])
+    field_rows(
+        pdf,
+        [
+            ("Rufname", person.call_name),
+            ("Doktorgrad", person.doctoral_degree or "–"),
+            ("Geburtsdatum", format_date(person.date_of_birth)),
+        ],
+    )
 
 
 def _first_names_row(pdf: Document, person: RegisteredPerson) -> None:
@@ -167,10 +192,12 @@ def _first_names_row(pdf: Document, person: RegisteredPerson) -> None:
     pdf.set_font(FONT, "B", 10)
     pdf.cell(LABEL_WIDTH_MM, LINE_MM, "Vornamen", new_x="RIGHT", new_y="TOP")
     pdf.set_font(FONT, "", 10)
-    marked = " ".join(f"--{name}--" if name == person.call_name else _escape(name)
-                      for name in person.first_names)
-    pdf.multi_cell(CONTENT_WIDTH_MM - LABEL_WIDTH_MM, LINE_MM, marked, markdown=True,
-                   new_x="LMARGIN", new_y="NEXT")
+    marked = " ".join(
+        f"--{name}--" if name == person.call_name else _escape(name) for name in person.first_names
+    )
+    pdf.multi_cell(
+        CONTENT_WIDTH_MM - LABEL_WIDTH_MM, LINE_MM, marked, markdown=True, new_x="LMARGIN", new_y="NEXT"
+    )
 
 
 def _escape(name: str) -> str:

@@ -8,11 +8,10 @@ in the data class.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -26,6 +25,9 @@ from forms.registration import (
     render_registration_confirmation,
 )
 from forms.ticket_slip import TicketSlip, render_ticket_slip
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 EXAMPLES_DIR = Path(__file__).parent / "examples"
 
@@ -76,13 +78,28 @@ TEMPLATES: dict[str, Template] = {
     template.name: template
     for template in (
         Template("quittung", "Quittung", Receipt, render_receipt, official=True),
-        Template("meldebescheinigung", "Meldebescheinigung", RegistrationCertificate,
-                 render_registration_certificate, official=True),
-        Template("meldebestaetigung", "Meldebestätigung", RegistrationConfirmation,
-                 render_registration_confirmation, official=True),
+        Template(
+            "meldebescheinigung",
+            "Meldebescheinigung",
+            RegistrationCertificate,
+            render_registration_certificate,
+            official=True,
+        ),
+        Template(
+            "meldebestaetigung",
+            "Meldebestätigung",
+            RegistrationConfirmation,
+            render_registration_confirmation,
+            official=True,
+        ),
         Template("abholschein", "Abholschein", PickupSlip, render_pickup_slip, official=False),
-        Template("terminbestaetigung", "Terminbestätigung", AppointmentConfirmation,
-                 render_appointment_confirmation, official=False),
+        Template(
+            "terminbestaetigung",
+            "Terminbestätigung",
+            AppointmentConfirmation,
+            render_appointment_confirmation,
+            official=False,
+        ),
         Template("wartenummer", "Wartenummer (80 mm)", TicketSlip, render_ticket_slip, official=False),
     )
 }

@@ -8,7 +8,7 @@ Text the font has no glyph for is rejected up front with the field's name instea
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime  # noqa: TC003  (pydantic's TypeAdapter resolves the fields at run time)
 
 from fpdf import FPDF
 

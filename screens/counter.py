@@ -36,9 +36,9 @@ from screens.messages import (
     TicketTransferred,
 )
 from screens.widgets.current_ticket import CurrentTicketPanel
+from screens.widgets.diff_table import DiffTable
 from screens.widgets.format import clock, load_level, minutes, services_label, state_label
 from screens.widgets.key_bar import KeyBar, NarrowLayout
-from screens.widgets.diff_table import DiffTable
 from screens.widgets.queue_view import QueueView
 from screens.widgets.status_bar import SyncStatusBar
 from workstation.actions import ScreenId

@@ -15,14 +15,17 @@ fallback must pick the same ticket from the same queue, and the rule is property
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from enum import IntEnum
 from functools import cached_property, lru_cache
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from sync.clock import OFFICE_ZONE
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Collection, Sequence
 
 
 class Reason(IntEnum):

@@ -14,10 +14,12 @@ result for the push). Standard library only: the workstation asks on every key p
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 __all__ = [
     "CALLING_DESK_ONLY",

@@ -8,12 +8,15 @@ looks exactly like one after a first pull.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy.orm import Session
-
-from sync.central.seed import SeedDay
 from sync.protocol import ChangesPage
 from workstation import replica
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from sync.central.seed import SeedDay
 
 TEST_WORKSTATION_ID = "ws-test"
 

@@ -12,10 +12,12 @@ service's fixture, so a forgotten marker cannot leak a service test into that la
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import pytest
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 # marker -> what it needs; the markers are declared in pyproject.toml ([tool.pytest.ini_options]).
 SERVICE_MARKERS: Mapping[str, str] = {

@@ -30,5 +30,7 @@ async def test_the_async_wait_lets_the_loop_run() -> None:
 
 
 def test_no_hypothesis_test_has_a_wall_clock_deadline() -> None:
-    assert settings.default.deadline is None  # the profile tests/conftest.py loads
-    assert HealthCheck.too_slow in settings.default.suppress_health_check
+    profile = settings.default  # the profile tests/conftest.py loads
+    assert profile is not None
+    assert profile.deadline is None
+    assert HealthCheck.too_slow in profile.suppress_health_check

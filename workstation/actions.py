@@ -40,11 +40,14 @@ import functools
 import string
 import sys
 import unicodedata
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from workstation.i18n import _
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
 
 
 def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark, translate later"

@@ -9,17 +9,13 @@ or expires soon. Nothing personal is logged; results keep personal fields out of
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import uuid6
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from devices.card.access import AccessKey, CanKey, MrzKey
 from devices.card.errors import CardError
@@ -29,7 +25,6 @@ from devices.card.trust import TrustStore, TrustStoreError
 from sync.clock import office_day
 from workstation import audit
 from workstation.card_rules import ExpiryNotice, NameComparison, compare_names, expiry_notice
-from workstation.card_setup import CardReadingSetup as CardReadingSetup  # re-exported for callers
 from workstation.card_verdict import Verdict, describe_verification, verdict_from_stored
 from workstation.config import default_trust_dir
 from workstation.errors import TresenError
@@ -37,6 +32,12 @@ from workstation.i18n import _
 from workstation.models import Appointment, CardRead, Case, Ticket
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from contextlib import AbstractContextManager
+    from pathlib import Path
+
+    from sqlalchemy.orm import Session
+
     from devices.card.service import DocumentRead
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,7 @@ class ClerkContext(Protocol):
     """The desk context (`workstation.commands.DeskContext`); only the clerk matters here."""
 
     @property
-    def clerk_id(self) -> str: ...
+    def clerk_id(self) -> str: ...  # read-only, so the frozen DeskContext matches
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from workstation.i18n import _
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 class VerdictStatus(StrEnum):
@@ -20,15 +23,21 @@ class VerdictStatus(StrEnum):
     FAILED = "FAILED"
 
 
+# Read-only members (properties), so frozen dataclasses such as devices.card's results match.
 class _Step(Protocol):
-    name: str
-    ok: bool | None
-    detail: str
+    @property
+    def name(self) -> str: ...
+    @property
+    def ok(self) -> bool | None: ...
+    @property
+    def detail(self) -> str: ...
 
 
 class _Result(Protocol):
-    verdict: Any
-    steps: Any
+    @property
+    def verdict(self) -> object: ...  # the library's Verdict enum, or its name when stored
+    @property
+    def steps(self) -> Sequence[_Step]: ...
 
 
 # German label and what a failure means, per step name of `devices.card.passive_auth` (stable English).
@@ -81,7 +90,7 @@ def _label_and_failure(step_name: str) -> tuple[str, str]:
     return _(label), _(failure) if failure else _("Schritt „{step}“ nicht erfüllt").format(step=step_name)
 
 
-def status_of(verdict: Any) -> VerdictStatus:
+def status_of(verdict: object) -> VerdictStatus:
     """The library's verdict (an enum or its name) as our status; unknown values count as FAILED."""
     name = str(getattr(verdict, "name", verdict)).upper()
     try:

@@ -12,7 +12,6 @@ operations with); a refused one raises `CommandRefused` with a German sentence a
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -54,6 +53,8 @@ from workstation.models import (
 from workstation.operation_kinds import OperationKind
 
 if TYPE_CHECKING:  # the protocol's pydantic models stay off the clerk's start and key presses
+    from collections.abc import Mapping, Sequence
+
     from sync.protocol import TicketSnapshot
 
 __all__ = [

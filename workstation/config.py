@@ -43,10 +43,9 @@ import difflib
 import re
 import socket
 import tomllib
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
 
@@ -60,6 +59,9 @@ from workstation.actions import (
 )
 from workstation.errors import TresenError
 from workstation.i18n import SUPPORTED, _
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 APP_NAME = "tresen"
 CONFIG_FILE_NAME = "tresen.toml"
@@ -118,12 +120,12 @@ class UiSettings:
 
 @dataclass(frozen=True)
 class StoreSettings:
-    path: Path = field(default_factory=lambda: default_store_path())
+    path: Path = field(default_factory=lambda: default_store_path())  # noqa: PLW0108  (defined below)
 
 
 @dataclass(frozen=True)
 class CardSettings:
-    trust_dir: Path = field(default_factory=lambda: default_trust_dir())
+    trust_dir: Path = field(default_factory=lambda: default_trust_dir())  # noqa: PLW0108  (defined below)
     reader: str | None = None  # None: the only reader attached, or the first with a card on it
 
 

@@ -9,28 +9,31 @@ falls back to the local ordering the moment the central service is unavailable.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
-from typing import Protocol, TypeVar
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from sync.clock import Clock, utc_now
 from sync.states import TicketAction
 from workstation import audit, commands, queries
-from workstation.commands import (
-    CallResult,
-    CaseResult,
-    DeskContext,
-    FinishResult,
-    IssueResult,
-    TicketResult,
-    TransferResult,
-)
-from workstation.db import LocalStore
 from workstation.errors import CentralUnavailable, CommandRefused
 from workstation.i18n import _
 from workstation.models import CaseService, ServiceOutcome
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+    from datetime import datetime
+
+    from sqlalchemy.orm import Session
+
+    from workstation.commands import (
+        CallResult,
+        CaseResult,
+        DeskContext,
+        FinishResult,
+        IssueResult,
+        TicketResult,
+        TransferResult,
+    )
+    from workstation.db import LocalStore
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import gettext
 import os
-from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from datetime import date
 
 DOMAIN = "tresen"
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -21,7 +24,7 @@ _language = "de"
 
 def set_language(language: str | None = None) -> str:
     """Activate `language` (or `TRESEN_LANG`, else German); returns the language in force."""
-    global _translation, _language
+    global _translation, _language  # noqa: PLW0603  (one language per process, as gettext.install's)
     wanted = (os.environ.get("TRESEN_LANG") or language or "de").split("_")[0].lower()
     _language = wanted if wanted in SUPPORTED else "de"
     if _language == "de":
@@ -62,4 +65,6 @@ def format_date(value: date) -> str:
     """A date as the UI language writes it: 02.03.2026 in German, 02/03/2026 in English."""
     from babel.dates import format_date as babel_date
 
-    return babel_date(value, format="short" if _language == "en" else "dd.MM.yyyy", locale=_LOCALES[_language])
+    return babel_date(
+        value, format="short" if _language == "en" else "dd.MM.yyyy", locale=_LOCALES[_language]
+    )

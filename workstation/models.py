@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from sync.sqltypes import UtcDateTime
-from sync.states import TicketState as TicketState  # the one state machine's enum, for the models' users
+from sync.states import TicketState as TicketState  # noqa: PLC0414  (explicit re-export for the models' users)
 
 SCHEMA_VERSION = 1
 
@@ -249,9 +249,7 @@ class OutboxOperation(Base):
     lease_token: Mapped[str | None] = mapped_column(String(64))
     schema_version: Mapped[int] = mapped_column(default=SCHEMA_VERSION)
     created_at: Mapped[datetime]
-    status: Mapped[OperationStatus] = mapped_column(
-        String(12), default=OperationStatus.PENDING, index=True
-    )
+    status: Mapped[OperationStatus] = mapped_column(String(12), default=OperationStatus.PENDING, index=True)
     result: Mapped[dict[str, Any] | None]
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)

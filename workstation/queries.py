@@ -8,13 +8,11 @@ row), and the counter view can be fetched in parts (`current_ticket`, `queue_row
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, case, exists, func, or_, select
-from sqlalchemy.orm import Session
 
 from sync.clock import OFFICE_ZONE, office_day, office_day_bounds
 from sync.ordering import (
@@ -40,6 +38,11 @@ from workstation.models import (
     desk_services,
     ticket_services,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+    from sqlalchemy.orm import Session
 
 CURRENT_STATES = (TicketState.CALLED, TicketState.SERVING)
 SEARCH_LIMIT = 50

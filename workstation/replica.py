@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from sqlalchemy import func, inspect, select, update
+from sqlalchemy import CursorResult, func, inspect, select, update
 
 from workstation.models import (
     Appointment,
@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
     from datetime import datetime
 
-    from pydantic import BaseModel
     from sqlalchemy.orm import Session
 
     from sync.protocol import ChangesPage, TicketSnapshot
@@ -41,6 +40,17 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Row = TypeVar("Row", bound=Base)
+
+
+class _EntitySnapshot(Protocol):
+    """A pulled entity (sync.protocol's `*Snapshot` models): its id, its server version, its fields."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    def model_dump(self) -> dict[str, Any]: ...
+
 
 # Operation arguments that name a local row the operation changes.
 _TICKET_ARGS = ("ticket_id", "new_ticket_id")
@@ -138,7 +148,9 @@ def resend_from(session: Session, seq: int) -> int:
         .values(status=OperationStatus.PENDING, result=None)
     )
     session.flush()
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    # An UPDATE answers with a CursorResult (the row count); Session.execute is typed for any result.
+    assert isinstance(result, CursorResult)
+    return int(result.rowcount or 0)
 
 
 def let_central_win(session: Session, operation_args: dict[str, Any], *, workstation_id: str) -> None:
@@ -173,13 +185,13 @@ class _PageApplier:
         self._services: dict[str, Service] | None = None
 
     def upsert(
-        self, model: type[Row], snapshots: Sequence[BaseModel], protect: frozenset[str] = frozenset()
+        self, model: type[Row], snapshots: Sequence[_EntitySnapshot], protect: frozenset[str] = frozenset()
     ) -> None:
         if not snapshots:
             return
-        existing = self._existing(model, [s.id for s in snapshots])  # type: ignore[attr-defined]
+        existing = self._existing(model, [s.id for s in snapshots])
         for snapshot in snapshots:
-            snapshot_id: str = snapshot.id  # type: ignore[attr-defined]
+            snapshot_id = snapshot.id
             if snapshot_id in protect:
                 self.kept_local += 1
                 continue
@@ -187,7 +199,7 @@ class _PageApplier:
             if row is None:
                 row = model()
                 self.session.add(row)
-            elif row.version > snapshot.version:  # type: ignore[attr-defined]
+            elif row.version > snapshot.version:  # type: ignore[attr-defined]  # all _VERSIONED models have it
                 # Already newer here, e.g. a call-next answer recorded while this page was in flight.
                 continue
             self._copy(snapshot, row)
@@ -237,13 +249,13 @@ class _PageApplier:
             self.applied += 1
         self.session.flush()
 
-    def _copy(self, snapshot: BaseModel, row: Base) -> None:
+    def _copy(self, snapshot: _EntitySnapshot, row: Base) -> None:
         data = snapshot.model_dump()
         for column in _column_names(type(row)):
             if column in data:
                 setattr(row, column, data[column])
         if "service_ids" in data:
-            row.services = self._service_list(data["service_ids"])  # type: ignore[attr-defined]
+            row.services = self._service_list(data["service_ids"])  # type: ignore[attr-defined]  # models pulled with service_ids have .services
 
     def _service_list(self, service_ids: Sequence[str]) -> list[Service]:
         if self._services is None:
@@ -255,9 +267,12 @@ class _PageApplier:
 
     def _existing(self, model: type[Row], ids: Sequence[str]) -> dict[str, Row]:
         rows: dict[str, Row] = {}
-        primary_key = model.id  # type: ignore[attr-defined]
+        # Every replicated table has one string primary key `id`; selecting it beside the row keys
+        # the dict without reaching for an attribute the bound `Base` does not declare.
+        primary_key = inspect(model).primary_key[0]
         for chunk in _chunks(ids):
-            rows.update((r.id, r) for r in self.session.scalars(select(model).where(primary_key.in_(chunk))))
+            query = select(model, primary_key).where(primary_key.in_(chunk))
+            rows.update((row_id, row) for row, row_id in self.session.execute(query).tuples())
         return rows
 
 

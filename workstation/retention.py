@@ -157,7 +157,7 @@ def purge_personal_data(
             totals = [total + count for total, count in zip(totals, done, strict=True)]
             batches += 1
             last = max(done) < batch_size
-            if last and sum(totals):
+            if last and any(totals):
                 report = _report(totals, cutoffs, batches)
                 audit.record(session, actor, None, AUDIT_ACTION, report.audit_detail(), at=now)
         if last:
@@ -198,7 +198,7 @@ def _purge_batch(session: Session, cutoffs: _Cutoffs, limit: int) -> tuple[int, 
     return len(read_ids), len(appointment_ids), len(case_ids)
 
 
-def _card_reads_due(cutoffs: _Cutoffs) -> Select[tuple[str]]:
+def _card_reads_due(cutoffs: _Cutoffs) -> Select[str]:
     return (
         select(CardRead.id)
         .join(Case, Case.id == CardRead.case_id)
@@ -215,7 +215,7 @@ def _card_reads_due(cutoffs: _Cutoffs) -> Select[tuple[str]]:
     )
 
 
-def _appointments_due(cutoffs: _Cutoffs) -> Select[tuple[str]]:
+def _appointments_due(cutoffs: _Cutoffs) -> Select[str]:
     still_in_queue = select(Ticket.id).where(
         Ticket.appointment_id == Appointment.id, Ticket.state.in_(IN_QUEUE)
     )
@@ -236,11 +236,11 @@ def _appointments_due(cutoffs: _Cutoffs) -> Select[tuple[str]]:
     )
 
 
-def _case_notes_due(cutoffs: _Cutoffs) -> Select[tuple[str]]:
+def _case_notes_due(cutoffs: _Cutoffs) -> Select[str]:
     return select(Case.id).where(Case.finished_at < cutoffs.citizen, Case.notes != "").order_by(Case.id)
 
 
-def _count(session: Session, query: Select[tuple[str]]) -> int:
+def _count(session: Session, query: Select[str]) -> int:
     return int(session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0)
 
 

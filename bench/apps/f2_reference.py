@@ -11,7 +11,7 @@ from typing import ClassVar
 
 from textual import work
 from textual.app import App, ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Header, Static
 
 TABLE_ROWS = 100
@@ -19,7 +19,7 @@ COLUMNS = ("Nummer", "Wartezeit", "Status", "Dienstleistungen", "Fälligkeit")
 
 
 class F2ReferenceApp(App[None]):
-    BINDINGS: ClassVar[list[Binding]] = [Binding("f2", "call_next", "Aufrufen")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("f2", "call_next", "Aufrufen")]
 
     def __init__(self, *, with_table: bool) -> None:
         super().__init__()

@@ -12,11 +12,12 @@ import os
 import shutil
 import signal
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from devices.captures.checks import CheckReport
     from devices.captures.model import CaptureBundle
     from devices.captures.source import CaptureSource

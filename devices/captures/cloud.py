@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import httpx
 from cryptography.exceptions import InvalidTag
@@ -26,8 +26,12 @@ from devices.captures.barcode import CloudCode, parse_cloud_code
 from devices.captures.errors import CaptureError, CaptureErrorReason
 from devices.captures.model import CaptureBundle, CaptureItem, CaptureKind, SourceKind
 from devices.captures.transport import DEFAULT_TIMEOUT, raise_for_status, request_bounded
-from devices.captures.trust import TrustAnchor
 from devices.captures.wire import CloudPhotoAnswer
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from devices.captures.trust import TrustAnchor
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,11 @@ traceback shows sizes and hashes only. Nothing here is written to disk.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from enum import IntEnum, StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 
 class CaptureKind(StrEnum):

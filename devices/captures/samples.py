@@ -8,10 +8,12 @@ from __future__ import annotations
 import io
 import math
 import random
+from typing import TYPE_CHECKING
 
 from PIL import Image, ImageDraw, ImageFilter
 
-from devices.captures.model import FingerPosition
+if TYPE_CHECKING:
+    from devices.captures.model import FingerPosition
 
 # BSI TR-03121-3 (GID) v6.0: live and delivered facial images are 1244×1600 px (35×45 mm).
 PHOTO_SIZE = (1244, 1600)

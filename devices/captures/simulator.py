@@ -19,11 +19,11 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import uvicorn
 from cryptography import x509
@@ -50,6 +50,9 @@ from devices.captures.wire import (
     TerminalBundleAnswer,
     TerminalManifest,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
 
 _MAX_REQUEST = 4096
 OVERSIZED_BYTES = 64 * 1024 * 1024  # what the oversized variants would send if nobody stopped reading

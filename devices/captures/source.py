@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from devices.captures.model import CaptureBundle
+if TYPE_CHECKING:
+    from devices.captures.model import CaptureBundle
 
 
 class CaptureSource(Protocol):

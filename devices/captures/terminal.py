@@ -13,8 +13,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import httpx
 from pydantic import ValidationError
@@ -32,7 +32,6 @@ from devices.captures.model import (
     SourceKind,
 )
 from devices.captures.transport import DEFAULT_TIMEOUT, raise_for_status, request_bounded
-from devices.captures.trust import TrustAnchor
 from devices.captures.wire import (
     AcknowledgeRequest,
     ManifestItem,
@@ -40,6 +39,11 @@ from devices.captures.wire import (
     TerminalBundleAnswer,
     TerminalManifest,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from devices.captures.trust import TrustAnchor
 
 log = logging.getLogger(__name__)
 

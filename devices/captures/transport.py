@@ -9,12 +9,14 @@ Transport failures become `CaptureError`s; nothing of the request or answer goes
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from devices.captures.errors import CaptureError, CaptureErrorReason
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 log = logging.getLogger(__name__)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -17,6 +18,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, utils
 
 from devices.captures.errors import CaptureError, CaptureErrorReason
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
 SIGNATURE_ALGORITHM = "ECDSA-P256-SHA256"
 
@@ -31,6 +35,7 @@ class TrustAnchor:
     @classmethod
     def from_pem(cls, pem: bytes) -> TrustAnchor:
         """A certificate or a SubjectPublicKeyInfo in PEM; only P-256 keys are accepted."""
+        key: PublicKeyTypes  # a certificate's or a bare key's; narrowed to P-256 below
         try:
             if b"BEGIN CERTIFICATE" in pem:
                 cert = x509.load_pem_x509_certificate(pem)
@@ -38,7 +43,7 @@ class TrustAnchor:
                 subject = cert.subject.rfc4514_string()
                 not_before, not_after = cert.not_valid_before_utc, cert.not_valid_after_utc
             else:
-                key = serialization.load_pem_public_key(pem)  # type: ignore[assignment]
+                key = serialization.load_pem_public_key(pem)
                 subject, not_before, not_after = "", None, None
         except ValueError:
             raise CaptureError(CaptureErrorReason.UNTRUSTED_CERTIFICATE, "unreadable pem") from None

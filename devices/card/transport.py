@@ -346,7 +346,7 @@ class ReaderWatcher:
 
         watcher = self
 
-        class _Readers(ReaderObserver):  # type: ignore[misc]
+        class _Readers(ReaderObserver):  # type: ignore[misc]  # pyscard is untyped
             def update(self, observable: object, actions: tuple[list[Any], list[Any]]) -> None:  # noqa: ARG002  (pyscard's observer signature)
                 added, removed = actions
                 for reader in added:
@@ -354,7 +354,7 @@ class ReaderWatcher:
                 for reader in removed:
                     watcher._emit(ReaderEvent("reader_removed", str(reader)))
 
-        class _Cards(CardObserver):  # type: ignore[misc]
+        class _Cards(CardObserver):  # type: ignore[misc]  # pyscard is untyped
             def update(self, observable: object, actions: tuple[list[Any], list[Any]]) -> None:  # noqa: ARG002  (pyscard's observer signature)
                 added, removed = actions
                 for card in added:

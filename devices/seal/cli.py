@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import argparse
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -51,7 +54,7 @@ def run_demo_token(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def run_status(args: argparse.Namespace) -> int:
+def run_status(args: argparse.Namespace) -> int:  # noqa: ARG001  (every handler takes the parsed args)
     from devices.seal.config import SealConfig
     from devices.seal.demo_token import use_demo_softhsm
     from devices.seal.errors import SealError

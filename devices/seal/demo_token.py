@@ -18,7 +18,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pkcs11
 from cryptography import x509
@@ -30,6 +30,9 @@ from pkcs11 import Attribute, CertificateType, KeyType, ObjectClass
 from devices.seal.config import SealConfig, demo_token_dir
 from devices.seal.pin_store import PinStore
 from devices.seal.token import find_token
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 SO_PIN_ACCOUNT_SUFFIX = " (SO)"
 SEAL_KEY_BITS = 3072  # BSI TR-02102-1: RSA with at least 3000 bits
@@ -64,21 +67,29 @@ def use_demo_softhsm(directory: Path | None = None) -> bool:
     return False
 
 
-def create_demo_token(directory: Path | None = None, pins: PinStore | None = None, *,
-                      office: str = "Bürgeramt Mülheim", replace: bool = False,
-                      valid_from: datetime | None = None, valid_days: int = 730) -> DemoToken:
+def create_demo_token(
+    directory: Path | None = None,
+    pins: PinStore | None = None,
+    *,
+    office: str = "Bürgeramt Mülheim",
+    replace: bool = False,
+    valid_from: datetime | None = None,
+    valid_days: int = 730,
+) -> DemoToken:
     directory = directory or demo_token_dir()
     pins = pins or PinStore()
     tokens = directory / "tokens"
     if tokens.exists() and any(tokens.iterdir()):
         if not replace:
             raise DemoTokenError(
-                f"Im Ordner {directory} gibt es schon ein Demo-Token (--replace ersetzt es).")
+                f"Im Ordner {directory} gibt es schon ein Demo-Token (--replace ersetzt es)."
+            )
         shutil.rmtree(tokens)
     tokens.mkdir(parents=True, mode=0o700)
     conf = softhsm_conf_path(directory)
-    conf.write_text(f"directories.tokendir = {tokens}\nobjectstore.backend = file\nlog.level = ERROR\n",
-                    encoding="utf-8")
+    conf.write_text(
+        f"directories.tokendir = {tokens}\nobjectstore.backend = file\nlog.level = ERROR\n", encoding="utf-8"
+    )
     os.environ["SOFTHSM2_CONF"] = str(conf)
 
     config = SealConfig(trust_roots=(directory / "ca.pem",))
@@ -92,7 +103,11 @@ def create_demo_token(directory: Path | None = None, pins: PinStore | None = Non
     ca_cert = _ca_certificate(ca_key, start, valid_days)
     with find_token(config).open(user_pin=user_pin, rw=True) as session:
         public, _ = session.generate_keypair(
-            KeyType.RSA, SEAL_KEY_BITS, id=KEY_ID, label=config.key_label, store=True,
+            KeyType.RSA,
+            SEAL_KEY_BITS,
+            id=KEY_ID,
+            label=config.key_label,
+            store=True,
             private_template={Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: False},
         )
         seal_public = rsa.RSAPublicNumbers(
@@ -101,15 +116,17 @@ def create_demo_token(directory: Path | None = None, pins: PinStore | None = Non
         ).public_key()
         seal_cert = _seal_certificate(seal_public, ca_cert, ca_key, office, start, valid_days)
         der = seal_cert.public_bytes(serialization.Encoding.DER)
-        session.create_object({
-            Attribute.CLASS: ObjectClass.CERTIFICATE,
-            Attribute.CERTIFICATE_TYPE: CertificateType.X_509,
-            Attribute.TOKEN: True,
-            Attribute.LABEL: config.key_label,
-            Attribute.ID: KEY_ID,
-            Attribute.SUBJECT: seal_cert.subject.public_bytes(),
-            Attribute.VALUE: der,
-        })
+        session.create_object(
+            {
+                Attribute.CLASS: ObjectClass.CERTIFICATE,
+                Attribute.CERTIFICATE_TYPE: CertificateType.X_509,
+                Attribute.TOKEN: True,
+                Attribute.LABEL: config.key_label,
+                Attribute.ID: KEY_ID,
+                Attribute.SUBJECT: seal_cert.subject.public_bytes(),
+                Attribute.VALUE: der,
+            }
+        )
     ca_path, seal_path = directory / "ca.pem", directory / "seal.pem"
     ca_path.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
     seal_path.write_bytes(seal_cert.public_bytes(serialization.Encoding.PEM))
@@ -126,7 +143,10 @@ def _init_token(conf: Path, label: str, user_pin: str, so_pin: str) -> None:
         raise DemoTokenError("softhsm2-util fehlt (Paket softhsm2 installieren).")
     result = subprocess.run(
         [tool, "--init-token", "--free", "--label", label, "--pin", user_pin, "--so-pin", so_pin],
-        env={**os.environ, "SOFTHSM2_CONF": str(conf)}, capture_output=True, text=True, check=False,
+        env={**os.environ, "SOFTHSM2_CONF": str(conf)},
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if result.returncode != 0:
         raise DemoTokenError(f"SoftHSM2-Token konnte nicht angelegt werden: {result.stderr.strip()}")
@@ -134,45 +154,79 @@ def _init_token(conf: Path, label: str, user_pin: str, so_pin: str) -> None:
 
 
 def _name(common_name: str) -> x509.Name:
-    return x509.Name([
-        x509.NameAttribute(NameOID.COUNTRY_NAME, "DE"),
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Tresen Testdaten – nicht für den Echtbetrieb"),
-        x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-    ])
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "DE"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Tresen Testdaten – nicht für den Echtbetrieb"),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
+    )
 
 
 def _ca_certificate(key: ec.EllipticCurvePrivateKey, start: datetime, days: int) -> x509.Certificate:
     name = _name("Tresen Test-CA")
     return (
         x509.CertificateBuilder()
-        .subject_name(name).issuer_name(name).public_key(key.public_key())
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(start).not_valid_after(start + timedelta(days=days + 365))
+        .not_valid_before(start)
+        .not_valid_after(start + timedelta(days=days + 365))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False,
-                                     key_encipherment=False, data_encipherment=False, key_agreement=False,
-                                     key_cert_sign=True, crl_sign=True, encipher_only=False,
-                                     decipher_only=False), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA384())
     )
 
 
-def _seal_certificate(public: rsa.RSAPublicKey, ca: x509.Certificate, ca_key: ec.EllipticCurvePrivateKey,
-                      office: str, start: datetime, days: int) -> x509.Certificate:
+def _seal_certificate(
+    public: rsa.RSAPublicKey,
+    ca: x509.Certificate,
+    ca_key: ec.EllipticCurvePrivateKey,
+    office: str,
+    start: datetime,
+    days: int,
+) -> x509.Certificate:
     return (
         x509.CertificateBuilder()
-        .subject_name(_name(f"Dienstsiegel {office} (TEST)")).issuer_name(ca.subject)
+        .subject_name(_name(f"Dienstsiegel {office} (TEST)"))
+        .issuer_name(ca.subject)
         .public_key(public)
         .serial_number(x509.random_serial_number())
-        .not_valid_before(start).not_valid_after(start + timedelta(days=days))
+        .not_valid_before(start)
+        .not_valid_after(start + timedelta(days=days))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True,
-                                     key_encipherment=False, data_encipherment=False, key_agreement=False,
-                                     key_cert_sign=False, crl_sign=False, encipher_only=False,
-                                     decipher_only=False), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=True,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
-                       critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+        )
         .sign(ca_key, hashes.SHA384())
     )

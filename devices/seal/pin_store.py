@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import keyring
 import keyring.errors
-from keyring.backend import KeyringBackend
 from keyrings.alt.file import PlaintextKeyring
 from platformdirs import user_data_path
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
 
 SERVICE = "tresen-seal"
 KEYRING_FILE_ENV = "TRESEN_KEYRING_FILE"

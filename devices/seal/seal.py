@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import datetime
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from asn1crypto import pem, x509
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -22,20 +21,27 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
-from devices.seal.config import SealConfig
 from devices.seal.pin_store import PinStore
 from devices.seal.signer import Pkcs11SealSigner
 from devices.seal.token import open_seal_token
 
+if TYPE_CHECKING:
+    from datetime import datetime
+    from pathlib import Path
+
+    from devices.seal.config import SealConfig
+
 SEAL_FIELD = "Dienstsiegel"
 
 
-def seal_pdf(pdf: bytes, config: SealConfig, pins: PinStore | None = None,
-             now: datetime | None = None) -> bytes:
+def seal_pdf(
+    pdf: bytes, config: SealConfig, pins: PinStore | None = None, now: datetime | None = None
+) -> bytes:
     """The PDF with a certifying PAdES seal; raises SealError (German message) if it cannot be sealed."""
     with open_seal_token(config, pins or PinStore(), now) as token:
-        signer = Pkcs11SealSigner(token.key, token.certificate,
-                                  chain=tuple(load_certificates(config.trust_roots)))
+        signer = Pkcs11SealSigner(
+            token.key, token.certificate, chain=tuple(load_certificates(config.trust_roots))
+        )
         metadata = signers.PdfSignatureMetadata(
             field_name=SEAL_FIELD,
             certify=True,
@@ -85,8 +91,9 @@ def validate_seal(pdf: bytes, trust_roots: tuple[Path, ...]) -> SealValidation |
     reader = PdfFileReader(io.BytesIO(pdf))
     if not reader.embedded_signatures:
         return None
-    context = ValidationContext(trust_roots=load_certificates(trust_roots), allow_fetching=False,
-                                revocation_mode="soft-fail")
+    context = ValidationContext(
+        trust_roots=load_certificates(trust_roots), allow_fetching=False, revocation_mode="soft-fail"
+    )
     embedded = reader.embedded_signatures[0]
     status = validate_pdf_signature(embedded, context)
     return SealValidation(

@@ -24,8 +24,13 @@ RSA_MECHANISMS = {
 
 
 class Pkcs11SealSigner(Signer):
-    def __init__(self, key: pkcs11.SignMixin, certificate: x509.Certificate,
-                 chain: tuple[x509.Certificate, ...] = (), digest: str = "sha256") -> None:
+    def __init__(
+        self,
+        key: pkcs11.SignMixin,
+        certificate: x509.Certificate,
+        chain: tuple[x509.Certificate, ...] = (),
+        digest: str = "sha256",
+    ) -> None:
         if key.key_type != KeyType.RSA:
             raise SealError(SealFailure.NO_KEY, f"unsupported seal key type {key.key_type}")
         self._key = key

@@ -6,7 +6,6 @@ needs to know python-pkcs11's exception types.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,12 +15,15 @@ import pkcs11
 from asn1crypto import x509
 from pkcs11 import Attribute, ObjectClass
 
-from devices.seal.config import SealConfig
 from devices.seal.errors import SealError, SealFailure
-from devices.seal.pin_store import PinStore
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from pkcs11._pkcs11 import lib as pkcs11_library
+
+    from devices.seal.config import SealConfig
+    from devices.seal.pin_store import PinStore
 
 
 @dataclass(frozen=True)
@@ -56,8 +58,9 @@ def find_token(config: SealConfig) -> pkcs11.Token:
 
 
 @contextmanager
-def open_seal_token(config: SealConfig, pins: PinStore, now: datetime | None = None,
-                    *, require_valid: bool = True) -> Iterator[OpenToken]:
+def open_seal_token(
+    config: SealConfig, pins: PinStore, now: datetime | None = None, *, require_valid: bool = True
+) -> Iterator[OpenToken]:
     """The logged-in token with the seal key and its certificate, which must be valid at `now`."""
     token = find_token(config)
     pin = pins.get_pin(config.token_label)
@@ -95,5 +98,7 @@ def read_certificate(session: pkcs11.Session, label: str) -> x509.Certificate:
 
 def check_validity(certificate: x509.Certificate, now: datetime) -> None:
     if not certificate.not_valid_before <= now <= certificate.not_valid_after:
-        raise SealError(SealFailure.CERT_EXPIRED,
-                        f"certificate valid {certificate.not_valid_before}..{certificate.not_valid_after}")
+        raise SealError(
+            SealFailure.CERT_EXPIRED,
+            f"certificate valid {certificate.not_valid_before}..{certificate.not_valid_after}",
+        )

@@ -10,18 +10,21 @@ Textual API only (`ScrollView`, `Strip`, `virtual_size`, component classes).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
 
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from textual import events
 
 Row = TypeVar("Row")
 Cells = tuple[str | Text, ...]
@@ -281,9 +284,10 @@ class QueueView(ScrollView, Generic[Row], can_focus=True):
         if index >= len(self._keys):
             return Strip.blank(width, base)
         key = self._keys[index]
-        strip = self._strips.get(key)
-        if strip is None:
-            strip = self._strips[key] = self._render_cells(self._rows[key][1])
+        cached = self._strips.get(key)
+        if cached is None:
+            cached = self._strips[key] = self._render_cells(self._rows[key][1])
+        strip = cached
         stripe = base + self._style("queue-view--even-row" if index % 2 == 0 else "queue-view--odd-row")
         line = strip.apply_style(stripe).crop_extend(scroll_x, scroll_x + width, stripe)
         if index == self._cursor:
@@ -330,8 +334,7 @@ class QueueView(ScrollView, Generic[Row], can_focus=True):
         widths = [label.cell_len for label in self._labels]
         for _row, cells in self._rows.values():
             for column, cell in enumerate(cells):
-                if cell.cell_len > widths[column]:
-                    widths[column] = cell.cell_len
+                widths[column] = max(widths[column], cell.cell_len)
         return tuple(widths)
 
     def _set_virtual_size(self) -> None:

@@ -10,13 +10,10 @@ changes are allowed is `sync.states`, the table the workstation's commands check
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import ValidationError
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from sync.central import store
 from sync.central.errors import CentralRefusal, NotFound, OperationRejected, SequenceGapError
@@ -37,6 +34,12 @@ from sync.protocol import (
     TicketTransferArgs,
 )
 from sync.states import INITIAL_STATE, TicketAction, TicketState, TransitionRefused, next_state
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
+
+    from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
@@ -121,8 +124,20 @@ def _stored_answer(session: Session, workstation_id: str, operation: Operation) 
         reason=stored.reason,
         result=stored.result,
         flagged=stored.flagged,
-        original_status=stored.status,  # type: ignore[arg-type]  # "applied" | "rejected" by construction
+        original_status=_first_outcome(stored.status),
     )
+
+
+FirstOutcome = Literal["applied", "rejected"]
+
+
+def _first_outcome(stored_status: str) -> FirstOutcome:
+    """The stored status as the protocol's literal: only these two are ever stored (see `_apply_one`)."""
+    if stored_status == "applied":
+        return "applied"
+    if stored_status == "rejected":
+        return "rejected"
+    raise ValueError(f"stored operation status {stored_status!r} is neither applied nor rejected")
 
 
 def _apply_one(
@@ -133,7 +148,8 @@ def _apply_one(
     now: datetime,
 ) -> tuple[OperationResult, list[store.Versioned]]:
     effect = _Effect()
-    status, reason = "applied", None
+    status: FirstOutcome = "applied"
+    reason: str | None = None
     if session.scalar(
         select(store.AppliedOperation.seq).where(store.AppliedOperation.op_id == operation.op_id)
     ):
@@ -173,7 +189,7 @@ def _apply_one(
     answer = OperationResult(
         op_id=operation.op_id,
         seq=operation.seq,
-        status=status,  # type: ignore[arg-type]
+        status=status,
         reason=reason,
         result=effect.result or None,
         flagged=effect.flag_reason is not None,

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime, time
 
-from sync.ordering import OFFICE_ZONE
+from sync.clock import OFFICE_ZONE
 
 Clock = Callable[[], datetime]
 

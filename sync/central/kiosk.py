@@ -6,14 +6,16 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from sync.clock import OFFICE_ZONE
 from sync.protocol import API_PREFIX, TicketSnapshot
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
@@ -28,6 +27,8 @@ from sync.protocol import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from sqlalchemy.orm import Session
 
 BUERGERAMT_ID = "ba-mitte"
@@ -414,6 +415,7 @@ def generate_day_around(
     first_of_office: set[str] = set()
     laid_out = []
     for apt in rows:
+        new_status: str | None = None  # what the laid-out day made of the booking
         if apt.slot_start < arrived_from:
             earliest = apt.office_id not in first_of_office
             first_of_office.add(apt.office_id)
@@ -436,15 +438,15 @@ def generate_day_around(
                         ),
                     )
                 )
-                apt = apt.model_copy(update={"status": "finished"})
+                new_status = "finished"
         elif apt.slot_start <= arrived_until:
             issued = apt.slot_start - timedelta(minutes=rng.randint(1, 15), seconds=rng.randint(0, 59))
             issued = max(day_start, min(issued, now - timedelta(seconds=rng.randint(30, 90))))
             pending.append(
                 (issued, _demo_ticket(apt.office_id, apt.service_ids, issued, "appointment", apt.id, 0, None))
             )
-            apt = apt.model_copy(update={"status": "checked_in"})
-        laid_out.append(apt)
+            new_status = "checked_in"
+        laid_out.append(apt.model_copy(update={"status": new_status}) if new_status else apt)
     walk_in_visits = {BUERGERAMT_ID: _BUERGERAMT_VISITS, ZULASSUNG_ID: _ZULASSUNG_VISITS}
     waiting_since = max(day_start, now - _WALK_IN_WINDOW)
     served = waiting if finished_walk_ins is None else finished_walk_ins

@@ -150,7 +150,8 @@ def test_long_poll_wakes_when_a_kiosk_ticket_is_issued(served: EmbeddedCentral, 
         with httpx.Client(base_url=served.url) as kiosk:
             ticket = kiosk.post("/api/v1/tickets", json={"office_id": OFFICE, "service_ids": ["ba-mitte-pa"]})
         poller.join(timeout=25)
-    assert not poller.is_alive() and answers, "the long-poll did not answer"
+    assert not poller.is_alive(), "the long-poll did not answer"
+    assert answers
     assert [t["id"] for t in answers[0]["tickets"]] == [ticket.json()["id"]]
     # Woken by the ticket's commit, not by its wait (20 s) or its periodic re-read (5 s) running out.
     assert waits.outcomes == [True]
@@ -162,6 +163,8 @@ def test_long_poll_returns_empty_after_its_wait(served: EmbeddedCentral, waits: 
         page = http.get(CHANGES, params={"office_id": OFFICE, "cursor": cursor, "wait": 2}).json()
     # It waited, within its 2 s, until that ran out (every wait timed out, none was cut short), then
     # answered empty.
-    assert waits.outcomes and not any(waits.outcomes)
+    assert waits.outcomes
+    assert not any(waits.outcomes)
     assert all(0 < timeout <= 2 for timeout in waits.timeouts)
-    assert page["cursor"] == cursor and page["tickets"] == []
+    assert page["cursor"] == cursor
+    assert page["tickets"] == []

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -152,9 +152,9 @@ def load(central: store.CentralStore, tickets: list[GeneratedTicket], now: datet
     return entries
 
 
-def walk_in(number: str, issued_minute: int, **changes: object) -> GeneratedTicket:
+def walk_in(number: str, issued_minute: int, **changes: Any) -> GeneratedTicket:
     ticket = GeneratedTicket(number, OFFICE, "waiting", issued_minute, 0, None, None, None, ("s1",))
-    return replace(ticket, **changes)  # type: ignore[arg-type]
+    return replace(ticket, **changes)
 
 
 # Exact boundaries, which random times reach only now and then; each with the cut at one candidate.

@@ -9,9 +9,8 @@ from __future__ import annotations
 import argparse
 import itertools
 from collections import defaultdict
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import example, given, settings
@@ -22,12 +21,16 @@ from sync.central.embedded import EmbeddedCentral, start_demo_central
 from sync.central.kiosk import KioskSimulator
 from sync.central.seed import BUERGERAMT_ID, ZULASSUNG_ID, SeedDay, day_window, generate_day_around
 from sync.client import CentralClient
-from sync.ordering import OFFICE_ZONE
+from sync.clock import OFFICE_ZONE
 from workstation.commands import DeskContext
 from workstation.counter import Counter
 from workstation.db import LocalStore
 from workstation.models import Appointment, AppointmentStatus, Ticket, TicketState
 from workstation.sync_engine import SyncEngine
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 DAY = date(2026, 3, 2)
 DST_START = date(2026, 3, 29)  # 02:00 → 03:00: a 23-hour day
@@ -47,11 +50,14 @@ def _check_day_around(day: SeedDay, now: datetime) -> None:
     for office in (BUERGERAMT_ID, ZULASSUNG_ID):
         appointments = [a for a in day.appointments if a.office_id == office]
         assert all(a.slot_start.astimezone(OFFICE_ZONE).date() == local_day for a in appointments)
-        assert any(a.slot_start < now for a in appointments) and any(a.slot_start > now for a in appointments)
+        assert any(a.slot_start < now for a in appointments)
+        assert any(a.slot_start > now for a in appointments)
         finished = [a for a in appointments if a.status == "finished"]
         checked_in = [a for a in appointments if a.status == "checked_in"]
         booked = [a for a in appointments if a.status == "booked" and a.slot_start > now]
-        assert finished and checked_in and booked, office
+        assert finished, office
+        assert checked_in, office
+        assert booked, office
         assert all(tickets[a.id].state == "finished" and a.slot_start < now for a in finished)
         assert all(tickets[a.id].state == "waiting" for a in checked_in)
         assert any(
@@ -67,18 +73,23 @@ def _check_day_around(day: SeedDay, now: datetime) -> None:
     )
     walk_ins = [t for t in day.tickets if t.appointment_id is None]
     waiting = [t for t in walk_ins if t.state == "waiting"]
-    assert len(waiting) == 8 and any(t.office_id == BUERGERAMT_ID for t in waiting)
+    assert len(waiting) == 8
+    assert any(t.office_id == BUERGERAMT_ID for t in waiting)
     assert any(t.state == "finished" for t in walk_ins)
     assert all(now - timedelta(minutes=30) <= t.issued_at <= now for t in waiting)
     for ticket in day.tickets:
-        assert ticket.issued_at <= now and ticket.issued_at.astimezone(OFFICE_ZONE).date() == local_day
+        assert ticket.issued_at <= now
+        assert ticket.issued_at.astimezone(OFFICE_ZONE).date() == local_day
         if ticket.state == "finished":
-            assert ticket.first_called_at is not None and ticket.desk_id and ticket.clerk_id
+            assert ticket.first_called_at is not None
+            assert ticket.desk_id
+            assert ticket.clerk_id
             assert ticket.issued_at <= ticket.first_called_at <= now
             desk = next(d for d in day.desks if d.id == ticket.desk_id)
             assert set(ticket.service_ids) <= set(desk.service_ids)
         else:
-            assert ticket.first_called_at is None and ticket.called_count == 0
+            assert ticket.first_called_at is None
+            assert ticket.called_count == 0
     # Numbers in the order of issue, per office and prefix, never twice.
     by_prefix: dict[tuple[str, str], list[tuple[datetime, int]]] = defaultdict(list)
     for ticket in day.tickets:
@@ -111,20 +122,24 @@ def test_at_any_time_of_day_the_day_lies_around_now(day: date, minute: int, seed
 def test_even_next_to_midnight_the_day_stays_on_its_date(minute: int) -> None:
     now = _local(DAY, minute)
     day = generate_day_around(now)
-    assert day.day == DAY and len(day.appointments) == 150
+    assert day.day == DAY
+    assert len(day.appointments) == 150
     assert all(a.slot_start.astimezone(OFFICE_ZONE).date() == DAY for a in day.appointments)
     assert all(t.issued_at <= now for t in day.tickets)
 
 
 def test_in_opening_hours_the_office_keeps_its_real_day_and_outside_it_is_shifted() -> None:
     real = day_window(_local(DAY, 10 * 60 + 30))
-    assert not real.shifted and (real.start, real.end) == (_local(DAY, 8 * 60), _local(DAY, 16 * 60))
+    assert not real.shifted
+    assert (real.start, real.end) == (_local(DAY, 8 * 60), _local(DAY, 16 * 60))
     day = generate_day_around(_local(DAY, 10 * 60 + 30))
     slots = sorted({a.slot_start for a in day.appointments})
-    assert slots[0] == _local(DAY, 8 * 60) and slots[-1] == _local(DAY, 15 * 60 + 50)
+    assert slots[0] == _local(DAY, 8 * 60)
+    assert slots[-1] == _local(DAY, 15 * 60 + 50)
     assert all((b - a) % timedelta(minutes=10) == timedelta(0) for a, b in itertools.pairwise(slots))
     early = day_window(_local(DAY, 6 * 60))
-    assert early.shifted and (early.start, early.end) == (_local(DAY, 4 * 60), _local(DAY, 12 * 60))
+    assert early.shifted
+    assert (early.start, early.end) == (_local(DAY, 4 * 60), _local(DAY, 12 * 60))
     late = day_window(_local(DAY, 22 * 60))  # compressed: the date ends first
     assert (late.start, late.end) == (_local(DAY, 20 * 60), _local(DAY, 23 * 60 + 59))
 
@@ -153,7 +168,8 @@ def test_the_demo_clock_starts_at_the_wall_time_and_runs_with_real_time() -> Non
     clock = demo_clock(time(10, 30), real=real)
     assert clock() == datetime(2026, 3, 2, 9, 30, tzinfo=UTC)  # 10:30 in Berlin, winter time
     real.now += timedelta(minutes=7, seconds=5)
-    assert clock() == datetime(2026, 3, 2, 9, 37, 5, tzinfo=UTC) and clock().tzinfo == UTC
+    assert clock() == datetime(2026, 3, 2, 9, 37, 5, tzinfo=UTC)
+    assert clock().tzinfo == UTC
     assert demo_clock(None, real=real) is real
 
 
@@ -163,7 +179,8 @@ def test_the_demo_clock_uses_the_office_date_and_summer_time() -> None:
 
 
 def test_wall_times_for_at() -> None:
-    assert parse_wall_time("10:30") == time(10, 30) and parse_wall_time(" 6:05 ") == time(6, 5)
+    assert parse_wall_time("10:30") == time(10, 30)
+    assert parse_wall_time(" 6:05 ") == time(6, 5)
     for wrong in ("24:00", "10:60", "1030", "10:3", "heute"):
         with pytest.raises(argparse.ArgumentTypeError, match="keine gültige Uhrzeit"):
             parse_wall_time(wrong)
@@ -208,10 +225,12 @@ def test_the_booked_citizen_flow_works_at_the_demo_time(demo_office: DemoOffice,
         assert {"finished", "checked_in", "booked"} <= shown
         # F2: the central service arbitrates on the same clock and calls a due ticket.
         called = counter.call_next()
-        assert called is not None and called.explanation
+        assert called is not None
+        assert called.explanation
         with store.session() as session:
             ticket = session.get_one(Ticket, called.ticket_id)
-            assert ticket.state == TicketState.CALLED and ticket.issued_at <= now
+            assert ticket.state == TicketState.CALLED
+            assert ticket.issued_at <= now
         # A booked citizen standing at the desk is checked in there.
         booked = next(
             a

@@ -6,17 +6,21 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from sqlalchemy.orm import Session
 
 from sync.central.seed import BUERGERAMT_ID, generate_day
+from tests.seeding import seed_local_store
 from workstation.commands import DeskContext
 from workstation.counter import Counter
 from workstation.db import LocalStore
 from workstation.models import Appointment, AppointmentStatus, Clerk, Desk, Office, Service, Ticket
-from tests.seeding import seed_local_store
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from sqlalchemy.orm import Session
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # 10:00 in Berlin
 OFFICE = "office-1"

@@ -16,6 +16,9 @@ from workstation.models import Appointment, Ticket, ticket_services
 
 RULES = OrderingRules()
 
+# waited, services, priority, slot in minutes, last called minutes ago, transfer target, number
+QueuedTicket = tuple[int, tuple[str, ...], int, int | None, int | None, str | None, str]
+
 tickets = st.lists(
     st.tuples(
         st.integers(0, 180),  # waited minutes
@@ -32,7 +35,7 @@ tickets = st.lists(
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(queue=tickets, limit=st.sampled_from([1, 2, 50]))
-def test_preselection_and_rule_agree(office: SmallOffice, queue: list[tuple], limit: int) -> None:  # type: ignore[type-arg]
+def test_preselection_and_rule_agree(office: SmallOffice, queue: list[QueuedTicket], limit: int) -> None:
     with office.store.session() as session:
         for statement in (delete(ticket_services), delete(Ticket), delete(Appointment)):
             session.execute(statement)

@@ -7,10 +7,9 @@ documents; at the end the same service through pyscard → pcscd → vpcd → ou
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import given, settings
@@ -18,22 +17,25 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
 from devices.card import lds
-from devices.card.access import CanKey, InvalidAccessKey
+from devices.card.access import AccessKey, CanKey, InvalidAccessKey, MrzKey
 from devices.card.emulator.personalization import TestDocument, TestHolder, make_test_document
 from devices.card.errors import CardError, CardErrorReason
 from devices.card.mrz import build_td1, build_td3, parse_mrz
-from devices.card.passive_auth import passive_authentication
-from devices.card.service import DocumentRead, ReadFigures, ReadProgress
+from devices.card.passive_auth import PassiveAuthResult, passive_authentication
+from devices.card.service import DocumentRead, ProgressCallback, ReadFigures, ReadProgress
+from devices.card.transport import list_readers
 from workstation.card_reading import (
     AccessKind,
     CardReading,
     CaseNotFound,
+    ReaderFn,
     hash_document_number,
     load_trust_store,
     make_access_key,
 )
 from workstation.card_rules import (
     ExpiryKind,
+    NameComparison,
     NameMatch,
     add_months,
     compare_names,
@@ -53,6 +55,14 @@ from workstation.models import (
     Ticket,
 )
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from devices.card.service import Step
+    from devices.card.trust import TrustStore
+    from tests.card.conftest import VirtualReader
+
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 TODAY = date(2026, 3, 2)
 
@@ -68,21 +78,31 @@ def test_booked_names_are_spelled_as_the_mrz_spells_them() -> None:
     assert mrz_tokens("ERIKA<<MARIA") == ["ERIKA", "MARIA"]
 
 
-def compare(chip_surname: str, chip_given: str, booked_surname: str | None, booked_given: str, **kw):
+def compare(
+    chip_surname: str,
+    chip_given: str,
+    booked_surname: str | None,
+    booked_given: str,
+    *,
+    chip_birth: date | None = None,
+    mrz_format: str = "TD1",
+    booked_birth: date | None = None,
+) -> NameComparison:
     return compare_names(
         chip_surname=chip_surname,
         chip_given_names=chip_given,
-        chip_birth_date=kw.pop("chip_birth", None),
-        mrz_format=kw.pop("mrz_format", "TD1"),
+        chip_birth_date=chip_birth,
+        mrz_format=mrz_format,
         booked_surname=booked_surname,
         booked_given_names=booked_given,
-        booked_birth_date=kw.pop("booked_birth", None),
+        booked_birth_date=booked_birth,
     )
 
 
 def test_umlauts_and_sharp_s_match_their_transliteration() -> None:
     result = compare("MUELLER", "JUERGEN", "Müller", "Jürgen")
-    assert result.status is NameMatch.MATCH and not result.mismatch
+    assert result.status is NameMatch.MATCH
+    assert not result.mismatch
     assert compare("GROSS", "ANNA", "Groß", "Anna").status is NameMatch.MATCH
 
 
@@ -95,7 +115,8 @@ def test_a_booking_without_middle_names_still_matches_and_says_so() -> None:
 def test_a_different_surname_is_a_highlighted_mismatch() -> None:
     result = compare("SCHMIDT", "ANNA", "Schmitt", "Anna")
     assert result.mismatch
-    assert result.surname_matches is False and result.given_names_match is True
+    assert result.surname_matches is False
+    assert result.given_names_match is True
     assert "Familienname" in result.message
 
 
@@ -121,13 +142,15 @@ def test_birth_date_from_the_booking_is_compared_too() -> None:
     result = compare(
         "MUELLER", "HANS", "Müller", "Hans", chip_birth=date(1980, 1, 2), booked_birth=date(1980, 2, 1)
     )
-    assert result.mismatch and result.birth_date_matches is False
+    assert result.mismatch
+    assert result.birth_date_matches is False
     assert "Geburtsdatum" in result.message
 
 
 def test_a_walk_in_without_appointment_has_nothing_to_compare() -> None:
     result = compare("MUELLER", "HANS", None, "")
-    assert result.status is NameMatch.NO_APPOINTMENT and not result.mismatch
+    assert result.status is NameMatch.NO_APPOINTMENT
+    assert not result.mismatch
 
 
 GERMAN_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÜabcdefghijklmnopqrstuvwxyzäöüß"
@@ -138,18 +161,18 @@ names = st.lists(name_word, min_size=1, max_size=3)
 def chip_names(surname: list[str], given: list[str], kind: str) -> tuple[str, str]:
     """Surname and given names as a chip holds them: LDS's real MRZ builder (transliteration, the
     field cut to 30/39 characters) read back by its real parser."""
-    fields = {
-        "document_code": "ID" if kind == "TD1" else "P",
-        "issuing_state": "D",
-        "document_number": "T22000129",
-        "surname": " ".join(surname),
-        "given_names": " ".join(given),
-        "nationality": "D",
-        "birth_date": date(1980, 1, 2),
-        "sex": "F",
-        "expiry_date": date(2031, 1, 2),
-    }
-    text = build_td1(**fields) if kind == "TD1" else build_td3(**fields)
+    build = build_td1 if kind == "TD1" else build_td3
+    text = build(
+        document_code="ID" if kind == "TD1" else "P",
+        issuing_state="D",
+        document_number="T22000129",
+        surname=" ".join(surname),
+        given_names=" ".join(given),
+        nationality="D",
+        birth_date=date(1980, 1, 2),
+        sex="F",
+        expiry_date=date(2031, 1, 2),
+    )
     parsed = parse_mrz(text, today=TODAY)
     assert parsed.format == kind
     return parsed.surname, parsed.given_names
@@ -157,7 +180,9 @@ def chip_names(surname: list[str], given: list[str], kind: str) -> tuple[str, st
 
 @settings(max_examples=200, deadline=None)
 @given(surname=names, given_names=names, kind=st.sampled_from(["TD1", "TD3"]))
-def test_any_booking_matches_the_chip_made_from_it(surname: list[str], given_names: list[str], kind) -> None:
+def test_any_booking_matches_the_chip_made_from_it(
+    surname: list[str], given_names: list[str], kind: str
+) -> None:
     chip_surname, chip_given = chip_names(surname, given_names, kind)
     result = compare(chip_surname, chip_given, " ".join(surname), " ".join(given_names), mrz_format=kind)
     assert result.status is NameMatch.MATCH, result.message
@@ -165,7 +190,9 @@ def test_any_booking_matches_the_chip_made_from_it(surname: list[str], given_nam
 
 @settings(max_examples=200, deadline=None)
 @given(surname=names, given_names=names, data=st.data())
-def test_a_changed_surname_letter_is_always_noticed(surname, given_names, data) -> None:
+def test_a_changed_surname_letter_is_always_noticed(
+    surname: list[str], given_names: list[str], data: st.DataObject
+) -> None:
     chip_surname, chip_given = chip_names(surname, given_names, "TD1")
     booked_surname = " ".join(surname)
     spelled = "".join(mrz_tokens(booked_surname))
@@ -184,16 +211,22 @@ def test_a_changed_surname_letter_is_always_noticed(surname, given_names, data) 
 
 def test_expired_document_is_reported_with_its_date() -> None:
     notice = expiry_notice(date(2026, 3, 1), TODAY)
-    assert notice is not None and notice.kind is ExpiryKind.EXPIRED
+    assert notice is not None
+    assert notice.kind is ExpiryKind.EXPIRED
     assert notice.days_left == -1
-    assert "ABGELAUFEN" in notice.message and "01.03.2026" in notice.message
+    assert "ABGELAUFEN" in notice.message
+    assert "01.03.2026" in notice.message
 
 
 def test_expiry_within_three_months_asks_for_a_reminder() -> None:
     today = expiry_notice(TODAY, TODAY)
-    assert today is not None and today.kind is ExpiryKind.EXPIRES_SOON and "heute" in today.message
+    assert today is not None
+    assert today.kind is ExpiryKind.EXPIRES_SOON
+    assert "heute" in today.message
     edge = expiry_notice(date(2026, 6, 2), TODAY)
-    assert edge is not None and edge.kind is ExpiryKind.EXPIRES_SOON and edge.days_left == 92
+    assert edge is not None
+    assert edge.kind is ExpiryKind.EXPIRES_SOON
+    assert edge.days_left == 92
     assert expiry_notice(date(2026, 6, 3), TODAY) is None
 
 
@@ -211,9 +244,11 @@ def test_expiry_notice_agrees_with_the_three_month_rule(today: date, offset: int
     expiry = today + timedelta(days=offset)
     notice = expiry_notice(expiry, today)
     if expiry < today:
-        assert notice is not None and notice.kind is ExpiryKind.EXPIRED
+        assert notice is not None
+        assert notice.kind is ExpiryKind.EXPIRED
     elif expiry <= add_months(today, 3):
-        assert notice is not None and notice.kind is ExpiryKind.EXPIRES_SOON
+        assert notice is not None
+        assert notice.kind is ExpiryKind.EXPIRES_SOON
         assert 0 <= notice.days_left <= 92
     else:
         assert notice is None
@@ -222,7 +257,7 @@ def test_expiry_notice_agrees_with_the_three_month_rule(today: date, offset: int
 # --- verdict wording with real passive authentication ----------------------------------------------
 
 
-def pa_result(document: TestDocument, *, trusted: bool):
+def pa_result(document: TestDocument, *, trusted: bool) -> PassiveAuthResult:
     groups = {n: document.files[lds.dg_file_id(n)] for n in (1, 2)}
     trust = document.trust_store() if trusted else None
     return passive_authentication(document.files[lds.EF_SOD], groups, trust)
@@ -232,7 +267,8 @@ def test_verified_document_reads_echtheit_bestaetigt() -> None:
     verdict = describe_verification(pa_result(make_test_document("td1", seed=1), trusted=True))
     assert verdict.status is VerdictStatus.VERIFIED
     assert verdict.headline == "Echtheit bestätigt"
-    assert verdict.steps and all(step.ok for step in verdict.steps)
+    assert verdict.steps
+    assert all(step.ok for step in verdict.steps)
 
 
 def test_without_trust_anchor_the_verdict_says_not_verified_and_why() -> None:
@@ -290,38 +326,60 @@ def open_case(store: LocalStore, *, booked: Booking | None, case_id: str = "case
                 )
             )
         session.add(
-            Ticket(id=f"ticket-{case_id}", office_id="office-1", number="A101", appointment_id=appointment_id,
-                   issued_at=NOW)
+            Ticket(
+                id=f"ticket-{case_id}",
+                office_id="office-1",
+                number="A101",
+                appointment_id=appointment_id,
+                issued_at=NOW,
+            )
         )
         session.flush()
         session.add(
-            Case(id=case_id, ticket_id=f"ticket-{case_id}", office_id="office-1", desk_id="desk-1",
-                 clerk_id="clerk-1", opened_at=NOW, serving_since=NOW)
+            Case(
+                id=case_id,
+                ticket_id=f"ticket-{case_id}",
+                office_id="office-1",
+                desk_id="desk-1",
+                clerk_id="clerk-1",
+                opened_at=NOW,
+                serving_since=NOW,
+            )
         )
         session.commit()
     return case_id
 
 
-def parsing_reader(document: TestDocument, calls: list[str] | None = None):
+def parsing_reader(document: TestDocument, calls: list[str] | None = None) -> ReaderFn:
     """A reader_fn without a reader: the real LDS parsers and passive authentication on the files
     of a generated document, with the progress a real read reports."""
 
-    def read(reader, access_key, progress=None, *, trust=None, wait_for_card=0.0) -> DocumentRead:
+    def read(
+        reader: str | None,  # noqa: ARG001  (no reader: the files are the document's)
+        access_key: AccessKey,
+        progress: ProgressCallback | None = None,
+        *,
+        trust: TrustStore | None = None,
+        wait_for_card: float = 0.0,  # noqa: ARG001  (the document is always there)
+    ) -> DocumentRead:
         if calls is not None:
             calls.append(type(access_key).__name__)
         if isinstance(access_key, CanKey) and access_key.can != document.can:
             raise CardError(CardErrorReason.ACCESS_DENIED, "wrong CAN")
         report = progress or (lambda _p: None)
-        for step, file_id in (("DG1", lds.DG1), ("DG2", lds.DG2), ("SOD", lds.EF_SOD)):
+        files: tuple[tuple[Step, int], ...] = (("DG1", lds.DG1), ("DG2", lds.DG2), ("SOD", lds.EF_SOD))
+        for step, file_id in files:
             size = len(document.files[file_id])
             report(ReadProgress(step, size, size))
         faces = lds.parse_dg2(document.files[lds.DG2])
         groups = {n: document.files[lds.dg_file_id(n)] for n in (1, 2)}
         verification = passive_authentication(document.files[lds.EF_SOD], groups, trust)
-        figures = ReadFigures(apdus=0, bytes_sent=0, bytes_received=0, wall_seconds=0.0, card_seconds=0.0,
-                              host_seconds=0.0)
-        return DocumentRead(lds.parse_dg1(document.files[lds.DG1]), faces[0] if faces else None, verification,
-                            "PACE", figures)
+        figures = ReadFigures(
+            apdus=0, bytes_sent=0, bytes_received=0, wall_seconds=0.0, card_seconds=0.0, host_seconds=0.0
+        )
+        return DocumentRead(
+            lds.parse_dg1(document.files[lds.DG1]), faces[0] if faces else None, verification, "PACE", figures
+        )
 
     return read
 
@@ -334,14 +392,27 @@ def td1() -> TestDocument:
     return make_test_document("td1", holder=HOLDER, expiry=date(2026, 4, 30), seed=7)
 
 
-def service(store: LocalStore, document: TestDocument, *, trusted: bool = True, **kw) -> CardReading:
+def service(
+    store: LocalStore,
+    document: TestDocument,
+    *,
+    trusted: bool = True,
+    calls: list[str] | None = None,
+    readers_fn: Callable[[], list[str]] = list_readers,
+) -> CardReading:
     return CardReading(
-        store, Desk1(), parsing_reader(document, kw.pop("calls", None)),
-        trust=document.trust_store() if trusted else None, clock=lambda: NOW, **kw,
+        store,
+        Desk1(),
+        parsing_reader(document, calls),
+        trust=document.trust_store() if trusted else None,
+        clock=lambda: NOW,
+        readers_fn=readers_fn,
     )
 
 
-def test_a_read_is_kept_with_the_case_and_compared_with_the_booking(store, td1) -> None:
+def test_a_read_is_kept_with_the_case_and_compared_with_the_booking(
+    store: LocalStore, td1: TestDocument
+) -> None:
     case_id = open_case(store, booked=("Müller-Lüdenscheidt", "Jürgen", date(1980, 5, 17)))
     steps: list[ReadProgress] = []
     outcome = service(store, td1).read(case_id, CanKey(td1.can), steps.append)
@@ -349,37 +420,47 @@ def test_a_read_is_kept_with_the_case_and_compared_with_the_booking(store, td1) 
     assert [p.step for p in steps] == ["DG1", "DG2", "SOD"]
     assert outcome.verdict.status is VerdictStatus.VERIFIED
     assert outcome.verdict.headline == "Echtheit bestätigt"
-    assert outcome.names.status is NameMatch.MATCH and outcome.names.birth_date_matches is True
+    assert outcome.names.status is NameMatch.MATCH
+    assert outcome.names.birth_date_matches is True
     assert outcome.chip.surname.replace("<", " ").split() == ["MUELLER", "LUEDENSCHEIDT"]
     assert outcome.chip.birth_date == date(1980, 5, 17)
-    assert outcome.photo is not None and outcome.photo.data and outcome.photo.mime.startswith("image/")
-    assert outcome.expiry is not None and outcome.expiry.kind is ExpiryKind.EXPIRES_SOON
+    assert outcome.photo is not None
+    assert outcome.photo.data
+    assert outcome.photo.mime.startswith("image/")
+    assert outcome.expiry is not None
+    assert outcome.expiry.kind is ExpiryKind.EXPIRES_SOON
 
     with store.session() as session:
         row = session.scalars(select(CardRead).where(CardRead.case_id == case_id)).one()
-        assert row.id == outcome.card_read_id and row.clerk_id == "clerk-1" and row.read_at == NOW
-        assert row.verdict == "VERIFIED" and row.access_protocol == "PACE"
+        assert row.id == outcome.card_read_id
+        assert row.clerk_id == "clerk-1"
+        assert row.read_at == NOW
+        assert row.verdict == "VERIFIED"
+        assert row.access_protocol == "PACE"
         assert row.chip_data["document_number"] == outcome.chip.document_number
         assert row.photo == outcome.photo.data
         assert row.document_number_hash == hash_document_number(outcome.chip.document_number)
         event = session.scalars(select(AuditEvent).where(AuditEvent.action == "card.read")).one()
-    assert event.case_id == case_id and event.clerk_id == "clerk-1"
+    assert event.case_id == case_id
+    assert event.clerk_id == "clerk-1"
     assert event.detail["document_number_hash"] == row.document_number_hash
     assert outcome.chip.document_number not in repr(event.detail)  # hashed, never in clear
 
 
-def test_the_stored_read_comes_back_for_the_case(store, td1) -> None:
+def test_the_stored_read_comes_back_for_the_case(store: LocalStore, td1: TestDocument) -> None:
     case_id = open_case(store, booked=("Schmidt", "Jürgen", None))
     reading = service(store, td1)
     first = reading.read(case_id, CanKey(td1.can))
     again = reading.latest(case_id)
-    assert again is not None and again.card_read_id == first.card_read_id
-    assert again.chip == first.chip and again.verdict == first.verdict
+    assert again is not None
+    assert again.card_read_id == first.card_read_id
+    assert again.chip == first.chip
+    assert again.verdict == first.verdict
     assert again.names.mismatch  # Schmidt is not Müller-Lüdenscheidt
     assert reading.latest(open_case(store, booked=None, case_id="case-2")) is None
 
 
-def test_unknown_csca_is_not_verified_and_says_so(store, td1) -> None:
+def test_unknown_csca_is_not_verified_and_says_so(store: LocalStore, td1: TestDocument) -> None:
     case_id = open_case(store, booked=None)
     outcome = service(store, td1, trusted=False).read(case_id, CanKey(td1.can))
     assert outcome.verdict.status is VerdictStatus.NOT_VERIFIED
@@ -387,7 +468,7 @@ def test_unknown_csca_is_not_verified_and_says_so(store, td1) -> None:
     assert outcome.names.status is NameMatch.NO_APPOINTMENT
 
 
-def test_tampered_chip_fails_and_is_kept_as_failed(store) -> None:
+def test_tampered_chip_fails_and_is_kept_as_failed(store: LocalStore) -> None:
     document = make_test_document("td1", holder=HOLDER, tamper_dg=2, seed=8)
     case_id = open_case(store, booked=None)
     outcome = service(store, document).read(case_id, CanKey(document.can))
@@ -396,7 +477,7 @@ def test_tampered_chip_fails_and_is_kept_as_failed(store) -> None:
         assert session.scalars(select(CardRead.verdict)).one() == "FAILED"
 
 
-def test_a_failed_read_is_audited_without_keeping_chip_data(store, td1) -> None:
+def test_a_failed_read_is_audited_without_keeping_chip_data(store: LocalStore, td1: TestDocument) -> None:
     case_id = open_case(store, booked=None)
     wrong = "000000" if td1.can != "000000" else "111111"
     with pytest.raises(CardError) as raised:
@@ -406,17 +487,18 @@ def test_a_failed_read_is_audited_without_keeping_chip_data(store, td1) -> None:
     with store.session() as session:
         assert session.scalars(select(CardRead)).all() == []
         event = session.scalars(select(AuditEvent)).one()
-    assert event.action == "card.read_failed" and event.detail == {"reason": "access_denied"}
+    assert event.action == "card.read_failed"
+    assert event.detail == {"reason": "access_denied"}
 
 
-def test_no_card_is_touched_for_an_unknown_case(store, td1) -> None:
+def test_no_card_is_touched_for_an_unknown_case(store: LocalStore, td1: TestDocument) -> None:
     calls: list[str] = []
     with pytest.raises(CaseNotFound):
         service(store, td1, calls=calls).read("no-such-case", CanKey(td1.can))
     assert calls == []
 
 
-def test_chip_data_is_purged_with_its_case(store, td1) -> None:
+def test_chip_data_is_purged_with_its_case(store: LocalStore, td1: TestDocument) -> None:
     case_id = open_case(store, booked=None)
     service(store, td1).read(case_id, CanKey(td1.can))
     with store.session() as session:
@@ -425,7 +507,9 @@ def test_chip_data_is_purged_with_its_case(store, td1) -> None:
         assert session.scalars(select(CardRead)).all() == []
 
 
-def test_nothing_personal_reaches_the_log(store, td1, caplog) -> None:
+def test_nothing_personal_reaches_the_log(
+    store: LocalStore, td1: TestDocument, caplog: pytest.LogCaptureFixture
+) -> None:
     case_id = open_case(store, booked=("Müller-Lüdenscheidt", "Jürgen", None))
     with caplog.at_level(logging.DEBUG):
         outcome = service(store, td1).read(case_id, CanKey(td1.can))
@@ -436,15 +520,18 @@ def test_nothing_personal_reaches_the_log(store, td1, caplog) -> None:
         assert secret not in text
 
 
-def test_reader_status_in_the_clerks_words(store, td1) -> None:
+def test_reader_status_in_the_clerks_words(store: LocalStore, td1: TestDocument) -> None:
     def no_pcscd() -> list[str]:
         raise CardError(CardErrorReason.READER_UNAVAILABLE, "no service")
 
     assert service(store, td1, readers_fn=lambda: []).reader_status().message.startswith("Kein Kartenleser")
     ready = service(store, td1, readers_fn=lambda: ["Reader A"]).reader_status()
-    assert ready.available and "Reader A" in ready.message
+    assert ready.available
+    assert "Reader A" in ready.message
     down = service(store, td1, readers_fn=no_pcscd).reader_status()
-    assert not down.available and down.error is not None and down.message == down.error.user_message
+    assert not down.available
+    assert down.error is not None
+    assert down.message == down.error.user_message
 
 
 def test_access_keys_from_the_form_are_validated() -> None:
@@ -455,6 +542,7 @@ def test_access_keys_from_the_form_are_validated() -> None:
     key = make_access_key(
         AccessKind.DOCUMENT_DATA, document_number="l01x00t47", birth="800517", expiry="300430"
     )
+    assert isinstance(key, MrzKey)
     assert key.document_number == "L01X00T47"
     with pytest.raises(InvalidAccessKey):
         make_access_key(
@@ -477,17 +565,19 @@ def pcsc_reading(store: LocalStore, document: TestDocument) -> CardReading:
 
 
 @pytest.fixture
-def card_on_reader(virtual_reader, td1) -> Iterator[TestDocument]:  # noqa: F811
+def card_on_reader(virtual_reader: VirtualReader, td1: TestDocument) -> TestDocument:  # noqa: F811
     from devices.card.emulator.card import card_for_document
 
     virtual_reader.insert(card_for_document(td1))
-    yield td1
+    return td1
 
 
 @pytest.mark.serial
 @pytest.mark.pcsc
 @pytest.mark.xdist_group("pcsc")
-def test_pace_can_read_through_pcscd_is_kept_and_verified(store, card_on_reader) -> None:
+def test_pace_can_read_through_pcscd_is_kept_and_verified(
+    store: LocalStore, card_on_reader: TestDocument
+) -> None:
     document = card_on_reader
     case_id = open_case(store, booked=("Müller-Lüdenscheidt", "Jürgen Weiß", date(1980, 5, 17)))
     reading = pcsc_reading(store, document)
@@ -496,7 +586,8 @@ def test_pace_can_read_through_pcscd_is_kept_and_verified(store, card_on_reader)
     assert outcome.access_protocol == "PACE"
     assert outcome.verdict.status is VerdictStatus.VERIFIED
     assert outcome.names.status is NameMatch.MATCH
-    assert outcome.figures is not None and outcome.figures.apdus > 5
+    assert outcome.figures is not None
+    assert outcome.figures.apdus > 5
     assert {"PACE", "DG1", "DG2", "SOD", "PA"} <= {p.step for p in steps}
     dg2 = [p for p in steps if p.step == "DG2"]
     assert dg2[-1].done == dg2[-1].total == len(document.files[lds.DG2])
@@ -505,7 +596,9 @@ def test_pace_can_read_through_pcscd_is_kept_and_verified(store, card_on_reader)
 @pytest.mark.serial
 @pytest.mark.pcsc
 @pytest.mark.xdist_group("pcsc")
-def test_wrong_can_through_pcscd_is_a_german_message_and_an_audit_event(store, card_on_reader) -> None:
+def test_wrong_can_through_pcscd_is_a_german_message_and_an_audit_event(
+    store: LocalStore, card_on_reader: TestDocument
+) -> None:
     document = card_on_reader
     case_id = open_case(store, booked=None)
     reading = pcsc_reading(store, document)
@@ -517,7 +610,9 @@ def test_wrong_can_through_pcscd_is_a_german_message_and_an_audit_event(store, c
         assert session.scalars(select(AuditEvent.action)).all() == ["card.read_failed"]
 
 
-def test_the_sites_csca_folder_makes_reads_verifiable(store, td1, tmp_path) -> None:
+def test_the_sites_csca_folder_makes_reads_verifiable(
+    store: LocalStore, td1: TestDocument, tmp_path: Path
+) -> None:
     assert load_trust_store(tmp_path / "missing") is None
     folder = tmp_path / "csca"
     folder.mkdir()
@@ -533,7 +628,10 @@ def test_the_sites_csca_folder_makes_reads_verifiable(store, td1, tmp_path) -> N
 @pytest.mark.serial
 @pytest.mark.pcsc
 @pytest.mark.xdist_group("pcsc")
-def test_bac_passport_typed_from_its_data_page_through_pcscd(store, virtual_reader) -> None:  # noqa: F811
+def test_bac_passport_typed_from_its_data_page_through_pcscd(
+    store: LocalStore,
+    virtual_reader: VirtualReader,  # noqa: F811  (the fixture imported above)
+) -> None:
     from devices.card.emulator.card import card_for_document
 
     passport = make_test_document("td3", holder=HOLDER, seed=9)
@@ -546,5 +644,7 @@ def test_bac_passport_typed_from_its_data_page_through_pcscd(store, virtual_read
         expiry=passport.mrz_key.expiry_date,
     )
     outcome = pcsc_reading(store, passport).read(case_id, key)
-    assert outcome.access_protocol == "BAC" and outcome.chip.mrz_format == "TD3"
-    assert outcome.verdict.verified and outcome.names.status is NameMatch.MATCH
+    assert outcome.access_protocol == "BAC"
+    assert outcome.chip.mrz_format == "TD3"
+    assert outcome.verdict.verified
+    assert outcome.names.status is NameMatch.MATCH

@@ -37,7 +37,8 @@ def table_count(office: SmallOffice, model: type[Any]) -> int:
 def assert_valid_operation(operation: OutboxOperation, kind: OperationKind) -> dict[str, Any]:
     """The operation is of `kind` and its arguments pass the central service's own validation."""
     assert operation.kind == kind
-    assert len(operation.op_id) == 36 and operation.op_id[14] == "7"  # a UUIDv7
+    assert len(operation.op_id) == 36
+    assert operation.op_id[14] == "7"
     OPERATION_ARGS[kind].model_validate(operation.args)
     return operation.args
 
@@ -47,7 +48,8 @@ def test_call_next_calls_records_and_appends_one_operation(office: SmallOffice) 
     office.add_ticket("t2", "A102", 10)
     result = office.counter().call_next()
 
-    assert result is not None and (result.ticket_id, result.number, result.call_count) == ("t1", "A101", 1)
+    assert result is not None
+    assert (result.ticket_id, result.number, result.call_count) == ("t1", "A101", 1)
     assert result.explanation == "Ohne Termin, wartet seit 20 min"
     ticket = office.ticket("t1")
     assert (ticket.state, ticket.desk_id, ticket.clerk_id, ticket.called_count) == (
@@ -59,7 +61,9 @@ def test_call_next_calls_records_and_appends_one_operation(office: SmallOffice) 
     assert ticket.first_called_at == ticket.last_called_at == office.clock.now
     [operation] = outbox(office)
     args = assert_valid_operation(operation, OperationKind.TICKET_CALL)
-    assert args["ticket_id"] == "t1" and args["recall"] is False and args["call_id"] == result.call_id
+    assert args["ticket_id"] == "t1"
+    assert args["recall"] is False
+    assert args["call_id"] == result.call_id
     assert (operation.seq, operation.base_version, operation.workstation_id) == (1, 3, "ws-1")
     assert table_count(office, Call) == 1
 
@@ -67,7 +71,8 @@ def test_call_next_calls_records_and_appends_one_operation(office: SmallOffice) 
 def test_call_next_with_nobody_waiting_changes_nothing(office: SmallOffice) -> None:
     office.add_ticket("k", "K1", 20, (KFZ,))  # desk 1 does not serve vehicles
     assert office.counter().call_next() is None
-    assert outbox(office) == [] and office.ticket("k").state == TicketState.WAITING
+    assert outbox(office) == []
+    assert office.ticket("k").state == TicketState.WAITING
 
 
 def test_a_busy_desk_cannot_call_again(office: SmallOffice) -> None:
@@ -77,10 +82,12 @@ def test_a_busy_desk_cannot_call_again(office: SmallOffice) -> None:
     counter.call_next()
     with pytest.raises(CommandRefused) as refused:
         counter.call_next()
-    assert "A101" in refused.value.user_message and "noch" in refused.value.user_message
+    assert "A101" in refused.value.user_message
+    assert "noch" in refused.value.user_message
     with pytest.raises(CommandRefused):
         counter.call_ticket("t2")
-    assert len(outbox(office)) == 1 and office.ticket("t2").state == TicketState.WAITING
+    assert len(outbox(office)) == 1
+    assert office.ticket("t2").state == TicketState.WAITING
 
 
 def test_recall_no_show_only_after_three_calls(office: SmallOffice) -> None:
@@ -126,7 +133,8 @@ def test_citizen_arrived_opens_the_case_with_the_ticket_services(office: SmallOf
         )
         assert sorted(s.service_id for s in case.services) == [PA, RP]
     args = assert_valid_operation(outbox(office)[-1], OperationKind.TICKET_SERVE)
-    assert args["case_id"] == opened.case_id and sorted(args["service_ids"]) == [PA, RP]
+    assert args["case_id"] == opened.case_id
+    assert sorted(args["service_ids"]) == [PA, RP]
     with pytest.raises(CommandRefused):
         counter.recall()  # the citizen is here: no more calls
 
@@ -210,10 +218,13 @@ def test_transfer_keeps_number_and_arrival_and_goes_to_the_target_desk(office: S
     )
     with office.store.session() as session:
         case = session.scalar(select(Case).where(Case.ticket_id == "t1"))
-        assert case is not None and case.served_seconds == 6 * 60 and case.serving_since is None
+        assert case is not None
+        assert case.served_seconds == 6 * 60
+        assert case.serving_since is None
 
     called = office.counter(DESK_2, CLERK_2, "ws-2").call_next()
-    assert called is not None and called.ticket_id == moved.new_ticket_id
+    assert called is not None
+    assert called.ticket_id == moved.new_ticket_id
     # Waiting time counts from the first arrival: 25 min before the original call + 6 min served.
     assert called.explanation == "Ohne Termin, wartet seit 31 min"
 
@@ -246,9 +257,8 @@ def test_finish_needs_an_outcome_for_every_service(office: SmallOffice) -> None:
     done = counter.finish({PA: "completed", RP: ServiceOutcome.DOCUMENTS_MISSING}, "Lichtbild fehlt")
     assert len(outbox(office)) == operations_before + 1
     args = assert_valid_operation(outbox(office)[-1], OperationKind.CASE_FINISH)
-    assert (
-        args["outcomes"] == {PA: "completed", RP: "documents_missing"} and args["notes"] == "Lichtbild fehlt"
-    )
+    assert args["outcomes"] == {PA: "completed", RP: "documents_missing"}
+    assert args["notes"] == "Lichtbild fehlt"
     with office.store.session() as session:
         case = session.get_one(Case, done.case_id)
         assert {s.service_id: s.outcome for s in case.services} == {PA: "completed", RP: "documents_missing"}
@@ -299,7 +309,8 @@ def test_sequence_numbers_increase_across_workstation_restarts(office: SmallOffi
     office.counter().call_ticket("t1")
     seqs = [op.seq for op in outbox(office)]
     op_ids = {op.op_id for op in outbox(office)}
-    assert seqs == [1, 2] and len(op_ids) == 2
+    assert seqs == [1, 2]
+    assert len(op_ids) == 2
 
 
 def test_record_call_stores_the_central_call_without_an_operation(office: SmallOffice) -> None:
@@ -326,7 +337,8 @@ def test_record_call_stores_the_central_call_without_an_operation(office: SmallO
     assert (result.ticket_id, result.call_count, result.explanation) == ("t1", 1, "Termin 10:20")
     ticket = office.ticket("t1")
     assert (ticket.state, ticket.version, ticket.desk_id) == (TicketState.CALLED, 9, DESK_1)
-    assert outbox(office) == [] and table_count(office, Call) == 1
+    assert outbox(office) == []
+    assert table_count(office, Call) == 1
     with office.store.write() as session:  # the same call twice (a retried answer) stays one call
         commands.record_call(session, office.ctx(), snapshot, "call-central-1")
     assert table_count(office, Call) == 1
@@ -349,7 +361,8 @@ def test_a_failing_outbox_insert_leaves_no_trace(office: SmallOffice) -> None:
     assert failed.value.user_message  # German, for the dialog
     ticket = office.ticket("t1")
     assert (ticket.state, ticket.called_count, ticket.desk_id) == (TicketState.WAITING, 0, None)
-    assert table_count(office, Call) == 0 and outbox(office) == []
+    assert table_count(office, Call) == 0
+    assert outbox(office) == []
 
     with office.store.session() as session:
         session.execute(text("DROP TRIGGER outbox_broken"))
@@ -390,7 +403,7 @@ def test_concurrent_commands_get_distinct_sequence_numbers(office: SmallOffice) 
             counter = office.counter(desk, clerk)
             for _ in range(15):
                 counter.issue_walk_in([PA])
-        except BaseException as error:
+        except BaseException as error:  # noqa: BLE001  (thread boundary: asserted empty below)
             errors.append(error)
 
     threads = [

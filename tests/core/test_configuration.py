@@ -51,12 +51,15 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_no_file_means_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(platformdirs, "user_config_dir", lambda app: str(tmp_path / "nowhere"))
+    monkeypatch.setattr(platformdirs, "user_config_dir", lambda _app: str(tmp_path / "nowhere"))
     config = load_config(None)
-    assert config.source is None and config.central.url is None
-    assert config.ui.language == "de" and config.ui.keymap == {}
+    assert config.source is None
+    assert config.central.url is None
+    assert config.ui.language == "de"
+    assert config.ui.keymap == {}
     assert config.store.path == default_store_path()
-    assert config.store.path.name == "tresen.sqlite3" and "tresen" in str(config.store.path.parent)
+    assert config.store.path.name == "tresen.sqlite3"
+    assert "tresen" in str(config.store.path.parent)
     assert config.workstation.id.startswith("ws-")
     assert config.card.trust_dir == tmp_path / "nowhere" / "csca" == default_trust_dir()
     assert config.card.reader is None
@@ -65,7 +68,7 @@ def test_no_file_means_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 def test_the_default_file_is_read_from_the_platform_config_dir(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(platformdirs, "user_config_dir", lambda app: str(tmp_path))
+    monkeypatch.setattr(platformdirs, "user_config_dir", lambda _app: str(tmp_path))
     write(tmp_path, '[ui]\nlanguage = "en"\n')
     assert load_config(None).ui.language == "en"
 
@@ -85,7 +88,7 @@ def test_a_full_file(tmp_path: Path) -> None:
 def test_the_card_section_alone_keeps_the_default_trust_dir(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(platformdirs, "user_config_dir", lambda app: str(tmp_path / "cfg"))
+    monkeypatch.setattr(platformdirs, "user_config_dir", lambda _app: str(tmp_path / "cfg"))
     config = load_config(write(tmp_path, '[card]\nreader = "Virtual PCD 00 00"\n'))
     assert config.card.reader == "Virtual PCD 00 00"
     assert config.card.trust_dir == tmp_path / "cfg" / "csca"
@@ -112,14 +115,17 @@ def test_a_malformed_file_names_file_and_line(tmp_path: Path, text: str, line: i
     with pytest.raises(ConfigError) as failed:
         load_config(path)
     message = failed.value.user_message
-    assert str(path) in message and f"Zeile {line})" in message and fragment in message
+    assert str(path) in message
+    assert f"Zeile {line})" in message
+    assert fragment in message
     assert "Konfigurationsdatei" in message
 
 
 def test_a_named_file_must_exist(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as failed:
         load_config(tmp_path / "tippfehler.toml")
-    assert "tippfehler.toml" in failed.value.user_message and "gibt es nicht" in failed.value.user_message
+    assert "tippfehler.toml" in failed.value.user_message
+    assert "gibt es nicht" in failed.value.user_message
 
 
 def test_a_file_that_is_not_text(tmp_path: Path) -> None:
@@ -170,7 +176,8 @@ def test_a_misspelt_key_is_refused_with_its_line_and_the_key_meant(tmp_path: Pat
 )
 def test_unknown_names(tmp_path: Path, text: str, line: int, message: str) -> None:
     [problem] = _refusal(tmp_path, text).problems
-    assert problem.line == line and message in problem.message
+    assert problem.line == line
+    assert message in problem.message
 
 
 def test_every_mistake_of_a_file_is_reported_at_once_in_line_order(tmp_path: Path) -> None:
@@ -189,10 +196,15 @@ def test_every_mistake_of_a_file_is_reported_at_once_in_line_order(tmp_path: Pat
     refused = _refusal(tmp_path, text)
     assert [problem.line for problem in refused.problems] == [2, 4, 5, 7, 9, 10]
     lines = refused.user_message.splitlines()
-    assert lines[0].endswith("hat 6 Fehler:") and "Konfigurationsdatei" in lines[0]
+    assert lines[0].endswith("hat 6 Fehler:")
+    assert "Konfigurationsdatei" in lines[0]
     assert lines[1:] == [f"– Zeile {p.line}: {p.message}" for p in refused.problems]
-    assert "timeout_seconds" in lines[1] and "„desk“" in lines[2] and "office_id" in lines[3]
-    assert "language" in lines[4] and "citizen_data_days" in lines[5] and "[printer]" in lines[6]
+    assert "timeout_seconds" in lines[1]
+    assert "„desk“" in lines[2]
+    assert "office_id" in lines[3]
+    assert "language" in lines[4]
+    assert "citizen_data_days" in lines[5]
+    assert "[printer]" in lines[6]
 
 
 _KNOWN = {"id", "office_id", "desk_id", "clerk_id", "url", "timeout_seconds", "language", "keymap",
@@ -269,12 +281,14 @@ def test_a_key_textual_cannot_name_or_that_textual_keeps_is_refused(
     tmp_path: Path, keys: str, fragment: str
 ) -> None:
     [problem] = _refusal(tmp_path, f'[ui]\n\n[ui.keymap]\nfinish = "{keys}"\n').problems
-    assert problem.line == 4 and fragment in problem.message
+    assert problem.line == 4
+    assert fragment in problem.message
 
 
 def test_a_keymap_entry_that_is_not_text_is_refused(tmp_path: Path) -> None:
     [problem] = _refusal(tmp_path, "[ui]\nkeymap = { finish = 8 }\n").problems
-    assert problem.line == 2 and "„finish“ in [ui] keymap braucht eine Taste als Text" in problem.message
+    assert problem.line == 2
+    assert "„finish“ in [ui] keymap braucht eine Taste als Text" in problem.message
 
 
 def test_two_actions_of_one_screen_on_one_key_are_refused(tmp_path: Path) -> None:
@@ -311,7 +325,8 @@ def test_the_refusals_are_english_when_the_language_is(tmp_path: Path) -> None:
     finally:
         set_language("de")
     lines = refused.user_message.splitlines()
-    assert lines[0].endswith("has 4 errors:") and "configuration file" in lines[0]
+    assert lines[0].endswith("has 4 errors:")
+    assert "configuration file" in lines[0]
     assert lines[1:] == [
         "– line 2: unknown key “lagnuage” in [ui] – did you mean “language”?",
         "– line 3: unknown action “call-nxt” in [ui] keymap – did you mean “call-next”?",

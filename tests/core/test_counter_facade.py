@@ -9,6 +9,7 @@ from sqlalchemy import event, select
 
 from sync.central.seed import BUERGERAMT_ID, generate_day
 from tests.core.conftest import NOW, OFFICE, PA, RP, SmallOffice
+from tests.seeding import seed_local_store
 from tests.statements import recorded_statements
 from workstation import audit
 from workstation.commands import CallResult, DeskContext
@@ -17,7 +18,6 @@ from workstation.db import LocalStore
 from workstation.errors import CentralUnavailable, CommandRefused
 from workstation.models import AuditEvent, Base, OutboxOperation
 from workstation.queries import CounterView
-from tests.seeding import seed_local_store
 
 
 class Remote:
@@ -27,7 +27,7 @@ class Remote:
         self.answer = answer
         self.asked = 0
 
-    def call_next(self, ctx: DeskContext) -> CallResult | None:
+    def call_next(self, ctx: DeskContext) -> CallResult | None:  # noqa: ARG002  (the remote's signature)
         self.asked += 1
         if isinstance(self.answer, Exception):
             raise self.answer
@@ -44,7 +44,9 @@ def test_call_next_falls_back_to_the_local_queue_when_central_is_away(office: Sm
     remote = Remote(CentralUnavailable("Die Zentrale ist nicht erreichbar."))
     counter = Counter(office.store, office.ctx(), remote=remote, clock=office.clock)
     result = counter.call_next()
-    assert remote.asked == 1 and result is not None and result.ticket_id == "t1"
+    assert remote.asked == 1
+    assert result is not None
+    assert result.ticket_id == "t1"
     assert outbox_kinds(office.store) == ["ticket.call"]
 
 
@@ -70,7 +72,9 @@ def test_the_counter_view_shows_current_queue_and_appointments(office: SmallOffi
     office.add_ticket("apt", "T201", 8, (PA, RP), slot_in_minutes=-2)
     counter = office.counter()
     view = counter.view()
-    assert isinstance(view, CounterView) and view.current is None and view.waiting_count == 3
+    assert isinstance(view, CounterView)
+    assert view.current is None
+    assert view.waiting_count == 3
     assert [row.number for row in view.queue] == ["A102", "T201", "A101"]
     assert view.queue[0].due_explanation == "Dringend, wartet seit 2 min"
     assert view.queue[2].due_explanation == "Ohne Termin, wartet seit 12 min"
@@ -78,18 +82,22 @@ def test_the_counter_view_shows_current_queue_and_appointments(office: SmallOffi
     assert view.queue[1].due_explanation == "Termin 09:58, fällig seit 7 min"
     assert [s.name for s in view.queue[1].services] == ["Personalausweis", "Reisepass"]
     [appointment] = view.appointments
-    assert appointment.citizen_name == "Jürgen Müller-apt" and appointment.status == "checked_in"
+    assert appointment.citizen_name == "Jürgen Müller-apt"
+    assert appointment.status == "checked_in"
 
     called = counter.call_next()
-    assert called is not None and called.number == "A102"
+    assert called is not None
+    assert called.number == "A102"
     office.clock.advance(minutes=1)
     current = counter.current_ticket()
-    assert current is not None and (current.number, current.state, current.called_count) == (
+    assert current is not None
+    assert (current.number, current.state, current.called_count) == (
         "A102",
         "called",
         1,
     )
-    assert current.waited_minutes == 2 and current.case_id is None
+    assert current.waited_minutes == 2
+    assert current.case_id is None
     assert [row.number for row in counter.queue_rows()] == ["T201", "A101"]
     counter.citizen_arrived()
     counter.park()
@@ -104,7 +112,8 @@ def test_the_first_queue_row_is_what_call_next_takes(seeded_store: LocalStore) -
     for _ in range(5):
         expected = counter.queue_rows()[0]
         called = counter.call_next()
-        assert called is not None and called.ticket_id == expected.ticket_id
+        assert called is not None
+        assert called.ticket_id == expected.ticket_id
         counter.citizen_arrived()
         case = counter.current_ticket()
         assert case is not None
@@ -117,7 +126,8 @@ def test_reading_a_case_is_audited_without_personal_data(office: SmallOffice) ->
     counter.call_next()
     opened = counter.citizen_arrived()
     case = counter.case(opened.case_id)
-    assert case.citizen_name == "Jürgen Müller-apt" and case.birth_date == date(1980, 5, 17)
+    assert case.citizen_name == "Jürgen Müller-apt"
+    assert case.birth_date == date(1980, 5, 17)
     assert [s.name for s in case.services] == ["Personalausweis", "Reisepass"]
     assert case.services[0].required_documents == ("Altes Dokument", "Lichtbild")
     counter.check_documents(opened.case_id, PA, ["Lichtbild"])
@@ -128,9 +138,11 @@ def test_reading_a_case_is_audited_without_personal_data(office: SmallOffice) ->
     with office.store.session() as session:
         events = list(session.scalars(select(AuditEvent).order_by(AuditEvent.id)))
         assert [e.action for e in events] == ["case.read", "case.read", "search"]
-        assert all(e.clerk_id == "clerk-1" for e in events) and events[0].case_id == opened.case_id
+        assert all(e.clerk_id == "clerk-1" for e in events)
+        assert events[0].case_id == opened.case_id
         stored = " ".join(str(e.detail) for e in events)
-        assert "üller" not in stored and "1980" not in stored
+        assert "üller" not in stored
+        assert "1980" not in stored
         assert events[2].detail["query"] == audit.hash_identifier("müller")
         assert audit.verify_chain(session).intact
     with pytest.raises(CommandRefused):
@@ -144,7 +156,8 @@ def test_search_finds_tickets_references_and_names(office: SmallOffice) -> None:
     assert [hit.ticket_id for hit in counter.search("a101")] == ["walk"]
     assert [hit.appointment_id for hit in counter.search("REF-apt")] == ["apt-apt"]
     assert [hit.appointment_id for hit in counter.search("jürgen müller")] == ["apt-apt"]
-    assert counter.search("%") == [] and counter.search("  ") == []
+    assert counter.search("%") == []
+    assert counter.search("  ") == []
 
 
 def test_transfer_targets_are_the_other_desks_and_all_services(office: SmallOffice) -> None:
@@ -168,7 +181,8 @@ def test_the_counter_view_on_a_busy_day_costs_a_few_queries(tmp_path_factory: py
     moments = iter(NOW + timedelta(seconds=i) for i in range(10_000))
     counter = Counter(store, ctx, clock=lambda: next(moments))
     view = counter.view()
-    assert view.waiting_count > 1000 and len(view.appointments) > 3000
+    assert view.waiting_count > 1000
+    assert len(view.appointments) > 3000
 
     loaded: list[object] = []
 
@@ -183,7 +197,8 @@ def test_the_counter_view_on_a_busy_day_costs_a_few_queries(tmp_path_factory: py
                 called = counter.call_next()
                 counter.current_ticket()
                 rows = counter.queue_rows()
-            assert called is not None and len(rows) > 1000
+            assert called is not None
+            assert len(rows) > 1000
             # Measured: 19-20 statements and 6-8 rows per round, the same with 50 tickets waiting.
             assert len(statements) <= 25, statements
             assert len(loaded) <= 15, [type(row).__name__ for row in loaded]

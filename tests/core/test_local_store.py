@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -16,11 +16,17 @@ from workstation.migrations import SCHEMA_HEAD
 from workstation.migrations.runner import alembic_config, current_revision
 from workstation.models import Base
 
+if TYPE_CHECKING:
+    from pathlib import Path
+
 
 def test_pragmas_for_a_durable_outbox(store: LocalStore) -> None:
     for engine in (store.engine, store.write_engine):
         with engine.connect() as connection:
-            pragma = lambda name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()  # noqa: E731
+
+            def pragma(name: str) -> object:
+                return connection.exec_driver_sql(f"PRAGMA {name}").scalar()
+
             assert pragma("journal_mode") == "wal"
             assert pragma("foreign_keys") == 1
             assert pragma("synchronous") == 2  # FULL
@@ -60,7 +66,8 @@ def test_a_corrupt_file_is_a_german_error(tmp_path: Path) -> None:
     store = LocalStore(path)
     with pytest.raises(LocalStoreError) as failed:
         store.migrate()
-    assert "beschädigt" in failed.value.user_message and str(path) in failed.value.user_message
+    assert "beschädigt" in failed.value.user_message
+    assert str(path) in failed.value.user_message
     store.dispose()
 
 
@@ -73,7 +80,7 @@ def test_a_damaged_database_page_is_reported(tmp_path: Path) -> None:
         file.seek(100)
         file.write(b"\xff" * 2000)
     damaged = LocalStore(path)
-    with pytest.raises(LocalStoreError) as failed:
+    with pytest.raises(LocalStoreError) as failed:  # noqa: PT012  (the check or the migration refuses)
         damaged.check()
         damaged.migrate()
     assert "beschädigt" in failed.value.user_message

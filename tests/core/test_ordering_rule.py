@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -24,16 +25,17 @@ RULES = OrderingRules()
 DESK_SERVICES = frozenset({"pa", "rp"})
 
 
-def entry(ticket_id: str, number: str, waited: float, **fields: object) -> QueueEntry:
-    values: dict[str, object] = {"service_ids": frozenset({"pa"})} | fields
-    return QueueEntry(ticket_id, number, NOW - timedelta(minutes=waited), **values)  # type: ignore[arg-type]
+def entry(ticket_id: str, number: str, waited: float, **fields: Any) -> QueueEntry:
+    values: dict[str, Any] = {"service_ids": frozenset({"pa"})} | fields
+    return QueueEntry(ticket_id, number, NOW - timedelta(minutes=waited), **values)
 
 
 def test_a_due_appointment_comes_before_walk_ins_and_is_explained() -> None:
     walk_in = entry("w", "A101", 40)
     appointment = entry("t", "T201", 10, slot_start=datetime(2026, 3, 2, 9, 20, tzinfo=UTC))
     choice = choose_next([walk_in, appointment], DESK_SERVICES, NOW, RULES)
-    assert choice is not None and choice.ticket_id == "t"
+    assert choice is not None
+    assert choice.ticket_id == "t"
     assert choice.reason == Reason.APPOINTMENT_DUE
     # Slot 10:20 Berlin, due from 10:15 (early window): eight minutes at 10:23.
     assert choice.explanation == "Termin 10:20, fällig seit 8 min"
@@ -58,7 +60,8 @@ def test_an_idle_desk_may_take_an_appointment_early_and_says_so() -> None:
     choice = choose_next(
         [entry("e", "T1", 3, slot_start=NOW + timedelta(minutes=12))], DESK_SERVICES, NOW, RULES
     )
-    assert choice is not None and choice.reason == Reason.APPOINTMENT_EARLY
+    assert choice is not None
+    assert choice.reason == Reason.APPOINTMENT_EARLY
     assert choice.explanation == "Termin 10:35, fällig in 7 min"
 
 
@@ -70,7 +73,8 @@ def test_walk_ins_by_arrival_and_ties_by_natural_number() -> None:
         QueueEntry("c", "A98", same_time + timedelta(seconds=1), frozenset({"pa"})),
     ]
     choice = choose_next(entries, DESK_SERVICES, NOW, RULES)
-    assert choice is not None and choice.number == "A99"
+    assert choice is not None
+    assert choice.number == "A99"
     assert number_key("S3-07") < number_key("S3-10") < number_key("S10-01")
 
 
@@ -81,9 +85,11 @@ def test_recently_called_foreign_and_transferred_tickets_are_skipped() -> None:
     for_other_desk = entry("o", "A3", 50, target_desk_id="desk-9")
     assert choose_next([recalled, foreign, mixed, for_other_desk], DESK_SERVICES, NOW, RULES) is None
     choice = choose_next([for_other_desk], DESK_SERVICES, NOW, RULES, desk_id="desk-9")
-    assert choice is not None and choice.ticket_id == "o"
+    assert choice is not None
+    assert choice.ticket_id == "o"
     unblocked = choose_next([recalled], DESK_SERVICES, NOW + timedelta(seconds=1), RULES)
-    assert unblocked is not None and unblocked.ticket_id == "r"
+    assert unblocked is not None
+    assert unblocked.ticket_id == "r"
 
 
 # --- properties ----------------------------------------------------------------------------------
@@ -149,10 +155,12 @@ def test_nobody_eligible_ranks_before_the_choice(entries: list[QueueEntry], serv
         if other is chosen:
             continue
         if other.priority > 0:  # urgent first
-            assert chosen.priority > 0 and chosen.issued_at <= other.issued_at
+            assert chosen.priority > 0
+            assert chosen.issued_at <= other.issued_at
         elif chosen.priority == 0 and other.slot_start is not None and due_at(other, RULES) <= NOW:
             # a due appointment is only passed over by an earlier slot
-            assert chosen.slot_start is not None and due_at(chosen, RULES) <= NOW
+            assert chosen.slot_start is not None
+            assert due_at(chosen, RULES) <= NOW
             assert chosen.slot_start <= other.slot_start
         elif chosen.priority == 0 and other.slot_start is None and chosen.slot_start is None:
             # walk-ins by arrival, ties by number
@@ -186,6 +194,7 @@ def test_calling_repeatedly_serves_every_eligible_ticket_once(
         called.append(choice.ticket_id)
         remaining = [e for e in remaining if e.ticket_id != choice.ticket_id]
     eligible = {e.ticket_id for e in entries if is_eligible(e, served, NOW, RULES, "desk-1")}
-    assert len(called) == len(set(called)) and set(called) == eligible
+    assert len(called) == len(set(called))
+    assert set(called) == eligible
     keys = [order_key(next(e for e in entries if e.ticket_id == t), NOW, RULES) for t in called]
-    assert keys == sorted(keys)  # type: ignore[type-var]
+    assert keys == sorted(keys)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from workstation.config import ConfigError, PrivacySettings, load_config
 from workstation.retention import RetentionPolicy
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -27,7 +30,8 @@ def test_without_the_section_chip_data_lasts_the_office_day_and_citizen_data_two
 def test_both_keys_are_read(tmp_path: Path, hours: str, expected: float) -> None:
     text = f"[privacy]\ncard_data_hours = {hours}\ncitizen_data_days = 5\n"
     privacy = load_config(write(tmp_path, text)).privacy
-    assert privacy.card_data_hours == expected and isinstance(privacy.card_data_hours, float)
+    assert privacy.card_data_hours == expected
+    assert isinstance(privacy.card_data_hours, float)
     assert privacy.citizen_data_days == 5
 
 
@@ -48,4 +52,6 @@ def test_a_wrong_value_names_file_and_line(tmp_path: Path, text: str, line: int,
     with pytest.raises(ConfigError) as failed:
         load_config(path)
     message = failed.value.user_message
-    assert str(path) in message and f"Zeile {line})" in message and fragment in message
+    assert str(path) in message
+    assert f"Zeile {line})" in message
+    assert fragment in message

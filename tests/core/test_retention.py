@@ -9,19 +9,18 @@ import sqlite3
 import tempfile
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, event, select
 from textual.app import App
 
 from tests.core.conftest import CLERK_1, DESK_1, NOW, OFFICE, PA, SmallOffice, build_small_office
 from tests.waiting import wait_until_async
-from workstation import audit
 from tresen.cli import main as tresen
+from workstation import audit
 from workstation.db import LocalStore
 from workstation.models import (
     Appointment,
@@ -40,6 +39,9 @@ from workstation.retention import (
     RetentionSchedule,
     purge_personal_data,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 # NOW is Monday 2026-03-02 10:00 in Berlin: today's office day began 2026-03-01 23:00 UTC.
 TODAY_START = datetime(2026, 3, 1, 23, 0, tzinfo=UTC)
@@ -148,17 +150,20 @@ def test_the_purge_removes_what_the_case_no_longer_needs_and_keeps_the_rest(offi
     assert report.card_data_before == TODAY_START
     assert report.citizen_data_before == TODAY_START - timedelta(days=1)
     assert card_read_cases(store) == {today, parked}
-    assert cancelled not in card_read_cases(store) and old not in card_read_cases(store)
+    assert cancelled not in card_read_cases(store)
+    assert old not in card_read_cases(store)
 
     blanked = appointment(store, "apt-t-old")
     assert (blanked.given_name, blanked.family_name, blanked.birth_date) == ("", "", None)
     assert (blanked.email, blanked.phone) == (None, None)
-    assert blanked.booking_reference == "REF-t-old" and blanked.status == "finished"
+    assert blanked.booking_reference == "REF-t-old"
+    assert blanked.status == "finished"
     assert [s.id for s in blanked.services] == [PA]
     assert blanked.slot_start == NOW - timedelta(days=3)
     assert case(store, old).notes == ""
     old_case = case(store, old)
-    assert old_case.finished_at is not None and old_case.served_seconds == 12 * 60
+    assert old_case.finished_at is not None
+    assert old_case.served_seconds == 12 * 60
     assert [(s.service_id, s.outcome) for s in old_case.services] == [(PA, "completed")]
 
     for kept in ("apt-t-yesterday", "apt-t-today", "apt-t-waiting"):
@@ -172,7 +177,8 @@ def test_card_data_hours_purges_chip_data_the_same_day(office: SmallOffice) -> N
     early = visit(office, "t-early", NOW - timedelta(hours=3))
     recent = visit(office, "t-recent", NOW - timedelta(minutes=40))
     report = purge_personal_data(store, NOW, RetentionPolicy(card_data_hours=1))
-    assert report.card_reads == 1 and report.card_data_before == NOW - timedelta(hours=1)
+    assert report.card_reads == 1
+    assert report.card_data_before == NOW - timedelta(hours=1)
     assert card_read_cases(store) == {recent}
     assert early not in card_read_cases(store)
 
@@ -186,14 +192,15 @@ def test_citizen_data_days_counts_office_days(office: SmallOffice) -> None:
     assert report.citizen_data_before == TODAY_START
     assert appointment(store, "apt-t-sun").family_name == ""
     assert appointment(store, "apt-t-mon").family_name == "Müller-t-mon"
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="citizen_data_days must be at least 1"):
         RetentionPolicy(citizen_data_days=0)
 
 
 def test_an_abandoned_case_keeps_no_chip_data_beyond_the_citizen_data(office: SmallOffice) -> None:
     parked_long_ago = visit(office, "t-parked-old", NOW - timedelta(days=3), end="park")
     report = purge_personal_data(office.store, NOW)
-    assert report.card_reads == 1 and parked_long_ago not in card_read_cases(office.store)
+    assert report.card_reads == 1
+    assert parked_long_ago not in card_read_cases(office.store)
     assert appointment(office.store, "apt-t-parked-old").family_name.startswith("Müller-")  # still queued
 
 
@@ -204,10 +211,12 @@ def test_a_second_run_finds_nothing_and_changes_nothing(office: SmallOffice) -> 
     visit(office, "t-old", NOW - timedelta(days=3))
     visit(office, "t-mid", NOW - timedelta(days=1))
     first = purge_personal_data(office.store, NOW)
-    assert first.total == 4 and first.batches == 1
+    assert first.total == 4
+    assert first.batches == 1
     before = table_dump(office.store)
     second = purge_personal_data(office.store, NOW)
-    assert second.total == 0 and second.wal_truncated is None
+    assert second.total == 0
+    assert second.wal_truncated is None
     assert table_dump(office.store) == before
 
 
@@ -219,7 +228,8 @@ def test_small_batches_purge_everything_and_audit_once(office: SmallOffice) -> N
     assert report.batches == 3
     with office.store.session() as session:
         events = session.scalars(select(AuditEvent).where(AuditEvent.action == AUDIT_ACTION)).all()
-        assert len(events) == 1 and events[0].detail["card_reads"] == 5
+        assert len(events) == 1
+        assert events[0].detail["card_reads"] == 5
 
 
 def test_the_run_is_one_audit_event_with_counts_only(office: SmallOffice) -> None:
@@ -230,7 +240,8 @@ def test_the_run_is_one_audit_event_with_counts_only(office: SmallOffice) -> Non
         assert audit.verify_chain(session).intact
     assert len(events) == 1
     purge_event = events[0]
-    assert purge_event.clerk_id == "system:retention" and purge_event.case_id is None
+    assert purge_event.clerk_id == "system:retention"
+    assert purge_event.case_id is None
     assert purge_event.at == NOW
     assert {k: purge_event.detail[k] for k in ("card_reads", "appointments", "case_notes")} == {
         "card_reads": 1,
@@ -269,7 +280,8 @@ def test_a_dry_run_counts_without_changing_anything(office: SmallOffice) -> None
     dry = purge_personal_data(office.store, NOW, dry_run=True)
     assert table_dump(office.store) == before
     real = purge_personal_data(office.store, NOW)
-    assert dry.dry_run and (dry.card_reads, dry.appointments, dry.case_notes) == (
+    assert dry.dry_run
+    assert (dry.card_reads, dry.appointments, dry.case_notes) == (
         real.card_reads,
         real.appointments,
         real.case_notes,
@@ -291,11 +303,13 @@ def test_purged_chip_data_leaves_no_bytes_in_the_database_files(office: SmallOff
 
     report = purge_personal_data(store, NOW)
 
-    assert report.card_reads == 1 and report.wal_truncated is True
+    assert report.card_reads == 1
+    assert report.wal_truncated is True
     assert store.path.with_name(store.path.name + "-wal").stat().st_size == 0
     for file in files:
         content = file.read_bytes()
-        assert PHOTO_MARKER not in content and CHIP_MARKER.encode() not in content
+        assert PHOTO_MARKER not in content
+        assert CHIP_MARKER.encode() not in content
     with store.session() as session:  # and other connections got their own setting back
         assert session.connection().exec_driver_sql("PRAGMA secure_delete").scalar() == 0
 
@@ -315,12 +329,13 @@ async def test_the_schedule_purges_at_start_and_on_its_interval_in_a_thread_work
     later = visit(office, "t-later", NOW - timedelta(days=2))
     schedule = RetentionSchedule(store, clock=lambda: NOW, interval_seconds=0.2)
     with store.write() as session:  # the second read appears only after the first run
-        session.execute(CardRead.__table__.delete().where(CardRead.case_id == later))
+        session.execute(delete(CardRead).where(CardRead.case_id == later))
     app: App[None] = App()
     async with app.run_test():
         schedule.attach(app)
         await app.workers.wait_for_complete()
-        assert schedule.last_report is not None and schedule.last_report.card_reads == 1
+        assert schedule.last_report is not None
+        assert schedule.last_report.card_reads == 1
         assert first not in card_read_cases(store)
         add_card_read(store, later, NOW - timedelta(days=2))
         await wait_until_async(lambda: later not in card_read_cases(store), "a run on the interval purges")
@@ -353,12 +368,15 @@ def test_tresen_purge_on_the_configured_store(
 
     assert tresen(["--config", str(config), "purge", "--dry-run"]) == 0
     dry = capsys.readouterr().out
-    assert "Probelauf" in dry and "1 Ausweis-Auslesungen" in dry and "Bürgerdaten von 1 Terminen" in dry
+    assert "Probelauf" in dry
+    assert "1 Ausweis-Auslesungen" in dry
+    assert "Bürgerdaten von 1 Terminen" in dry
     assert card_read_cases(office.store) != set()
 
     assert tresen(["--config", str(config), "purge"]) == 0
     done = capsys.readouterr().out
-    assert done.startswith("Gelöscht: 1 Ausweis-Auslesungen") and "Notizen von 1 Vorgängen" in done
+    assert done.startswith("Gelöscht: 1 Ausweis-Auslesungen")
+    assert "Notizen von 1 Vorgängen" in done
     assert "Müller" not in dry + done
     with office.store.session() as session:
         actors = session.scalars(select(AuditEvent.clerk_id).where(AuditEvent.action == AUDIT_ACTION)).all()

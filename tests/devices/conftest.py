@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 SOFTHSM_MODULE = Path("/usr/lib/softhsm/libsofthsm2.so")
 
@@ -46,10 +49,17 @@ def cups_pdf_queue() -> str:
     """The cups-pdf queue, made ready by installer/cups.sh (starts cupsd only if it is not running)."""
     import subprocess
 
-    require(shutil.which("lpstat") is not None and Path("/usr/lib/cups/backend/cups-pdf").exists(),
-            "CUPS with cups-pdf not installed")
+    require(
+        shutil.which("lpstat") is not None and Path("/usr/lib/cups/backend/cups-pdf").exists(),
+        "CUPS with cups-pdf not installed",
+    )
     require(os.geteuid() == 0, "installer/cups.sh needs root")
-    result = subprocess.run(["bash", str(REPO / "installer" / "cups.sh")], capture_output=True, text=True,
-                            check=False, env={**os.environ, "TRESEN_CUPS_PDF_QUEUE": CUPS_PDF_QUEUE})
+    result = subprocess.run(
+        ["bash", str(REPO / "installer" / "cups.sh")],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "TRESEN_CUPS_PDF_QUEUE": CUPS_PDF_QUEUE},
+    )
     require(result.returncode == 0, f"CUPS not ready: {result.stderr.strip()}")
     return CUPS_PDF_QUEUE

@@ -8,8 +8,8 @@ import socket
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from PIL import Image, ImageChops, ImageFilter, ImageStat
@@ -26,6 +26,9 @@ from devices.printing import (
     wait_for_job,
 )
 from forms.templates import TEMPLATES
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 CUPS_PDF_OUT = Path(pwd.getpwuid(__import__("os").getuid()).pw_dir) / "PDF"
 
@@ -83,30 +86,38 @@ def assert_printed_copy_of(printed: Path, original: bytes, other: bytes, tmp_pat
 
 @pytest.mark.cups
 @pytest.mark.poppler
-def test_receipt_printed_to_cups_pdf_arrives_as_the_document(cups_pdf_queue: str, job_title: str,
-                                                             tmp_path: Path) -> None:
+def test_receipt_printed_to_cups_pdf_arrives_as_the_document(
+    cups_pdf_queue: str, job_title: str, tmp_path: Path
+) -> None:
     template = TEMPLATES["quittung"]
     job = print_pdf(template.render(template.example()), cups_pdf_queue, job_title)
     status = wait_for_job(job.job_id, timeout=30)
     assert status.state is JobState.COMPLETED
     assert status.message == f"Druckauftrag {job.job_id}: an den Drucker übergeben"
     other = TEMPLATES["meldebescheinigung"]
-    assert_printed_copy_of(wait_for_output(job_title), template.render(template.example()),
-                           other.render(other.example()), tmp_path)
+    assert_printed_copy_of(
+        wait_for_output(job_title),
+        template.render(template.example()),
+        other.render(other.example()),
+        tmp_path,
+    )
     assert "pdf" in run_pdfinfo(wait_for_output(job_title)).lower()
 
 
 @pytest.mark.cups
-def test_missing_printer_is_reported_in_german(cups_pdf_queue: str) -> None:
+@pytest.mark.usefixtures("cups_pdf_queue")
+def test_missing_printer_is_reported_in_german() -> None:
     with pytest.raises(PrintError) as refused:
         print_pdf(b"%PDF-1.4", "Gibt-es-nicht", "x")
     assert refused.value.failure is PrintFailure.NO_PRINTER
     assert str(refused.value) == (
-        "Der Drucker „Gibt-es-nicht“ ist nicht eingerichtet. Bitte die Druckereinstellung prüfen.")
+        "Der Drucker „Gibt-es-nicht“ ist nicht eingerichtet. Bitte die Druckereinstellung prüfen."
+    )
 
 
 @pytest.mark.cups
-def test_unknown_job_is_reported(cups_pdf_queue: str) -> None:
+@pytest.mark.usefixtures("cups_pdf_queue")
+def test_unknown_job_is_reported() -> None:
     with pytest.raises(PrintError, match="ist CUPS nicht bekannt"):
         job_status(2**30)
 
@@ -127,12 +138,19 @@ def test_cups_down_is_reported_in_german() -> None:
 
 
 def test_stopped_and_rejecting_printers_are_named_with_the_reason() -> None:
-    stopped = printer_problem("A4", {"printer-state": 5, "printer-state-message": "Papierstau",
-                                     "printer-state-reasons": ["media-jam-error"]})
+    stopped = printer_problem(
+        "A4",
+        {
+            "printer-state": 5,
+            "printer-state-message": "Papierstau",
+            "printer-state-reasons": ["media-jam-error"],
+        },
+    )
     assert stopped is not None
     assert str(stopped) == "Der Drucker „A4“ ist angehalten: Papierstau"
-    rejecting = printer_problem("Bon", {"printer-state": 3, "printer-is-accepting-jobs": False,
-                                        "printer-state-reasons": ["paused"]})
+    rejecting = printer_problem(
+        "Bon", {"printer-state": 3, "printer-is-accepting-jobs": False, "printer-state-reasons": ["paused"]}
+    )
     assert rejecting is not None
     assert rejecting.failure is PrintFailure.NOT_ACCEPTING
     assert "paused" in str(rejecting)
@@ -143,13 +161,18 @@ def test_wait_for_job_stops_at_the_deadline_on_an_injected_clock(monkeypatch: py
     now = [0.0]
     seen: list[int] = []
 
-    def pending(job_id: int, server: CupsServer | None = None) -> JobStatus:
+    def pending(job_id: int, server: CupsServer | None = None) -> JobStatus:  # noqa: ARG001  (job_status's signature)
         seen.append(job_id)
         return JobStatus(job_id, JobState.PENDING, ())
 
     monkeypatch.setattr("devices.printing.job_status", pending)
-    status = wait_for_job(7, timeout=1.0, poll_interval=0.25, clock=lambda: now[0],
-                          sleep=lambda seconds: now.__setitem__(0, now[0] + seconds))
+    status = wait_for_job(
+        7,
+        timeout=1.0,
+        poll_interval=0.25,
+        clock=lambda: now[0],
+        sleep=lambda seconds: now.__setitem__(0, now[0] + seconds),
+    )
     assert status.state is JobState.PENDING
     assert not status.succeeded
     assert len(seen) == 5  # t = 0, 0.25, 0.5, 0.75, 1.0
@@ -157,8 +180,9 @@ def test_wait_for_job_stops_at_the_deadline_on_an_injected_clock(monkeypatch: py
 
 @pytest.mark.cups
 @pytest.mark.poppler
-def test_print_cli(cups_pdf_queue: str, job_title: str, tmp_path: Path,
-                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_print_cli(
+    cups_pdf_queue: str, job_title: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from devices.cli_print import register
 
     template = TEMPLATES["abholschein"]
@@ -170,5 +194,6 @@ def test_print_cli(cups_pdf_queue: str, job_title: str, tmp_path: Path,
     assert args.handler(args) == 0
     assert "an den Drucker übergeben" in capsys.readouterr().out
     other = TEMPLATES["quittung"]
-    assert_printed_copy_of(wait_for_output(job_title), path.read_bytes(), other.render(other.example()),
-                           tmp_path)
+    assert_printed_copy_of(
+        wait_for_output(job_title), path.read_bytes(), other.render(other.example()), tmp_path
+    )

@@ -7,7 +7,7 @@ import dataclasses
 import re
 import subprocess
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -16,6 +16,9 @@ from devices.seal.errors import SealError, SealFailure
 from devices.seal.pin_store import PinStore, file_backend
 from devices.seal.seal import seal_pdf, validate_seal
 from forms.templates import TEMPLATES
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 pytestmark = [pytest.mark.softhsm, pytest.mark.poppler]
 
@@ -28,14 +31,20 @@ def pdfsig(path: Path) -> str:
     return subprocess.run(["pdfsig", str(path)], capture_output=True, text=True, check=False).stdout
 
 
-def test_sealed_document_validates_as_intact_valid_trusted_certified(seal_home: Path, tmp_path: Path) -> None:
+@pytest.mark.usefixtures("seal_home")
+def test_sealed_document_validates_as_intact_valid_trusted_certified(tmp_path: Path) -> None:
     config = SealConfig.from_env()
     sealed = seal_pdf(document(), config)
 
     result = validate_seal(sealed, config.trust_roots)
     assert result is not None
     assert (result.intact, result.valid, result.trusted, result.whole_file, result.certified) == (
-        True, True, True, True, True)
+        True,
+        True,
+        True,
+        True,
+        True,
+    )
     assert "Dienstsiegel Bürgeramt Mülheim (TEST)" in result.signer
 
     path = tmp_path / "sealed.pdf"
@@ -48,7 +57,8 @@ def test_sealed_document_validates_as_intact_valid_trusted_certified(seal_home: 
     assert "Meldebescheinigung" in text
 
 
-def test_seal_is_not_trusted_without_the_test_ca(seal_home: Path) -> None:
+@pytest.mark.usefixtures("seal_home")
+def test_seal_is_not_trusted_without_the_test_ca() -> None:
     sealed = seal_pdf(document(), SealConfig.from_env())
     result = validate_seal(sealed, ())
     assert result is not None
@@ -57,7 +67,8 @@ def test_seal_is_not_trusted_without_the_test_ca(seal_home: Path) -> None:
     assert not result.ok
 
 
-def test_a_changed_byte_after_sealing_is_reported(seal_home: Path, tmp_path: Path) -> None:
+@pytest.mark.usefixtures("seal_home")
+def test_a_changed_byte_after_sealing_is_reported(tmp_path: Path) -> None:
     config = SealConfig.from_env()
     sealed = bytearray(seal_pdf(document(), config))
     position = sealed.index(b"stream") + 200  # inside the signed page content
@@ -71,11 +82,13 @@ def test_a_changed_byte_after_sealing_is_reported(seal_home: Path, tmp_path: Pat
     assert "Signature is Valid." not in pdfsig(path)
 
 
-def test_unsigned_pdf_has_no_seal(seal_home: Path) -> None:
+@pytest.mark.usefixtures("seal_home")
+def test_unsigned_pdf_has_no_seal() -> None:
     assert validate_seal(document(), SealConfig.from_env().trust_roots) is None
 
 
-def test_wrong_pin_is_a_clear_german_message(seal_home: Path, tmp_path: Path) -> None:
+@pytest.mark.usefixtures("seal_home")
+def test_wrong_pin_is_a_clear_german_message(tmp_path: Path) -> None:
     config = SealConfig.from_env()
     wrong = PinStore(file_backend(tmp_path / "wrong.cfg"))
     wrong.set_pin(config.token_label, "00000000")
@@ -83,11 +96,13 @@ def test_wrong_pin_is_a_clear_german_message(seal_home: Path, tmp_path: Path) ->
         seal_pdf(document(), config, wrong)
     assert refused.value.failure is SealFailure.WRONG_PIN
     assert str(refused.value) == (
-        "Die PIN des Siegel-Tokens ist falsch. Bitte die PIN im Schlüsselbund prüfen.")
+        "Die PIN des Siegel-Tokens ist falsch. Bitte die PIN im Schlüsselbund prüfen."
+    )
     assert seal_pdf(document(), config)  # the right PIN still works afterwards
 
 
-def test_missing_pin_missing_token_and_missing_module(seal_home: Path, tmp_path: Path) -> None:
+@pytest.mark.usefixtures("seal_home")
+def test_missing_pin_missing_token_and_missing_module(tmp_path: Path) -> None:
     config = SealConfig.from_env()
     with pytest.raises(SealError, match="keine PIN im Schlüsselbund"):
         seal_pdf(document(), config, PinStore(file_backend(tmp_path / "empty.cfg")))
@@ -97,7 +112,8 @@ def test_missing_pin_missing_token_and_missing_module(seal_home: Path, tmp_path:
         seal_pdf(document(), dataclasses.replace(config, module=tmp_path / "missing.so"))
 
 
-def test_expired_certificate_is_refused(seal_home: Path) -> None:
+@pytest.mark.usefixtures("seal_home")
+def test_expired_certificate_is_refused() -> None:
     later = datetime.now(UTC) + timedelta(days=3 * 365)
     with pytest.raises(SealError) as refused:
         seal_pdf(document(), SealConfig.from_env(), now=later)
@@ -119,8 +135,8 @@ def run_cli(*argv: str) -> int:
     return result
 
 
-def test_cli_status_and_sealed_render(seal_home: Path, tmp_path: Path,
-                                      capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.usefixtures("seal_home")
+def test_cli_status_and_sealed_render(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run_cli("seal", "status") == 0
     out = capsys.readouterr().out
     assert "Token: Tresen Dienstsiegel" in out
@@ -135,7 +151,8 @@ def test_cli_status_and_sealed_render(seal_home: Path, tmp_path: Path,
     assert result.ok
 
 
-def test_cli_demo_token_refuses_to_overwrite(seal_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.usefixtures("seal_home")
+def test_cli_demo_token_refuses_to_overwrite(capsys: pytest.CaptureFixture[str]) -> None:
     assert run_cli("seal", "demo-token") == 1
     assert "gibt es schon ein Demo-Token" in capsys.readouterr().err
 
@@ -144,14 +161,17 @@ def test_pin_file_is_private(seal_home: Path) -> None:
     assert (seal_home / "keyring.cfg").stat().st_mode & 0o077 == 0
 
 
-def test_status_without_the_token_says_so(seal_home: Path, monkeypatch: pytest.MonkeyPatch,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.usefixtures("seal_home")
+def test_status_without_the_token_says_so(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("TRESEN_SEAL_TOKEN", "Anderes Token")
     assert run_cli("seal", "status") == 1
     assert "Siegel nicht bereit: Kein Siegel-Token gefunden." in capsys.readouterr().err
 
 
-def test_sealed_document_keeps_its_pdf_a_identification(seal_home: Path, tmp_path: Path) -> None:
+@pytest.mark.usefixtures("seal_home")
+def test_sealed_document_keeps_its_pdf_a_identification(tmp_path: Path) -> None:
     path = tmp_path / "sealed.pdf"
     path.write_bytes(seal_pdf(document(), SealConfig.from_env()))
     xmp = subprocess.run(["pdfinfo", "-meta", str(path)], capture_output=True, text=True, check=True).stdout

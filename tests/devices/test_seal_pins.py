@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import keyring
 import keyring.backends.fail
@@ -13,6 +13,9 @@ from devices.seal import token as token_module
 from devices.seal.config import SealConfig
 from devices.seal.errors import SealError, SealFailure
 from devices.seal.pin_store import SERVICE, PinStore, default_backend, file_backend
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def test_explicit_keyring_file_is_used_and_private(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -32,7 +35,7 @@ def test_without_a_desktop_keyring_the_file_backend_in_the_data_dir_is_used(
 ) -> None:
     monkeypatch.delenv("TRESEN_KEYRING_FILE", raising=False)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
-    monkeypatch.setattr(keyring, "get_keyring", lambda: keyring.backends.fail.Keyring())
+    monkeypatch.setattr(keyring, "get_keyring", keyring.backends.fail.Keyring)
     backend = default_backend()
     backend.set_password(SERVICE, "Token", "87654321")
     assert (tmp_path / "tresen" / "keyring.cfg").exists()
@@ -42,21 +45,23 @@ class _RefusingToken:
     def __init__(self, error: type[Exception]) -> None:
         self.error = error
 
-    def open(self, user_pin: str) -> None:
+    def open(self, user_pin: str) -> None:  # noqa: ARG002  (pkcs11.Token.open's keyword)
         raise self.error()
 
 
 @pytest.mark.parametrize(
     ("error", "failure", "words"),
-    [(pkcs11.PinLocked, SealFailure.PIN_LOCKED, "gesperrt"),
-     (pkcs11.PinIncorrect, SealFailure.WRONG_PIN, "PIN des Siegel-Tokens ist falsch"),
-     (pkcs11.DeviceRemoved, SealFailure.TOKEN_ERROR, "verweigert")],
+    [
+        (pkcs11.PinLocked, SealFailure.PIN_LOCKED, "gesperrt"),
+        (pkcs11.PinIncorrect, SealFailure.WRONG_PIN, "PIN des Siegel-Tokens ist falsch"),
+        (pkcs11.DeviceRemoved, SealFailure.TOKEN_ERROR, "verweigert"),
+    ],
 )
-def test_login_refusals_become_german_messages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                               error: type[Exception], failure: SealFailure,
-                                               words: str) -> None:
+def test_login_refusals_become_german_messages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: type[Exception], failure: SealFailure, words: str
+) -> None:
     # SoftHSM2 never locks a user PIN, so a locked token is played by a token that refuses the login.
-    monkeypatch.setattr(token_module, "find_token", lambda config: _RefusingToken(error))
+    monkeypatch.setattr(token_module, "find_token", lambda _config: _RefusingToken(error))
     pins = PinStore(file_backend(tmp_path / "kr.cfg"))
     pins.set_pin(SealConfig().token_label, "12345678")
     with pytest.raises(SealError) as refused, token_module.open_seal_token(SealConfig(), pins):

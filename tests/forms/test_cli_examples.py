@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 from datetime import date, datetime
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -14,15 +14,20 @@ from forms.templates import TEMPLATES
 from sync.kassenzeichen import is_valid
 from tests.forms.pdftools import pdf_text
 
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from forms.cli import Sealer
+
 pytestmark = pytest.mark.poppler
 
 # Values that are codes or machine payloads, printed as a label or only inside a QR code.
 NOT_PRINTED_AS_TEXT = {("quittung", "payment_method"), ("wartenummer", "status_url")}
 
 
-def cli(*argv: str, sealer: object = None) -> int:
+def cli(*argv: str, sealer: Sealer | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tresen")
-    register(parser.add_subparsers(dest="command", required=True), sealer=sealer)  # type: ignore[arg-type]
+    register(parser.add_subparsers(dest="command", required=True), sealer=sealer)
     args = parser.parse_args(argv)
     result: int = args.handler(args)
     return result
@@ -101,19 +106,21 @@ def test_unknown_template_and_unset_sealer(tmp_path: Path, capsys: pytest.Captur
     assert cli("forms", "render", "urkunde", "--data", "x.json", "--out", str(tmp_path / "x.pdf")) == 2
     assert "Unbekannte Vorlage: urkunde" in capsys.readouterr().err
     example = str(TEMPLATES["quittung"].example_path)
-    assert cli("forms", "render", "quittung", "--data", example, "--out", str(tmp_path / "q.pdf"),
-               "--seal") == 2
+    assert (
+        cli("forms", "render", "quittung", "--data", example, "--out", str(tmp_path / "q.pdf"), "--seal") == 2
+    )
     assert "Siegeln ist in diesem Programm nicht eingerichtet" in capsys.readouterr().err
     assert not (tmp_path / "q.pdf").exists()
 
 
 def test_a_failing_sealer_writes_no_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    def refuse(pdf: bytes) -> bytes:
+    def refuse(pdf: bytes) -> bytes:  # noqa: ARG001  (a sealer's signature)
         raise RuntimeError("Kein Siegel-Token gefunden.")
 
     out = tmp_path / "q.pdf"
     example = str(TEMPLATES["quittung"].example_path)
-    assert cli("forms", "render", "quittung", "--data", example, "--out", str(out), "--seal",
-               sealer=refuse) == 1
+    assert (
+        cli("forms", "render", "quittung", "--data", example, "--out", str(out), "--seal", sealer=refuse) == 1
+    )
     assert "Nicht versiegelt, keine Datei geschrieben: Kein Siegel-Token gefunden." in capsys.readouterr().err
     assert not out.exists()

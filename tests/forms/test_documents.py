@@ -6,7 +6,7 @@ import dataclasses
 import io
 import re
 from datetime import UTC, date, datetime
-from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import given
@@ -29,6 +29,9 @@ from forms.registration import (
 from forms.templates import TEMPLATES
 from tests.forms.pdftools import embedded_fonts, pdf_text, run, write, xmp_metadata
 
+if TYPE_CHECKING:
+    from pathlib import Path
+
 pytestmark = pytest.mark.poppler
 
 
@@ -36,16 +39,16 @@ def example(name: str) -> object:
     return TEMPLATES[name].parse(TEMPLATES[name].example())
 
 
-def receipt(**changes: object) -> Receipt:
+def receipt(**changes: Any) -> Receipt:
     base = example("quittung")
     assert isinstance(base, Receipt)
-    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+    return dataclasses.replace(base, **changes)
 
 
-def certificate(**changes: object) -> RegistrationCertificate:
+def certificate(**changes: Any) -> RegistrationCertificate:
     base = example("meldebescheinigung")
     assert isinstance(base, RegistrationCertificate)
-    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+    return dataclasses.replace(base, **changes)
 
 
 # --- Quittung ---------------------------------------------------------------------------------
@@ -74,8 +77,9 @@ def test_total_in_words_only_above_100_euro(tmp_path: Path) -> None:
     assert "Zahlungsart Barzahlung" in text
 
     above = receipt(lines=(ReceiptLine("Reisepass Express", 10050),))
-    assert "in Worten: einhundert Euro und fünfzig Cent" in pdf_text(write(tmp_path, "q.pdf",
-                                                                           render_receipt(above)))
+    assert "in Worten: einhundert Euro und fünfzig Cent" in pdf_text(
+        write(tmp_path, "q.pdf", render_receipt(above))
+    )
 
 
 @given(st.integers(min_value=0, max_value=10**9))
@@ -92,11 +96,13 @@ def test_total_in_words_examples() -> None:
 
 @pytest.mark.parametrize(
     ("changes", "message"),
-    [({"lines": ()}, "at least one line"),
-     ({"lines": (ReceiptLine("x", -1),)}, "negative"),
-     ({"clerk_initials": " "}, "must not be empty"),
-     ({"paid_at": datetime(2025, 3, 14, 9, 7)}, "timezone-aware"),
-     ({"payer": "Erika \U0001f3e0"}, r"^payer holds characters")],
+    [
+        ({"lines": ()}, "at least one line"),
+        ({"lines": (ReceiptLine("x", -1),)}, "negative"),
+        ({"clerk_initials": " "}, "must not be empty"),
+        ({"paid_at": datetime(2025, 3, 14, 9, 7)}, "timezone-aware"),
+        ({"payer": "Erika \U0001f3e0"}, r"^payer holds characters"),
+    ],
 )
 def test_receipt_refuses_bad_data(changes: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
@@ -126,14 +132,17 @@ def underlines(pdf: bytes) -> list[tuple[float, float]]:
 
     page = PdfFileReader(io.BytesIO(pdf)).root["/Pages"]["/Kids"][0]
     content = page["/Contents"].data.decode("latin-1")
-    return [(float(x), float(width)) for x, _, width, height in
-            re.findall(r"([\d.]+) ([\d.]+) ([\d.]+) (-?[\d.]+) re f", content)]
+    return [
+        (float(x), float(width))
+        for x, _, width, height in re.findall(r"([\d.]+) ([\d.]+) ([\d.]+) (-?[\d.]+) re f", content)
+    ]
 
 
 def test_rufname_is_underlined_and_only_it() -> None:
     person = certificate().person
-    first = underlines(render_registration_certificate(
-        certificate(person=dataclasses.replace(person, call_name="Erika"))))
+    first = underlines(
+        render_registration_certificate(certificate(person=dataclasses.replace(person, call_name="Erika")))
+    )
     second = underlines(render_registration_certificate(certificate()))  # Rufname Maria
     assert len(first) == 1
     assert len(second) == 1

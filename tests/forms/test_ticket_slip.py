@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 from datetime import UTC, datetime, timedelta, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -19,8 +19,8 @@ needs_poppler = pytest.mark.usefixtures("poppler_tools")
 MM_PER_POINT = 25.4 / 72
 
 
-def make_slip(**changes: object) -> TicketSlip:
-    values: dict[str, object] = {
+def make_slip(**changes: Any) -> TicketSlip:
+    values: dict[str, Any] = {
         "office_name": "Bürgeramt Köln-Mülheim",
         "ticket_number": "A107",
         "services": ("Personalausweis beantragen (37,00 €)", "Meldebescheinigung (Anmeldung/Ummeldung)"),
@@ -31,7 +31,7 @@ def make_slip(**changes: object) -> TicketSlip:
         "expected_wait_minutes": 23,
     }
     values.update(changes)
-    return TicketSlip(**values)  # type: ignore[arg-type]
+    return TicketSlip(**values)
 
 
 def write_pdf(tmp_path: Path, slip: TicketSlip) -> Path:

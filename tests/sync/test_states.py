@@ -8,11 +8,9 @@ and that every visit the workstation records is one the central service applies 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -39,6 +37,10 @@ from workstation.counter import Counter
 from workstation.db import LocalStore
 from workstation.errors import CommandRefused
 from workstation.sync_engine import operation_of
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 OFFICE, PA, CLERK, OTHER_DESK = "office-st", "svc-st-pa", "clerk-st", "desk-st-other"
 WORKSTATION, DIVERGED = "ws-st", "ws-st-diverged"  # DIVERGED sends what this workstation would refuse
@@ -107,19 +109,22 @@ def test_a_called_ticket_belongs_to_its_desk_but_may_be_sent_on() -> None:
 
 @given(state=st.sampled_from(sorted({"finished", "no_show", "cancelled", "transferred"})))
 def test_ended_tickets_accept_nothing(state: str) -> None:
-    assert TicketState(state) in TERMINAL_STATES and allowed_actions(TicketState(state)) == frozenset()
+    assert TicketState(state) in TERMINAL_STATES
+    assert allowed_actions(TicketState(state)) == frozenset()
     for action in TicketAction:
         with pytest.raises(TransitionRefused) as refused:
             next_state(Facts(state, MAX_CALLS, "d1"), action, desk_id="d1", max_calls=MAX_CALLS)
         assert refused.value.reason is RefusalReason.NOT_ALLOWED
-        assert str(refused.value).startswith("cannot ") and str(refused.value).endswith(f"is {state}")
+        assert str(refused.value).startswith("cannot ")
+        assert str(refused.value).endswith(f"is {state}")
 
 
 @given(state=st.text(max_size=12).filter(lambda text: text not in set(TicketState)))
 def test_a_state_the_rule_does_not_know_is_refused_not_crashed_on(state: str) -> None:
     with pytest.raises(TransitionRefused) as refused:
         next_state(Facts(state), TicketAction.CALL)
-    assert refused.value.state == state and refused.value.reason is RefusalReason.NOT_ALLOWED
+    assert refused.value.state == state
+    assert refused.value.reason is RefusalReason.NOT_ALLOWED
 
 
 def reachable_from(start: TicketState) -> set[TicketState]:
@@ -148,7 +153,8 @@ def test_the_stores_hold_the_enum_values() -> None:
         "waiting", "called", "serving", "parked", "finished", "no_show", "transferred", "cancelled",
     }  # fmt: skip
     central_default = store.Ticket.__table__.c.state.default
-    assert central_default is not None and central_default.arg == INITIAL_STATE.value
+    assert central_default is not None
+    assert central_default.arg == INITIAL_STATE.value
 
 
 # --- both sides over real stores ----------------------------------------------------------------------
@@ -413,7 +419,8 @@ def test_both_sides_accept_exactly_what_the_rule_accepts(
     answer = sides.push_diverged(*diverged_operation(sides, action, ticket_id, desk, case_id))
     if action is TicketAction.FINISH:
         assert (answer.status, answer.flagged) == ("applied", True)
-        assert answer.reason is not None and f"ticket was {state}" in answer.reason
+        assert answer.reason is not None
+        assert f"ticket was {state}" in answer.reason
     else:
         assert (answer.status, answer.reason) == ("rejected", str(expected))
         assert same_on_both_sides(sides, ticket_id)[0] is state

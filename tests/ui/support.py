@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from screens.app import TresenApp
 from sync.central.seed import BUERGERAMT_ID, SeedDay, generate_day
@@ -19,8 +19,12 @@ if TYPE_CHECKING:
 
     from textual.app import App
     from textual.pilot import Pilot
+    from textual.screen import Screen
 
     from workstation.card_reading import CardReading
+    from workstation.commands import DeskContext
+    from workstation.counter import Counter
+    from workstation.db import LocalStore
 
 DAY = date(2026, 3, 2)
 NOW = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)  # 09:30 in Berlin, the queue is busy
@@ -29,8 +33,8 @@ WORKSTATION = "ws-ui-test"
 
 @dataclass
 class Desk:
-    store: object
-    ctx: object
+    store: LocalStore
+    ctx: DeskContext
     day: SeedDay
 
 
@@ -51,7 +55,7 @@ def filled_store(path: Path, *, appointments: int = 150, waiting: int = 12, seed
     return Desk(store, DeskContext(WORKSTATION, BUERGERAMT_ID, desk.id, clerk.id), day)
 
 
-def make_counter(desk: Desk, now: datetime = NOW):  # type: ignore[no-untyped-def]
+def make_counter(desk: Desk, now: datetime = NOW) -> Counter:
     """The real domain facade on the filled store, local only (no central), on a fixed clock."""
     from workstation.counter import Counter
 
@@ -72,15 +76,23 @@ SETTLE_DEADLINE_SECONDS = 30.0  # generous for a loaded CI machine; the tests ne
 POLL_SECONDS = 0.005  # how often the condition is looked at while workers run in threads
 ENDLESS_GROUPS = ("sync", "commands")  # run until the app stops
 
+ReturnType = TypeVar("ReturnType")  # what the app under test returns when it exits (Pilot's parameter)
 
-def _quiet(app: App[object]) -> bool:
+
+def current_screen(app: App[ReturnType]) -> Screen[object]:
+    """`app.screen`, read afresh: mypy would keep an `isinstance` narrowing of `app.screen` across the
+    key presses that change it, so tests that assert one screen after another ask this function."""
+    return app.screen
+
+
+def _quiet(app: App[ReturnType]) -> bool:
     """No clerk command queued or running and no finite worker left."""
     if any(worker.group not in ENDLESS_GROUPS and not worker.is_finished for worker in app.workers):
         return False
     return not isinstance(app, TresenApp) or app.commands.idle
 
 
-async def settle(pilot: Pilot[object]) -> None:
+async def settle(pilot: Pilot[ReturnType]) -> None:
     """Wait, with a deadline, until the clerk's queued commands and every finite worker finished and
     their messages reached the screens.
 
@@ -98,7 +110,7 @@ async def settle(pilot: Pilot[object]) -> None:
             await asyncio.sleep(POLL_SECONDS)
 
 
-async def wait_until(pilot: Pilot[object], condition: Callable[[], bool], what: str) -> None:
+async def wait_until(pilot: Pilot[ReturnType], condition: Callable[[], bool], what: str) -> None:
     """Wait, with a deadline, until `condition()` holds on the UI (e.g. a sync round showed up)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + SETTLE_DEADLINE_SECONDS

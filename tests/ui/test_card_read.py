@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import select
@@ -19,13 +19,20 @@ from screens.app import TresenApp
 from screens.card_read import CardReadScreen
 from tests.card.conftest import pcsc_stack, virtual_reader  # noqa: F401  (fixtures)
 from tests.core.test_card_reading import HOLDER, NOW, Desk1, open_case, parsing_reader, pcsc_reading
-from tests.ui.support import wait_until
+from tests.ui.support import ReturnType, wait_until
 from workstation.card_reading import CardReading, CardReadOutcome
 from workstation.db import LocalStore
 from workstation.models import CardRead
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from textual.pilot import Pilot
+
+    from devices.card.access import AccessKey, CanKey
+    from devices.card.service import DocumentRead, ProgressCallback
+    from devices.card.trust import TrustStore
+    from tests.card.conftest import VirtualReader
 
 SIZE = (120, 60)
 
@@ -73,11 +80,11 @@ def reading_for(
     )
 
 
-def text_of(app: App[Any], selector: str) -> str:
+def text_of(app: App[ReturnType], selector: str) -> str:
     return str(app.screen.query_one(selector, Static).render())
 
 
-async def type_can_and_read(pilot: Any, can: str) -> None:
+async def type_can_and_read(pilot: Pilot[ReturnType], can: str) -> None:
     await pilot.click("#can")
     await pilot.press(*can)
     await pilot.press("enter")
@@ -85,7 +92,9 @@ async def type_can_and_read(pilot: Any, can: str) -> None:
     await pilot.pause()
 
 
-async def test_read_shows_data_photo_fallback_verdict_and_expiry(store, document) -> None:
+async def test_read_shows_data_photo_fallback_verdict_and_expiry(
+    store: LocalStore, document: TestDocument
+) -> None:
     case_id = open_case(store, booked=("Müller-Lüdenscheidt", "Jürgen", date(1980, 5, 17)))
     app = Host(reading_for(store, document), case_id)
     async with app.run_test(size=SIZE) as pilot:
@@ -117,7 +126,7 @@ async def test_read_shows_data_photo_fallback_verdict_and_expiry(store, document
     assert app.dismissed[0].verdict.headline == "Echtheit bestätigt"
 
 
-async def test_name_mismatch_and_not_verified_are_loud(store, document) -> None:
+async def test_name_mismatch_and_not_verified_are_loud(store: LocalStore, document: TestDocument) -> None:
     case_id = open_case(store, booked=("Schmitt", "Jürgen", None))
     app = Host(reading_for(store, document, trusted=False), case_id)
     async with app.run_test(size=SIZE) as pilot:
@@ -132,7 +141,9 @@ async def test_name_mismatch_and_not_verified_are_loud(store, document) -> None:
         assert "Familienname" in text_of(app, "#names")
 
 
-async def test_can_is_digits_only_and_checked_before_the_card_is_touched(store, document) -> None:
+async def test_can_is_digits_only_and_checked_before_the_card_is_touched(
+    store: LocalStore, document: TestDocument
+) -> None:
     calls: list[str] = []
     case_id = open_case(store, booked=None)
     app = Host(reading_for(store, document, calls=calls), case_id)
@@ -145,7 +156,9 @@ async def test_can_is_digits_only_and_checked_before_the_card_is_touched(store, 
         assert app.screen.query_one("#result").has_class("hidden")
 
 
-async def test_wrong_can_shows_the_german_reason_and_allows_a_retry(store, document) -> None:
+async def test_wrong_can_shows_the_german_reason_and_allows_a_retry(
+    store: LocalStore, document: TestDocument
+) -> None:
     case_id = open_case(store, booked=None)
     app = Host(reading_for(store, document), case_id)
     wrong = "000000" if document.can != "000000" else "111111"
@@ -172,7 +185,9 @@ def test_a_failed_read_marks_its_unfinished_steps_as_failed() -> None:
     assert describe_steps(steps, failed=True) == "✓ PACE\n✗ DG1 (Daten)  10 / 90 Bytes"
 
 
-async def test_a_second_read_in_the_same_dialog_replaces_the_first(store, document) -> None:
+async def test_a_second_read_in_the_same_dialog_replaces_the_first(
+    store: LocalStore, document: TestDocument
+) -> None:
     case_id = open_case(store, booked=None)
     app = Host(reading_for(store, document), case_id)
     async with app.run_test(size=SIZE) as pilot:
@@ -190,7 +205,7 @@ async def test_a_second_read_in_the_same_dialog_replaces_the_first(store, docume
         assert len(session.scalars(select(CardRead)).all()) == 2
 
 
-async def test_no_reader_is_shown_as_a_problem(store, document) -> None:
+async def test_no_reader_is_shown_as_a_problem(store: LocalStore, document: TestDocument) -> None:
     case_id = open_case(store, booked=None)
     app = Host(reading_for(store, document, readers=[]), case_id)
     async with app.run_test(size=SIZE) as pilot:
@@ -201,7 +216,7 @@ async def test_no_reader_is_shown_as_a_problem(store, document) -> None:
         assert "Kein Kartenleser" in text_of(app, "#reader-status")
 
 
-async def test_mrz_entry_reads_the_document(store, document) -> None:
+async def test_mrz_entry_reads_the_document(store: LocalStore, document: TestDocument) -> None:
     case_id = open_case(store, booked=None)
     calls: list[str] = []
     app = Host(reading_for(store, document, calls=calls), case_id)
@@ -219,7 +234,9 @@ async def test_mrz_entry_reads_the_document(store, document) -> None:
     assert calls == ["MrzKey"]
 
 
-async def test_a_previous_read_is_shown_when_the_dialog_opens_again(store, document) -> None:
+async def test_a_previous_read_is_shown_when_the_dialog_opens_again(
+    store: LocalStore, document: TestDocument
+) -> None:
     case_id = open_case(store, booked=None)
     reading = reading_for(store, document)
     reading.read(case_id, make_can(document))
@@ -230,7 +247,7 @@ async def test_a_previous_read_is_shown_when_the_dialog_opens_again(store, docum
         assert text_of(app, "#verdict") == "Zuletzt gelesen: Echtheit bestätigt"
 
 
-def make_can(document: TestDocument) -> Any:
+def make_can(document: TestDocument) -> CanKey:
     from devices.card.access import CanKey
 
     return CanKey(document.can)
@@ -245,7 +262,7 @@ def desk_app(store: LocalStore, card_reading: CardReading | None = None) -> Tres
     return TresenApp(workplace=Workplace(counter, None, "Schalter 1"), card_reading=card_reading)
 
 
-async def test_the_app_builds_the_card_service_once_for_the_logged_in_desk(store) -> None:
+async def test_the_app_builds_the_card_service_once_for_the_logged_in_desk(store: LocalStore) -> None:
     app = desk_app(store)
     async with app.run_test(size=SIZE):
         reading = app.card_reading()
@@ -255,7 +272,7 @@ async def test_the_app_builds_the_card_service_once_for_the_logged_in_desk(store
         assert reading.reader_status().message.strip()
 
 
-async def test_the_app_takes_the_card_service_it_was_given(store, document) -> None:
+async def test_the_app_takes_the_card_service_it_was_given(store: LocalStore, document: TestDocument) -> None:
     offered = reading_for(store, document)
     app = desk_app(store, offered)
     async with app.run_test(size=SIZE):
@@ -265,7 +282,11 @@ async def test_the_app_takes_the_card_service_it_was_given(store, document) -> N
 @pytest.mark.serial
 @pytest.mark.pcsc
 @pytest.mark.xdist_group("pcsc")
-async def test_read_through_pcscd_with_the_dialog(store, virtual_reader, document) -> None:  # noqa: F811
+async def test_read_through_pcscd_with_the_dialog(
+    store: LocalStore,
+    virtual_reader: VirtualReader,  # noqa: F811  (the fixture imported above)
+    document: TestDocument,
+) -> None:
     from devices.card.emulator.card import card_for_document
 
     virtual_reader.insert(card_for_document(document))
@@ -282,14 +303,21 @@ async def test_read_through_pcscd_with_the_dialog(store, virtual_reader, documen
         assert "PACE" in text_of(app, "#progress-steps")
 
 
-async def test_closing_during_a_read_drops_the_late_result(store, document) -> None:
+async def test_closing_during_a_read_drops_the_late_result(store: LocalStore, document: TestDocument) -> None:
     case_id = open_case(store, booked=None)
     release = threading.Event()
     parse = parsing_reader(document)
 
-    def slow_reader(reader, access_key, progress=None, **options):
+    def slow_reader(
+        reader: str | None,
+        access_key: AccessKey,
+        progress: ProgressCallback | None = None,
+        *,
+        trust: TrustStore | None = None,
+        wait_for_card: float = 0.0,
+    ) -> DocumentRead:
         release.wait(10)  # the clerk closes the dialog while the chip is still being read
-        return parse(reader, access_key, progress, **options)
+        return parse(reader, access_key, progress, trust=trust, wait_for_card=wait_for_card)
 
     reading = CardReading(
         store,
@@ -321,7 +349,9 @@ async def test_closing_during_a_read_drops_the_late_result(store, document) -> N
         assert len(session.scalars(select(CardRead)).all()) == 1
 
 
-async def test_the_photo_is_shown_with_textual_image_where_possible(store, document, monkeypatch) -> None:
+async def test_the_photo_is_shown_with_textual_image_where_possible(
+    store: LocalStore, document: TestDocument, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from textual_image.widget import UnicodeImage
 
     from screens import card_read

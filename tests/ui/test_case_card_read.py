@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from textual.binding import Binding
 from textual.widgets import Static
 
 from devices.card.access import CanKey
@@ -96,7 +97,8 @@ async def test_f9_reads_the_card_and_the_case_screen_shows_the_result(desk: Desk
     async with app.run_test(size=SIZE) as pilot:
         case_screen = await open_case_screen(pilot)
         assert "noch nicht gelesen (F9)" in text_of(case_screen, "#case-card")
-        assert "Ausweis lesen" in {binding.description for binding in case_screen.BINDINGS}  # type: ignore[union-attr]
+        descriptions = {b.description for b in case_screen.BINDINGS if isinstance(b, Binding)}
+        assert "Ausweis lesen" in descriptions
 
         await pilot.press("f9")
         await settle(pilot)
@@ -207,7 +209,8 @@ def running_pcscd(request: pytest.FixtureRequest) -> None:
 @pytest.mark.serial
 @pytest.mark.pcsc
 @pytest.mark.xdist_group("pcsc")
-def test_the_demo_card_is_read_through_pcscd(running_pcscd: None, tmp_path: Path) -> None:
+@pytest.mark.usefixtures("running_pcscd")
+def test_the_demo_card_is_read_through_pcscd(tmp_path: Path) -> None:
     """The demo's simulated card in its own process on the virtual reader, read by the real service."""
     from tests.core.test_card_reading import open_case
     from workstation.commands import DeskContext

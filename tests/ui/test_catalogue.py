@@ -13,10 +13,15 @@ from __future__ import annotations
 import gettext
 import io
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+
+if TYPE_CHECKING:
+    import pytest
+    from babel.messages.catalog import Catalog
 
 ROOT = Path(__file__).resolve().parents[2]
 LC_MESSAGES = ROOT / "workstation" / "locale" / "en" / "LC_MESSAGES"
@@ -34,7 +39,7 @@ def _source_messages() -> set[str]:
     return found
 
 
-def _catalogue():  # type: ignore[no-untyped-def]
+def _catalogue() -> Catalog:
     with (LC_MESSAGES / "tresen.po").open("rb") as po:
         return read_po(po, locale="en", domain="tresen")
 
@@ -58,7 +63,7 @@ def test_the_compiled_catalogue_matches_the_po_file() -> None:
             assert shipped.gettext(message.id) == expected.gettext(message.id), message.id
 
 
-def test_english_is_switched_on_by_language(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_english_is_switched_on_by_language(monkeypatch: pytest.MonkeyPatch) -> None:
     from workstation import i18n
 
     monkeypatch.delenv("TRESEN_LANG", raising=False)

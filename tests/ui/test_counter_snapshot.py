@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from textual.widgets import Input
 
 from tests.ui.support import filled_store, make_app, settle
 
 if TYPE_CHECKING:
-    from pathlib import Path
+    from collections.abc import Awaitable, Callable, Iterable
+    from pathlib import Path, PurePath
+
+    from textual.app import App
+    from textual.pilot import Pilot
 
 
-async def _after_f2(pilot) -> None:  # type: ignore[no-untyped-def]
+class SnapCompare(Protocol):
+    """The function the `snap_compare` fixture gives (pytest-textual-snapshot annotates it as taking
+    the app alone; this is its real signature, with its own `Any`)."""
+
+    def __call__(
+        self,
+        app: str | PurePath | App[Any],
+        press: Iterable[str] = (),
+        terminal_size: tuple[int, int] = (80, 24),
+        run_before: Callable[[Pilot[Any]], Awaitable[None] | None] | None = None,
+    ) -> bool: ...
+
+
+async def _after_f2(pilot: Pilot[Any]) -> None:
     for field in pilot.app.screen.query(Input):
         field.cursor_blink = False
     await settle(pilot)
@@ -24,11 +41,11 @@ async def _after_f2(pilot) -> None:  # type: ignore[no-untyped-def]
     await pilot.pause()
 
 
-def test_counter_screen_after_f2(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_counter_screen_after_f2(snap_compare: SnapCompare, tmp_path: Path) -> None:
     app = make_app(filled_store(tmp_path / "tresen.sqlite3"))
     assert snap_compare(app, run_before=_after_f2, terminal_size=(160, 50))
 
 
-def test_counter_screen_at_80_by_24(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_counter_screen_at_80_by_24(snap_compare: SnapCompare, tmp_path: Path) -> None:
     app = make_app(filled_store(tmp_path / "tresen.sqlite3"))
     assert snap_compare(app, run_before=_after_f2, terminal_size=(80, 24))

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import threading
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from textual.widgets import Static
 
+from screens.app import TresenApp
 from screens.command_queue import CommandQueue
 from screens.counter import CounterScreen
 from screens.dialogs import ConfirmDialog, MessageDialog
 from screens.login import LoginScreen
-from screens.app import TresenApp
 from tests.ui.support import Desk, filled_store, make_app, settle
 from tests.ui.test_login import desk_login
 from workstation.models import Ticket, TicketState
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
 
 SIZE = (160, 50)
 
@@ -51,8 +55,12 @@ def test_the_command_queue_keeps_submission_order_while_a_job_runs() -> None:
     worker.start()
     commands.submit(first)
     assert first_running.wait(30)
+
+    def record(number: int) -> Callable[[], None]:
+        return lambda: ran.append(number)
+
     for number in range(2, 7):  # queued while the first one still runs
-        commands.submit(lambda number=number: ran.append(number))
+        commands.submit(record(number))
     assert not commands.idle
     release.set()
     commands.stop()
@@ -245,9 +253,7 @@ async def test_enter_on_an_appointment_checks_the_citizen_in_here_and_opens_the_
         await settle(pilot)
         counter = app.screen
         assert isinstance(counter, CounterScreen)
-        booked = [
-            row for row in counter._appointments.values() if row.status == AppointmentStatus.BOOKED
-        ]
+        booked = [row for row in counter._appointments.values() if row.status == AppointmentStatus.BOOKED]
         assert booked, "the seeded day has appointments not yet checked in"
         chosen = booked[0]
         table = counter.appointment_table

@@ -7,16 +7,22 @@ from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import select
+from textual.widgets import Select, TextArea
 
 from screens.case import CaseScreen
 from screens.counter import CounterScreen
 from screens.dialogs import ConfirmDialog, FinishDialog, MessageDialog, TransferDialog
 from screens.widgets.current_ticket import CurrentTicketPanel
-from tests.ui.support import Desk, filled_store, make_app, settle
+from screens.widgets.diff_table import DiffTable
+from screens.widgets.document_checkbox import DocumentCheckbox
+from tests.ui.support import Desk, current_screen, filled_store, make_app, settle
 from workstation.models import Case, OutboxOperation, Ticket, TicketState
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from screens.app import TresenApp
+    from workstation.queries import CurrentTicket
 
 SIZE = (160, 50)
 
@@ -33,16 +39,29 @@ def _ticket(desk: Desk, ticket_id: str) -> Ticket:
         return ticket
 
 
-def _current(app) -> object:  # type: ignore[no-untyped-def]
+def _current(app: TresenApp) -> CurrentTicket | None:
+    """The ticket the counter's panel shows (what the clerk sees), None when the desk is free."""
     counter_screen = next(screen for screen in app.screen_stack if isinstance(screen, CounterScreen))
-    return counter_screen.query_one(CurrentTicketPanel).current
+    shown: CurrentTicket | None = counter_screen.query_one(CurrentTicketPanel).current
+    return shown
+
+
+def _called(app: TresenApp) -> CurrentTicket:
+    """The ticket the panel shows; the test has just called one."""
+    current = _current(app)
+    assert current is not None, "no ticket on the counter's panel"
+    return current
+
+
+def _queue(app: TresenApp) -> DiffTable[object]:
+    return current_screen(app).query_one("#queue", DiffTable)
 
 
 async def test_f2_calls_the_next_ticket_and_takes_it_off_the_queue(desk: Desk) -> None:
     app = make_app(desk)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        queue = app.screen.query_one("#queue")
+        queue = _queue(app)
         waiting_before = queue.row_count
         await pilot.press("f2")
         await settle(pilot)
@@ -65,11 +84,11 @@ async def test_f3_recalls_and_f4_needs_three_calls_and_a_confirmation(desk: Desk
         await settle(pilot)
         await pilot.press("f2")
         await settle(pilot)
-        ticket_id = _current(app).ticket_id
+        ticket_id = _called(app).ticket_id
 
         await pilot.press("f4")  # only one call so far: refused before any question (issue 7 §3)
         await settle(pilot)
-        assert isinstance(app.screen, MessageDialog)
+        assert isinstance(current_screen(app), MessageDialog)
         assert _ticket(desk, ticket_id).state == TicketState.CALLED
         await pilot.press("escape")
 
@@ -78,11 +97,11 @@ async def test_f3_recalls_and_f4_needs_three_calls_and_a_confirmation(desk: Desk
         await pilot.press("f3")
         await settle(pilot)
         assert _ticket(desk, ticket_id).called_count == 3
-        assert _current(app).called_count == 3
+        assert _called(app).called_count == 3
 
         await pilot.press("f4")
         await settle(pilot)
-        assert isinstance(app.screen, ConfirmDialog)
+        assert isinstance(current_screen(app), ConfirmDialog)
         await pilot.press("escape")  # a slip: nothing happens
         await settle(pilot)
         assert _ticket(desk, ticket_id).state == TicketState.CALLED
@@ -101,24 +120,24 @@ async def test_f5_opens_the_case_f6_parks_and_resume_brings_it_back(desk: Desk) 
         await settle(pilot)
         await pilot.press("f2")
         await settle(pilot)
-        ticket_id = _current(app).ticket_id
+        ticket_id = _called(app).ticket_id
         await pilot.press("f5")
         await settle(pilot)
         assert _ticket(desk, ticket_id).state == TicketState.SERVING
-        assert isinstance(app.screen, CaseScreen)
+        assert isinstance(current_screen(app), CaseScreen)
         await pilot.press("f6")  # park from the case screen: back to the counter
         await settle(pilot)
         assert _ticket(desk, ticket_id).state == TicketState.PARKED
-        assert isinstance(app.screen, CounterScreen)
+        assert isinstance(current_screen(app), CounterScreen)
         assert _current(app) is None
 
-        queue = app.screen.query_one("#queue")
+        queue = _queue(app)
         assert ticket_id in queue.shown_keys  # parked tickets stay visible to be resumed
         queue.move_cursor(row=queue.get_row_index(ticket_id))
         await pilot.press("f9")
         await settle(pilot)
         assert _ticket(desk, ticket_id).state == TicketState.SERVING
-        assert _current(app).ticket_id == ticket_id
+        assert _called(app).ticket_id == ticket_id
         assert ticket_id not in queue.shown_keys
 
 
@@ -128,12 +147,12 @@ async def test_f7_transfers_and_keeps_the_number(desk: Desk) -> None:
         await settle(pilot)
         await pilot.press("f2")
         await settle(pilot)
-        old = _current(app)
+        old = _called(app)
         await pilot.press("f5")
         await settle(pilot)
         await pilot.press("f7")
         await settle(pilot)
-        assert isinstance(app.screen, TransferDialog)
+        assert isinstance(current_screen(app), TransferDialog)
         await pilot.click("#confirm")
         await settle(pilot)
         assert _ticket(desk, old.ticket_id).state == TicketState.TRANSFERRED
@@ -152,16 +171,16 @@ async def test_f8_finishes_with_an_outcome_per_service(desk: Desk) -> None:
         await settle(pilot)
         await pilot.press("f2")
         await settle(pilot)
-        ticket_id = _current(app).ticket_id
+        ticket_id = _called(app).ticket_id
         await pilot.press("f5")
         await settle(pilot)
         app.pop_screen()  # leave the case screen; finishing works from the counter too
         await settle(pilot)
         await pilot.press("f8")
         await settle(pilot)
-        dialog = app.screen
+        dialog = current_screen(app)
         assert isinstance(dialog, FinishDialog)
-        for outcome in dialog.query("Select"):
+        for outcome in dialog.query(Select):
             if outcome.id and outcome.id.startswith("outcome-"):
                 outcome.value = "documents_missing"  # nothing "erledigt": nothing to ask about
         await pilot.click("#confirm")
@@ -184,41 +203,44 @@ async def test_case_screen_checklist_notes_and_finish(desk: Desk) -> None:
         await settle(pilot)
         await pilot.press("f2")
         await settle(pilot)
-        ticket_id = _current(app).ticket_id
+        ticket_id = _called(app).ticket_id
         await pilot.press("f5")
         await settle(pilot)
-        screen = app.screen
+        screen = current_screen(app)
         assert isinstance(screen, CaseScreen)
         assert screen.case is not None
-        assert screen.case.number == _current(app).number
+        assert screen.case.number == _called(app).number
         shown = app.export_screenshot()
-        assert _current(app).number in shown
+        assert _called(app).number in shown
+        assert screen.case.booking_reference is not None, "the seeded ticket has an appointment"
         assert screen.case.booking_reference in shown  # the appointment's data is on screen
-        first_document = screen.query(".document").first()
+        first_document = screen.query(".document").first(DocumentCheckbox)
         first_document.value = True
         await settle(pilot)
         case_id = screen.case_id
         with desk.store.session() as session:
             case = session.get(Case, case_id)
+            assert case is not None
             checked = {service.service_id: service.documents_checked for service in case.services}
         assert [str(first_document.label)] in checked.values()
 
-        screen.query_one("#case-notes").text = "Meldebescheinigung nachgereicht"
+        screen.query_one("#case-notes", TextArea).text = "Meldebescheinigung nachgereicht"
         await pilot.press("f8")
         await settle(pilot)
-        assert isinstance(app.screen, FinishDialog)
+        assert isinstance(current_screen(app), FinishDialog)
         await pilot.press("f8")  # F8 again confirms the outcomes
         await settle(pilot)
         # "erledigt" with documents still unticked: asked once, with what is missing.
-        question = app.screen
+        question = current_screen(app)
         assert isinstance(question, ConfirmDialog)
         assert "Unterlagen nicht abgehakt" in str(question.query_one("#question").render())
         assert str(first_document.label) not in str(question.query_one("#question").render())
         await pilot.press("j")
         await settle(pilot)
-        assert isinstance(app.screen, CounterScreen)
+        assert isinstance(current_screen(app), CounterScreen)
         with desk.store.session() as session:
             case = session.get(Case, case_id)
+            assert case is not None
             assert case.notes == "Meldebescheinigung nachgereicht"
             assert {service.outcome for service in case.services} == {"completed"}
         assert _ticket(desk, ticket_id).state == TicketState.FINISHED
@@ -230,19 +252,19 @@ async def test_finishing_as_done_with_unticked_documents_asks_once_and_can_go_ba
         await settle(pilot)
         await pilot.press("f2")
         await settle(pilot)
-        ticket_id = _current(app).ticket_id
+        ticket_id = _called(app).ticket_id
         await pilot.press("f5")
         await settle(pilot)
-        assert isinstance(app.screen, CaseScreen)
-        assert app.screen.query(".document"), "the seeded services require documents"
+        assert isinstance(current_screen(app), CaseScreen)
+        assert current_screen(app).query(".document"), "the seeded services require documents"
         await pilot.press("f8")
         await settle(pilot)
         await pilot.press("f8")
         await settle(pilot)
-        question = app.screen
+        question = current_screen(app)
         assert isinstance(question, ConfirmDialog)
         assert "Trotzdem als „erledigt“ abschließen?" in str(question.query_one("#question").render())
         await pilot.press("escape")  # back to the outcomes: nothing finished
         await settle(pilot)
-        assert isinstance(app.screen, FinishDialog)
+        assert isinstance(current_screen(app), FinishDialog)
         assert _ticket(desk, ticket_id).state == TicketState.SERVING

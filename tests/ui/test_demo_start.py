@@ -67,10 +67,10 @@ def test_the_demo_starts_at_the_counter_and_quits_with_strg_q(tmp_path: Path) ->
     seen = bytearray()
     try:
         deadline = time.monotonic() + DEADLINE_SECONDS
-        assert _read_until(controller, "Warteschlange".encode(), seen, deadline), seen[-2000:].decode(
+        assert _read_until(controller, b"Warteschlange", seen, deadline), seen[-2000:].decode(
             errors="replace"
         )
-        assert _read_until(controller, "wartend".encode(), seen, deadline)
+        assert _read_until(controller, b"wartend", seen, deadline)
         os.write(controller, b"\x11")  # Strg+Q: nothing is called, so it quits without asking
         # Keep reading while it ends: a full terminal buffer would block the app's last frames.
         _read_until(controller, EOF_ONLY, seen, time.monotonic() + DEADLINE_SECONDS)

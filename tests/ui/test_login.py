@@ -18,6 +18,8 @@ from workstation.models import Clerk
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from textual.pilot import Pilot
+
 SIZE = (160, 50)
 
 
@@ -30,7 +32,7 @@ def desk_login(desk: Desk) -> DeskLogin:
     return DeskLogin(desk.store, desk.ctx.workstation_id, desk.ctx.office_id)
 
 
-async def log_in(pilot, desk: Desk) -> None:  # type: ignore[no-untyped-def]
+async def log_in(pilot: Pilot[int], desk: Desk) -> None:
     screen = pilot.app.screen
     assert isinstance(screen, LoginScreen)
     screen.query_one("#clerk", Select).value = desk.ctx.clerk_id

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
+    import pytest
+
 SIZE = (160, 50)
 
 
@@ -58,19 +60,20 @@ def test_the_start_pause_ends_with_its_timer_and_restore_gives_everything_back()
     assert gc.get_freeze_count() == 0
 
 
-def test_full_collections_wait_for_a_quiet_keyboard() -> None:
+def test_full_collections_wait_for_a_quiet_keyboard(monkeypatch: pytest.MonkeyPatch) -> None:
     now = [0.0]
     collected: list[int] = []
     policy = HeapPolicy(clock=lambda: now[0])
-    original = gc.collect
-    gc.collect = lambda generation=2: collected.append(generation) or 0  # type: ignore[assignment]
-    try:
-        policy.key_pressed()
-        now[0] = 1.0
-        policy.collect_if_quiet()
-        assert collected == []  # a key 1 s ago: the clerk is typing
-        now[0] = 10.0
-        policy.collect_if_quiet()
-        assert collected == [2]
-    finally:
-        gc.collect = original
+
+    def fake_collect(generation: int = 2) -> int:
+        collected.append(generation)
+        return 0
+
+    monkeypatch.setattr(gc, "collect", fake_collect)
+    policy.key_pressed()
+    now[0] = 1.0
+    policy.collect_if_quiet()
+    assert collected == []  # a key 1 s ago: the clerk is typing
+    now[0] = 10.0
+    policy.collect_if_quiet()
+    assert collected == [2]

@@ -11,7 +11,8 @@ from textual.widgets import Checkbox, SelectionList, Static
 
 from screens.counter import CounterScreen
 from screens.walk_in import WalkInScreen
-from tests.ui.support import Desk, filled_store, make_app, settle
+from screens.widgets.diff_table import DiffTable
+from tests.ui.support import Desk, current_screen, filled_store, make_app, settle
 from workstation.models import OutboxOperation, Ticket, TicketState
 
 if TYPE_CHECKING:
@@ -62,8 +63,8 @@ async def test_ctrl_n_issues_an_urgent_walk_in_number_and_queues_it(desk: Desk) 
 
         await pilot.press("escape")
         await settle(pilot)
-        assert isinstance(app.screen, CounterScreen)
-        assert issued.ticket_id in app.screen.query_one("#queue").shown_keys
+        assert isinstance(current_screen(app), CounterScreen)
+        assert issued.ticket_id in current_screen(app).query_one("#queue", DiffTable).shown_keys
 
 
 async def test_no_number_without_a_service(desk: Desk) -> None:

@@ -3,14 +3,18 @@ the real clients pointed at it, trusting the simulator's certificates as an enro
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
-from devices.captures.cloud import CloudSource
 from devices.captures.simulator import RunningSimulator, start_simulator
-from devices.captures.terminal import TerminalSource
 from tests.devices.captures.support import cloud_source, terminal_source
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from devices.captures.cloud import CloudSource
+    from devices.captures.terminal import TerminalSource
 
 
 @pytest.fixture(scope="module")

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from devices.captures.cloud import CloudSource
-from devices.captures.simulator import RunningSimulator
 from devices.captures.terminal import TerminalSource
 from devices.captures.trust import TrustAnchor
+
+if TYPE_CHECKING:
+    from devices.captures.simulator import RunningSimulator
 
 
 def terminal_source(sim: RunningSimulator) -> TerminalSource:

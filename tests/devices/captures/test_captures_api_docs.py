@@ -7,19 +7,21 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 import yaml
 from jsonschema import Draft202012Validator
-from pydantic import BaseModel
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
 from devices.captures import wire
 from devices.captures.barcode import parse_cloud_code
 from devices.captures.simulator import CloudVariant, RunningSimulator, Variant
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 DOCS = Path(__file__).resolve().parents[3] / "docs"
 TERMINAL = yaml.safe_load((DOCS / "capture-terminal.openapi.yaml").read_text(encoding="utf-8"))

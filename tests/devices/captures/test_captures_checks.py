@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import io
+from typing import TYPE_CHECKING
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from PIL import Image
 
 from devices.captures.checks import CheckName, CheckStatus, PhotoRules, check_photo
 from devices.captures.model import CaptureItem, CaptureKind
 from devices.captures.samples import portrait
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 
 def item(data: bytes, media_type: str = "image/jpeg") -> CaptureItem:

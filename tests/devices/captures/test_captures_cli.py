@@ -11,8 +11,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -20,6 +20,9 @@ from devices.captures import cli
 from devices.captures.checks import check_bundle
 from devices.captures.terminal import TerminalSource
 from devices.captures.trust import TrustAnchor
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 REPO = Path(__file__).resolve().parents[3]
 START_DEADLINE_SECONDS = 60.0
@@ -110,7 +113,8 @@ def test_captures_fetch_reports_a_damaged_bundle_in_german(
     )  # fmt: skip
     assert cli.run_fetch(args) == cli.EXIT_CAPTURE_ERROR
     err = capsys.readouterr().err
-    assert "Prüfsumme falsch" in err and "(hash_mismatch)" in err
+    assert "Prüfsumme falsch" in err
+    assert "(hash_mismatch)" in err
 
 
 def test_captures_fetch_of_a_poor_capture_exits_with_failed_checks(

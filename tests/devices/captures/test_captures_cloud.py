@@ -28,9 +28,11 @@ def test_good_photo_is_decrypted_verified_and_checked(
     assert bundle.source is SourceKind.CLOUD
     assert bundle.reference == str(parse_cloud_code(code).photo_id)
     assert bundle.photo.media_type == "image/jpeg"
-    assert bundle.available_until is not None and bundle.captured_at is not None
+    assert bundle.available_until is not None
+    assert bundle.captured_at is not None
     assert (bundle.available_until - bundle.captured_at).days == 183  # six months at the cloud
-    assert bundle.uploader_id is not None and bundle.uploader_id.count(":::") == 2
+    assert bundle.uploader_id is not None
+    assert bundle.uploader_id.count(":::") == 2
     report = check_bundle(bundle)
     assert report.passed, report.lines_de()
     flags = [r for r in report.results if r.check is CheckName.TERMINAL_FLAG]
