@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.services import require_service
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
@@ -16,11 +18,8 @@ SOFTHSM_MODULE = Path("/usr/lib/softhsm/libsofthsm2.so")
 
 
 def require(condition: bool, reason: str) -> None:
-    if condition:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (required under CI)")
-    pytest.skip(reason)
+    """The one rule (tests/services.py): missing under CI fails, elsewhere skips with the reason."""
+    require_service(None if condition else reason, "SoftHSM2/CUPS")
 
 
 @pytest.fixture(scope="session")

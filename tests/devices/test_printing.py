@@ -30,6 +30,7 @@ from forms.templates import TEMPLATES
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+POLL_SECONDS = 0.1  # how often the output folder is looked at until the deadline
 CUPS_PDF_OUT = Path(pwd.getpwuid(__import__("os").getuid()).pw_dir) / "PDF"
 
 
@@ -40,7 +41,7 @@ def wait_for_output(title: str, timeout: float = 30.0) -> Path:
         found = [path for path in CUPS_PDF_OUT.glob(f"{title}*.pdf") if path.stat().st_size > 0]
         if found:
             return found[0]
-        time.sleep(0.1)
+        time.sleep(POLL_SECONDS)
     raise AssertionError(f"cups-pdf wrote no file for {title} into {CUPS_PDF_OUT}")
 
 
