@@ -3,7 +3,7 @@ each test asserts what the clerk sees and what the store holds."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import select
@@ -13,8 +13,8 @@ from screens.case import CaseScreen
 from screens.counter import CounterScreen
 from screens.dialogs import ConfirmDialog, FinishDialog, MessageDialog, TransferDialog
 from screens.widgets.current_ticket import CurrentTicketPanel
-from screens.widgets.diff_table import DiffTable
 from screens.widgets.document_checkbox import DocumentCheckbox
+from screens.widgets.queue_view import QueueView
 from tests.ui.support import Desk, current_screen, filled_store, make_app, settle
 from workstation.models import Case, OutboxOperation, Ticket, TicketState
 
@@ -53,8 +53,8 @@ def _called(app: TresenApp) -> CurrentTicket:
     return current
 
 
-def _queue(app: TresenApp) -> DiffTable[object]:
-    return current_screen(app).query_one("#queue", DiffTable)
+def _queue(app: TresenApp) -> QueueView[Any]:
+    return current_screen(app).query_one("#queue", QueueView)
 
 
 async def test_f2_calls_the_next_ticket_and_takes_it_off_the_queue(desk: Desk) -> None:

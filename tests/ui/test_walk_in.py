@@ -11,7 +11,7 @@ from textual.widgets import Checkbox, SelectionList, Static
 
 from screens.counter import CounterScreen
 from screens.walk_in import WalkInScreen
-from screens.widgets.diff_table import DiffTable
+from screens.widgets.queue_view import QueueView
 from tests.ui.support import Desk, current_screen, filled_store, make_app, settle
 from workstation.models import OutboxOperation, Ticket, TicketState
 
@@ -64,7 +64,7 @@ async def test_ctrl_n_issues_an_urgent_walk_in_number_and_queues_it(desk: Desk) 
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(current_screen(app), CounterScreen)
-        assert issued.ticket_id in current_screen(app).query_one("#queue", DiffTable).shown_keys
+        assert issued.ticket_id in current_screen(app).query_one("#queue", QueueView).shown_keys
 
 
 async def test_no_number_without_a_service(desk: Desk) -> None:
