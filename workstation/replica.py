@@ -272,7 +272,7 @@ class _PageApplier:
         primary_key = inspect(model).primary_key[0]
         for chunk in _chunks(ids):
             query = select(model, primary_key).where(primary_key.in_(chunk))
-            rows.update((row_id, row) for row, row_id in self.session.execute(query).tuples())
+            rows.update((row_id, row) for row, row_id in self.session.execute(query))
         return rows
 
 
