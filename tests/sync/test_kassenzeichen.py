@@ -39,7 +39,7 @@ def test_every_single_digit_error_is_detected(issued: Kassenzeichen, data: st.Da
     digits = issued.digits
     position = data.draw(st.integers(min_value=0, max_value=len(digits) - 1))
     wrong = data.draw(st.sampled_from([d for d in "0123456789" if d != digits[position]]))
-    assert not is_valid(digits[:position] + wrong + digits[position + 1:])
+    assert not is_valid(digits[:position] + wrong + digits[position + 1 :])
 
 
 @given(kassenzeichen(), st.data())
@@ -47,7 +47,7 @@ def test_every_adjacent_transposition_is_detected(issued: Kassenzeichen, data: s
     digits = issued.digits
     position = data.draw(st.integers(min_value=0, max_value=len(digits) - 2))
     assume(digits[position] != digits[position + 1])
-    swapped = digits[:position] + digits[position + 1] + digits[position] + digits[position + 2:]
+    swapped = digits[:position] + digits[position + 1] + digits[position] + digits[position + 2 :]
     assert not is_valid(swapped)
 
 
