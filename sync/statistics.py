@@ -72,7 +72,8 @@ class EventKind(enum.StrEnum):
     NO_SHOW = "no_show"
 
 
-# Same-moment events apply in the order the queue allows them (issue before call before serve …).
+# Same-moment events apply in the order the queue allows them (issue before call before serve …);
+# a park and its resume, or a transfer and its successor's call, in the same instant stay ambiguous.
 _RANK = {kind: rank for rank, kind in enumerate(EventKind)}
 
 

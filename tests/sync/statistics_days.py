@@ -76,7 +76,7 @@ def _path(draw: st.DrawFn, index: int, day: GeneratedDay) -> None:
     events.append(Event(EventKind.TRANSFER, ticket, now, service_ids=new_services, new_ticket_id=successor))
     day.transfers += 1
     _count_services(day, new_services)
-    now += timedelta(seconds=draw(st.integers(0, 1800)))
+    now += timedelta(seconds=draw(st.integers(1, 1800)))  # after the transfer that creates it
     target = draw(st.sampled_from(DESKS))
     events.append(Event(EventKind.CALL, successor, now, desk_id=target, clerk_id=clerk_of(target)))
     _serve(draw, day, successor, target, now + timedelta(seconds=draw(st.integers(10, 120))))
@@ -89,7 +89,7 @@ def _serve(
     events = day.events
     events.append(Event(EventKind.SERVE, ticket, now, desk_id=desk, clerk_id=clerk_of(desk)))
     for _ in range(draw(st.integers(0, 2))):
-        segment = draw(st.integers(0, 900))
+        segment = draw(st.integers(1, 900))  # a park in the same second as its resume is ambiguous
         day.served_seconds += segment
         now += timedelta(seconds=segment)
         events.append(Event(EventKind.PARK, ticket, now))
