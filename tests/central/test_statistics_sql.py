@@ -30,6 +30,12 @@ _RANK = {kind: rank for rank, kind in enumerate(EventKind)}
 def make_store(db_url: str) -> store.CentralStore:
     central = store.CentralStore(db_url)
     central.create_schema()
+    seed_office(central)
+    return central
+
+
+def seed_office(central: store.CentralStore) -> None:
+    """The office, its services s1–s3 and desks d1–d3 (each serving all) with clerks c1–c3."""
     with central.write() as session:
         office = store.Office(id=OFFICE, name="Bürgeramt Statistik", service_level_minutes=15)
         session.add(office)
@@ -48,7 +54,6 @@ def make_store(db_url: str) -> store.CentralStore:
         session.add_all(rows)
         session.flush()
         store.stamp(session, OFFICE, rows)
-    return central
 
 
 def operations(events: Sequence[Event]) -> Iterator[tuple[OperationKind, dict[str, Any]]]:
