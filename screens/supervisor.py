@@ -3,7 +3,9 @@
 The screen takes a `SupervisorPort` in its constructor: two blocking loads, run here in thread
 workers (a newer load of the same tab supersedes an older one). The figures are `sync.statistics`'
 (the same as the PDF and CSV report); the screen only formats them. A load that fails raises
-`StatisticsUnavailable` with a German message (e.g. offline, no data on that date), shown in place.
+`sync.central.statistics_client.StatisticsUnavailable` (a German msgid and its parameters, e.g.
+offline, no data on that date), translated and shown in place. `StatisticsClient` there is the
+port over HTTP.
 
 Keys: F5 reloads the visible tab; in the day tab, Enter in the date field shows that day.
 """
@@ -33,6 +35,7 @@ from textual.widgets import (
     TabPane,
 )
 
+from sync.central.statistics_client import StatisticsUnavailable
 from sync.clock import OFFICE_ZONE
 from workstation.i18n import N_, _, format_date, format_number
 
@@ -46,14 +49,6 @@ if TYPE_CHECKING:
 
 
 __all__ = ["DayLoaded", "LiveLoaded", "StatisticsUnavailable", "SupervisorPort", "SupervisorScreen"]
-
-
-class StatisticsUnavailable(Exception):
-    """A load that gave no figures; `message` is German (already translated) for the screen."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class SupervisorPort(Protocol):
@@ -175,14 +170,14 @@ class SupervisorScreen(Screen[None]):
         try:
             self.post_message(LiveLoaded(self.port.load_live()))
         except StatisticsUnavailable as problem:
-            self.post_message(LiveLoaded(None, problem.message))
+            self.post_message(LiveLoaded(None, _(problem.message).format(**problem.params)))
 
     @work(thread=True, group="supervisor-day", exclusive=True)
     def _load_day(self, day: date) -> None:
         try:
             self.post_message(DayLoaded(self.port.load_day(day)))
         except StatisticsUnavailable as problem:
-            self.post_message(DayLoaded(None, problem.message))
+            self.post_message(DayLoaded(None, _(problem.message).format(**problem.params)))
 
     def action_reload(self) -> None:
         if self.query_one("#supervisor-tabs", TabbedContent).active == "tab-live":

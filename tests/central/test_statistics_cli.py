@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from forms.daily_report import GermanCsv
-from sync.central.cli_stats import StatsError, export_day, register
+from sync.central.cli_stats import export_day, register
+from sync.central.statistics_client import StatisticsUnavailable
 from tests.central.test_statistics_api import api, app, office_clock  # noqa: F401  (fixtures)
 from tests.central.test_statistics_sql import OFFICE
 from tests.forms.pdftools import pdf_text, write
@@ -48,12 +49,12 @@ def test_the_pdf_export(api: TestClient, tmp_path: Path) -> None:  # noqa: F811
 
 
 def test_a_date_without_data_gives_the_german_message(api: TestClient) -> None:  # noqa: F811
-    with pytest.raises(StatsError, match=r"^Für den 09\.03\.2026 liegen keine Zahlen vor\.$"):
+    with pytest.raises(StatisticsUnavailable, match=r"^Für den 09\.03\.2026 liegen keine Zahlen vor\.$"):
         export_day(api, OFFICE, date(2026, 3, 9), "csv")
 
 
 def test_an_unknown_office_gives_the_german_message(api: TestClient) -> None:  # noqa: F811
-    with pytest.raises(StatsError, match="nicht bekannt"):
+    with pytest.raises(StatisticsUnavailable, match="nicht bekannt"):
         export_day(api, "nirgendwo", date(2026, 3, 2), "pdf")
 
 

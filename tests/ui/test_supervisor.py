@@ -7,9 +7,10 @@ from datetime import date, datetime
 from textual.app import App
 from textual.widgets import DataTable, Input, Sparkline, Static, TabbedContent
 
-from screens.supervisor import StatisticsUnavailable, SupervisorScreen
+from screens.supervisor import SupervisorScreen
 from sync.central.statistics_api import (
     MSG_DESK_IDLE,
+    MSG_NO_DATA,
     Alert,
     DayFiguresOut,
     DayReport,
@@ -17,6 +18,7 @@ from sync.central.statistics_api import (
     LiveOffice,
     ServiceWaiting,
 )
+from sync.central.statistics_client import MSG_OFFLINE, StatisticsUnavailable
 from sync.clock import OFFICE_ZONE
 from sync.statistics import day_figures, fold_events
 from tests.sync.statistics_days import DAY
@@ -102,13 +104,13 @@ class FakePort:
 
     def load_live(self) -> LiveOffice:
         if self.offline:
-            raise StatisticsUnavailable("Die Zentrale ist nicht erreichbar.")
+            raise StatisticsUnavailable(MSG_OFFLINE)
         return live_office()
 
     def load_day(self, day: date) -> DayReport:
         self.days.append(day)
         if day != DAY:
-            raise StatisticsUnavailable(f"Für den {day:%d.%m.%Y} liegen keine Zahlen vor.")
+            raise StatisticsUnavailable(MSG_NO_DATA, {"date": f"{day:%d.%m.%Y}"})
         return day_report(day)
 
 
@@ -197,7 +199,10 @@ async def test_offline_the_live_tab_says_so_and_f5_reloads() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = app.screen
-        assert str(screen.query_one("#live-summary", Static).render()) == "Die Zentrale ist nicht erreichbar."
+        assert (
+            str(screen.query_one("#live-summary", Static).render())
+            == "Die Zentrale ist nicht erreichbar; die Statistik kommt nur von dort."
+        )
         assert screen.query_one("#live-desks", DataTable).row_count == 0
         port.offline = False
         await pilot.press("f5")
