@@ -21,6 +21,7 @@ from tests.forms.pdftools import pdf_text, write
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from fastapi import FastAPI
     from fastapi.testclient import TestClient
 
 ISSUED = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)
@@ -111,3 +112,22 @@ def test_an_unreachable_central_says_so(tmp_path: Path, capsys: pytest.CaptureFi
         assert args.handler(args) == 1
     assert "nicht erreichbar" in capsys.readouterr().err
     assert not (tmp_path / "x.pdf").exists()
+
+
+def test_the_client_reads_the_live_office_of_the_only_office(api: TestClient) -> None:  # noqa: F811
+    from sync.central.statistics_client import StatisticsClient
+
+    client = StatisticsClient(api, clock=lambda: ISSUED)
+    assert client.today() == date(2026, 3, 2)
+    live = client.load_live()
+    assert (live.office_id, live.waiting_total) == (OFFICE, 1)
+
+
+def test_the_client_passes_on_the_refusal_for_a_clerk(app: FastAPI, api: TestClient) -> None:  # noqa: F811
+    from sync.central.statistics_api import MSG_NOT_SUPERVISOR, Viewer, current_viewer
+    from sync.central.statistics_client import StatisticsClient
+
+    app.dependency_overrides[current_viewer] = lambda: Viewer(role="clerk")
+    with pytest.raises(StatisticsUnavailable) as refused:
+        StatisticsClient(api, OFFICE).load_live()
+    assert refused.value.message == MSG_NOT_SUPERVISOR
