@@ -105,6 +105,9 @@ def _ticket_figures(office_id: str, day: date, target_minutes: int) -> Subquery:
     start, end = day_bounds(day)
     start_param = literal(start, UtcDateTime())
     Ticket, Case, Appointment = store.Ticket, store.Case, store.Appointment  # noqa: N806  (model aliases)
+    day_tickets = select(Ticket.id).where(
+        Ticket.office_id == office_id, Ticket.issued_at >= start, Ticket.issued_at < end
+    )
     cases = (
         select(
             Case.ticket_id.label("ticket_id"),
@@ -112,7 +115,7 @@ def _ticket_figures(office_id: str, day: date, target_minutes: int) -> Subquery:
             func.sum(Case.served_seconds).label("served"),
             func.max(Case.finished_at).label("finished_at"),
         )
-        .where(Case.office_id == office_id)
+        .where(Case.office_id == office_id, Case.ticket_id.in_(day_tickets))
         .group_by(Case.ticket_id)
         .subquery("case_totals")
     )
