@@ -323,10 +323,11 @@ def live_office(session: Session, office: store.Office, now: datetime) -> LiveOf
     """What the office does now: few rows (desks, the services' waiting aggregates), so one pass each."""
     Ticket, TicketService = store.Ticket, store.TicketService  # noqa: N806  (model aliases)
     target_seconds = office.service_level_minutes * 60
+    today_start, _end = _today(now)  # yesterday's forgotten tickets are not today's queue
     waiting_rows = session.execute(
         select(TicketService.service_id, func.count(), func.min(Ticket.issued_at))
         .join(Ticket, Ticket.id == TicketService.ticket_id)
-        .where(Ticket.office_id == office.id, Ticket.state == "waiting")
+        .where(Ticket.office_id == office.id, Ticket.state == "waiting", Ticket.issued_at >= today_start)
         .group_by(TicketService.service_id)
     ).all()
     services = {
@@ -350,7 +351,11 @@ def live_office(session: Session, office: store.Office, now: datetime) -> LiveOf
         )
     waiting.sort(key=lambda s: -s.longest_wait_seconds)
     waiting_total = (
-        session.scalar(select(func.count()).where(Ticket.office_id == office.id, Ticket.state == "waiting"))
+        session.scalar(
+            select(func.count()).where(
+                Ticket.office_id == office.id, Ticket.state == "waiting", Ticket.issued_at >= today_start
+            )
+        )
         or 0
     )
 

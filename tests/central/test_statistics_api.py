@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import pytest
@@ -150,3 +150,15 @@ def test_desks_calling_and_serving_show_what_they_do(app: FastAPI, api: TestClie
     live = LiveOffice.model_validate(api.get(f"{BASE}/{OFFICE}/live").json())
     assert (live.desks[2].activity, live.desks[2].since) == ("serving", at(9, 27))
     assert live.services == []
+
+
+def test_a_ticket_left_waiting_yesterday_is_not_in_todays_queue(app: FastAPI, api: TestClient) -> None:
+    from sync.statistics import Event, EventKind
+    from tests.sync.test_statistics import at
+
+    load_day(
+        app.state.store, [Event(EventKind.ISSUE, "Y1", at(16, 0) - timedelta(days=1), service_ids=("s2",))]
+    )
+    live = LiveOffice.model_validate(api.get(f"{BASE}/{OFFICE}/live").json())
+    assert [s.service_id for s in live.services] == ["s1"]
+    assert live.waiting_total == 1
