@@ -27,6 +27,7 @@ from sync.clock import office_day
 from sync.statistics import DayFigures, GroupFigures, Tally
 
 if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement
     from sqlalchemy.orm import Session
 
     from sync.clock import Clock
@@ -372,9 +373,9 @@ def live_office(session: Session, office: store.Office, now: datetime) -> LiveOf
     }
     serving_since = dict(
         session.execute(
-            select(store.Case.ticket_id, store.Case.serving_since).where(
-                store.Case.office_id == office.id, store.Case.serving_since.is_not(None)
-            )
+            select(store.Case.ticket_id, store.Case.serving_since)
+            .join(Ticket, Ticket.id == store.Case.ticket_id)
+            .where(Ticket.office_id == office.id, Ticket.state == "serving")
         )
         .tuples()
         .all()
@@ -382,7 +383,7 @@ def live_office(session: Session, office: store.Office, now: datetime) -> LiveOf
     last_finish = dict(
         session.execute(
             select(store.Case.desk_id, func.max(store.Case.finished_at))
-            .where(store.Case.office_id == office.id, store.Case.finished_at.is_not(None))
+            .where(_todays_cases(office.id, today_start), store.Case.finished_at.is_not(None))
             .group_by(store.Case.desk_id)
         )
         .tuples()
@@ -469,18 +470,26 @@ def live_office(session: Session, office: store.Office, now: datetime) -> LiveOf
 def _estimate(
     session: Session, office: store.Office, now: datetime, waiting: int, desks: list[DeskActivity]
 ) -> float | None:
-    """A new walk-in waits about: everyone ahead × today's mean service time ÷ the desks at work today
-    (a desk is at work once it called someone today). None before any desk has served today."""
+    """A new walk-in waits about: everyone ahead × the mean service time of today's finished tickets ÷
+    the desks at work today (busy now, or finished someone today). None before anyone was served."""
     working = sum(1 for d in desks if d.activity != "idle" or d.since is not None)
     start, _end = _today(now)
     mean = session.scalar(
         select(func.avg(store.Case.served_seconds)).where(
-            store.Case.office_id == office.id, store.Case.finished_at >= start
+            _todays_cases(office.id, start), store.Case.finished_at.is_not(None)
         )
     )
     if not working or mean is None:
         return None
     return waiting * float(mean) / working
+
+
+def _todays_cases(office_id: str, start: datetime) -> ColumnElement[bool]:
+    """Cases of the tickets issued since `start`: found through the tickets' (office, issued) index."""
+    todays = select(store.Ticket.id).where(
+        store.Ticket.office_id == office_id, store.Ticket.issued_at >= start
+    )
+    return store.Case.ticket_id.in_(todays)
 
 
 def _today(now: datetime) -> tuple[datetime, datetime]:
