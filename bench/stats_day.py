@@ -64,7 +64,9 @@ def fill(central: store.CentralStore, days: int, visits: int) -> None:
         session.add_all(store.Clerk(id="c" + d[1:], office_id=OFFICE, name=f"Sachb. {d[1:]}") for d in DESKS)
     for offset in range(days):
         day = LAST_DAY - timedelta(days=days - 1 - offset)
-        tickets, links, cases = [], [], []
+        tickets: list[dict[str, Any]] = []
+        links: list[dict[str, Any]] = []
+        cases: list[dict[str, Any]] = []
         opening = datetime.combine(day, datetime.min.time(), OFFICE_ZONE).replace(hour=8).astimezone(UTC)
         still_open = day == LAST_DAY
         for n in range(visits):
@@ -72,6 +74,7 @@ def fill(central: store.CentralStore, days: int, visits: int) -> None:
             issued = opening + timedelta(seconds=rng.randint(0, 9 * 3600))
             called = issued + timedelta(seconds=rng.randint(0, 2400))
             desk = rng.choice(DESKS)
+            service = rng.choice(SERVICES)
             fate = rng.random()
             waiting = still_open and fate < 0.1
             state = "waiting" if waiting else "no_show" if fate < 0.15 else "finished"
@@ -88,12 +91,12 @@ def fill(central: store.CentralStore, days: int, visits: int) -> None:
                     "desk_id": None if waiting else desk,
                     "clerk_id": None if waiting else "c" + desk[1:],
                     "origin": "kiosk",
-                    "service_ids": [rng.choice(SERVICES)],
+                    "service_ids": [service],
                     "priority": 0,
                     "version": 0,
                 }
             )
-            links.append({"ticket_id": ticket_id, "service_id": tickets[-1]["service_ids"][0]})
+            links.append({"ticket_id": ticket_id, "service_id": service})
             if state == "finished":
                 served = rng.randint(120, 1500)
                 show_up = called + timedelta(seconds=rng.randint(20, 120))
@@ -108,7 +111,7 @@ def fill(central: store.CentralStore, days: int, visits: int) -> None:
                         "serving_since": None,
                         "served_seconds": float(served),
                         "finished_at": show_up + timedelta(seconds=served + rng.choice((0, 0, 0, 600))),
-                        "service_ids": tickets[-1]["service_ids"],
+                        "service_ids": [service],
                         "outcomes": {},
                         "notes": "",
                         "needs_review": False,
