@@ -133,6 +133,8 @@ class SupervisorScreen(Screen[None]):
                     yield Sparkline([], id="day-arrivals")
                     yield Label(_("Bedient je Stunde"), classes="section")
                     yield Sparkline([], id="day-served")
+                    yield Label(_("Wartezeit Ø je Stunde"), classes="section")
+                    yield Sparkline([], id="day-waiting")
                     yield Static("", id="day-hours")
                 for table_id, title in (
                     ("day-desks", _("Plätze")),
@@ -241,13 +243,12 @@ class SupervisorScreen(Screen[None]):
         ]
         for table in tables:
             table.clear()
-        arrivals, served = (
-            self.query_one("#day-arrivals", Sparkline),
-            self.query_one("#day-served", Sparkline),
-        )
+        arrivals = self.query_one("#day-arrivals", Sparkline)
+        served = self.query_one("#day-served", Sparkline)
+        waiting = self.query_one("#day-waiting", Sparkline)
         if message.report is None:
             self.query_one("#day-message", Static).update(message.problem or "")
-            arrivals.data, served.data = [], []
+            arrivals.data, served.data, waiting.data = [], [], []
             self.query_one("#day-hours", Static).update("")
             return
         report = message.report
@@ -268,6 +269,7 @@ class SupervisorScreen(Screen[None]):
             )
         arrivals.data = [float(g.tickets) for g in _all_hours(figures)]
         served.data = [float(g.served) for g in _all_hours(figures)]
+        waiting.data = [(g.waiting.mean or 0.0) / 60 for g in _all_hours(figures)]
         hours = list(figures.hours)
         self.query_one("#day-hours", Static).update(
             _("{first}–{last} Uhr").format(first=f"{hours[0]:02d}", last=f"{hours[-1] + 1:02d}")

@@ -162,6 +162,8 @@ async def test_the_day_tab_shows_the_figures_chart_and_tables() -> None:
         assert kpis["Servicelevel"][0] == "75 %"
         assert screen.query_one("#day-arrivals", Sparkline).data == [4.0, 2.0]
         assert screen.query_one("#day-served", Sparkline).data == [3.0, 0.0]
+        # mean wait of the visits that arrived at 8 (W1 10, W2 25, A1 13 min) and at 9 (A2 10 min)
+        assert screen.query_one("#day-waiting", Sparkline).data == [16.0, 10.0]
         desks = cells(screen.query_one("#day-desks", DataTable))
         assert desks[0] == ["Platz 1", "2", "10 min", "12 min", "24 min", "25 min"]
         assert [row[0] for row in cells(screen.query_one("#day-clerks", DataTable))] == ["Frau A", "Herr B"]
