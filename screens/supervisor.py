@@ -92,7 +92,7 @@ def _clock_time(moment: datetime | None) -> str:
 
 
 def _parse_day(text: str) -> date | None:
-    for layout in ("%d.%m.%Y", "%Y-%m-%d"):
+    for layout in ("%d.%m.%Y", "%d/%m/%Y", "%Y-%m-%d"):  # German, English (format_date), ISO
         try:
             return datetime.strptime(text.strip(), layout).date()
         except ValueError:
