@@ -263,5 +263,11 @@ def _hour_chart(pdf: FPDF, figures: DayFigures, height_mm: float = 45.0) -> None
         new_x="LMARGIN",
         new_y="NEXT",
     )
+    waits = " · ".join(
+        f"{hour:02d} Uhr {_with_unit(_minutes(g.waiting.mean), 'min')}" for hour, g in hours.items()
+    )
+    pdf.multi_cell(
+        CONTENT_WIDTH_MM, 4, f"Wartezeit Ø nach Stunde der Ankunft: {waits}", new_x="LMARGIN", new_y="NEXT"
+    )
     pdf.set_font(FONT, "", 10)
     pdf.ln(2)

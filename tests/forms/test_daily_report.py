@@ -97,6 +97,7 @@ def test_the_pdf_shows_figures_chart_and_tables(report: DailyReport, tmp_path: P
     assert "Servicelevel 75,0 %" in text
     assert "Ankünfte und Bediente je Stunde" in text
     assert "grau: Ankünfte (Tickets)" in text
+    assert "Wartezeit Ø nach Stunde der Ankunft: 08 Uhr 16,0 min · 09 Uhr 10,0 min" in text
     assert "Frau Özdemir" in text
     assert (
         "Platz 1 2 10,0 min 12,0 min 24,0 min 25,0 min" in text
