@@ -180,6 +180,8 @@ def render_daily_report(report: DailyReport) -> bytes:
         ("Leistungen", figures.services, False),
         ("Sachbearbeitung", figures.clerks, False),
     ):
+        if pdf.get_y() > pdf.h - pdf.b_margin - 30:  # keep a heading with the start of its table
+            pdf.add_page()
         heading(pdf, title)
         if not groups:
             paragraph(pdf, "Keine Angaben.")
@@ -252,6 +254,7 @@ def _hour_chart(pdf: FPDF, figures: DayFigures, height_mm: float = 45.0) -> None
             pdf.cell(bar, 3.5, str(count), align="C")
         pdf.set_xy(x, base + 0.5)
         pdf.cell(2 * bar, 3.5, f"{hour:02d}", align="C")
+    pdf.set_fill_color(255)  # the tables after the chart fill with the current colour
     pdf.set_draw_color(0)
     pdf.line(MARGIN_MM, base, MARGIN_MM + CONTENT_WIDTH_MM, base)
     pdf.set_xy(MARGIN_MM, base + 5)
