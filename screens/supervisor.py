@@ -29,7 +29,6 @@ from textual.widgets import (
     Footer,
     Input,
     Label,
-    Sparkline,
     Static,
     TabbedContent,
     TabPane,
@@ -129,13 +128,8 @@ class SupervisorScreen(Screen[None]):
                 yield Static("", id="day-message")
                 yield DataTable(id="day-kpis", cursor_type="row", zebra_stripes=True)
                 with Vertical(id="day-chart"):
-                    yield Label(_("Ankünfte je Stunde"), classes="section")
-                    yield Sparkline([], id="day-arrivals")
-                    yield Label(_("Bedient je Stunde"), classes="section")
-                    yield Sparkline([], id="day-served")
-                    yield Label(_("Wartezeit Ø je Stunde"), classes="section")
-                    yield Sparkline([], id="day-waiting")
-                    yield Static("", id="day-hours")
+                    yield Label(_("Je Stunde der Ankunft: Ankünfte, bedient, Wartezeit Ø"), classes="section")
+                    yield Static("", id="day-bars")
                 for table_id, title in (
                     ("day-desks", _("Plätze")),
                     ("day-services", _("Leistungen")),
@@ -243,13 +237,10 @@ class SupervisorScreen(Screen[None]):
         ]
         for table in tables:
             table.clear()
-        arrivals = self.query_one("#day-arrivals", Sparkline)
-        served = self.query_one("#day-served", Sparkline)
-        waiting = self.query_one("#day-waiting", Sparkline)
+        bars = self.query_one("#day-bars", Static)
         if message.report is None:
             self.query_one("#day-message", Static).update(message.problem or "")
-            arrivals.data, served.data, waiting.data = [], [], []
-            self.query_one("#day-hours", Static).update("")
+            bars.update("")
             return
         report = message.report
         figures, previous = report.day.figures(), report.same_weekday_last_week.figures()
@@ -267,15 +258,7 @@ class SupervisorScreen(Screen[None]):
                 value(figures.walk_in),
                 value(previous.total),
             )
-        arrivals.data = [float(g.tickets) for g in _all_hours(figures)]
-        served.data = [float(g.served) for g in _all_hours(figures)]
-        waiting.data = [(g.waiting.mean or 0.0) / 60 for g in _all_hours(figures)]
-        hours = list(figures.hours)
-        self.query_one("#day-hours", Static).update(
-            _("{first}–{last} Uhr").format(first=f"{hours[0]:02d}", last=f"{hours[-1] + 1:02d}")
-            if hours
-            else ""
-        )
+        bars.update(hour_bars(figures))
         for table, groups, with_idle in (
             (desks, figures.desks, True),
             (services, figures.services, False),
@@ -292,6 +275,29 @@ class SupervisorScreen(Screen[None]):
                 if with_idle:
                     cells.append(_minutes(g.idle_seconds))
                 table.add_row(*cells, key=key)
+
+
+BAR_WIDTH = 40
+
+
+def hour_bars(figures: DayFigures) -> Text:
+    """One line per hour, bars from zero: arrivals (grey) with the served part over them (blue)."""
+    hours = _all_hours(figures)
+    if not hours:
+        return Text(_("Keine Ankünfte."))
+    first = min(figures.hours)
+    peak = max(g.tickets for g in hours) or 1
+    chart = Text()
+    for offset, g in enumerate(hours):
+        served = round(BAR_WIDTH * g.served / peak)
+        arrived = round(BAR_WIDTH * g.tickets / peak)
+        chart.append(f"{first + offset:02d} ")
+        chart.append("█" * served, style="blue")
+        chart.append("█" * max(0, arrived - served), style="grey50")
+        chart.append(" " * (BAR_WIDTH - max(arrived, served)))
+        chart.append(f" {g.tickets:>3} / {g.served:>3}  Ø {_minutes(g.waiting.mean)}\n")
+    chart.rstrip()
+    return chart
 
 
 def _all_hours(figures: DayFigures) -> list[GroupFigures]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from textual.app import App
-from textual.widgets import DataTable, Input, Sparkline, Static, TabbedContent
+from textual.widgets import DataTable, Input, Static, TabbedContent
 
-from screens.supervisor import SupervisorScreen
+from screens.supervisor import SupervisorScreen, hour_bars
 from sync.central.statistics_api import (
     MSG_DESK_IDLE,
     MSG_NO_DATA,
@@ -153,6 +153,7 @@ async def test_the_day_tab_shows_the_figures_chart_and_tables() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = app.screen
+        assert isinstance(screen, SupervisorScreen)
         screen.query_one("#supervisor-tabs", TabbedContent).active = "tab-day"
         await settle(pilot)
         kpis = {row[0]: row[1:] for row in cells(screen.query_one("#day-kpis", DataTable))}
@@ -160,10 +161,19 @@ async def test_the_day_tab_shows_the_figures_chart_and_tables() -> None:
         assert kpis["Tickets"] == ["6", "2", "4", "0"]
         assert kpis["Wartezeit Ø"] == ["14,5 min", "11,5 min", "17,5 min", "–"]
         assert kpis["Servicelevel"][0] == "75 %"
-        assert screen.query_one("#day-arrivals", Sparkline).data == [4.0, 2.0]
-        assert screen.query_one("#day-served", Sparkline).data == [3.0, 0.0]
-        # mean wait of the visits that arrived at 8 (W1 10, W2 25, A1 13 min) and at 9 (A2 10 min)
-        assert screen.query_one("#day-waiting", Sparkline).data == [16.0, 10.0]
+        chart = str(screen.query_one("#day-bars", Static).render()).splitlines()
+        # 08: 4 arrived, 3 served, mean wait of W1 10, W2 25, A1 13 min; 09: 2 arrived, none served, A2 10
+        assert chart == [
+            "08 " + "█" * 40 + "   4 /   3  Ø 16 min",
+            "09 " + "█" * 20 + " " * 20 + "   2 /   0  Ø 10 min",
+        ]
+        # served in blue over the arrivals in grey, both from zero
+        assert screen.report is not None
+        bars = hour_bars(screen.report.day.figures())
+        assert [(span.start, span.end, str(span.style)) for span in bars.spans][:2] == [
+            (3, 33, "blue"),
+            (33, 43, "grey50"),
+        ]
         desks = cells(screen.query_one("#day-desks", DataTable))
         assert desks[0] == ["Platz 1", "2", "10 min", "12 min", "24 min", "25 min"]
         assert [row[0] for row in cells(screen.query_one("#day-clerks", DataTable))] == ["Frau A", "Herr B"]
