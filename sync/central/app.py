@@ -23,6 +23,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sync.central import apply, arbitration, issuing, store
 from sync.central.changes import ChangeNotifier, changes_page
 from sync.central.errors import CentralRefusal, SequenceGapError
+from sync.central.statistics_api import statistics_router
 from sync.clock import OFFICE_ZONE, Clock, utc_now
 from sync.protocol import (
     API_PREFIX,
@@ -76,6 +77,7 @@ def create_app(db_url: str, *, clock: Clock = utc_now) -> FastAPI:
     app.state.epoch = epoch
     _install_error_handlers(app)
     app.include_router(_routes(central, notifier, epoch, clock), prefix=API_PREFIX)
+    app.include_router(statistics_router(central, clock), prefix=API_PREFIX)
     return app
 
 

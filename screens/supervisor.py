@@ -1,0 +1,324 @@
+"""Teamleitung: the live office and any day's figures (issue 12), from the central service.
+
+The screen takes a `SupervisorPort` in its constructor: two blocking loads, run here in thread
+workers (a newer load of the same tab supersedes an older one). The figures are `sync.statistics`'
+(the same as the PDF and CSV report); the screen only formats them. A load that fails raises
+`sync.central.statistics_client.StatisticsUnavailable` (a German msgid and its parameters, e.g.
+offline, no data on that date), translated and shown in place. `StatisticsClient` there is the
+port over HTTP.
+
+Keys: F5 reloads the visible tab; in the day tab, Enter in the date field shows that day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar, Protocol
+
+from rich.text import Text
+from textual import on, work
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import (
+    Button,
+    DataTable,
+    Footer,
+    Input,
+    Label,
+    Static,
+    TabbedContent,
+    TabPane,
+)
+
+from sync.central.statistics_client import StatisticsUnavailable
+from sync.clock import OFFICE_ZONE
+from workstation.i18n import N_, _, format_date, format_number
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from textual.app import ComposeResult
+
+    from sync.central.statistics_api import DayReport, LiveOffice
+    from sync.statistics import DayFigures, GroupFigures
+
+
+__all__ = ["DayLoaded", "LiveLoaded", "StatisticsUnavailable", "SupervisorPort", "SupervisorScreen"]
+
+
+class SupervisorPort(Protocol):
+    """What the supervisor screen needs; both calls block (the screen runs them in workers)."""
+
+    def today(self) -> date: ...
+
+    def load_live(self) -> LiveOffice: ...
+
+    def load_day(self, day: date) -> DayReport: ...
+
+
+@dataclass
+class LiveLoaded(Message):
+    live: LiveOffice | None
+    problem: str | None = None
+
+
+@dataclass
+class DayLoaded(Message):
+    report: DayReport | None
+    problem: str | None = None
+
+
+_LEVEL_STYLE = {"ok": "green", "warning": "yellow", "over_target": "bold red"}
+_ACTIVITY = {"calling": N_("ruft auf"), "serving": N_("bedient"), "idle": N_("frei")}
+
+
+def _minutes(seconds: float | None) -> str:
+    return (
+        "–" if seconds is None else _("{minutes} min").format(minutes=format_number(round(seconds / 60, 1)))
+    )
+
+
+def _percent(share: float | None) -> str:
+    return "–" if share is None else f"{format_number(round(share * 100, 1))} %"
+
+
+def _clock_time(moment: datetime | None) -> str:
+    return "–" if moment is None else moment.astimezone(OFFICE_ZONE).strftime("%H:%M")
+
+
+def _parse_day(text: str) -> date | None:
+    for layout in ("%d.%m.%Y", "%d/%m/%Y", "%Y-%m-%d"):  # German, English (format_date), ISO
+        try:
+            return datetime.strptime(text.strip(), layout).date()
+        except ValueError:
+            continue
+    return None
+
+
+class SupervisorScreen(Screen[None]):
+    CSS_PATH = Path(__file__).with_suffix(".tcss")
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f5", "reload", _("Aktualisieren")),
+        Binding("escape", "app.pop_screen", _("Zurück")),
+    ]
+
+    def __init__(self, port: SupervisorPort) -> None:
+        super().__init__()
+        self.port = port
+        self.live: LiveOffice | None = None
+        self.report: DayReport | None = None
+
+    def compose(self) -> ComposeResult:
+        with TabbedContent(id="supervisor-tabs"):
+            with TabPane(_("Live"), id="tab-live"), VerticalScroll():
+                yield Static("", id="live-summary")
+                yield Static("", id="live-alerts")
+                yield Label(_("Wartende je Leistung"), classes="section")
+                yield DataTable(id="live-services", cursor_type="row", zebra_stripes=True)
+                yield Label(_("Plätze"), classes="section")
+                yield DataTable(id="live-desks", cursor_type="row", zebra_stripes=True)
+            with TabPane(_("Tag"), id="tab-day"), VerticalScroll():
+                with Horizontal(id="day-choice"):
+                    yield Input(placeholder=_("TT.MM.JJJJ"), id="day-date")
+                    yield Button(_("Anzeigen"), id="day-show", variant="primary")
+                yield Static("", id="day-message")
+                yield DataTable(id="day-kpis", cursor_type="row", zebra_stripes=True)
+                with Vertical(id="day-chart"):
+                    yield Label(_("Je Stunde der Ankunft: Ankünfte, bedient, Wartezeit Ø"), classes="section")
+                    yield Static("", id="day-bars")
+                for table_id, title in (
+                    ("day-desks", _("Plätze")),
+                    ("day-services", _("Leistungen")),
+                    ("day-clerks", _("Sachbearbeitung")),
+                ):
+                    yield Label(title, classes="section")
+                    yield DataTable(id=table_id, cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#live-services", DataTable).add_columns(
+            _("Leistung"), _("Wartend"), _("Längste Wartezeit")
+        )
+        self.query_one("#live-desks", DataTable).add_columns(
+            _("Platz"), _("Tätigkeit"), _("seit"), _("Nummer")
+        )
+        self.query_one("#day-kpis", DataTable).add_columns(
+            _("Kennzahl"), _("Tag"), _("mit Termin"), _("ohne Termin"), _("Vorwoche")
+        )
+        for table_id in ("#day-desks", "#day-services", "#day-clerks"):
+            columns = [_("Name"), _("Bedient"), _("Wartezeit Ø"), _("Bearbeitung Ø"), _("Bearbeitung Σ")]
+            if table_id == "#day-desks":
+                columns.append(_("Leerlauf"))
+            self.query_one(table_id, DataTable).add_columns(*columns)
+        today = self.port.today()
+        self.query_one("#day-date", Input).value = format_date(today)
+        self._load_live()
+        self._load_day(today)
+
+    # --- loading ------------------------------------------------------------------------------------
+
+    @work(thread=True, group="supervisor-live", exclusive=True)
+    def _load_live(self) -> None:
+        try:
+            self.post_message(LiveLoaded(self.port.load_live()))
+        except StatisticsUnavailable as problem:
+            self.post_message(LiveLoaded(None, _(problem.message).format(**problem.params)))
+
+    @work(thread=True, group="supervisor-day", exclusive=True)
+    def _load_day(self, day: date) -> None:
+        try:
+            self.post_message(DayLoaded(self.port.load_day(day)))
+        except StatisticsUnavailable as problem:
+            self.post_message(DayLoaded(None, _(problem.message).format(**problem.params)))
+
+    def action_reload(self) -> None:
+        if self.query_one("#supervisor-tabs", TabbedContent).active == "tab-live":
+            self._load_live()
+        else:
+            self._show_chosen_day()
+
+    @on(Button.Pressed, "#day-show")
+    @on(Input.Submitted, "#day-date")
+    def _show_chosen_day(self) -> None:
+        day = _parse_day(self.query_one("#day-date", Input).value)
+        if day is None:
+            self.query_one("#day-message", Static).update(_("Bitte ein Datum als TT.MM.JJJJ eingeben."))
+            return
+        self._load_day(day)
+
+    # --- the live tab -------------------------------------------------------------------------------
+
+    @on(LiveLoaded)
+    def _show_live(self, message: LiveLoaded) -> None:
+        summary = self.query_one("#live-summary", Static)
+        services = self.query_one("#live-services", DataTable)
+        desks = self.query_one("#live-desks", DataTable)
+        services.clear()
+        desks.clear()
+        self.live = message.live
+        if message.live is None:
+            summary.update(message.problem or "")
+            self.query_one("#live-alerts", Static).update("")
+            return
+        live = message.live
+        summary.update(
+            _(
+                "Stand {time}: {waiting} wartend · Wartezeit ohne Termin etwa {estimate} · Ziel {target} min"
+            ).format(
+                time=_clock_time(live.at),
+                waiting=live.waiting_total,
+                estimate=_minutes(live.estimated_walk_in_wait_seconds),
+                target=live.target_minutes,
+            )
+        )
+        for s in live.services:
+            longest = Text(_minutes(s.longest_wait_seconds), style=_LEVEL_STYLE[s.level])
+            services.add_row(s.name, str(s.waiting), longest, key=s.service_id)
+        for d in live.desks:
+            desks.add_row(
+                d.name, _(_ACTIVITY[d.activity]), _clock_time(d.since), d.ticket_number or "–", key=d.desk_id
+            )
+        alerts = [_(a.message).format(**a.params) for a in live.alerts]
+        self.query_one("#live-alerts", Static).update(
+            Text("\n".join(f"⚠ {a}" for a in alerts), style="bold red") if alerts else _("Keine Hinweise.")
+        )
+
+    # --- the day tab --------------------------------------------------------------------------------
+
+    @on(DayLoaded)
+    def _show_day(self, message: DayLoaded) -> None:
+        self.report = message.report
+        tables = [
+            self.query_one(t, DataTable) for t in ("#day-kpis", "#day-desks", "#day-services", "#day-clerks")
+        ]
+        for table in tables:
+            table.clear()
+        bars = self.query_one("#day-bars", Static)
+        if message.report is None:
+            self.query_one("#day-message", Static).update(message.problem or "")
+            bars.update("")
+            return
+        report = message.report
+        figures, previous = report.day.figures(), report.same_weekday_last_week.figures()
+        self.query_one("#day-message", Static).update(
+            _("{day}, verglichen mit {previous}").format(
+                day=format_date(figures.day), previous=format_date(previous.day)
+            )
+        )
+        kpis, desks, services, clerks = tables
+        for label, value in _KPIS:
+            kpis.add_row(
+                _(label),
+                value(figures.total),
+                value(figures.booked),
+                value(figures.walk_in),
+                value(previous.total),
+            )
+        bars.update(hour_bars(figures))
+        for table, groups, with_idle in (
+            (desks, figures.desks, True),
+            (services, figures.services, False),
+            (clerks, figures.clerks, False),
+        ):
+            for key, g in groups.items():
+                cells = [
+                    report.names.get(key, key),
+                    str(g.served),
+                    _minutes(g.waiting.mean),
+                    _minutes(g.service.mean),
+                    _minutes(g.service.total),
+                ]
+                if with_idle:
+                    cells.append(_minutes(g.idle_seconds))
+                table.add_row(*cells, key=key)
+
+
+BAR_WIDTH = 40
+
+
+def hour_bars(figures: DayFigures) -> Text:
+    """One line per hour, bars from zero: arrivals (grey) with the served part over them (blue)."""
+    hours = _all_hours(figures)
+    if not hours:
+        return Text(_("Keine Ankünfte."))
+    first = min(figures.hours)
+    peak = max(g.tickets for g in hours) or 1
+    chart = Text()
+    for offset, g in enumerate(hours):
+        served = round(BAR_WIDTH * g.served / peak)
+        arrived = round(BAR_WIDTH * g.tickets / peak)
+        chart.append(f"{first + offset:02d} ")
+        chart.append("█" * served, style="blue")
+        chart.append("█" * max(0, arrived - served), style="grey50")
+        chart.append(" " * (BAR_WIDTH - max(arrived, served)))
+        chart.append(f" {g.tickets:>3} / {g.served:>3}  Ø {_minutes(g.waiting.mean)}\n")
+    chart.rstrip()
+    return chart
+
+
+def _all_hours(figures: DayFigures) -> list[GroupFigures]:
+    """Every hour from the first to the last with arrivals, the empty ones as zero bars."""
+    from sync.statistics import GroupFigures
+
+    if not figures.hours:
+        return []
+    first, last = min(figures.hours), max(figures.hours)
+    return [figures.hours.get(hour, GroupFigures()) for hour in range(first, last + 1)]
+
+
+_KPIS: tuple[tuple[str, Callable[[GroupFigures], str]], ...] = (
+    (N_("Tickets"), lambda g: str(g.tickets)),
+    (N_("Bedient"), lambda g: str(g.served)),
+    (N_("Nicht erschienen"), lambda g: str(g.no_shows)),
+    (N_("Wartezeit Ø"), lambda g: _minutes(g.waiting.mean)),
+    (N_("Wartezeit max"), lambda g: _minutes(g.waiting.maximum if g.waiting.count else None)),
+    (N_("Servicelevel"), lambda g: _percent(g.service_level)),
+    (N_("Nicht-erschienen-Quote"), lambda g: _percent(g.no_show_rate)),
+    (N_("Pünktlichkeit Termine"), lambda g: _percent(g.punctuality)),
+    (N_("Wegezeit Ø"), lambda g: _minutes(g.walk.mean)),
+    (N_("Bearbeitungszeit Ø"), lambda g: _minutes(g.service.mean)),
+)

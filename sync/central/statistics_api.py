@@ -1,0 +1,496 @@
+"""The supervisor's figures over HTTP: the live office and any day's figures (DESIGN §7, issue 12).
+
+`statistics_router(central, clock)` is included by `sync.central.app`. Who may look is one seam,
+`current_viewer`: until the security issue brings sessions with roles, it answers a supervisor who may
+see every office; the security work overrides that dependency, and `require_supervisor` is where the
+role and the office are checked (403 for a clerk, 404 for an office the viewer may not see, so its
+existence is not revealed).
+
+Refusals carry `detail = {"reason": English for logs, "message": German msgid (N_), "params": {...}}`;
+the UI translates `message` and formats it with `params`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Path
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import func, select
+
+from sync.central import store
+from sync.central.statistics_sql import day_bounds, day_figures_sql, has_tickets_on
+from sync.clock import office_day
+from sync.statistics import DayFigures, GroupFigures, Tally
+
+if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement
+    from sqlalchemy.orm import Session
+
+    from sync.clock import Clock
+
+__all__ = [
+    "SUPERVISOR_ROLES",
+    "DayFiguresOut",
+    "DayReport",
+    "LiveOffice",
+    "Viewer",
+    "current_viewer",
+    "require_supervisor",
+    "statistics_router",
+]
+
+log = logging.getLogger(__name__)
+
+
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark, translate later"
+    return message
+
+
+MSG_UNKNOWN_OFFICE = N_("Dieses Amt ist nicht bekannt oder für Sie nicht sichtbar.")
+MSG_NOT_SUPERVISOR = N_("Die Statistik ist der Teamleitung vorbehalten.")
+MSG_NO_DATA = N_("Für den {date} liegen keine Zahlen vor.")
+MSG_SERVICE_OVER_TARGET = N_("{service}: wartet seit {minutes} min, Ziel {target} min")
+MSG_DESK_IDLE = N_("{desk} ist frei, während {waiting} warten")
+
+SUPERVISOR_ROLES = frozenset({"supervisor", "admin"})
+WARNING_SHARE = 2 / 3  # a service's longest wait turns amber at two thirds of the target
+
+IdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
+
+# --- who is looking ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who asks: a role and the offices they may see (None: every office)."""
+
+    role: str
+    office_ids: frozenset[str] | None = None
+
+
+def current_viewer() -> Viewer:
+    """The seam the security issue replaces (`app.dependency_overrides[current_viewer] = ...`)."""
+    return Viewer(role="supervisor")
+
+
+ViewerDep = Annotated[Viewer, Depends(current_viewer)]
+
+
+def require_supervisor(viewer: Viewer, office_id: str) -> None:
+    if viewer.role not in SUPERVISOR_ROLES:
+        log.info("statistics refused: role %s is not a supervisor role", viewer.role)
+        _refuse(403, f"role {viewer.role!r} may not see statistics", MSG_NOT_SUPERVISOR)
+    if viewer.office_ids is not None and office_id not in viewer.office_ids:
+        log.info("statistics refused: office not visible to the viewer")
+        _refuse(404, "unknown office", MSG_UNKNOWN_OFFICE)
+
+
+def _refuse(status: int, reason: str, message: str, **params: str) -> None:
+    raise HTTPException(status_code=status, detail={"reason": reason, "message": message, "params": params})
+
+
+# --- schemas ----------------------------------------------------------------------------------------
+
+
+class TallyOut(BaseModel):
+    count: int
+    total_seconds: float
+    max_seconds: float
+    mean_seconds: float | None
+
+    @classmethod
+    def of(cls, tally: Tally) -> TallyOut:
+        return cls(
+            count=tally.count, total_seconds=tally.total, max_seconds=tally.maximum, mean_seconds=tally.mean
+        )
+
+    def tally(self) -> Tally:
+        return Tally(self.count, self.total_seconds, self.max_seconds)
+
+
+class GroupOut(BaseModel):
+    """`sync.statistics.GroupFigures` with its derived figures spelled out for API readers."""
+
+    tickets: int
+    visits: int
+    called: int
+    served: int
+    no_shows: int
+    waiting: TallyOut
+    within_target: int
+    appointments_called: int
+    punctual: int
+    walk: TallyOut
+    service: TallyOut
+    active_from: float | None
+    active_until: float | None
+    no_show_rate: float | None
+    service_level: float | None
+    punctuality: float | None
+    idle_seconds: float | None
+
+    @classmethod
+    def of(cls, g: GroupFigures) -> GroupOut:
+        return cls(
+            tickets=g.tickets,
+            visits=g.visits,
+            called=g.called,
+            served=g.served,
+            no_shows=g.no_shows,
+            waiting=TallyOut.of(g.waiting),
+            within_target=g.within_target,
+            appointments_called=g.appointments_called,
+            punctual=g.punctual,
+            walk=TallyOut.of(g.walk),
+            service=TallyOut.of(g.service),
+            active_from=g.active_from,
+            active_until=g.active_until,
+            no_show_rate=g.no_show_rate,
+            service_level=g.service_level,
+            punctuality=g.punctuality,
+            idle_seconds=g.idle_seconds,
+        )
+
+    def figures(self) -> GroupFigures:
+        return GroupFigures(
+            tickets=self.tickets,
+            visits=self.visits,
+            called=self.called,
+            served=self.served,
+            no_shows=self.no_shows,
+            waiting=self.waiting.tally(),
+            within_target=self.within_target,
+            appointments_called=self.appointments_called,
+            punctual=self.punctual,
+            walk=self.walk.tally(),
+            service=self.service.tally(),
+            active_from=self.active_from,
+            active_until=self.active_until,
+        )
+
+
+class DayFiguresOut(BaseModel):
+    date: date
+    target_minutes: int
+    has_data: bool
+    total: GroupOut
+    booked: GroupOut
+    walk_in: GroupOut
+    hours: dict[int, GroupOut]
+    desks: dict[str, GroupOut]
+    services: dict[str, GroupOut]
+    clerks: dict[str, GroupOut]
+
+    @classmethod
+    def of(cls, d: DayFigures) -> DayFiguresOut:
+        def groups(m: Any) -> dict[Any, GroupOut]:
+            return {key: GroupOut.of(g) for key, g in m.items()}
+
+        return cls(
+            date=d.day,
+            target_minutes=d.target_minutes,
+            has_data=d.has_data,
+            total=GroupOut.of(d.total),
+            booked=GroupOut.of(d.booked),
+            walk_in=GroupOut.of(d.walk_in),
+            hours=groups(d.hours),
+            desks=groups(d.desks),
+            services=groups(d.services),
+            clerks=groups(d.clerks),
+        )
+
+    def figures(self) -> DayFigures:
+        """Back to the one implementation, for exports and screens on the client side."""
+
+        def groups(m: dict[Any, GroupOut]) -> dict[Any, GroupFigures]:
+            return {key: g.figures() for key, g in m.items()}
+
+        return DayFigures(
+            day=self.date,
+            target_minutes=self.target_minutes,
+            total=self.total.figures(),
+            booked=self.booked.figures(),
+            walk_in=self.walk_in.figures(),
+            hours=groups(self.hours),
+            desks=groups(self.desks),
+            services=groups(self.services),
+            clerks=groups(self.clerks),
+        )
+
+
+class DayReport(BaseModel):
+    office_id: str
+    office_name: str
+    names: dict[str, str]  # desk, service and clerk ids → their names, for tables and exports
+    day: DayFiguresOut
+    same_weekday_last_week: DayFiguresOut
+
+
+class ServiceWaiting(BaseModel):
+    service_id: str
+    name: str
+    waiting: int
+    longest_wait_seconds: float
+    level: Literal["ok", "warning", "over_target"]
+
+
+class DeskActivity(BaseModel):
+    desk_id: str
+    name: str
+    activity: Literal["calling", "serving", "idle"]
+    since: datetime | None  # called at / serving since / idle since the last finish (None: not yet today)
+    ticket_number: str | None
+    clerk_id: str | None
+
+
+class Alert(BaseModel):
+    kind: Literal["service_over_target", "desk_idle_while_waiting"]
+    subject_id: str
+    message: str  # German msgid (N_), formatted with `params` after translation
+    params: dict[str, str]
+
+
+class LiveOffice(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    office_id: str
+    at: datetime
+    target_minutes: int
+    waiting_total: int
+    services: list[ServiceWaiting]
+    desks: list[DeskActivity]
+    estimated_walk_in_wait_seconds: float | None
+    alerts: list[Alert]
+
+
+# --- the routes -------------------------------------------------------------------------------------
+
+
+def statistics_router(central: store.CentralStore, clock: Clock) -> APIRouter:
+    router = APIRouter(prefix="/statistics", tags=["statistics"])
+
+    @router.get("/offices/{office_id}/live", response_model=LiveOffice)
+    def live(office_id: IdPath, viewer: ViewerDep) -> LiveOffice:
+        require_supervisor(viewer, office_id)
+        with central.read() as session:
+            office = _office(session, office_id)
+            return live_office(session, office, clock())
+
+    @router.get("/offices/{office_id}/days/{day}", response_model=DayReport)
+    def day_report(office_id: IdPath, day: date, viewer: ViewerDep) -> DayReport:
+        require_supervisor(viewer, office_id)
+        with central.read() as session:
+            office = _office(session, office_id)
+            if not has_tickets_on(session, office_id, day):
+                log.info("statistics: no tickets on %s", day.isoformat())
+                _refuse(404, f"no tickets on {day.isoformat()}", MSG_NO_DATA, date=day.strftime("%d.%m.%Y"))
+            target = office.service_level_minutes
+            return DayReport(
+                office_id=office.id,
+                office_name=office.name,
+                names=_names(session, office_id),
+                day=DayFiguresOut.of(day_figures_sql(session, office_id, day, target)),
+                same_weekday_last_week=DayFiguresOut.of(
+                    day_figures_sql(session, office_id, day - timedelta(days=7), target)
+                ),
+            )
+
+    return router
+
+
+def _office(session: Session, office_id: str) -> store.Office:
+    office = session.get(store.Office, office_id)
+    if office is None:
+        _refuse(404, "unknown office", MSG_UNKNOWN_OFFICE)
+    assert office is not None
+    return office
+
+
+def _names(session: Session, office_id: str) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for model in (store.Service, store.Desk, store.Clerk):
+        names.update(
+            session.execute(select(model.id, model.name).where(model.office_id == office_id)).tuples().all()
+        )
+    return names
+
+
+def live_office(session: Session, office: store.Office, now: datetime) -> LiveOffice:
+    """What the office does now: few rows (desks, the services' waiting aggregates), so one pass each."""
+    Ticket, TicketService = store.Ticket, store.TicketService  # noqa: N806  (model aliases)
+    target_seconds = office.service_level_minutes * 60
+    today_start, _end = _today(now)  # yesterday's forgotten tickets are not today's queue
+    waiting_rows = session.execute(
+        select(TicketService.service_id, func.count(), func.min(Ticket.issued_at))
+        .join(Ticket, Ticket.id == TicketService.ticket_id)
+        .where(Ticket.office_id == office.id, Ticket.state == "waiting", Ticket.issued_at >= today_start)
+        .group_by(TicketService.service_id)
+    ).all()
+    services = {
+        s.id: s for s in session.scalars(select(store.Service).where(store.Service.office_id == office.id))
+    }
+    waiting = []
+    for service_id, how_many, oldest in waiting_rows:
+        longest = max(0.0, (now - oldest).total_seconds())
+        level: Literal["ok", "warning", "over_target"] = (
+            "over_target"
+            if longest > target_seconds
+            else "warning"
+            if longest >= target_seconds * WARNING_SHARE
+            else "ok"
+        )
+        name = services[service_id].name if service_id in services else service_id
+        waiting.append(
+            ServiceWaiting(
+                service_id=service_id, name=name, waiting=how_many, longest_wait_seconds=longest, level=level
+            )
+        )
+    waiting.sort(key=lambda s: -s.longest_wait_seconds)
+    waiting_total = (
+        session.scalar(
+            select(func.count()).where(
+                Ticket.office_id == office.id, Ticket.state == "waiting", Ticket.issued_at >= today_start
+            )
+        )
+        or 0
+    )
+
+    desks = list(
+        session.scalars(
+            select(store.Desk).where(store.Desk.office_id == office.id).order_by(store.Desk.number)
+        )
+    )
+    busy = {
+        t.desk_id: t
+        for t in session.scalars(
+            select(Ticket).where(Ticket.office_id == office.id, Ticket.state.in_(["called", "serving"]))
+        )
+    }
+    serving_since = dict(
+        session.execute(
+            select(store.Case.ticket_id, store.Case.serving_since)
+            .join(Ticket, Ticket.id == store.Case.ticket_id)
+            .where(Ticket.office_id == office.id, Ticket.state == "serving")
+        )
+        .tuples()
+        .all()
+    )
+    last_finish = dict(
+        session.execute(
+            select(store.Case.desk_id, func.max(store.Case.finished_at))
+            .where(_todays_cases(office.id, today_start), store.Case.finished_at.is_not(None))
+            .group_by(store.Case.desk_id)
+        )
+        .tuples()
+        .all()
+    )
+    activities = []
+    for desk in desks:
+        ticket = busy.get(desk.id)
+        if ticket is None:
+            idle_since = last_finish.get(desk.id)
+            if idle_since is not None and office_day(idle_since) != office_day(now):
+                idle_since = None
+            activities.append(
+                DeskActivity(
+                    desk_id=desk.id,
+                    name=desk.name,
+                    activity="idle",
+                    since=idle_since,
+                    ticket_number=None,
+                    clerk_id=None,
+                )
+            )
+        elif ticket.state == "called":
+            activities.append(
+                DeskActivity(
+                    desk_id=desk.id,
+                    name=desk.name,
+                    activity="calling",
+                    since=ticket.last_called_at,
+                    ticket_number=ticket.number,
+                    clerk_id=ticket.clerk_id,
+                )
+            )
+        else:
+            activities.append(
+                DeskActivity(
+                    desk_id=desk.id,
+                    name=desk.name,
+                    activity="serving",
+                    since=serving_since.get(ticket.id),
+                    ticket_number=ticket.number,
+                    clerk_id=ticket.clerk_id,
+                )
+            )
+
+    alerts = [
+        Alert(
+            kind="service_over_target",
+            subject_id=s.service_id,
+            message=MSG_SERVICE_OVER_TARGET,
+            params={
+                "service": s.name,
+                "minutes": str(int(s.longest_wait_seconds // 60)),
+                "target": str(office.service_level_minutes),
+            },
+        )
+        for s in waiting
+        if s.level == "over_target"
+    ]
+    waiting_by_service = {s.service_id: s.waiting for s in waiting}
+    for desk, activity in zip(desks, activities, strict=True):
+        queued = sum(waiting_by_service.get(service_id, 0) for service_id in desk.service_ids)
+        if activity.activity == "idle" and activity.since is not None and queued:
+            alerts.append(
+                Alert(
+                    kind="desk_idle_while_waiting",
+                    subject_id=desk.id,
+                    message=MSG_DESK_IDLE,
+                    params={"desk": desk.name, "waiting": str(queued)},
+                )
+            )
+    return LiveOffice(
+        office_id=office.id,
+        at=now,
+        target_minutes=office.service_level_minutes,
+        waiting_total=waiting_total,
+        services=waiting,
+        desks=activities,
+        estimated_walk_in_wait_seconds=_estimate(session, office, now, waiting_total, activities),
+        alerts=alerts,
+    )
+
+
+def _estimate(
+    session: Session, office: store.Office, now: datetime, waiting: int, desks: list[DeskActivity]
+) -> float | None:
+    """A new walk-in waits about: everyone ahead × the mean service time of today's finished tickets ÷
+    the desks at work today (busy now, or finished someone today). None before anyone was served."""
+    working = sum(1 for d in desks if d.activity != "idle" or d.since is not None)
+    start, _end = _today(now)
+    mean = session.scalar(
+        select(func.avg(store.Case.served_seconds)).where(
+            _todays_cases(office.id, start), store.Case.finished_at.is_not(None)
+        )
+    )
+    if not working or mean is None:
+        return None
+    return waiting * float(mean) / working
+
+
+def _todays_cases(office_id: str, start: datetime) -> ColumnElement[bool]:
+    """Cases of the tickets issued since `start`: found through the tickets' (office, issued) index."""
+    todays = select(store.Ticket.id).where(
+        store.Ticket.office_id == office_id, store.Ticket.issued_at >= start
+    )
+    return store.Case.ticket_id.in_(todays)
+
+
+def _today(now: datetime) -> tuple[datetime, datetime]:
+    return day_bounds(office_day(now))
