@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from textual.screen import Screen
 
     from screens.messages import CommandCompleted
+    from screens.supervisor import SupervisorPort
     from screens.widgets.status_bar import SyncStatusLine
     from sync.client import SwitchableTransport
     from workstation.card_reading import CardReading
@@ -128,6 +129,7 @@ class TresenApp(App[int]):
         card_reading: CardReadingSetup | CardReading | None = None,
         retention: RetentionSchedule | None = None,
         link: SwitchableTransport | None = None,
+        office_overview: Callable[[], SupervisorPort] | None = None,
     ) -> None:
         if workplace is None and login is None:
             raise ValueError("TresenApp needs a workplace or a login service")
@@ -141,6 +143,7 @@ class TresenApp(App[int]):
         self._card_reading: CardReading | None = None
         self.retention = retention
         self.link = link  # the demo's switchable connection to the central service
+        self._office_overview = office_overview  # the central service's figures, for supervisors
         self._keymap_overrides = dict(keymap or {})
         self.commands = CommandQueue()
         # A load that ran while a command committed may hold the state from before it: it only
@@ -249,7 +252,21 @@ class TresenApp(App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:  # noqa: ARG002
         if action == "toggle_link":
             return self.link is not None  # demo only: a real desk has no switch for its network
+        if action == "supervisor":
+            return self._sees_the_office
         return True
+
+    @property
+    def _sees_the_office(self) -> bool:
+        """A supervisor at a desk with a central service: the office overview is there for them."""
+        return self._office_overview is not None and self.workplace is not None and self.workplace.supervisor
+
+    def action_supervisor(self) -> None:
+        """The live office and the day's figures (Teamleitung only: the binding is off for others)."""
+        from screens.supervisor import SupervisorScreen
+
+        if self._office_overview is not None and self._sees_the_office:
+            self.push_screen(SupervisorScreen(self._office_overview()))
 
     def action_toggle_link(self) -> None:
         if self.link is None:

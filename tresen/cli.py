@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     from forms import cli as forms_cli
     from sync.central import cli as central_cli
     from tresen import demo, desk
+    from tresen import stats as stats_cli
 
     parser = argparse.ArgumentParser(
         prog="tresen", description="Tresen – Arbeitsplatz für Bürgerämter und Zulassungsstellen"
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.register(commands)
     desk.register(commands)
     central_cli.register(commands)
+    stats_cli.register(commands)
     card_cli.register(commands)
     captures_cli.register(commands)
     forms_cli.register(commands, sealer=seal_cli.cli_sealer)

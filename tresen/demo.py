@@ -87,7 +87,15 @@ def _run_demo(args: argparse.Namespace, config: Config, temp_dir: Path) -> int:
         card_setup = demo_card_setup(config, temp_dir / "csca", cleanup)
         desk = next(d for d in day.desks if d.office_id == BUERGERAMT_ID)
         clerk = next(c for c in day.clerks if c.office_id == BUERGERAMT_ID)
-        return run_app(config, login, args.desk or desk.id, args.clerk or clerk.id, card_setup, link=link)
+        return run_app(
+            config,
+            login,
+            args.desk or desk.id,
+            args.clerk or clerk.id,
+            card_setup,
+            link=link,
+            central_url=central.url,
+        )
 
 
 def demo_card_setup(config: Config, trust_folder: Path, cleanup: ExitStack) -> CardReadingSetup:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     import httpx
 
+    from sync.central.statistics_client import StatisticsClient
     from sync.client import SwitchableTransport
     from workstation.card_setup import CardReadingSetup
     from workstation.commands import DeskContext
@@ -135,7 +136,7 @@ def _run_workstation(
         return fail(_("Der lokale Bestand ist leer: bitte einmal mit --central URL starten."))
     desk_id = args.desk or config.workstation.desk_id
     clerk_id = args.clerk or config.workstation.clerk_id
-    return run_app(config, login, desk_id, clerk_id, card_setup_of(config))
+    return run_app(config, login, desk_id, clerk_id, card_setup_of(config), central_url=central_url)
 
 
 # --- shared with the demo ------------------------------------------------------------------------------
@@ -189,6 +190,22 @@ def card_setup_of(config: Config) -> CardReadingSetup:
     return CardReadingSetup(config.card.trust_dir, config.card.reader)
 
 
+def office_overview(
+    central_url: str, login: DeskLogin, link: SwitchableTransport | None
+) -> Callable[[], StatisticsClient]:
+    """The supervisor screen's figures come from the central service, for the login's office."""
+
+    def make() -> StatisticsClient:
+        import httpx
+
+        from sync.central.statistics_client import StatisticsClient
+
+        client = httpx.Client(base_url=central_url, transport=link, timeout=10.0)
+        return StatisticsClient(client, login.office_id, clock=login.clock)
+
+    return make
+
+
 def run_app(
     config: Config,
     login: DeskLogin,
@@ -197,6 +214,7 @@ def run_app(
     card_setup: CardReadingSetup,
     *,
     link: SwitchableTransport | None = None,
+    central_url: str | None = None,
 ) -> int:
     """Open the desk (or ask for the login) and run the TUI until the clerk quits; `link` lets the
     demo cut and restore its connection to the central service."""
@@ -217,6 +235,7 @@ def run_app(
         retention=retention,
         now=login.clock,
         link=link,
+        office_overview=office_overview(central_url, login, link) if central_url else None,
     )
     probe_terminal_graphics()
     with logging_to_file(log_file_path()):

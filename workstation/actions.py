@@ -118,6 +118,7 @@ ACTIONS: tuple[ClerkAction, ...] = (
         show=False,
         demo_only=True,
     ),
+    ClerkAction("supervisor", "supervisor", "ctrl+o", N_("Übersicht Teamleitung"), ScreenId.APP, show=False),
     # the counter
     ClerkAction("call-next", "call_next", "f2", N_("Aufrufen"), ScreenId.COUNTER),
     ClerkAction("recall", "recall", "f3", N_("Erneut aufrufen"), ScreenId.COUNTER),

@@ -17,7 +17,7 @@ from workstation.commands import DeskContext
 from workstation.counter import Counter
 from workstation.errors import CommandRefused
 from workstation.i18n import _
-from workstation.models import Clerk, Desk, Office, SyncState
+from workstation.models import Clerk, ClerkRole, Desk, Office, SyncState
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -36,6 +36,7 @@ class Workplace:
     counter: Counter
     sync_engine: SyncEngine | None
     place_label: str
+    supervisor: bool = False  # the clerk has the supervisor role (Teamleitung): the office overview
 
 
 @dataclass(frozen=True)
@@ -117,9 +118,10 @@ class DeskLogin:
             if clerk is None:
                 raise CommandRefused(_("Die Person {clerk} ist nicht bekannt.").format(clerk=clerk_id))
             label = f"{desk.name} · {clerk.name}"
+            supervisor = clerk.role == ClerkRole.SUPERVISOR
         ctx = self.context(desk_id, clerk_id)
         engine = self.make_engine(ctx) if self.make_engine is not None else None
-        return Workplace(Counter(self.store, ctx, remote=engine, clock=self.clock), engine, label)
+        return Workplace(Counter(self.store, ctx, remote=engine, clock=self.clock), engine, label, supervisor)
 
     def context(self, desk_id: str, clerk_id: str) -> DeskContext:
         return DeskContext(self.workstation_id, self.office_id or "", desk_id, clerk_id)

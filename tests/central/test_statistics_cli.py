@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING
 import pytest
 
 from forms.daily_report import GermanCsv
-from sync.central.cli_stats import export_day, register
 from sync.central.statistics_client import StatisticsUnavailable
 from tests.central.test_statistics_api import api, app, office_clock  # noqa: F401  (fixtures)
 from tests.central.test_statistics_sql import OFFICE
 from tests.forms.pdftools import pdf_text, write
+from tresen.stats import export_day, register
 
 if TYPE_CHECKING:
     from pathlib import Path

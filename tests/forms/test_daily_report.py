@@ -102,4 +102,3 @@ def test_the_pdf_shows_figures_chart_and_tables(report: DailyReport, tmp_path: P
     assert (
         "Platz 1 2 10,0 min 12,0 min 24,0 min 25,0 min" in text
     )  # d1: W1 waited 10, W1 + W2b served 14 + 10, idle 25
-
