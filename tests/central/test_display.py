@@ -1,0 +1,149 @@
+"""The waiting-room pages over HTTP (no browser): the token, the status page against the queue, the
+call display after a call, the plain "unbekannt" for a wrong token, languages, the schema upgrade."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from sqlalchemy import inspect
+
+from sync.central.store import CentralStore
+from sync.ordering import OrderingRules, QueueEntry, order_key
+from sync.protocol import API_PREFIX as API
+from tests.central.conftest import CLERK, DESK, OFFICE
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from fastapi.testclient import TestClient
+
+
+def issue(client: TestClient, service: str = "ba-mitte-an") -> dict[str, object]:
+    response = client.post(f"{API}/tickets", json={"office_id": OFFICE, "service_ids": [service], "priority": 0})
+    assert response.status_code == 201
+    body: dict[str, object] = response.json()
+    return body
+
+
+def call_next(client: TestClient, call_id: str, desk: str = DESK) -> dict[str, object]:
+    response = client.post(
+        f"{API}/desks/{desk}/call-next",
+        json={"workstation_id": f"ws-{desk}", "clerk_id": CLERK, "call_id": call_id},
+    )
+    assert response.status_code == 200
+    body: dict[str, object] = response.json()
+    return body
+
+
+def ahead_on_page(page: str) -> int:
+    found = re.search(r'data-ahead="(\d+)"', page)
+    assert found is not None, page
+    return int(found.group(1))
+
+
+def ahead_in_queue(client: TestClient, ticket_id: str) -> int:
+    """Recount from the changes feed with the call-next order: waiting tickets sharing a service."""
+    page = client.get(f"{API}/sync/changes", params={"office_id": OFFICE}).json()
+    office = page["offices"][0]
+    rules = OrderingRules(office["recall_block_minutes"], office["early_window_minutes"])
+    slots = {a["id"]: a["slot_start"] for a in page["appointments"]}
+    from datetime import datetime
+
+    def entry(ticket: dict[str, object]) -> QueueEntry:
+        slot = slots.get(str(ticket["appointment_id"])) if ticket["appointment_id"] else None
+        return QueueEntry(
+            str(ticket["id"]),
+            str(ticket["number"]),
+            datetime.fromisoformat(str(ticket["issued_at"])),
+            frozenset(ticket["service_ids"]),  # type: ignore[arg-type]
+            slot_start=datetime.fromisoformat(slot) if slot else None,
+        )
+
+    waiting = [entry(t) for t in page["tickets"] if t["state"] == "waiting"]
+    mine = next(e for e in waiting if e.ticket_id == ticket_id)
+    now = max(e.issued_at for e in waiting)  # the clock does not move in this test
+    return sum(
+        1
+        for other in waiting
+        if other is not mine and other.service_ids & mine.service_ids
+        and order_key(other, now, rules) < order_key(mine, now, rules)
+    )
+
+
+def test_the_kiosk_answer_carries_an_unguessable_token(client: TestClient) -> None:
+    first, second = issue(client), issue(client)
+    assert isinstance(first["status_token"], str)
+    assert len(first["status_token"]) >= 43
+    assert first["status_token"] != second["status_token"]
+    feed = client.get(f"{API}/sync/changes", params={"office_id": OFFICE}).text
+    assert str(first["status_token"]) not in feed  # only the kiosk learns it
+
+
+def test_the_status_page_follows_the_ticket_from_waiting_to_called(client: TestClient) -> None:
+    ticket = issue(client)
+    page = client.get(f"/q/{ticket['status_token']}")
+    assert page.status_code == 200
+    assert ticket["number"] in page.text
+    assert ahead_on_page(page.text) == ahead_in_queue(client, str(ticket["id"]))
+    assert page.headers["cache-control"] == "no-store"
+
+    for n in range(60):
+        called = call_next(client, f"call-{n}")
+        assert called["ticket"] is not None, "the ticket was never called"
+        if called["ticket"]["id"] == ticket["id"]:  # type: ignore[index]
+            break
+        page = client.get(f"/q/{ticket['status_token']}")
+        if "data-ahead" in page.text:
+            assert ahead_on_page(page.text) == ahead_in_queue(client, str(ticket["id"]))
+        else:
+            assert "Sie sind als Nächstes dran." in page.text
+    page = client.get(f"/q/{ticket['status_token']}")
+    assert "Sie wurden aufgerufen: Schalter 1" in page.text
+
+
+def test_a_wrong_token_gives_a_plain_unbekannt_and_nothing_else(client: TestClient) -> None:
+    issue(client)
+    page = client.get("/q/not-a-token-at-all")
+    assert page.status_code == 404
+    assert "unbekannt" in page.text
+    assert "Bürgeramt" not in page.text
+    assert not re.search(r"\b[A-Z]\d{3}\b", page.text)  # no ticket number
+    assert "EventSource" not in page.text  # no stream to subscribe to
+    events = client.get("/q/not-a-token-at-all/events")
+    assert "event: gone" in events.text
+
+
+def test_the_status_page_speaks_english_on_request(client: TestClient) -> None:
+    token = issue(client)["status_token"]
+    by_query = client.get(f"/q/{token}?lang=en").text
+    by_header = client.get(f"/q/{token}", headers={"Accept-Language": "en-GB,en;q=0.9,de;q=0.5"}).text
+    assert '<html lang="en">' in by_query
+    assert "Ahead of you" in by_query
+    assert "Ahead of you" in by_header
+    assert '<html lang="de">' in client.get(f"/q/{token}", headers={"Accept-Language": "fr, de;q=0.8"}).text
+
+
+def test_the_display_shows_the_latest_call_and_the_queue(client: TestClient) -> None:
+    called = call_next(client, "call-display")
+    page = client.get(f"/display/{OFFICE}")
+    assert page.status_code == 200
+    number = called["ticket"]["number"]  # type: ignore[index]
+    assert re.search(rf'class="number">{number}</td>.*?</span>1</td>', page.text)
+    assert "wartend" in page.text
+    assert client.get("/display/no-such-office").status_code == 404
+
+
+def test_an_older_database_gets_the_token_column(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    store = CentralStore(url)
+    store.create_schema()
+    with store.write_engine.begin() as connection:  # what a database from before the column looks like
+        connection.exec_driver_sql("DROP INDEX ix_tickets_status_token")
+        connection.exec_driver_sql("ALTER TABLE tickets DROP COLUMN status_token")
+    store.create_schema()
+    columns = {c["name"] for c in inspect(store.write_engine).get_columns("tickets")}
+    indexes = {i["name"] for i in inspect(store.write_engine).get_indexes("tickets")}
+    store.dispose()
+    assert "status_token" in columns
+    assert "ix_tickets_status_token" in indexes
