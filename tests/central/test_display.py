@@ -4,8 +4,10 @@ call display after a call, the plain "unbekannt" for a wrong token, languages, t
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import TYPE_CHECKING
 
+import httpx
 from sqlalchemy import inspect
 
 from sync.central.store import CentralStore
@@ -20,7 +22,9 @@ if TYPE_CHECKING:
 
 
 def issue(client: TestClient, service: str = "ba-mitte-an") -> dict[str, object]:
-    response = client.post(f"{API}/tickets", json={"office_id": OFFICE, "service_ids": [service], "priority": 0})
+    response = client.post(
+        f"{API}/tickets", json={"office_id": OFFICE, "service_ids": [service], "priority": 0}
+    )
     assert response.status_code == 201
     body: dict[str, object] = response.json()
     return body
@@ -42,13 +46,12 @@ def ahead_on_page(page: str) -> int:
     return int(found.group(1))
 
 
-def ahead_in_queue(client: TestClient, ticket_id: str) -> int:
+def ahead_in_queue(client: TestClient | httpx.Client, ticket_id: str) -> int:
     """Recount from the changes feed with the call-next order: waiting tickets sharing a service."""
     page = client.get(f"{API}/sync/changes", params={"office_id": OFFICE}).json()
     office = page["offices"][0]
     rules = OrderingRules(office["recall_block_minutes"], office["early_window_minutes"])
     slots = {a["id"]: a["slot_start"] for a in page["appointments"]}
-    from datetime import datetime
 
     def entry(ticket: dict[str, object]) -> QueueEntry:
         slot = slots.get(str(ticket["appointment_id"])) if ticket["appointment_id"] else None
@@ -66,7 +69,8 @@ def ahead_in_queue(client: TestClient, ticket_id: str) -> int:
     return sum(
         1
         for other in waiting
-        if other is not mine and other.service_ids & mine.service_ids
+        if other is not mine
+        and other.service_ids & mine.service_ids
         and order_key(other, now, rules) < order_key(mine, now, rules)
     )
 

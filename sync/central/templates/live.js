@@ -18,7 +18,7 @@
 
   function setOffline(on) {
     offline.hidden = !on;
-    body.classList.toggle("is-offline", on);
+    body.setAttribute("data-connection", on ? "offline" : "live");
   }
 
   function soonOffline() {  // a reconnect within a moment is no interruption worth showing
