@@ -111,7 +111,8 @@ def test_a_wrong_token_shows_unbekannt_and_no_data(page: Page, central: Central)
 def _serious_violations(page: Page) -> list[dict[str, Any]]:
     page.add_script_tag(path=str(AXE_JS))
     result: dict[str, Any] = page.evaluate(
-        "async () => await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']})"
+        "async () => await axe.run(document,"
+        " {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']})"
     )
     return [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
 

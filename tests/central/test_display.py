@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from sqlalchemy import inspect
 
 from sync.central.store import CentralStore
@@ -18,6 +17,7 @@ from tests.central.conftest import CLERK, DESK, OFFICE
 if TYPE_CHECKING:
     from pathlib import Path
 
+    import httpx
     from fastapi.testclient import TestClient
 
 
@@ -53,13 +53,13 @@ def ahead_in_queue(client: TestClient | httpx.Client, ticket_id: str) -> int:
     rules = OrderingRules(office["recall_block_minutes"], office["early_window_minutes"])
     slots = {a["id"]: a["slot_start"] for a in page["appointments"]}
 
-    def entry(ticket: dict[str, object]) -> QueueEntry:
+    def entry(ticket: dict[str, Any]) -> QueueEntry:
         slot = slots.get(str(ticket["appointment_id"])) if ticket["appointment_id"] else None
         return QueueEntry(
             str(ticket["id"]),
             str(ticket["number"]),
             datetime.fromisoformat(str(ticket["issued_at"])),
-            frozenset(ticket["service_ids"]),  # type: ignore[arg-type]
+            frozenset(ticket["service_ids"]),
             slot_start=datetime.fromisoformat(slot) if slot else None,
         )
 
