@@ -35,12 +35,14 @@ from sync.protocol import STATUS_PAGE_PATH
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
 
+    from fastapi import FastAPI
+
     from sync.central.changes import ChangeNotifier
     from sync.central.store import CentralStore
     from sync.clock import Clock
     from sync.waiting import WaitEstimate
 
-__all__ = ["BoardCache", "StreamHub", "display_router", "status_page_url"]
+__all__ = ["BoardCache", "StreamHub", "close_streams", "display_router", "display_url", "status_page_url"]
 
 STREAM_LIFETIME_SECONDS = 300.0  # then the browser reconnects: bounds a stream even without close()
 REFRESH_SECONDS = 5.0  # re-read without a wake-up: another process may write, highlights expire
@@ -59,6 +61,14 @@ def status_page_url(central_url: str, token: str) -> str:
 
 def display_url(central_url: str, office_id: str) -> str:
     return f"{central_url.rstrip('/')}/display/{office_id}"
+
+
+def close_streams(app: FastAPI) -> None:
+    """End every open waiting-room stream of `app` at once; call it just before telling uvicorn to
+    exit (uvicorn drains open responses before the lifespan ends, and a stream never ends by itself
+    sooner than `STREAM_LIFETIME_SECONDS`). Thread-safe; browsers reconnect once the service is back."""
+    hub: StreamHub = app.state.display_streams
+    hub.close()
 
 
 # --- language ---------------------------------------------------------------------------------------

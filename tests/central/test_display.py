@@ -3,16 +3,20 @@ call display after a call, the plain "unbekannt" for a wrong token, languages, t
 
 from __future__ import annotations
 
+import asyncio
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import inspect
 
+from sync.central.changes import ChangeNotifier
+from sync.central.display import TEXTS, BoardCache, StreamHub, render_display_live
+from sync.central.seed import generate_day, seed_central
 from sync.central.store import CentralStore
 from sync.ordering import OrderingRules, QueueEntry, order_key
 from sync.protocol import API_PREFIX as API
-from tests.central.conftest import CLERK, DESK, OFFICE
+from tests.central.conftest import CLERK, DAY, DESK, OFFICE, OPENING
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -151,3 +155,31 @@ def test_an_older_database_gets_the_token_column(tmp_path: Path) -> None:
     store.dispose()
     assert "status_token" in columns
     assert "ix_tickets_status_token" in indexes
+
+
+async def test_closing_the_hub_ends_open_streams(tmp_path: Path) -> None:
+    """What shutdown relies on: `StreamHub.close()` (from another thread) ends a waiting stream."""
+    store = CentralStore(f"sqlite:///{tmp_path / 'hub.sqlite3'}")
+    store.create_schema()
+    with store.write() as session:
+        seed_central(session, generate_day(DAY, seed=3, now=OPENING + timedelta(minutes=30)))
+    notifier = ChangeNotifier()
+    hub = StreamHub(notifier)
+    cache = BoardCache(store, lambda: OPENING + timedelta(hours=1))
+    events: list[str | None] = []
+    first_state = asyncio.Event()
+
+    async def consume() -> None:
+        async for event in hub.stream(OFFICE, cache, lambda board: render_display_live(board, TEXTS["de"])):
+            events.append(event.event)
+            if event.event == "state":
+                first_state.set()
+
+    task = asyncio.create_task(consume())
+    await asyncio.wait_for(first_state.wait(), 10)
+    assert hub.open_streams == 1
+    await asyncio.to_thread(hub.close)
+    await asyncio.wait_for(task, 10)  # would wait REFRESH_SECONDS × … until the lifetime without close()
+    store.dispose()
+    assert hub.open_streams == 0
+    assert events == [None, "state"]
