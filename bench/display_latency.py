@@ -69,7 +69,9 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--calls", type=int, default=40)
     args = parser.parse_args()
     chromium = shutil.which("chromium")
@@ -108,10 +110,18 @@ def main() -> int:
                 for n in range(args.calls):
                     desk = DESKS[n % len(DESKS)]
                     sent = time.time() * 1000
-                    answer = http.post(
-                        f"/desks/{desk}/call-next",
-                        json={"workstation_id": f"ws-{desk}", "clerk_id": CLERKS[n % len(CLERKS)], "call_id": f"b{n}"},
-                    ).raise_for_status().json()
+                    answer = (
+                        http.post(
+                            f"/desks/{desk}/call-next",
+                            json={
+                                "workstation_id": f"ws-{desk}",
+                                "clerk_id": CLERKS[n % len(CLERKS)],
+                                "call_id": f"b{n}",
+                            },
+                        )
+                        .raise_for_status()
+                        .json()
+                    )
                     answered.append(time.time() * 1000 - sent)
                     call_id = answer["call"]["id"]
                     for tab, samples in ((display, on_display), (reference, on_reference)):

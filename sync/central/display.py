@@ -14,7 +14,10 @@ reconnects at once) and at once when `StreamHub.close()` is called on shutdown.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import html
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -26,6 +29,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
+from sqlalchemy.exc import SQLAlchemyError
 
 from sync.central import waiting_room
 from sync.central.waiting_room import OfficeBoard, StatusKind, TicketStatus
@@ -41,6 +45,8 @@ if TYPE_CHECKING:
     from sync.central.store import CentralStore
     from sync.clock import Clock
     from sync.waiting import WaitEstimate
+
+log = logging.getLogger(__name__)
 
 __all__ = ["BoardCache", "StreamHub", "close_streams", "display_router", "display_url", "status_page_url"]
 
@@ -350,57 +356,130 @@ class BoardCache:
             return waiting_room.read_board(session, office_id, self.clock())
 
 
+@dataclass
+class _OfficeFeed:
+    """One office's latest board and the streams following it. One reader task per office waits for
+    changes and reads the board once; the streams only render. Display streams are woken first, so
+    the waiting room's screen does not queue behind thousands of phones."""
+
+    board: OfficeBoard | None = None
+    version: int = 0  # bumped when the board's content (not its `now`) changed
+    subscribers: int = 0
+    task: asyncio.Task[None] | None = None
+    _display_wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _status_wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def publish(self) -> None:
+        display, status = self._display_wake, self._status_wake
+        self._display_wake, self._status_wake = asyncio.Event(), asyncio.Event()
+        display.set()  # its waiters are scheduled before the status pages' waiters
+        status.set()
+
+    async def wait(self, *, display: bool, timeout: float) -> None:
+        wake = self._display_wake if display else self._status_wake
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wake.wait(), timeout)
+
+
 class StreamHub:
-    """Knows the offices with open streams; `close()` ends them all (on shutdown), thread-safe."""
+    """The waiting-room streams of every office; `close()` ends them all (on shutdown), thread-safe."""
 
     def __init__(self, notifier: ChangeNotifier) -> None:
         self._notifier = notifier
         self._lock = threading.Lock()
-        self._open: dict[str, int] = {}
+        self._feeds: dict[str, _OfficeFeed] = {}
         self.closing = False
 
     @property
     def open_streams(self) -> int:
         with self._lock:
-            return sum(self._open.values())
+            return sum(feed.subscribers for feed in self._feeds.values())
 
     def close(self) -> None:
         self.closing = True
         with self._lock:
-            offices = list(self._open)
+            offices = list(self._feeds)
         for office_id in offices:
-            self._notifier.notify(office_id)  # wakes each stream, which sees `closing` and ends
+            self._notifier.notify(office_id)  # wakes each office's reader, which sees `closing`
+
+    async def _follow(self, office_id: str, feed: _OfficeFeed, cache: BoardCache) -> None:
+        try:
+            while not self.closing and feed.subscribers > 0:
+                generation = self._notifier.generation(office_id)
+                try:
+                    board = await cache.get(office_id, generation)
+                except SQLAlchemyError as error:  # the database is away: keep the last board, retry
+                    log.warning("waiting-room board of %s unreadable: %s", office_id, type(error).__name__)
+                    await self._notifier.wait(office_id, generation, REFRESH_SECONDS)
+                    continue
+                if feed.version == 0 or not _same_board(board, feed.board):
+                    feed.board = board
+                    feed.version += 1
+                    feed.publish()
+                # Re-read now and then without a wake-up: another process may write too.
+                await self._notifier.wait(office_id, generation, REFRESH_SECONDS)
+        finally:
+            feed.publish()  # streams see `closing` (or a restarted reader) at once
+            with self._lock:
+                if self._feeds.get(office_id) is feed and (self.closing or feed.subscribers == 0):
+                    del self._feeds[office_id]
+
+    def _join(self, office_id: str, cache: BoardCache) -> _OfficeFeed:
+        with self._lock:
+            feed = self._feeds.setdefault(office_id, _OfficeFeed())
+            feed.subscribers += 1
+        if feed.task is None or feed.task.done():
+            feed.task = asyncio.create_task(self._follow(office_id, feed, cache), name=f"board-{office_id}")
+        return feed
 
     async def stream(
-        self, office_id: str, cache: BoardCache, render_part: Callable[[OfficeBoard], Html]
+        self,
+        office_id: str,
+        cache: BoardCache,
+        render_part: Callable[[OfficeBoard], Html],
+        *,
+        display: bool = False,
     ) -> AsyncIterator[ServerSentEvent]:
         """Events `state` with the re-rendered part ({"html", "now"}) whenever it changed."""
-        with self._lock:
-            self._open[office_id] = self._open.get(office_id, 0) + 1
+        feed = self._join(office_id, cache)
         try:
             yield ServerSentEvent(comment="open", retry=RECONNECT_MILLISECONDS)
             deadline = time.monotonic() + STREAM_LIFETIME_SECONDS
+            seen = 0
             last: Html | None = None
             while not self.closing:
-                generation = self._notifier.generation(office_id)
-                board = await cache.get(office_id, generation)
-                if board is None:  # the office is gone: the page reloads into "unbekannt"
-                    yield ServerSentEvent(event="gone", data={})
-                    return
-                part = render_part(board)
-                if part != last:
-                    last = part
-                    now_ms = int(board.now.timestamp() * 1000)
-                    yield ServerSentEvent(event="state", data={"html": str(part), "now": now_ms})
+                if feed.version != seen:
+                    seen = feed.version
+                    if feed.board is None:  # the office is gone: the page reloads into "unbekannt"
+                        yield ServerSentEvent(event="gone", data={})
+                        return
+                    part = render_part(feed.board)
+                    if part != last:
+                        last = part
+                        now_ms = int(cache.clock().timestamp() * 1000)
+                        yield ServerSentEvent(event="state", data={"html": str(part), "now": now_ms})
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return
-                await self._notifier.wait(office_id, generation, min(REFRESH_SECONDS, remaining))
+                if feed.task is None or feed.task.done():  # its reader ended (no subscribers for a moment)
+                    feed = self._rejoin(office_id, cache, feed)
+                    seen = 0
+                    continue
+                await feed.wait(display=display, timeout=min(remaining, REFRESH_SECONDS * 2))
         finally:
             with self._lock:
-                self._open[office_id] -= 1
-                if not self._open[office_id]:
-                    del self._open[office_id]
+                feed.subscribers -= 1
+
+    def _rejoin(self, office_id: str, cache: BoardCache, old: _OfficeFeed) -> _OfficeFeed:
+        with self._lock:
+            old.subscribers -= 1
+        return self._join(office_id, cache)
+
+
+def _same_board(new: OfficeBoard | None, old: OfficeBoard | None) -> bool:
+    if new is None or old is None:
+        return new is old
+    return dataclasses.replace(new, now=old.now) == old
 
 
 # --- routes -----------------------------------------------------------------------------------------
@@ -460,7 +539,9 @@ def display_router(
         office_id: OfficePath, lang: str | None = None
     ) -> AsyncIterator[ServerSentEvent]:
         texts = TEXTS[choose_language(lang, None)]
-        async for event in hub.stream(office_id, cache, lambda board: render_display_live(board, texts)):
+        async for event in hub.stream(
+            office_id, cache, lambda board: render_display_live(board, texts), display=True
+        ):
             yield event
 
     async def lookup(token: str) -> tuple[str, str, str] | None:
