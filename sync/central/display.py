@@ -14,9 +14,9 @@ reconnects at once) and at once when `StreamHub.close()` is called on shutdown.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import html
+import json
 import logging
 import threading
 import time
@@ -27,8 +27,7 @@ from typing import TYPE_CHECKING, Annotated, Final
 
 from fastapi import APIRouter, Path, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse
-from fastapi.sse import EventSourceResponse, ServerSentEvent
+from fastapi.responses import HTMLResponse, StreamingResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from sync.central import waiting_room
@@ -54,6 +53,7 @@ STREAM_LIFETIME_SECONDS = 300.0  # then the browser reconnects: bounds a stream 
 REFRESH_SECONDS = 5.0  # re-read without a wake-up: another process may write, highlights expire
 BOARD_MAX_AGE_SECONDS = 2.0
 RECONNECT_MILLISECONDS = 1000
+PING_SECONDS = 15.0
 HIGHLIGHT_SECONDS = 60
 
 OfficePath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
@@ -366,19 +366,39 @@ class _OfficeFeed:
     version: int = 0  # bumped when the board's content (not its `now`) changed
     subscribers: int = 0
     task: asyncio.Task[None] | None = None
-    _display_wake: asyncio.Event = field(default_factory=asyncio.Event)
-    _status_wake: asyncio.Event = field(default_factory=asyncio.Event)
+    # Plain futures, not asyncio.Event + wait_for: on Python 3.11 wait_for makes a task per wait,
+    # which is what 2,000 streams would otherwise cost on every change.
+    _display_waiters: set[asyncio.Future[bool]] = field(default_factory=set)
+    _status_waiters: set[asyncio.Future[bool]] = field(default_factory=set)
 
     def publish(self) -> None:
-        display, status = self._display_wake, self._status_wake
-        self._display_wake, self._status_wake = asyncio.Event(), asyncio.Event()
-        display.set()  # its waiters are scheduled before the status pages' waiters
-        status.set()
+        display, status = self._display_waiters, self._status_waiters
+        self._display_waiters, self._status_waiters = set(), set()
+        for future in (*display, *status):  # display streams are scheduled first
+            _resolve(future)
 
-    async def wait(self, *, display: bool, timeout: float) -> None:
-        wake = self._display_wake if display else self._status_wake
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(wake.wait(), timeout)
+    async def wait(self, *, display: bool, timeout: float) -> bool:
+        """True when woken by `publish`, False on timeout."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[bool] = loop.create_future()
+        waiters = self._display_waiters if display else self._status_waiters
+        waiters.add(future)
+        timer = loop.call_later(timeout, _time_out, future)
+        try:
+            return await future
+        finally:
+            timer.cancel()
+            waiters.discard(future)
+
+
+def _resolve(future: asyncio.Future[bool]) -> None:
+    if not future.done():
+        future.set_result(True)
+
+
+def _time_out(future: asyncio.Future[bool]) -> None:
+    if not future.done():
+        future.set_result(False)
 
 
 class StreamHub:
@@ -439,11 +459,13 @@ class StreamHub:
         render_part: Callable[[OfficeBoard], Html],
         *,
         display: bool = False,
-    ) -> AsyncIterator[ServerSentEvent]:
-        """Events `state` with the re-rendered part ({"html", "now"}) whenever it changed."""
+    ) -> AsyncIterator[bytes]:
+        """Events `state` with the re-rendered part ({"html", "now"}) whenever it changed, as
+        `text/event-stream` bytes; a comment every `PING_SECONDS` keeps proxies and the browser sure
+        the link is alive (and tells the server when a phone has gone)."""
         feed = self._join(office_id, cache)
         try:
-            yield ServerSentEvent(comment="open", retry=RECONNECT_MILLISECONDS)
+            yield f"retry: {RECONNECT_MILLISECONDS}\n: open\n\n".encode()
             deadline = time.monotonic() + STREAM_LIFETIME_SECONDS
             seen = 0
             last: Html | None = None
@@ -451,13 +473,13 @@ class StreamHub:
                 if feed.version != seen:
                     seen = feed.version
                     if feed.board is None:  # the office is gone: the page reloads into "unbekannt"
-                        yield ServerSentEvent(event="gone", data={})
+                        yield GONE_EVENT
                         return
                     part = render_part(feed.board)
                     if part != last:
                         last = part
                         now_ms = int(cache.clock().timestamp() * 1000)
-                        yield ServerSentEvent(event="state", data={"html": str(part), "now": now_ms})
+                        yield _event("state", {"html": str(part), "now": now_ms})
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return
@@ -465,7 +487,8 @@ class StreamHub:
                     feed = self._rejoin(office_id, cache, feed)
                     seen = 0
                     continue
-                await feed.wait(display=display, timeout=min(remaining, REFRESH_SECONDS * 2))
+                if not await feed.wait(display=display, timeout=min(remaining, PING_SECONDS)):
+                    yield PING
         finally:
             with self._lock:
                 feed.subscribers -= 1
@@ -474,6 +497,14 @@ class StreamHub:
         with self._lock:
             old.subscribers -= 1
         return self._join(office_id, cache)
+
+
+def _event(name: str, data: object) -> bytes:
+    return f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
+
+
+GONE_EVENT: Final = _event("gone", {})
+PING: Final = b": ping\n\n"
 
 
 def _same_board(new: OfficeBoard | None, old: OfficeBoard | None) -> bool:
@@ -534,15 +565,11 @@ def display_router(
             )
         )
 
-    @router.get("/display/{office_id}/events", response_class=EventSourceResponse)
-    async def display_events(
-        office_id: OfficePath, lang: str | None = None
-    ) -> AsyncIterator[ServerSentEvent]:
+    @router.get("/display/{office_id}/events")
+    async def display_events(office_id: OfficePath, lang: str | None = None) -> StreamingResponse:
         texts = TEXTS[choose_language(lang, None)]
-        async for event in hub.stream(
-            office_id, cache, lambda board: render_display_live(board, texts), display=True
-        ):
-            yield event
+        events = hub.stream(office_id, cache, lambda board: render_display_live(board, texts), display=True)
+        return _event_stream(events)
 
     async def lookup(token: str) -> tuple[str, str, str] | None:
         def read() -> tuple[str, str, str] | None:
@@ -583,20 +610,33 @@ def display_router(
         )
         return HTMLResponse(page, headers=_NO_STORE)
 
-    @router.get("/q/{token}/events", response_class=EventSourceResponse)
-    async def status_events(token: TokenPath, lang: str | None = None) -> AsyncIterator[ServerSentEvent]:
+    @router.get("/q/{token}/events")
+    async def status_events(token: TokenPath, lang: str | None = None) -> StreamingResponse:
         texts = TEXTS[choose_language(lang, None)]
         found = await lookup(token)
         if found is None:
-            yield ServerSentEvent(event="gone", data={})
-            return
+            return _event_stream(_once(GONE_EVENT))
         office_id, ticket_id, number = found
-        async for event in hub.stream(
-            office_id, cache, lambda board: render_status_live(status_part(board, ticket_id, number), texts)
-        ):
-            yield event
+        return _event_stream(
+            hub.stream(
+                office_id,
+                cache,
+                lambda board: render_status_live(status_part(board, ticket_id, number), texts),
+            )
+        )
 
     return router
+
+
+def _event_stream(events: AsyncIterator[bytes]) -> StreamingResponse:
+    # A plain streaming response: FastAPI's EventSourceResponse adds a task group, two memory
+    # streams and a timer per stream, which thousands of open phones pay for on every change.
+    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    return StreamingResponse(events, media_type="text/event-stream", headers=headers)
+
+
+async def _once(event: bytes) -> AsyncIterator[bytes]:
+    yield event
 
 
 # The token is the only key: keep the pages out of caches and away from referrers.

@@ -166,13 +166,13 @@ async def test_closing_the_hub_ends_open_streams(tmp_path: Path) -> None:
     notifier = ChangeNotifier()
     hub = StreamHub(notifier)
     cache = BoardCache(store, lambda: OPENING + timedelta(hours=1))
-    events: list[str | None] = []
+    events: list[bytes] = []
     first_state = asyncio.Event()
 
     async def consume() -> None:
         async for event in hub.stream(OFFICE, cache, lambda board: render_display_live(board, TEXTS["de"])):
-            events.append(event.event)
-            if event.event == "state":
+            events.append(event)
+            if event.startswith(b"event: state\n"):
                 first_state.set()
 
     task = asyncio.create_task(consume())
@@ -182,4 +182,4 @@ async def test_closing_the_hub_ends_open_streams(tmp_path: Path) -> None:
     await asyncio.wait_for(task, 10)  # would wait REFRESH_SECONDS × … until the lifetime without close()
     store.dispose()
     assert hub.open_streams == 0
-    assert events == [None, "state"]
+    assert [event.split(b"\n", 1)[0] for event in events] == [b"retry: 1000", b"event: state"]
