@@ -18,14 +18,16 @@ import dataclasses
 import html
 import json
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass, field
 from importlib import resources
 from string import Template
 from typing import TYPE_CHECKING, Annotated, Final
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, StreamingResponse
 from sqlalchemy.exc import SQLAlchemyError
@@ -47,7 +49,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["BoardCache", "StreamHub", "close_streams", "display_router", "display_url", "status_page_url"]
+__all__ = [
+    "BoardCache",
+    "DisplayOptions",
+    "StreamHub",
+    "close_streams",
+    "demo_addresses",
+    "display_router",
+    "display_url",
+    "status_page_url",
+]
 
 STREAM_LIFETIME_SECONDS = 300.0  # then the browser reconnects: bounds a stream even without close()
 REFRESH_SECONDS = 5.0  # re-read without a wake-up: another process may write, highlights expire
@@ -58,6 +69,8 @@ HIGHLIGHT_SECONDS = 60
 
 OfficePath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 TokenPath = Annotated[str, Path(min_length=1, max_length=64)]
+GroupsQuery = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9,]*$")]
+CallsQuery = Annotated[int | None, Query(ge=1, le=50)]
 
 
 def status_page_url(central_url: str, token: str) -> str:
@@ -67,6 +80,14 @@ def status_page_url(central_url: str, token: str) -> str:
 
 def display_url(central_url: str, office_id: str) -> str:
     return f"{central_url.rstrip('/')}/display/{office_id}"
+
+
+def demo_addresses(central: CentralStore, central_url: str, office_id: str) -> tuple[str, str | None]:
+    """For `tresen demo` to print: the office's call display and the status page of its longest
+    waiting ticket today (None when nobody waits)."""
+    with central.read() as session:
+        token = waiting_room.first_waiting_token(session, office_id)
+    return display_url(central_url, office_id), status_page_url(central_url, token) if token else None
 
 
 def close_streams(app: FastAPI) -> None:
@@ -214,8 +235,35 @@ def _wait_text(estimate: WaitEstimate, texts: dict[str, str]) -> str:
     return texts["minutes"].format(low=estimate.low, high=estimate.high)
 
 
-def render_display_live(board: OfficeBoard, texts: dict[str, str]) -> Html:
+@dataclass(frozen=True)
+class DisplayOptions:
+    """What one screen shows (its URL's query, so each screen of an office can differ):
+    `?groups=A,B` only these service groups (ticket prefixes) and their calls, `?calls=6` fewer rows."""
+
+    groups: frozenset[str] | None = None
+    calls: int = waiting_room.CALLS_SHOWN
+
+    @classmethod
+    def parse(cls, groups: str | None, calls: int | None) -> DisplayOptions:
+        wanted = frozenset(g.strip() for g in groups.split(",") if g.strip()) if groups else None
+        return cls(wanted or None, min(max(calls or waiting_room.CALLS_SHOWN, 1), waiting_room.CALLS_SHOWN))
+
+    def query(self, lang: str) -> str:
+        parts = {"lang": lang, "calls": str(self.calls)}
+        if self.groups:
+            parts["groups"] = ",".join(sorted(self.groups))
+        return urlencode(parts)
+
+
+def render_display_live(
+    board: OfficeBoard, texts: dict[str, str], options: DisplayOptions = DisplayOptions()
+) -> Html:
     """The display's live part: calls (newest first) and the queue per service group."""
+    shown_groups = [g for g in board.groups if options.groups is None or g.prefix in options.groups]
+    prefixes = {g.prefix for g in shown_groups}
+    calls_shown = [
+        call for call in board.calls if options.groups is None or _prefix(call.number) in prefixes
+    ][: options.calls]
     rows = "".join(
         render(
             Template(
@@ -229,7 +277,7 @@ def render_display_live(board: OfficeBoard, texts: dict[str, str]) -> Html:
             desk_word=texts["desk"],
             desk=call.desk_number,
         )
-        for call in board.calls
+        for call in calls_shown
     )
     calls = (
         render(
@@ -244,7 +292,7 @@ def render_display_live(board: OfficeBoard, texts: dict[str, str]) -> Html:
             desk=texts["desk"],
             rows=Html(rows),
         )
-        if board.calls
+        if calls_shown
         else render(Template('<p class="no-calls">$text</p>'), text=texts["no_calls"])
     )
     groups = "".join(
@@ -262,7 +310,7 @@ def render_display_live(board: OfficeBoard, texts: dict[str, str]) -> Html:
             wait_word=texts["wait"],
             wait=_wait_text(group.estimate, texts),
         )
-        for group in board.groups
+        for group in shown_groups
     )
     return render(
         Template(
@@ -273,6 +321,12 @@ def render_display_live(board: OfficeBoard, texts: dict[str, str]) -> Html:
         queue=texts["queue"],
         groups=Html(groups),
     )
+
+
+def _prefix(number: str) -> str:
+    """A ticket number's group: its leading non-digits (`A` of `A123`)."""
+    match = re.match(r"\D*", number)
+    return match.group(0) if match else ""
 
 
 def render_status_live(status: TicketStatus, texts: dict[str, str]) -> Html:
@@ -536,8 +590,15 @@ def display_router(
         return HTMLResponse(page, status_code=404, headers=_NO_STORE)
 
     @router.get("/display/{office_id}", response_class=HTMLResponse)
-    async def display_page(request: Request, office_id: OfficePath, lang: str | None = None) -> HTMLResponse:
+    async def display_page(
+        request: Request,
+        office_id: OfficePath,
+        lang: str | None = None,
+        groups: GroupsQuery = None,
+        calls: CallsQuery = None,
+    ) -> HTMLResponse:
         code, texts = texts_for(request, lang)
+        options = DisplayOptions.parse(groups, calls)
         board = await cache.get(office_id, notifier.generation(office_id))
         if board is None:
             return unknown_page(code, texts)
@@ -551,9 +612,9 @@ def display_router(
             now=int(board.now.timestamp() * 1000),
             time=board.now.astimezone(OFFICE_ZONE).strftime("%H:%M"),
             highlight=HIGHLIGHT_SECONDS,
-            live=render_display_live(board, texts),
+            live=render_display_live(board, texts, options),
         )
-        stream = f"/display/{office_id}/events?lang={code}"
+        stream = f"/display/{office_id}/events?{options.query(code)}"
         return HTMLResponse(
             _page(
                 code,
@@ -566,9 +627,14 @@ def display_router(
         )
 
     @router.get("/display/{office_id}/events")
-    async def display_events(office_id: OfficePath, lang: str | None = None) -> StreamingResponse:
+    async def display_events(
+        office_id: OfficePath, lang: str | None = None, groups: GroupsQuery = None, calls: CallsQuery = None
+    ) -> StreamingResponse:
         texts = TEXTS[choose_language(lang, None)]
-        events = hub.stream(office_id, cache, lambda board: render_display_live(board, texts), display=True)
+        options = DisplayOptions.parse(groups, calls)
+        events = hub.stream(
+            office_id, cache, lambda board: render_display_live(board, texts, options), display=True
+        )
         return _event_stream(events)
 
     async def lookup(token: str) -> tuple[str, str, str] | None:

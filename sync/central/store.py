@@ -419,9 +419,7 @@ def _add_status_token_column(engine: Engine) -> None:
         connection.exec_driver_sql(
             f"ALTER TABLE tickets ADD COLUMN status_token VARCHAR({STATUS_TOKEN_LENGTH})"
         )
-        connection.exec_driver_sql(
-            "CREATE UNIQUE INDEX ix_tickets_status_token ON tickets (status_token)"
-        )
+        connection.exec_driver_sql("CREATE UNIQUE INDEX ix_tickets_status_token ON tickets (status_token)")
 
 
 def _sqlite_engine(db_url: str, begin: str) -> Engine:

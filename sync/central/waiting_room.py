@@ -237,3 +237,18 @@ def ticket_by_token(session: Session, token: str) -> tuple[str, str, str] | None
         )
     ).first()
     return (row[0], row[1], row[2]) if row is not None else None
+
+
+def first_waiting_token(session: Session, office_id: str) -> str | None:
+    """The status token of the office's longest-waiting ticket (for the demo's printed address)."""
+    token: str | None = session.scalar(
+        select(store.Ticket.status_token)
+        .where(
+            store.Ticket.office_id == office_id,
+            store.Ticket.state == TicketState.WAITING,
+            store.Ticket.status_token.is_not(None),
+        )
+        .order_by(store.Ticket.issued_at, store.Ticket.id)
+        .limit(1)
+    )
+    return token

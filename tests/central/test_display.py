@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import inspect
 
 from sync.central.changes import ChangeNotifier
-from sync.central.display import TEXTS, BoardCache, StreamHub, render_display_live
+from sync.central.display import TEXTS, BoardCache, StreamHub, demo_addresses, render_display_live
 from sync.central.seed import generate_day, seed_central
 from sync.central.store import CentralStore
 from sync.ordering import OrderingRules, QueueEntry, order_key
 from sync.protocol import API_PREFIX as API
-from tests.central.conftest import CLERK, DAY, DESK, OFFICE, OPENING
+from tests.central.conftest import CLERK, DAY, DESK, OFFICE, OPENING, MovableClock
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -183,3 +183,30 @@ async def test_closing_the_hub_ends_open_streams(tmp_path: Path) -> None:
     store.dispose()
     assert hub.open_streams == 0
     assert [event.split(b"\n", 1)[0] for event in events] == [b"retry: 1000", b"event: state"]
+
+
+def test_a_display_can_show_only_some_groups_and_fewer_calls(client: TestClient, clock: MovableClock) -> None:
+    called = []
+    for n in range(3):
+        clock.advance(seconds=30)  # distinct call times: the display orders by them
+        called.append(call_next(client, f"call-g{n}")["ticket"])
+    prefixes = {str(t["number"])[0] for t in called}  # type: ignore[index]
+    everything = client.get(f"/display/{OFFICE}").text
+    assert all(f'data-prefix="{p}"' in everything for p in prefixes)
+    one = sorted(prefixes)[0]
+    only = client.get(f"/display/{OFFICE}", params={"groups": one, "calls": 1}).text
+    assert re.findall(r'data-prefix="([^"]+)"', only) == [one]
+    assert len(re.findall(r'class="call"', only)) <= 1
+    assert re.findall(r'class="number">([^<]+)<', only) == [
+        [str(t["number"]) for t in called if str(t["number"]).startswith(one)][-1]  # type: ignore[index]
+    ]
+    assert f"groups={one}" in only  # the stream keeps the screen's choice
+
+
+def test_the_demo_addresses_lead_to_the_pages(client: TestClient) -> None:
+    store: CentralStore = client.app.state.store  # type: ignore[attr-defined]
+    display, status = demo_addresses(store, "http://testserver", OFFICE)
+    assert display == f"http://testserver/display/{OFFICE}"
+    assert status is not None
+    assert client.get(display).status_code == 200
+    assert client.get(status).status_code == 200
