@@ -591,13 +591,15 @@ def display_router(
 
     @router.get("/display/{office_id}", response_class=HTMLResponse)
     async def display_page(
-        request: Request,
         office_id: OfficePath,
         lang: str | None = None,
         groups: GroupsQuery = None,
         calls: CallsQuery = None,
     ) -> HTMLResponse:
-        code, texts = texts_for(request, lang)
+        # The office's screen speaks the office's language unless its URL says otherwise: a kiosk
+        # browser's Accept-Language says nothing about the people in the room.
+        code = lang if lang in TEXTS else "de"
+        texts = TEXTS[code]
         options = DisplayOptions.parse(groups, calls)
         board = await cache.get(office_id, notifier.generation(office_id))
         if board is None:

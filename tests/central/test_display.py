@@ -210,3 +210,8 @@ def test_the_demo_addresses_lead_to_the_pages(client: TestClient) -> None:
     assert status is not None
     assert client.get(display).status_code == 200
     assert client.get(status).status_code == 200
+
+
+def test_the_display_keeps_the_office_language_whatever_the_browser_says(client: TestClient) -> None:
+    assert '<html lang="de">' in client.get(f"/display/{OFFICE}", headers={"Accept-Language": "en-US"}).text
+    assert '<html lang="en">' in client.get(f"/display/{OFFICE}?lang=en").text
