@@ -189,7 +189,7 @@ def main() -> int:
                 session, generate_day(NOW.date(), seed=1, appointments=300, waiting=args.phones, now=NOW)
             )
         with central_store.read() as session:
-            tokens = list(
+            found = list(
                 session.scalars(
                     select(store.Ticket.status_token).where(
                         store.Ticket.state == "waiting", store.Ticket.status_token.is_not(None)
@@ -197,7 +197,7 @@ def main() -> int:
                 )
             )
         central_store.dispose()
-        tokens = [t for t in tokens if t is not None][: args.phones]
+        tokens = [t for t in found if t is not None][: args.phones]
         child = subprocess.Popen(
             [sys.executable, __file__, "--serve", db_url],
             stdin=subprocess.PIPE,

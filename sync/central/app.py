@@ -172,9 +172,7 @@ def _routes(central: store.CentralStore, notifier: ChangeNotifier, epoch: str, c
         notifier.notify(answer.office_id)
         return answer
 
-    @router.post(
-        "/tickets", response_model=IssuedTicket, status_code=status.HTTP_201_CREATED, tags=["kiosk"]
-    )
+    @router.post("/tickets", response_model=IssuedTicket, status_code=status.HTTP_201_CREATED, tags=["kiosk"])
     def issue_ticket(request: TicketCreate) -> IssuedTicket:
         with central.write() as session:
             ticket = issuing.issue_kiosk_ticket(
