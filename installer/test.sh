@@ -20,7 +20,7 @@ fi
 
 # The markers of tests that need a service (declared in pyproject.toml; tests/services.py names the
 # same list and tests/test_services.py checks that the two agree).
-SERVICE_MARKERS="pcsc postgres poppler cups softhsm"
+SERVICE_MARKERS="pcsc postgres poppler cups softhsm browser"
 
 under_ci() { [[ "${CI:-}" =~ ^([Tt][Rr][Uu][Ee]|1|[Yy][Ee][Ss]|[Oo][Nn])$ ]]; }
 
@@ -35,6 +35,7 @@ else
     under_ci && exit 1
     echo "tresen test: pcscd is not ready; its tests will be skipped" >&2
   fi
+  bash "$here/browser.sh"  # chromium for the waiting-room pages' browser tests
   if ! bash "$here/cups.sh"; then
     under_ci && exit 1
     echo "tresen test: CUPS is not ready; its tests will be skipped" >&2

@@ -123,6 +123,16 @@ class TicketSnapshot(_Snapshot):
     version: int
 
 
+class IssuedTicket(TicketSnapshot):
+    """The kiosk's answer (issue, check-in): the ticket plus the key of its public status page, which
+    only the kiosk learns (for the slip's QR code: `{central}/q/{status_token}`); never in the feed."""
+
+    status_token: str | None = None
+
+
+STATUS_PAGE_PATH = "/q/{token}"  # relative to the central service's root, not API_PREFIX
+
+
 class CallSnapshot(_Snapshot):
     id: str
     ticket_id: str

@@ -26,6 +26,7 @@ SERVICE_MARKERS: Mapping[str, str] = {
     "poppler": "poppler-utils (pdftotext, pdfimages)",
     "cups": "a CUPS server",
     "softhsm": "SoftHSM2",
+    "browser": "Debian's chromium (installer/browser.sh), driven by Playwright",
 }
 
 # fixture -> the marker a test using it must carry

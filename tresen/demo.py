@@ -13,6 +13,7 @@ from tresen.desk import engine_factory, fail, load_config, open_store, run_app
 
 if TYPE_CHECKING:
     import argparse
+import sys
 
     from workstation.card_setup import CardReadingSetup
     from workstation.config import Config
@@ -62,10 +63,12 @@ def _run_demo(args: argparse.Namespace, config: Config, temp_dir: Path) -> int:
 
     clock = demo_clock(args.at, real=utc_now)
     with ExitStack() as cleanup:
-        central, day = start_demo_central(
-            f"sqlite:///{temp_dir / 'central.sqlite3'}", clock=clock, seed=args.seed
-        )
+        central_db = f"sqlite:///{temp_dir / 'central.sqlite3'}"
+        central, day = start_demo_central(central_db, clock=clock, seed=args.seed)
         cleanup.callback(central.stop)
+        addresses = waiting_room_addresses(central_db, central.url)
+        print(addresses, file=sys.stderr)
+        cleanup.callback(print, addresses, file=sys.stderr)  # again once the TUI gave the terminal back
         kiosk = KioskSimulator(
             central.url,
             BUERGERAMT_ID,
@@ -96,6 +99,24 @@ def _run_demo(args: argparse.Namespace, config: Config, temp_dir: Path) -> int:
             link=link,
             central_url=central.url,
         )
+
+
+def waiting_room_addresses(central_db: str, central_url: str) -> str:
+    """The call display and one status page of the demo's office, for a browser beside the TUI."""
+    from sync.central.display import demo_addresses
+    from sync.central.seed import BUERGERAMT_ID
+    from sync.central.store import CentralStore
+    from workstation.i18n import _
+
+    store = CentralStore(central_db)
+    try:
+        display, status = demo_addresses(store, central_url, BUERGERAMT_ID)
+    finally:
+        store.dispose()
+    lines = [_("Aufrufanzeige im Wartebereich: {url}").format(url=display)]
+    if status is not None:
+        lines.append(_("Status einer wartenden Nummer (QR-Code des Wartescheins): {url}").format(url=status))
+    return "\n".join(lines)
 
 
 def demo_card_setup(config: Config, trust_folder: Path, cleanup: ExitStack) -> CardReadingSetup:

@@ -22,6 +22,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from sync.central import apply, arbitration, issuing, store
 from sync.central.changes import ChangeNotifier, changes_page
+from sync.central.display import StreamHub, display_router
 from sync.central.errors import CentralRefusal, SequenceGapError
 from sync.central.statistics_api import statistics_router
 from sync.clock import OFFICE_ZONE, Clock, utc_now
@@ -38,6 +39,7 @@ from sync.protocol import (
     ClerkSnapshot,
     DeskSnapshot,
     Health,
+    IssuedTicket,
     OfficeDetail,
     OfficeSnapshot,
     PushRequest,
@@ -60,10 +62,12 @@ def create_app(db_url: str, *, clock: Clock = utc_now) -> FastAPI:
     central = store.CentralStore(db_url)
     epoch = central.create_schema()
     notifier = ChangeNotifier()
+    display_streams = StreamHub(notifier)  # close() ends the waiting-room streams (shutdown)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        display_streams.close()
         central.dispose()
 
     app = FastAPI(
@@ -75,9 +79,11 @@ def create_app(db_url: str, *, clock: Clock = utc_now) -> FastAPI:
     app.state.store = central
     app.state.notifier = notifier
     app.state.epoch = epoch
+    app.state.display_streams = display_streams
     _install_error_handlers(app)
     app.include_router(_routes(central, notifier, epoch, clock), prefix=API_PREFIX)
     app.include_router(statistics_router(central, clock), prefix=API_PREFIX)
+    app.include_router(display_router(central, notifier, clock, display_streams))
     return app
 
 
@@ -156,27 +162,25 @@ def _routes(central: store.CentralStore, notifier: ChangeNotifier, epoch: str, c
 
     @router.post(
         "/appointments/{booking_reference}/check-in",
-        response_model=TicketSnapshot,
+        response_model=IssuedTicket,
         tags=["kiosk"],
     )
     def check_in(
         booking_reference: Annotated[str, Path(min_length=4, max_length=32, pattern=r"^[A-Za-z0-9-]+$")],
-    ) -> TicketSnapshot:
+    ) -> IssuedTicket:
         with central.write() as session:
             ticket = issuing.check_in(session, booking_reference, clock())
-            answer = TicketSnapshot.model_validate(ticket)
+            answer = IssuedTicket.model_validate(ticket)
         notifier.notify(answer.office_id)
         return answer
 
-    @router.post(
-        "/tickets", response_model=TicketSnapshot, status_code=status.HTTP_201_CREATED, tags=["kiosk"]
-    )
-    def issue_ticket(request: TicketCreate) -> TicketSnapshot:
+    @router.post("/tickets", response_model=IssuedTicket, status_code=status.HTTP_201_CREATED, tags=["kiosk"])
+    def issue_ticket(request: TicketCreate) -> IssuedTicket:
         with central.write() as session:
             ticket = issuing.issue_kiosk_ticket(
                 session, request.office_id, list(request.service_ids), request.priority, clock()
             )
-            answer = TicketSnapshot.model_validate(ticket)
+            answer = IssuedTicket.model_validate(ticket)
         notifier.notify(request.office_id)
         return answer
 

@@ -7,6 +7,13 @@ import logging
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from types import FrameType
+
+    import uvicorn
+    from fastapi import FastAPI
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +79,7 @@ def serve_command(args: argparse.Namespace) -> int:
         kiosk = KioskSimulator(f"http://{args.host}:{args.port}", args.kiosk)
     print(f"Zentraler Dienst: http://{args.host}:{args.port}/api/v1 (OpenAPI: /openapi.json)")
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level="info")
-    server = uvicorn.Server(config)
+    server = _StreamClosingServer(config, app)
     if kiosk is not None:
         kiosk.start()  # its first ticket comes after a random wait; until the server listens it retries
     try:
@@ -104,3 +111,18 @@ def seed_command(args: argparse.Namespace) -> int:
     counts = f"{len(day.appointments)} Termine, {len(day.tickets)} wartende Nummern"
     print(f"{args.date:%d.%m.%Y}: {written} Einträge angelegt ({counts}, {len(day.offices)} Dienststellen)")
     return 0
+
+
+def _StreamClosingServer(config: uvicorn.Config, app: FastAPI) -> uvicorn.Server:  # noqa: N802 - a class, made late
+    """uvicorn's server that ends the waiting-room streams first on Ctrl+C / SIGTERM: it would
+    otherwise wait for those open responses until each ends by itself."""
+    import uvicorn
+
+    from sync.central.display import close_streams
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            close_streams(app)
+            super().handle_exit(sig, frame)
+
+    return Server(config)

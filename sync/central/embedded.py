@@ -21,6 +21,8 @@ from sync.central.app import create_app
 from sync.clock import Clock, utc_now
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
+
     from sync.central.seed import SeedDay
 
 _START_TIMEOUT_SECONDS = 10.0
@@ -31,8 +33,13 @@ class EmbeddedCentral:
     url: str
     _server: uvicorn.Server = field(repr=False)
     _thread: threading.Thread = field(repr=False)
+    _app: FastAPI = field(repr=False)
 
     def stop(self) -> None:
+        from sync.central.display import close_streams
+
+        # Open waiting-room streams first: uvicorn would wait for them until its graceful timeout.
+        close_streams(self._app)
         self._server.should_exit = True
         self._thread.join(timeout=10)
 
@@ -72,7 +79,7 @@ def start_embedded(
             server.should_exit = True
             raise RuntimeError("embedded central service did not start")
         time.sleep(0.01)
-    return EmbeddedCentral(url=f"http://{host}:{bound_port}", _server=server, _thread=thread)
+    return EmbeddedCentral(url=f"http://{host}:{bound_port}", _server=server, _thread=thread, _app=app)
 
 
 def start_demo_central(

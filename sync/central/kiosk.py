@@ -12,7 +12,10 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from sync.clock import OFFICE_ZONE
-from sync.protocol import API_PREFIX, TicketSnapshot
+from sync.protocol import API_PREFIX, STATUS_PAGE_PATH, IssuedTicket
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -50,9 +53,10 @@ class KioskSimulator:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._service_ids: list[str] = []
-        self.issued: list[TicketSnapshot] = []
+        self.base_url = base_url
+        self.issued: list[IssuedTicket] = []
 
-    def issue_once(self, now: datetime | None = None) -> TicketSnapshot:
+    def issue_once(self, now: datetime | None = None) -> IssuedTicket:
         """One arrival: a due appointment checks in if there is one, else a walk-in takes a number."""
         now = now or self._clock()
         reference = self._due_booking_reference(now)
@@ -68,9 +72,15 @@ class KioskSimulator:
                 },
             )
         response.raise_for_status()
-        ticket = TicketSnapshot.model_validate(response.json())
+        ticket = IssuedTicket.model_validate(response.json())
         self.issued.append(ticket)
         return ticket
+
+    def status_url(self, ticket: IssuedTicket) -> str | None:
+        """The address the slip's QR code carries: the ticket's public status page."""
+        if ticket.status_token is None:
+            return None
+        return self.base_url + STATUS_PAGE_PATH.format(token=ticket.status_token)
 
     def start(self) -> KioskSimulator:
         self._thread = threading.Thread(target=self._run, name=f"kiosk-{self.office_id}", daemon=True)

@@ -11,6 +11,7 @@ become visible in commit order and `version > cursor` never skips a row (DESIGN 
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -28,6 +29,7 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    inspect,
     select,
     update,
 )
@@ -169,6 +171,12 @@ class Appointment(Versioned, CentralBase):
 
 
 ISSUED_INDEX = "ix_tickets_office_issued"
+STATUS_TOKEN_LENGTH = 43  # secrets.token_urlsafe(32): 256 random bits, URL-safe
+
+
+def new_status_token() -> str:
+    """The key of a ticket's public status page (`/q/{token}`, printed in the slip's QR code)."""
+    return secrets.token_urlsafe(32)
 
 
 class Ticket(Versioned, CentralBase):
@@ -178,6 +186,7 @@ class Ticket(Versioned, CentralBase):
         Index("ix_tickets_office_state", "office_id", "state"),
         # the day's figures (sync.central.statistics_sql) read one office's tickets by arrival
         Index(ISSUED_INDEX, "office_id", "issued_at"),
+        Index("ix_tickets_status_token", "status_token", unique=True),
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -196,6 +205,9 @@ class Ticket(Versioned, CentralBase):
     transferred_from_id: Mapped[str | None] = mapped_column(ForeignKey("tickets.id"))
     origin: Mapped[str] = mapped_column(String(16), default="kiosk")
     service_ids: Mapped[list[str]] = mapped_column(default=list)
+    # Every ticket gets one, however it is made (kiosk, check-in, transfer, seed); NULL only for rows
+    # written before the column existed. Never sent to workstations in the changes feed.
+    status_token: Mapped[str | None] = mapped_column(String(STATUS_TOKEN_LENGTH), default=new_status_token)
     # The same services as rows, so call-next can ask SQL "does this desk serve all of them?".
     service_links: Mapped[list[TicketService]] = relationship(cascade="all, delete-orphan")
 
@@ -374,6 +386,7 @@ class CentralStore:
     def create_schema(self) -> str:
         """Create missing tables; returns the server epoch (made once per database)."""
         CentralBase.metadata.create_all(self.write_engine)
+        _add_status_token_column(self.write_engine)
         with self.write_engine.begin() as connection:  # create_all adds no index to an existing table
             for index in CentralBase.metadata.tables["tickets"].indexes:
                 index.create(connection, checkfirst=True)
@@ -398,6 +411,21 @@ class CentralStore:
     def dispose(self) -> None:
         self.write_engine.dispose()
         self.read_engine.dispose()
+
+
+def _add_status_token_column(engine: Engine) -> None:
+    """Databases made before the status page lack `tickets.status_token`: add it (and its index).
+
+    The central store has no migration tool; `create_schema` creates what is missing, and a column on
+    an existing table is the one thing `create_all` cannot add."""
+    columns = {column["name"] for column in inspect(engine).get_columns("tickets")}
+    if "status_token" in columns:
+        return
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            f"ALTER TABLE tickets ADD COLUMN status_token VARCHAR({STATUS_TOKEN_LENGTH})"
+        )
+        connection.exec_driver_sql("CREATE UNIQUE INDEX ix_tickets_status_token ON tickets (status_token)")
 
 
 def _sqlite_engine(db_url: str, begin: str) -> Engine:

@@ -1,0 +1,711 @@
+"""The waiting room's pages, served by the central service: the call display (`/display/{office}`) and
+the citizen's status page behind the ticket's QR code (`/q/{token}`).
+
+Plain server-rendered HTML (no build step, no CDN, no external fonts). Each page renders its live part
+once, in Python; a server-sent event carries the re-rendered part after every change of the office
+and a few lines of inline JavaScript swap it in. EventSource reconnects by itself; the page keeps the
+last state and says "Verbindung unterbrochen" meanwhile.
+
+Every open page of an office shares one `OfficeBoard` per change (`BoardCache`), so thousands of
+phones cost one database read per change. Streams end after `STREAM_LIFETIME_SECONDS` (the browser
+reconnects at once) and at once when `StreamHub.close()` is called on shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import html
+import json
+import logging
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from importlib import resources
+from string import Template
+from typing import TYPE_CHECKING, Annotated, Final
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, StreamingResponse
+from sqlalchemy.exc import SQLAlchemyError
+
+from sync.central import waiting_room
+from sync.central.waiting_room import OfficeBoard, StatusKind, TicketStatus
+from sync.clock import OFFICE_ZONE
+from sync.protocol import STATUS_PAGE_PATH
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable
+
+    from fastapi import FastAPI
+
+    from sync.central.changes import ChangeNotifier
+    from sync.central.store import CentralStore
+    from sync.clock import Clock
+    from sync.waiting import WaitEstimate
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "BoardCache",
+    "DisplayOptions",
+    "StreamHub",
+    "close_streams",
+    "demo_addresses",
+    "display_router",
+    "display_url",
+    "status_page_url",
+]
+
+STREAM_LIFETIME_SECONDS = 300.0  # then the browser reconnects: bounds a stream even without close()
+REFRESH_SECONDS = 5.0  # re-read without a wake-up: another process may write, highlights expire
+BOARD_MAX_AGE_SECONDS = 2.0
+RECONNECT_MILLISECONDS = 1000
+PING_SECONDS = 15.0
+HIGHLIGHT_SECONDS = 60
+
+OfficePath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+TokenPath = Annotated[str, Path(min_length=1, max_length=64)]
+GroupsQuery = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9,]*$")]
+CallsQuery = Annotated[int | None, Query(ge=1, le=50)]
+
+
+def status_page_url(central_url: str, token: str) -> str:
+    """The address printed in the ticket slip's QR code."""
+    return central_url.rstrip("/") + STATUS_PAGE_PATH.format(token=token)
+
+
+def display_url(central_url: str, office_id: str) -> str:
+    return f"{central_url.rstrip('/')}/display/{office_id}"
+
+
+def demo_addresses(central: CentralStore, central_url: str, office_id: str) -> tuple[str, str | None]:
+    """For `tresen demo` to print: the office's call display and the status page of its longest
+    waiting ticket today (None when nobody waits)."""
+    with central.read() as session:
+        token = waiting_room.first_waiting_token(session, office_id)
+    return display_url(central_url, office_id), status_page_url(central_url, token) if token else None
+
+
+def close_streams(app: FastAPI) -> None:
+    """End every open waiting-room stream of `app` at once; call it just before telling uvicorn to
+    exit (uvicorn drains open responses before the lifespan ends, and a stream never ends by itself
+    sooner than `STREAM_LIFETIME_SECONDS`). Thread-safe; browsers reconnect once the service is back."""
+    hub: StreamHub = app.state.display_streams
+    hub.close()
+
+
+# --- language ---------------------------------------------------------------------------------------
+
+TEXTS: Final[dict[str, dict[str, str]]] = {
+    "de": {
+        "display_title": "Aufrufanzeige",
+        "number": "Nummer",
+        "desk": "Schalter",
+        "calls": "Aufrufe",
+        "no_calls": "Noch keine Aufrufe",
+        "queue": "Wartende",
+        "waiting": "wartend",
+        "wait": "Wartezeit",
+        "minutes": "{low}–{high} Minuten",
+        "unknown_wait": "unbekannt",
+        "offline": "Verbindung unterbrochen",
+        "status_title": "Ihre Wartenummer",
+        "service": "Anliegen",
+        "ahead": "Vor Ihnen",
+        "ahead_value": "{count} Personen",
+        "ahead_one": "1 Person",
+        "estimate": "Geschätzte Wartezeit",
+        "next": "Sie sind als Nächstes dran.",
+        "called": "Sie wurden aufgerufen: Schalter {desk}",
+        "called_no_desk": "Sie wurden aufgerufen.",
+        "serving": "Sie werden gerade bedient.",
+        "finished": "Ihr Besuch ist abgeschlossen. Vielen Dank!",
+        "expired": "Diese Wartenummer ist nicht mehr gültig.",
+        "waiting_status": "Sie warten.",
+        "order_note": (
+            "Nummern werden nicht immer der Reihe nach aufgerufen: manche Schalter bedienen nur "
+            "bestimmte Anliegen."
+        ),
+        "unknown_title": "unbekannt",
+        "unknown_body": "Diese Wartenummer ist unbekannt.",
+        "language": "English",
+        "other_lang": "en",
+    },
+    "en": {
+        "display_title": "Call display",
+        "number": "Number",
+        "desk": "Desk",
+        "calls": "Calls",
+        "no_calls": "No calls yet",
+        "queue": "Waiting",
+        "waiting": "waiting",
+        "wait": "Waiting time",
+        "minutes": "{low}–{high} minutes",
+        "unknown_wait": "unknown",
+        "offline": "Connection lost",
+        "status_title": "Your ticket",
+        "service": "Service",
+        "ahead": "Ahead of you",
+        "ahead_value": "{count} people",
+        "ahead_one": "1 person",
+        "estimate": "Estimated waiting time",
+        "next": "You are next.",
+        "called": "You have been called: desk {desk}",
+        "called_no_desk": "You have been called.",
+        "serving": "You are being served.",
+        "finished": "Your visit is complete. Thank you!",
+        "expired": "This ticket is no longer valid.",
+        "waiting_status": "You are waiting.",
+        "order_note": "Numbers are not always called in order: some desks serve only certain services.",
+        "unknown_title": "unknown",
+        "unknown_body": "This ticket is unknown.",
+        "language": "Deutsch",
+        "other_lang": "de",
+    },
+}
+
+
+def choose_language(lang: str | None, accept_language: str | None) -> str:
+    """`?lang=` wins; else the first language of Accept-Language we have; else German."""
+    if lang in TEXTS:
+        return lang
+    ranked: list[tuple[float, str]] = []
+    for index, part in enumerate((accept_language or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        ranked.append((-quality + index * 1e-6, tag.split("-")[0].lower()))
+    for _, code in sorted(ranked):
+        if code in TEXTS:
+            return code
+    return "de"
+
+
+# --- escape-safe rendering --------------------------------------------------------------------------
+
+
+class Html(str):
+    """Markup made here; `render` inserts it as is. Every other value is escaped."""
+
+    __slots__ = ()
+
+
+def esc(value: object) -> Html:
+    return value if isinstance(value, Html) else Html(html.escape(str(value), quote=True))
+
+
+def render(template: Template, **values: object) -> Html:
+    return Html(template.substitute({name: esc(value) for name, value in values.items()}))
+
+
+def _asset(name: str) -> str:
+    return (resources.files("sync.central") / "templates" / name).read_text(encoding="utf-8")
+
+
+_PAGE = Template(_asset("page.html"))
+_DISPLAY_CSS = _asset("display.css")
+_STATUS_CSS = _asset("status.css")
+_LIVE_JS = _asset("live.js")
+
+
+def _page(lang: str, title: str, css: str, body: Html, stream: str | None, offline: str) -> Html:
+    return render(
+        _PAGE,
+        lang=lang,
+        title=title,
+        css=Html(css),
+        body=body,
+        stream=stream or "",
+        offline=offline,
+        script=Html(_LIVE_JS) if stream else Html(""),
+    )
+
+
+def _wait_text(estimate: WaitEstimate, texts: dict[str, str]) -> str:
+    if estimate.low is None or estimate.high is None:
+        return texts["unknown_wait"]
+    return texts["minutes"].format(low=estimate.low, high=estimate.high)
+
+
+@dataclass(frozen=True)
+class DisplayOptions:
+    """What one screen shows (its URL's query, so each screen of an office can differ):
+    `?groups=A,B` only these service groups (ticket prefixes) and their calls, `?calls=6` fewer rows."""
+
+    groups: frozenset[str] | None = None
+    calls: int = waiting_room.CALLS_SHOWN
+
+    @classmethod
+    def parse(cls, groups: str | None, calls: int | None) -> DisplayOptions:
+        wanted = frozenset(g.strip() for g in groups.split(",") if g.strip()) if groups else None
+        return cls(wanted or None, min(max(calls or waiting_room.CALLS_SHOWN, 1), waiting_room.CALLS_SHOWN))
+
+    def query(self, lang: str) -> str:
+        parts = {"lang": lang, "calls": str(self.calls)}
+        if self.groups:
+            parts["groups"] = ",".join(sorted(self.groups))
+        return urlencode(parts)
+
+
+def render_display_live(
+    board: OfficeBoard, texts: dict[str, str], options: DisplayOptions = DisplayOptions()
+) -> Html:
+    """The display's live part: calls (newest first) and the queue per service group."""
+    shown_groups = [g for g in board.groups if options.groups is None or g.prefix in options.groups]
+    prefixes = {g.prefix for g in shown_groups}
+    calls_shown = [
+        call for call in board.calls if options.groups is None or _prefix(call.number) in prefixes
+    ][: options.calls]
+    rows = "".join(
+        render(
+            Template(
+                '<tr class="call" data-call-id="$id" data-called-at="$at">'
+                '<td class="number">$number</td><td class="arrow" aria-hidden="true">→</td>'
+                '<td class="desk"><span class="visually-hidden">$desk_word </span>$desk</td></tr>'
+            ),
+            id=call.call_id,
+            at=int(call.called_at.timestamp() * 1000),
+            number=call.number,
+            desk_word=texts["desk"],
+            desk=call.desk_number,
+        )
+        for call in calls_shown
+    )
+    calls = (
+        render(
+            Template(
+                '<table class="calls"><caption class="visually-hidden">$caption</caption>'
+                '<thead><tr><th scope="col">$number</th>'
+                '<th scope="col"><span class="visually-hidden">→</span></th>'
+                '<th scope="col">$desk</th></tr></thead><tbody>$rows</tbody></table>'
+            ),
+            caption=texts["calls"],
+            number=texts["number"],
+            desk=texts["desk"],
+            rows=Html(rows),
+        )
+        if calls_shown
+        else render(Template('<p class="no-calls">$text</p>'), text=texts["no_calls"])
+    )
+    groups = "".join(
+        render(
+            Template(
+                '<li class="group" data-prefix="$prefix"><span class="prefix">$prefix</span>'
+                '<span class="names">$names</span>'
+                '<span class="count"><span class="waiting-count">$waiting</span> $waiting_word</span>'
+                '<span class="estimate">$wait_word: <span class="wait">$wait</span></span></li>'
+            ),
+            prefix=group.prefix,
+            names=", ".join(group.service_names),
+            waiting=group.waiting,
+            waiting_word=texts["waiting"],
+            wait_word=texts["wait"],
+            wait=_wait_text(group.estimate, texts),
+        )
+        for group in shown_groups
+    )
+    return render(
+        Template(
+            '<section class="calls-panel">$calls</section><section class="queue-panel">'
+            '<h2>$queue</h2><ul class="groups">$groups</ul></section>'
+        ),
+        calls=calls,
+        queue=texts["queue"],
+        groups=Html(groups),
+    )
+
+
+def _prefix(number: str) -> str:
+    """A ticket number's group: its leading non-digits (`A` of `A123`)."""
+    match = re.match(r"\D*", number)
+    return match.group(0) if match else ""
+
+
+def render_status_live(status: TicketStatus, texts: dict[str, str]) -> Html:
+    """The status page's live part: number, service, where the ticket stands."""
+    kind = status.kind
+    if kind == StatusKind.NEXT:
+        message = texts["next"]
+    elif kind == StatusKind.CALLED:
+        message = (
+            texts["called"].format(desk=status.desk_number) if status.desk_number else texts["called_no_desk"]
+        )
+    elif kind == StatusKind.WAITING:
+        message = texts["waiting_status"]
+    else:
+        message = texts[kind.value]
+    facts = ""
+    if kind == StatusKind.WAITING:
+        ahead = texts["ahead_one"] if status.ahead == 1 else texts["ahead_value"].format(count=status.ahead)
+        facts = render(
+            Template(
+                '<div><dt>$ahead_word</dt><dd class="ahead" data-ahead="$count">$ahead</dd></div>'
+                '<div><dt>$estimate_word</dt><dd class="estimate">$estimate</dd></div>'
+            ),
+            ahead_word=texts["ahead"],
+            count=status.ahead,
+            ahead=ahead,
+            estimate_word=texts["estimate"],
+            estimate=_wait_text(status.estimate, texts),
+        )
+    return render(
+        Template(
+            '<p class="message kind-$kind" role="status">$message</p>'
+            '<dl class="facts"><div><dt>$number_word</dt><dd class="number">$number</dd></div>'
+            '<div><dt>$service_word</dt><dd class="service">$service</dd></div>$facts</dl>'
+        ),
+        kind=kind.value,
+        message=message,
+        number_word=texts["number"],
+        number=status.number,
+        service_word=texts["service"],
+        service=", ".join(status.service_names),
+        facts=Html(facts),
+    )
+
+
+# --- shared reads and streams -----------------------------------------------------------------------
+
+
+@dataclass
+class _Cached:
+    generation: int
+    read_at: float
+    board: OfficeBoard | None
+
+
+@dataclass
+class BoardCache:
+    """One `OfficeBoard` per office and change, shared by every open page of the office."""
+
+    central: CentralStore
+    clock: Clock
+    _boards: dict[str, _Cached] = field(default_factory=dict)
+    _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+
+    async def get(self, office_id: str, generation: int) -> OfficeBoard | None:
+        lock = self._locks.setdefault(office_id, asyncio.Lock())
+        async with lock:  # the first of many woken streams reads; the others take its board
+            cached = self._boards.get(office_id)
+            if (
+                cached is not None
+                and cached.generation == generation
+                and time.monotonic() - cached.read_at < BOARD_MAX_AGE_SECONDS
+            ):
+                return cached.board
+            board = await run_in_threadpool(self._read, office_id)
+            self._boards[office_id] = _Cached(generation, time.monotonic(), board)
+            return board
+
+    def _read(self, office_id: str) -> OfficeBoard | None:
+        with self.central.read() as session:
+            return waiting_room.read_board(session, office_id, self.clock())
+
+
+@dataclass
+class _OfficeFeed:
+    """One office's latest board and the streams following it. One reader task per office waits for
+    changes and reads the board once; the streams only render. Display streams are woken first, so
+    the waiting room's screen does not queue behind thousands of phones."""
+
+    board: OfficeBoard | None = None
+    version: int = 0  # bumped when the board's content (not its `now`) changed
+    subscribers: int = 0
+    task: asyncio.Task[None] | None = None
+    # Plain futures, not asyncio.Event + wait_for: on Python 3.11 wait_for makes a task per wait,
+    # which is what 2,000 streams would otherwise cost on every change.
+    _display_waiters: set[asyncio.Future[bool]] = field(default_factory=set)
+    _status_waiters: set[asyncio.Future[bool]] = field(default_factory=set)
+
+    def publish(self) -> None:
+        display, status = self._display_waiters, self._status_waiters
+        self._display_waiters, self._status_waiters = set(), set()
+        for future in (*display, *status):  # display streams are scheduled first
+            _resolve(future)
+
+    async def wait(self, *, display: bool, timeout: float) -> bool:
+        """True when woken by `publish`, False on timeout."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[bool] = loop.create_future()
+        waiters = self._display_waiters if display else self._status_waiters
+        waiters.add(future)
+        timer = loop.call_later(timeout, _time_out, future)
+        try:
+            return await future
+        finally:
+            timer.cancel()
+            waiters.discard(future)
+
+
+def _resolve(future: asyncio.Future[bool]) -> None:
+    if not future.done():
+        future.set_result(True)
+
+
+def _time_out(future: asyncio.Future[bool]) -> None:
+    if not future.done():
+        future.set_result(False)
+
+
+class StreamHub:
+    """The waiting-room streams of every office; `close()` ends them all (on shutdown), thread-safe."""
+
+    def __init__(self, notifier: ChangeNotifier) -> None:
+        self._notifier = notifier
+        self._lock = threading.Lock()
+        self._feeds: dict[str, _OfficeFeed] = {}
+        self.closing = False
+
+    @property
+    def open_streams(self) -> int:
+        with self._lock:
+            return sum(feed.subscribers for feed in self._feeds.values())
+
+    def close(self) -> None:
+        self.closing = True
+        with self._lock:
+            offices = list(self._feeds)
+        for office_id in offices:
+            self._notifier.notify(office_id)  # wakes each office's reader, which sees `closing`
+
+    async def _follow(self, office_id: str, feed: _OfficeFeed, cache: BoardCache) -> None:
+        try:
+            while not self.closing and feed.subscribers > 0:
+                generation = self._notifier.generation(office_id)
+                try:
+                    board = await cache.get(office_id, generation)
+                except SQLAlchemyError as error:  # the database is away: keep the last board, retry
+                    log.warning("waiting-room board of %s unreadable: %s", office_id, type(error).__name__)
+                    await self._notifier.wait(office_id, generation, REFRESH_SECONDS)
+                    continue
+                if feed.version == 0 or not _same_board(board, feed.board):
+                    feed.board = board
+                    feed.version += 1
+                    feed.publish()
+                # Re-read now and then without a wake-up: another process may write too.
+                await self._notifier.wait(office_id, generation, REFRESH_SECONDS)
+        finally:
+            feed.publish()  # streams see `closing` (or a restarted reader) at once
+            with self._lock:
+                if self._feeds.get(office_id) is feed and (self.closing or feed.subscribers == 0):
+                    del self._feeds[office_id]
+
+    def _join(self, office_id: str, cache: BoardCache) -> _OfficeFeed:
+        with self._lock:
+            feed = self._feeds.setdefault(office_id, _OfficeFeed())
+            feed.subscribers += 1
+        if feed.task is None or feed.task.done():
+            feed.task = asyncio.create_task(self._follow(office_id, feed, cache), name=f"board-{office_id}")
+        return feed
+
+    async def stream(
+        self,
+        office_id: str,
+        cache: BoardCache,
+        render_part: Callable[[OfficeBoard], Html],
+        *,
+        display: bool = False,
+    ) -> AsyncIterator[bytes]:
+        """Events `state` with the re-rendered part ({"html", "now"}) whenever it changed, as
+        `text/event-stream` bytes; a comment every `PING_SECONDS` keeps proxies and the browser sure
+        the link is alive (and tells the server when a phone has gone)."""
+        feed = self._join(office_id, cache)
+        try:
+            yield f"retry: {RECONNECT_MILLISECONDS}\n: open\n\n".encode()
+            deadline = time.monotonic() + STREAM_LIFETIME_SECONDS
+            seen = 0
+            last: Html | None = None
+            while not self.closing:
+                if feed.version != seen:
+                    seen = feed.version
+                    if feed.board is None:  # the office is gone: the page reloads into "unbekannt"
+                        yield GONE_EVENT
+                        return
+                    part = render_part(feed.board)
+                    if part != last:
+                        last = part
+                        now_ms = int(cache.clock().timestamp() * 1000)
+                        yield _event("state", {"html": str(part), "now": now_ms})
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return
+                if feed.task is None or feed.task.done():  # its reader ended (no subscribers for a moment)
+                    feed = self._rejoin(office_id, cache, feed)
+                    seen = 0
+                    continue
+                if not await feed.wait(display=display, timeout=min(remaining, PING_SECONDS)):
+                    yield PING
+        finally:
+            with self._lock:
+                feed.subscribers -= 1
+
+    def _rejoin(self, office_id: str, cache: BoardCache, old: _OfficeFeed) -> _OfficeFeed:
+        with self._lock:
+            old.subscribers -= 1
+        return self._join(office_id, cache)
+
+
+def _event(name: str, data: object) -> bytes:
+    return f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
+
+
+GONE_EVENT: Final = _event("gone", {})
+PING: Final = b": ping\n\n"
+
+
+def _same_board(new: OfficeBoard | None, old: OfficeBoard | None) -> bool:
+    if new is None or old is None:
+        return new is old
+    return dataclasses.replace(new, now=old.now) == old
+
+
+# --- routes -----------------------------------------------------------------------------------------
+
+
+def display_router(
+    central: CentralStore, notifier: ChangeNotifier, clock: Clock, hub: StreamHub
+) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+    cache = BoardCache(central, clock)
+
+    def texts_for(request: Request, lang: str | None) -> tuple[str, dict[str, str]]:
+        code = choose_language(lang, request.headers.get("accept-language"))
+        return code, TEXTS[code]
+
+    def unknown_page(lang: str, texts: dict[str, str]) -> HTMLResponse:
+        body = render(
+            Template("<main><h1>$title</h1><p>$body</p></main>"),
+            title=texts["unknown_title"],
+            body=texts["unknown_body"],
+        )
+        page = _page(lang, texts["unknown_title"], _STATUS_CSS, body, None, texts["offline"])
+        return HTMLResponse(page, status_code=404, headers=_NO_STORE)
+
+    @router.get("/display/{office_id}", response_class=HTMLResponse)
+    async def display_page(
+        office_id: OfficePath,
+        lang: str | None = None,
+        groups: GroupsQuery = None,
+        calls: CallsQuery = None,
+    ) -> HTMLResponse:
+        # The office's screen speaks the office's language unless its URL says otherwise: a kiosk
+        # browser's Accept-Language says nothing about the people in the room.
+        code = lang if lang in TEXTS else "de"
+        texts = TEXTS[code]
+        options = DisplayOptions.parse(groups, calls)
+        board = await cache.get(office_id, notifier.generation(office_id))
+        if board is None:
+            return unknown_page(code, texts)
+        body = render(
+            Template(
+                '<header><h1>$office</h1><p class="clock" data-offset="0"><time id="clock" data-now="$now">'
+                "$time</time></p></header>"
+                '<main id="live" class="display-live" data-highlight="$highlight">$live</main>'
+            ),
+            office=board.office_name,
+            now=int(board.now.timestamp() * 1000),
+            time=board.now.astimezone(OFFICE_ZONE).strftime("%H:%M"),
+            highlight=HIGHLIGHT_SECONDS,
+            live=render_display_live(board, texts, options),
+        )
+        stream = f"/display/{office_id}/events?{options.query(code)}"
+        return HTMLResponse(
+            _page(
+                code,
+                f"{texts['display_title']} – {board.office_name}",
+                _DISPLAY_CSS,
+                body,
+                stream,
+                texts["offline"],
+            )
+        )
+
+    @router.get("/display/{office_id}/events")
+    async def display_events(
+        office_id: OfficePath, lang: str | None = None, groups: GroupsQuery = None, calls: CallsQuery = None
+    ) -> StreamingResponse:
+        texts = TEXTS[choose_language(lang, None)]
+        options = DisplayOptions.parse(groups, calls)
+        events = hub.stream(
+            office_id, cache, lambda board: render_display_live(board, texts, options), display=True
+        )
+        return _event_stream(events)
+
+    async def lookup(token: str) -> tuple[str, str, str] | None:
+        def read() -> tuple[str, str, str] | None:
+            with central.read() as session:
+                return waiting_room.ticket_by_token(session, token)
+
+        return await run_in_threadpool(read)
+
+    def status_part(board: OfficeBoard, ticket_id: str, number: str) -> TicketStatus:
+        return board.tickets.get(ticket_id) or TicketStatus(number, (), StatusKind.EXPIRED)
+
+    @router.get("/q/{token}", response_class=HTMLResponse)
+    async def status_page(request: Request, token: TokenPath, lang: str | None = None) -> HTMLResponse:
+        code, texts = texts_for(request, lang)
+        found = await lookup(token)
+        board = await cache.get(found[0], notifier.generation(found[0])) if found else None
+        if found is None or board is None:
+            return unknown_page(code, texts)
+        _office, ticket_id, number = found
+        status = status_part(board, ticket_id, number)
+        body = render(
+            Template(
+                '<header><p class="office">$office</p><h1>$title</h1>'
+                '<a class="lang" href="?lang=$other" hreflang="$other" lang="$other">$language</a></header>'
+                '<main><div id="live" class="status-live" aria-live="polite" aria-atomic="true">$live</div>'
+                '<p class="note">$note</p></main>'
+            ),
+            office=board.office_name,
+            title=texts["status_title"],
+            other=texts["other_lang"],
+            language=texts["language"],
+            live=render_status_live(status, texts),
+            note=texts["order_note"],
+        )
+        stream = f"{STATUS_PAGE_PATH.format(token=token)}/events?lang={code}"
+        page = _page(
+            code, f"{texts['status_title']} {status.number}", _STATUS_CSS, body, stream, texts["offline"]
+        )
+        return HTMLResponse(page, headers=_NO_STORE)
+
+    @router.get("/q/{token}/events")
+    async def status_events(token: TokenPath, lang: str | None = None) -> StreamingResponse:
+        texts = TEXTS[choose_language(lang, None)]
+        found = await lookup(token)
+        if found is None:
+            return _event_stream(_once(GONE_EVENT))
+        office_id, ticket_id, number = found
+        return _event_stream(
+            hub.stream(
+                office_id,
+                cache,
+                lambda board: render_status_live(status_part(board, ticket_id, number), texts),
+            )
+        )
+
+    return router
+
+
+def _event_stream(events: AsyncIterator[bytes]) -> StreamingResponse:
+    # A plain streaming response: FastAPI's EventSourceResponse adds a task group, two memory
+    # streams and a timer per stream, which thousands of open phones pay for on every change.
+    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    return StreamingResponse(events, media_type="text/event-stream", headers=headers)
+
+
+async def _once(event: bytes) -> AsyncIterator[bytes]:
+    yield event
+
+
+# The token is the only key: keep the pages out of caches and away from referrers.
+_NO_STORE: Final = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
