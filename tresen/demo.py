@@ -3,6 +3,7 @@ a simulated ID card, and the clerk's TUI logged in at a desk — all in one proc
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from contextlib import ExitStack
 from pathlib import Path
@@ -13,7 +14,6 @@ from tresen.desk import engine_factory, fail, load_config, open_store, run_app
 
 if TYPE_CHECKING:
     import argparse
-import sys
 
     from workstation.card_setup import CardReadingSetup
     from workstation.config import Config
