@@ -18,7 +18,6 @@ import sys
 import tempfile
 import time
 import uuid
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +27,7 @@ from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.postgres import postgres_url
 from sync.central import store
 from sync.central.embedded import start_embedded
 from sync.central.seed import BUERGERAMT_ID, generate_day, seed_central
@@ -205,25 +205,6 @@ def run(name: str, db_url: str, calls: int) -> None:
             bench_push(http)
     finally:
         central.stop()
-
-
-@contextmanager
-def postgres_url() -> Iterator[str | None]:
-    try:
-        from tests.central.postgres_server import PostgresUnavailable, start_postgres
-    except ImportError:
-        yield None
-        return
-    try:
-        server = start_postgres()
-    except (PostgresUnavailable, OSError) as error:
-        print(f"PostgreSQL: skipped ({error})")
-        yield None
-        return
-    try:
-        yield server.create_database()
-    finally:
-        server.stop()
 
 
 def main() -> None:

@@ -20,7 +20,6 @@ import statistics
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,13 +28,14 @@ from sqlalchemy import insert, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.postgres import postgres_url
 from sync.central import store
 from sync.central.statistics_api import live_office
 from sync.central.statistics_sql import day_figures_sql
 from sync.clock import OFFICE_ZONE
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable
 
 OFFICE = "bench-office"
 SERVICES = [f"s{n}" for n in range(1, 9)]
@@ -164,25 +164,6 @@ def run(name: str, db_url: str, days: int, visits: int, repeats: int) -> None:
         print(f"  day's figures, no index: {percentiles(measure(repeats, day))}")
     finally:
         central.dispose()
-
-
-@contextmanager
-def postgres_url() -> Iterator[str | None]:
-    try:
-        from tests.central.postgres_server import PostgresUnavailable, start_postgres
-    except ImportError:
-        yield None
-        return
-    try:
-        server = start_postgres()
-    except (PostgresUnavailable, OSError) as error:
-        print(f"PostgreSQL: skipped ({error})")
-        yield None
-        return
-    try:
-        yield server.create_database()
-    finally:
-        server.stop()
 
 
 def main() -> None:

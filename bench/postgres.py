@@ -1,0 +1,29 @@
+"""A throw-away PostgreSQL for the central-service benches (the tests' own server helper)."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+
+@contextmanager
+def postgres_url() -> Iterator[str | None]:
+    """The URL of a fresh database on a server started for the bench; None (and a line) without one."""
+    try:
+        from tests.central.postgres_server import PostgresUnavailable, start_postgres
+    except ImportError:
+        yield None
+        return
+    try:
+        server = start_postgres()
+    except (PostgresUnavailable, OSError) as error:
+        print(f"PostgreSQL: skipped ({error})")
+        yield None
+        return
+    try:
+        yield server.create_database()
+    finally:
+        server.stop()
