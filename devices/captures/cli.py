@@ -62,13 +62,13 @@ def run_simulator(args: argparse.Namespace) -> int:
     import uvicorn
 
     from devices.captures.simulator import (
-        bind_loopback,
         certificate_folder,
         create_app,
         new_state,
         startup_lines,
         write_certificates,
     )
+    from sync.serving import bind_loopback
 
     try:
         sock = bind_loopback(args.host, args.port)

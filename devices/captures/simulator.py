@@ -14,10 +14,8 @@ import asyncio
 import hashlib
 import os
 import random
-import socket
 import tempfile
 import threading
-import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -25,7 +23,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import uvicorn
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, utils
@@ -50,13 +47,15 @@ from devices.captures.wire import (
     TerminalBundleAnswer,
     TerminalManifest,
 )
+from sync.serving import bind_loopback, serve_in_thread
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
+    import uvicorn
+
 _MAX_REQUEST = 4096
 OVERSIZED_BYTES = 64 * 1024 * 1024  # what the oversized variants would send if nobody stopped reading
-_START_TIMEOUT_SECONDS = 15.0
 TERMINAL_ID = "sim-terminal-1"
 GOOD_FLAGS = (
     "face_detected",
@@ -424,17 +423,6 @@ def startup_lines(state: SimulatorState, url: str, certificates: tuple[Path, Pat
     return lines
 
 
-def bind_loopback(host: str, port: int) -> socket.socket:
-    # proto=IPPROTO_TCP so asyncio sets TCP_NODELAY on accepted connections (see sync/central/embedded.py).
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    # Listening before uvicorn starts: connections made right after the codes are printed wait in
-    # the backlog instead of being refused.
-    sock.listen(128)
-    return sock
-
-
 @dataclass
 class RunningSimulator:
     url: str
@@ -458,23 +446,7 @@ def start_simulator(host: str = "127.0.0.1", port: int = 0, *, seed: int = 7) ->
     sock = bind_loopback(host, port)
     url = f"http://{host}:{sock.getsockname()[1]}"
     state = new_state(url, seed=seed)
-    config = uvicorn.Config(create_app(state), log_level="warning", access_log=False, lifespan="off")
-    server = uvicorn.Server(config)
-
-    def run() -> None:
-        try:
-            asyncio.run(server.serve(sockets=[sock]))
-        finally:
-            sock.close()
-
-    thread = threading.Thread(target=run, name="tresen-capture-sim", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + _START_TIMEOUT_SECONDS
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            raise RuntimeError("capture simulator did not start")
-        time.sleep(0.01)
+    server, thread = serve_in_thread(create_app(state), sock, name="tresen-capture-sim", lifespan="off")
     return RunningSimulator(url=url, state=state, _server=server, _thread=thread)
 
 

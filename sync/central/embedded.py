@@ -8,24 +8,20 @@ clock as the workstation (`sync.central.demo_clock`), so both sides agree on the
 
 from __future__ import annotations
 
-import asyncio
-import socket
-import threading
-import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import uvicorn
-
 from sync.central.app import create_app
 from sync.clock import Clock, utc_now
+from sync.serving import bind_loopback, serve_in_thread
 
 if TYPE_CHECKING:
+    import threading
+
+    import uvicorn
     from fastapi import FastAPI
 
     from sync.central.seed import SeedDay
-
-_START_TIMEOUT_SECONDS = 10.0
 
 
 @dataclass
@@ -54,31 +50,11 @@ def start_embedded(
     db_url: str, host: str = "127.0.0.1", port: int = 0, *, clock: Clock = utc_now
 ) -> EmbeddedCentral:
     app = create_app(db_url, clock=clock)
-    # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY on accepted connections only when the
-    # listening socket names its protocol; without it every answer waits ~40 ms for a delayed ACK.
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    sock = bind_loopback(host, port)
     bound_port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        app, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=2
+    server, thread = serve_in_thread(
+        app, sock, name="tresen-central", lifespan="on", timeout_graceful_shutdown=2
     )
-    server = uvicorn.Server(config)  # off the main thread, uvicorn leaves signal handlers alone
-
-    def run() -> None:
-        try:
-            asyncio.run(server.serve(sockets=[sock]))
-        finally:
-            sock.close()
-
-    thread = threading.Thread(target=run, name="tresen-central", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + _START_TIMEOUT_SECONDS
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            raise RuntimeError("embedded central service did not start")
-        time.sleep(0.01)
     return EmbeddedCentral(url=f"http://{host}:{bound_port}", _server=server, _thread=thread, _app=app)
 
 
