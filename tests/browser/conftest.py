@@ -33,8 +33,10 @@ def _chromium() -> str:
     return found
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """Playwright's sync API runs its own event loop in this thread while it is open: kept per module
+    (the browser tests run together, one xdist group), so the asyncio tests after them find no loop."""
     executable = _chromium()
     from playwright.sync_api import sync_playwright
 

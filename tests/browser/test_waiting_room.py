@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     from tests.browser.conftest import Central
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 DEADLINE_MS = 5000  # generous on a shared 2-core machine; the latency itself is measured in bench/
 

@@ -22,7 +22,7 @@ TODAY = {
     "search", "case-back", "case-park", "case-transfer", "case-finish", "case-card-read", "help", "quit",
     "card-read-close", "card-read-readers", "walk-in-close", "walk-in-issue",
 }  # fmt: skip
-NEW = {"logout", "toggle-link", "call-ticket"}
+NEW = {"logout", "toggle-link", "call-ticket", "supervisor"}
 
 
 @pytest.fixture
@@ -70,7 +70,7 @@ def test_every_action_names_a_method_and_its_screen() -> None:
     for action in ACTIONS:
         assert re.fullmatch(r"[a-z][a-z0-9_]*", action.action), action.id
         assert isinstance(action.screen, ScreenId)
-    assert {a.id for a in actions.actions_for(ScreenId.APP)} == {"help", "quit", "logout"}
+    assert {a.id for a in actions.actions_for(ScreenId.APP)} == {"help", "quit", "logout", "supervisor"}
     assert "toggle-link" in {a.id for a in actions.actions_for(ScreenId.APP, demo=True)}
     assert actions.action("call-ticket").screen == ScreenId.COUNTER
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from textual.app import App
 from textual.widgets import DataTable, Input, Static, TabbedContent
@@ -24,6 +25,9 @@ from sync.statistics import day_figures, fold_events
 from tests.sync.statistics_days import DAY
 from tests.sync.test_statistics import HAND_BUILT_DAY
 from tests.ui.support import settle
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=OFFICE_ZONE)
 SIZE = (140, 60)
@@ -220,3 +224,22 @@ async def test_offline_the_live_tab_says_so_and_f5_reloads() -> None:
         await pilot.press("f5")
         await settle(pilot)
         assert screen.query_one("#live-desks", DataTable).row_count == 2
+
+
+async def test_strg_o_opens_the_overview_for_a_supervisor_only(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from screens.app import TresenApp
+    from tests.ui.support import NOW, filled_store, make_counter
+    from workstation.login import Workplace
+
+    desk = filled_store(tmp_path / "tresen.sqlite3")
+    clerk_desk = Workplace(make_counter(desk), None, "Schalter 1 · Test", supervisor=False)
+    for workplace, opens in ((clerk_desk, False), (replace(clerk_desk, supervisor=True), True)):
+        app = TresenApp(workplace=workplace, now=lambda: NOW, office_overview=FakePort)
+        async with app.run_test(size=(160, 50)) as pilot:
+            await settle(pilot)
+            assert app.check_action("supervisor", ()) is opens
+            await pilot.press("ctrl+o")
+            await settle(pilot)
+            assert isinstance(app.screen, SupervisorScreen) is opens
