@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import sys
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,6 +29,19 @@ class Scripted:
     body: bytes
     content_type: str = "application/json"
     delay: float = 0.0
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """The scripted server's handler threads end with it (joined on close), and a client that gave
+    up before the answer (the timeout tests) is not a traceback on stderr: a later test's capsys
+    in the same worker would read it."""
+
+    daemon_threads = False
+    block_on_close = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 class ScriptedServer:
@@ -57,7 +71,7 @@ class ScriptedServer:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = _QuietServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
