@@ -21,6 +21,8 @@ from workstation.models import Case, OutboxOperation, Ticket, TicketState
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from textual.pilot import Pilot
+
     from screens.app import TresenApp
     from workstation.queries import CurrentTicket
 
@@ -55,6 +57,17 @@ def _called(app: TresenApp) -> CurrentTicket:
 
 def _queue(app: TresenApp) -> QueueView[Any]:
     return current_screen(app).query_one("#queue", QueueView)
+
+
+async def _call_and_open_the_case(pilot: Pilot[int], app: TresenApp) -> str:
+    """F2 then F5: the next ticket is called and its case opened; returns the ticket's id."""
+    await settle(pilot)
+    await pilot.press("f2")
+    await settle(pilot)
+    ticket_id = _called(app).ticket_id
+    await pilot.press("f5")
+    await settle(pilot)
+    return ticket_id
 
 
 async def test_f2_calls_the_next_ticket_and_takes_it_off_the_queue(desk: Desk) -> None:
@@ -117,12 +130,7 @@ async def test_f3_recalls_and_f4_needs_three_calls_and_a_confirmation(desk: Desk
 async def test_f5_opens_the_case_f6_parks_and_resume_brings_it_back(desk: Desk) -> None:
     app = make_app(desk)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("f2")
-        await settle(pilot)
-        ticket_id = _called(app).ticket_id
-        await pilot.press("f5")
-        await settle(pilot)
+        ticket_id = await _call_and_open_the_case(pilot, app)
         assert _ticket(desk, ticket_id).state == TicketState.SERVING
         assert isinstance(current_screen(app), CaseScreen)
         await pilot.press("f6")  # park from the case screen: back to the counter
@@ -168,12 +176,7 @@ async def test_f7_transfers_and_keeps_the_number(desk: Desk) -> None:
 async def test_f8_finishes_with_an_outcome_per_service(desk: Desk) -> None:
     app = make_app(desk)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("f2")
-        await settle(pilot)
-        ticket_id = _called(app).ticket_id
-        await pilot.press("f5")
-        await settle(pilot)
+        ticket_id = await _call_and_open_the_case(pilot, app)
         app.pop_screen()  # leave the case screen; finishing works from the counter too
         await settle(pilot)
         await pilot.press("f8")
@@ -200,12 +203,7 @@ async def test_f8_finishes_with_an_outcome_per_service(desk: Desk) -> None:
 async def test_case_screen_checklist_notes_and_finish(desk: Desk) -> None:
     app = make_app(desk)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("f2")
-        await settle(pilot)
-        ticket_id = _called(app).ticket_id
-        await pilot.press("f5")
-        await settle(pilot)
+        ticket_id = await _call_and_open_the_case(pilot, app)
         screen = current_screen(app)
         assert isinstance(screen, CaseScreen)
         assert screen.case is not None
@@ -249,12 +247,7 @@ async def test_case_screen_checklist_notes_and_finish(desk: Desk) -> None:
 async def test_finishing_as_done_with_unticked_documents_asks_once_and_can_go_back(desk: Desk) -> None:
     app = make_app(desk)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("f2")
-        await settle(pilot)
-        ticket_id = _called(app).ticket_id
-        await pilot.press("f5")
-        await settle(pilot)
+        ticket_id = await _call_and_open_the_case(pilot, app)
         assert isinstance(current_screen(app), CaseScreen)
         assert current_screen(app).query(".document"), "the seeded services require documents"
         await pilot.press("f8")
