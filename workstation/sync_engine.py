@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,6 +34,11 @@ if TYPE_CHECKING:
     from workstation.db import LocalStore
 
 log = logging.getLogger(__name__)
+
+# While the central service is unreachable the engine asks its health endpoint this often (seconds,
+# jittered so that an office's desks do not probe in step): a desk is back within about 2 s of the
+# central service answering again, instead of waiting out a backoff of up to a minute.
+PROBE_INTERVAL = (0.5, 1.5)
 
 Clock = Callable[[], datetime]
 
@@ -73,6 +79,7 @@ class SyncEngine:
         batch_size: int = 100,
         page_limit: int = 500,
         clock: Clock = lambda: datetime.now(UTC),
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
         self.client = client
@@ -80,6 +87,7 @@ class SyncEngine:
         self.batch_size = batch_size
         self.page_limit = page_limit
         self.clock = clock
+        self._monotonic = monotonic  # measures the backoff (tests drive it with their own pauses)
         self._push_lock = threading.Lock()
         self._pull_lock = threading.Lock()
         self._state_lock = threading.Lock()
@@ -87,6 +95,7 @@ class SyncEngine:
         self._last_sync_at: datetime | None = None
         self._last_error_de: str | None = None
         self._failures = 0  # consecutive failed rounds, for the backoff
+        self._unreachable = False  # the last failure was the network (no answer at all)
 
     # --- the rounds --------------------------------------------------------------------------
 
@@ -143,7 +152,9 @@ class SyncEngine:
         try:
             report = work()
         except CentralError as error:
-            return self._failed(error.user_message, online=not error.retryable)
+            return self._failed(
+                error.user_message, online=not error.retryable, unreachable=error.status_code is None
+            )
         except LocalStoreError as error:
             log.error("local store failed during %s: %s", what, error)
             return self._failed(error.user_message, online=self.is_online)
@@ -172,9 +183,34 @@ class SyncEngine:
             report = self.sync_once(wait=long_poll if self.is_online else 0.0)  # never raises
             if on_round is not None:
                 on_round(report)
-            pause.wait(idle if report.online else max(1.0, self.retry_delay()))
+            if report.online:
+                pause.wait(idle)
+            else:
+                self._wait_while_offline(pause)
             if wakeup is not None:
                 wakeup.clear()
+
+    def _wait_while_offline(self, pause: threading.Event) -> None:
+        """Wait out the backoff, but end it as soon as an unreachable central service answers a probe.
+
+        The backoff still spaces out rounds against a central service that answers but fails (5xx):
+        probing its health would only say "up" at once. `pause` being set ends the wait too."""
+        retry_at = self._monotonic() + max(1.0, self.retry_delay())
+        while not pause.wait(random.uniform(*PROBE_INTERVAL)):
+            if self._monotonic() >= retry_at:
+                return
+            with self._state_lock:
+                unreachable = self._unreachable
+            if unreachable and self._answers_probe():
+                log.info("central service answers again; syncing")
+                return
+
+    def _answers_probe(self) -> bool:
+        try:
+            self.client.health()
+        except CentralError:
+            return False
+        return True
 
     def close(self) -> None:
         """Close the connection to the central service."""
@@ -399,10 +435,11 @@ class SyncEngine:
         with self._state_lock:
             self._online = True
 
-    def _failed(self, user_message: str, *, online: bool) -> SyncReport:
+    def _failed(self, user_message: str, *, online: bool, unreachable: bool = False) -> SyncReport:
         message = _(user_message)  # the library's German source strings are catalogue ids
         with self._state_lock:
             self._online = online
+            self._unreachable = unreachable
             self._failures += 1
             self._last_error_de = message
         return SyncReport(online=online, error_de=message)

@@ -60,7 +60,8 @@ class FaultyNetwork(httpx.BaseTransport):
 
     `fault` applies to requests whose path contains `only` (all requests when empty):
     "lose-answer" lets the central service process the request and then drops its answer once;
-    "html" / "500" / "garbage" replace the answer the way proxies and broken services do."""
+    "html" / "500" / "garbage" replace the answer the way proxies and broken services do;
+    "refuse" fails the connection as a host that is down does."""
 
     def __init__(self) -> None:
         self._real = httpx.HTTPTransport()
@@ -72,6 +73,8 @@ class FaultyNetwork(httpx.BaseTransport):
         fault = self.fault if self.only in request.url.path else None
         if fault is None:
             return self._real.handle_request(request)
+        if fault == "refuse":
+            raise httpx.ConnectError("connection refused", request=request)
         if fault == "lose-answer":
             response = self._real.handle_request(request)
             response.read()
