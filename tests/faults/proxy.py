@@ -62,6 +62,10 @@ class FaultProxy:
 
     # --- switching faults (from any thread) ----------------------------------------------------
 
+    def retarget(self, target_host: str, target_port: int) -> None:
+        """Forward new connections elsewhere (a restarted central service on another port)."""
+        self.target = (target_host, target_port)
+
     def healthy(self) -> None:
         self._switch(_Behaviour())
 
