@@ -10,8 +10,8 @@ target; the test switches its behaviour while it runs:
 - `blackhole()`: accept, forward nothing (the client's timeout decides);
 - `lose_answers()`: forward the request, let the server answer, then close before the answer reaches
   the client (the server committed; the client never knows);
-- `cut_answers_after(n)`: forward the first `n` bytes of each answer, then close (a download cut
-  mid-page).
+- `cut_answers_after(n)`: forward the first `n` bytes answered on each connection, then close (a
+  download cut mid-page).
 
 It runs its own asyncio loop in a daemon thread, so synchronous tests and subprocesses both use it.
 """
@@ -55,6 +55,7 @@ class FaultProxy:
         self._thread.start()
         self.port = self._run(self._listen(port))
         self.connections_seen = 0
+        self.answer_bytes_forwarded = 0  # all answers' bytes so far, to aim a cut at a share of a download
 
     @property
     def url(self) -> str:
@@ -162,6 +163,8 @@ class FaultProxy:
                 writer.write(chunk)
                 await writer.drain()
                 forwarded += len(chunk)
+                if answers:
+                    self.answer_bytes_forwarded += len(chunk)
             if writer.can_write_eof():
                 writer.write_eof()
 
