@@ -1,0 +1,69 @@
+"""Issue 9, fault test 8: a workstation whose clock is an hour off serves a citizen with the same
+outcome at the central service as one whose clock is right."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import pytest
+from sqlalchemy import select
+
+from sync.central import store as central_store
+from tests.faults.conftest import CTX, WORKSTATION
+from tests.sync.support import NOW
+from workstation.counter import Counter
+from workstation.models import OperationStatus, OutboxOperation
+from workstation.sync_engine import SyncEngine
+
+if TYPE_CHECKING:
+    from workstation.db import LocalStore
+
+
+def _central_ticket(central_url: str, ticket_id: str) -> tuple[str, str | None]:
+    central = central_store.CentralStore(central_url)
+    try:
+        with central.read() as session:
+            ticket = session.get_one(central_store.Ticket, ticket_id)
+            return ticket.state, ticket.desk_id
+    finally:
+        central.dispose()
+
+
+def _central_statuses(central_url: str) -> list[str]:
+    central = central_store.CentralStore(central_url)
+    try:
+        with central.read() as session:
+            return list(
+                session.scalars(
+                    select(central_store.AppliedOperation.status)
+                    .where(central_store.AppliedOperation.workstation_id == WORKSTATION)
+                    .order_by(central_store.AppliedOperation.seq)
+                )
+            )
+    finally:
+        central.dispose()
+
+
+@pytest.mark.parametrize(
+    "skew", [timedelta(hours=1), timedelta(hours=-1), timedelta(0)], ids=["ahead", "behind", "right"]
+)
+def test_a_desk_whose_clock_is_an_hour_off_gets_the_same_outcome(
+    engine: SyncEngine, local_store: LocalStore, central_url: str, skew: timedelta
+) -> None:
+    desk_time = NOW + skew  # the central service's clock is NOW (tests/sync/support.py)
+    skewed = SyncEngine(local_store, engine.client, CTX, clock=lambda: desk_time)
+    assert skewed.sync_once().online
+    counter = Counter(local_store, CTX, remote=None, clock=lambda: desk_time)
+    called = counter.call_next()
+    assert called is not None
+    counter.citizen_arrived()
+    current = counter.current_ticket()
+    assert current is not None
+    counter.finish({service.id: "completed" for service in current.services})
+    assert skewed.sync_once().online
+
+    assert _central_statuses(central_url) == ["applied", "applied", "applied"]  # call, serve, finish
+    assert _central_ticket(central_url, called.ticket_id) == ("finished", CTX.desk_id)
+    with local_store.session() as session:
+        assert set(session.scalars(select(OutboxOperation.status))) == {OperationStatus.APPLIED}
