@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     from devices.seal import cli as seal_cli
     from forms import cli as forms_cli
     from sync.central import cli as central_cli
-    from tresen import demo, desk
+    from tresen import demo, desk, sync_cli
     from tresen import stats as stats_cli
 
     parser = argparse.ArgumentParser(
@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     desk.register(commands)
     central_cli.register(commands)
     stats_cli.register(commands)
+    sync_cli.register(commands)
     card_cli.register(commands)
     captures_cli.register(commands)
     forms_cli.register(commands, sealer=seal_cli.cli_sealer)

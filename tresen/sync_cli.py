@@ -1,0 +1,118 @@
+"""`tresen sync status [--json]` and `tresen sync now`: the administrator's view of a desk's sync."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import argparse
+    from datetime import datetime
+
+    from workstation.sync_overview import SyncOverview
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sync = subparsers.add_parser("sync", help="Abgleich mit der Zentrale prüfen oder anstoßen")
+    commands = sync.add_subparsers(dest="sync_command", required=True, metavar="BEFEHL")
+    status = commands.add_parser("status", help="Stand des Abgleichs aus dem lokalen Bestand")
+    status.add_argument("--json", action="store_true", help="als JSON ausgeben (für Skripte)")
+    status.set_defaults(handler=status_command)
+    now = commands.add_parser("now", help="jetzt abgleichen: Ausstehendes senden, Neues holen")
+    now.add_argument("--central", help="Adresse der Zentrale (sonst aus der Konfiguration)")
+    now.set_defaults(handler=now_command)
+
+
+def status_command(args: argparse.Namespace) -> int:
+    from tresen.desk import fail, load_config, open_store
+    from workstation.errors import TresenError
+    from workstation.sync_overview import sync_overview
+
+    try:
+        config = load_config(args.config)
+        store = open_store(config.store.path)
+        try:
+            overview = sync_overview(store, config.workstation.id)
+        finally:
+            store.dispose()
+    except TresenError as error:
+        return fail(error.user_message)
+    if args.json:
+        print(json.dumps(overview.as_json(), ensure_ascii=False, indent=2))
+    else:
+        print(describe(overview))
+    return 0
+
+
+def now_command(args: argparse.Namespace) -> int:
+    from tresen.desk import engine_factory, fail, load_config, open_store
+    from workstation.commands import DeskContext
+    from workstation.errors import TresenError
+    from workstation.i18n import _
+    from workstation.sync_overview import sync_overview
+
+    try:
+        config = load_config(args.config)
+        central_url = args.central or config.central.url
+        if not central_url:
+            return fail(
+                _("Keine Zentrale eingerichtet: bitte --central URL angeben oder [central] url setzen.")
+            )
+        store = open_store(config.store.path)
+        try:
+            office_id = config.workstation.office_id or sync_overview(store, config.workstation.id).office_id
+            if office_id is None:
+                return fail(_("Die Dienststelle ist unbekannt: bitte [workstation] office_id setzen."))
+            make_engine = engine_factory(store, central_url, config.central.timeout_seconds)
+            engine = make_engine(DeskContext(config.workstation.id, office_id, "", ""))
+            try:
+                report = engine.sync_once()
+            finally:
+                engine.close()
+        finally:
+            store.dispose()
+    except TresenError as error:
+        return fail(error.user_message)
+    if not report.online:
+        return fail(report.error_de or _("Der Abgleich ist fehlgeschlagen."))
+    print(
+        _("Abgeglichen: {pushed} gesendet ({rejected} abgelehnt), {pulled} Änderungen geholt.").format(
+            pushed=report.pushed, rejected=report.rejected, pulled=report.pulled
+        )
+    )
+    return 0
+
+
+def describe(overview: SyncOverview) -> str:
+    from workstation.i18n import _, format_number
+
+    never = _("nie")
+
+    def when(moment: datetime | None) -> str:
+        return never if moment is None else moment.astimezone().strftime("%d.%m.%Y %H:%M:%S")
+
+    lines = [
+        _("Arbeitsplatz: {workstation} · Dienststelle: {office}").format(
+            workstation=overview.workstation_id, office=overview.office_id or "?"
+        ),
+        _("Stand (Cursor): {cursor} · bestätigt bis Nr. {acked}").format(
+            cursor=format_number(overview.cursor), acked=format_number(overview.acked_seq)
+        ),
+        _("Ausstehend: {pending} (älteste von {oldest})").format(
+            pending=format_number(overview.pending), oldest=when(overview.oldest_pending_at)
+        ),
+        _("Zuletzt gesendet: {push} · zuletzt geholt: {pull}").format(
+            push=when(overview.last_push_at), pull=when(overview.last_pull_at)
+        ),
+    ]
+    if overview.last_error:
+        lines.append(_("Letzter Fehler: {error}").format(error=overview.last_error))
+    if overview.rejected:
+        lines.append(_("Abgelehnt ({count}):").format(count=format_number(len(overview.rejected))))
+        lines += [
+            f"  #{row.seq} {row.kind} {when(row.created_at)}: {row.reason or '?'}"
+            for row in overview.rejected
+        ]
+    else:
+        lines.append(_("Abgelehnt: keine"))
+    return "\n".join(lines)

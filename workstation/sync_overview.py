@@ -1,0 +1,95 @@
+"""Where a workstation stands with the central service, read from its local store alone.
+
+For `tresen sync status`: an administrator at a desk whose clerk says "my work did not arrive" sees
+the identity, the cursor, what is pending or was rejected and when the central service last
+answered — without the app running and without the network.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
+
+from workstation.models import OperationStatus, OutboxOperation, SyncState
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from workstation.db import LocalStore
+
+
+@dataclass(frozen=True)
+class RejectedOperation:
+    seq: int
+    kind: str
+    created_at: datetime
+    reason: str | None  # English, the central service's reason
+
+
+@dataclass(frozen=True)
+class SyncOverview:
+    workstation_id: str
+    office_id: str | None
+    cursor: int
+    epoch: str | None
+    acked_seq: int
+    pending: int
+    oldest_pending_at: datetime | None
+    rejected: tuple[RejectedOperation, ...]
+    last_push_at: datetime | None
+    last_pull_at: datetime | None
+    last_error: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        """Plain JSON types (times as ISO 8601), for `--json` and for scripts."""
+        jsonable: dict[str, Any] = _jsonable(asdict(self))
+        return jsonable
+
+
+def sync_overview(store: LocalStore, workstation_id: str, *, rejected_limit: int = 20) -> SyncOverview:
+    """The workstation's sync state; the `rejected_limit` newest rejected operations are listed."""
+    with store.session() as session:
+        state = session.get(SyncState, workstation_id)
+        pending, oldest = session.execute(
+            select(func.count(), func.min(OutboxOperation.created_at)).where(
+                OutboxOperation.workstation_id == workstation_id,
+                OutboxOperation.status == OperationStatus.PENDING,
+            )
+        ).one()
+        rejected_rows = session.scalars(
+            select(OutboxOperation)
+            .where(
+                OutboxOperation.workstation_id == workstation_id,
+                OutboxOperation.status == OperationStatus.REJECTED,
+            )
+            .order_by(OutboxOperation.seq.desc())
+            .limit(rejected_limit)
+        ).all()
+        rejected = tuple(
+            RejectedOperation(row.seq, row.kind, row.created_at, row.last_error) for row in rejected_rows
+        )
+        return SyncOverview(
+            workstation_id=workstation_id,
+            office_id=state.office_id if state else None,
+            cursor=state.cursor if state else 0,
+            epoch=state.epoch if state else None,
+            acked_seq=state.acked_seq if state else 0,
+            pending=int(pending),
+            oldest_pending_at=oldest,
+            rejected=rejected,
+            last_push_at=state.last_push_at if state else None,
+            last_pull_at=state.last_pull_at if state else None,
+            last_error=state.last_error if state else None,
+        )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
