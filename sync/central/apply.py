@@ -64,11 +64,13 @@ def push(session: Session, request: PushRequest, now: datetime) -> PushResponse:
 
     results: list[OperationResult] = []
     touched: list[store.Versioned] = []
+    used_op_ids = _used_op_ids(session, [op.op_id for op in operations if op.seq > workstation.last_seq])
     for operation in operations:
         if operation.seq <= workstation.last_seq:
             results.append(_stored_answer(session, workstation.id, operation))
             continue
-        answer, effect_rows = _apply_one(session, office, workstation, operation, now)
+        answer, effect_rows = _apply_one(session, office, workstation, operation, now, used_op_ids)
+        used_op_ids.add(operation.op_id)
         results.append(answer)
         touched += effect_rows
         workstation.last_seq = operation.seq
@@ -76,6 +78,15 @@ def push(session: Session, request: PushRequest, now: datetime) -> PushResponse:
     session.flush()
     store.stamp(session, office.id, touched)
     return PushResponse(results=results, acked_seq=workstation.last_seq)
+
+
+def _used_op_ids(session: Session, op_ids: list[str]) -> set[str]:
+    """Which of a batch's new operation ids the central service has stored already (any workstation):
+    one query per batch instead of one per operation."""
+    if not op_ids:
+        return set()
+    query = select(store.AppliedOperation.op_id).where(store.AppliedOperation.op_id.in_(op_ids))
+    return set(session.scalars(query))
 
 
 def _lock_workstation(session: Session, workstation_id: str, office_id: str) -> store.Workstation:
@@ -146,13 +157,12 @@ def _apply_one(
     workstation: store.Workstation,
     operation: Operation,
     now: datetime,
+    used_op_ids: set[str],
 ) -> tuple[OperationResult, list[store.Versioned]]:
     effect = _Effect()
     status: FirstOutcome = "applied"
     reason: str | None = None
-    if session.scalar(
-        select(store.AppliedOperation.seq).where(store.AppliedOperation.op_id == operation.op_id)
-    ):
+    if operation.op_id in used_op_ids:
         status, reason = "rejected", f"operation id {operation.op_id} was already used"
     else:
         savepoint = session.begin_nested()
