@@ -351,3 +351,11 @@ class TicketCreate(_Strict):
     office_id: EntityId
     service_ids: list[EntityId] = Field(min_length=1, max_length=10)
     priority: Priority = 0
+
+
+class CheckInRequest(_Strict):
+    """From the kiosk: a citizen with an appointment arrives. The booking reference travels in the
+    body, not the URL, so it never lands in an access log."""
+
+    office_id: EntityId
+    booking_reference: BookingReference

@@ -36,6 +36,7 @@ from sync.protocol import (
     CallNextResponse,
     CallSnapshot,
     ChangesPage,
+    CheckInRequest,
     ClerkSnapshot,
     DeskSnapshot,
     Health,
@@ -160,16 +161,10 @@ def _routes(central: store.CentralStore, notifier: ChangeNotifier, epoch: str, c
         notifier.notify(answer.office_id)
         return answer
 
-    @router.post(
-        "/appointments/{booking_reference}/check-in",
-        response_model=IssuedTicket,
-        tags=["kiosk"],
-    )
-    def check_in(
-        booking_reference: Annotated[str, Path(min_length=4, max_length=32, pattern=r"^[A-Za-z0-9-]+$")],
-    ) -> IssuedTicket:
+    @router.post("/check-ins", response_model=IssuedTicket, tags=["kiosk"])
+    def check_in(request: CheckInRequest) -> IssuedTicket:
         with central.write() as session:
-            ticket = issuing.check_in(session, booking_reference, clock())
+            ticket = issuing.check_in(session, request.office_id, request.booking_reference, clock())
             answer = IssuedTicket.model_validate(ticket)
         notifier.notify(answer.office_id)
         return answer

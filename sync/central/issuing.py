@@ -78,16 +78,20 @@ def issue_kiosk_ticket(
     return ticket
 
 
-def check_in(session: Session, booking_reference: str, now: datetime) -> store.Ticket:
-    """The citizen with an appointment arrives: a ticket whose arrival is now. Checking in twice gives
-    the same ticket again (the kiosk may retry)."""
+def check_in(session: Session, office_id: str, booking_reference: str, now: datetime) -> store.Ticket:
+    """The citizen with an appointment arrives at `office_id`: a ticket whose arrival is now. Checking
+    in twice gives the same ticket again (the kiosk may retry). The refusal never repeats the
+    reference, and an appointment of another office is as unknown as none."""
     appointment = session.scalar(
         select(store.Appointment)
-        .where(store.Appointment.booking_reference == booking_reference)
+        .where(
+            store.Appointment.booking_reference == booking_reference,
+            store.Appointment.office_id == office_id,
+        )
         .with_for_update()
     )
     if appointment is None:
-        raise NotFound(f"unknown booking reference {booking_reference!r}")
+        raise NotFound("unknown booking reference for this office")
     existing = session.scalar(
         select(store.Ticket)
         .where(store.Ticket.appointment_id == appointment.id)

@@ -61,7 +61,9 @@ class KioskSimulator:
         now = now or self._clock()
         reference = self._due_booking_reference(now)
         if reference is not None and self._rng.random() < 0.6:
-            response = self._http.post(f"/appointments/{reference}/check-in")
+            response = self._http.post(
+                "/check-ins", json={"office_id": self.office_id, "booking_reference": reference}
+            )
         else:
             response = self._http.post(
                 "/tickets",

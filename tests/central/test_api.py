@@ -9,8 +9,16 @@ from tests.central.conftest import DAY, OFFICE, MovableClock
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
+    from httpx import Response
 
 API = "/api/v1"
+
+
+def check_in(client: TestClient, booking_reference: str, office: str = OFFICE) -> Response:
+    answer: Response = client.post(
+        f"{API}/check-ins", json={"office_id": office, "booking_reference": booking_reference}
+    )
+    return answer
 
 
 def test_health_reports_a_stable_epoch(client: TestClient) -> None:
@@ -55,7 +63,7 @@ def test_create_list_and_cancel_an_appointment(client: TestClient) -> None:
 
     cancelled = client.post(f"{API}/appointments/{appointment.id}/cancel")
     assert cancelled.json()["status"] == "cancelled"
-    refused = client.post(f"{API}/appointments/{appointment.booking_reference}/check-in")
+    refused = check_in(client, appointment.booking_reference)
     assert refused.status_code == 409
     assert "cancelled" in refused.json()["detail"]
 
@@ -63,15 +71,23 @@ def test_create_list_and_cancel_an_appointment(client: TestClient) -> None:
 def test_check_in_gives_one_ticket_even_when_repeated(client: TestClient, clock: MovableClock) -> None:
     listed = client.get(f"{API}/appointments", params={"office_id": OFFICE, "date": DAY.isoformat()}).json()
     booked = next(a for a in listed if a["status"] == "booked")
-    first = client.post(f"{API}/appointments/{booked['booking_reference']}/check-in")
-    again = client.post(f"{API}/appointments/{booked['booking_reference']}/check-in")
+    first = check_in(client, booked["booking_reference"])
+    again = check_in(client, booked["booking_reference"])
     assert first.status_code == again.status_code == 200
     ticket = TicketSnapshot.model_validate(first.json())
     assert ticket.id == again.json()["id"]
     assert ticket.appointment_id == booked["id"]
     assert ticket.origin == "appointment"
     assert ticket.issued_at == clock.now
-    assert client.post(f"{API}/appointments/XXXX-NOPE/check-in").status_code == 404
+    unknown = check_in(client, "XXXX-NOPE")
+    assert unknown.status_code == 404
+    assert "XXXX-NOPE" not in unknown.text  # a refusal never repeats the reference
+    assert check_in(client, booked["booking_reference"], office="zl-sued").status_code == 404
+
+
+def test_a_booking_reference_never_travels_in_the_url(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    assert not [path for path in paths if "booking_reference" in path]
 
 
 def test_kiosk_numbers_continue_after_the_seeded_ones(client: TestClient) -> None:
@@ -101,7 +117,7 @@ def test_openapi_document_lists_the_binding_endpoints(client: TestClient) -> Non
         "/api/v1/sync/changes",
         "/api/v1/desks/{desk_id}/call-next",
         "/api/v1/tickets",
-        "/api/v1/appointments/{booking_reference}/check-in",
+        "/api/v1/check-ins",
     ):
         assert path in paths
 

@@ -57,7 +57,9 @@ def test_a_due_appointment_goes_before_walk_ins(client: TestClient, clock: Movab
     listed = client.get(f"{API}/appointments", params={"office_id": OFFICE, "date": DAY.isoformat()}).json()
     slot = datetime.fromisoformat(listed[0]["slot_start"])
     clock.now = slot - timedelta(minutes=15)  # checked in early: the walk-ins go first until it is due
-    ticket = client.post(f"{API}/appointments/{listed[0]['booking_reference']}/check-in").json()
+    ticket = client.post(
+        f"{API}/check-ins", json={"office_id": OFFICE, "booking_reference": listed[0]["booking_reference"]}
+    ).json()
     assert call_next(client, DESK, "call-walk-in").json()["ticket"]["origin"] == "kiosk"
     clock.now = slot + timedelta(minutes=3)  # due since slot minus the 5-minute early window
     answer = call_next(client, DESK, "call-apt").json()
