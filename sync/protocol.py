@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, WithJsonSchema
 
 API_PREFIX = "/api/v1"
 PROTOCOL_SCHEMA_VERSION = 1
@@ -20,13 +20,56 @@ MAX_CHANGES_LIMIT = 5000
 MAX_WAIT_SECONDS = 30.0
 
 
+# Bounds every request value is checked against, so a hostile value is a 422, never a 500 deeper down:
+# integers fit a 64-bit column and a JavaScript number exactly; years are those an office can mean
+# (a birth date in 1900, a slot booked years ahead) — year 1 or 9999 overflowed time-zone arithmetic.
+MAX_SAFE_INT = 2**53 - 1
+FIRST_YEAR, LAST_YEAR = 1900, 2200
+
+
+def _year_in_range(value: date) -> date:
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"year must be between {FIRST_YEAR} and {LAST_YEAR}")
+    return value
+
+
+def _datetime_in_range(value: datetime) -> datetime:
+    _year_in_range(value)
+    return value
+
+
 def _to_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+def _plain_text(value: str) -> str:
+    """Refuse what no German name or note contains but what breaks stores and logs: NUL (PostgreSQL
+    refuses it) and lone UTF-16 surrogates (not encodable as UTF-8)."""
+    if "\x00" in value:
+        raise ValueError("text must not contain NUL characters")
+    if any("\ud800" <= char <= "\udfff" for char in value):
+        raise ValueError("text must not contain lone surrogates")
+    return value
+
+
+# The year bound in the document too, as a pattern beside the format, so clients and generated tests
+# know it (JSON Schema has no minimum for dates).
+_YEAR_PATTERN = r"^(19\d\d|2[01]\d\d|2200)-"
+UtcDatetime = Annotated[
+    AwareDatetime,
+    AfterValidator(_datetime_in_range),
+    AfterValidator(_to_utc),
+    WithJsonSchema({"type": "string", "format": "date-time", "pattern": _YEAR_PATTERN}),
+]
+OfficeDate = Annotated[
+    date,
+    AfterValidator(_year_in_range),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": _YEAR_PATTERN}),
+]
+PlainText = Annotated[str, AfterValidator(_plain_text)]
+Count = Annotated[int, Field(ge=0, le=MAX_SAFE_INT)]
 EntityId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
-TicketNumber = Annotated[str, Field(min_length=1, max_length=16)]
+TicketNumber = Annotated[PlainText, Field(min_length=1, max_length=16)]
 BookingReference = Annotated[str, Field(min_length=4, max_length=32, pattern=r"^[A-Za-z0-9-]+$")]
 Priority = Annotated[int, Field(ge=0, le=9)]  # 1 = urgent (set by reception); 0 = normal
 
@@ -205,8 +248,8 @@ class TicketTransferArgs(_Strict):
 class CaseFinishArgs(_Strict):
     ticket_id: EntityId
     case_id: EntityId
-    outcomes: dict[str, Literal["completed", "documents_missing", "rejected", "not_done"]]
-    notes: str = Field(default="", max_length=10_000)
+    outcomes: dict[EntityId, Literal["completed", "documents_missing", "rejected", "not_done"]]
+    notes: Annotated[PlainText, Field(max_length=10_000)] = ""
     at: UtcDatetime
 
 
@@ -236,13 +279,13 @@ class Operation(_Strict):
     """One business command from a workstation's outbox. `args` are checked per kind on apply, so a
     malformed operation becomes a stored rejection instead of wedging the queue."""
 
-    op_id: Annotated[str, Field(min_length=1, max_length=36)]
-    seq: Annotated[int, Field(ge=1)]
-    kind: Annotated[str, Field(min_length=1, max_length=40)]
+    op_id: Annotated[PlainText, Field(min_length=1, max_length=36)]
+    seq: Annotated[int, Field(ge=1, le=MAX_SAFE_INT)]
+    kind: Annotated[PlainText, Field(min_length=1, max_length=40)]
     args: dict[str, Any]
-    base_version: int | None = None
-    lease_token: Annotated[str, Field(max_length=64)] | None = None
-    schema_version: Annotated[int, Field(ge=1)] = PROTOCOL_SCHEMA_VERSION
+    base_version: Count | None = None
+    lease_token: Annotated[PlainText, Field(max_length=64)] | None = None
+    schema_version: Annotated[int, Field(ge=1, le=1000)] = PROTOCOL_SCHEMA_VERSION
     created_at: UtcDatetime
 
 
@@ -337,11 +380,11 @@ class AppointmentCreate(_Strict):
     office_id: EntityId
     booking_reference: BookingReference | None = None
     slot_start: UtcDatetime
-    given_name: Annotated[str, Field(min_length=1, max_length=200)]
-    family_name: Annotated[str, Field(min_length=1, max_length=200)]
-    birth_date: date | None = None
-    email: Annotated[str, Field(max_length=200)] | None = None
-    phone: Annotated[str, Field(max_length=50)] | None = None
+    given_name: Annotated[PlainText, Field(min_length=1, max_length=200)]
+    family_name: Annotated[PlainText, Field(min_length=1, max_length=200)]
+    birth_date: OfficeDate | None = None
+    email: Annotated[PlainText, Field(max_length=200)] | None = None
+    phone: Annotated[PlainText, Field(max_length=50)] | None = None
     service_ids: list[EntityId] = Field(min_length=1, max_length=10)
 
 

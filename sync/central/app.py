@@ -11,11 +11,12 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, FastAPI, Path, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
@@ -24,11 +25,14 @@ from sync.central import apply, arbitration, issuing, store
 from sync.central.changes import ChangeNotifier, changes_page
 from sync.central.display import StreamHub, display_router
 from sync.central.errors import CentralRefusal, SequenceGapError
+from sync.central.limits import BodySizeLimit
+from sync.central.responses import COMMON_REFUSALS
 from sync.central.statistics_api import statistics_router
 from sync.clock import OFFICE_ZONE, Clock, utc_now
 from sync.protocol import (
     API_PREFIX,
     MAX_CHANGES_LIMIT,
+    MAX_SAFE_INT,
     MAX_WAIT_SECONDS,
     AppointmentCreate,
     AppointmentSnapshot,
@@ -41,6 +45,7 @@ from sync.protocol import (
     DeskSnapshot,
     Health,
     IssuedTicket,
+    OfficeDate,
     OfficeDetail,
     OfficeSnapshot,
     PushRequest,
@@ -76,11 +81,13 @@ def create_app(db_url: str, *, clock: Clock = utc_now) -> FastAPI:
         version="1",
         summary="Offices, appointments, the queue, and sync for Tresen workstations",
         lifespan=lifespan,
+        responses=COMMON_REFUSALS,
     )
     app.state.store = central
     app.state.notifier = notifier
     app.state.epoch = epoch
     app.state.display_streams = display_streams
+    app.add_middleware(BodySizeLimit)
     _install_error_handlers(app)
     app.include_router(_routes(central, notifier, epoch, clock), prefix=API_PREFIX)
     app.include_router(statistics_router(central, clock), prefix=API_PREFIX)
@@ -134,7 +141,7 @@ def _routes(central: store.CentralStore, notifier: ChangeNotifier, epoch: str, c
 
     @router.get("/appointments", response_model=list[AppointmentSnapshot], tags=["booking"])
     def list_appointments(
-        office_id: IdQuery, day: Annotated[date, Query(alias="date")]
+        office_id: IdQuery, day: Annotated[OfficeDate, Query(alias="date")]
     ) -> list[AppointmentSnapshot]:
         start = datetime.combine(day, datetime.min.time(), OFFICE_ZONE).astimezone(UTC)
         end = datetime.combine(day + timedelta(days=1), datetime.min.time(), OFFICE_ZONE).astimezone(UTC)
@@ -201,7 +208,7 @@ def _routes(central: store.CentralStore, notifier: ChangeNotifier, epoch: str, c
         workstation_id: Annotated[
             str | None, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
         ] = None,
-        cursor: Annotated[int, Query(ge=0)] = 0,
+        cursor: Annotated[int, Query(ge=0, le=MAX_SAFE_INT)] = 0,
         limit: Annotated[int, Query(ge=1, le=MAX_CHANGES_LIMIT)] = 1000,
         wait: Annotated[float, Query(ge=0, le=MAX_WAIT_SECONDS)] = 0.0,
     ) -> ChangesPage:
@@ -238,6 +245,13 @@ def _routes(central: store.CentralStore, notifier: ChangeNotifier, epoch: str, c
 
 
 def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
+        # Where and why, never the value: a hostile or personal input must not come back or reach a
+        # log (FastAPI's default answer repeats each offending input).
+        errors = [{"loc": list(e["loc"]), "type": e["type"], "msg": e["msg"]} for e in error.errors()]
+        return JSONResponse(status_code=422, content={"detail": errors})
+
     @app.exception_handler(CentralRefusal)
     async def refused(_request: Request, error: CentralRefusal) -> JSONResponse:
         return JSONResponse(status_code=error.status_code, content={"detail": error.reason})

@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from sync.central import store
 from sync.central.statistics_sql import day_bounds, day_figures_sql, has_tickets_on
 from sync.clock import office_day
+from sync.protocol import OfficeDate  # noqa: TC001 - FastAPI reads the annotation at runtime
 from sync.statistics import DayFigures, GroupFigures, Tally
 
 if TYPE_CHECKING:
@@ -282,7 +283,7 @@ def statistics_router(central: store.CentralStore, clock: Clock) -> APIRouter:
             return live_office(session, office, clock())
 
     @router.get("/offices/{office_id}/days/{day}", response_model=DayReport)
-    def day_report(office_id: IdPath, day: date, viewer: ViewerDep) -> DayReport:
+    def day_report(office_id: IdPath, day: OfficeDate, viewer: ViewerDep) -> DayReport:
         require_supervisor(viewer, office_id)
         with central.read() as session:
             office = _office(session, office_id)
