@@ -6,7 +6,7 @@ Authentication is not yet enforced (issue 8's next step); once it is, this test 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import schemathesis
@@ -34,7 +34,7 @@ schema = schemathesis.pytest.from_fixture("api_schema").exclude(path_regex=r"/ev
 
 @schema.parametrize()
 @settings(max_examples=15, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
-def test_the_central_service_answers_as_its_document_says(case: Case) -> None:
+def test_the_central_service_answers_as_its_document_says(case: Case[Any]) -> None:
     if case.query and "wait" in case.query:
         case.query["wait"] = 0  # a long poll would hold each example up to 30 s
     # Not checked: the Allow header of a 405. Where two routes share a path (GET and POST
