@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets
 import shutil
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import select
 
+from forms.layout import IssuingOffice
 from forms.pickup_slip import PickupSlip, render_pickup_slip
 from forms.receipt import PaymentMethod, Receipt, ReceiptLine, render_receipt
 from forms.registration import (
@@ -44,8 +46,8 @@ if TYPE_CHECKING:
 
     from sqlalchemy.orm import Session
 
-    from forms.layout import IssuingOffice
-    from workstation.commands import FinishResult
+    from workstation.commands import FinishResult, IssueResult
+    from workstation.config import PrintingSettings
     from workstation.counter import Counter
     from workstation.db import LocalStore
 
@@ -148,7 +150,7 @@ class FinishRequest:
     outcomes: Mapping[str, ServiceOutcome | str]
     notes: str = ""
     payment: PaymentMethod = PaymentMethod.CARD
-    address: Address | None = None  # the Hauptwohnung for a Meldebescheinigung (from the register)
+    address: str = ""  # the Hauptwohnung for a Meldebescheinigung, typed from the register
     status_check_number: str | None = None  # of the new ID document, for the Abholschein
 
 
@@ -240,7 +242,8 @@ def _documents_of(
     ]
     codes = {service.code.upper() for service in completed}
     if codes & REGISTRATION_CODES and appointment is not None and appointment.birth_date is not None:
-        if request.address is None:
+        address = parse_address(request.address)
+        if address is None:
             raise CommandRefused(_("Für die Meldebescheinigung fehlt die Anschrift (Hauptwohnung)."))
         first_names = tuple(appointment.given_name.split())
         documents.append(
@@ -252,7 +255,7 @@ def _documents_of(
                     person=RegisteredPerson(
                         appointment.family_name, first_names, first_names[0], appointment.birth_date
                     ),
-                    addresses=(request.address,),
+                    addresses=(address,),
                     issued_at=now,
                     place=letterhead.place,
                     file_reference=f"{ticket.number}-{case.id[:8]}",
@@ -451,8 +454,90 @@ def purge_kept_documents(session: Session, kept: KeptDocuments, cutoff: datetime
     known: dict[str, datetime | None] = {
         row[0]: row[1] for row in session.execute(select(Case.id, Case.finished_at))
     }
+
     def due(case_id: str) -> bool:
         finished = known.get(case_id)
         return case_id not in known or (finished is not None and finished < cutoff)
 
     return kept.purge(cid for cid in kept.case_ids() if due(cid))
+
+
+@dataclass(frozen=True)
+class DocumentSetup:
+    """What a desk needs to produce its documents; the App builds a `DocumentDesk` per opened desk."""
+
+    targets: PrintTargets
+    kept: KeptDocuments
+    letterhead: Letterhead
+    printer: Printer = cups_printer
+    sealer: Sealer | None = None
+    queue_status_url: str = "https://warteschlange.example/status"  # open: not in [printing] yet
+
+    @classmethod
+    def from_settings(
+        cls, settings: PrintingSettings, office_name: str, sealer: Sealer | None
+    ) -> DocumentSetup:
+        office = IssuingOffice(
+            settings.authority, office_name, settings.street, settings.postal_code_and_city
+        )
+        return cls(
+            PrintTargets(settings.receipt, settings.a4, settings.thermal, settings.folder),
+            KeptDocuments(settings.kept_dir),
+            Letterhead(office, settings.place or office_name, settings.cash_office or office_name),
+            sealer=sealer,
+        )
+
+    def for_desk(self, store: LocalStore, clerk_id: str) -> DocumentDesk:
+        return DocumentDesk(
+            store, clerk_id, self.kept, self.targets, printer=self.printer, sealer=self.sealer
+        )
+
+
+def token_sealer() -> Sealer | None:
+    """The office seal on the configured PKCS#11 token, or None when no seal token is configured
+    (no trust root known: `tresen seal demo-token` or TRESEN_SEAL_CA)."""
+    from devices.seal.config import SealConfig
+
+    config = SealConfig.from_env()
+    if not config.trust_roots:
+        return None
+
+    def seal(pdf: bytes) -> bytes:
+        from devices.seal.seal import seal_pdf
+
+        return seal_pdf(pdf, config)
+
+    return seal
+
+
+def ticket_slip_of(counter: Counter, issued: IssueResult, status_url: str) -> TicketSlip:
+    """The Wartenummer slip of a ticket the desk just issued (Strg+N)."""
+    from workstation.models import Office, Service
+
+    with counter.store.session() as session:
+        office = session.get(Office, counter.ctx.office_id)
+        names = tuple(
+            session.scalars(
+                select(Service.name).where(Service.id.in_(issued.service_ids)).order_by(Service.name)
+            )
+        )
+    return TicketSlip(
+        office_name=office.name if office else "",
+        ticket_number=issued.number,
+        services=names,
+        issued_at=counter.clock(),
+        status_url=f"{status_url}?t={issued.ticket_id}",
+    )
+
+
+_ADDRESS = re.compile(r"^\s*(?P<street>[^,]+?)\s*,\s*(?P<code>\d{5})\s+(?P<city>.+?)\s*$")
+
+
+def parse_address(text: str) -> Address | None:
+    """'Heidestraße 17, 51147 Köln' as the clerk types it from the register; None when not given."""
+    match = _ADDRESS.match(text)
+    if match is None:
+        if text.strip():
+            raise CommandRefused(_("Die Anschrift bitte als „Straße Nr., PLZ Ort“ eingeben."))
+        return None
+    return Address(match["street"], match["code"], match["city"])
