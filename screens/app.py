@@ -106,6 +106,12 @@ class _DocumentsProduced(Message):
 
 
 @dataclass
+class _ReprintOffered(Message):
+    case_id: str | None
+    kinds: list[str]
+
+
+@dataclass
 class ActionConfirmed(Message):
     """What a clerk action did, in one line for the clerk."""
 
@@ -443,6 +449,42 @@ class TresenApp(App[int]):
                 lambda desk: [desk.print_ticket(ticket_slip_of(counter, issued, setup.queue_status_url))]
             )
         )
+
+    def offer_reprint(self) -> None:
+        from workstation.documents import kept_kinds, reprint_case_of
+
+        setup = self.documents
+        if setup is None:
+            self.notify(_("An diesem Arbeitsplatz ist kein Drucker eingerichtet."), severity="warning")
+            return
+        counter = self.counter
+
+        def find() -> None:
+            case_id = reprint_case_of(counter.store, counter.ctx.office_id, counter.ctx.desk_id)
+            kinds = [kind.value for kind in kept_kinds(setup.kept, case_id)] if case_id else []
+            self.post_message(_ReprintOffered(case_id, kinds))
+
+        self.run_worker(find, name="reprint", group="reprint", thread=True, exit_on_error=False)
+
+    @on(_ReprintOffered)
+    def _reprint_offered(self, message: _ReprintOffered) -> None:
+        from screens.dialogs import ReprintDialog
+        from workstation.documents import DocumentKind
+
+        case_id = message.case_id
+        if case_id is None or not message.kinds:
+            self.notify(_("Für den letzten Vorgang ist kein Dokument aufbewahrt."), severity="warning")
+            return
+
+        def chosen(kinds: list[str] | None) -> None:
+            if kinds:
+                self.post_message(
+                    _DocumentsPending(
+                        lambda desk: [desk.reprint(case_id, DocumentKind(kind)) for kind in kinds]
+                    )
+                )
+
+        self.push_screen(ReprintDialog(message.kinds), chosen)
 
     @on(_DocumentsPending)
     def _produce_documents(self, message: _DocumentsPending) -> None:

@@ -69,6 +69,10 @@ class DeskPort(Protocol):
         """Print the Wartenummer slip of a walk-in on the thermal printer (in a worker)."""
         ...
 
+    def offer_reprint(self) -> None:
+        """List the kept documents of the open or last case and print the chosen ones again."""
+        ...
+
     def card_reading(self) -> CardReading:
         """The desk's card-reading service (builds it on first use; call it off the UI thread)."""
         ...

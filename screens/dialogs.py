@@ -296,3 +296,41 @@ class FinishDialog(ModalScreen[FinishChoice | None]):
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class ReprintDialog(ModalScreen["list[str] | None"]):
+    """Nachdruck: the kept documents of the open or last case; dismisses with the kinds chosen."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", _("Abbrechen"), id="dialog-cancel"),
+    ]
+
+    def __init__(self, kinds: Sequence[str]) -> None:
+        super().__init__(classes="dialog")
+        self._kinds = kinds
+
+    def compose(self) -> ComposeResult:
+        labels = {
+            "quittung": _("Quittung"),
+            "meldebescheinigung": _("Meldebescheinigung"),
+            "abholschein": _("Abholschein"),
+        }
+        with Vertical(classes="dialog-body"):
+            yield Label(_("Nachdruck"), classes="dialog-title")
+            yield SelectionList[str](
+                *((labels.get(kind, kind), kind, True) for kind in self._kinds), id="kinds"
+            )
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(_("Drucken"), variant="primary", id="confirm")
+                yield Button(_("Abbrechen"), id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#kinds", SelectionList).focus()
+
+    @on(Button.Pressed, "#confirm")
+    def action_confirm(self) -> None:
+        self.dismiss(list(self.query_one("#kinds", SelectionList).selected))
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

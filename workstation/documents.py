@@ -418,12 +418,13 @@ class DocumentDesk:
                 )
         return printed, message
 
-    def reprint(self, case_id: str, kind: DocumentKind) -> tuple[bool, str]:
+    def reprint(self, case_id: str, kind: DocumentKind) -> DocumentOutcome:
         """Print the kept document again (Nachdruck); audited as a reprint."""
         path = self.kept.root / case_id / f"{kind.value}.pdf"
         if not path.is_file():
-            return False, _("Dieses Dokument ist nicht (mehr) aufbewahrt.")
-        return self._print(kind, path.read_bytes(), case_id, reprint=True)
+            return DocumentOutcome(kind, None, False, _("Dieses Dokument ist nicht (mehr) aufbewahrt."))
+        printed, message = self._print(kind, path.read_bytes(), case_id, reprint=True)
+        return DocumentOutcome(kind, path, printed, message)
 
     def print_ticket(self, slip: TicketSlip) -> DocumentOutcome:
         """The Wartenummer slip (Strg+N) on the thermal printer; not personal, not kept."""
@@ -541,3 +542,20 @@ def parse_address(text: str) -> Address | None:
             raise CommandRefused(_("Die Anschrift bitte als „Straße Nr., PLZ Ort“ eingeben."))
         return None
     return Address(match["street"], match["code"], match["city"])
+
+
+def reprint_case_of(store: LocalStore, office_id: str, desk_id: str) -> str | None:
+    """The case a Nachdruck is about: the desk's open case, else the one it finished last."""
+    with store.session() as session:
+        case_id: str | None = session.scalar(
+            select(Case.id)
+            .where(Case.office_id == office_id, Case.desk_id == desk_id)
+            .order_by(Case.finished_at.is_not(None), Case.finished_at.desc(), Case.opened_at.desc())
+            .limit(1)
+        )
+        return case_id
+
+
+def kept_kinds(kept: KeptDocuments, case_id: str) -> list[DocumentKind]:
+    kinds = {kind.value: kind for kind in DocumentKind}
+    return [kinds[path.stem] for path in kept.of_case(case_id) if path.stem in kinds]

@@ -14,7 +14,7 @@ from textual.widgets import Select
 from devices.printing import PrintError, PrintFailure
 from forms.layout import IssuingOffice
 from screens.app import TresenApp
-from screens.dialogs import ConfirmDialog, FinishDialog
+from screens.dialogs import ConfirmDialog, FinishDialog, ReprintDialog
 from tests.ui.support import NOW, Desk, current_screen, filled_store, make_counter, settle
 from workstation.documents import DocumentSetup, KeptDocuments, Letterhead, PrintTargets, reserve_range
 from workstation.login import Workplace
@@ -91,9 +91,15 @@ async def test_finish_prints_the_receipt_with_fees_and_payment_method(desk: Desk
     assert "quittung.pdf" in [p.name for p in setup.kept.of_case(case.id)]
 
 
-async def test_missing_printer_is_said_in_german_and_the_receipt_kept(desk: Desk, tmp_path: Path) -> None:
+async def test_missing_printer_is_said_in_german_the_receipt_kept_and_reprinted(
+    desk: Desk, tmp_path: Path
+) -> None:
+    installed: list[str] = []  # the printer is set up after the first failure
+
     def missing(pdf: bytes, queue: str, title: str) -> str:  # noqa: ARG001  (the Printer protocol)
-        raise PrintError(PrintFailure.NO_PRINTER, printer=queue)
+        if not installed:
+            raise PrintError(PrintFailure.NO_PRINTER, printer=queue)
+        return "an den Drucker übergeben"
 
     setup = DocumentSetup(
         PrintTargets(receipt="Kasse-1", a4="A4-1"),
@@ -108,8 +114,21 @@ async def test_missing_printer_is_said_in_german_and_the_receipt_kept(desk: Desk
             "Quittung nicht gedruckt: Der Drucker „Kasse-1“ ist nicht eingerichtet. Bitte die "
             "Druckereinstellung prüfen. Das Dokument ist für den Nachdruck aufbewahrt."
         ) in notifications(app)
+        installed.append("Kasse-1")
+        await pilot.press("ctrl+r")  # Nachdruck
+        await settle(pilot)
+        assert isinstance(current_screen(app), ReprintDialog)
+        await pilot.click("#confirm")
+        await settle(pilot)
+        assert "Quittung gedruckt (an den Drucker übergeben)." in notifications(app)
     (case_id,) = setup.kept.case_ids()
     assert "quittung.pdf" in [p.name for p in setup.kept.of_case(case_id)]
+    with desk.store.session() as session:
+        events = session.scalars(select(AuditEvent).where(AuditEvent.action.like("document.%"))).all()
+    assert [(e.action, e.detail["document"], e.detail["printed"]) for e in events] == [
+        ("document.print", "quittung", False),
+        ("document.reprint", "quittung", True),
+    ]
 
 
 async def test_ctrl_n_prints_the_wartenummer_slip_on_the_thermal_printer(desk: Desk, tmp_path: Path) -> None:
