@@ -150,7 +150,14 @@ def print_pdf(
     with tempfile.NamedTemporaryFile(suffix=".pdf") as file:
         file.write(pdf)
         file.flush()
-        options = {"copies": str(copies), "document-format": "application/pdf"}
+        # cups-filters' pdftops renders through poppler by default and drops the text layer of
+        # fpdf2's embedded CID fonts; pdftocairo keeps it (a printed copy stays searchable, and the
+        # cups-pdf tests can read it with pdftotext). Printers taking PDF directly ignore the option.
+        options = {
+            "copies": str(copies),
+            "document-format": "application/pdf",
+            "pdftops-renderer": "pdftocairo",
+        }
         job_id = _call(lambda: connection.printFile(printer, file.name, title, options))
     return PrintJob(int(job_id), printer)
 

@@ -43,7 +43,15 @@ if TYPE_CHECKING:
     from sync.client import SwitchableTransport
     from workstation.card_reading import CardReading
     from workstation.card_setup import CardReadingSetup
+    from workstation.commands import IssueResult
     from workstation.counter import Counter
+    from workstation.documents import (
+        DocumentDesk,
+        DocumentOutcome,
+        DocumentSetup,
+        FinishRequest,
+        PendingDocument,
+    )
     from workstation.login import LoginChoices, Workplace
     from workstation.queries import CurrentTicket
     from workstation.retention import RetentionSchedule
@@ -83,6 +91,24 @@ class CommandFailed(Message):
 
     action: str
     error: Exception
+
+
+@dataclass
+class _DocumentsPending(Message):
+    """A finish (or a walk-in) decided on documents: render, seal and print them in a worker."""
+
+    produce: Callable[[DocumentDesk], list[DocumentOutcome]]
+
+
+@dataclass
+class _DocumentsProduced(Message):
+    outcomes: list[DocumentOutcome]
+
+
+@dataclass
+class _ReprintOffered(Message):
+    case_id: str | None
+    kinds: list[str]
 
 
 @dataclass
@@ -130,6 +156,7 @@ class TresenApp(App[int]):
         retention: RetentionSchedule | None = None,
         link: SwitchableTransport | None = None,
         office_overview: Callable[[], SupervisorPort] | None = None,
+        documents: DocumentSetup | None = None,
     ) -> None:
         if workplace is None and login is None:
             raise ValueError("TresenApp needs a workplace or a login service")
@@ -145,6 +172,7 @@ class TresenApp(App[int]):
         self.link = link  # the demo's switchable connection to the central service
         self._office_overview = office_overview  # the central service's figures, for supervisors
         self._keymap_overrides = dict(keymap or {})
+        self.documents = documents  # None: this desk prints nothing (tests, workstations without printers)
         self.commands = CommandQueue()
         # A load that ran while a command committed may hold the state from before it: it only
         # delivers if no command result was delivered since it started (else it reads again), and
@@ -384,6 +412,94 @@ class TresenApp(App[int]):
         self.run_worker(
             fetch, name=group, group=f"load-{group}", exclusive=True, thread=True, exit_on_error=False
         )
+
+    def finish_visit(self, request: FinishRequest, reply_to: MessagePump) -> None:
+        """Finish the open case; with documents set up, its documents are decided in the same local
+        transaction and printed afterwards in a worker (the finish never waits for a printer)."""
+        from screens.messages import CaseFinished
+        from workstation.documents import finish_with_documents
+
+        setup = self.documents
+        if setup is None:
+            self.run_command(
+                lambda counter: counter.finish(request.outcomes, request.notes), CaseFinished, reply_to
+            )
+            return
+
+        def done(result: tuple[Any, list[PendingDocument]], current: CurrentTicket | None) -> CaseFinished:
+            finished, pending = result
+            if pending:
+                self.post_message(_DocumentsPending(lambda desk: desk.produce(pending)))
+            return CaseFinished(finished, current)
+
+        self.run_command(
+            lambda counter: finish_with_documents(counter, request, setup.letterhead), done, reply_to
+        )
+
+    def print_ticket_slip(self, issued: IssueResult) -> None:
+        """The Wartenummer slip of a walk-in issued at the desk (Strg+N), on the thermal printer."""
+        from workstation.documents import ticket_slip_of
+
+        setup = self.documents
+        if setup is None:
+            return
+        counter = self.counter
+        self.post_message(
+            _DocumentsPending(
+                lambda desk: [desk.print_ticket(ticket_slip_of(counter, issued, setup.queue_status_url))]
+            )
+        )
+
+    def offer_reprint(self) -> None:
+        from workstation.documents import kept_kinds, reprint_case_of
+
+        setup = self.documents
+        if setup is None:
+            self.notify(_("An diesem Arbeitsplatz ist kein Drucker eingerichtet."), severity="warning")
+            return
+        counter = self.counter
+
+        def find() -> None:
+            case_id = reprint_case_of(counter.store, counter.ctx.office_id, counter.ctx.desk_id)
+            kinds = [kind.value for kind in kept_kinds(setup.kept, case_id)] if case_id else []
+            self.post_message(_ReprintOffered(case_id, kinds))
+
+        self.run_worker(find, name="reprint", group="reprint", thread=True, exit_on_error=False)
+
+    @on(_ReprintOffered)
+    def _reprint_offered(self, message: _ReprintOffered) -> None:
+        from screens.dialogs import ReprintDialog
+        from workstation.documents import DocumentKind
+
+        case_id = message.case_id
+        if case_id is None or not message.kinds:
+            self.notify(_("Für den letzten Vorgang ist kein Dokument aufbewahrt."), severity="warning")
+            return
+
+        def chosen(kinds: list[str] | None) -> None:
+            if kinds:
+                self.post_message(
+                    _DocumentsPending(
+                        lambda desk: [desk.reprint(case_id, DocumentKind(kind)) for kind in kinds]
+                    )
+                )
+
+        self.push_screen(ReprintDialog(message.kinds), chosen)
+
+    @on(_DocumentsPending)
+    def _produce_documents(self, message: _DocumentsPending) -> None:
+        assert self.documents is not None
+        desk = self.documents.for_desk(self.counter.store, self.counter.ctx.clerk_id)
+
+        def produce() -> None:
+            self.post_message(_DocumentsProduced(message.produce(desk)))
+
+        self.run_worker(produce, name="documents", group="documents", thread=True, exit_on_error=False)
+
+    @on(_DocumentsProduced)
+    def _documents_produced(self, message: _DocumentsProduced) -> None:
+        for outcome in message.outcomes:
+            self.notify(outcome.message, severity="information" if outcome.printed else "error", timeout=8)
 
     def card_reading(self) -> CardReading:
         if self._card_reading is None:

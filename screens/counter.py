@@ -329,6 +329,10 @@ class CounterScreen(NarrowLayout, Screen[None]):
             return
         ask_finish(self, self.desk, [Choice(s.id, s.name) for s in current.services], notes="")
 
+    def action_reprint(self) -> None:
+        """Nachdruck: the kept documents of the desk's open or last case, to print again."""
+        self.desk.offer_reprint()
+
     def action_walk_in(self) -> None:
         from screens.walk_in import WalkInScreen
 

@@ -19,7 +19,9 @@ if TYPE_CHECKING:
     from screens.messages import CommandCompleted
     from screens.widgets.status_bar import SyncStatusLine
     from workstation.card_reading import CardReading
+    from workstation.commands import IssueResult
     from workstation.counter import Counter
+    from workstation.documents import FinishRequest
     from workstation.queries import CurrentTicket
 
 Result = TypeVar("Result")
@@ -56,6 +58,19 @@ class DeskPort(Protocol):
         group: str,
     ) -> None:
         """Load a read model; a newer load of the same group supersedes an older one."""
+        ...
+
+    def finish_visit(self, request: FinishRequest, reply_to: MessagePump) -> None:
+        """Finish the open case (a command, `CaseFinished` to `reply_to`), then print its documents
+        in a worker; what did not print is said in German and kept for a reprint."""
+        ...
+
+    def print_ticket_slip(self, issued: IssueResult) -> None:
+        """Print the Wartenummer slip of a walk-in on the thermal printer (in a worker)."""
+        ...
+
+    def offer_reprint(self) -> None:
+        """List the kept documents of the open or last case and print the chosen ones again."""
         ...
 
     def card_reading(self) -> CardReading:

@@ -186,6 +186,9 @@ class TransferDialog(ModalScreen[TransferChoice | None]):
 class FinishChoice:
     outcomes: dict[str, str]  # service id -> ServiceOutcome value
     notes: str
+    payment: str = "ec"  # forms.receipt.PaymentMethod value
+    address: str = ""  # Hauptwohnung for a Meldebescheinigung ("Straße Nr., PLZ Ort")
+    status_check_number: str = ""  # of the new ID document, for the Abholschein
 
 
 @dataclass
@@ -234,6 +237,19 @@ class FinishDialog(ModalScreen[FinishChoice | None]):
                         )
             yield Label(_("Notiz"))
             yield Input(self._notes, id="notes")
+            # The documents of the visit print in the same step: receipt (fees of the completed
+            # services), Meldebescheinigung (needs the address), Abholschein (needs the number).
+            yield Label(_("Zahlungsart"))
+            yield Choose(
+                [(_("EC-Karte (girocard)"), "ec"), (_("Barzahlung"), "cash")],
+                value="ec",
+                allow_blank=False,
+                id="payment",
+            )
+            yield Label(_("Anschrift für die Meldebescheinigung (Straße Nr., PLZ Ort)"))
+            yield Input("", id="address")
+            yield Label(_("Seriennummer des neuen Ausweises (für den Abholschein)"))
+            yield Input("", id="status-check-number")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(_("Abschließen (F8)"), variant="success", id="confirm")
                 yield Button(_("Abbrechen"), id="cancel")
@@ -246,7 +262,13 @@ class FinishDialog(ModalScreen[FinishChoice | None]):
             service.id: str(self.query_one(f"#outcome-{index}", Select).value)
             for index, service in enumerate(self._services)
         }
-        choice = FinishChoice(outcomes, self.query_one("#notes", Input).value)
+        choice = FinishChoice(
+            outcomes,
+            self.query_one("#notes", Input).value,
+            str(self.query_one("#payment", Select).value),
+            self.query_one("#address", Input).value,
+            self.query_one("#status-check-number", Input).value.strip(),
+        )
         self._checking = True
         self._desk.load(
             lambda counter: counter.finish_concerns(outcomes),
@@ -270,6 +292,44 @@ class FinishDialog(ModalScreen[FinishChoice | None]):
                 self.dismiss(message.choice)
 
         self.app.push_screen(ConfirmDialog(question, _("Trotzdem abschließen")), decided)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ReprintDialog(ModalScreen["list[str] | None"]):
+    """Nachdruck: the kept documents of the open or last case; dismisses with the kinds chosen."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", _("Abbrechen"), id="dialog-cancel"),
+    ]
+
+    def __init__(self, kinds: Sequence[str]) -> None:
+        super().__init__(classes="dialog")
+        self._kinds = kinds
+
+    def compose(self) -> ComposeResult:
+        labels = {
+            "quittung": _("Quittung"),
+            "meldebescheinigung": _("Meldebescheinigung"),
+            "abholschein": _("Abholschein"),
+        }
+        with Vertical(classes="dialog-body"):
+            yield Label(_("Nachdruck"), classes="dialog-title")
+            yield SelectionList[str](
+                *((labels.get(kind, kind), kind, True) for kind in self._kinds), id="kinds"
+            )
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(_("Drucken"), variant="primary", id="confirm")
+                yield Button(_("Abbrechen"), id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#kinds", SelectionList).focus()
+
+    @on(Button.Pressed, "#confirm")
+    def action_confirm(self) -> None:
+        self.dismiss(list(self.query_one("#kinds", SelectionList).selected))
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from forms.receipt import PaymentMethod
 from screens.dialogs import Choice, FinishChoice, FinishDialog, TransferChoice, TransferDialog
-from screens.messages import CaseFinished, TicketTransferred
+from screens.messages import TicketTransferred
 from screens.widgets.format import outcome_labels
+from workstation.documents import FinishRequest
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -24,8 +26,15 @@ def ask_finish(screen: Screen[Any], desk: DeskPort, services: Sequence[Choice], 
 
     def decided(choice: FinishChoice | None) -> None:
         if choice is not None:
-            desk.run_command(
-                lambda counter: counter.finish(choice.outcomes, choice.notes), CaseFinished, reply_to=screen
+            desk.finish_visit(
+                FinishRequest(
+                    choice.outcomes,
+                    choice.notes,
+                    PaymentMethod(choice.payment),
+                    choice.address,
+                    choice.status_check_number or None,
+                ),
+                reply_to=screen,
             )
 
     outcomes = [Choice(value, label) for value, label in outcome_labels().items()]

@@ -96,6 +96,7 @@ class WalkInScreen(ModalScreen["IssueResult | None"]):
     @on(WalkInIssued)
     def _issued(self, message: WalkInIssued) -> None:
         self.issued = message.result
+        self.desk.print_ticket_slip(message.result)  # thermal slip, in a worker
         shown = self.query_one("#walk-in-issued", Static)
         shown.update(_("Wartenummer {number} ausgegeben.").format(number=message.result.number))
         shown.remove_class("hidden")

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from workstation.card_setup import CardReadingSetup
     from workstation.config import Config
+    from workstation.db import LocalStore
 
 DEMO_WORKSTATION_ID = "ws-demo"
 
@@ -88,6 +89,7 @@ def _run_demo(args: argparse.Namespace, config: Config, temp_dir: Path) -> int:
         login = DeskLogin(store, DEMO_WORKSTATION_ID, BUERGERAMT_ID, make_engine, clock=clock)
         login.initial_sync()
         card_setup = demo_card_setup(config, temp_dir / "csca", cleanup)
+        config = demo_printing(config, store, temp_dir)
         desk = next(d for d in day.desks if d.office_id == BUERGERAMT_ID)
         clerk = next(c for c in day.clerks if c.office_id == BUERGERAMT_ID)
         return run_app(
@@ -117,6 +119,43 @@ def waiting_room_addresses(central_db: str, central_url: str) -> str:
     if status is not None:
         lines.append(_("Status einer wartenden Nummer (QR-Code des Wartescheins): {url}").format(url=status))
     return "\n".join(lines)
+
+
+DEMO_KASSENZEICHEN_PREFIX = "5101"
+DEMO_RANGE_SIZE = 10_000
+
+
+def demo_printing(config: Config, store: LocalStore, temp_dir: Path) -> Config:
+    """Without [printing], the demo writes its documents as PDFs into a folder it names on stderr
+    (a CUPS queue is a real office's setting); every desk gets its own Kassenzeichen range."""
+    import dataclasses
+
+    from platformdirs import user_data_path
+    from sqlalchemy import select
+
+    from workstation.documents import reserve_range
+    from workstation.models import Desk
+
+    with store.write() as session:
+        for index, desk_id in enumerate(sorted(session.scalars(select(Desk.id)))):
+            first = (index + 1) * DEMO_RANGE_SIZE
+            reserve_range(session, desk_id, DEMO_KASSENZEICHEN_PREFIX, first, first + DEMO_RANGE_SIZE - 1)
+    printing = config.printing
+    if printing.receipt or printing.a4 or printing.thermal or printing.folder:
+        return config
+    folder = user_data_path("tresen") / "demo-ausdrucke"
+    print(f"Demo: Ausdrucke werden als PDF abgelegt in {folder}", file=sys.stderr)
+    printing = dataclasses.replace(
+        printing,
+        folder=folder,
+        kept_dir=temp_dir / "dokumente",
+        authority=printing.authority or "Stadt Musterstadt – Die Oberbürgermeisterin",
+        street=printing.street or "Rathausplatz 1",
+        postal_code_and_city=printing.postal_code_and_city or "12345 Musterstadt",
+        place=printing.place or "Musterstadt",
+        cash_office=printing.cash_office or "Stadtkasse Musterstadt, Zahlstelle Bürgeramt",
+    )
+    return dataclasses.replace(config, printing=printing)
 
 
 def demo_card_setup(config: Config, trust_folder: Path, cleanup: ExitStack) -> CardReadingSetup:

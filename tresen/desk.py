@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from workstation.commands import DeskContext
     from workstation.config import Config
     from workstation.db import LocalStore
+    from workstation.documents import DocumentSetup
     from workstation.login import DeskLogin
     from workstation.sync_engine import SyncEngine
 
@@ -69,6 +70,7 @@ def load_config(path: Path | None) -> Config:
 
 def run_purge(args: argparse.Namespace) -> int:
     """The administrator's purge: the same rules as the app's hourly schedule, audited as the CLI's."""
+    from workstation.documents import KeptDocuments
     from workstation.errors import TresenError
     from workstation.retention import RetentionPolicy, describe_purge, purge_personal_data
 
@@ -82,6 +84,7 @@ def run_purge(args: argparse.Namespace) -> int:
                 RetentionPolicy.from_settings(config.privacy),
                 dry_run=args.dry_run,
                 actor="administrator:cli",
+                kept_documents=KeptDocuments(config.printing.kept_dir),
             )
         finally:
             store.dispose()
@@ -206,6 +209,20 @@ def office_overview(
     return make
 
 
+def document_setup_of(config: Config, login: DeskLogin) -> DocumentSetup | None:
+    """Printers and letterhead from [printing]; None when no printer (nor PDF folder) is set up."""
+    from workstation.documents import DocumentSetup, token_sealer
+    from workstation.models import Office
+
+    printing = config.printing
+    if not (printing.receipt or printing.a4 or printing.thermal or printing.folder):
+        return None
+    with login.store.session() as session:
+        office = session.get(Office, login.office_id) if login.office_id else None
+        office_name = office.name if office else ""
+    return DocumentSetup.from_settings(printing, office_name, token_sealer())
+
+
 def run_app(
     config: Config,
     login: DeskLogin,
@@ -223,8 +240,12 @@ def run_app(
     from tresen.terminal import probe_terminal_graphics
     from workstation.retention import RetentionPolicy, RetentionSchedule
 
+    documents = document_setup_of(config, login)
     retention = RetentionSchedule(
-        login.store, RetentionPolicy.from_settings(config.privacy), clock=login.clock
+        login.store,
+        RetentionPolicy.from_settings(config.privacy),
+        clock=login.clock,
+        kept_documents=documents.kept if documents else None,
     )
     workplace = login.open(clerk_id, desk_id) if desk_id and clerk_id else None
     app = TresenApp(
@@ -236,6 +257,7 @@ def run_app(
         now=login.clock,
         link=link,
         office_overview=office_overview(central_url, login, link) if central_url else None,
+        documents=documents,
     )
     probe_terminal_graphics()
     with logging_to_file(log_file_path()):

@@ -134,6 +134,7 @@ ACTIONS: tuple[ClerkAction, ...] = (
     ),
     ClerkAction("walk-in", "walk_in", "ctrl+n", N_("Wartenummer ausgeben"), ScreenId.COUNTER, show=False),
     ClerkAction("search", "focus_search", "ctrl+f", N_("Suchen"), ScreenId.COUNTER, show=False),
+    ClerkAction("reprint", "reprint", "ctrl+r", N_("Nachdruck"), ScreenId.COUNTER, show=False),
     # the case
     ClerkAction("case-back", "back", "escape", N_("Zurück"), ScreenId.CASE),
     ClerkAction("case-park", "park", "f6", N_("Parken"), ScreenId.CASE),

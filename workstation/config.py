@@ -22,6 +22,18 @@ path = "/var/lib/tresen/tresen.sqlite3"
 trust_dir = "/etc/tresen/csca"   # CSCA certificates and master lists (passive authentication)
 reader = "REINER SCT cyberJack RFID komfort"   # optional: this reader, not the first one found
 
+[printing]                 # a CUPS queue per document kind; `folder` instead writes PDFs there
+receipt = "Kasse-Bon"
+a4 = "A4-Schalter"
+thermal = "Thermo-80mm"
+folder = "/var/lib/tresen/ausdrucke"   # optional (demo without CUPS)
+kept_dir = "/var/lib/tresen/dokumente" # documents kept for a reprint (0700), purged with the case data
+authority = "Stadt Köln – Der Oberbürgermeister"   # the letterhead and the receipt's cash office
+street = "Wiener Platz 2a"
+postal_code_and_city = "51065 Köln"
+place = "Köln"
+cash_office = "Stadtkasse Köln, Zahlstelle Mülheim"
+
 [privacy]
 card_data_hours = 2        # chip data kept after the finish (default: until the office day is over)
 citizen_data_days = 2      # citizen data of appointments kept for this many office days
@@ -138,6 +150,22 @@ class PrivacySettings:
 
 
 @dataclass(frozen=True)
+class PrintingSettings:
+    """Printers per document kind and the letterhead of the documents (workstation.documents)."""
+
+    receipt: str | None = None
+    a4: str | None = None
+    thermal: str | None = None
+    folder: Path | None = None
+    kept_dir: Path = field(default_factory=lambda: default_kept_dir())  # noqa: PLW0108  (defined below)
+    authority: str = ""
+    street: str = ""
+    postal_code_and_city: str = ""
+    place: str = ""
+    cash_office: str = ""
+
+
+@dataclass(frozen=True)
 class Config:
     workstation: WorkstationSettings = field(default_factory=WorkstationSettings)
     central: CentralSettings = field(default_factory=CentralSettings)
@@ -145,6 +173,7 @@ class Config:
     store: StoreSettings = field(default_factory=StoreSettings)
     card: CardSettings = field(default_factory=CardSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
+    printing: PrintingSettings = field(default_factory=PrintingSettings)
     source: Path | None = None  # the file read, None for pure defaults
 
 
@@ -154,6 +183,10 @@ def default_config_path() -> Path:
 
 def default_store_path() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME)) / STORE_FILE_NAME
+
+
+def default_kept_dir() -> Path:
+    return platformdirs.user_data_path(APP_NAME) / "dokumente"
 
 
 def default_trust_dir() -> Path:
@@ -225,6 +258,18 @@ def _toml_problem(error: tomllib.TOMLDecodeError) -> str:
     return _("ungültige TOML-Syntax ({detail})").format(detail=message)
 
 
+PRINTING_KEYS = (
+    "receipt",
+    "a4",
+    "thermal",
+    "folder",
+    "kept_dir",
+    "authority",
+    "street",
+    "postal_code_and_city",
+    "place",
+    "cash_office",
+)
 KNOWN_KEYS: dict[str, tuple[str, ...]] = {
     "workstation": ("id", "office_id", "desk_id", "clerk_id"),
     "central": ("url", "timeout_seconds"),
@@ -232,6 +277,7 @@ KNOWN_KEYS: dict[str, tuple[str, ...]] = {
     "store": ("path",),
     "card": ("trust_dir", "reader"),
     "privacy": ("card_data_hours", "citizen_data_days"),
+    "printing": PRINTING_KEYS,
 }
 
 Place = tuple[str, ...]  # a key's place in the file: ("ui", "keymap", "call-next")
@@ -278,6 +324,7 @@ class _ConfigReader:
         trust_dir = self._str(card, "card", "trust_dir")
         reader = self._str(card, "card", "reader")
         privacy = self._privacy(self._section(raw, "privacy"))
+        printing = self._printing(self._section(raw, "printing"))
         if self.problems:
             raise _config_error(self.file, self.problems, "config file invalid")
         return Config(
@@ -289,6 +336,7 @@ class _ConfigReader:
                 trust_dir=Path(trust_dir).expanduser() if trust_dir else default_trust_dir(), reader=reader
             ),
             privacy=privacy,
+            printing=printing,
             source=self.file,
         )
 
@@ -395,6 +443,24 @@ class _ConfigReader:
             days = DEFAULT_CITIZEN_DATA_DAYS
         return PrivacySettings(
             card_data_hours=float(hours) if hours is not None else None, citizen_data_days=days
+        )
+
+    def _printing(self, printing: dict[str, Any]) -> PrintingSettings:
+        def text(key: str) -> str | None:
+            return self._str(printing, "printing", key)
+
+        folder, kept_dir = text("folder"), text("kept_dir")
+        return PrintingSettings(
+            receipt=text("receipt"),
+            a4=text("a4"),
+            thermal=text("thermal"),
+            folder=Path(folder).expanduser() if folder else None,
+            kept_dir=Path(kept_dir).expanduser() if kept_dir else default_kept_dir(),
+            authority=text("authority") or "",
+            street=text("street") or "",
+            postal_code_and_city=text("postal_code_and_city") or "",
+            place=text("place") or "",
+            cash_office=text("cash_office") or "",
         )
 
     def _section(self, raw: dict[str, Any], name: str) -> dict[str, Any]:

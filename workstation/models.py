@@ -302,3 +302,18 @@ class CardRead(Base):
     photo_mime: Mapped[str | None] = mapped_column(String(32))
     verdict: Mapped[str] = mapped_column(String(16))  # VERIFIED | NOT_VERIFIED | FAILED
     verification_steps: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+
+
+class KassenzeichenRangeRow(Base):
+    """The running numbers this desk may put on receipts (offline too): reserved for it alone.
+
+    Seeded per desk in the local store for now; the reservation by the central service is a later
+    step (docs/architecture.md, "Dokumente am Tresen")."""
+
+    __tablename__ = "kassenzeichen_ranges"
+
+    desk_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    prefix: Mapped[str] = mapped_column(String(8))
+    first: Mapped[int]
+    last: Mapped[int]
+    last_issued: Mapped[int | None]

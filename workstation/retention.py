@@ -31,6 +31,7 @@ from sqlalchemy import Select, delete, func, or_, select, update
 
 from sync.clock import OFFICE_ZONE
 from workstation import audit
+from workstation.documents import purge_kept_documents
 from workstation.errors import TresenError
 from workstation.i18n import _
 from workstation.models import Appointment, CardRead, Case, Ticket, TicketState
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 
     from workstation.config import PrivacySettings
     from workstation.db import LocalStore
+    from workstation.documents import KeptDocuments
 
 log = logging.getLogger(__name__)
 
@@ -132,8 +134,11 @@ def purge_personal_data(
     dry_run: bool = False,
     actor: str = SYSTEM_ACTOR,
     batch_size: int = BATCH_SIZE,
+    kept_documents: KeptDocuments | None = None,
 ) -> PurgeReport:
     """Purge what the policy no longer allows to keep; idempotent (a second run finds nothing).
+
+    Documents kept for a reprint (`kept_documents`) go with the citizen data of their case.
 
     `actor` is who the audit event names (the schedule, or the administrator's CLI)."""
     policy = policy or RetentionPolicy()
@@ -162,6 +167,11 @@ def purge_personal_data(
                 audit.record(session, actor, None, AUDIT_ACTION, report.audit_detail(), at=now)
         if last:
             break
+    if kept_documents is not None:
+        with store.session() as session:
+            removed = purge_kept_documents(session, kept_documents, cutoffs.citizen)
+        if removed:
+            log.info("purged the kept documents of %d cases", removed)
     report = _report(totals, cutoffs, batches)
     if not report.total:
         return report
@@ -318,6 +328,7 @@ class RetentionSchedule:
     policy: RetentionPolicy = field(default_factory=RetentionPolicy)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     interval_seconds: float = SCHEDULE_INTERVAL_SECONDS
+    kept_documents: KeptDocuments | None = None
     last_report: PurgeReport | None = None
     _running: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -327,7 +338,9 @@ class RetentionSchedule:
             log.info("purge skipped: the previous run is still busy")
             return None
         try:
-            self.last_report = purge_personal_data(self.store, self.clock(), self.policy)
+            self.last_report = purge_personal_data(
+                self.store, self.clock(), self.policy, kept_documents=self.kept_documents
+            )
             return self.last_report
         except TresenError as error:
             log.warning("purge failed: %s", error)

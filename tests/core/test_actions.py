@@ -22,7 +22,7 @@ TODAY = {
     "search", "case-back", "case-park", "case-transfer", "case-finish", "case-card-read", "help", "quit",
     "card-read-close", "card-read-readers", "walk-in-close", "walk-in-issue",
 }  # fmt: skip
-NEW = {"logout", "toggle-link", "call-ticket", "supervisor"}
+NEW = {"logout", "toggle-link", "call-ticket", "supervisor", "reprint"}
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from PIL import Image, ImageChops, ImageFilter, ImageStat
 
 from devices.printing import (
     CupsServer,
@@ -57,51 +56,29 @@ def job_title() -> Iterator[str]:
         path.unlink()
 
 
-def page_image(pdf: Path, workdir: Path) -> Image.Image:
-    """Page 1 rendered by poppler at 40 dpi, greyscale."""
-    out = workdir / f"page-{uuid.uuid4().hex[:8]}"
-    subprocess.run(["pdftoppm", "-r", "40", "-gray", "-singlefile", str(pdf), str(out)], check=True)
-    return Image.open(f"{out}.pgm")
-
-
-def difference(first: Image.Image, second: Image.Image) -> float:
-    """Mean absolute grey difference, 0 (same page) to 255, after a blur that evens out the
-    anti-aliasing of a 300 dpi raster (cups-pdf) against poppler's vector rendering."""
-    assert first.size == second.size
-    blurred = [image.filter(ImageFilter.GaussianBlur(2)) for image in (first, second)]
-    return float(ImageStat.Stat(ImageChops.difference(*blurred)).mean[0])
-
-
-def assert_printed_copy_of(printed: Path, original: bytes, other: bytes, tmp_path: Path) -> None:
-    """cups-pdf re-renders through PostScript (the text layer of CID fonts does not survive, so
-    pdftotext sees nothing); what arrives is checked as the page it shows instead: the printed page
-    matches the original closely, and a different document clearly does not."""
-    (tmp_path / "original.pdf").write_bytes(original)
-    (tmp_path / "other.pdf").write_bytes(other)
-    printed_page = page_image(printed, tmp_path)
-    same = difference(printed_page, page_image(tmp_path / "original.pdf", tmp_path))
-    different = difference(printed_page, page_image(tmp_path / "other.pdf", tmp_path))
-    assert same < 3.5  # measured ≈ 2.0 for the receipt
-    assert different > 2 * same  # measured ≈ 7.0 against the Meldebescheinigung
+def run_pdftotext(path: Path) -> str:
+    return subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
 
 
 @pytest.mark.cups
 @pytest.mark.poppler
-def test_receipt_printed_to_cups_pdf_arrives_as_the_document(
-    cups_pdf_queue: str, job_title: str, tmp_path: Path
-) -> None:
+def test_receipt_printed_to_cups_pdf_arrives_as_the_document(cups_pdf_queue: str, job_title: str) -> None:
     template = TEMPLATES["quittung"]
     job = print_pdf(template.render(template.example()), cups_pdf_queue, job_title)
     status = wait_for_job(job.job_id, timeout=30)
     assert status.state is JobState.COMPLETED
     assert status.message == f"Druckauftrag {job.job_id}: an den Drucker übergeben"
-    other = TEMPLATES["meldebescheinigung"]
-    assert_printed_copy_of(
-        wait_for_output(job_title),
-        template.render(template.example()),
-        other.render(other.example()),
-        tmp_path,
-    )
+    # The printed file is the document: its German text, read back by poppler (not its pixels).
+    text = run_pdftotext(wait_for_output(job_title))
+    for expected in (
+        "Quittung",
+        "Kassenzeichen",
+        "5101-0004711-8",
+        "Gesamtbetrag: 127,00 €",
+        "Bürgeramt Mülheim",
+    ):
+        assert expected in text
+    assert "Abholschein" not in text  # not some other document
     assert "pdf" in run_pdfinfo(wait_for_output(job_title)).lower()
 
 
@@ -194,7 +171,8 @@ def test_print_cli(
     args = parser.parse_args(["print", str(path), "--printer", cups_pdf_queue])
     assert args.handler(args) == 0
     assert "an den Drucker übergeben" in capsys.readouterr().out
-    other = TEMPLATES["quittung"]
-    assert_printed_copy_of(
-        wait_for_output(job_title), path.read_bytes(), other.render(other.example()), tmp_path
-    )
+    text = run_pdftotext(wait_for_output(job_title))
+    assert "Abholschein" in text
+    assert "ABH-7Q4K-2M9P" in text
+    assert "Erika Mustermann" in text
+    assert "Quittung" not in text
