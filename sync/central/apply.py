@@ -9,6 +9,7 @@ changes are allowed is `sync.states`, the table the workstation's commands check
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -78,6 +79,12 @@ def push(session: Session, request: PushRequest, now: datetime) -> PushResponse:
     session.flush()
     store.stamp(session, office.id, touched)
     return PushResponse(results=results, acked_seq=workstation.last_seq)
+
+
+def _rejected_args_record(args: dict[str, Any]) -> dict[str, Any]:
+    """What a rejected operation leaves behind instead of its arguments: their names and size. The
+    raw values may be junk or hostile, and nothing is ever applied from them."""
+    return {"rejected_argument_names": sorted(args)[:20], "size_bytes": len(json.dumps(args, default=str))}
 
 
 def _used_op_ids(session: Session, op_ids: list[str]) -> set[str]:
@@ -186,7 +193,7 @@ def _apply_one(
             op_id=operation.op_id,
             office_id=office.id,
             kind=operation.kind,
-            args=operation.args,
+            args=operation.args if status == "applied" else _rejected_args_record(operation.args),
             base_version=operation.base_version,
             status=status,
             reason=reason,

@@ -151,3 +151,18 @@ def test_a_full_batch_still_fits_the_limit(client: TestClient, clock: MovableClo
         < MAX_BODY_BYTES
     )
     assert push(client, *batch).status_code == 200
+
+
+def test_a_rejected_operation_keeps_a_bounded_record_not_its_arguments(
+    client: TestClient, clock: MovableClock
+) -> None:
+    junk = operation(
+        1, "ticket.issue", {**issue_args(clock), "service_ids": ["no-such-service"], "x": SECRET_NAME}, clock
+    )
+    [result] = push(client, junk).json()["results"]
+    assert result["status"] == "rejected"
+    central: store.CentralStore = client.app.state.store  # type: ignore[attr-defined]
+    with central.read() as session:
+        stored = session.scalars(select(store.AppliedOperation)).one()
+    assert SECRET_NAME not in json.dumps(stored.args)
+    assert stored.args["size_bytes"] > 0
