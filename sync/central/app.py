@@ -25,8 +25,7 @@ from sync.central import apply, arbitration, issuing, store
 from sync.central.changes import ChangeNotifier, changes_page
 from sync.central.display import StreamHub, display_router
 from sync.central.errors import CentralRefusal, SequenceGapError
-from sync.central.limits import BodySizeLimit
-from sync.central.responses import COMMON_REFUSALS
+from sync.central.responses import COMMON_REFUSALS, MAX_BODY_BYTES
 from sync.central.statistics_api import statistics_router
 from sync.clock import OFFICE_ZONE, Clock, utc_now
 from sync.protocol import (
@@ -82,12 +81,12 @@ def create_app(db_url: str, *, clock: Clock = utc_now) -> FastAPI:
         summary="Offices, appointments, the queue, and sync for Tresen workstations",
         lifespan=lifespan,
         responses=COMMON_REFUSALS,
+        max_body_size=MAX_BODY_BYTES,  # 413 by Content-Length, or while a chunked body arrives
     )
     app.state.store = central
     app.state.notifier = notifier
     app.state.epoch = epoch
     app.state.display_streams = display_streams
-    app.add_middleware(BodySizeLimit)
     _install_error_handlers(app)
     app.include_router(_routes(central, notifier, epoch, clock), prefix=API_PREFIX)
     app.include_router(statistics_router(central, clock), prefix=API_PREFIX)

@@ -23,6 +23,8 @@ class InvalidRequest(BaseModel):
     detail: list[FieldError]
 
 
+MAX_BODY_BYTES = 1024 * 1024  # a full push batch (500 operations) is well under half of this
+
 COMMON_REFUSALS: dict[int | str, dict[str, Any]] = {
     400: {"model": Refusal, "description": "malformed request (e.g. Content-Length)"},
     404: {"model": Refusal, "description": "no such office, desk, appointment or ticket"},

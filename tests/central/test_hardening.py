@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from sync.central import store
-from sync.central.limits import MAX_BODY_BYTES
+from sync.central.responses import MAX_BODY_BYTES
 from tests.central.conftest import DAY, OFFICE, MovableClock
 from tests.central.test_push import WORKSTATION, issue_args, operation, push
 
