@@ -19,6 +19,10 @@ settings.load_profile("tresen")
 _PCSC_MARKS = (pytest.mark.serial, pytest.mark.xdist_group("pcsc"))
 
 
+# The sync tests' store and central fixtures, shared with tests/faults.
+pytest_plugins = ["tests.sync_fixtures"]
+
+
 # tryfirst: the markers must be on the items before `-m` deselects and xdist groups them.
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

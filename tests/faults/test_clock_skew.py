@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from sync.central import store as central_store
 from tests.faults.conftest import CTX, WORKSTATION
-from tests.sync.support import NOW
+from tests.sync.support import NOW, central_operations
 from workstation.counter import Counter
 from workstation.models import OperationStatus, OutboxOperation
 from workstation.sync_engine import SyncEngine
@@ -26,21 +26,6 @@ def _central_ticket(central_url: str, ticket_id: str) -> tuple[str, str | None]:
         with central.read() as session:
             ticket = session.get_one(central_store.Ticket, ticket_id)
             return ticket.state, ticket.desk_id
-    finally:
-        central.dispose()
-
-
-def _central_statuses(central_url: str) -> list[str]:
-    central = central_store.CentralStore(central_url)
-    try:
-        with central.read() as session:
-            return list(
-                session.scalars(
-                    select(central_store.AppliedOperation.status)
-                    .where(central_store.AppliedOperation.workstation_id == WORKSTATION)
-                    .order_by(central_store.AppliedOperation.seq)
-                )
-            )
     finally:
         central.dispose()
 
@@ -63,7 +48,11 @@ def test_a_desk_whose_clock_is_an_hour_off_gets_the_same_outcome(
     counter.finish({service.id: "completed" for service in current.services})
     assert skewed.sync_once().online
 
-    assert _central_statuses(central_url) == ["applied", "applied", "applied"]  # call, serve, finish
+    assert [status for _seq, _op, status in central_operations(central_url, WORKSTATION)] == [
+        "applied",
+        "applied",
+        "applied",
+    ]  # call, serve, finish
     assert _central_ticket(central_url, called.ticket_id) == ("finished", CTX.desk_id)
     with local_store.session() as session:
         assert set(session.scalars(select(OutboxOperation.status))) == {OperationStatus.APPLIED}

@@ -13,12 +13,11 @@ from typing import TYPE_CHECKING
 import pytest
 from sqlalchemy import select
 
-from sync.central import store as central_store
 from sync.client import CentralClient
 from tests.faults.central_process import CentralProcess
 from tests.faults.conftest import CTX, WORKSTATION
 from tests.faults.proxy import FaultProxy
-from tests.sync.support import DESK
+from tests.sync.support import DESK, central_operations
 from workstation.counter import Counter
 from workstation.models import OperationStatus, OutboxOperation
 from workstation.sync_engine import SyncEngine
@@ -43,17 +42,7 @@ def central_process(central_url: str) -> Iterator[CentralProcess]:
 
 
 def _applied(central_url: str) -> list[tuple[int, str]]:
-    central = central_store.CentralStore(central_url)
-    try:
-        with central.read() as session:
-            rows = session.scalars(
-                select(central_store.AppliedOperation)
-                .where(central_store.AppliedOperation.workstation_id == WORKSTATION)
-                .order_by(central_store.AppliedOperation.seq)
-            )
-            return [(row.seq, row.op_id) for row in rows]
-    finally:
-        central.dispose()
+    return [(seq, op_id) for seq, op_id, _status in central_operations(central_url, WORKSTATION)]
 
 
 def _wait_for_applied(central_url: str, at_least: int) -> None:

@@ -16,9 +16,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from sync.central import store as central_store
 from tests.faults.conftest import CTX, WORKSTATION
-from tests.sync.support import DESK
+from tests.sync.support import DESK, central_operations
 from workstation.models import OperationStatus, OutboxOperation, Ticket
 
 if TYPE_CHECKING:
@@ -62,20 +61,6 @@ def _write_until_killed(store_path: Path, service: str) -> list[str]:
     return confirmed
 
 
-def _central_operations(central_url: str) -> list[tuple[str, str]]:
-    central = central_store.CentralStore(central_url)
-    try:
-        with central.read() as session:
-            rows = session.scalars(
-                select(central_store.AppliedOperation).where(
-                    central_store.AppliedOperation.workstation_id == WORKSTATION
-                )
-            )
-            return [(row.op_id, row.status) for row in rows]
-    finally:
-        central.dispose()
-
-
 def test_a_killed_workstation_keeps_every_confirmed_action_and_delivers_each_once(
     engine: SyncEngine,
     proxy: FaultProxy,
@@ -103,7 +88,7 @@ def test_a_killed_workstation_keeps_every_confirmed_action_and_delivers_each_onc
     proxy.healthy()
     assert engine.sync_once().online
 
-    delivered = _central_operations(central_url)
+    delivered = [(op_id, status) for _seq, op_id, status in central_operations(central_url, WORKSTATION)]
     assert sorted(op_id for op_id, _ in delivered) == sorted(outbox)  # each exactly once
     assert {status for _, status in delivered} == {"applied"}
     with local_store.session() as session:

@@ -7,9 +7,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
-from sync.central import store as central_store
 from tests.faults.conftest import CTX, WORKSTATION
-from tests.sync.support import DESK
+from tests.sync.support import DESK, central_operations
 from workstation.counter import Counter
 from workstation.models import OperationStatus, OutboxOperation, SyncState, Ticket
 
@@ -18,20 +17,6 @@ if TYPE_CHECKING:
     from tests.faults.proxy import FaultProxy
     from workstation.db import LocalStore
     from workstation.sync_engine import SyncEngine
-
-
-def _central_operations(central_url: str) -> list[tuple[int, str, str]]:
-    central = central_store.CentralStore(central_url)
-    try:
-        with central.read() as session:
-            rows = session.scalars(
-                select(central_store.AppliedOperation)
-                .where(central_store.AppliedOperation.workstation_id == WORKSTATION)
-                .order_by(central_store.AppliedOperation.seq)
-            )
-            return [(row.seq, row.op_id, row.status) for row in rows]
-    finally:
-        central.dispose()
 
 
 def _outbox(store: LocalStore) -> list[tuple[int, str, str]]:
@@ -63,12 +48,12 @@ def test_an_answer_lost_after_the_central_committed_is_delivered_once_with_the_s
     proxy.lose_answers()
     lost = engine.push_pending()
     assert not lost.online
-    assert _central_operations(central_url) == [(seq, op_id, "applied")]  # committed, answer lost
+    assert central_operations(central_url, WORKSTATION) == [(seq, op_id, "applied")]  # committed, answer lost
     assert _outbox(local_store)[0][2] == OperationStatus.PENDING  # the desk does not know yet
 
     proxy.healthy()
     assert engine.sync_once().online
-    assert _central_operations(central_url) == [(seq, op_id, "applied")]  # not applied twice
+    assert central_operations(central_url, WORKSTATION) == [(seq, op_id, "applied")]  # not applied twice
     assert _outbox(local_store) == [(seq, op_id, OperationStatus.APPLIED)]
 
 

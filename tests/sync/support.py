@@ -6,9 +6,10 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 import httpx
+from sqlalchemy import select
 
 from sync.central.seed import BUERGERAMT_ID, SeedDay, seed_central
-from sync.central.store import CentralStore
+from sync.central.store import AppliedOperation, CentralStore
 from sync.protocol import ChangesPage
 
 if TYPE_CHECKING:
@@ -53,6 +54,21 @@ def seeded_central_db(path: Path, day: SeedDay) -> str:
         seed_central(session, day)
     central.dispose()
     return url
+
+
+def central_operations(central_url: str, workstation_id: str) -> list[tuple[int, str, str]]:
+    """What the central service recorded for a workstation: (seq, op_id, status) in seq order."""
+    central = CentralStore(central_url)
+    try:
+        with central.read() as session:
+            rows = session.scalars(
+                select(AppliedOperation)
+                .where(AppliedOperation.workstation_id == workstation_id)
+                .order_by(AppliedOperation.seq)
+            )
+            return [(row.seq, row.op_id, row.status) for row in rows]
+    finally:
+        central.dispose()
 
 
 class FaultyNetwork(httpx.BaseTransport):

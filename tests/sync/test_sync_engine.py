@@ -14,7 +14,7 @@ from sync.central import store as central_store
 from sync.central.embedded import EmbeddedCentral, start_embedded
 from sync.central.seed import BUERGERAMT_ID, SeedDay
 from sync.client import CentralClient
-from tests.sync.support import CLERK, DESK, FaultyNetwork, central_clock
+from tests.sync.support import CLERK, DESK, FaultyNetwork, central_clock, central_operations
 from workstation.commands import DeskContext
 from workstation.counter import Counter
 from workstation.db import LocalStore
@@ -58,21 +58,6 @@ def _outbox(store: LocalStore) -> list[tuple[int, str, str]]:
     with store.session() as session:
         rows = session.scalars(select(OutboxOperation).order_by(OutboxOperation.seq))
         return [(row.seq, row.op_id, row.status) for row in rows]
-
-
-def _central_operations(central_url: str, workstation_id: str) -> list[tuple[int, str, str]]:
-    """What the central service recorded for a workstation: (seq, op_id, status) in seq order."""
-    central = central_store.CentralStore(central_url)
-    try:
-        with central.read() as session:
-            rows = session.scalars(
-                select(central_store.AppliedOperation)
-                .where(central_store.AppliedOperation.workstation_id == workstation_id)
-                .order_by(central_store.AppliedOperation.seq)
-            )
-            return [(row.seq, row.op_id, row.status) for row in rows]
-    finally:
-        central.dispose()
 
 
 def _central_ticket(central_url: str, ticket_id: str) -> tuple[str, str | None]:
@@ -133,7 +118,7 @@ def test_a_lost_answer_is_pushed_again_and_applied_once(
     assert again.pushed == 1
     assert engine.status().pending_operations == 0
     local = _outbox(local_store)
-    assert _central_operations(central_url, "ws-a") == [(seq, op_id, "applied") for seq, op_id, _ in local]
+    assert central_operations(central_url, "ws-a") == [(seq, op_id, "applied") for seq, op_id, _ in local]
     assert [status for _, _, status in local] == [OperationStatus.APPLIED]
 
 
@@ -168,7 +153,7 @@ def test_offline_work_commits_locally_and_is_pushed_once_in_order(
         assert engine.sync_once().pushed == 0  # nothing twice
     finally:
         restarted.stop()
-    assert _central_operations(central_url, "ws-a") == [(seq, op_id, "applied") for seq, op_id, _ in local]
+    assert central_operations(central_url, "ws-a") == [(seq, op_id, "applied") for seq, op_id, _ in local]
     assert _central_ticket(central_url, called.ticket_id) == (TicketState.SERVING, DESK)
 
 
@@ -269,7 +254,7 @@ def test_a_central_restored_from_a_backup_gets_the_lost_operations_again(
     finally:
         restarted.stop()
     local = _outbox(local_store)
-    assert _central_operations(central_url, "ws-a") == [(seq, op_id, "applied") for seq, op_id, _ in local]
+    assert central_operations(central_url, "ws-a") == [(seq, op_id, "applied") for seq, op_id, _ in local]
 
 
 def test_the_engine_is_safe_to_share_between_worker_threads(
@@ -304,4 +289,4 @@ def test_the_engine_is_safe_to_share_between_worker_threads(
     local = _outbox(local_store)
     assert len(local) == 10
     assert engine.status().pending_operations == 0
-    assert _central_operations(central_url, "ws-a") == [(seq, op_id, "applied") for seq, op_id, _ in local]
+    assert central_operations(central_url, "ws-a") == [(seq, op_id, "applied") for seq, op_id, _ in local]

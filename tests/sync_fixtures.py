@@ -1,5 +1,6 @@
-"""Fixtures for the sync tests: a real local store in a temp dir and, where needed, a real central
-service (embedded uvicorn over SQLite) seeded with the generated day."""
+"""Fixtures shared by the sync and fault tests (registered in tests/conftest.py): a real local store
+in a temp dir and, where needed, a real central service (embedded uvicorn over SQLite) seeded with
+the generated day."""
 
 from __future__ import annotations
 
