@@ -9,25 +9,14 @@ from typing import TYPE_CHECKING
 import pytest
 from sqlalchemy import select
 
-from sync.central import store as central_store
 from tests.faults.conftest import CTX, WORKSTATION
-from tests.sync.support import NOW, central_operations
+from tests.sync.support import NOW, central_operations, central_ticket
 from workstation.counter import Counter
 from workstation.models import OperationStatus, OutboxOperation
 from workstation.sync_engine import SyncEngine
 
 if TYPE_CHECKING:
     from workstation.db import LocalStore
-
-
-def _central_ticket(central_url: str, ticket_id: str) -> tuple[str, str | None]:
-    central = central_store.CentralStore(central_url)
-    try:
-        with central.read() as session:
-            ticket = session.get_one(central_store.Ticket, ticket_id)
-            return ticket.state, ticket.desk_id
-    finally:
-        central.dispose()
 
 
 @pytest.mark.parametrize(
@@ -53,6 +42,6 @@ def test_a_desk_whose_clock_is_an_hour_off_gets_the_same_outcome(
         "applied",
         "applied",
     ]  # call, serve, finish
-    assert _central_ticket(central_url, called.ticket_id) == ("finished", CTX.desk_id)
+    assert central_ticket(central_url, called.ticket_id) == ("finished", CTX.desk_id)
     with local_store.session() as session:
         assert set(session.scalars(select(OutboxOperation.status))) == {OperationStatus.APPLIED}

@@ -9,7 +9,7 @@ import httpx
 from sqlalchemy import select
 
 from sync.central.seed import BUERGERAMT_ID, SeedDay, seed_central
-from sync.central.store import AppliedOperation, CentralStore
+from sync.central.store import AppliedOperation, CentralStore, Ticket
 from sync.protocol import ChangesPage
 
 if TYPE_CHECKING:
@@ -67,6 +67,17 @@ def central_operations(central_url: str, workstation_id: str) -> list[tuple[int,
                 .order_by(AppliedOperation.seq)
             )
             return [(row.seq, row.op_id, row.status) for row in rows]
+    finally:
+        central.dispose()
+
+
+def central_ticket(central_url: str, ticket_id: str) -> tuple[str, str | None]:
+    """A ticket's state and desk as the central service holds them."""
+    central = CentralStore(central_url)
+    try:
+        with central.read() as session:
+            ticket = session.get_one(Ticket, ticket_id)
+            return ticket.state, ticket.desk_id
     finally:
         central.dispose()
 

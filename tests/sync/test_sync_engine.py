@@ -10,11 +10,10 @@ from typing import TYPE_CHECKING
 import pytest
 from sqlalchemy import func, select
 
-from sync.central import store as central_store
 from sync.central.embedded import EmbeddedCentral, start_embedded
 from sync.central.seed import BUERGERAMT_ID, SeedDay
 from sync.client import CentralClient
-from tests.sync.support import CLERK, DESK, FaultyNetwork, central_clock, central_operations
+from tests.sync.support import CLERK, DESK, FaultyNetwork, central_clock, central_operations, central_ticket
 from workstation.commands import DeskContext
 from workstation.counter import Counter
 from workstation.db import LocalStore
@@ -58,16 +57,6 @@ def _outbox(store: LocalStore) -> list[tuple[int, str, str]]:
     with store.session() as session:
         rows = session.scalars(select(OutboxOperation).order_by(OutboxOperation.seq))
         return [(row.seq, row.op_id, row.status) for row in rows]
-
-
-def _central_ticket(central_url: str, ticket_id: str) -> tuple[str, str | None]:
-    central = central_store.CentralStore(central_url)
-    try:
-        with central.read() as session:
-            ticket = session.get_one(central_store.Ticket, ticket_id)
-            return ticket.state, ticket.desk_id
-    finally:
-        central.dispose()
 
 
 def _a_service(seed_day: SeedDay) -> str:
@@ -154,7 +143,7 @@ def test_offline_work_commits_locally_and_is_pushed_once_in_order(
     finally:
         restarted.stop()
     assert central_operations(central_url, "ws-a") == [(seq, op_id, "applied") for seq, op_id, _ in local]
-    assert _central_ticket(central_url, called.ticket_id) == (TicketState.SERVING, DESK)
+    assert central_ticket(central_url, called.ticket_id) == (TicketState.SERVING, DESK)
 
 
 @pytest.mark.parametrize("fault", ["html", "500", "garbage"])
@@ -225,7 +214,7 @@ def test_online_call_next_goes_through_the_central_service(
             select(func.count()).select_from(OutboxOperation).where(OutboxOperation.kind == "ticket.call")
         )
     assert outbox_calls == 0  # the central service made the call; nothing to push for it
-    assert _central_ticket(central_url, result.ticket_id) == ("called", DESK)
+    assert central_ticket(central_url, result.ticket_id) == ("called", DESK)
     assert engine.sync_once().pushed == 0
 
 
