@@ -24,10 +24,14 @@ from sync.protocol import (
     CallNextRequest,
     CallNextResponse,
     ChangesPage,
+    ClerkSession,
+    Enrollment,
+    EnrollmentRequest,
     Health,
     PushRequest,
     PushResponse,
     SequenceGap,
+    SessionRequest,
 )
 
 if TYPE_CHECKING:
@@ -49,6 +53,10 @@ MSG_TIMEOUT = N_("Die Zentrale antwortet nicht rechtzeitig. Die Arbeit wird loka
 MSG_SERVER_ERROR = N_("Die Zentrale meldet einen Fehler. Es wird später erneut versucht.")
 MSG_MALFORMED = N_("Die Zentrale hat eine unverständliche Antwort geschickt. Es wird später erneut versucht.")
 MSG_REFUSED = N_("Die Zentrale hat die Anfrage abgelehnt. Bitte wenden Sie sich an die IT.")
+MSG_UNAUTHENTICATED = N_(
+    "Die Zentrale erkennt diesen Arbeitsplatz nicht an. Bitte Einrichtung und Uhrzeit prüfen lassen (IT)."
+)
+MSG_FORBIDDEN = N_("Das ist diesem Arbeitsplatz oder dieser Anmeldung nicht erlaubt.")
 MSG_SEQUENCE_GAP = N_("Die Übertragung ist aus dem Takt geraten und wird neu abgestimmt.")
 
 
@@ -151,7 +159,12 @@ class CentralClient:
     """
 
     def __init__(
-        self, base_url: str, timeout: float = 5.0, *, transport: httpx.BaseTransport | None = None
+        self,
+        base_url: str,
+        timeout: float = 5.0,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        auth: httpx.Auth | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
@@ -160,7 +173,19 @@ class CentralClient:
             timeout=httpx.Timeout(timeout),
             transport=transport,
             headers={"Accept": "application/json"},
+            auth=auth,
         )
+
+    def enroll(self, request: EnrollmentRequest) -> Enrollment:
+        """Present a one-time enrollment code with this workstation's public key (no other credential)."""
+        return self._request(
+            "POST", "/enrollments", Enrollment, json=request.model_dump(mode="json"), expect=201
+        )
+
+    def open_session(self, clerk_id: str, pin: str) -> ClerkSession:
+        """Log a clerk in (the request is signed by the workstation); 401 wrong PIN, 423 locked."""
+        body = SessionRequest(clerk_id=clerk_id, pin=pin).model_dump(mode="json")
+        return self._request("POST", "/sessions", ClerkSession, json=body, expect=201)
 
     def health(self) -> Health:
         return self._request("GET", "/health", Health)
@@ -208,6 +233,7 @@ class CentralClient:
         answer_type: type[Answer],
         *,
         timeout: httpx.Timeout | None = None,
+        expect: int = 200,
         **kwargs: Any,
     ) -> Answer:
         where = f"{method} {path}"
@@ -222,9 +248,11 @@ class CentralClient:
             raise self._fail(f"{where}: transport error ({type(error).__name__})", MSG_UNREACHABLE) from error
         except httpx.InvalidURL as error:
             raise self._fail(f"{where}: invalid URL", MSG_REFUSED, retryable=False) from error
-        return self._parse(where, response, answer_type)
+        return self._parse(where, response, answer_type, expect)
 
-    def _parse(self, where: str, response: httpx.Response, answer_type: type[Answer]) -> Answer:
+    def _parse(
+        self, where: str, response: httpx.Response, answer_type: type[Answer], expect: int = 200
+    ) -> Answer:
         status = response.status_code
         # Bodies are never logged: a 422 echoes the request, which may carry personal data.
         if status >= 500:
@@ -236,8 +264,9 @@ class CentralClient:
                 log.warning("central %s: %s", where, error.log_message)
                 raise error
         if status >= 400:
-            raise self._fail(f"{where}: refused with {status}", MSG_REFUSED, status=status, retryable=False)
-        if status != 200:
+            message = {401: MSG_UNAUTHENTICATED, 403: MSG_FORBIDDEN}.get(status, MSG_REFUSED)
+            raise self._fail(f"{where}: refused with {status}", message, status=status, retryable=False)
+        if status != expect:
             raise self._fail(f"{where}: unexpected status {status}", MSG_MALFORMED, status=status)
         answer = self._try_parse(response, answer_type)
         if answer is None:

@@ -402,3 +402,41 @@ class CheckInRequest(_Strict):
 
     office_id: EntityId
     booking_reference: BookingReference
+
+
+# --- enrollment and clerk login (sync.central.auth) -----------------------------------------------
+
+Secret = Annotated[str, Field(min_length=16, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
+Pin = Annotated[PlainText, Field(min_length=4, max_length=128)]
+
+
+class EnrollmentRequest(_Strict):
+    """A new workstation presents the administrator's one-time code and its public key (PEM, P-256)."""
+
+    code: Secret
+    public_key_pem: Annotated[
+        str, Field(min_length=100, max_length=1000, pattern=r"^-----BEGIN PUBLIC KEY-----")
+    ]
+    label: Annotated[PlainText, Field(max_length=200)] = ""
+
+
+class Enrollment(_Snapshot):
+    """The identity the central service gave: every later request is signed with `workstation_id`."""
+
+    workstation_id: EntityId
+    office_id: EntityId
+    desk_id: EntityId | None = None
+
+
+class SessionRequest(_Strict):
+    clerk_id: EntityId
+    pin: Pin
+
+
+class ClerkSession(_Snapshot):
+    """A clerk's login: `session` goes in the `Tresen-Clerk-Session` header of signed requests."""
+
+    session: str
+    clerk_id: EntityId
+    role: str
+    expires_at: UtcDatetime

@@ -56,7 +56,7 @@ def run_demo(args: argparse.Namespace) -> int:
 def _run_demo(args: argparse.Namespace, config: Config, temp_dir: Path) -> int:
     from sync.central.demo_clock import demo_clock
     from sync.central.embedded import start_demo_central
-    from sync.central.kiosk import KioskSimulator
+    from sync.central.kiosk import kiosk_for
     from sync.central.seed import BUERGERAMT_ID
     from sync.client import SwitchableTransport
     from sync.clock import utc_now
@@ -70,7 +70,8 @@ def _run_demo(args: argparse.Namespace, config: Config, temp_dir: Path) -> int:
         addresses = waiting_room_addresses(central_db, central.url)
         print(addresses, file=sys.stderr)
         cleanup.callback(print, addresses, file=sys.stderr)  # again once the TUI gave the terminal back
-        kiosk = KioskSimulator(
+        kiosk = kiosk_for(
+            central.store,
             central.url,
             BUERGERAMT_ID,
             mean_interval_seconds=args.walk_in_seconds,

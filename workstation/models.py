@@ -317,3 +317,16 @@ class KassenzeichenRangeRow(Base):
     first: Mapped[int]
     last: Mapped[int]
     last_issued: Mapped[int | None]
+
+
+class ClerkVerifier(Base):
+    """A clerk's PIN verifier (argon2id, `sync.pins`), made at the last online login at this
+    workstation, so the clerk can log in while the central service is unreachable; with the
+    offline lockout's count."""
+
+    __tablename__ = "clerk_verifiers"
+
+    clerk_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    verifier: Mapped[str] = mapped_column(String(200))
+    failures: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]

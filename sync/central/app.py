@@ -14,18 +14,20 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, FastAPI, Path, Query, Request, status
+from fastapi import APIRouter, FastAPI, Path, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
-from sync.central import apply, arbitration, issuing, store
+from sync.central import apply, arbitration, credentials, issuing, store
+from sync.central.auth import WORKSTATION, Authenticator, Caller
 from sync.central.changes import ChangeNotifier, changes_page
+from sync.central.credentials import TokenKind
 from sync.central.display import StreamHub, display_router
-from sync.central.errors import CentralRefusal, SequenceGapError
-from sync.central.responses import COMMON_REFUSALS, MAX_BODY_BYTES
+from sync.central.errors import CentralRefusal, Forbidden, SequenceGapError
+from sync.central.responses import COMMON_REFUSALS, MAX_BODY_BYTES, Refusal
 from sync.central.statistics_api import statistics_router
 from sync.clock import OFFICE_ZONE, Clock, utc_now
 from sync.protocol import (
@@ -40,8 +42,11 @@ from sync.protocol import (
     CallSnapshot,
     ChangesPage,
     CheckInRequest,
+    ClerkSession,
     ClerkSnapshot,
     DeskSnapshot,
+    Enrollment,
+    EnrollmentRequest,
     Health,
     IssuedTicket,
     OfficeDate,
@@ -51,6 +56,7 @@ from sync.protocol import (
     PushResponse,
     SequenceGap,
     ServiceSnapshot,
+    SessionRequest,
     TicketCreate,
     TicketSnapshot,
 )
@@ -87,15 +93,18 @@ def create_app(db_url: str, *, clock: Clock = utc_now) -> FastAPI:
     app.state.notifier = notifier
     app.state.epoch = epoch
     app.state.display_streams = display_streams
+    app.state.auth = auth = Authenticator(central)
     _install_error_handlers(app)
     app.include_router(_routes(central, notifier, epoch, clock), prefix=API_PREFIX)
     app.include_router(statistics_router(central, clock), prefix=API_PREFIX)
-    app.include_router(display_router(central, notifier, clock, display_streams))
+    app.include_router(display_router(central, notifier, clock, display_streams, auth))
     return app
 
 
 def _routes(central: store.CentralStore, notifier: ChangeNotifier, epoch: str, clock: Clock) -> APIRouter:
     router = APIRouter()
+    # Who may do what (docs/architecture.md): a workstation works in its own office; the kiosk issues
+    # tickets, the booking system books; an administrator reads every office but never acts as a desk.
 
     @router.get("/health", response_model=Health, tags=["service"])
     def health() -> Health:
@@ -103,14 +112,70 @@ def _routes(central: store.CentralStore, notifier: ChangeNotifier, epoch: str, c
             session.scalar(select(store.ServerMeta.key).limit(1))  # the database answers
         return Health(status="ok", epoch=epoch)
 
+    @router.post(
+        "/enrollments",
+        response_model=Enrollment,
+        status_code=status.HTTP_201_CREATED,
+        tags=["access"],
+        responses={401: {"description": "enrollment code unknown, used or expired"}},
+    )
+    def enroll(request: EnrollmentRequest) -> Enrollment:
+        """A new workstation's one-time code and public key; needs no other credential."""
+        with central.write() as session:
+            key = credentials.enroll(session, request.code, request.public_key_pem, request.label, utc_now())
+            answer = Enrollment(
+                workstation_id=key.workstation_id, office_id=key.office_id, desk_id=key.desk_id
+            )
+        log.info("workstation %s enrolled for office %s", answer.workstation_id, answer.office_id)
+        return answer
+
+    @router.post(
+        "/sessions",
+        response_model=ClerkSession,
+        status_code=status.HTTP_201_CREATED,
+        tags=["access"],
+        responses={423: {"model": Refusal, "description": "clerk locked after repeated wrong PINs"}},
+    )
+    def open_session(request: SessionRequest, caller: Caller) -> ClerkSession:
+        """A clerk logs in at a workstation with id and PIN (signed by the workstation)."""
+        caller.allow(WORKSTATION)
+        with central.write() as session:
+            workstation = session.get(credentials.WorkstationKey, caller.workstation_id)
+            assert workstation is not None  # authenticated by this key
+            outcome = credentials.open_clerk_session(
+                session, workstation, request.clerk_id, request.pin, clock()
+            )
+            if isinstance(outcome, CentralRefusal):
+                refusal = outcome  # committed with its failure count, then answered
+            else:
+                secret, entry = outcome
+                return ClerkSession(
+                    session=secret, clerk_id=entry.clerk_id, role=entry.role, expires_at=entry.expires_at
+                )
+        raise refusal
+
+    @router.delete("/sessions/current", status_code=status.HTTP_204_NO_CONTENT, tags=["access"])
+    def close_session(request: Request, caller: Caller) -> Response:
+        """Log the clerk out: the session header of this (signed) request ends."""
+        caller.allow(WORKSTATION)
+        secret = request.headers.get("tresen-clerk-session")
+        if secret:
+            with central.write() as session:
+                credentials.end_clerk_session(session, secret)
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+
     @router.get("/offices", response_model=list[OfficeSnapshot], tags=["reference data"])
-    def list_offices() -> list[OfficeSnapshot]:
+    def list_offices(caller: Caller) -> list[OfficeSnapshot]:
+        """Every office for an administrator; the caller's own office for anyone else."""
         with central.read() as session:
-            offices = session.scalars(select(store.Office).order_by(store.Office.id))
-            return [OfficeSnapshot.model_validate(office) for office in offices]
+            query = select(store.Office).order_by(store.Office.id)
+            if caller.office_id is not None:
+                query = query.where(store.Office.id == caller.office_id)
+            return [OfficeSnapshot.model_validate(office) for office in session.scalars(query)]
 
     @router.get("/offices/{office_id}", response_model=OfficeDetail, tags=["reference data"])
-    def get_office(office_id: IdPath) -> OfficeDetail:
+    def get_office(office_id: IdPath, caller: Caller) -> OfficeDetail:
+        caller.office(office_id)
         with central.read() as session:
             office = issuing.office_or_404(session, office_id)
 
@@ -131,7 +196,8 @@ def _routes(central: store.CentralStore, notifier: ChangeNotifier, epoch: str, c
         status_code=status.HTTP_201_CREATED,
         tags=["booking"],
     )
-    def create_appointment(request: AppointmentCreate) -> AppointmentSnapshot:
+    def create_appointment(request: AppointmentCreate, caller: Caller) -> AppointmentSnapshot:
+        caller.allow(TokenKind.BOOKING, WORKSTATION, TokenKind.ADMIN).office(request.office_id)
         with central.write() as session:
             appointment = issuing.create_appointment(session, request)
             answer = AppointmentSnapshot.model_validate(appointment)
@@ -140,8 +206,9 @@ def _routes(central: store.CentralStore, notifier: ChangeNotifier, epoch: str, c
 
     @router.get("/appointments", response_model=list[AppointmentSnapshot], tags=["booking"])
     def list_appointments(
-        office_id: IdQuery, day: Annotated[OfficeDate, Query(alias="date")]
+        office_id: IdQuery, day: Annotated[OfficeDate, Query(alias="date")], caller: Caller
     ) -> list[AppointmentSnapshot]:
+        caller.allow(TokenKind.BOOKING, WORKSTATION, TokenKind.ADMIN).office(office_id)
         start = datetime.combine(day, datetime.min.time(), OFFICE_ZONE).astimezone(UTC)
         end = datetime.combine(day + timedelta(days=1), datetime.min.time(), OFFICE_ZONE).astimezone(UTC)
         with central.read() as session:
@@ -160,15 +227,20 @@ def _routes(central: store.CentralStore, notifier: ChangeNotifier, epoch: str, c
     @router.post(
         "/appointments/{appointment_id}/cancel", response_model=AppointmentSnapshot, tags=["booking"]
     )
-    def cancel_appointment(appointment_id: IdPath) -> AppointmentSnapshot:
+    def cancel_appointment(appointment_id: IdPath, caller: Caller) -> AppointmentSnapshot:
+        caller.allow(TokenKind.BOOKING, WORKSTATION, TokenKind.ADMIN)
         with central.write() as session:
+            existing = session.get(store.Appointment, appointment_id)
+            if existing is not None:
+                caller.office(existing.office_id)
             appointment = issuing.cancel_appointment(session, appointment_id)
             answer = AppointmentSnapshot.model_validate(appointment)
         notifier.notify(answer.office_id)
         return answer
 
     @router.post("/check-ins", response_model=IssuedTicket, tags=["kiosk"])
-    def check_in(request: CheckInRequest) -> IssuedTicket:
+    def check_in(request: CheckInRequest, caller: Caller) -> IssuedTicket:
+        caller.allow(TokenKind.KIOSK, WORKSTATION).office(request.office_id)
         with central.write() as session:
             ticket = issuing.check_in(session, request.office_id, request.booking_reference, clock())
             answer = IssuedTicket.model_validate(ticket)
@@ -176,7 +248,8 @@ def _routes(central: store.CentralStore, notifier: ChangeNotifier, epoch: str, c
         return answer
 
     @router.post("/tickets", response_model=IssuedTicket, status_code=status.HTTP_201_CREATED, tags=["kiosk"])
-    def issue_ticket(request: TicketCreate) -> IssuedTicket:
+    def issue_ticket(request: TicketCreate, caller: Caller) -> IssuedTicket:
+        caller.allow(TokenKind.KIOSK, WORKSTATION).office(request.office_id)
         with central.write() as session:
             ticket = issuing.issue_kiosk_ticket(
                 session, request.office_id, list(request.service_ids), request.priority, clock()
@@ -191,7 +264,12 @@ def _routes(central: store.CentralStore, notifier: ChangeNotifier, epoch: str, c
         tags=["sync"],
         responses={409: {"model": SequenceGap, "description": "operations out of order"}},
     )
-    def push(request: PushRequest) -> PushResponse | JSONResponse:
+    def push(request: PushRequest, caller: Caller) -> PushResponse | JSONResponse:
+        caller.allow(WORKSTATION).workstation(request.workstation_id).office(request.office_id)
+        for operation in request.operations:  # a desk-bound workstation acts at its desk only
+            desk = operation.args.get("desk_id")
+            if isinstance(desk, str):
+                caller.desk(desk)
         try:
             with central.write() as session:
                 answer = apply.push(session, request, clock())
@@ -204,6 +282,7 @@ def _routes(central: store.CentralStore, notifier: ChangeNotifier, epoch: str, c
     @router.get("/sync/changes", response_model=ChangesPage, tags=["sync"])
     async def changes(
         office_id: IdQuery,
+        caller: Caller,
         workstation_id: Annotated[
             str | None, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
         ] = None,
@@ -211,6 +290,10 @@ def _routes(central: store.CentralStore, notifier: ChangeNotifier, epoch: str, c
         limit: Annotated[int, Query(ge=1, le=MAX_CHANGES_LIMIT)] = 1000,
         wait: Annotated[float, Query(ge=0, le=MAX_WAIT_SECONDS)] = 0.0,
     ) -> ChangesPage:
+        caller.allow(WORKSTATION).office(office_id)
+        if workstation_id is not None:
+            caller.workstation(workstation_id)  # its own operations' outcomes only
+
         def read_page() -> ChangesPage:
             with central.read() as session:
                 issuing.office_or_404(session, office_id)
@@ -227,8 +310,12 @@ def _routes(central: store.CentralStore, notifier: ChangeNotifier, epoch: str, c
             await notifier.wait(office_id, generation, min(remaining, 5.0))
 
     @router.post("/desks/{desk_id}/call-next", response_model=CallNextResponse, tags=["queue"])
-    def call_next(desk_id: IdPath, request: CallNextRequest) -> CallNextResponse:
+    def call_next(desk_id: IdPath, request: CallNextRequest, caller: Caller) -> CallNextResponse:
+        caller.allow(WORKSTATION).workstation(request.workstation_id).desk(desk_id)
         with central.write() as session:
+            desk = session.get(store.Desk, desk_id)
+            if desk is not None and desk.office_id != caller.office_id:
+                raise Forbidden("not allowed for another office")
             outcome = arbitration.call_next(session, desk_id, request, clock())
             answer = CallNextResponse(
                 ticket=TicketSnapshot.model_validate(outcome.ticket) if outcome.ticket else None,

@@ -10,10 +10,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
     from types import FrameType
 
     import uvicorn
     from fastapi import FastAPI
+    from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +49,33 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     seed.add_argument("--seed", type=int, default=0, help="Zufallsstartwert")
     seed.set_defaults(handler=seed_command)
 
+    code = commands.add_parser("enroll-code", help="Einmal-Code zum Einrichten eines Arbeitsplatzes")
+    code.add_argument("--db", default=None, help="Datenbank-URL")
+    code.add_argument("--office", required=True, help="Dienststellen-ID")
+    code.add_argument("--desk", default=None, help="Schalter-ID (sonst jeder Schalter der Dienststelle)")
+    code.set_defaults(handler=enroll_code_command)
+
+    admin = commands.add_parser("admin-token", help="kurzlebiges Token für Administratoren (30 min)")
+    admin.add_argument("--db", default=None, help="Datenbank-URL")
+    admin.add_argument("--minutes", type=int, default=30, help="Gültigkeit in Minuten (Standard: 30)")
+    admin.set_defaults(handler=admin_token_command)
+
+    token = commands.add_parser("token", help="Zugang für Kiosk, Buchungssystem oder Wartebereichsanzeige")
+    token.add_argument("--db", default=None, help="Datenbank-URL")
+    token.add_argument(
+        "--kind", required=True, choices=("kiosk", "booking", "display"), help="Art des Zugangs"
+    )
+    token.add_argument("--office", required=True, help="Dienststellen-ID")
+    token.add_argument("--label", default="", help="Bezeichnung, z. B. Kiosk Eingang")
+    token.set_defaults(handler=token_command)
+
+    pin = commands.add_parser(
+        "clerk-pin", help="PIN einer Person setzen (liest die PIN von der Standardeingabe)"
+    )
+    pin.add_argument("--db", default=None, help="Datenbank-URL")
+    pin.add_argument("--clerk", required=True, help="Sachbearbeiter-ID")
+    pin.set_defaults(handler=clerk_pin_command)
+
 
 def _parse_day(text: str) -> date:
     try:
@@ -74,9 +104,9 @@ def serve_command(args: argparse.Namespace) -> int:
         return 2
     kiosk = None
     if args.kiosk:
-        from sync.central.kiosk import KioskSimulator
+        from sync.central.kiosk import kiosk_for
 
-        kiosk = KioskSimulator(f"http://{args.host}:{args.port}", args.kiosk)
+        kiosk = kiosk_for(app.state.store, f"http://{args.host}:{args.port}", args.kiosk)
     print(f"Zentraler Dienst: http://{args.host}:{args.port}/api/v1 (OpenAPI: /openapi.json)")
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level="info")
     server = _StreamClosingServer(config, app)
@@ -111,6 +141,103 @@ def seed_command(args: argparse.Namespace) -> int:
     counts = f"{len(day.appointments)} Termine, {len(day.tickets)} wartende Nummern"
     print(f"{args.date:%d.%m.%Y}: {written} Einträge angelegt ({counts}, {len(day.offices)} Dienststellen)")
     return 0
+
+
+def enroll_code_command(args: argparse.Namespace) -> int:
+    from sync.central import credentials
+
+    code = _with_store(
+        args.db or default_db_url(),
+        lambda session, now: credentials.create_enrollment_code(session, args.office, args.desk, now),
+    )
+    if code is None:
+        return 2
+    print(code)
+    print(
+        f"Gültig {credentials.ENROLLMENT_CODE_LIFETIME.total_seconds() / 3600:.0f} Stunden, einmal.",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def admin_token_command(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from sync.central import credentials
+
+    lifetime = timedelta(minutes=max(1, min(args.minutes, 24 * 60)))
+    token = _with_store(
+        args.db or default_db_url(),
+        lambda session, now: credentials.create_token(
+            session, credentials.TokenKind.ADMIN, None, now, lifetime=lifetime, label="admin-token"
+        ),
+    )
+    if token is None:
+        return 2
+    print(token)
+    return 0
+
+
+def token_command(args: argparse.Namespace) -> int:
+    from sync.central import credentials
+
+    kind = credentials.TokenKind(args.kind)
+    token = _with_store(
+        args.db or default_db_url(),
+        lambda session, now: credentials.create_token(session, kind, args.office, now, label=args.label),
+    )
+    if token is None:
+        return 2
+    print(token)
+    return 0
+
+
+def clerk_pin_command(args: argparse.Namespace) -> int:
+    from sync import pins
+    from sync.central import credentials
+
+    pin = sys.stdin.readline().rstrip("\n")
+    if not pins.MIN_PIN_LENGTH <= len(pin) <= pins.MAX_PIN_LENGTH:
+        print(
+            f"Die PIN muss {pins.MIN_PIN_LENGTH} bis {pins.MAX_PIN_LENGTH} Zeichen lang sein.",
+            file=sys.stderr,
+        )
+        return 2
+
+    def set_pin(session: Session, _now: datetime) -> str:
+        credentials.set_clerk_pin(session, args.clerk, pin)
+        return str(args.clerk)
+
+    done = _with_store(args.db or default_db_url(), set_pin)
+    if done is None:
+        return 2
+    print(f"PIN für {args.clerk} gesetzt.")
+    return 0
+
+
+def _with_store(db_url: str, work: Callable[[Session, datetime], str | None]) -> str | None:
+    """Run one administrator's change in a transaction; a refusal or an unreachable database is
+    one German line on stderr and None."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from sync.central.errors import CentralRefusal
+    from sync.central.store import CentralStore
+    from sync.clock import utc_now
+
+    _prepare_sqlite_dir(db_url)
+    try:
+        central = CentralStore(db_url)
+        try:
+            central.create_schema()
+            with central.write() as session:
+                return work(session, utc_now())
+        finally:
+            central.dispose()
+    except CentralRefusal as refusal:
+        print(f"Abgelehnt: {refusal.reason}", file=sys.stderr)
+    except SQLAlchemyError as error:
+        print(f"Datenbank nicht erreichbar: {type(error).__name__}", file=sys.stderr)
+    return None
 
 
 def _StreamClosingServer(config: uvicorn.Config, app: FastAPI) -> uvicorn.Server:  # noqa: N802 - a class, made late

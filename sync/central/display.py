@@ -29,10 +29,12 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from sync.central import waiting_room
+from sync.central.auth import DISPLAY_COOKIE, WORKSTATION, Authenticator
+from sync.central.credentials import TokenKind
 from sync.central.waiting_room import OfficeBoard, StatusKind, TicketStatus
 from sync.clock import OFFICE_ZONE
 from sync.protocol import STATUS_PAGE_PATH
@@ -571,10 +573,15 @@ def _same_board(new: OfficeBoard | None, old: OfficeBoard | None) -> bool:
 
 
 def display_router(
-    central: CentralStore, notifier: ChangeNotifier, clock: Clock, hub: StreamHub
+    central: CentralStore, notifier: ChangeNotifier, clock: Clock, hub: StreamHub, auth: Authenticator
 ) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     cache = BoardCache(central, clock)
+
+    async def may_show(request: Request, office_id: str) -> None:
+        """The office's display token (its cookie), a workstation of the office, or an administrator."""
+        caller = await auth.authenticate(request)
+        caller.allow(TokenKind.DISPLAY, WORKSTATION, TokenKind.ADMIN).office(office_id)
 
     def texts_for(request: Request, lang: str | None) -> tuple[str, dict[str, str]]:
         code = choose_language(lang, request.headers.get("accept-language"))
@@ -589,13 +596,33 @@ def display_router(
         page = _page(lang, texts["unknown_title"], _STATUS_CSS, body, None, texts["offline"])
         return HTMLResponse(page, status_code=404, headers=_NO_STORE)
 
-    @router.get("/display/{office_id}", response_class=HTMLResponse)
+    @router.get("/display/{office_id}", response_class=HTMLResponse, response_model=None)
     async def display_page(
+        request: Request,
         office_id: OfficePath,
         lang: str | None = None,
         groups: GroupsQuery = None,
         calls: CallsQuery = None,
-    ) -> HTMLResponse:
+        key: Annotated[str | None, Query(max_length=200)] = None,
+    ) -> HTMLResponse | RedirectResponse:
+        if key is not None:
+            # Set up once with the display token in the URL: it becomes an HttpOnly cookie and the
+            # browser goes on to the URL without it, so the token stays out of history and logs.
+            caller = await run_in_threadpool(auth.token_principal, key)
+            caller.allow(TokenKind.DISPLAY, TokenKind.ADMIN).office(office_id)
+            query = urlencode({k: v for k, v in request.query_params.items() if k != "key"})
+            target = f"/display/{office_id}" + (f"?{query}" if query else "")
+            redirect = RedirectResponse(target, status_code=303)
+            redirect.set_cookie(
+                DISPLAY_COOKIE,
+                key,
+                httponly=True,
+                samesite="strict",
+                path=f"/display/{office_id}",
+                secure=request.url.scheme == "https",
+            )
+            return redirect
+        await may_show(request, office_id)
         # The office's screen speaks the office's language unless its URL says otherwise: a kiosk
         # browser's Accept-Language says nothing about the people in the room.
         code = lang if lang in TEXTS else "de"
@@ -630,8 +657,13 @@ def display_router(
 
     @router.get("/display/{office_id}/events")
     async def display_events(
-        office_id: OfficePath, lang: str | None = None, groups: GroupsQuery = None, calls: CallsQuery = None
+        request: Request,
+        office_id: OfficePath,
+        lang: str | None = None,
+        groups: GroupsQuery = None,
+        calls: CallsQuery = None,
     ) -> StreamingResponse:
+        await may_show(request, office_id)
         texts = TEXTS[choose_language(lang, None)]
         options = DisplayOptions.parse(groups, calls)
         events = hub.stream(

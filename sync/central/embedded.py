@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
     from sync.central.seed import SeedDay
+    from sync.central.store import CentralStore
 
 
 @dataclass
@@ -30,6 +31,12 @@ class EmbeddedCentral:
     _server: uvicorn.Server = field(repr=False)
     _thread: threading.Thread = field(repr=False)
     _app: FastAPI = field(repr=False)
+
+    @property
+    def store(self) -> CentralStore:
+        """The service's own database (administrators' tools and tests write credentials there)."""
+        central_store: CentralStore = self._app.state.store
+        return central_store
 
     def stop(self) -> None:
         from sync.central.display import close_streams

@@ -37,3 +37,21 @@ class SequenceGapError(Exception):
     def __init__(self, expected_seq: int, got_seq: int) -> None:
         super().__init__(f"operations out of order: expected seq {expected_seq}, got {got_seq}")
         self.expected_seq = expected_seq
+
+
+class Unauthenticated(CentralRefusal):
+    """No credentials, or credentials that do not verify (401)."""
+
+    status_code = 401
+
+
+class Forbidden(CentralRefusal):
+    """Authenticated, but not allowed this (another office, another workstation, a missing role)."""
+
+    status_code = 403
+
+
+class Locked(CentralRefusal):
+    """A clerk locked out after repeated wrong PINs (423)."""
+
+    status_code = 423

@@ -17,8 +17,7 @@ from sync.protocol import API_PREFIX, STATUS_PAGE_PATH, IssuedTicket
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-if TYPE_CHECKING:
-    from collections.abc import Callable
+    from sync.central.store import CentralStore
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +38,9 @@ class KioskSimulator:
         self,
         base_url: str,
         office_id: str,
+        token: str,
         *,
+        citizens_token: str | None = None,
         mean_interval_seconds: float = 45.0,
         seed: int = 0,
         timeout: float = 5.0,
@@ -49,7 +50,20 @@ class KioskSimulator:
         self._clock = clock
         self.mean_interval_seconds = mean_interval_seconds
         self._rng = random.Random(seed)
-        self._http = httpx.Client(base_url=base_url + API_PREFIX, timeout=timeout)
+        self._http = httpx.Client(
+            base_url=base_url + API_PREFIX, timeout=timeout, headers={"Authorization": f"Bearer {token}"}
+        )
+        # The citizens' booking confirmations, simulated: a booking system's token lists who is due.
+        # A real kiosk never reads appointments; without this token the simulator issues walk-ins only.
+        self._citizens = (
+            httpx.Client(
+                base_url=base_url + API_PREFIX,
+                timeout=timeout,
+                headers={"Authorization": f"Bearer {citizens_token}"},
+            )
+            if citizens_token
+            else None
+        )
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._service_ids: list[str] = []
@@ -94,6 +108,8 @@ class KioskSimulator:
         if self._thread is not None:
             self._thread.join(timeout=10)
         self._http.close()
+        if self._citizens is not None:
+            self._citizens.close()
 
     def _run(self) -> None:
         while not self._stop.wait(self._rng.expovariate(1.0 / self.mean_interval_seconds)):
@@ -109,8 +125,10 @@ class KioskSimulator:
         return [self._rng.choice(self._service_ids)]
 
     def _due_booking_reference(self, now: datetime) -> str | None:
+        if self._citizens is None:
+            return None
         day = now.astimezone(OFFICE_ZONE).date()
-        response = self._http.get(
+        response = self._citizens.get(
             "/appointments", params={"office_id": self.office_id, "date": day.isoformat()}
         )
         response.raise_for_status()
@@ -123,3 +141,20 @@ class KioskSimulator:
             <= now + _CHECK_IN_WINDOW
         ]
         return self._rng.choice(due) if due else None
+
+
+def kiosk_for(central: CentralStore, base_url: str, office_id: str, **options: Any) -> KioskSimulator:
+    """A simulator with credentials of its own, made in the central database: a kiosk token, and a
+    booking token that stands for the citizens' booking confirmations (`citizens_token`)."""
+    from sync.central import credentials
+    from sync.central.credentials import TokenKind
+    from sync.clock import utc_now
+
+    with central.write() as session:
+        kiosk = credentials.create_token(
+            session, TokenKind.KIOSK, office_id, utc_now(), label="kiosk simulator"
+        )
+        citizens = credentials.create_token(
+            session, TokenKind.BOOKING, office_id, utc_now(), label="kiosk simulator's citizens"
+        )
+    return KioskSimulator(base_url, office_id, kiosk, citizens_token=citizens, **options)

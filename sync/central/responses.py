@@ -27,6 +27,8 @@ MAX_BODY_BYTES = 1024 * 1024  # a full push batch (500 operations) is well under
 
 COMMON_REFUSALS: dict[int | str, dict[str, Any]] = {
     400: {"model": Refusal, "description": "malformed request (e.g. Content-Length)"},
+    401: {"model": Refusal, "description": "no credentials, or they do not verify (signature, token)"},
+    403: {"model": Refusal, "description": "not allowed for this caller (office, workstation, desk or role)"},
     404: {"model": Refusal, "description": "no such office, desk, appointment or ticket"},
     409: {"model": Refusal, "description": "conflicts with the current state; read again or retry"},
     413: {"model": Refusal, "description": "request body over the limit (1 MiB)"},

@@ -11,10 +11,12 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from sync import pins
 from sync.central import store
 from sync.clock import OFFICE_ZONE
 from sync.protocol import (
@@ -27,7 +29,7 @@ from sync.protocol import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from sqlalchemy.orm import Session
 
@@ -777,6 +779,7 @@ def seed_central(session: Session, day: SeedDay) -> int:
     for appointment in day.appointments:
         add(store.Appointment, appointment.office_id, **appointment.model_dump(exclude={"version"}))
     session.flush()
+    _give_demo_pins(session, [clerk for clerk in day.clerks if clerk.id not in existing[store.Clerk]])
     for ticket in day.tickets:
         add(store.Ticket, ticket.office_id, **ticket.model_dump(exclude={"version"}))
     _advance_number_counters(session, day)
@@ -784,6 +787,24 @@ def seed_central(session: Session, day: SeedDay) -> int:
     for office_id, rows in touched.items():
         store.stamp(session, office_id, rows)
     return sum(len(rows) for rows in touched.values())
+
+
+# The seeded day's PINs, shown on the demo's login screen: never a real office's.
+DEMO_PINS: dict[str, str] = {"clerk": "1234", "supervisor": "4321"}
+
+
+@cache
+def _demo_verifier(pin: str) -> str:
+    # One argon2 verifier per demo PIN and process: seeding 40 clerks would otherwise cost a second.
+    return pins.make_verifier(pin)
+
+
+def _give_demo_pins(session: Session, clerks: Sequence[ClerkSnapshot]) -> None:
+    from sync.central import credentials
+
+    for clerk in clerks:
+        pin = DEMO_PINS.get(clerk.role, DEMO_PINS["clerk"])
+        credentials.set_clerk_pin(session, clerk.id, pin, verifier=_demo_verifier(pin))
 
 
 def _advance_number_counters(session: Session, day: SeedDay) -> None:

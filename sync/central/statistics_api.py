@@ -13,15 +13,16 @@ the UI translates `message` and formats it with `params`.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path
+from fastapi import APIRouter, HTTPException, Path
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, select
 
 from sync.central import store
+from sync.central.auth import WORKSTATION, Caller, Principal
+from sync.central.credentials import Role
 from sync.central.statistics_sql import day_bounds, day_figures_sql, has_tickets_on
 from sync.clock import office_day
 from sync.protocol import OfficeDate  # noqa: TC001 - FastAPI reads the annotation at runtime
@@ -38,8 +39,6 @@ __all__ = [
     "DayFiguresOut",
     "DayReport",
     "LiveOffice",
-    "Viewer",
-    "current_viewer",
     "require_supervisor",
     "statistics_router",
 ]
@@ -57,7 +56,7 @@ MSG_NO_DATA = N_("Für den {date} liegen keine Zahlen vor.")
 MSG_SERVICE_OVER_TARGET = N_("{service}: wartet seit {minutes} min, Ziel {target} min")
 MSG_DESK_IDLE = N_("{desk} ist frei, während {waiting} warten")
 
-SUPERVISOR_ROLES = frozenset({"supervisor", "admin"})
+SUPERVISOR_ROLES = frozenset({Role.SUPERVISOR, Role.ADMINISTRATOR})
 WARNING_SHARE = 2 / 3  # a service's longest wait turns amber at two thirds of the target
 
 IdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
@@ -66,28 +65,13 @@ IdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_
 # --- who is looking ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Viewer:
-    """Who asks: a role and the offices they may see (None: every office)."""
-
-    role: str
-    office_ids: frozenset[str] | None = None
-
-
-def current_viewer() -> Viewer:
-    """The seam the security issue replaces (`app.dependency_overrides[current_viewer] = ...`)."""
-    return Viewer(role="supervisor")
-
-
-ViewerDep = Annotated[Viewer, Depends(current_viewer)]
-
-
-def require_supervisor(viewer: Viewer, office_id: str) -> None:
-    if viewer.role not in SUPERVISOR_ROLES:
-        log.info("statistics refused: role %s is not a supervisor role", viewer.role)
-        _refuse(403, f"role {viewer.role!r} may not see statistics", MSG_NOT_SUPERVISOR)
-    if viewer.office_ids is not None and office_id not in viewer.office_ids:
-        log.info("statistics refused: office not visible to the viewer")
+def require_supervisor(caller: Principal, office_id: str) -> None:
+    """Supervisors of the office (logged in at one of its workstations) and administrators."""
+    if not (caller.is_admin or (caller.kind == WORKSTATION and caller.role in SUPERVISOR_ROLES)):
+        log.info("statistics refused: caller %s with role %s is no supervisor", caller.kind, caller.role)
+        _refuse(403, "statistics need a supervisor's login", MSG_NOT_SUPERVISOR)
+    if caller.office_id is not None and caller.office_id != office_id:
+        log.info("statistics refused: office not visible to the caller")
         _refuse(404, "unknown office", MSG_UNKNOWN_OFFICE)
 
 
@@ -276,14 +260,14 @@ def statistics_router(central: store.CentralStore, clock: Clock) -> APIRouter:
     router = APIRouter(prefix="/statistics", tags=["statistics"])
 
     @router.get("/offices/{office_id}/live", response_model=LiveOffice)
-    def live(office_id: IdPath, viewer: ViewerDep) -> LiveOffice:
+    def live(office_id: IdPath, viewer: Caller) -> LiveOffice:
         require_supervisor(viewer, office_id)
         with central.read() as session:
             office = _office(session, office_id)
             return live_office(session, office, clock())
 
     @router.get("/offices/{office_id}/days/{day}", response_model=DayReport)
-    def day_report(office_id: IdPath, day: OfficeDate, viewer: ViewerDep) -> DayReport:
+    def day_report(office_id: IdPath, day: OfficeDate, viewer: Caller) -> DayReport:
         require_supervisor(viewer, office_id)
         with central.read() as session:
             office = _office(session, office_id)

@@ -385,6 +385,8 @@ class CentralStore:
 
     def create_schema(self) -> str:
         """Create missing tables; returns the server epoch (made once per database)."""
+        from sync.central import credentials  # noqa: F401 - registers its tables on CentralBase
+
         CentralBase.metadata.create_all(self.write_engine)
         _add_status_token_column(self.write_engine)
         with self.write_engine.begin() as connection:  # create_all adds no index to an existing table

@@ -15,17 +15,21 @@ from fastapi.testclient import TestClient
 from sync.central.app import create_app
 from sync.central.seed import generate_day, seed_central
 from tests.central.postgres_server import PostgresServer, PostgresUnavailable, start_postgres
+from tests.credentials import signed_client, workstation_auth
 from tests.services import service_missing
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from pathlib import Path
+
+    from fastapi import FastAPI
 
 DAY = date(2026, 3, 2)
 OPENING = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)  # 08:00 in Berlin
 OFFICE = "ba-mitte"
 DESK = "ba-mitte-d1"
 CLERK = "ba-mitte-c2"
+WORKSTATION = "ws-central-test"  # the signed identity of `client`
 
 
 @dataclass
@@ -66,10 +70,37 @@ def clock() -> MovableClock:
 
 
 @pytest.fixture
-def client(db_url: str, clock: MovableClock) -> Iterator[TestClient]:
-    """The API in process, seeded with the generated day (150 appointments, 8 waiting walk-ins)."""
+def central_app(db_url: str, clock: MovableClock) -> FastAPI:
+    """The API, seeded with the generated day (150 appointments, 8 waiting walk-ins)."""
     app = create_app(db_url, clock=clock)
     with app.state.store.write() as session:
         seed_central(session, generate_day(DAY, seed=3, now=OPENING + timedelta(minutes=30)))
-    with TestClient(app) as test_client:
+    return app
+
+
+@pytest.fixture
+def client(central_app: FastAPI) -> Iterator[TestClient]:
+    """The API in process, signed as workstation WORKSTATION of OFFICE."""
+    auth = workstation_auth(central_app.state.store, WORKSTATION, OFFICE)
+    with signed_client(central_app, auth) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def signed_as(central_app: FastAPI, client: TestClient) -> Callable[[str, str], TestClient]:
+    """More workstations beside `client` (whose lifespan the app runs in): `signed_as(office, ws)`."""
+    del client  # only needed running
+
+    def make(office_id: str, workstation_id: str) -> TestClient:
+        return signed_client(
+            central_app, workstation_auth(central_app.state.store, workstation_id, office_id)
+        )
+
+    return make
+
+
+@pytest.fixture
+def anonymous(central_app: FastAPI, client: TestClient) -> TestClient:
+    """The API without any credential."""
+    del client  # only needed running
+    return TestClient(central_app)

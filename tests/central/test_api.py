@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sync.protocol import AppointmentSnapshot, OfficeDetail, TicketSnapshot
-from tests.central.conftest import DAY, OFFICE, MovableClock
+from tests.central.conftest import DAY, OFFICE, WORKSTATION, MovableClock
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
@@ -31,14 +31,15 @@ def test_health_reports_a_stable_epoch(client: TestClient) -> None:
 
 def test_offices_and_office_detail(client: TestClient) -> None:
     offices = client.get(f"{API}/offices").json()
-    assert {o["id"] for o in offices} == {"ba-mitte", "zl-sued"}
+    assert {o["id"] for o in offices} == {"ba-mitte"}  # a workstation sees its own office only
     detail = OfficeDetail.model_validate(client.get(f"{API}/offices/{OFFICE}").json())
     assert len(detail.desks) == 8
     passport = next(s for s in detail.services if s.code == "PA")
     assert passport.fee_cents == 4600
     assert passport.needs_card_read
     assert passport.required_documents
-    assert client.get(f"{API}/offices/nowhere").status_code == 404
+    assert client.get(f"{API}/offices/nowhere").status_code == 403
+    assert client.get(f"{API}/offices/zl-sued").status_code == 403
 
 
 def test_create_list_and_cancel_an_appointment(client: TestClient) -> None:
@@ -82,7 +83,7 @@ def test_check_in_gives_one_ticket_even_when_repeated(client: TestClient, clock:
     unknown = check_in(client, "XXXX-NOPE")
     assert unknown.status_code == 404
     assert "XXXX-NOPE" not in unknown.text  # a refusal never repeats the reference
-    assert check_in(client, booked["booking_reference"], office="zl-sued").status_code == 404
+    assert check_in(client, booked["booking_reference"], office="zl-sued").status_code == 403
 
 
 def test_a_booking_reference_never_travels_in_the_url(client: TestClient) -> None:
@@ -127,7 +128,7 @@ def test_bad_input_gets_a_4xx_with_a_reason(client: TestClient) -> None:
         ("post", f"{API}/tickets", {"office_id": OFFICE, "service_ids": []}, 422),
         ("post", f"{API}/tickets", {"office_id": OFFICE, "service_ids": ["unknown"]}, 422),
         ("post", f"{API}/tickets", {"office_id": OFFICE, "service_ids": ["ba-mitte-pa"], "extra": 1}, 422),
-        ("post", f"{API}/tickets", {"office_id": "nowhere", "service_ids": ["ba-mitte-pa"]}, 404),
+        ("post", f"{API}/tickets", {"office_id": "nowhere", "service_ids": ["ba-mitte-pa"]}, 403),
         (
             "post",
             f"{API}/appointments",
@@ -147,8 +148,14 @@ def test_bad_input_gets_a_4xx_with_a_reason(client: TestClient) -> None:
         (
             "post",
             f"{API}/desks/nowhere/call-next",
-            {"workstation_id": "w", "clerk_id": "c", "call_id": "x"},
+            {"workstation_id": WORKSTATION, "clerk_id": "c", "call_id": "x"},
             404,
+        ),
+        (
+            "post",
+            f"{API}/desks/ba-mitte-d1/call-next",
+            {"workstation_id": "another", "clerk_id": "c", "call_id": "x"},
+            403,
         ),
     ]
     for method, url, body, expected in cases:

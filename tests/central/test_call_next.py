@@ -12,13 +12,15 @@ import httpx
 import pytest
 
 from sync.central import store
+from sync.central.credentials import TokenKind
 from sync.central.embedded import EmbeddedCentral, start_embedded
 from sync.central.seed import generate_day, seed_central
 from sync.clock import OFFICE_ZONE
-from tests.central.conftest import CLERK, DAY, DESK, OFFICE, MovableClock
+from tests.central.conftest import CLERK, DAY, DESK, OFFICE, WORKSTATION, MovableClock
+from tests.credentials import bearer, workstation_auth
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from fastapi.testclient import TestClient
 
@@ -26,11 +28,15 @@ API = "/api/v1"
 
 
 def call_next(
-    client: TestClient | httpx.Client, desk: str, call_id: str, clerk: str = CLERK
+    client: TestClient | httpx.Client,
+    desk: str,
+    call_id: str,
+    clerk: str = CLERK,
+    workstation: str = WORKSTATION,
 ) -> httpx.Response:
     return client.post(
         f"{API}/desks/{desk}/call-next",
-        json={"workstation_id": f"ws-{desk}", "clerk_id": clerk, "call_id": call_id},
+        json={"workstation_id": workstation, "clerk_id": clerk, "call_id": call_id},
     )
 
 
@@ -76,8 +82,12 @@ def test_the_same_call_id_returns_the_same_ticket(client: TestClient) -> None:
     assert other_desk.status_code == 409
 
 
-def test_an_empty_queue_answers_no_ticket(client: TestClient) -> None:
-    answers = [call_next(client, "zl-sued-d1", f"zl-{n}", clerk="zl-sued-c12").json() for n in range(30)]
+def test_an_empty_queue_answers_no_ticket(signed_as: Callable[[str, str], TestClient]) -> None:
+    zl = signed_as("zl-sued", "ws-zl")
+    answers = [
+        call_next(zl, "zl-sued-d1", f"zl-{n}", clerk="zl-sued-c12", workstation="ws-zl").json()
+        for n in range(30)
+    ]
     assert answers[-1]["ticket"] is None
     called = [a["ticket"]["id"] for a in answers if a["ticket"]]
     assert len(called) == len(set(called)) > 0
@@ -85,6 +95,10 @@ def test_an_empty_queue_answers_no_ticket(client: TestClient) -> None:
 
 def test_a_clerk_of_another_office_is_refused(client: TestClient) -> None:
     assert call_next(client, DESK, "x", clerk="zl-sued-c12").status_code == 409
+
+
+def test_a_desk_of_another_office_is_forbidden(client: TestClient) -> None:
+    assert call_next(client, "zl-sued-d1", "x", clerk="zl-sued-c12").status_code == 403
 
 
 @pytest.fixture
@@ -110,7 +124,7 @@ def running_central(db_url: str) -> Iterator[tuple[EmbeddedCentral, str]]:
         session.flush()
         store.stamp(session, OFFICE, desks)
     big_store.dispose()
-    with httpx.Client(base_url=central.url) as http:
+    with httpx.Client(base_url=central.url, headers=bearer(central.store, TokenKind.KIOSK, OFFICE)) as http:
         for _ in range(30):
             http.post(
                 f"{API}/tickets", json={"office_id": OFFICE, "service_ids": ["ba-mitte-pa"]}
@@ -125,17 +139,25 @@ def test_twenty_desks_calling_at_once_get_twenty_distinct_tickets(
     central, _ = running_central
     start = threading.Barrier(20)
 
+    auths = [workstation_auth(central.store, f"ws-race-{n}", OFFICE) for n in range(20)]
+
     def desk_calls(n: int) -> httpx.Response:
-        with httpx.Client(base_url=central.url, timeout=30) as http:
+        with httpx.Client(base_url=central.url, timeout=30, auth=auths[n]) as http:
             start.wait()
-            return call_next(http, f"race-d{n}", f"race-call-{n}", clerk=f"ba-mitte-c{n % 10 + 1}")
+            return call_next(
+                http,
+                f"race-d{n}",
+                f"race-call-{n}",
+                clerk=f"ba-mitte-c{n % 10 + 1}",
+                workstation=f"ws-race-{n}",
+            )
 
     with ThreadPoolExecutor(max_workers=20) as pool:
         answers = list(pool.map(desk_calls, range(20)))
     assert [a.status_code for a in answers] == [200] * 20, [a.text for a in answers if a.status_code != 200]
     tickets = [a.json()["ticket"]["id"] for a in answers]
     assert len(set(tickets)) == 20
-    with httpx.Client(base_url=central.url) as http:
+    with httpx.Client(base_url=central.url, auth=auths[0]) as http:
         page = http.get(f"{API}/sync/changes", params={"office_id": OFFICE, "limit": 5000}).json()
     called = {t["id"]: t for t in page["tickets"] if t["state"] == "called"}
     assert set(called) == set(tickets)

@@ -11,13 +11,15 @@ import pytest
 
 from sync.central import store
 from sync.central.changes import ChangeNotifier
+from sync.central.credentials import TokenKind
 from sync.central.embedded import EmbeddedCentral, start_embedded
 from sync.central.seed import generate_day, seed_central
 from sync.protocol import ChangesPage
-from tests.central.conftest import DAY, OFFICE
+from tests.central.conftest import DAY, OFFICE, WORKSTATION
+from tests.credentials import bearer, workstation_auth
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from fastapi.testclient import TestClient
 
@@ -67,17 +69,23 @@ def test_paging_through_the_day_sees_every_row_once(client: TestClient) -> None:
     assert not empty["has_more"]
 
 
-def test_a_change_after_the_cursor_comes_alone_with_a_higher_version(client: TestClient) -> None:
+def test_a_change_after_the_cursor_comes_alone_with_a_higher_version(
+    client: TestClient, signed_as: Callable[[str, str], TestClient]
+) -> None:
     cursor = client.get(CHANGES, params={"office_id": OFFICE, "limit": 5000}).json()["cursor"]
     ticket = client.post("/api/v1/tickets", json={"office_id": OFFICE, "service_ids": ["ba-mitte-mb"]}).json()
     page = client.get(CHANGES, params={"office_id": OFFICE, "cursor": cursor}).json()
     assert [t["id"] for t in page["tickets"]] == [ticket["id"]]
     assert page["tickets"][0]["version"] == page["cursor"] == cursor + 1
-    other_office = client.get(CHANGES, params={"office_id": "zl-sued", "cursor": 0, "limit": 5000}).json()
+    assert client.get(CHANGES, params={"office_id": "zl-sued"}).status_code == 403  # not its office
+    zl = signed_as("zl-sued", "ws-zl")
+    other_office = zl.get(CHANGES, params={"office_id": "zl-sued", "cursor": 0, "limit": 5000}).json()
     assert ticket["id"] not in {t["id"] for t in other_office["tickets"]}
 
 
-def test_the_page_carries_the_workstations_acknowledged_sequence(client: TestClient) -> None:
+def test_the_page_carries_the_workstations_acknowledged_sequence(
+    client: TestClient, signed_as: Callable[[str, str], TestClient]
+) -> None:
     op = {
         "op_id": "op-1",
         "seq": 1,
@@ -85,13 +93,16 @@ def test_the_page_carries_the_workstations_acknowledged_sequence(client: TestCli
         "args": {"ticket_id": "nope", "at": "2026-03-02T08:00:00Z"},
         "created_at": "2026-03-02T08:00:00Z",
     }
-    client.post("/api/v1/sync/push", json={"workstation_id": "ws-7", "office_id": OFFICE, "operations": [op]})
-    page = client.get(CHANGES, params={"office_id": OFFICE, "workstation_id": "ws-7"}).json()
-    assert page["acked_seq"] == 1
-    assert (
-        client.get(CHANGES, params={"office_id": OFFICE, "workstation_id": "ws-new"}).json()["acked_seq"] == 0
+    client.post(
+        "/api/v1/sync/push", json={"workstation_id": WORKSTATION, "office_id": OFFICE, "operations": [op]}
     )
-    assert client.get(CHANGES, params={"office_id": "nowhere"}).status_code == 404
+    page = client.get(CHANGES, params={"office_id": OFFICE, "workstation_id": WORKSTATION}).json()
+    assert page["acked_seq"] == 1
+    new = signed_as(OFFICE, "ws-new")
+    assert new.get(CHANGES, params={"office_id": OFFICE, "workstation_id": "ws-new"}).json()["acked_seq"] == 0
+    # Another workstation's outcomes are its own; another office is not this workstation's.
+    assert client.get(CHANGES, params={"office_id": OFFICE, "workstation_id": "ws-new"}).status_code == 403
+    assert client.get(CHANGES, params={"office_id": "nowhere"}).status_code == 403
 
 
 @pytest.fixture
@@ -134,7 +145,8 @@ def waits(monkeypatch: pytest.MonkeyPatch) -> WaitSpy:
 
 
 def test_long_poll_wakes_when_a_kiosk_ticket_is_issued(served: EmbeddedCentral, waits: WaitSpy) -> None:
-    with httpx.Client(base_url=served.url, timeout=30) as http:
+    auth = workstation_auth(served.store, "ws-poll", OFFICE)
+    with httpx.Client(base_url=served.url, timeout=30, auth=auth) as http:
         cursor = http.get(CHANGES, params={"office_id": OFFICE, "limit": 5000}).json()["cursor"]
         answers: list[dict[str, Any]] = []
 
@@ -147,7 +159,9 @@ def test_long_poll_wakes_when_a_kiosk_ticket_is_issued(served: EmbeddedCentral, 
         # The ticket comes only once the poll found nothing and waits: it really waited.
         assert waits.entered.wait(timeout=20), "the long-poll never started waiting"
         assert not answers
-        with httpx.Client(base_url=served.url) as kiosk:
+        with httpx.Client(
+            base_url=served.url, headers=bearer(served.store, TokenKind.KIOSK, OFFICE)
+        ) as kiosk:
             ticket = kiosk.post("/api/v1/tickets", json={"office_id": OFFICE, "service_ids": ["ba-mitte-pa"]})
         poller.join(timeout=25)
     assert not poller.is_alive(), "the long-poll did not answer"
@@ -158,7 +172,8 @@ def test_long_poll_wakes_when_a_kiosk_ticket_is_issued(served: EmbeddedCentral, 
 
 
 def test_long_poll_returns_empty_after_its_wait(served: EmbeddedCentral, waits: WaitSpy) -> None:
-    with httpx.Client(base_url=served.url, timeout=30) as http:
+    auth = workstation_auth(served.store, "ws-poll", OFFICE)
+    with httpx.Client(base_url=served.url, timeout=30, auth=auth) as http:
         cursor = http.get(CHANGES, params={"office_id": OFFICE, "limit": 5000}).json()["cursor"]
         page = http.get(CHANGES, params={"office_id": OFFICE, "cursor": cursor, "wait": 2}).json()
     # It waited, within its 2 s, until that ran out (every wait timed out, none was cut short), then

@@ -16,7 +16,7 @@ from sync.central.seed import generate_day, seed_central
 from sync.central.store import CentralStore
 from sync.ordering import OrderingRules, QueueEntry, order_key
 from sync.protocol import API_PREFIX as API
-from tests.central.conftest import CLERK, DAY, DESK, OFFICE, OPENING, MovableClock
+from tests.central.conftest import CLERK, DAY, DESK, OFFICE, OPENING, WORKSTATION, MovableClock
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -37,7 +37,7 @@ def issue(client: TestClient, service: str = "ba-mitte-an") -> dict[str, object]
 def call_next(client: TestClient, call_id: str, desk: str = DESK) -> dict[str, object]:
     response = client.post(
         f"{API}/desks/{desk}/call-next",
-        json={"workstation_id": f"ws-{desk}", "clerk_id": CLERK, "call_id": call_id},
+        json={"workstation_id": WORKSTATION, "clerk_id": CLERK, "call_id": call_id},
     )
     assert response.status_code == 200
     body: dict[str, object] = response.json()
@@ -139,7 +139,7 @@ def test_the_display_shows_the_latest_call_and_the_queue(client: TestClient) -> 
     number = called["ticket"]["number"]  # type: ignore[index]
     assert re.search(rf'class="number">{number}</td>.*?</span>1</td>', page.text)
     assert "wartend" in page.text
-    assert client.get("/display/no-such-office").status_code == 404
+    assert client.get("/display/no-such-office").status_code == 403  # not this workstation's office
 
 
 def test_an_older_database_gets_the_token_column(tmp_path: Path) -> None:

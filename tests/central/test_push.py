@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tests.central.conftest import CLERK, DESK, OFFICE, MovableClock
+from tests.central.conftest import CLERK, DESK, OFFICE, WORKSTATION, MovableClock
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
 
 PUSH = "/api/v1/sync/push"
-WORKSTATION = "ws-ba-1"
 
 
 def operation(
@@ -318,5 +317,12 @@ def test_a_workstation_cannot_push_for_another_office(client: TestClient, clock:
     response = client.post(
         PUSH, json={"workstation_id": WORKSTATION, "office_id": "zl-sued", "operations": []}
     )
-    assert response.status_code == 409
-    assert "belongs to office" in response.json()["detail"]
+    assert response.status_code == 403
+    assert response.json()["detail"] == "not allowed for another office"
+
+
+def test_a_workstation_cannot_push_as_another_workstation(client: TestClient, clock: MovableClock) -> None:
+    """Junk pushed under another desk's id would mark that desk's offline work rejected (issue 8)."""
+    response = push(client, operation(1, "ticket.issue", issue_args(clock), clock), workstation="ws-other")
+    assert response.status_code == 403
+    assert response.json()["detail"] == "not allowed as another workstation"

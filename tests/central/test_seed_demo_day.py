@@ -18,10 +18,11 @@ from hypothesis import strategies as st
 
 from sync.central.demo_clock import Clock, demo_clock, parse_wall_time
 from sync.central.embedded import EmbeddedCentral, start_demo_central
-from sync.central.kiosk import KioskSimulator
+from sync.central.kiosk import kiosk_for
 from sync.central.seed import BUERGERAMT_ID, ZULASSUNG_ID, SeedDay, day_window, generate_day_around
 from sync.client import CentralClient
 from sync.clock import OFFICE_ZONE
+from tests.credentials import workstation_auth
 from workstation.commands import DeskContext
 from workstation.counter import Counter
 from workstation.db import LocalStore
@@ -215,7 +216,9 @@ def test_the_booked_citizen_flow_works_at_the_demo_time(demo_office: DemoOffice,
     desk = next(d for d in day.desks if d.office_id == BUERGERAMT_ID)
     clerk = next(c for c in day.clerks if c.office_id == BUERGERAMT_ID)
     ctx = DeskContext("ws-demo", BUERGERAMT_ID, desk.id, clerk.id)
-    client = CentralClient(central.url, timeout=5.0)
+    client = CentralClient(
+        central.url, timeout=5.0, auth=workstation_auth(central.store, "ws-demo", BUERGERAMT_ID)
+    )
     try:
         engine = SyncEngine(store, client, ctx, clock=clock)
         assert engine.sync_once().online
@@ -242,7 +245,7 @@ def test_the_booked_citizen_flow_works_at_the_demo_time(demo_office: DemoOffice,
             assert session.get_one(Appointment, booked.id).status == AppointmentStatus.CHECKED_IN
         assert engine.sync_once().pushed >= 1
         # The kiosk, on the same clock, finds citizens due for check-in around the demo time.
-        kiosk = KioskSimulator(central.url, BUERGERAMT_ID, seed=3, clock=clock)
+        kiosk = kiosk_for(central.store, central.url, BUERGERAMT_ID, seed=3, clock=clock)
         try:
             tickets = [kiosk.issue_once() for _ in range(12)]
         finally:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from sync.central import store
 from sync.central.embedded import start_embedded
-from sync.central.kiosk import KioskSimulator
+from sync.central.kiosk import kiosk_for
 from sync.central.seed import generate_day, seed_central
 from tests.central.conftest import DAY, OFFICE, OPENING
 from tresen.cli import main as tresen
@@ -88,7 +88,7 @@ def test_the_kiosk_issues_walk_ins_and_checks_in_due_appointments(tmp_path: Path
         seed_central(session, generate_day(now.date(), waiting=0))
     central_store.dispose()
     with start_embedded(db_url) as central:
-        kiosk = KioskSimulator(central.url, OFFICE, seed=1)
+        kiosk = kiosk_for(central.store, central.url, OFFICE, seed=1)
         slot_day = datetime.combine(now.date(), datetime.min.time(), UTC)
         tickets = [kiosk.issue_once(slot_day + timedelta(hours=8, minutes=5 * n)) for n in range(40)]
         kiosk.stop()

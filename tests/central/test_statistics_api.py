@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING
 import pytest
 from fastapi.testclient import TestClient
 
+from sync.central import store
 from sync.central.app import create_app
+from sync.central.credentials import TokenKind
 from sync.central.statistics_api import (
     MSG_DESK_IDLE,
     MSG_NO_DATA,
@@ -17,14 +19,13 @@ from sync.central.statistics_api import (
     MSG_UNKNOWN_OFFICE,
     DayReport,
     LiveOffice,
-    Viewer,
-    current_viewer,
 )
 from sync.clock import OFFICE_ZONE
 from sync.protocol import API_PREFIX
 from sync.statistics import day_figures, fold_events
 from tests.central.conftest import MovableClock
-from tests.central.test_statistics_sql import OFFICE, load_day, seed_office
+from tests.central.test_statistics_sql import OFFICE, clerk_of, load_day, seed_office
+from tests.credentials import bearer, clerk_auth, signed_client
 from tests.sync.statistics_days import DAY
 from tests.sync.test_statistics import HAND_BUILT_DAY
 
@@ -51,7 +52,8 @@ def app(db_url: str, office_clock: MovableClock) -> FastAPI:
 
 @pytest.fixture
 def api(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as client:
+    """An administrator's view (a short-lived admin token sees every office)."""
+    with TestClient(app, headers=bearer(app.state.store, TokenKind.ADMIN)) as client:
         yield client
 
 
@@ -83,25 +85,34 @@ def test_an_unknown_office_is_refused(api: TestClient) -> None:
         assert answer.json()["detail"]["message"] == MSG_UNKNOWN_OFFICE
 
 
-def test_a_clerk_gets_403_and_no_figures(app: FastAPI, api: TestClient) -> None:
-    app.dependency_overrides[current_viewer] = lambda: Viewer(role="clerk")
-    for path in ("days/2026-03-02", "live"):
-        answer = api.get(f"{BASE}/{OFFICE}/{path}")
+def test_a_clerk_gets_403_and_no_figures(app: FastAPI) -> None:
+    clerk = clerk_auth(app.state.store, "ws-stats", OFFICE, clerk_of("d1"))
+    with signed_client(app, clerk) as api:
+        answers = [api.get(f"{BASE}/{OFFICE}/{path}") for path in ("days/2026-03-02", "live")]
+    for answer in answers:
         assert answer.status_code == 403
         assert answer.json() == {
             "detail": {
-                "reason": "role 'clerk' may not see statistics",
+                "reason": "statistics need a supervisor's login",
                 "message": MSG_NOT_SUPERVISOR,
                 "params": {},
             }
         }
 
 
-def test_an_office_the_supervisor_may_not_see_looks_unknown(app: FastAPI, api: TestClient) -> None:
-    app.dependency_overrides[current_viewer] = lambda: Viewer(
-        role="supervisor", office_ids=frozenset({"other"})
-    )
-    answer = api.get(f"{BASE}/{OFFICE}/days/2026-03-02")
+def test_a_supervisor_sees_the_own_office_and_another_office_looks_unknown(app: FastAPI) -> None:
+    central = app.state.store
+    with central.write() as session:
+        session.add(store.Office(id="other", name="Anderes Amt"))
+        session.flush()
+        session.add(store.Clerk(id="other-lead", office_id="other", name="Leitung", role="supervisor"))
+        session.add(store.Clerk(id="lead", office_id=OFFICE, name="Leitung", role="supervisor"))
+    own = clerk_auth(central, "ws-own", OFFICE, "lead")
+    foreign = clerk_auth(central, "ws-other", "other", "other-lead")
+    with signed_client(app, own) as api:
+        assert api.get(f"{BASE}/{OFFICE}/days/2026-03-02").status_code == 200
+    with signed_client(app, foreign) as api:
+        answer = api.get(f"{BASE}/{OFFICE}/days/2026-03-02")
     assert answer.status_code == 404
     assert answer.json()["detail"]["message"] == MSG_UNKNOWN_OFFICE
 

@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 
     from fastapi import FastAPI
     from fastapi.testclient import TestClient
-
 ISSUED = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)
 
 
@@ -123,11 +122,13 @@ def test_the_client_reads_the_live_office_of_the_only_office(api: TestClient) ->
     assert (live.office_id, live.waiting_total) == (OFFICE, 1)
 
 
-def test_the_client_passes_on_the_refusal_for_a_clerk(app: FastAPI, api: TestClient) -> None:  # noqa: F811
-    from sync.central.statistics_api import MSG_NOT_SUPERVISOR, Viewer, current_viewer
+def test_the_client_passes_on_the_refusal_for_a_clerk(app: FastAPI) -> None:  # noqa: F811
+    from sync.central.statistics_api import MSG_NOT_SUPERVISOR
     from sync.central.statistics_client import StatisticsClient
+    from tests.central.test_statistics_sql import clerk_of
+    from tests.credentials import clerk_auth, signed_client
 
-    app.dependency_overrides[current_viewer] = lambda: Viewer(role="clerk")
-    with pytest.raises(StatisticsUnavailable) as refused:
-        StatisticsClient(api, OFFICE).load_live()
+    clerk = clerk_auth(app.state.store, "ws-stats", OFFICE, clerk_of("d1"))
+    with signed_client(app, clerk) as clerk_api, pytest.raises(StatisticsUnavailable) as refused:
+        StatisticsClient(clerk_api, OFFICE).load_live()
     assert refused.value.message == MSG_NOT_SUPERVISOR

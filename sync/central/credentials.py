@@ -1,0 +1,259 @@
+"""Who may talk to the central service: enrolled workstation keys, one-time enrollment codes, tokens
+for the kiosk, booking systems, displays and administrators, clerk PIN verifiers and clerk sessions.
+
+Secrets are never stored: codes, tokens and session ids are random (256 bits) and kept as their
+SHA-256 digest, so a copy of the database lets no one in; PINs are kept as argon2id verifiers
+(`sync.pins`). Each function here runs inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from sync import pins
+from sync.central import store
+from sync.central.errors import CentralRefusal, InvalidReference, Locked, NotFound, Unauthenticated
+from sync.signatures import load_public_key
+
+ENROLLMENT_CODE_LIFETIME = timedelta(hours=24)
+ADMIN_TOKEN_LIFETIME = timedelta(minutes=30)
+CLERK_SESSION_LIFETIME = timedelta(hours=12)  # a working day; logging out ends it earlier
+MAX_PIN_FAILURES = 5
+LOCKOUT = timedelta(minutes=15)
+
+
+class TokenKind(StrEnum):
+    ADMIN = "admin"  # every office's data and reference data; never pushes as a workstation
+    KIOSK = "kiosk"  # issue tickets and check in, for one office
+    BOOKING = "booking"  # create, list and cancel appointments, for one office
+    DISPLAY = "display"  # the waiting-room display of one office
+
+
+class Role(StrEnum):
+    CLERK = "clerk"
+    SUPERVISOR = "supervisor"
+    ADMINISTRATOR = "administrator"
+
+
+class WorkstationKey(store.CentralBase):
+    __tablename__ = "workstation_keys"
+
+    workstation_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"))
+    desk_id: Mapped[str | None] = mapped_column(String(64))  # None: any desk of the office
+    public_key_pem: Mapped[str] = mapped_column(Text)
+    label: Mapped[str] = mapped_column(String(200), default="")
+    enrolled_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class EnrollmentCode(store.CentralBase):
+    __tablename__ = "enrollment_codes"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"))
+    desk_id: Mapped[str | None] = mapped_column(String(64))
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    workstation_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class AccessToken(store.CentralBase):
+    __tablename__ = "access_tokens"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    office_id: Mapped[str | None] = mapped_column(String(64))  # None only for administrators
+    label: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+
+
+class ClerkCredential(store.CentralBase):
+    __tablename__ = "clerk_credentials"
+
+    clerk_id: Mapped[str] = mapped_column(ForeignKey("clerks.id"), primary_key=True)
+    verifier: Mapped[str] = mapped_column(String(200))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+
+
+class ClerkSession(store.CentralBase):
+    __tablename__ = "clerk_sessions"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    clerk_id: Mapped[str] = mapped_column(ForeignKey("clerks.id"))
+    workstation_id: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(20))
+    expires_at: Mapped[datetime]
+
+
+def digest_of(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+# --- administrators' side ------------------------------------------------------------------------------
+
+
+def create_enrollment_code(session: Session, office_id: str, desk_id: str | None, now: datetime) -> str:
+    """A one-time code binding the next workstation that uses it to `office_id` (and `desk_id`)."""
+    _office_exists(session, office_id)
+    if desk_id is not None:
+        desk = session.get(store.Desk, desk_id)
+        if desk is None or desk.office_id != office_id:
+            raise NotFound(f"no desk {desk_id} in office {office_id}")
+    code = new_secret()
+    session.add(
+        EnrollmentCode(
+            digest=digest_of(code),
+            office_id=office_id,
+            desk_id=desk_id,
+            expires_at=now + ENROLLMENT_CODE_LIFETIME,
+            used_at=None,
+        )
+    )
+    return code
+
+
+def create_token(
+    session: Session,
+    kind: TokenKind,
+    office_id: str | None,
+    now: datetime,
+    *,
+    lifetime: timedelta | None = None,
+    label: str = "",
+) -> str:
+    if kind is TokenKind.ADMIN:
+        office_id = None
+        lifetime = lifetime or ADMIN_TOKEN_LIFETIME
+    elif office_id is None:
+        raise InvalidReference(f"a {kind} token needs an office")
+    else:
+        _office_exists(session, office_id)
+    token = new_secret()
+    session.add(
+        AccessToken(
+            digest=digest_of(token),
+            kind=kind.value,
+            office_id=office_id,
+            label=label,
+            created_at=now,
+            expires_at=now + lifetime if lifetime else None,
+        )
+    )
+    return token
+
+
+def set_clerk_pin(session: Session, clerk_id: str, pin: str, *, verifier: str | None = None) -> None:
+    """Store the verifier of `pin` (or a verifier made already, e.g. by the seed) for a clerk."""
+    if session.get(store.Clerk, clerk_id) is None:
+        raise NotFound(f"no clerk {clerk_id}")
+    value = verifier if verifier is not None else pins.make_verifier(pin)
+    credential = session.get(ClerkCredential, clerk_id)
+    if credential is None:
+        session.add(ClerkCredential(clerk_id=clerk_id, verifier=value, failures=0, locked_until=None))
+    else:
+        credential.verifier, credential.failures, credential.locked_until = value, 0, None
+
+
+# --- enrollment ----------------------------------------------------------------------------------------
+
+
+def enroll(session: Session, code: str, public_key_pem: str, label: str, now: datetime) -> WorkstationKey:
+    """Use a code once: bind a new workstation identity with this public key to the code's office."""
+    entry = session.get(EnrollmentCode, digest_of(code), with_for_update=True)
+    if entry is None or entry.used_at is not None or entry.expires_at <= now:
+        # One answer for unknown, used and expired: the caller learns nothing about other codes.
+        raise Unauthenticated("enrollment code unknown, used or expired")
+    try:
+        load_public_key(public_key_pem)
+    except ValueError:
+        raise InvalidReference("public key is not a PEM P-256 key") from None
+    key = register_workstation(
+        session, f"ws-{uuid.uuid4()}", entry.office_id, entry.desk_id, public_key_pem, now, label=label
+    )
+    entry.used_at, entry.workstation_id = now, key.workstation_id
+    return key
+
+
+def register_workstation(
+    session: Session,
+    workstation_id: str,
+    office_id: str,
+    desk_id: str | None,
+    public_key_pem: str,
+    now: datetime,
+    *,
+    label: str = "",
+) -> WorkstationKey:
+    """Bind a public key to a workstation id of an office: what an enrollment does once its code checks
+    out (and what the tests use to set up workstations with ids of their choosing)."""
+    key = WorkstationKey(
+        workstation_id=workstation_id,
+        office_id=office_id,
+        desk_id=desk_id,
+        public_key_pem=public_key_pem,
+        label=label,
+        enrolled_at=now,
+        revoked_at=None,
+    )
+    session.add(key)
+    return key
+
+
+# --- clerk sessions ------------------------------------------------------------------------------------
+
+
+def open_clerk_session(
+    session: Session, workstation: WorkstationKey, clerk_id: str, pin: str, now: datetime
+) -> tuple[str, ClerkSession] | CentralRefusal:
+    """Check a clerk's PIN for a login at `workstation`: the session's secret, or the refusal.
+
+    A refusal is returned, not raised, so that the caller commits the failure count before it
+    answers (a raised refusal would roll the count back, and the lockout would never come)."""
+    clerk = session.get(store.Clerk, clerk_id)
+    credential = session.get(ClerkCredential, clerk_id, with_for_update=True)
+    if clerk is None or credential is None or clerk.office_id != workstation.office_id:
+        pins.verify(pins.dummy_verifier(), pin)  # the same work as a real check: no timing oracle
+        return Unauthenticated("clerk unknown or PIN wrong")
+    if credential.locked_until is not None and credential.locked_until > now:
+        return Locked("clerk locked after repeated wrong PINs")
+    if not pins.verify(credential.verifier, pin):
+        credential.failures += 1
+        if credential.failures >= MAX_PIN_FAILURES:
+            credential.failures, credential.locked_until = 0, now + LOCKOUT
+        return Unauthenticated("clerk unknown or PIN wrong")
+    credential.failures, credential.locked_until = 0, None
+    secret = new_secret()
+    clerk_session = ClerkSession(
+        digest=digest_of(secret),
+        clerk_id=clerk_id,
+        workstation_id=workstation.workstation_id,
+        role=clerk.role,
+        expires_at=now + CLERK_SESSION_LIFETIME,
+    )
+    session.add(clerk_session)
+    return secret, clerk_session
+
+
+def end_clerk_session(session: Session, secret: str) -> None:
+    entry = session.get(ClerkSession, digest_of(secret))
+    if entry is not None:
+        session.delete(entry)
+
+
+def _office_exists(session: Session, office_id: str) -> None:
+    if session.scalar(select(store.Office.id).where(store.Office.id == office_id)) is None:
+        raise NotFound(f"no office {office_id}")
