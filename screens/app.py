@@ -70,7 +70,9 @@ class LoginService(Protocol):
 
     def choices(self) -> LoginChoices: ...
 
-    def open(self, clerk_id: str, desk_id: str) -> Workplace: ...
+    def open(self, clerk_id: str, desk_id: str, pin: str | None = None) -> Workplace: ...
+
+    def log_out(self) -> None: ...
 
 
 class PushWanted(Message):
@@ -211,14 +213,14 @@ class TresenApp(App[int]):
         assert self.login is not None
         self.push_screen(LoginScreen(self.login.choices()), self._logged_in)
 
-    def _logged_in(self, chosen: tuple[str, str] | None) -> None:
+    def _logged_in(self, chosen: tuple[str, str, str] | None) -> None:
         if chosen is None:
             self.exit(0)
             return
         assert self.login is not None
-        clerk_id, desk_id = chosen
+        clerk_id, desk_id, pin = chosen
         self.run_worker(
-            partial(self.login.open, clerk_id, desk_id),
+            partial(self.login.open, clerk_id, desk_id, pin),
             name="login",
             group="login",
             thread=True,
@@ -271,6 +273,8 @@ class TresenApp(App[int]):
 
     def _logout(self) -> None:
         self._stop_sync()
+        if self.login is not None:
+            self.login.log_out()
         self.workplace = None
         self.sub_title = ""
         while len(self.screen_stack) > 1:

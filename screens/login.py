@@ -1,4 +1,4 @@
-"""Login: which clerk works at which desk. Dismisses with (clerk_id, desk_id)."""
+"""Login: which clerk works at which desk, with the clerk's PIN. Dismisses with (clerk_id, desk_id, pin)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from textual import on
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Label, Select
+from textual.widgets import Button, Footer, Input, Label, Select
 
 from screens.textual_german import Choose
 from workstation.i18n import _
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from workstation.login import LoginChoices
 
 
-class LoginScreen(Screen[tuple[str, str] | None]):
+class LoginScreen(Screen[tuple[str, str, str] | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "leave", _("Beenden"), id="login-quit"),
     ]
@@ -39,6 +39,11 @@ class LoginScreen(Screen[tuple[str, str] | None]):
             yield Choose(
                 ((name, id_) for id_, name in self._choices.desks), id="desk", prompt=_("bitte wählen")
             )
+            if self._choices.needs_pin:
+                yield Label(_("PIN"))
+                yield Input(password=True, id="pin", max_length=128)
+                if self._choices.pin_hint:
+                    yield Label(self._choices.pin_hint, id="pin-hint")
             yield Button(_("Anmelden"), variant="primary", id="login-button")
         yield Footer()
 
@@ -49,13 +54,21 @@ class LoginScreen(Screen[tuple[str, str] | None]):
             )
 
     @on(Button.Pressed, "#login-button")
+    @on(Input.Submitted, "#pin")
     def _login(self) -> None:
         clerk = self.query_one("#clerk", Select).value
         desk = self.query_one("#desk", Select).value
         if clerk is Select.NULL or desk is Select.NULL:
             self.notify(_("Bitte Sachbearbeiter/in und Schalter wählen."), severity="warning")
             return
-        self.dismiss((str(clerk), str(desk)))
+        pin = ""
+        if self._choices.needs_pin:
+            pin_input = self.query_one("#pin", Input)
+            pin, pin_input.value = pin_input.value, ""  # never kept on screen after the attempt
+            if not pin:
+                self.notify(_("Bitte die PIN eingeben."), severity="warning")
+                return
+        self.dismiss((str(clerk), str(desk), pin))
 
     def action_leave(self) -> None:
         self.dismiss(None)

@@ -7,6 +7,7 @@ stolen verifier of a six-digit PIN still costs an attacker hours per clerk rathe
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import cache
 
 from argon2 import PasswordHasher
@@ -14,6 +15,9 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 MIN_PIN_LENGTH = 4
 MAX_PIN_LENGTH = 128
+# The lockout, the same online (central) and offline (the workstation's cached verifier).
+MAX_PIN_FAILURES = 5
+LOCKOUT = timedelta(minutes=15)
 
 _HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 

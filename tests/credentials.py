@@ -6,21 +6,22 @@ from __future__ import annotations
 
 from datetime import timedelta
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sync.central import credentials
+from sync.central import credentials, store
 from sync.clock import utc_now
 from sync.signatures import FileRequestKey, SignedRequests
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-
-    from sync.central.credentials import TokenKind
+    from pathlib import Path
 
     import httpx
     from fastapi import FastAPI
     from fastapi.testclient import TestClient
+    from keyring.backend import KeyringBackend
 
+    from sync.central.credentials import TokenKind
     from sync.central.store import CentralStore
 
 
@@ -66,7 +67,7 @@ def clerk_auth(
     secret = credentials.new_secret()
     auth = workstation_auth(central, workstation_id, office_id, desk_id=desk_id, session=lambda: secret)
     with central.write() as db:
-        clerk = db.get(credentials.store.Clerk, clerk_id)
+        clerk = db.get(store.Clerk, clerk_id)
         assert clerk is not None, clerk_id
         db.add(
             credentials.ClerkSession(
@@ -87,3 +88,42 @@ def signed_client(app: FastAPI, auth: httpx.Auth) -> TestClient:
     client = TestClient(app)
     client.auth = auth
     return client
+
+
+def workstation_auth_at(db_url: str, workstation_id: str, office_id: str, **options: Any) -> SignedRequests:
+    """`workstation_auth` for a central database that another process serves."""
+    from sync.central.store import CentralStore
+
+    central = CentralStore(db_url)
+    try:
+        central.create_schema()
+        return workstation_auth(central, workstation_id, office_id, **options)
+    finally:
+        central.dispose()
+
+
+def enrolled_identity(
+    store_path: Path,
+    workstation_id: str,
+    office_id: str,
+    central_url: str,
+    backend: KeyringBackend,
+    central: CentralStore | None = None,
+) -> None:
+    """An identity file and key file beside `store_path`, as `tresen enroll` leaves them; with
+    `central`, its key replaces whatever key `workstation_id` had there."""
+    from devices.workstation_key import create_key_file
+    from workstation.identity import KEY_FILE, Identity, save_identity
+
+    key_file = store_path.parent / KEY_FILE
+    key = create_key_file(key_file, backend=backend)
+    save_identity(store_path, Identity(workstation_id, office_id, None, central_url, key_file=key_file))
+    if central is not None:
+        with central.write() as db:
+            entry = db.get(credentials.WorkstationKey, workstation_id)
+            if entry is None:
+                credentials.register_workstation(
+                    db, workstation_id, office_id, None, key.public_key_pem(), utc_now()
+                )
+            else:
+                entry.public_key_pem = key.public_key_pem()

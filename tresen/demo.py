@@ -15,11 +15,11 @@ from tresen.desk import engine_factory, fail, load_config, open_store, run_app
 if TYPE_CHECKING:
     import argparse
 
+    from sync.central.embedded import EmbeddedCentral
+    from tresen.central_access import CentralAccess
     from workstation.card_setup import CardReadingSetup
     from workstation.config import Config
     from workstation.db import LocalStore
-
-DEMO_WORKSTATION_ID = "ws-demo"
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -57,7 +57,7 @@ def _run_demo(args: argparse.Namespace, config: Config, temp_dir: Path) -> int:
     from sync.central.demo_clock import demo_clock
     from sync.central.embedded import start_demo_central
     from sync.central.kiosk import kiosk_for
-    from sync.central.seed import BUERGERAMT_ID
+    from sync.central.seed import BUERGERAMT_ID, DEMO_PINS
     from sync.client import SwitchableTransport
     from sync.clock import utc_now
     from workstation.login import DeskLogin
@@ -80,14 +80,25 @@ def _run_demo(args: argparse.Namespace, config: Config, temp_dir: Path) -> int:
         ).start()
         cleanup.callback(kiosk.stop)
 
-        store = open_store(temp_dir / "tresen.sqlite3")
+        store_path = temp_dir / "tresen.sqlite3"
+        store = open_store(store_path)
         cleanup.callback(store.dispose)
         link = SwitchableTransport()  # Strg+T cuts and restores it: offline work, shown live
         cleanup.callback(link.close)
+        access = enroll_demo_desk(central, store_path, temp_dir)
+        timeout = config.central.timeout_seconds
         make_engine = engine_factory(
-            store, central.url, config.central.timeout_seconds, transport=link, clock=clock
+            store, central.url, timeout, auth=access.auth, transport=link, clock=clock
         )
-        login = DeskLogin(store, DEMO_WORKSTATION_ID, BUERGERAMT_ID, make_engine, clock=clock)
+        login = DeskLogin(
+            store,
+            access.identity.workstation_id,
+            BUERGERAMT_ID,
+            make_engine,
+            clock=clock,
+            logins=access.logins(store, timeout, transport=link),
+            pin_hint=demo_pin_hint(),
+        )
         login.initial_sync()
         card_setup = demo_card_setup(config, temp_dir / "csca", cleanup)
         config = demo_printing(config, store, temp_dir)
@@ -101,7 +112,38 @@ def _run_demo(args: argparse.Namespace, config: Config, temp_dir: Path) -> int:
             card_setup,
             link=link,
             central_url=central.url,
+            central_auth=access.auth,
+            pin=DEMO_PINS[clerk.role] if not args.clerk else None,
         )
+
+
+def enroll_demo_desk(central: EmbeddedCentral, store_path: Path, temp_dir: Path) -> CentralAccess:
+    """What an administrator and the desk's installer do, done by the demo: a one-time code for the
+    Bürgeramt, then the enrollment over HTTP with a key file, its passphrase in a keyring file of the
+    demo's own (never the user's keyring)."""
+    from devices.secret_store import file_backend
+    from sync.central import credentials
+    from sync.central.seed import BUERGERAMT_ID
+    from sync.clock import utc_now
+    from tresen.central_access import central_access
+    from workstation.identity import enroll
+
+    with central.store.write() as session:
+        code = credentials.create_enrollment_code(session, BUERGERAMT_ID, None, utc_now())
+    backend = file_backend(temp_dir / "keyring.cfg")
+    enroll(central.url, code, store_path, backend=backend)
+    access = central_access(store_path, backend=backend)
+    assert access is not None  # just enrolled
+    return access
+
+
+def demo_pin_hint() -> str:
+    from sync.central.seed import DEMO_PINS
+    from workstation.i18n import _
+
+    return _("Demo-PINs: Sachbearbeitung {clerk}, Teamleitung {supervisor}").format(
+        clerk=DEMO_PINS["clerk"], supervisor=DEMO_PINS["supervisor"]
+    )
 
 
 def waiting_room_addresses(central_db: str, central_url: str) -> str:

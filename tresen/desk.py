@@ -115,12 +115,33 @@ def run_workstation(args: argparse.Namespace) -> int:
 def _run_workstation(
     args: argparse.Namespace, config: Config, store: LocalStore, central_url: str | None
 ) -> int:
+    from tresen.central_access import central_access
     from workstation.i18n import _
     from workstation.login import DeskLogin
 
-    make_engine = engine_factory(store, central_url, config.central.timeout_seconds) if central_url else None
-    login = DeskLogin(store, config.workstation.id, config.workstation.office_id, make_engine)
-    login.office_id = args.office or config.workstation.office_id or login.remembered_office()
+    access = central_access(config.store.path, central_url=args.central) if central_url else None
+    if central_url and access is None:
+        return fail(
+            _(
+                "Dieser Arbeitsplatz ist noch nicht eingerichtet. Bitte einmal "
+                "tresen enroll --central URL --code CODE ausführen (den Code gibt die Administration)."
+            )
+        )
+    timeout = config.central.timeout_seconds
+    make_engine = None
+    workstation_id, office_id = config.workstation.id, config.workstation.office_id
+    if access is not None:
+        central_url = access.identity.central_url
+        workstation_id, office_id = access.identity.workstation_id, access.identity.office_id
+        make_engine = engine_factory(store, central_url, timeout, auth=access.auth)
+    login = DeskLogin(
+        store,
+        workstation_id,
+        office_id,
+        make_engine,
+        logins=access.logins(store, timeout) if access is not None else None,
+    )
+    login.office_id = office_id or args.office or login.remembered_office()
     if login.office_id is None:
         return fail(
             _("Bitte die Dienststelle angeben: tresen run --office ID (oder [workstation] office_id).")
@@ -139,7 +160,15 @@ def _run_workstation(
         return fail(_("Der lokale Bestand ist leer: bitte einmal mit --central URL starten."))
     desk_id = args.desk or config.workstation.desk_id
     clerk_id = args.clerk or config.workstation.clerk_id
-    return run_app(config, login, desk_id, clerk_id, card_setup_of(config), central_url=central_url)
+    return run_app(
+        config,
+        login,
+        desk_id,
+        clerk_id,
+        card_setup_of(config),
+        central_url=central_url,
+        central_auth=access.auth if access is not None else None,
+    )
 
 
 # --- shared with the demo ------------------------------------------------------------------------------
@@ -170,16 +199,18 @@ def engine_factory(
     central_url: str,
     timeout_seconds: float,
     *,
+    auth: httpx.Auth,
     transport: httpx.BaseTransport | None = None,
     clock: Callable[[], datetime] | None = None,
 ) -> Callable[[DeskContext], SyncEngine]:
-    """How a desk reaches the central service: one client and sync engine per opened desk."""
+    """How a desk reaches the central service: one client and sync engine per opened desk, each
+    request signed by the workstation's key (`auth`)."""
 
     def make_engine(ctx: DeskContext) -> SyncEngine:
         from sync.client import CentralClient
         from workstation.sync_engine import SyncEngine
 
-        client = CentralClient(central_url, timeout=timeout_seconds, transport=transport)
+        client = CentralClient(central_url, timeout=timeout_seconds, transport=transport, auth=auth)
         if clock is None:
             return SyncEngine(store, client, ctx)
         return SyncEngine(store, client, ctx, clock=clock)
@@ -194,7 +225,7 @@ def card_setup_of(config: Config) -> CardReadingSetup:
 
 
 def office_overview(
-    central_url: str, login: DeskLogin, link: SwitchableTransport | None
+    central_url: str, login: DeskLogin, link: SwitchableTransport | None, auth: httpx.Auth | None
 ) -> Callable[[], StatisticsClient]:
     """The supervisor screen's figures come from the central service, for the login's office."""
 
@@ -203,7 +234,7 @@ def office_overview(
 
         from sync.central.statistics_client import StatisticsClient
 
-        client = httpx.Client(base_url=central_url, transport=link, timeout=10.0)
+        client = httpx.Client(base_url=central_url, transport=link, timeout=10.0, auth=auth)
         return StatisticsClient(client, login.office_id, clock=login.clock)
 
     return make
@@ -232,6 +263,8 @@ def run_app(
     *,
     link: SwitchableTransport | None = None,
     central_url: str | None = None,
+    central_auth: httpx.Auth | None = None,
+    pin: str | None = None,
 ) -> int:
     """Open the desk (or ask for the login) and run the TUI until the clerk quits; `link` lets the
     demo cut and restore its connection to the central service."""
@@ -247,7 +280,9 @@ def run_app(
         clock=login.clock,
         kept_documents=documents.kept if documents else None,
     )
-    workplace = login.open(clerk_id, desk_id) if desk_id and clerk_id else None
+    # A desk and clerk named beforehand open at once only where no PIN is asked or one is given (demo).
+    asks_pin = login.logins is not None and pin is None
+    workplace = login.open(clerk_id, desk_id, pin) if desk_id and clerk_id and not asks_pin else None
     app = TresenApp(
         login=login,
         workplace=workplace,
@@ -256,7 +291,7 @@ def run_app(
         retention=retention,
         now=login.clock,
         link=link,
-        office_overview=office_overview(central_url, login, link) if central_url else None,
+        office_overview=office_overview(central_url, login, link, central_auth) if central_url else None,
         documents=documents,
     )
     probe_terminal_graphics()

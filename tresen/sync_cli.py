@@ -26,13 +26,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def status_command(args: argparse.Namespace) -> int:
     from tresen.desk import fail, load_config, open_store
     from workstation.errors import TresenError
+    from workstation.identity import load_identity
     from workstation.sync_overview import sync_overview
 
     try:
         config = load_config(args.config)
         store = open_store(config.store.path)
         try:
-            overview = sync_overview(store, config.workstation.id)
+            identity = load_identity(config.store.path)
+            overview = sync_overview(store, identity.workstation_id if identity else config.workstation.id)
         finally:
             store.dispose()
     except TresenError as error:
@@ -45,26 +47,24 @@ def status_command(args: argparse.Namespace) -> int:
 
 
 def now_command(args: argparse.Namespace) -> int:
+    from tresen.central_access import central_access
     from tresen.desk import engine_factory, fail, load_config, open_store
     from workstation.commands import DeskContext
     from workstation.errors import TresenError
     from workstation.i18n import _
-    from workstation.sync_overview import sync_overview
 
     try:
         config = load_config(args.config)
-        central_url = args.central or config.central.url
-        if not central_url:
-            return fail(
-                _("Keine Zentrale eingerichtet: bitte --central URL angeben oder [central] url setzen.")
-            )
+        access = central_access(config.store.path, central_url=args.central)
+        if access is None:
+            return fail(_("Dieser Arbeitsplatz ist noch nicht eingerichtet (tresen enroll)."))
         store = open_store(config.store.path)
         try:
-            office_id = config.workstation.office_id or sync_overview(store, config.workstation.id).office_id
-            if office_id is None:
-                return fail(_("Die Dienststelle ist unbekannt: bitte [workstation] office_id setzen."))
-            make_engine = engine_factory(store, central_url, config.central.timeout_seconds)
-            engine = make_engine(DeskContext(config.workstation.id, office_id, "", ""))
+            identity = access.identity
+            make_engine = engine_factory(
+                store, identity.central_url, config.central.timeout_seconds, auth=access.auth
+            )
+            engine = make_engine(DeskContext(identity.workstation_id, identity.office_id, "", ""))
             try:
                 report = engine.sync_once()
             finally:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from datetime import datetime
 
+    from workstation.clerk_login import ClerkLogins
     from workstation.db import LocalStore
     from workstation.sync_engine import SyncEngine, SyncReport
 
@@ -43,6 +44,8 @@ class Workplace:
 class LoginChoices:
     clerks: Sequence[tuple[str, str]]  # (id, name)
     desks: Sequence[tuple[str, str]]
+    needs_pin: bool = False
+    pin_hint: str | None = None  # the demo names its clerks' PINs
 
 
 class DeskLogin:
@@ -59,8 +62,12 @@ class DeskLogin:
         make_engine: Callable[[DeskContext], SyncEngine] | None = None,
         *,
         clock: Callable[[], datetime] = utc_now,
+        logins: ClerkLogins | None = None,
+        pin_hint: str | None = None,
     ) -> None:
         self.store = store
+        self.logins = logins  # None: a workstation without a central service (nothing to log in to)
+        self.pin_hint = pin_hint
         self.clock = clock
         self.workstation_id = workstation_id
         self.office_id = office_id
@@ -104,10 +111,16 @@ class DeskLogin:
             desks = session.execute(
                 select(Desk.id, Desk.name).where(Desk.office_id == self.office_id).order_by(Desk.number)
             ).all()
-        return LoginChoices([(c.id, c.name) for c in clerks], [(d.id, d.name) for d in desks])
+        return LoginChoices(
+            [(c.id, c.name) for c in clerks],
+            [(d.id, d.name) for d in desks],
+            needs_pin=self.logins is not None,
+            pin_hint=self.pin_hint,
+        )
 
-    def open(self, clerk_id: str, desk_id: str) -> Workplace:
-        """The workplace of `clerk_id` at `desk_id`; unknown ids end as a German `CommandRefused`."""
+    def open(self, clerk_id: str, desk_id: str, pin: str | None = None) -> Workplace:
+        """The workplace of `clerk_id` at `desk_id`, once the PIN checks out (`ClerkLogins`); unknown
+        ids, a wrong PIN or a lockout end as a German `CommandRefused`."""
         with self.store.session() as session:
             desk = session.get(Desk, desk_id)
             clerk = session.get(Clerk, clerk_id)
@@ -119,9 +132,15 @@ class DeskLogin:
                 raise CommandRefused(_("Die Person {clerk} ist nicht bekannt.").format(clerk=clerk_id))
             label = f"{desk.name} · {clerk.name}"
             supervisor = clerk.role == ClerkRole.SUPERVISOR
+        if self.logins is not None:
+            self.logins.log_in(clerk_id, pin or "")
         ctx = self.context(desk_id, clerk_id)
         engine = self.make_engine(ctx) if self.make_engine is not None else None
         return Workplace(Counter(self.store, ctx, remote=engine, clock=self.clock), engine, label, supervisor)
+
+    def log_out(self) -> None:
+        if self.logins is not None:
+            self.logins.log_out()
 
     def context(self, desk_id: str, clerk_id: str) -> DeskContext:
         return DeskContext(self.workstation_id, self.office_id or "", desk_id, clerk_id)

@@ -25,8 +25,7 @@ from sync.signatures import load_public_key
 ENROLLMENT_CODE_LIFETIME = timedelta(hours=24)
 ADMIN_TOKEN_LIFETIME = timedelta(minutes=30)
 CLERK_SESSION_LIFETIME = timedelta(hours=12)  # a working day; logging out ends it earlier
-MAX_PIN_FAILURES = 5
-LOCKOUT = timedelta(minutes=15)
+MAX_PIN_FAILURES, LOCKOUT = pins.MAX_PIN_FAILURES, pins.LOCKOUT
 
 
 class TokenKind(StrEnum):

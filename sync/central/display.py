@@ -85,11 +85,17 @@ def display_url(central_url: str, office_id: str) -> str:
 
 
 def demo_addresses(central: CentralStore, central_url: str, office_id: str) -> tuple[str, str | None]:
-    """For `tresen demo` to print: the office's call display and the status page of its longest
-    waiting ticket today (None when nobody waits)."""
-    with central.read() as session:
+    """For `tresen demo` to print: the office's call display (with a new display token, which the
+    first visit turns into a cookie) and the status page of its longest waiting ticket today (None
+    when nobody waits)."""
+    from sync.central import credentials
+    from sync.clock import utc_now
+
+    with central.write() as session:
+        key = credentials.create_token(session, TokenKind.DISPLAY, office_id, utc_now(), label="demo display")
         token = waiting_room.first_waiting_token(session, office_id)
-    return display_url(central_url, office_id), status_page_url(central_url, token) if token else None
+    display = f"{display_url(central_url, office_id)}?key={key}"
+    return display, status_page_url(central_url, token) if token else None
 
 
 def close_streams(app: FastAPI) -> None:

@@ -203,13 +203,28 @@ def test_a_display_can_show_only_some_groups_and_fewer_calls(client: TestClient,
     assert f"groups={one}" in only  # the stream keeps the screen's choice
 
 
-def test_the_demo_addresses_lead_to_the_pages(client: TestClient) -> None:
+def test_the_demo_addresses_lead_to_the_pages(client: TestClient, anonymous: TestClient) -> None:
     store: CentralStore = client.app.state.store  # type: ignore[attr-defined]
     display, status = demo_addresses(store, "http://testserver", OFFICE)
-    assert display == f"http://testserver/display/{OFFICE}"
+    assert display.startswith(f"http://testserver/display/{OFFICE}?key=")
     assert status is not None
-    assert client.get(display).status_code == 200
-    assert client.get(status).status_code == 200
+    # The display's key becomes a cookie, and the browser goes on to the address without it.
+    assert anonymous.get(f"/display/{OFFICE}").status_code == 401
+    first = anonymous.get(display, follow_redirects=False)
+    assert first.status_code == 303
+    assert first.headers["location"] == f"/display/{OFFICE}"
+    assert "httponly" in first.headers["set-cookie"].lower()
+    assert anonymous.get(display).status_code == 200
+    assert anonymous.get(f"/display/{OFFICE}").status_code == 200  # by the cookie now
+    assert anonymous.get(status).status_code == 200  # the status page needs only its own token
+
+
+def test_a_display_key_of_another_office_shows_nothing(client: TestClient, anonymous: TestClient) -> None:
+    store: CentralStore = client.app.state.store  # type: ignore[attr-defined]
+    display, _ = demo_addresses(store, "http://testserver", "zl-sued")
+    key = display.split("?key=")[1]
+    assert anonymous.get(f"/display/{OFFICE}?key={key}").status_code == 403
+    assert anonymous.get(f"/display/{OFFICE}?key=wrong-key-of-enough-length").status_code == 401
 
 
 def test_the_display_keeps_the_office_language_whatever_the_browser_says(client: TestClient) -> None:

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from sync.central import store
 from sync.central.responses import MAX_BODY_BYTES
-from tests.central.conftest import DAY, OFFICE, MovableClock
-from tests.central.test_push import WORKSTATION, issue_args, operation, push
+from tests.central.conftest import DAY, OFFICE, WORKSTATION, MovableClock
+from tests.central.test_push import issue_args, operation, push
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -24,9 +24,9 @@ from sync.clock import OFFICE_ZONE
 from sync.protocol import API_PREFIX
 from sync.statistics import day_figures, fold_events
 from tests.central.conftest import MovableClock
-from tests.central.test_statistics_sql import OFFICE, clerk_of, load_day, seed_office
+from tests.central.test_statistics_sql import OFFICE, load_day, seed_office
 from tests.credentials import bearer, clerk_auth, signed_client
-from tests.sync.statistics_days import DAY
+from tests.sync.statistics_days import DAY, clerk_of
 from tests.sync.test_statistics import HAND_BUILT_DAY
 
 if TYPE_CHECKING:

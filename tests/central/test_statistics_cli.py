@@ -125,8 +125,8 @@ def test_the_client_reads_the_live_office_of_the_only_office(api: TestClient) ->
 def test_the_client_passes_on_the_refusal_for_a_clerk(app: FastAPI) -> None:  # noqa: F811
     from sync.central.statistics_api import MSG_NOT_SUPERVISOR
     from sync.central.statistics_client import StatisticsClient
-    from tests.central.test_statistics_sql import clerk_of
     from tests.credentials import clerk_auth, signed_client
+    from tests.sync.statistics_days import clerk_of
 
     clerk = clerk_auth(app.state.store, "ws-stats", OFFICE, clerk_of("d1"))
     with signed_client(app, clerk) as clerk_api, pytest.raises(StatisticsUnavailable) as refused:

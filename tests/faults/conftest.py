@@ -10,6 +10,7 @@ import pytest
 
 from sync.central.seed import BUERGERAMT_ID
 from sync.client import CentralClient
+from tests.credentials import workstation_auth
 from tests.faults.proxy import FaultProxy
 from tests.sync.support import CLERK, DESK
 from workstation.commands import DeskContext
@@ -35,7 +36,9 @@ def proxy(central: EmbeddedCentral) -> Iterator[FaultProxy]:
 
 
 @pytest.fixture
-def engine(local_store: LocalStore, proxy: FaultProxy) -> Iterator[SyncEngine]:
-    client = CentralClient(proxy.url, timeout=2.0)
+def engine(local_store: LocalStore, central: EmbeddedCentral, proxy: FaultProxy) -> Iterator[SyncEngine]:
+    client = CentralClient(
+        proxy.url, timeout=2.0, auth=workstation_auth(central.store, WORKSTATION, BUERGERAMT_ID)
+    )
     yield SyncEngine(local_store, client, CTX, page_limit=200)
     client.close()

@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING
 import httpx
 from sqlalchemy import func, select
 
+from sync.central.seed import BUERGERAMT_ID
 from sync.client import CentralClient
+from tests.credentials import workstation_auth
 from tests.faults.conftest import CTX, WORKSTATION
 from workstation.db import LocalStore
 from workstation.models import Appointment, SyncState, Ticket
@@ -20,6 +22,7 @@ from workstation.sync_engine import SyncEngine
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from sync.central.embedded import EmbeddedCentral
     from tests.faults.proxy import FaultProxy
 
 PAGE = 20  # the seeded day is about 150 changes: eight pages
@@ -45,30 +48,31 @@ def _state(store: LocalStore) -> tuple[int, int, int]:
 
 
 def _first_download(
-    store: LocalStore, proxy: FaultProxy, transport: httpx.BaseTransport | None = None
+    store: LocalStore, proxy: FaultProxy, auth: httpx.Auth, transport: httpx.BaseTransport | None = None
 ) -> bool:
-    with CentralClient(proxy.url, timeout=5.0, transport=transport) as client:
+    with CentralClient(proxy.url, timeout=5.0, transport=transport, auth=auth) as client:
         return SyncEngine(store, client, CTX, page_limit=PAGE).pull().online
 
 
 def test_a_first_download_cut_at_half_way_resumes_from_its_last_page(
-    proxy: FaultProxy, local_store: LocalStore, tmp_path: Path
+    proxy: FaultProxy, local_store: LocalStore, tmp_path: Path, central: EmbeddedCentral
 ) -> None:
+    auth = workstation_auth(central.store, WORKSTATION, BUERGERAMT_ID)
     clean = LocalStore(tmp_path / "clean.sqlite3")
     clean.migrate()
-    assert _first_download(clean, proxy)
+    assert _first_download(clean, proxy, auth)
     whole = proxy.answer_bytes_forwarded
     clean_state = _state(clean)
     clean.dispose()
 
     proxy.cut_answers_after(whole // 2)
-    assert not _first_download(local_store, proxy)
+    assert not _first_download(local_store, proxy, auth)
     cursor_at_cut, tickets_at_cut, appointments_at_cut = _state(local_store)
     assert 0 < cursor_at_cut < clean_state[0]  # whole pages kept, the cut one not
     assert (tickets_at_cut, appointments_at_cut) <= clean_state[1:]
 
     proxy.healthy()
     asked = _CursorsAsked()
-    assert _first_download(local_store, proxy, asked)
+    assert _first_download(local_store, proxy, auth, asked)
     assert asked.cursors[0] == cursor_at_cut  # resumed, not started over
     assert _state(local_store) == clean_state

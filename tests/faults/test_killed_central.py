@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING
 import pytest
 from sqlalchemy import select
 
+from sync.central.seed import BUERGERAMT_ID
 from sync.client import CentralClient
+from tests.credentials import workstation_auth_at
 from tests.faults.central_process import CentralProcess
 from tests.faults.conftest import CTX, WORKSTATION
 from tests.faults.proxy import FaultProxy
@@ -56,7 +58,9 @@ def test_a_central_killed_during_an_upload_keeps_a_gap_free_prefix_and_gets_the_
     central_process: CentralProcess, central_url: str, local_store: LocalStore, seed_day: SeedDay
 ) -> None:
     with FaultProxy("127.0.0.1", central_process.port) as proxy:
-        client = CentralClient(proxy.url, timeout=5.0)
+        client = CentralClient(
+            proxy.url, timeout=5.0, auth=workstation_auth_at(central_url, WORKSTATION, BUERGERAMT_ID)
+        )
         engine = SyncEngine(local_store, client, CTX, batch_size=BATCH)
         assert engine.sync_once().online
         service = next(d for d in seed_day.desks if d.id == DESK).service_ids[0]

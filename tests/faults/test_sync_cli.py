@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from devices.secret_store import KEYRING_FILE_ENV, file_backend
+from tests.credentials import enrolled_identity
 from tests.faults.conftest import CTX, WORKSTATION
 from tests.sync.support import DESK
 from tresen.cli import main as tresen
@@ -19,6 +21,7 @@ if TYPE_CHECKING:
 
     import pytest
 
+    from sync.central.embedded import EmbeddedCentral
     from sync.central.seed import SeedDay
     from tests.faults.proxy import FaultProxy
     from workstation.db import LocalStore
@@ -38,6 +41,8 @@ def test_sync_status_and_sync_now_tell_the_administrator_what_the_desk_holds(
     seed_day: SeedDay,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
+    central: EmbeddedCentral,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     assert engine.sync_once().online
     service = next(d for d in seed_day.desks if d.id == DESK).service_ids[0]
@@ -49,6 +54,11 @@ def test_sync_status_and_sync_now_tell_the_administrator_what_the_desk_holds(
         assert first is not None
         first.status, first.last_error = OperationStatus.REJECTED, "ticket already called by another desk"
     counter.issue_walk_in([service], 0)  # not sent yet: pending
+    backend = file_backend(tmp_path / "keyring.cfg")
+    monkeypatch.setenv(KEYRING_FILE_ENV, str(tmp_path / "keyring.cfg"))
+    enrolled_identity(
+        tmp_path / "tresen.sqlite3", WORKSTATION, CTX.office_id, proxy.url, backend, central.store
+    )
     config = tmp_path / "tresen.toml"
     config.write_text(
         f'[store]\npath = "{tmp_path / "tresen.sqlite3"}"\n\n'

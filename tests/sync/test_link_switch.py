@@ -11,9 +11,11 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from sync.central.credentials import TokenKind
 from sync.central.seed import BUERGERAMT_ID, SeedDay
 from sync.client import MSG_UNREACHABLE, CentralClient, CentralError, SwitchableTransport
 from sync.protocol import API_PREFIX, ChangesPage
+from tests.credentials import bearer, workstation_auth
 from tests.sync.support import CLERK, DESK
 from workstation.commands import DeskContext
 from workstation.counter import Counter
@@ -53,7 +55,8 @@ def link() -> Iterator[SwitchableTransport]:
 
 @pytest.fixture
 def client(central: EmbeddedCentral, link: SwitchableTransport) -> Iterator[CentralClient]:
-    with CentralClient(central.url, timeout=5.0, transport=link) as central_client:
+    auth = workstation_auth(central.store, CTX.workstation_id, BUERGERAMT_ID)
+    with CentralClient(central.url, timeout=5.0, transport=link, auth=auth) as central_client:
         yield central_client
 
 
@@ -75,7 +78,8 @@ def test_a_cut_link_fails_like_an_outage_while_the_service_keeps_serving_others(
     assert failed.value.user_message == MSG_UNREACHABLE
     assert failed.value.retryable
     assert "ConnectError" in failed.value.log_message
-    with CentralClient(central.url, timeout=5.0) as other:  # another workstation's own link
+    other_auth = workstation_auth(central.store, "ws-other", BUERGERAMT_ID)
+    with CentralClient(central.url, timeout=5.0, auth=other_auth) as other:  # another workstation's own link
         assert other.health().status == "ok"
     link.restore()
     assert not is_cut(link)
@@ -95,8 +99,9 @@ def test_an_answer_on_its_way_when_the_link_is_cut_is_lost(
     network = WatchedNetwork()
     link = SwitchableTransport(network)
     outcome: list[ChangesPage | CentralError] = []
-    with CentralClient(central.url, timeout=5.0, transport=link) as client:
-        cursor = _pull_everything(client)[-1].cursor
+    auth = workstation_auth(central.store, CTX.workstation_id, BUERGERAMT_ID)
+    with CentralClient(central.url, timeout=5.0, transport=link, auth=auth) as client:
+        cursor = _pull_everything(client, CTX.workstation_id)[-1].cursor
         network.sent.clear()
 
         def long_poll() -> None:
@@ -114,6 +119,7 @@ def test_an_answer_on_its_way_when_the_link_is_cut_is_lost(
         kiosk = httpx.post(
             f"{central.url}{API_PREFIX}/tickets",
             json={"office_id": BUERGERAMT_ID, "service_ids": [service], "priority": 0},
+            headers=bearer(central.store, TokenKind.KIOSK, BUERGERAMT_ID),
             timeout=5.0,
         )
         assert kiosk.status_code == 201
@@ -127,7 +133,11 @@ def test_an_answer_on_its_way_when_the_link_is_cut_is_lost(
 
 
 def test_the_sync_engine_goes_offline_when_cut_and_pushes_after_restore(
-    local_store: LocalStore, client: CentralClient, link: SwitchableTransport, seed_day: SeedDay
+    local_store: LocalStore,
+    client: CentralClient,
+    link: SwitchableTransport,
+    seed_day: SeedDay,
+    central: EmbeddedCentral,
 ) -> None:
     engine = SyncEngine(local_store, client, CTX)
     assert engine.sync_once().online
@@ -162,19 +172,21 @@ def test_the_sync_engine_goes_offline_when_cut_and_pushes_after_restore(
         statuses = set(session.scalars(select(OutboxOperation.status)))
     assert statuses == {OperationStatus.APPLIED}
     # The central service has the offline work: another workstation sees the number issued offline.
-    with CentralClient(client.base_url, timeout=5.0) as other:
-        pages = _pull_everything(other)
+    with CentralClient(
+        client.base_url, timeout=5.0, auth=workstation_auth(central.store, "ws-observer", BUERGERAMT_ID)
+    ) as other:
+        pages = _pull_everything(other, "ws-observer")
     assert issued.ticket_id in {ticket.id for page in pages for ticket in page.tickets}
     assert {ticket.state for page in pages for ticket in page.tickets if ticket.id == called.ticket_id} == {
         "called"
     }
 
 
-def _pull_everything(client: CentralClient) -> list[ChangesPage]:
+def _pull_everything(client: CentralClient, workstation_id: str) -> list[ChangesPage]:
     pages: list[ChangesPage] = []
     cursor = 0
     while True:
-        page = client.changes(BUERGERAMT_ID, "ws-observer", cursor, limit=1000)
+        page = client.changes(BUERGERAMT_ID, workstation_id, cursor, limit=1000)
         pages.append(page)
         if not page.has_more:
             return pages

@@ -13,6 +13,7 @@ import pytest
 
 from sync.central.seed import BUERGERAMT_ID
 from sync.client import CentralClient
+from tests.credentials import workstation_auth
 from tests.sync.support import CLERK, DESK, FaultyNetwork
 from workstation.commands import DeskContext
 from workstation.sync_engine import PROBE_INTERVAL, SyncEngine, SyncReport
@@ -55,7 +56,8 @@ def network() -> Iterator[FaultyNetwork]:
 def _engine(
     store: LocalStore, central: EmbeddedCentral, network: FaultyNetwork, pauses: RecordedPauses
 ) -> SyncEngine:
-    client = CentralClient(central.url, timeout=2.0, transport=network)
+    auth = workstation_auth(central.store, "ws-a", BUERGERAMT_ID)
+    client = CentralClient(central.url, timeout=2.0, transport=network, auth=auth)
     ctx = DeskContext(workstation_id="ws-a", office_id=BUERGERAMT_ID, desk_id=DESK, clerk_id=CLERK)
     return SyncEngine(store, client, ctx, monotonic=pauses.monotonic)
 

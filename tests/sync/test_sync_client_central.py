@@ -10,6 +10,7 @@ import pytest
 from sync.central.seed import BUERGERAMT_ID, SeedDay
 from sync.client import CentralClient, CentralError, SequenceGapError
 from sync.protocol import CallNextRequest, Operation, PushRequest
+from tests.credentials import workstation_auth
 from tests.sync.support import CLERK, DESK, NOW
 
 if TYPE_CHECKING:
@@ -22,7 +23,8 @@ WS = "ws-client-test"
 
 @pytest.fixture
 def client(central: EmbeddedCentral) -> Iterator[CentralClient]:
-    with CentralClient(central.url, timeout=5.0) as central_client:
+    auth = workstation_auth(central.store, WS, BUERGERAMT_ID)
+    with CentralClient(central.url, timeout=5.0, auth=auth) as central_client:
         yield central_client
 
 
@@ -103,6 +105,6 @@ def test_call_next_is_arbitrated_and_idempotent_per_call_id(client: CentralClien
 
 def test_a_refused_request_is_not_retryable(client: CentralClient) -> None:
     with pytest.raises(CentralError) as caught:
-        client.changes("no-such-office", WS, 0)
+        client.call_next("no-such-desk", CallNextRequest(workstation_id=WS, clerk_id="c", call_id="x"))
     assert caught.value.status_code == 404
     assert not caught.value.retryable

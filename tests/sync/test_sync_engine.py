@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import threading
+from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,6 +15,7 @@ from sqlalchemy import func, select
 from sync.central.embedded import EmbeddedCentral, start_embedded
 from sync.central.seed import BUERGERAMT_ID, SeedDay
 from sync.client import CentralClient
+from tests.credentials import workstation_auth
 from tests.sync.support import CLERK, DESK, FaultyNetwork, central_clock, central_operations, central_ticket
 from workstation.commands import DeskContext
 from workstation.counter import Counter
@@ -42,15 +45,19 @@ def network() -> Iterator[FaultyNetwork]:
 
 @pytest.fixture
 def engine(local_store: LocalStore, central: EmbeddedCentral, network: FaultyNetwork) -> Iterator[SyncEngine]:
-    client = CentralClient(central.url, timeout=2.0, transport=network)
+    auth = workstation_auth(central.store, "ws-a", BUERGERAMT_ID)
+    client = CentralClient(central.url, timeout=2.0, transport=network, auth=auth)
     yield SyncEngine(local_store, client, _ctx())
     client.close()
 
 
-def _second_workstation(tmp_path: Path, url: str, ctx: DeskContext) -> tuple[LocalStore, SyncEngine]:
+def _second_workstation(
+    tmp_path: Path, central: EmbeddedCentral, ctx: DeskContext
+) -> tuple[LocalStore, SyncEngine]:
     other_store = LocalStore(tmp_path / f"{ctx.workstation_id}.sqlite3")
     other_store.migrate()
-    return other_store, SyncEngine(other_store, CentralClient(url, timeout=2.0), ctx)
+    auth = workstation_auth(central.store, ctx.workstation_id, ctx.office_id)
+    return other_store, SyncEngine(other_store, CentralClient(central.url, timeout=2.0, auth=auth), ctx)
 
 
 def _outbox(store: LocalStore) -> list[tuple[int, str, str]]:
@@ -79,9 +86,7 @@ def test_push_and_pull_round_trip(
     assert (status.online, status.pending_operations, status.last_error_de) == (True, 0, None)
     assert status.last_sync_at is not None
 
-    other_store, other_engine = _second_workstation(
-        tmp_path, central.url, _ctx("ws-b", OTHER_DESK, OTHER_CLERK)
-    )
+    other_store, other_engine = _second_workstation(tmp_path, central, _ctx("ws-b", OTHER_DESK, OTHER_CLERK))
     assert other_engine.sync_once().online
     with other_store.session() as session:
         ticket = session.get_one(Ticket, issued.ticket_id)
@@ -173,9 +178,7 @@ def test_pulled_changes_do_not_overwrite_rows_with_pending_operations(
     tmp_path: Path,
 ) -> None:
     assert engine.sync_once().online
-    other_store, other_engine = _second_workstation(
-        tmp_path, central.url, _ctx("ws-b", OTHER_DESK, OTHER_CLERK)
-    )
+    other_store, other_engine = _second_workstation(tmp_path, central, _ctx("ws-b", OTHER_DESK, OTHER_CLERK))
     assert other_engine.sync_once().online
     network.fault, network.only = "500", "/sync/push"  # our pushes fail, pulls work
 
@@ -223,7 +226,9 @@ def test_a_central_restored_from_a_backup_gets_the_lost_operations_again(
 ) -> None:
     central_file = Path(central_url.removeprefix("sqlite:///"))
     backup = central_file.with_suffix(".backup")
-    shutil.copy(central_file, backup)  # taken while nothing of ws-a is there (idle WAL is checkpointed)
+    # SQLite's online backup, so ws-a's enrollment (maybe still in the WAL) is in it; its work is not.
+    with closing(sqlite3.connect(central_file)) as source, closing(sqlite3.connect(backup)) as copy:
+        source.backup(copy)  # closed: the copy's own WAL is folded into its file
     assert engine.sync_once().online
     counter = Counter(local_store, _ctx())
     counter.issue_walk_in([_a_service(seed_day)], 0)

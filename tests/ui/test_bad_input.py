@@ -11,10 +11,12 @@ import pytest
 from sqlalchemy import func, select
 from textual.widgets import Static
 
+from devices.secret_store import KEYRING_FILE_ENV, file_backend
 from screens.app import TresenApp
 from screens.dialogs import MessageDialog
 from screens.widgets.status_bar import SyncStatusBar
 from sync.client import CentralClient
+from tests.credentials import enrolled_identity
 from tests.ui.support import NOW, Desk, filled_store, settle, wait_until
 from tresen import cli
 from workstation.commands import DeskContext
@@ -65,6 +67,14 @@ def test_malformed_config_names_file_and_line(
     assert "Traceback" not in err
 
 
+def test_a_workstation_not_enrolled_is_told_how(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = _config(tmp_path, f'[store]\npath = "{tmp_path / "local.sqlite3"}"\n')
+    assert cli.main(["--config", str(config), "run", "--central", _closed_port_url(), "--office", "x"]) == 2
+    err = capsys.readouterr().err
+    assert "nicht eingerichtet" in err
+    assert "tresen enroll --central URL --code CODE" in err
+
+
 def test_corrupt_local_database_is_named_not_traced(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -76,8 +86,13 @@ def test_corrupt_local_database_is_named_not_traced(
     assert "Traceback" not in err
 
 
-def test_unreachable_central_with_an_empty_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unreachable_central_with_an_empty_store(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     url = _closed_port_url()
+    monkeypatch.setenv(KEYRING_FILE_ENV, str(tmp_path / "keyring.cfg"))
+    backend = file_backend(tmp_path / "keyring.cfg")
+    enrolled_identity(tmp_path / "local.sqlite3", "ws-1", "ba-mitte", url, backend)
     config = _config(tmp_path, f'[store]\npath = "{tmp_path / "local.sqlite3"}"\n')
     assert cli.main(["--config", str(config), "run", "--central", url, "--office", "ba-mitte"]) == 2
     err = capsys.readouterr().err

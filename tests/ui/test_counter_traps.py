@@ -169,7 +169,7 @@ async def test_logout_returns_to_the_login_without_quitting(desk: Desk) -> None:
         await settle(pilot)
         login = app.screen
         assert isinstance(login, LoginScreen)
-        login.dismiss((desk.ctx.clerk_id, desk.ctx.desk_id))
+        login.dismiss((desk.ctx.clerk_id, desk.ctx.desk_id, ""))
         await settle(pilot)
         assert isinstance(app.screen, CounterScreen)
         await pilot.press("ctrl+l")

@@ -14,6 +14,7 @@ from sync.central.demo_clock import demo_clock
 from sync.central.embedded import start_demo_central
 from sync.central.seed import BUERGERAMT_ID
 from sync.client import SwitchableTransport
+from tests.credentials import workstation_auth
 from tests.ui.support import settle, wait_until
 from tresen.desk import engine_factory, open_store
 from workstation.login import DeskLogin
@@ -35,7 +36,14 @@ async def test_strg_t_cuts_the_link_the_desk_works_on_and_restoring_pushes_the_w
             store,
             "ws-demo-test",
             BUERGERAMT_ID,
-            engine_factory(store, central.url, 5.0, transport=link, clock=clock),
+            engine_factory(
+                store,
+                central.url,
+                5.0,
+                auth=workstation_auth(central.store, "ws-demo-test", BUERGERAMT_ID),
+                transport=link,
+                clock=clock,
+            ),
             clock=clock,
         )
         login.initial_sync()
