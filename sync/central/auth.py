@@ -159,7 +159,7 @@ class Authenticator:
 
             try:
                 verified = verify_request(
-                    request.method, str(request.url), request.headers.items(), body, public_key_of
+                    request.method, _url_as_sent(request), request.headers.items(), body, public_key_of
                 )
             except SignatureRefused as refusal:
                 raise Unauthenticated(f"signature refused: {refusal}") from None
@@ -193,6 +193,16 @@ class Authenticator:
 
 
 DISPLAY_COOKIE = "tresen_display"
+
+
+def _url_as_sent(request: Request) -> str:
+    """The URL with the path and query exactly as the client encoded them, which the signature
+    covers: Starlette's `request.url` is rebuilt from the decoded path and may encode it otherwise
+    (`%2C` comes back as `,`)."""
+    raw_path = request.scope.get("raw_path") or request.url.path.encode("ascii", "ignore")
+    query = request.scope.get("query_string", b"")
+    url = f"{request.url.scheme}://{request.url.netloc}{raw_path.decode('latin-1')}"
+    return f"{url}?{query.decode('latin-1')}" if query else url
 
 
 async def authenticated(request: Request) -> Principal:

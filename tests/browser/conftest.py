@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
+from sync.central.credentials import TokenKind
 from sync.central.embedded import EmbeddedCentral, start_embedded
 from sync.central.seed import generate_day, seed_central
 from sync.central.store import CentralStore
-from tests.central.conftest import DAY, OPENING, MovableClock
+from tests.central.conftest import DAY, OFFICE, OPENING, MovableClock
+from tests.credentials import token, workstation_auth
 from tests.services import service_missing
 
 if TYPE_CHECKING:
@@ -56,6 +58,9 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
+WORKSTATION = "ws-browser"
+
+
 @dataclass
 class Central:
     """The central service, restartable on the same port and database."""
@@ -69,7 +74,14 @@ class Central:
     def start(self) -> None:
         self.running = start_embedded(self.db_url, port=self.port, clock=self.clock)
         self.port = int(self.running.url.rsplit(":", 1)[1])
-        self.http = httpx.Client(base_url=self.running.url, timeout=10)
+        # A workstation of the office (tickets, calls) beside the browser, which shows the pages.
+        auth = workstation_auth(self.running.store, WORKSTATION, OFFICE)
+        self.http = httpx.Client(base_url=self.running.url, timeout=10, auth=auth)
+
+    def display_url(self) -> str:
+        """The office display's set-up address: its key, which the first visit turns into a cookie."""
+        assert self.running is not None
+        return f"{self.url}/display/{OFFICE}?key={token(self.running.store, TokenKind.DISPLAY, OFFICE)}"
 
     def stop(self) -> None:
         assert self.running is not None

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from sync.protocol import API_PREFIX as API
-from tests.browser.conftest import AXE_JS
+from tests.browser.conftest import AXE_JS, WORKSTATION
 from tests.central.conftest import CLERK, DESK, OFFICE
 from tests.central.test_display import ahead_in_queue
 
@@ -27,7 +27,7 @@ DEADLINE_MS = 5000  # generous on a shared 2-core machine; the latency itself is
 def call_next(central: Central, call_id: str, desk: str = DESK) -> dict[str, Any]:
     response = central.http.post(
         f"{API}/desks/{desk}/call-next",
-        json={"workstation_id": f"ws-{desk}", "clerk_id": CLERK, "call_id": call_id},
+        json={"workstation_id": WORKSTATION, "clerk_id": CLERK, "call_id": call_id},
     )
     response.raise_for_status()
     body: dict[str, Any] = response.json()
@@ -50,7 +50,7 @@ def open_live(page: Page, url: str) -> None:
 
 
 def test_the_display_shows_a_call_made_through_the_api(page: Page, central: Central) -> None:
-    open_live(page, f"{central.url}/display/{OFFICE}")
+    open_live(page, central.display_url())
     called = call_next(central, "call-live")
     row = page.locator(f'tr.call[data-call-id="{called["call"]["id"]}"]')
     expect(row).to_be_visible(timeout=DEADLINE_MS)
@@ -62,7 +62,7 @@ def test_the_display_shows_a_call_made_through_the_api(page: Page, central: Cent
 
 def test_the_display_survives_a_restart_of_the_central_service(page: Page, central: Central) -> None:
     first = call_next(central, "call-before")
-    open_live(page, f"{central.url}/display/{OFFICE}")
+    open_live(page, central.display_url())
     before = page.locator(f'tr.call[data-call-id="{first["call"]["id"]}"]')
     expect(before).to_be_visible()
 
@@ -125,7 +125,7 @@ def test_the_pages_have_no_serious_accessibility_violation(
     ticket = issue(central)
     call_next(central, "call-axe")  # a highlighted row on the display
     for url in (
-        f"{central.url}/display/{OFFICE}",
+        central.display_url(),
         f"{central.url}/q/{ticket['status_token']}",
         f"{central.url}/q/{ticket['status_token']}?lang=en",
         f"{central.url}/q/guessed-token",
