@@ -94,7 +94,11 @@ def _open_token_session(config: TokenKeyConfig, pin: str) -> pkcs11.Session:
         except pkcs11.NoSuchToken:
             library.reinitialize()  # a token made after the library was loaded
             token = library.get_token(token_label=config.token_label)
-        return token.open(user_pin=pin, rw=True)
+        try:
+            return token.open(user_pin=pin, rw=True)
+        except pkcs11.UserAlreadyLoggedIn:
+            # This process holds a logged-in session already (the login is per token and process).
+            return token.open(rw=True)
     except pkcs11.NoSuchToken:
         raise WorkstationKeyError(f"no token labelled {config.token_label!r}") from None
     except pkcs11.PinIncorrect:
