@@ -273,8 +273,10 @@ class TresenApp(App[int]):
 
     def _logout(self) -> None:
         self._stop_sync()
-        if self.login is not None:
-            self.login.log_out()
+        if self.login is not None:  # tells the central service: I/O, so in a worker
+            self.run_worker(
+                self.login.log_out, name="logout", group="logout", thread=True, exit_on_error=False
+            )
         self.workplace = None
         self.sub_title = ""
         while len(self.screen_stack) > 1:

@@ -215,6 +215,18 @@ class CentralClient:
             "POST", f"/desks/{desk_id}/call-next", CallNextResponse, json=request.model_dump(mode="json")
         )
 
+    def close_session(self) -> None:
+        """Log the clerk out at the central service (the session travels in the signed request)."""
+        where = "DELETE /sessions/current"
+        try:
+            response = self._http.request("DELETE", "/sessions/current")
+        except httpx.HTTPError as error:
+            raise self._fail(f"{where}: {type(error).__name__}", MSG_UNREACHABLE) from error
+        if response.status_code != 204:
+            raise self._fail(
+                f"{where}: status {response.status_code}", MSG_REFUSED, status=response.status_code
+            )
+
     def close(self) -> None:
         self._http.close()
 

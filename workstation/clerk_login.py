@@ -80,7 +80,14 @@ class ClerkLogins:
         return True
 
     def log_out(self) -> None:
-        self.holder.value = None
+        """End the session at the central service too (best effort: offline it simply expires)."""
+        try:
+            if self.holder.value is not None:
+                self.client.close_session()
+        except CentralError:
+            log.info("central service not told of the logout; the session expires by itself")
+        finally:
+            self.holder.value = None
 
     def _remember(self, clerk_id: str, pin: str) -> None:
         verifier = pins.make_verifier(pin)

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 
 from devices.workstation_key import (
     TokenKeyConfig,
-    TokenRequestKey,
     WorkstationKeyError,
     create_key_file,
     create_token_key,

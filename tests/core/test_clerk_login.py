@@ -10,7 +10,7 @@ import pytest
 
 from sync import pins
 from sync.central.seed import BUERGERAMT_ID, DEMO_PINS
-from sync.client import CentralClient, SwitchableTransport
+from sync.client import CentralClient, CentralError, SwitchableTransport
 from tests.credentials import workstation_auth
 from workstation.clerk_login import ClerkLogins, SessionHolder
 from workstation.errors import CommandRefused
@@ -58,7 +58,7 @@ def logins(
 
 
 def test_online_the_central_service_checks_and_the_verifier_is_cached(
-    logins: ClerkLogins, local_store: LocalStore
+    logins: ClerkLogins, local_store: LocalStore, central: EmbeddedCentral
 ) -> None:
     with pytest.raises(CommandRefused, match="PIN falsch"):
         logins.log_in(CLERK, "9999")
@@ -69,8 +69,18 @@ def test_online_the_central_service_checks_and_the_verifier_is_cached(
         cached = session.get_one(ClerkVerifier, CLERK)
         assert PIN not in cached.verifier
         assert pins.verify(cached.verifier, PIN)
+    session = logins.holder()
     logins.log_out()
     assert logins.holder() is None
+    # The central service ended it: the same session is refused now.
+    holder = SessionHolder(session)
+    stale = CentralClient(
+        logins.client.base_url,
+        auth=workstation_auth(central.store, "ws-login", BUERGERAMT_ID, session=holder),
+    )
+    with stale, pytest.raises(CentralError) as refused:
+        stale.changes(BUERGERAMT_ID, "ws-login", 0, limit=1)
+    assert refused.value.status_code == 401
 
 
 def test_offline_the_cached_verifier_checks_with_the_lockout(
