@@ -33,8 +33,10 @@ from sync.protocol import (
     SequenceGap,
     SessionRequest,
 )
+from sync.transport_security import InsecureAddress, require_secure_url
 
 if TYPE_CHECKING:
+    import ssl
     from types import TracebackType
 
 log = logging.getLogger(__name__)
@@ -57,6 +59,9 @@ MSG_UNAUTHENTICATED = N_(
     "Die Zentrale erkennt diesen Arbeitsplatz nicht an. Bitte Einrichtung und Uhrzeit prüfen lassen (IT)."
 )
 MSG_FORBIDDEN = N_("Das ist diesem Arbeitsplatz oder dieser Anmeldung nicht erlaubt.")
+MSG_INSECURE = N_(
+    "Die Zentrale muss über https erreicht werden (http nur auf diesem Rechner). Bitte die Adresse prüfen."
+)
 MSG_SEQUENCE_GAP = N_("Die Übertragung ist aus dem Takt geraten und wird neu abgestimmt.")
 
 
@@ -165,7 +170,12 @@ class CentralClient:
         *,
         transport: httpx.BaseTransport | None = None,
         auth: httpx.Auth | None = None,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
+        try:
+            require_secure_url(base_url)
+        except InsecureAddress as refusal:
+            raise CentralError(str(refusal), MSG_INSECURE, retryable=False) from None
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self._http = httpx.Client(
@@ -174,6 +184,7 @@ class CentralClient:
             transport=transport,
             headers={"Accept": "application/json"},
             auth=auth,
+            verify=verify,
         )
 
     def enroll(self, request: EnrollmentRequest) -> Enrollment:

@@ -8,10 +8,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sync.signatures import SignedRequests
+from sync.transport_security import tls_verification
 from workstation.clerk_login import ClerkLogins, SessionHolder
 from workstation.identity import Identity, load_identity, open_request_key
 
 if TYPE_CHECKING:
+    import ssl
     from pathlib import Path
 
     import httpx
@@ -30,7 +32,17 @@ class CentralAccess:
     def client(self, timeout: float, transport: httpx.BaseTransport | None = None) -> CentralClient:
         from sync.client import CentralClient
 
-        return CentralClient(self.identity.central_url, timeout=timeout, transport=transport, auth=self.auth)
+        return CentralClient(
+            self.identity.central_url,
+            timeout=timeout,
+            transport=transport,
+            auth=self.auth,
+            verify=self.verify,
+        )
+
+    @property
+    def verify(self) -> ssl.SSLContext | bool:
+        return tls_verification(self.identity.ca_file)
 
     def logins(
         self, store: LocalStore, timeout: float, transport: httpx.BaseTransport | None = None

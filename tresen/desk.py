@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import argparse
+    import ssl
     from collections.abc import Callable
     from pathlib import Path
 
@@ -128,12 +129,14 @@ def _run_workstation(
             )
         )
     timeout = config.central.timeout_seconds
+    if access is not None and not _secure_or_told(access.identity.central_url):
+        return EXIT_USER_ERROR
     make_engine = None
     workstation_id, office_id = config.workstation.id, config.workstation.office_id
     if access is not None:
         central_url = access.identity.central_url
         workstation_id, office_id = access.identity.workstation_id, access.identity.office_id
-        make_engine = engine_factory(store, central_url, timeout, auth=access.auth)
+        make_engine = engine_factory(store, central_url, timeout, auth=access.auth, verify=access.verify)
     login = DeskLogin(
         store,
         workstation_id,
@@ -168,7 +171,22 @@ def _run_workstation(
         card_setup_of(config),
         central_url=central_url,
         central_auth=access.auth if access is not None else None,
+        central_verify=access.verify if access is not None else True,
     )
+
+
+def _secure_or_told(url: str) -> bool:
+    """Plain HTTP to another machine would carry PINs and citizen data in the clear: refuse it."""
+    from sync.client import MSG_INSECURE
+    from sync.transport_security import InsecureAddress, require_secure_url
+    from workstation.i18n import _
+
+    try:
+        require_secure_url(url)
+    except InsecureAddress:
+        fail(_(MSG_INSECURE))
+        return False
+    return True
 
 
 # --- shared with the demo ------------------------------------------------------------------------------
@@ -202,6 +220,7 @@ def engine_factory(
     auth: httpx.Auth,
     transport: httpx.BaseTransport | None = None,
     clock: Callable[[], datetime] | None = None,
+    verify: ssl.SSLContext | bool = True,
 ) -> Callable[[DeskContext], SyncEngine]:
     """How a desk reaches the central service: one client and sync engine per opened desk, each
     request signed by the workstation's key (`auth`)."""
@@ -210,7 +229,9 @@ def engine_factory(
         from sync.client import CentralClient
         from workstation.sync_engine import SyncEngine
 
-        client = CentralClient(central_url, timeout=timeout_seconds, transport=transport, auth=auth)
+        client = CentralClient(
+            central_url, timeout=timeout_seconds, transport=transport, auth=auth, verify=verify
+        )
         if clock is None:
             return SyncEngine(store, client, ctx)
         return SyncEngine(store, client, ctx, clock=clock)
@@ -225,7 +246,11 @@ def card_setup_of(config: Config) -> CardReadingSetup:
 
 
 def office_overview(
-    central_url: str, login: DeskLogin, link: SwitchableTransport | None, auth: httpx.Auth | None
+    central_url: str,
+    login: DeskLogin,
+    link: SwitchableTransport | None,
+    auth: httpx.Auth | None,
+    verify: ssl.SSLContext | bool = True,
 ) -> Callable[[], StatisticsClient]:
     """The supervisor screen's figures come from the central service, for the login's office."""
 
@@ -234,7 +259,7 @@ def office_overview(
 
         from sync.central.statistics_client import StatisticsClient
 
-        client = httpx.Client(base_url=central_url, transport=link, timeout=10.0, auth=auth)
+        client = httpx.Client(base_url=central_url, transport=link, timeout=10.0, auth=auth, verify=verify)
         return StatisticsClient(client, login.office_id, clock=login.clock)
 
     return make
@@ -264,6 +289,7 @@ def run_app(
     link: SwitchableTransport | None = None,
     central_url: str | None = None,
     central_auth: httpx.Auth | None = None,
+    central_verify: ssl.SSLContext | bool = True,
     pin: str | None = None,
 ) -> int:
     """Open the desk (or ask for the login) and run the TUI until the clerk quits; `link` lets the
@@ -291,7 +317,9 @@ def run_app(
         retention=retention,
         now=login.clock,
         link=link,
-        office_overview=office_overview(central_url, login, link, central_auth) if central_url else None,
+        office_overview=office_overview(central_url, login, link, central_auth, central_verify)
+        if central_url
+        else None,
         documents=documents,
     )
     probe_terminal_graphics()

@@ -29,6 +29,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     enroll.add_argument("--pkcs11-module", type=Path, help="PKCS#11-Modul des Tokens für den Schlüssel")
     enroll.add_argument("--token-label", help="Bezeichnung des Tokens")
     enroll.add_argument("--key-label", default="tresen-workstation", help="Bezeichnung des Schlüssels")
+    enroll.add_argument(
+        "--ca-file", type=Path, help="CA-Zertifikat der Zentrale (PEM; sonst die CAs des Systems)"
+    )
     enroll.set_defaults(handler=enroll_command)
 
 
@@ -48,7 +51,9 @@ def enroll_command(args: argparse.Namespace) -> int:
         pin = os.environ.get("TRESEN_TOKEN_PIN") or sys.stdin.readline().strip()
     try:
         config = load_config(args.config)
-        identity = enroll(args.central, args.code, config.store.path, token=token, token_pin=pin)
+        identity = enroll(
+            args.central, args.code, config.store.path, token=token, token_pin=pin, ca_file=args.ca_file
+        )
     except TresenError as error:
         return fail(error.user_message)
     print(

@@ -28,6 +28,7 @@ from devices.workstation_key import (
 from sync.client import CentralClient, CentralError
 from sync.protocol import EnrollmentRequest
 from sync.signatures import RequestKey, SignedRequests
+from sync.transport_security import tls_verification
 from workstation.errors import TresenError
 from workstation.i18n import _
 
@@ -55,6 +56,7 @@ class Identity:
     central_url: str
     key_file: Path | None = None  # the key lives in this file ...
     token: TokenKeyConfig | None = None  # ... or on this PKCS#11 token
+    ca_file: Path | None = None  # the CA the central service's TLS certificate is checked against
 
     def to_json(self) -> dict[str, Any]:
         token = self.token
@@ -64,6 +66,7 @@ class Identity:
             "desk_id": self.desk_id,
             "central_url": self.central_url,
             "key_file": str(self.key_file) if self.key_file else None,
+            "ca_file": str(self.ca_file) if self.ca_file else None,
             "token": {
                 "module": str(token.module),
                 "token_label": token.token_label,
@@ -82,6 +85,7 @@ class Identity:
             desk_id=data.get("desk_id"),
             central_url=str(data["central_url"]),
             key_file=Path(data["key_file"]) if data.get("key_file") else None,
+            ca_file=Path(data["ca_file"]) if data.get("ca_file") else None,
             token=TokenKeyConfig(Path(token["module"]), token["token_label"], token["key_label"])
             if token
             else None,
@@ -149,6 +153,7 @@ def enroll(
     backend: KeyringBackend | None = None,
     transport: httpx.BaseTransport | None = None,
     timeout: float = 10.0,
+    ca_file: Path | None = None,
 ) -> Identity:
     """Make the key, present it with `code`, and keep the identity beside the store."""
     try:
@@ -168,7 +173,13 @@ def enroll(
     request = EnrollmentRequest(
         code=code, public_key_pem=key.public_key_pem(), label=socket.gethostname()[:200]
     )
-    with CentralClient(central_url, timeout=timeout, transport=transport) as client:
+    try:
+        client = CentralClient(
+            central_url, timeout=timeout, transport=transport, verify=tls_verification(ca_file)
+        )
+    except CentralError as error:
+        raise EnrollmentError(_(error.user_message), error.log_message) from None
+    with client:
         try:
             enrollment = client.enroll(request)
         except CentralError as error:
@@ -184,6 +195,7 @@ def enroll(
         central_url=central_url.rstrip("/"),
         key_file=key_file,
         token=token,
+        ca_file=ca_file.resolve() if ca_file else None,
     )
     save_identity(store_path, identity)
     log.info("enrolled as %s for office %s", identity.workstation_id, identity.office_id)

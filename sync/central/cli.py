@@ -20,6 +20,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# uvicorn's bounds for a service on the office LAN: idle keep-alive connections close after 5 s, at
+# most 500 connections at once (then 503), and a request line with headers of at most 16 KiB.
+KEEP_ALIVE_SECONDS = 5
+MAX_CONNECTIONS = 500
+MAX_HEADER_BYTES = 16 * 1024
+
 
 def default_db_url() -> str:
     import platformdirs
@@ -39,6 +45,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     serve.add_argument(
         "--kiosk", metavar="DIENSTSTELLE", help="simulierten Kiosk für diese Dienststelle starten"
     )
+    serve.add_argument("--tls-cert", type=Path, help="Serverzertifikat (PEM); ohne: http nur auf 127.0.0.1")
+    serve.add_argument("--tls-key", type=Path, help="privater Schlüssel des Serverzertifikats (PEM)")
+    serve.add_argument("--tls-ca", type=Path, help="CA-Datei, mit der der simulierte Kiosk prüft")
+
+    tls = commands.add_parser("tls", help="eigene CA und Serverzertifikat für TLS erzeugen")
+    tls.add_argument(
+        "--out", type=Path, required=True, help="Zielordner (ca.pem, server.pem, server-key.pem)"
+    )
+    tls.add_argument("--host", action="append", required=True, help="Name oder IP der Zentrale (mehrfach)")
+    tls.set_defaults(handler=tls_command)
     serve.set_defaults(handler=serve_command)
 
     seed = commands.add_parser("seed", help="einen Beispieltag anlegen")
@@ -94,7 +110,19 @@ def serve_command(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
     from sync.central.app import create_app
+    from sync.transport_security import is_loopback, tls_verification
 
+    tls = args.tls_cert is not None or args.tls_key is not None
+    if tls and not (args.tls_cert and args.tls_key):
+        print("Für TLS bitte --tls-cert und --tls-key angeben.", file=sys.stderr)
+        return 2
+    if not tls and not is_loopback(args.host):
+        print(
+            f"Ohne TLS lauscht die Zentrale nur auf diesem Rechner (127.0.0.1), nicht auf {args.host}: "
+            "bitte --tls-cert und --tls-key angeben (tresen central tls erzeugt sie).",
+            file=sys.stderr,
+        )
+        return 2
     db_url = args.db or default_db_url()
     _prepare_sqlite_dir(db_url)
     try:
@@ -102,13 +130,29 @@ def serve_command(args: argparse.Namespace) -> int:
     except SQLAlchemyError as error:
         print(f"Datenbank nicht erreichbar: {type(error).__name__}", file=sys.stderr)
         return 2
+    scheme = "https" if tls else "http"
     kiosk = None
     if args.kiosk:
         from sync.central.kiosk import kiosk_for
 
-        kiosk = kiosk_for(app.state.store, f"http://{args.host}:{args.port}", args.kiosk)
-    print(f"Zentraler Dienst: http://{args.host}:{args.port}/api/v1 (OpenAPI: /openapi.json)")
-    config = uvicorn.Config(app, host=args.host, port=args.port, log_level="info")
+        kiosk = kiosk_for(
+            app.state.store,
+            f"{scheme}://{args.host}:{args.port}",
+            args.kiosk,
+            verify=tls_verification(args.tls_ca),
+        )
+    print(f"Zentraler Dienst: {scheme}://{args.host}:{args.port}/api/v1 (OpenAPI: /openapi.json)")
+    config = uvicorn.Config(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level="info",
+        ssl_certfile=str(args.tls_cert) if tls else None,
+        ssl_keyfile=str(args.tls_key) if tls else None,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        limit_concurrency=MAX_CONNECTIONS,
+        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+    )
     server = _StreamClosingServer(config, app)
     if kiosk is not None:
         kiosk.start()  # its first ticket comes after a random wait; until the server listens it retries
@@ -140,6 +184,15 @@ def seed_command(args: argparse.Namespace) -> int:
         return 2
     counts = f"{len(day.appointments)} Termine, {len(day.tickets)} wartende Nummern"
     print(f"{args.date:%d.%m.%Y}: {written} Einträge angelegt ({counts}, {len(day.offices)} Dienststellen)")
+    return 0
+
+
+def tls_command(args: argparse.Namespace) -> int:
+    from sync.central.tls import make_tls_files
+
+    files = make_tls_files(args.out, args.host)
+    print(f"CA (für tresen enroll --ca-file): {files.ca}")
+    print(f"Zertifikat: {files.certificate}  Schlüssel: {files.key}")
     return 0
 
 

@@ -15,6 +15,7 @@ from sync.clock import OFFICE_ZONE
 from sync.protocol import API_PREFIX, STATUS_PAGE_PATH, IssuedTicket
 
 if TYPE_CHECKING:
+    import ssl
     from collections.abc import Callable
 
     from sync.central.store import CentralStore
@@ -45,13 +46,17 @@ class KioskSimulator:
         seed: int = 0,
         timeout: float = 5.0,
         clock: Callable[[], datetime] = _utc_now,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
         self.office_id = office_id
         self._clock = clock
         self.mean_interval_seconds = mean_interval_seconds
         self._rng = random.Random(seed)
         self._http = httpx.Client(
-            base_url=base_url + API_PREFIX, timeout=timeout, headers={"Authorization": f"Bearer {token}"}
+            base_url=base_url + API_PREFIX,
+            timeout=timeout,
+            headers={"Authorization": f"Bearer {token}"},
+            verify=verify,
         )
         # The citizens' booking confirmations, simulated: a booking system's token lists who is due.
         # A real kiosk never reads appointments; without this token the simulator issues walk-ins only.
@@ -60,6 +65,7 @@ class KioskSimulator:
                 base_url=base_url + API_PREFIX,
                 timeout=timeout,
                 headers={"Authorization": f"Bearer {citizens_token}"},
+                verify=verify,
             )
             if citizens_token
             else None

@@ -69,11 +69,11 @@ def test_online_the_central_service_checks_and_the_verifier_is_cached(
         cached = session.get_one(ClerkVerifier, CLERK)
         assert PIN not in cached.verifier
         assert pins.verify(cached.verifier, PIN)
-    session = logins.holder()
+    ended = logins.holder()
     logins.log_out()
     assert logins.holder() is None
     # The central service ended it: the same session is refused now.
-    holder = SessionHolder(session)
+    holder = SessionHolder(ended)
     stale = CentralClient(
         logins.client.base_url,
         auth=workstation_auth(central.store, "ws-login", BUERGERAMT_ID, session=holder),
