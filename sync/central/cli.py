@@ -110,6 +110,7 @@ def serve_command(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
     from sync.central.app import create_app
+    from sync.central.connections import bounded_protocol
     from sync.transport_security import is_loopback, tls_verification
 
     tls = args.tls_cert is not None or args.tls_key is not None
@@ -152,6 +153,7 @@ def serve_command(args: argparse.Namespace) -> int:
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
         limit_concurrency=MAX_CONNECTIONS,
         h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+        http=bounded_protocol(),  # per-client connections and the time to send a request head
     )
     server = _StreamClosingServer(config, app)
     if kiosk is not None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sync.central.app import create_app
+from sync.central.connections import REQUEST_HEAD_SECONDS, bounded_protocol
 from sync.clock import Clock, utc_now
 from sync.serving import bind_loopback, serve_in_thread
 
@@ -54,13 +55,24 @@ class EmbeddedCentral:
 
 
 def start_embedded(
-    db_url: str, host: str = "127.0.0.1", port: int = 0, *, clock: Clock = utc_now
+    db_url: str,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    clock: Clock = utc_now,
+    max_connections_per_client: int = 1000,  # the demo and the tests are all one client, 127.0.0.1
+    request_head_seconds: float = REQUEST_HEAD_SECONDS,
 ) -> EmbeddedCentral:
     app = create_app(db_url, clock=clock)
     sock = bind_loopback(host, port)
     bound_port = sock.getsockname()[1]
     server, thread = serve_in_thread(
-        app, sock, name="tresen-central", lifespan="on", timeout_graceful_shutdown=2
+        app,
+        sock,
+        name="tresen-central",
+        lifespan="on",
+        timeout_graceful_shutdown=2,
+        http=bounded_protocol(max_connections_per_client, request_head_seconds),
     )
     return EmbeddedCentral(url=f"http://{host}:{bound_port}", _server=server, _thread=thread, _app=app)
 
