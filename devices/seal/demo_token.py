@@ -30,6 +30,7 @@ from pkcs11 import Attribute, CertificateType, KeyType, ObjectClass
 from devices.seal.config import SealConfig, demo_token_dir
 from devices.seal.pin_store import PinStore
 from devices.seal.token import find_token
+from sync.certificates import self_signed_ca
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -164,33 +165,7 @@ def _name(common_name: str) -> x509.Name:
 
 
 def _ca_certificate(key: ec.EllipticCurvePrivateKey, start: datetime, days: int) -> x509.Certificate:
-    name = _name("Tresen Test-CA")
-    return (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(start + timedelta(days=days + 365))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=False,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA384())
-    )
+    return self_signed_ca(key, _name("Tresen Test-CA"), start, start + timedelta(days=days + 365))
 
 
 def _seal_certificate(
