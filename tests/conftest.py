@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, settings
 
 from devices.secret_store import KEYRING_FILE_ENV, file_backend
 from tests.services import SERVICE_FIXTURES
+from workstation import audit_key
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -33,13 +34,18 @@ pytest_plugins = ["tests.sync_fixtures"]
 
 @pytest.fixture(scope="session", autouse=True)
 def suite_keyring(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KeyringBackend]:
-    """Secrets made on first use go to a keyring file of the test session, never into the user's
-    keyring: TRESEN_KEYRING_FILE for this process and the processes tests start."""
+    """Secrets made on first use (the audit key) go to a keyring file of the test session, never
+    into the user's keyring: TRESEN_KEYRING_FILE for this process and the processes tests start, and
+    the audit key's backend set outright, so a test that changes the variable cannot divert it."""
     path = tmp_path_factory.mktemp("keyring") / "keyring.cfg"
     backend = file_backend(path)
     with pytest.MonkeyPatch.context() as env:
         env.setenv(KEYRING_FILE_ENV, str(path))
-        yield backend
+        audit_key.use_backend(backend)
+        try:
+            yield backend
+        finally:
+            audit_key.use_backend(None)
 
 
 # tryfirst: the markers must be on the items before `-m` deselects and xdist groups them.
