@@ -1,13 +1,22 @@
-"""Suite-wide rules: no Hypothesis test depends on wall-clock time, and a test that uses a service's
+"""Suite-wide rules: no Hypothesis test depends on wall-clock time, a test that uses a service's
 fixture carries that service's marker (see tests/services.py), so `-m "not pcsc ..."` deselects it
-even where the test forgot the marker."""
+even where the test forgot the marker, and no test writes into the keyring of whoever runs it."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import HealthCheck, settings
 
+from devices.secret_store import KEYRING_FILE_ENV, file_backend
 from tests.services import SERVICE_FIXTURES
+from workstation import audit_key
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from keyring.backend import KeyringBackend
 
 # Hypothesis times each example (200 ms deadline) and its data generation (the too_slow health check):
 # wall-clock checks that fail on a loaded machine. Off for every test, also where @settings forgets it.
@@ -21,6 +30,22 @@ _PCSC_MARKS = (pytest.mark.serial, pytest.mark.xdist_group("pcsc"))
 
 # The sync tests' store and central fixtures, shared with tests/faults.
 pytest_plugins = ["tests.sync_fixtures"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def suite_keyring(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KeyringBackend]:
+    """Secrets made on first use (the audit key) go to a keyring file of the test session, never
+    into the user's keyring: TRESEN_KEYRING_FILE for this process and the processes tests start, and
+    the audit key's backend set outright, so a test that changes the variable cannot divert it."""
+    path = tmp_path_factory.mktemp("keyring") / "keyring.cfg"
+    backend = file_backend(path)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv(KEYRING_FILE_ENV, str(path))
+        audit_key.use_backend(backend)
+        try:
+            yield backend
+        finally:
+            audit_key.use_backend(None)
 
 
 # tryfirst: the markers must be on the items before `-m` deselects and xdist groups them.

@@ -54,12 +54,14 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def _run_demo(args: argparse.Namespace, config: Config, temp_dir: Path) -> int:
+    from devices.secret_store import file_backend
     from sync.central.demo_clock import demo_clock
     from sync.central.embedded import start_demo_central
     from sync.central.kiosk import kiosk_for
     from sync.central.seed import BUERGERAMT_ID, DEMO_PINS
     from sync.client import SwitchableTransport
     from sync.clock import utc_now
+    from workstation import audit_key
     from workstation.login import DeskLogin
 
     clock = demo_clock(args.at, real=utc_now)
@@ -80,6 +82,9 @@ def _run_demo(args: argparse.Namespace, config: Config, temp_dir: Path) -> int:
         ).start()
         cleanup.callback(kiosk.stop)
 
+        # The demo's audit key lives and dies with its temporary keyring file, never the user's keyring.
+        audit_key.use_backend(file_backend(temp_dir / "keyring.cfg"))
+        cleanup.callback(audit_key.use_backend, None)
         store_path = temp_dir / "tresen.sqlite3"
         store = open_store(store_path)
         cleanup.callback(store.dispose)

@@ -196,9 +196,10 @@ def open_store(path: Path) -> LocalStore:
     from workstation.db import LocalStore
     from workstation.errors import LocalStoreError
     from workstation.i18n import _
+    from workstation.private_files import private_dir
 
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)  # 0700: the store's file names and its -wal are nobody else's business
     except OSError as error:
         raise LocalStoreError(
             _(

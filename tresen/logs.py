@@ -8,6 +8,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from workstation.private_files import private_dir, private_file
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
@@ -25,9 +27,11 @@ def logging_to_file(path: Path) -> Iterator[None]:
     """While the TUI owns the terminal, log lines on stderr would tear its frames: send them to a
     file instead (also those of uvicorn's own loggers), and give the terminal back afterwards."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # Logs hold no personal data, but ids and times are nobody else's business: the file is
+        # created 0600 before the handler opens it, in a 0700 directory.
+        private_dir(path.parent)
+        private_file(path)
         file_handler: logging.Handler = logging.FileHandler(path, encoding="utf-8")
-        path.chmod(0o600)  # logs hold no personal data, but ids and times are nobody else's business
     except OSError:
         file_handler = logging.NullHandler()  # an unwritable log dir must not stop the clerk
     file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))

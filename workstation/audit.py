@@ -2,13 +2,16 @@
 
 Each event's hash is sha256 over the previous event's hash and the event's canonical JSON, so
 changing, removing or reordering an event breaks every later hash. Personal identifiers (names,
-document numbers, search terms …) never enter in clear: they are hashed before they are stored.
+document numbers, search terms …) never enter in clear: they are stored as HMAC-SHA256 under the
+installation's secret (`workstation.audit_key`): without it, a guess cannot be checked.
+Verifying the chain needs no secret: it hashes what is stored.
 Call `record` inside a `LocalStore.write()` session: the writer lock keeps the chain from forking.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,13 +20,15 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from workstation.audit_key import identifier_key
 from workstation.models import AuditEvent
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 GENESIS_HASH = "0" * 64
-IDENTIFIER_PREFIX = "sha256:"
+# "hmac-sha256:" tells the keyed hashes from the plain "sha256:" ones an older Tresen stored.
+IDENTIFIER_PREFIX = "hmac-sha256:"
 
 # Detail keys whose values identify a person; their values are stored hashed.
 PERSONAL_KEYS = frozenset(
@@ -45,8 +50,9 @@ PERSONAL_KEYS = frozenset(
 
 
 def hash_identifier(value: object) -> str:
-    """A stable, one-way stand-in for a personal identifier (to match events, not to read them)."""
-    digest = hashlib.sha256(b"tresen-audit\x00" + str(value).encode()).hexdigest()
+    """A stable, one-way stand-in for a personal identifier (to match events, not to read them):
+    stable within the installation, unguessable without its secret."""
+    digest = hmac.new(identifier_key(), str(value).encode(), hashlib.sha256).hexdigest()
     return IDENTIFIER_PREFIX + digest
 
 

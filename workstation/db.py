@@ -10,6 +10,11 @@ instead of failing. Two kinds of session:
   command's read-check-write (e.g. the next outbox sequence number) cannot interleave with another.
 
 Every database failure leaves this module as `LocalStoreError` with a German `user_message`.
+
+The file and SQLite's -wal and -shm beside it are 0600 (`workstation.private_files`): the store is
+created private before SQLite first opens it, and SQLite gives its -wal and -shm the mode of the
+database file. Not the umask: it is per process, and the sync worker's and the UI's threads create
+files of their own at the same time.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from workstation.errors import LocalStoreError
 from workstation.i18n import _
 from workstation.migrations import SCHEMA_HEAD
+from workstation.private_files import private_file, private_if_present
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -51,6 +57,11 @@ class LocalStore:
     def _engine(self, *, immediate: bool) -> Engine:
         engine = create_engine(f"sqlite:///{self.path}")
         busy_timeout = self.busy_timeout_ms
+        path = self.path
+
+        @event.listens_for(engine, "do_connect")
+        def _private_store(_dialect: Any, _record: Any, _cargs: Any, _cparams: Any) -> None:
+            create_private(path)  # returns None: SQLAlchemy then connects as usual
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
@@ -64,6 +75,7 @@ class LocalStore:
                 cursor.execute("PRAGMA foreign_keys=ON")
             finally:
                 cursor.close()
+            sidecars_private(path)
 
         if immediate:
 
@@ -145,6 +157,27 @@ class LocalStore:
     def dispose(self) -> None:
         self.engine.dispose()
         self.write_engine.dispose()
+
+
+def create_private(path: Path) -> None:
+    """The store file 0600 before SQLite opens it (an empty file is an empty database).
+
+    Where it cannot be created, SQLite cannot either: it says so in its own words, which
+    `translate_error` turns into the German sentence, so the OSError is only logged here."""
+    try:
+        private_file(path)
+    except OSError as error:
+        log.warning("local store %s not made private: %s", path, type(error).__name__)
+
+
+def sidecars_private(path: Path) -> None:
+    """The -wal and -shm 0600 where an older Tresen left them 0644 (after a crash they outlive the
+    connection). On a store already in WAL mode the pragmas have opened both by now."""
+    for suffix in ("-wal", "-shm"):
+        try:
+            private_if_present(path.with_name(path.name + suffix))
+        except OSError as error:  # another owner's file: SQLite will refuse it, in its own words
+            log.warning("local store %s%s not made private: %s", path, suffix, type(error).__name__)
 
 
 def _corrupt_message(path: Path) -> str:
