@@ -12,14 +12,17 @@ trusted before this: the push endpoint also checks each operation against the pr
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 import threading
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from sync.central import credentials, store
 from sync.central.credentials import Role, TokenKind
@@ -93,8 +96,8 @@ class Principal:
 class NonceLedger:
     """Nonces seen within the signature lifetime: a replayed request is refused.
 
-    In memory, per process: with several central processes behind one database a replay to another
-    process within five minutes would pass (docs/architecture.md names this as open)."""
+    In memory, for the one process a SQLite central service runs in (`SharedNonceLedger` is the
+    PostgreSQL one, for several processes)."""
 
     def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._seen: dict[str, float] = {}
@@ -115,6 +118,35 @@ class NonceLedger:
             return True
 
 
+class SharedNonceLedger:
+    """The nonces in the database, for several central processes behind one PostgreSQL: a replay to
+    any of them is refused. One insert per signed request; expired rows go now and then."""
+
+    def __init__(self, central: store.CentralStore, clock: Clock = utc_now) -> None:
+        self.central = central
+        self.clock = clock
+        self._keep = timedelta(seconds=MAX_AGE_SECONDS) + 2 * MAX_CLOCK_SKEW
+
+    def first_use(self, key_id: str, nonce: str) -> bool:
+        from sqlalchemy.dialects.postgresql import insert
+
+        now = self.clock()
+        digest = hashlib.sha256(f"{key_id}\x00{nonce}".encode()).hexdigest()
+        with self.central.write() as session:
+            inserted = session.scalar(
+                insert(store.RequestNonce)
+                .values(digest=digest, expires_at=now + self._keep)
+                .on_conflict_do_nothing()
+                .returning(store.RequestNonce.digest)
+            )
+            if secrets.randbelow(PURGE_ONE_IN) == 0:
+                session.execute(delete(store.RequestNonce).where(store.RequestNonce.expires_at < now))
+        return inserted is not None
+
+
+PURGE_ONE_IN = 500
+
+
 class Authenticator:
     """The FastAPI dependency that makes a `Principal` of a request (401 when it cannot)."""
 
@@ -122,7 +154,10 @@ class Authenticator:
         self.central = central
         # Credentials expire in real time, whatever time of day the office's clock is set to (demo, tests).
         self.clock = clock
-        self.nonces = NonceLedger()
+        # SQLite: one process (the embedded and development service); PostgreSQL: maybe several.
+        self.nonces: NonceLedger | SharedNonceLedger = (
+            NonceLedger() if central.is_sqlite else SharedNonceLedger(central, clock)
+        )
 
     async def authenticate(self, request: Request) -> Principal:
         authorization = request.headers.get("authorization", "")

@@ -288,6 +288,15 @@ class Case(CentralBase):
     needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class RequestNonce(CentralBase):
+    """A signed request's nonce, seen (`sync.central.auth.SharedNonceLedger`, PostgreSQL)."""
+
+    __tablename__ = "request_nonces"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class Workstation(CentralBase):
     """Where each workstation's outbox stands: the last sequence number applied (or rejected)."""
 

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
     from fastapi.testclient import TestClient
 
+    from tests.central.postgres_server import PostgresServer
+
 API = API_PREFIX
 PUBLIC = {("GET", f"{API}/health")}  # and the OpenAPI document itself, which lists no operation for itself
 CODE_GUARDED = {("POST", f"{API}/enrollments")}  # needs no credential but a one-time code
@@ -321,3 +323,27 @@ def test_a_push_batch_is_bounded(client: TestClient) -> None:
         f"{API}/sync/push", json={"workstation_id": WORKSTATION, "office_id": OFFICE, "operations": too_many}
     )
     assert answer.status_code == 422
+
+
+@pytest.mark.postgres
+def test_a_replay_to_another_central_process_on_the_same_database_is_refused(
+    postgres_server: PostgresServer,
+) -> None:
+    """Several central processes behind one PostgreSQL share the nonces (two apps stand for two)."""
+    from fastapi.testclient import TestClient
+
+    from sync.central.app import create_app
+    from sync.central.seed import generate_day, seed_central
+    from tests.central.conftest import DAY
+
+    url = postgres_server.create_database()
+    first, second = create_app(url), create_app(url)
+    with first.state.store.write() as session:
+        seed_central(session, generate_day(DAY, seed=3))
+    auth = workstation_auth(first.state.store, WORKSTATION, OFFICE)
+    request = _signed(auth, "GET", f"{API}/offices/{OFFICE}")
+    with TestClient(first) as one, TestClient(second) as other:
+        assert _send(one, request).status_code == 200
+        replayed = _send(other, request)
+    assert replayed.status_code == 401
+    assert replayed.json()["detail"] == "signature refused: replayed"
