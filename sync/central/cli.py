@@ -85,6 +85,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     token.add_argument("--label", default="", help="Bezeichnung, z. B. Kiosk Eingang")
     token.set_defaults(handler=token_command)
 
+    revoke = commands.add_parser(
+        "revoke", help="einen Arbeitsplatz sperren (Schlüssel verloren oder ersetzt)"
+    )
+    revoke.add_argument("--db", default=None, help="Datenbank-URL")
+    revoke.add_argument("--workstation", required=True, help="Arbeitsplatz-ID (ws-…)")
+    revoke.set_defaults(handler=revoke_command)
+
     pin = commands.add_parser(
         "clerk-pin", help="PIN einer Person setzen (liest die PIN von der Standardeingabe)"
     )
@@ -244,6 +251,19 @@ def token_command(args: argparse.Namespace) -> int:
     if token is None:
         return 2
     print(token)
+    return 0
+
+
+def revoke_command(args: argparse.Namespace) -> int:
+    from sync.central import credentials
+
+    def revoke(session: Session, now: datetime) -> str:
+        credentials.revoke_workstation(session, args.workstation, now)
+        return str(args.workstation)
+
+    if _with_store(args.db or default_db_url(), revoke) is None:
+        return 2
+    print(f"Arbeitsplatz {args.workstation} gesperrt.")
     return 0
 
 

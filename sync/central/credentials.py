@@ -212,6 +212,18 @@ def register_workstation(
     return key
 
 
+def revoke_workstation(session: Session, workstation_id: str, now: datetime) -> None:
+    """A lost or replaced workstation: its key signs nothing any more, and its clerk sessions end."""
+    key = session.get(WorkstationKey, workstation_id)
+    if key is None:
+        raise NotFound(f"no workstation {workstation_id}")
+    key.revoked_at = key.revoked_at or now
+    for clerk_session in session.scalars(
+        select(ClerkSession).where(ClerkSession.workstation_id == workstation_id)
+    ):
+        session.delete(clerk_session)
+
+
 # --- clerk sessions ------------------------------------------------------------------------------------
 
 

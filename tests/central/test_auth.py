@@ -347,3 +347,17 @@ def test_a_replay_to_another_central_process_on_the_same_database_is_refused(
         replayed = _send(other, request)
     assert replayed.status_code == 401
     assert replayed.json()["detail"] == "signature refused: replayed"
+
+
+def test_a_revoked_workstation_is_refused(
+    central_app: FastAPI, anonymous: TestClient, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tresen.cli import main as tresen
+
+    auth = workstation_auth(central_app.state.store, "ws-lost", OFFICE)
+    assert _send(anonymous, _signed(auth, "GET", f"{API}/offices/{OFFICE}")).status_code == 200
+    assert tresen(["central", "revoke", "--db", db_url, "--workstation", "ws-lost"]) == 0
+    assert "gesperrt" in capsys.readouterr().out
+    refused = _send(anonymous, _signed(auth, "GET", f"{API}/offices/{OFFICE}"))
+    assert refused.status_code == 401
+    assert tresen(["central", "revoke", "--db", db_url, "--workstation", "ws-unknown"]) == 2
