@@ -5,7 +5,11 @@ each as p50/p95 in milliseconds from request sent to answer parsed:
 - call-next from the Bürgeramt desks in turn (each call takes one ticket off the queue);
 - one page of changes (`limit` rows) from cursor 0, and the empty "anything new?" page at the head;
 - a push batch of 50 operations (10 whole visits: issue, call, serve, finish; plus 10 walk-ins).
-Runs on SQLite, and on PostgreSQL when the tests' helper can start a throw-away server.
+Every request is signed as a desk does it (RFC 9421, `sync.signatures`): each desk, the workstation
+reading changes and each pushing workstation is registered with a key (as an enrollment leaves it)
+and has its clerk logged in, so the signed session header goes along; signing happens inside the
+timing, as it does in the client. Runs on SQLite, and on PostgreSQL when the tests' helper can start
+a throw-away server.
 
     uv run python bench/central_call_next.py [--calls 200] [--backend sqlite|postgresql|both]
 """
@@ -31,14 +35,20 @@ from bench.postgres import postgres_url
 from sync.central import store
 from sync.central.embedded import start_embedded
 from sync.central.seed import BUERGERAMT_ID, generate_day, seed_central
+from tests.credentials import clerk_auth
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+    from sync.signatures import SignedRequests
 
 API = "/api/v1"
 DESKS = [f"{BUERGERAMT_ID}-d{n}" for n in range(1, 8)]  # desk 8 serves pickups only
 CLERKS = [f"{BUERGERAMT_ID}-c{n}" for n in range(1, 11)]
 SERVICE = f"{BUERGERAMT_ID}-an"
+READER = "ws-bench"  # the workstation that reads the changes
+PUSH_BATCHES = 20
+PUSH_CLERK = CLERKS[1]  # the clerk in the pushed visits' operations
 
 
 def percentiles(samples: list[float]) -> str:
@@ -56,7 +66,7 @@ def timed(http: httpx.Client, method: str, url: str, **request: Any) -> tuple[fl
     return (time.perf_counter() - started) * 1000, response
 
 
-def seed(db_url: str) -> None:
+def seed(db_url: str) -> store.CentralStore:
     started = time.perf_counter()
     central = store.CentralStore(db_url)
     central.create_schema()
@@ -67,32 +77,67 @@ def seed(db_url: str) -> None:
     if not central.is_sqlite:
         with central.write() as session:  # planner statistics, as autovacuum gathers soon after a bulk load
             session.execute(text("ANALYZE"))
-    central.dispose()
     waiting = sum(1 for t in day.tickets if t.office_id == BUERGERAMT_ID)
     print(
         f"  seeded 5000 appointments, 2000 waiting ({waiting} at {BUERGERAMT_ID}) in "
         f"{time.perf_counter() - started:.1f} s"
     )
+    return central
 
 
-def bench_call_next(http: httpx.Client, calls: int) -> None:
+def desk_workstation(desk: str) -> str:
+    return f"ws-{desk}"
+
+
+def desk_clerk(desk: str) -> str:
+    return CLERKS[DESKS.index(desk)]
+
+
+def push_workstation(batch: int) -> str:
+    return f"ws-bench-{batch}"
+
+
+def register(central: store.CentralStore) -> dict[str, SignedRequests]:
+    """Each workstation's signing auth: registered with a key (bound to its desk, if it has one) and
+    with its clerk logged in, as after an enrollment and a login."""
+    auths = {
+        desk_workstation(desk): clerk_auth(
+            central, desk_workstation(desk), BUERGERAMT_ID, desk_clerk(desk), desk_id=desk
+        )
+        for desk in DESKS
+    }
+    auths[READER] = clerk_auth(central, READER, BUERGERAMT_ID, CLERKS[-1])
+    for batch in range(PUSH_BATCHES):  # the pushed visits happen at the first desk
+        workstation = push_workstation(batch)
+        auths[workstation] = clerk_auth(central, workstation, BUERGERAMT_ID, PUSH_CLERK, desk_id=DESKS[0])
+    return auths
+
+
+def bench_call_next(http: httpx.Client, auths: dict[str, SignedRequests], calls: int) -> None:
     samples: list[float] = []
     for n in range(calls + 10):
         desk = DESKS[n % len(DESKS)]
-        body = {"workstation_id": f"ws-{desk}", "clerk_id": CLERKS[n % len(CLERKS)], "call_id": f"c{n}"}
-        elapsed, response = timed(http, "POST", f"{API}/desks/{desk}/call-next", json=body)
+        workstation = desk_workstation(desk)
+        body = {"workstation_id": workstation, "clerk_id": desk_clerk(desk), "call_id": f"c{n}"}
+        elapsed, response = timed(
+            http, "POST", f"{API}/desks/{desk}/call-next", json=body, auth=auths[workstation]
+        )
         assert response.json()["ticket"] is not None, "queue ran empty"
         if n >= 10:  # the first calls warm connections and caches
             samples.append(elapsed)
     print(f"  call-next            {percentiles(samples)}")
 
 
-def bench_changes(http: httpx.Client, limit: int, repeats: int = 15) -> None:
+def bench_changes(http: httpx.Client, auth: SignedRequests, limit: int, repeats: int = 15) -> None:
     first: list[float] = []
     responses: list[httpx.Response] = []
     for _ in range(repeats):
         elapsed, answer = timed(
-            http, "GET", f"{API}/sync/changes", params={"office_id": BUERGERAMT_ID, "limit": limit}
+            http,
+            "GET",
+            f"{API}/sync/changes",
+            params={"office_id": BUERGERAMT_ID, "limit": limit},
+            auth=auth,
         )
         first.append(elapsed)
         responses.append(answer)
@@ -101,8 +146,10 @@ def bench_changes(http: httpx.Client, limit: int, repeats: int = 15) -> None:
     while response.json()["has_more"]:
         head_cursor = response.json()["cursor"]
         response = http.get(
-            f"{API}/sync/changes", params={"office_id": BUERGERAMT_ID, "cursor": head_cursor, "limit": 5000}
-        )
+            f"{API}/sync/changes",
+            params={"office_id": BUERGERAMT_ID, "cursor": head_cursor, "limit": 5000},
+            auth=auth,
+        ).raise_for_status()
         head_cursor = response.json()["cursor"]
     head: list[float] = []
     for _ in range(repeats * 4):
@@ -110,7 +157,8 @@ def bench_changes(http: httpx.Client, limit: int, repeats: int = 15) -> None:
             http,
             "GET",
             f"{API}/sync/changes",
-            params={"office_id": BUERGERAMT_ID, "cursor": head_cursor, "workstation_id": "ws-bench"},
+            params={"office_id": BUERGERAMT_ID, "cursor": head_cursor, "workstation_id": READER},
+            auth=auth,
         )
         head.append(elapsed)
     print(f"  changes page {limit:>5}   {percentiles(first)}")
@@ -120,7 +168,7 @@ def bench_changes(http: httpx.Client, limit: int, repeats: int = 15) -> None:
 def visit_operations(workstation: str, first_seq: int, count: int) -> Iterator[dict[str, Any]]:
     """`count` operations of whole desk visits (issue, call, serve, finish) from one workstation."""
     now = datetime.now(UTC).isoformat()
-    desk, clerk = DESKS[0], CLERKS[1]
+    desk, clerk = DESKS[0], PUSH_CLERK
     seq = first_seq
     while seq < first_seq + count:
         ticket_id = f"{workstation}-t{seq}"
@@ -177,18 +225,20 @@ def visit_operations(workstation: str, first_seq: int, count: int) -> Iterator[d
             seq += 1
 
 
-def bench_push(http: httpx.Client, batches: int = 20, size: int = 50) -> None:
+def bench_push(http: httpx.Client, auths: dict[str, SignedRequests], size: int = 50) -> None:
     samples: list[float] = []
     duplicates: list[float] = []
-    for batch in range(batches):
-        workstation = f"ws-bench-{batch}"
+    for batch in range(PUSH_BATCHES):
+        workstation = push_workstation(batch)
+        auth = auths[workstation]
         operations = list(visit_operations(workstation, 1, size))
         body = {"workstation_id": workstation, "office_id": BUERGERAMT_ID, "operations": operations}
-        elapsed, response = timed(http, "POST", f"{API}/sync/push", json=body)
+        elapsed, response = timed(http, "POST", f"{API}/sync/push", json=body, auth=auth)
         statuses = {result["status"] for result in response.json()["results"]}
         assert statuses == {"applied"}, response.text[:500]
         samples.append(elapsed)
-        elapsed, _response = timed(http, "POST", f"{API}/sync/push", json=body)  # a lost answer's re-push
+        # a lost answer's re-push (a new signature: a replayed one would be refused)
+        elapsed, _response = timed(http, "POST", f"{API}/sync/push", json=body, auth=auth)
         duplicates.append(elapsed)
     print(f"  push {size} operations   {percentiles(samples)}")
     print(f"  re-push (duplicates) {percentiles(duplicates)}")
@@ -196,13 +246,19 @@ def bench_push(http: httpx.Client, batches: int = 20, size: int = 50) -> None:
 
 def run(name: str, db_url: str, calls: int) -> None:
     print(f"{name}:")
-    seed(db_url)
+    central_store = seed(db_url)
+    try:
+        auths = register(central_store)
+    finally:
+        central_store.dispose()
     central = start_embedded(db_url)
     try:
+        # One connection for all of them, as before signing: each request carries its own
+        # workstation's signature (`auth=` per request), so no connection set-up is timed.
         with httpx.Client(base_url=central.url, timeout=60) as http:
-            bench_call_next(http, calls)
-            bench_changes(http, limit=1000)
-            bench_push(http)
+            bench_call_next(http, auths, calls)
+            bench_changes(http, auths[READER], limit=1000)
+            bench_push(http, auths)
     finally:
         central.stop()
 

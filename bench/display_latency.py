@@ -9,6 +9,11 @@ Playwright (system browser, no download) with two tabs on the same origin:
 Each call is made through the API (call-next) and timed from just before the request to the
 browser's stamp, both on this machine's wall clock (ms). Prints p50/p95 of both and their ratio.
 
+Credentials as in the office: the display is set up once with its display token (`?key=`, which the
+central service turns into a cookie; both tabs share that browser context, so the reference page's
+EventSource carries it too), and each desk signs its call-next (RFC 9421) as a workstation registered
+for that desk with its clerk logged in.
+
     uv run python bench/display_latency.py [--calls 40]
 """
 
@@ -27,9 +32,11 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from sync.central.credentials import TokenKind
 from sync.central.embedded import start_embedded
 from sync.central.seed import BUERGERAMT_ID, generate_day, seed_central
 from sync.central.store import CentralStore
+from tests.credentials import clerk_auth, token
 
 API = "/api/v1"
 DESKS = [f"{BUERGERAMT_ID}-d{n}" for n in range(1, 8)]
@@ -86,7 +93,14 @@ def main() -> int:
         central_store.create_schema()
         with central_store.write() as session:
             seed_central(session, generate_day(NOW.date(), seed=1, appointments=300, waiting=200, now=NOW))
-        central_store.dispose()
+        try:
+            display_key = token(central_store, TokenKind.DISPLAY, BUERGERAMT_ID)
+            desk_auth = {
+                desk: clerk_auth(central_store, f"ws-{desk}", BUERGERAMT_ID, clerk, desk_id=desk)
+                for desk, clerk in zip(DESKS, CLERKS, strict=True)
+            }
+        finally:
+            central_store.dispose()
         clock_start = time.monotonic()
 
         def clock() -> datetime:
@@ -96,11 +110,13 @@ def main() -> int:
         try:
             with sync_playwright() as playwright, httpx.Client(base_url=central.url + API) as http:
                 browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-                display = browser.new_page()
-                display.goto(f"{central.url}/display/{BUERGERAMT_ID}")
+                context = browser.new_context()  # one cookie jar for both tabs
+                display = context.new_page()
+                display.goto(f"{central.url}/display/{BUERGERAMT_ID}?key={display_key}")
+                assert "key=" not in display.url, display.url  # redirected, the key now a cookie
                 display.wait_for_function("document.body.getAttribute('data-connection') === 'live'")
                 display.evaluate(DISPLAY_PROBE)
-                reference = browser.new_page()
+                reference = context.new_page()
                 reference.goto(f"{central.url}/api/v1/health")  # same origin, nothing else on it
                 reference.set_content(REFERENCE_PAGE % BUERGERAMT_ID)
                 reference.wait_for_function("window.ready === true")
@@ -118,6 +134,7 @@ def main() -> int:
                                 "clerk_id": CLERKS[n % len(CLERKS)],
                                 "call_id": f"b{n}",
                             },
+                            auth=desk_auth[desk],
                         )
                         .raise_for_status()
                         .json()

@@ -8,6 +8,9 @@ The central service runs in its own process (the embedded uvicorn server on SQLi
   changed received its event;
 - polling: the same phones polling `/q/{token}` (the page without JavaScript), CPU per request, and
   what one poll per phone every 15 s would cost.
+The status pages need no credential (their random token is the key); the display stream sends the
+office's display token (`Authorization: Bearer`), and each call-next is signed (RFC 9421) by a
+workstation registered for its desk with its clerk logged in, as in the office.
 
     uv run python bench/display_load.py [--phones 2000] [--calls 20]
 """
@@ -24,6 +27,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 from sqlalchemy import select
@@ -31,7 +35,12 @@ from sqlalchemy import select
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sync.central import store
+from sync.central.credentials import TokenKind
 from sync.central.seed import BUERGERAMT_ID, generate_day, seed_central
+from tests.credentials import bearer, clerk_auth
+
+if TYPE_CHECKING:
+    from sync.signatures import SignedRequests
 
 API = "/api/v1"
 DESKS = [f"{BUERGERAMT_ID}-d{n}" for n in range(1, 8)]
@@ -75,7 +84,14 @@ def percentiles(samples: list[float]) -> str:
     )
 
 
-async def subscribed(url: str, pid: int, tokens: list[str], calls: int) -> None:
+async def subscribed(
+    url: str,
+    pid: int,
+    tokens: list[str],
+    calls: int,
+    display_headers: dict[str, str],
+    desk_auth: dict[str, SignedRequests],
+) -> None:
     arrivals: dict[int, list[float]] = {}  # call index → arrival times on status pages (ms, monotonic)
     on_display: dict[int, float] = {}
     current_call = -1
@@ -83,7 +99,9 @@ async def subscribed(url: str, pid: int, tokens: list[str], calls: int) -> None:
 
     async def phone(client: httpx.AsyncClient, path: str, *, display: bool = False) -> None:
         nonlocal opened
-        async with client.stream("GET", path) as response:
+        headers = display_headers if display else None
+        async with client.stream("GET", path, headers=headers) as response:
+            response.raise_for_status()
             opened += 1
             async for line in response.aiter_lines():
                 if line.startswith("event: state") and current_call >= 0:
@@ -101,6 +119,9 @@ async def subscribed(url: str, pid: int, tokens: list[str], calls: int) -> None:
         tasks = [asyncio.create_task(phone(client, f"/q/{token}/events")) for token in tokens]
         tasks.append(asyncio.create_task(phone(client, f"/display/{BUERGERAMT_ID}/events", display=True)))
         while opened < len(tasks):
+            failed = [task for task in tasks if task.done()]
+            if failed:
+                failed[0].result()  # a refused stream (401, 403) ends the run with its error
             await asyncio.sleep(0.1)
         cpu_opened = cpu_seconds(pid)
         print(
@@ -128,6 +149,7 @@ async def subscribed(url: str, pid: int, tokens: list[str], calls: int) -> None:
                             "clerk_id": CLERKS[n % len(CLERKS)],
                             "call_id": f"l{n}",
                         },
+                        auth=desk_auth[desk],
                     )
                 ).raise_for_status()
                 await asyncio.sleep(CALL_SPACING_SECONDS)  # every stream's event is in before the next call
@@ -196,6 +218,11 @@ def main() -> int:
                     )
                 )
             )
+        display_headers = bearer(central_store, TokenKind.DISPLAY, BUERGERAMT_ID)
+        desk_auth = {
+            desk: clerk_auth(central_store, f"ws-{desk}", BUERGERAMT_ID, clerk, desk_id=desk)
+            for desk, clerk in zip(DESKS, CLERKS, strict=True)
+        }
         central_store.dispose()
         tokens = [t for t in found if t is not None][: args.phones]
         child = subprocess.Popen(
@@ -211,7 +238,7 @@ def main() -> int:
                 f"{len(tokens)} waiting tickets with a status page; central service pid {child.pid} at {url}"
             )
             asyncio.run(polling(url, child.pid, tokens))
-            asyncio.run(subscribed(url, child.pid, tokens, args.calls))
+            asyncio.run(subscribed(url, child.pid, tokens, args.calls, display_headers, desk_auth))
         finally:
             assert child.stdin is not None
             child.stdin.close()

@@ -6,6 +6,11 @@ in the same run and on the same database backend, the floor: the same operations
 outbox, posted in the same batches to a trivial endpoint that validates them with the same protocol
 model and stores each as one row with one executemany — HTTP, JSON and an insert, no business rules.
 
+The desk signs every request, as production does (RFC 9421, `sync.signatures`): it is registered with
+a key for its desk, as an enrollment leaves it, and sends no clerk session (a clerk who logged in
+while the central service was away has none until the next online login). The floor stays unsigned:
+the ratio includes what authentication costs.
+
     uv run python bench/push_outbox.py [--operations 10000] [--batch 100] [--backend sqlite|postgresql|both]
 
 Goal (issue 9): ≤ 10 s for 10,000 operations on SQLite and PostgreSQL; the ratio to the floor is the
@@ -33,6 +38,7 @@ from sync.central.seed import BUERGERAMT_ID, generate_day
 from sync.client import CentralClient
 from sync.protocol import PushRequest
 from sync.serving import bind_loopback, serve_in_thread
+from tests.credentials import workstation_auth_at
 from tests.sync.support import CLERK, DAY, DESK, seeded_central_db
 from workstation.commands import DeskContext
 from workstation.counter import Counter
@@ -42,6 +48,8 @@ from workstation.sync_engine import SyncEngine, operation_of
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+    from sync.signatures import SignedRequests
 
 WORKSTATION = "ws-bench"
 CTX = DeskContext(WORKSTATION, BUERGERAMT_ID, DESK, CLERK)
@@ -62,13 +70,18 @@ def seed_central_url(backend_url: str | None, temp: Path) -> str:
     return backend_url
 
 
-def fill_outbox(store_path: Path, central_url: str, operations: int) -> tuple[LocalStore, str]:
+def fill_outbox(
+    store_path: Path, central_url: str, auth: SignedRequests, operations: int
+) -> tuple[LocalStore, str]:
     store = LocalStore(store_path)
     store.migrate()
     central = start_embedded(central_url)
     try:
-        engine = SyncEngine(store, CentralClient(central.url, timeout=120.0), CTX)
-        assert engine.sync_once().online  # reference data first, as a desk has before the outage
+        engine = SyncEngine(store, CentralClient(central.url, timeout=120.0, auth=auth), CTX)
+        report = engine.sync_once()  # reference data first, as a desk has before the outage
+        assert report.online, report
+        assert report.error_de is None, report.error_de
+        assert report.pulled > 0, report
         engine.close()
     finally:
         central.stop()
@@ -86,16 +99,20 @@ def _desk_services(store: LocalStore) -> Iterator[str]:
         yield from session.scalars(select(desk_services.c.service_id).where(desk_services.c.desk_id == DESK))
 
 
-def tresen_push(store: LocalStore, central_url: str, batch: int) -> float:
+def tresen_push(
+    store: LocalStore, central_url: str, auth: SignedRequests, batch: int, operations: int
+) -> float:
     central = start_embedded(central_url)
     try:
-        client = CentralClient(central.url, timeout=120.0)
+        client = CentralClient(central.url, timeout=120.0, auth=auth)
         engine = SyncEngine(store, client, CTX, batch_size=batch)
         started = time.perf_counter()
         report = engine.push_pending()
         elapsed = time.perf_counter() - started
         client.close()
         assert report.online, report.error_de
+        assert report.error_de is None, report.error_de
+        assert (report.pushed, report.rejected) == (operations, 0), report
     finally:
         central.stop()
     return elapsed
@@ -162,10 +179,11 @@ def run(name: str, backend_url: str | None, operations: int, batch: int) -> None
     with tempfile.TemporaryDirectory() as temp_dir:
         temp = Path(temp_dir)
         central_url = seed_central_url(backend_url, temp)
-        store, _service = fill_outbox(temp / "desk.sqlite3", central_url, operations)
+        auth = workstation_auth_at(central_url, WORKSTATION, BUERGERAMT_ID, desk_id=DESK)
+        store, _service = fill_outbox(temp / "desk.sqlite3", central_url, auth, operations)
         floor_url = f"sqlite:///{temp / 'floor.sqlite3'}" if backend_url is None else backend_url
         floor = floor_push(store, floor_url, batch)
-        tresen = tresen_push(store, central_url, batch)
+        tresen = tresen_push(store, central_url, auth, batch, operations)
         store.dispose()
     print(
         f"{name}: {operations} operations in batches of {batch}: Tresen {tresen:.2f} s "
