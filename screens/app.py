@@ -28,7 +28,7 @@ from screens.failures import describe_failure
 from screens.heap import HeapPolicy
 from sync.clock import utc_now
 from workstation.actions import ScreenId
-from workstation.i18n import _
+from workstation.i18n import _, ngettext
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
@@ -587,7 +587,21 @@ class TresenApp(App[int]):
             pending_operations=status.pending_operations,
             last_sync_at=status.last_sync_at,
             last_error=_(status.last_error_de) if status.last_error_de else None,
+            rejected_operations=status.rejected_operations,
         )
+        before = self._sync_line.rejected_operations if self._sync_line is not None else 0
+        if line.rejected_operations > before:
+            # Told at once, not only in the bar: work the clerk did was refused (e.g. a ticket another
+            # desk called first); `tresen sync status` lists each with its reason.
+            self.notify(
+                ngettext(
+                    "Die Zentrale hat {count} Vorgang dieses Arbeitsplatzes abgelehnt (Statuszeile).",
+                    "Die Zentrale hat {count} Vorgänge dieses Arbeitsplatzes abgelehnt (Statuszeile).",
+                    line.rejected_operations - before,
+                ).format(count=line.rejected_operations - before),
+                severity="warning",
+                timeout=10,
+            )
         self._sync_line = line
         for bar in self.screen.query(SyncStatusBar):
             bar.show(line)

@@ -28,6 +28,8 @@ from sync.protocol import (
     Enrollment,
     EnrollmentRequest,
     Health,
+    LeaseRequest,
+    LeaseSet,
     PushRequest,
     PushResponse,
     SequenceGap,
@@ -224,6 +226,11 @@ class CentralClient:
     def call_next(self, desk_id: str, request: CallNextRequest) -> CallNextResponse:
         return self._request(
             "POST", f"/desks/{desk_id}/call-next", CallNextResponse, json=request.model_dump(mode="json")
+        )
+
+    def leases(self, desk_id: str, request: LeaseRequest) -> LeaseSet:
+        return self._request(
+            "POST", f"/desks/{desk_id}/leases", LeaseSet, json=request.model_dump(mode="json")
         )
 
     def close_session(self) -> None:

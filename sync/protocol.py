@@ -66,7 +66,12 @@ OfficeDate = Annotated[
     AfterValidator(_year_in_range),
     WithJsonSchema({"type": "string", "format": "date", "pattern": _YEAR_PATTERN}),
 ]
-PlainText = Annotated[str, AfterValidator(_plain_text)]
+# The same refusal in the document, as a pattern (written with escapes, so the document itself stays
+# valid UTF-8), so generated clients and tests know it.
+_PLAIN_TEXT_PATTERN = r"^[^\x00]*$"  # surrogates too, but no pattern both Python and Rust regex read
+PlainText = Annotated[
+    str, AfterValidator(_plain_text), Field(json_schema_extra={"pattern": _PLAIN_TEXT_PATTERN})
+]
 Count = Annotated[int, Field(ge=0, le=MAX_SAFE_INT)]
 EntityId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 TicketNumber = Annotated[PlainText, Field(min_length=1, max_length=16)]
@@ -207,6 +212,7 @@ class TicketCallArgs(_Strict):
     call_id: EntityId
     called_at: UtcDatetime
     recall: bool = False
+    lease_token: Count | None = None  # the call was made from the desk's lease (fencing token)
 
 
 class TicketServeArgs(_Strict):
@@ -440,3 +446,29 @@ class ClerkSession(_Snapshot):
     clerk_id: EntityId
     role: str
     expires_at: UtcDatetime
+
+
+# --- leases (POST /desks/{desk_id}/leases) ---------------------------------------------------------
+
+MAX_LEASES = 5
+
+
+class LeaseRequest(_Strict):
+    workstation_id: EntityId
+    want: Annotated[int, Field(ge=0, le=MAX_LEASES)]
+
+
+class Lease(_Snapshot):
+    """A waiting ticket held for one desk: F2 there calls it without asking the central service."""
+
+    ticket_id: EntityId
+    token: Count  # the fencing token: a call carrying an older one is refused
+    expires_at: UtcDatetime
+
+
+class LeaseSet(_Snapshot):
+    """The desk's leases after this request; each valid `valid_seconds` from the answer (the
+    workstation counts on its own clock from when it got the answer, so clock skew does not matter)."""
+
+    leases: list[Lease]
+    valid_seconds: float

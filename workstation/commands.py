@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import uuid6
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, lazyload
 
 from sync.clock import office_day, office_day_bounds, utc_now
@@ -42,6 +42,7 @@ from workstation.models import (
     Case,
     CaseService,
     Desk,
+    DeskLease,
     Office,
     OutboxOperation,
     Service,
@@ -208,6 +209,40 @@ def call_next(session: Session, ctx: DeskContext, now: datetime) -> CallResult |
     return _call(session, ctx, ticket, now, TicketAction.CALL, explanation=choice.explanation)
 
 
+def call_from_lease(session: Session, ctx: DeskContext, now: datetime) -> CallResult | None:
+    """Call the best ticket this desk holds a valid lease on, by the ordering rule, with the lease's
+    fencing token (no network); None when the desk holds none that can be called now."""
+    leases = {
+        lease.ticket_id: lease.token
+        for lease in session.scalars(
+            select(DeskLease).where(DeskLease.desk_id == ctx.desk_id, DeskLease.valid_until > now)
+        )
+    }
+    if not leases:
+        return None
+    require_free_desk(session, ctx)
+    rules = office_rules(session, ctx.office_id)
+    served = queries.desk_service_ids(session, ctx.desk_id)
+    # Only the leased tickets, still waiting here; the rule decides among them (and their eligibility).
+    candidates = queries.waiting_entries_by_id(session, set(leases))
+    choice = choose_next(candidates, served, now, rules, desk_id=ctx.desk_id)
+    if choice is None:
+        return None
+    ticket = session.get_one(
+        Ticket, choice.ticket_id, options=[lazyload(Ticket.services), lazyload(Ticket.appointment)]
+    )
+    session.execute(delete(DeskLease).where(DeskLease.ticket_id == ticket.id))
+    return _call(
+        session,
+        ctx,
+        ticket,
+        now,
+        TicketAction.CALL,
+        explanation=choice.explanation,
+        lease_token=leases[ticket.id],
+    )
+
+
 def call_ticket(session: Session, ctx: DeskContext, ticket_id: str, now: datetime) -> CallResult:
     """Call one particular waiting ticket (the clerk chose it in the queue or found it by search)."""
     require_free_desk(session, ctx)
@@ -229,6 +264,7 @@ def _call(
     action: TicketAction,
     *,
     explanation: str | None,
+    lease_token: int | None = None,
 ) -> CallResult:
     """Call (`TicketAction.CALL`) or recall (`TicketAction.RECALL`) `ticket` to this desk."""
     new_state = _advance(ticket, action, ctx)
@@ -261,7 +297,8 @@ def _call(
             "call_id": call_id,
             "called_at": _iso(now),
             "recall": recall,
-        },
+        }
+        | ({"lease_token": lease_token} if lease_token is not None else {}),
         base_version,
         created_at=now,
     )

@@ -71,6 +71,11 @@ class Counter:
 
     def call_next(self) -> CallResult | None:
         if self.remote is not None:
+            # A ticket leased to this desk is called at once, online and offline alike: the call is
+            # an outbox operation with the lease's token, and the key press never waits for the network.
+            leased = self._command(lambda session, now: commands.call_from_lease(session, self.ctx, now))
+            if leased is not None:
+                return leased
             with self.store.session() as session:
                 commands.require_free_desk(session, self.ctx)
             try:

@@ -330,3 +330,16 @@ class ClerkVerifier(Base):
     verifier: Mapped[str] = mapped_column(String(200))
     failures: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
+
+
+class DeskLease(Base):
+    """A waiting ticket the central service holds for this desk (`sync.central.leases`): F2 calls
+    it locally, with its fencing token. `valid_until` is on this workstation's clock, counted from
+    when the lease arrived (the central service's clock may differ)."""
+
+    __tablename__ = "desk_leases"
+
+    ticket_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    desk_id: Mapped[str] = mapped_column(String(64), index=True)
+    token: Mapped[int]
+    valid_until: Mapped[datetime]

@@ -16,24 +16,34 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import uuid6
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from sync.client import CentralClient, CentralError, SequenceGapError
-from sync.protocol import CallNextRequest, Operation, OperationResult, PushRequest, PushResponse
+from sync.protocol import (
+    CallNextRequest,
+    LeaseRequest,
+    Operation,
+    OperationResult,
+    PushRequest,
+    PushResponse,
+)
 from workstation import replica
 from workstation.commands import CallResult, DeskContext, record_call
 from workstation.errors import CentralUnavailable, LocalStoreError
 from workstation.i18n import _
-from workstation.models import OperationStatus, OutboxOperation, SyncState
+from workstation.models import DeskLease, OperationStatus, OutboxOperation, SyncState
 
 if TYPE_CHECKING:
     from workstation.db import LocalStore
 
 log = logging.getLogger(__name__)
+
+LEASES_PER_DESK = 2  # k: calls a desk can make from its leases alone (docs/architecture.md)
+LEASE_SAFETY = timedelta(seconds=30)  # a lease is used locally only until this long before it ends
 
 # While the central service is unreachable the engine asks its health endpoint this often (seconds,
 # jittered so that an office's desks do not probe in step): a desk is back within about 2 s of the
@@ -59,6 +69,7 @@ class SyncStatus:
     pending_operations: int
     last_sync_at: datetime | None
     last_error_de: str | None
+    rejected_operations: int = 0  # this store's work the central service refused: the clerk is told
 
 
 @dataclass(frozen=True)
@@ -137,6 +148,7 @@ class SyncEngine:
         if replay:  # the central database was restored: send again what it lost
             more = self._push_all()
             pushed = _PushOutcome(pushed.answered + more.answered, pushed.rejected + more.rejected)
+        self._refresh_leases()
         if refusal is not None:
             raise refusal
         return SyncReport(
@@ -235,16 +247,18 @@ class SyncEngine:
     def status(self) -> SyncStatus:
         try:
             with self.store.session() as session:
-                pending = session.scalar(
-                    select(func.count())
-                    .select_from(OutboxOperation)
-                    .where(OutboxOperation.status == OperationStatus.PENDING)
+                rows = session.execute(
+                    select(OutboxOperation.status, func.count())
+                    .where(OutboxOperation.status.in_([OperationStatus.PENDING, OperationStatus.REJECTED]))
+                    .group_by(OutboxOperation.status)
                 )
+                counts: dict[str, int] = {str(status): int(count) for status, count in rows}
         except LocalStoreError as error:
             with self._state_lock:
                 return SyncStatus(self._online, 0, self._last_sync_at, error.user_message)
+        pending, rejected = counts.get(OperationStatus.PENDING, 0), counts.get(OperationStatus.REJECTED, 0)
         with self._state_lock:
-            return SyncStatus(self._online, int(pending or 0), self._last_sync_at, self._last_error_de)
+            return SyncStatus(self._online, pending, self._last_sync_at, self._last_error_de, rejected)
 
     # --- RemoteCaller --------------------------------------------------------------------------
 
@@ -280,6 +294,35 @@ class SyncEngine:
         with self.store.write() as session:
             result = record_call(session, ctx, answer.ticket, answer.call_id, answer.explanation)
         return result
+
+    # --- leases --------------------------------------------------------------------------------
+
+    def _refresh_leases(self) -> None:
+        """Renew and top up this desk's leases (`sync.central.leases`); kept with a validity on this
+        workstation's own clock, so a clock that is off does not stretch or cut them."""
+        if not self.ctx.desk_id:
+            return
+        request = LeaseRequest(workstation_id=self.ctx.workstation_id, want=LEASES_PER_DESK)
+        try:
+            answer = self.client.leases(self.ctx.desk_id, request)
+        except CentralError as error:
+            if error.retryable:
+                raise
+            # Leases only spare F2 a round trip: without them the desk calls through the central service.
+            log.warning("no leases for this desk: %s", error.log_message)
+            return
+        valid_until = self.clock() + timedelta(seconds=answer.valid_seconds) - LEASE_SAFETY
+        with self.store.write() as session:
+            session.execute(delete(DeskLease).where(DeskLease.desk_id == self.ctx.desk_id))
+            session.add_all(
+                DeskLease(
+                    ticket_id=lease.ticket_id,
+                    desk_id=self.ctx.desk_id,
+                    token=lease.token,
+                    valid_until=valid_until,
+                )
+                for lease in answer.leases
+            )
 
     # --- push ----------------------------------------------------------------------------------
 

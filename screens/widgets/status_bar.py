@@ -22,6 +22,7 @@ class SyncStatusLine:
     pending_operations: int
     last_sync_at: datetime | None
     last_error: str | None = None
+    rejected_operations: int = 0
 
 
 def local_clock(moment: datetime) -> str:
@@ -63,6 +64,8 @@ class SyncStatusBar(Static):
             _("ausstehend: {count}").format(count=status.pending_operations),
             _("letzte Synchronisation: {time}").format(time=last),
         ]
+        if status.rejected_operations:
+            parts.append(_("abgelehnt: {count}").format(count=status.rejected_operations))
         if status.last_error and not status.online:
             parts.append(status.last_error)
         self.update("  │  ".join(parts))

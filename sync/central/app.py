@@ -21,12 +21,12 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
-from sync.central import apply, arbitration, credentials, issuing, store
+from sync.central import apply, arbitration, credentials, issuing, leases, store
 from sync.central.auth import WORKSTATION, Authenticator, Caller
 from sync.central.changes import ChangeNotifier, changes_page
 from sync.central.credentials import TokenKind
 from sync.central.display import StreamHub, display_router
-from sync.central.errors import CentralRefusal, Forbidden, SequenceGapError
+from sync.central.errors import CentralRefusal, Forbidden, NotFound, SequenceGapError
 from sync.central.responses import COMMON_REFUSALS, MAX_BODY_BYTES, Refusal
 from sync.central.statistics_api import statistics_router
 from sync.clock import OFFICE_ZONE, Clock, utc_now
@@ -49,6 +49,9 @@ from sync.protocol import (
     EnrollmentRequest,
     Health,
     IssuedTicket,
+    Lease,
+    LeaseRequest,
+    LeaseSet,
     OfficeDate,
     OfficeDetail,
     OfficeSnapshot,
@@ -325,6 +328,24 @@ def _routes(central: store.CentralStore, notifier: ChangeNotifier, epoch: str, c
             )
         if answer.ticket is not None:
             notifier.notify(answer.ticket.office_id)
+        return answer
+
+    @router.post("/desks/{desk_id}/leases", response_model=LeaseSet, tags=["queue"])
+    def desk_leases(desk_id: IdPath, request: LeaseRequest, caller: Caller) -> LeaseSet:
+        """The desk's leases, renewed and topped up to `want` (`sync.central.leases`)."""
+        caller.allow(WORKSTATION).workstation(request.workstation_id).desk(desk_id)
+        now = clock()
+        with central.write() as session:
+            desk = session.get(store.Desk, desk_id)
+            if desk is None:
+                raise NotFound(f"unknown desk {desk_id!r}")
+            if desk.office_id != caller.office_id:
+                raise Forbidden("not allowed for another office")
+            granted = leases.grant(session, desk, request.workstation_id, request.want, now)
+            answer = LeaseSet(
+                leases=[Lease.model_validate(lease) for lease in granted],
+                valid_seconds=leases.LEASE_TIME.total_seconds(),
+            )
         return answer
 
     return router

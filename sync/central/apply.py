@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from sync.central import store
+from sync.central import leases, store
 from sync.central.errors import CentralRefusal, NotFound, OperationRejected, SequenceGapError
 from sync.protocol import (
     OPERATION_ARGS,
@@ -48,7 +48,8 @@ log = logging.getLogger(__name__)
 class _Effect:
     """What one operation changed: rows to stamp, the answer, and whether a supervisor must look."""
 
-    def __init__(self) -> None:
+    def __init__(self, now: datetime) -> None:
+        self.now = now  # the central service's time of the push (leases are checked against it)
         self.touched: list[store.Versioned] = []
         self.result: dict[str, Any] = {}
         self.flag_reason: str | None = None
@@ -166,7 +167,7 @@ def _apply_one(
     now: datetime,
     used_op_ids: set[str],
 ) -> tuple[OperationResult, list[store.Versioned]]:
-    effect = _Effect()
+    effect = _Effect(now)
     status: FirstOutcome = "applied"
     reason: str | None = None
     if operation.op_id in used_op_ids:
@@ -179,7 +180,7 @@ def _apply_one(
             savepoint.commit()
         except OperationRejected as rejection:
             savepoint.rollback()
-            effect = _Effect()
+            effect = _Effect(now)
             status, reason = "rejected", rejection.reason
     if effect.flag_reason:
         reason = effect.flag_reason
@@ -268,6 +269,8 @@ def _apply_call(session: Session, office: store.Office, args: Any, effect: _Effe
     action = TicketAction.RECALL if args.recall else TicketAction.CALL
     new_state = _advance(ticket, action, desk_id=args.desk_id)
     _check_desk_and_clerk(session, office, args.desk_id, args.clerk_id)
+    if not args.recall:
+        leases.check_call(session, ticket.id, args.desk_id, args.lease_token, effect.now)
     call = ticket.record_call(args.call_id, args.desk_id, args.clerk_id, args.called_at, recall=args.recall)
     ticket.state = new_state  # what record_call set too; the table decides
     session.add(call)

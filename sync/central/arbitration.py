@@ -74,7 +74,9 @@ def _claim_next(
 ) -> tuple[store.Ticket, Choice] | None:
     """The rule's choice, locked; a ticket another desk holds or took is skipped for the next one."""
     skipped: set[str] = set()
-    candidates = queue_select.preselect(session, office_id, desk.id, desk.service_ids, now, rules)
+    candidates = queue_select.preselect(
+        session, office_id, desk.id, desk.service_ids, now, rules, leased_away_from=desk.id
+    )
     while True:
         remaining = [entry for entry in candidates.entries if entry.ticket_id not in skipped]
         choice = choose_next(remaining, desk.service_ids, now, rules, desk_id=desk.id)
@@ -83,7 +85,14 @@ def _claim_next(
                 return None
             skipped.update(entry.ticket_id for entry in remaining)  # progress even if SQL and rule disagree
             candidates = queue_select.preselect(
-                session, office_id, desk.id, desk.service_ids, now, rules, exclude=skipped
+                session,
+                office_id,
+                desk.id,
+                desk.service_ids,
+                now,
+                rules,
+                exclude=skipped,
+                leased_away_from=desk.id,
             )
             continue
         ticket = session.scalar(

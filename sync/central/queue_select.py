@@ -58,6 +58,7 @@ def preselect(
     *,
     exclude: Collection[str] = (),
     limit: int = PRESELECT_LIMIT,
+    leased_away_from: str | None = None,
 ) -> Candidates:
     """The eligible waiting tickets that can come first under `sync.ordering`, best first."""
     if not desk_service_ids:
@@ -79,6 +80,7 @@ def preselect(
         )
         .outerjoin(appointment, appointment.id == ticket.appointment_id)
         .where(*_eligible(office_id, desk_id, desk_service_ids, now, rules, exclude))
+        .where(*([_held_elsewhere(leased_away_from, now)] if leased_away_from else []))
     )
     rows = session.execute(query.order_by(rank, when, ticket.id).limit(limit)).all()
     complete = len(rows) < limit
@@ -139,6 +141,16 @@ def _eligible(
     if exclude:
         conditions.append(ticket.id.not_in(list(exclude)))
     return conditions
+
+
+def _held_elsewhere(desk_id: str, now: datetime) -> ColumnElement[bool]:
+    """Not leased to another desk (until its lease's expiry plus the margin)."""
+    lease = store.TicketLease
+    return ~exists().where(
+        lease.ticket_id == store.Ticket.id,
+        lease.desk_id != desk_id,
+        lease.expires_at > now - store.LEASE_MARGIN,
+    )
 
 
 def _ties(

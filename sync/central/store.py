@@ -14,7 +14,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import (
@@ -295,6 +295,22 @@ class RequestNonce(CentralBase):
 
     digest: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+LEASE_MARGIN = timedelta(seconds=30)  # beyond a lease's expiry: the clocks, an answer on its way
+
+
+class TicketLease(CentralBase):
+    """A waiting ticket held for one desk (`sync.central.leases`); the row outlives the lease, so
+    the ticket's token keeps counting up across grants."""
+
+    __tablename__ = "ticket_leases"
+
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    desk_id: Mapped[str] = mapped_column(String(64), index=True)
+    workstation_id: Mapped[str] = mapped_column(String(64))
+    token: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[datetime]
 
 
 class Workstation(CentralBase):

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from sync.central.embedded import EmbeddedCentral, start_embedded
 from sync.central.seed import BUERGERAMT_ID, SeedDay
@@ -20,7 +20,7 @@ from tests.sync.support import CLERK, DESK, FaultyNetwork, central_clock, centra
 from workstation.commands import DeskContext
 from workstation.counter import Counter
 from workstation.db import LocalStore
-from workstation.models import Call, OperationStatus, OutboxOperation, Ticket, TicketState
+from workstation.models import Call, DeskLease, OperationStatus, OutboxOperation, Ticket, TicketState
 from workstation.sync_engine import SyncEngine
 
 if TYPE_CHECKING:
@@ -205,7 +205,10 @@ def test_pulled_changes_do_not_overwrite_rows_with_pending_operations(
 def test_online_call_next_goes_through_the_central_service(
     engine: SyncEngine, local_store: LocalStore, central_url: str
 ) -> None:
+    """Without a lease (the leases are tests/sync/test_leases.py's), F2 asks the central service."""
     assert engine.sync_once().online
+    with local_store.write() as session:
+        session.execute(delete(DeskLease))
     result = Counter(local_store, _ctx(), remote=engine).call_next()
     assert result is not None
     with local_store.session() as session:

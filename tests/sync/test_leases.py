@@ -1,0 +1,212 @@
+"""Issue 9: leases with fencing tokens. F2 calls a ticket leased to the desk without the network; no
+other desk gets it from the central service meanwhile; two offline desks calling from their leases
+never call one ticket twice; a call made under a lease that expired and moved on is refused by its
+token, and the desk is told."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import pytest
+from sqlalchemy import delete, func, select
+
+from sync.central import store as central_models
+from sync.central.embedded import EmbeddedCentral, start_embedded
+from sync.central.leases import LEASE_TIME
+from sync.central.seed import BUERGERAMT_ID
+from sync.client import CentralClient, SwitchableTransport
+from tests.central.conftest import MovableClock
+from tests.credentials import workstation_auth
+from tests.sync.support import CLERK, DESK, NOW, FaultyNetwork
+from workstation.commands import DeskContext
+from workstation.counter import Counter
+from workstation.db import LocalStore
+from workstation.models import DeskLease, OperationStatus, OutboxOperation
+from workstation.sync_engine import LEASES_PER_DESK, SyncEngine
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+
+OTHER_DESK = f"{BUERGERAMT_ID}-d2"
+OTHER_CLERK = f"{BUERGERAMT_ID}-c3"
+
+
+@pytest.fixture
+def central_time() -> MovableClock:
+    return MovableClock(NOW)
+
+
+@pytest.fixture
+def served(central_url: str, central_time: MovableClock) -> Iterator[EmbeddedCentral]:
+    server = start_embedded(central_url, clock=central_time)
+    yield server
+    server.stop()
+
+
+class Desk:
+    """A workstation with its own store, link and engine, at one desk."""
+
+    def __init__(
+        self, tmp_path: Path, central: EmbeddedCentral, workstation_id: str, desk_id: str, clerk_id: str
+    ) -> None:
+        self.ctx = DeskContext(workstation_id, BUERGERAMT_ID, desk_id, clerk_id)
+        self.store = LocalStore(tmp_path / f"{workstation_id}.sqlite3")
+        self.store.migrate()
+        self.link = SwitchableTransport(FaultyNetwork())
+        auth = workstation_auth(central.store, workstation_id, BUERGERAMT_ID)
+        self.client = CentralClient(central.url, timeout=5.0, transport=self.link, auth=auth)
+        self.engine = SyncEngine(self.store, self.client, self.ctx, clock=lambda: NOW)
+        self.counter = Counter(self.store, self.ctx, remote=self.engine, clock=lambda: NOW)
+
+    def serve_and_finish(self) -> None:
+        self.counter.citizen_arrived()
+        current = self.counter.current_ticket()
+        assert current is not None
+        self.counter.finish({service.id: "completed" for service in current.services})
+
+    def leased(self) -> dict[str, int]:
+        with self.store.session() as session:
+            return {lease.ticket_id: lease.token for lease in session.scalars(select(DeskLease))}
+
+    def call_ops(self) -> list[OutboxOperation]:
+        with self.store.session() as session:
+            return list(session.scalars(select(OutboxOperation).where(OutboxOperation.kind == "ticket.call")))
+
+    def close(self) -> None:
+        self.client.close()
+        self.link.close()
+        self.store.dispose()
+
+
+@pytest.fixture
+def desks(tmp_path: Path, served: EmbeddedCentral) -> Iterator[tuple[Desk, Desk]]:
+    pair = (
+        Desk(tmp_path, served, "ws-a", DESK, CLERK),
+        Desk(tmp_path, served, "ws-b", OTHER_DESK, OTHER_CLERK),
+    )
+    yield pair
+    for desk in pair:
+        desk.close()
+
+
+def _accepted_calls(central: EmbeddedCentral) -> dict[str, int]:
+    """Per ticket, how many first calls (not recalls) the central service holds."""
+    with central.store.read() as session:
+        rows = session.execute(
+            select(central_models.Call.ticket_id, func.count())
+            .where(central_models.Call.is_recall.is_(False))
+            .group_by(central_models.Call.ticket_id)
+        ).all()
+    return {ticket_id: count for ticket_id, count in rows}
+
+
+def test_f2_calls_a_leased_ticket_without_the_network(
+    desks: tuple[Desk, Desk], served: EmbeddedCentral
+) -> None:
+    a, _ = desks
+    assert a.engine.sync_once().online
+    leased = a.leased()
+    assert len(leased) == LEASES_PER_DESK
+    a.link.cut()
+    called = a.counter.call_next()
+    assert called is not None
+    assert called.ticket_id in leased
+    [op] = a.call_ops()
+    assert op.args["lease_token"] == leased[called.ticket_id]
+    assert called.ticket_id not in a.leased()  # a lease is used once
+    a.link.restore()
+    report = a.engine.sync_once()
+    assert (report.pushed, report.rejected) == (1, 0)
+    assert _accepted_calls(served)[called.ticket_id] == 1
+
+
+def test_the_central_service_never_hands_a_leased_ticket_to_another_desk(desks: tuple[Desk, Desk]) -> None:
+    a, b = desks
+    assert a.engine.sync_once().online
+    held_by_a = set(a.leased())
+    with b.store.write() as session:  # b holds no lease: every F2 of b goes to the central service
+        session.execute(delete(DeskLease))
+    b.engine.pull()
+    called_by_b = []
+    for _ in range(4):
+        result = b.engine.call_next(b.ctx)
+        assert result is not None
+        called_by_b.append(result.ticket_id)
+        b.serve_and_finish()
+    assert not held_by_a & set(called_by_b)
+
+
+def test_two_offline_desks_calling_from_their_leases_never_call_one_ticket_twice(
+    desks: tuple[Desk, Desk], served: EmbeddedCentral
+) -> None:
+    a, b = desks
+    for desk in desks:
+        assert desk.engine.sync_once().online
+    assert not set(a.leased()) & set(b.leased())
+    for desk in desks:
+        desk.link.cut()
+    for desk in desks:  # an outage, compressed: each desk calls and serves from its leases
+        for _ in range(LEASES_PER_DESK):
+            assert desk.counter.call_next() is not None
+            desk.serve_and_finish()
+    for desk in desks:
+        desk.link.restore()
+    reports = [desk.engine.sync_once() for desk in desks]
+    assert [(report.online, report.rejected) for report in reports] == [(True, 0), (True, 0)]
+    assert list(_accepted_calls(served).values()) == [1] * 2 * LEASES_PER_DESK
+
+
+def test_beyond_their_leases_two_offline_desks_conflict_at_most_once_and_are_told(
+    desks: tuple[Desk, Desk], served: EmbeddedCentral
+) -> None:
+    for desk in desks:
+        assert desk.engine.sync_once().online
+        with desk.store.write() as session:  # the leases used up: F2 offline is the local choice
+            session.execute(delete(DeskLease))
+        desk.link.cut()
+    called = [desk.counter.call_next() for desk in desks]
+    assert called[0] is not None
+    assert called[1] is not None
+    assert called[0].ticket_id == called[1].ticket_id  # the same rule over the same queue
+    for desk in desks:
+        desk.link.restore()
+    reports = [desk.engine.sync_once() for desk in desks]
+    assert all(count == 1 for count in _accepted_calls(served).values())  # never two accepted calls
+    rejected = sum(report.rejected for report in reports)
+    # Both chose by the same rule from the same queue; a ticket leased to the other desk or called by
+    # it first is refused, kept, and counted where the clerk sees it.
+    assert rejected == 1
+    assert sum(desk.engine.status().rejected_operations for desk in desks) == rejected
+
+
+def test_a_call_under_a_lease_that_moved_on_is_refused_by_its_token_and_the_desk_told(
+    desks: tuple[Desk, Desk], served: EmbeddedCentral, central_time: MovableClock
+) -> None:
+    a, b = desks
+    assert a.engine.sync_once().online
+    assert b.engine.sync_once().online
+    a.link.cut()  # desk a stops talking (paused, a dead link) while its clock stands still
+    central_time.advance(seconds=(LEASE_TIME + timedelta(minutes=1)).total_seconds())
+    with b.store.write() as session:  # b has used its leases up meanwhile
+        session.execute(delete(DeskLease))
+    with served.store.write() as session:  # ... and the central service forgot b's: b asks anew
+        session.execute(
+            delete(central_models.TicketLease).where(central_models.TicketLease.desk_id == OTHER_DESK)
+        )
+    assert b.engine.sync_once().online
+    # a's leases were the first tickets by the rule; expired, they went to b, with new tokens.
+    assert set(b.leased()) == set(a.leased())
+    assert all(b.leased()[ticket] == token + 1 for ticket, token in a.leased().items())
+    called = a.counter.call_next()  # a's own clock says its lease is still good: called locally
+    assert called is not None
+    a.link.restore()
+    report = a.engine.sync_once()
+    assert report.rejected == 1
+    [op] = a.call_ops()
+    assert op.status == OperationStatus.REJECTED
+    assert "lease token stale" in (op.last_error or "")
+    assert a.engine.status().rejected_operations == 1  # what the status bar shows the clerk
+    assert _accepted_calls(served).get(called.ticket_id) is None  # nobody's call went through twice
