@@ -46,7 +46,12 @@ def _catalogue() -> Catalog:
 
 def test_every_german_string_has_an_english_translation() -> None:
     catalogue = _catalogue()
-    translated = {message.id for message in catalogue if message.id and message.string}
+    # A plural entry's id and strings are tuples (singular, plural …): translated when every form is.
+    translated = {
+        message.id[0] if isinstance(message.id, tuple) else message.id
+        for message in catalogue
+        if message.id and (all(message.string) if isinstance(message.string, tuple) else message.string)
+    }
     missing = sorted(_source_messages() - translated)
     assert not missing, f"untranslated strings, update tresen.po: {missing}"
 
@@ -61,6 +66,12 @@ def test_the_compiled_catalogue_matches_the_po_file() -> None:
     for message in catalogue:
         if message.id and isinstance(message.id, str):
             assert shipped.gettext(message.id) == expected.gettext(message.id), message.id
+        elif isinstance(message.id, tuple):
+            singular, plural = message.id[0], message.id[1]
+            for n in (1, 2):
+                assert shipped.ngettext(singular, plural, n) == expected.ngettext(singular, plural, n), (
+                    singular
+                )
 
 
 def test_english_is_switched_on_by_language(monkeypatch: pytest.MonkeyPatch) -> None:
