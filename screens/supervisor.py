@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from textual.app import ComposeResult
 
     from sync.central.statistics_api import DayReport, LiveOffice
+    from sync.protocol import ConflictEntry
     from sync.statistics import DayFigures, GroupFigures
 
 
@@ -58,6 +59,16 @@ class SupervisorPort(Protocol):
     def load_live(self) -> LiveOffice: ...
 
     def load_day(self, day: date) -> DayReport: ...
+
+    def load_conflicts(self) -> list[ConflictEntry]: ...
+
+    def resolve_conflict(self, entry: ConflictEntry, note: str = "") -> ConflictEntry: ...
+
+
+@dataclass
+class ConflictsLoaded(Message):
+    entries: list[ConflictEntry] | None
+    problem: str | None = None
 
 
 @dataclass
@@ -74,6 +85,18 @@ class DayLoaded(Message):
 
 _LEVEL_STYLE = {"ok": "green", "warning": "yellow", "over_target": "bold red"}
 _ACTIVITY = {"calling": N_("ruft auf"), "serving": N_("bedient"), "idle": N_("frei")}
+# What each kind of operation was, for the supervisor (operation kinds: sync.protocol.OperationKind).
+_OPERATION = {
+    "ticket.call": N_("Aufruf"),
+    "ticket.serve": N_("Bedienung begonnen"),
+    "ticket.no_show": N_("Nicht erschienen"),
+    "ticket.park": N_("Geparkt"),
+    "ticket.resume": N_("Fortgesetzt"),
+    "ticket.transfer": N_("Weitergeleitet"),
+    "ticket.issue": N_("Wartenummer ausgegeben"),
+    "case.finish": N_("Abschluss"),
+}
+_CONFLICT_STATUS = {"rejected": N_("abgelehnt"), "flagged": N_("zur Prüfung")}
 
 
 def _minutes(seconds: float | None) -> str:
@@ -111,6 +134,7 @@ class SupervisorScreen(Screen[None]):
         self.port = port
         self.live: LiveOffice | None = None
         self.report: DayReport | None = None
+        self._conflicts: dict[str, ConflictEntry] = {}
 
     def compose(self) -> ComposeResult:
         with TabbedContent(id="supervisor-tabs"):
@@ -137,6 +161,9 @@ class SupervisorScreen(Screen[None]):
                 ):
                     yield Label(title, classes="section")
                     yield DataTable(id=table_id, cursor_type="row", zebra_stripes=True)
+            with TabPane(_("Konflikte"), id="tab-conflicts"), VerticalScroll():
+                yield Static("", id="conflicts-message")
+                yield DataTable(id="conflicts", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -154,10 +181,20 @@ class SupervisorScreen(Screen[None]):
             if table_id == "#day-desks":
                 columns.append(_("Leerlauf"))
             self.query_one(table_id, DataTable).add_columns(*columns)
+        self.query_one("#conflicts", DataTable).add_columns(
+            _("Eingang"),
+            _("Platz"),
+            _("Sachbearbeitung"),
+            _("Vorgang"),
+            _("Wartenummer"),
+            _("Status"),
+            _("Grund"),
+        )
         today = self.port.today()
         self.query_one("#day-date", Input).value = format_date(today)
         self._load_live()
         self._load_day(today)
+        self._load_conflicts()
 
     # --- loading ------------------------------------------------------------------------------------
 
@@ -175,9 +212,28 @@ class SupervisorScreen(Screen[None]):
         except StatisticsUnavailable as problem:
             self.post_message(DayLoaded(None, _(problem.message).format(**problem.params)))
 
+    @work(thread=True, group="supervisor-conflicts", exclusive=True)
+    def _load_conflicts(self) -> None:
+        try:
+            self.post_message(ConflictsLoaded(self.port.load_conflicts()))
+        except StatisticsUnavailable as problem:
+            self.post_message(ConflictsLoaded(None, _(problem.message).format(**problem.params)))
+
+    @work(thread=True, group="supervisor-conflicts")
+    def _resolve(self, entry: ConflictEntry) -> None:
+        try:
+            self.port.resolve_conflict(entry)
+        except StatisticsUnavailable as problem:
+            self.post_message(ConflictsLoaded(None, _(problem.message).format(**problem.params)))
+            return
+        self._load_conflicts()
+
     def action_reload(self) -> None:
-        if self.query_one("#supervisor-tabs", TabbedContent).active == "tab-live":
+        active = self.query_one("#supervisor-tabs", TabbedContent).active
+        if active == "tab-live":
             self._load_live()
+        elif active == "tab-conflicts":
+            self._load_conflicts()
         else:
             self._show_chosen_day()
 
@@ -226,6 +282,51 @@ class SupervisorScreen(Screen[None]):
         self.query_one("#live-alerts", Static).update(
             Text("\n".join(f"⚠ {a}" for a in alerts), style="bold red") if alerts else _("Keine Hinweise.")
         )
+
+    # --- the conflicts tab --------------------------------------------------------------------------
+
+    @on(ConflictsLoaded)
+    def _show_conflicts(self, message: ConflictsLoaded) -> None:
+        table = self.query_one("#conflicts", DataTable)
+        table.clear()
+        self._conflicts = {f"{e.workstation_id}#{e.seq}": e for e in message.entries or []}
+        info = self.query_one("#conflicts-message", Static)
+        if message.entries is None:
+            info.update(message.problem or "")
+            return
+        info.update(
+            _("Abgelehnte und zur Prüfung behaltene Vorgänge. Enter: als erledigt markieren.")
+            if message.entries
+            else _("Keine offenen Konflikte.")
+        )
+        for key, entry in self._conflicts.items():
+            table.add_row(
+                _clock_time(entry.received_at),
+                entry.desk_id or "–",
+                entry.clerk_id or "–",
+                _(_OPERATION.get(entry.kind, entry.kind)),
+                entry.ticket_id or "–",
+                _(_CONFLICT_STATUS[entry.status]),
+                entry.reason,
+                key=key,
+            )
+
+    @on(DataTable.RowSelected, "#conflicts")
+    def _ask_resolve(self, event: DataTable.RowSelected) -> None:
+        from screens.dialogs import ConfirmDialog
+
+        entry = self._conflicts.get(str(event.row_key.value))
+        if entry is None:
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._resolve(entry)
+
+        question = _("Konflikt {what} an {desk} als erledigt markieren?").format(
+            what=_(_OPERATION.get(entry.kind, entry.kind)), desk=entry.desk_id or "?"
+        )
+        self.app.push_screen(ConfirmDialog(question, _("Erledigt")), answered)
 
     # --- the day tab --------------------------------------------------------------------------------
 

@@ -472,3 +472,29 @@ class LeaseSet(_Snapshot):
 
     leases: list[Lease]
     valid_seconds: float
+
+
+# --- conflicts for the supervisor (GET /offices/{office_id}/conflicts) ------------------------------
+
+
+class ConflictEntry(_Snapshot):
+    """An operation the central service refused or kept for review: who (desk, clerk) did what, why
+    it was refused, and whether a supervisor has dealt with it."""
+
+    workstation_id: EntityId
+    seq: Count
+    kind: str
+    status: Literal["rejected", "flagged"]
+    reason: str
+    desk_id: str | None = None
+    clerk_id: str | None = None
+    ticket_id: str | None = None
+    created_at: UtcDatetime
+    received_at: UtcDatetime
+    resolved_at: UtcDatetime | None = None
+    resolved_by: str | None = None
+    note: str | None = None
+
+
+class ConflictResolutionRequest(_Strict):
+    note: Annotated[PlainText, Field(max_length=500)] = ""

@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
-from sync.central import apply, arbitration, credentials, issuing, leases, store
+from sync.central import apply, arbitration, conflicts, credentials, issuing, leases, store
 from sync.central.auth import WORKSTATION, Authenticator, Caller
 from sync.central.changes import ChangeNotifier, changes_page
 from sync.central.credentials import TokenKind
@@ -44,6 +44,8 @@ from sync.protocol import (
     CheckInRequest,
     ClerkSession,
     ClerkSnapshot,
+    ConflictEntry,
+    ConflictResolutionRequest,
     DeskSnapshot,
     Enrollment,
     EnrollmentRequest,
@@ -329,6 +331,34 @@ def _routes(central: store.CentralStore, notifier: ChangeNotifier, epoch: str, c
         if answer.ticket is not None:
             notifier.notify(answer.ticket.office_id)
         return answer
+
+    @router.get("/offices/{office_id}/conflicts", response_model=list[ConflictEntry], tags=["conflicts"])
+    def office_conflicts(
+        office_id: IdPath, caller: Caller, include_resolved: bool = False
+    ) -> list[ConflictEntry]:
+        """Refused and flagged operations of the office, newest first (supervisors)."""
+        caller.supervisor().office(office_id)
+        with central.read() as session:
+            issuing.office_or_404(session, office_id)
+            return conflicts.list_conflicts(session, office_id, include_resolved=include_resolved)
+
+    @router.post(
+        "/offices/{office_id}/conflicts/{workstation_id}/{seq}/resolution",
+        response_model=ConflictEntry,
+        tags=["conflicts"],
+    )
+    def resolve_conflict(
+        office_id: IdPath,
+        workstation_id: IdPath,
+        seq: Annotated[int, Path(ge=1, le=MAX_SAFE_INT)],
+        request: ConflictResolutionRequest,
+        caller: Caller,
+    ) -> ConflictEntry:
+        """Mark a conflict dealt with, with a note (supervisors); marking it again changes nothing."""
+        caller.supervisor().office(office_id)
+        by = caller.clerk_id or "administrator"
+        with central.write() as session:
+            return conflicts.resolve(session, office_id, workstation_id, seq, by, request.note, utc_now())
 
     @router.post("/desks/{desk_id}/leases", response_model=LeaseSet, tags=["queue"])
     def desk_leases(desk_id: IdPath, request: LeaseRequest, caller: Caller) -> LeaseSet:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import ValidationError
@@ -83,9 +84,21 @@ def push(session: Session, request: PushRequest, now: datetime) -> PushResponse:
 
 
 def _rejected_args_record(args: dict[str, Any]) -> dict[str, Any]:
-    """What a rejected operation leaves behind instead of its arguments: their names and size. The
-    raw values may be junk or hostile, and nothing is ever applied from them."""
-    return {"rejected_argument_names": sorted(args)[:20], "size_bytes": len(json.dumps(args, default=str))}
+    """What a rejected operation leaves behind instead of its arguments: their names and size, and
+    the ids that say where it happened (desk, clerk, ticket) when they are well-formed ids — for the
+    supervisor's conflict list. The other values may be junk or hostile, and nothing is applied."""
+    record: dict[str, Any] = {
+        "rejected_argument_names": sorted(args)[:20],
+        "size_bytes": len(json.dumps(args, default=str)),
+    }
+    for key in ("desk_id", "clerk_id", "ticket_id"):
+        value = args.get(key)
+        if isinstance(value, str) and _ID.fullmatch(value):
+            record[key] = value
+    return record
+
+
+_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 
 
 def _used_op_ids(session: Session, op_ids: list[str]) -> set[str]:

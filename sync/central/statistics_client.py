@@ -14,7 +14,7 @@ import httpx
 
 from sync.central.statistics_api import DayReport, LiveOffice
 from sync.clock import office_day, utc_now
-from sync.protocol import API_PREFIX
+from sync.protocol import API_PREFIX, ConflictEntry, ConflictResolutionRequest
 
 if TYPE_CHECKING:
     from datetime import date
@@ -76,9 +76,24 @@ class StatisticsClient:
         path = f"{API_PREFIX}/statistics/offices/{self.office_id}/days/{day.isoformat()}"
         return DayReport.model_validate(self._get(path))
 
+    def load_conflicts(self) -> list[ConflictEntry]:
+        """The office's refused and flagged operations not yet dealt with (supervisors)."""
+        entries = self._get(f"{API_PREFIX}/offices/{self.office_id}/conflicts")
+        return [ConflictEntry.model_validate(entry) for entry in entries]
+
+    def resolve_conflict(self, entry: ConflictEntry, note: str = "") -> ConflictEntry:
+        path = (
+            f"{API_PREFIX}/offices/{self.office_id}/conflicts/{entry.workstation_id}/{entry.seq}/resolution"
+        )
+        body = ConflictResolutionRequest(note=note).model_dump(mode="json")
+        return ConflictEntry.model_validate(self._send("POST", path, body))
+
     def _get(self, path: str) -> Any:  # JSON, validated by the caller
+        return self._send("GET", path)
+
+    def _send(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         try:
-            answer = self.client.get(path)
+            answer = self.client.request(method, path, json=body)
         except httpx.HTTPError as error:
             log.warning("statistics: central service unreachable: %s", type(error).__name__)
             raise StatisticsUnavailable(MSG_OFFLINE) from None

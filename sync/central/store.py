@@ -288,6 +288,18 @@ class Case(CentralBase):
     needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class ConflictResolution(CentralBase):
+    """A supervisor dealt with a refused or flagged operation (`sync.central.conflicts`)."""
+
+    __tablename__ = "conflict_resolutions"
+
+    workstation_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    resolved_at: Mapped[datetime]
+    resolved_by: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
 class RequestNonce(CentralBase):
     """A signed request's nonce, seen (`sync.central.auth.SharedNonceLedger`, PostgreSQL)."""
 

@@ -29,6 +29,8 @@ from tests.ui.support import settle
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from sync.protocol import ConflictEntry
+
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=OFFICE_ZONE)
 SIZE = (140, 60)
 
@@ -110,6 +112,12 @@ class FakePort:
         if self.offline:
             raise StatisticsUnavailable(MSG_OFFLINE)
         return live_office()
+
+    def load_conflicts(self) -> list[ConflictEntry]:
+        return []
+
+    def resolve_conflict(self, entry: ConflictEntry, note: str = "") -> ConflictEntry:
+        raise AssertionError(f"nothing to resolve here: {entry} {note}")
 
     def load_day(self, day: date) -> DayReport:
         self.days.append(day)
