@@ -153,6 +153,41 @@ def resend_from(session: Session, seq: int) -> int:
     return int(result.rowcount or 0)
 
 
+def renumber_pending(session: Session, workstation_id: str, first_seq: int) -> bool:
+    """Give the pending operations the numbers from `first_seq` on, in their order (the central
+    service is further than this store: restored from a backup). False when kept operations hold
+    numbers there already (then the outbox cannot be renumbered safely)."""
+    taken = session.scalar(
+        select(func.count())
+        .select_from(OutboxOperation)
+        .where(OutboxOperation.seq >= first_seq, OutboxOperation.status != OperationStatus.PENDING)
+    )
+    if taken:
+        return False
+    pending = list(
+        session.scalars(
+            select(OutboxOperation)
+            .where(OutboxOperation.status == OperationStatus.PENDING)
+            .order_by(OutboxOperation.seq)
+        )
+    )
+    # Out of the way first (negative numbers), then consecutive from `first_seq`: no two rows share
+    # a number at any moment.
+    for index, operation in enumerate(pending):
+        operation.seq = -(index + 1)
+    session.flush()
+    for index, operation in enumerate(pending):
+        operation.seq = first_seq + index
+    session.flush()
+    state = session.get(SyncState, workstation_id)
+    if state is not None:
+        state.acked_seq = max(state.acked_seq, first_seq - 1)
+    log.warning(
+        "store behind the central record: %d pending operations renumbered from %d", len(pending), first_seq
+    )
+    return True
+
+
 def let_central_win(session: Session, operation_args: dict[str, Any], *, workstation_id: str) -> None:
     """After a rejected operation the local rows it changed are wrong, and the central service will
     not send them again unless they change there: pull everything again from the start (rare: only

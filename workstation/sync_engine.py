@@ -408,13 +408,18 @@ class SyncEngine:
 
     def _resend_from(self, expected_seq: int) -> bool:
         """The central service expects `expected_seq` next: operations from there on it has not seen
-        become pending again (they are kept in the outbox). False when the outbox cannot help."""
+        become pending again (they are kept in the outbox); when it expects a number beyond what this
+        store holds (the store was restored from a backup), the pending operations are renumbered
+        from there — their ids stay, so what the central service applied already is answered as a
+        duplicate. False when the outbox cannot help."""
         with self.store.write() as session:
             first_pending = session.scalar(
                 select(func.min(OutboxOperation.seq)).where(OutboxOperation.status == OperationStatus.PENDING)
             )
-            if first_pending is not None and expected_seq >= first_pending:
-                log.error("central expects seq %d beyond pending seq %d", expected_seq, first_pending)
+            if first_pending is not None and expected_seq > first_pending:
+                return replica.renumber_pending(session, self.ctx.workstation_id, expected_seq)
+            if first_pending is not None and expected_seq == first_pending:
+                log.error("central expects seq %d, which is pending already", expected_seq)
                 return False
             count = replica.resend_from(session, expected_seq)
         log.warning("central expects seq %d: %d operations are sent again", expected_seq, count)

@@ -70,8 +70,16 @@ def push(session: Session, request: PushRequest, now: datetime) -> PushResponse:
     used_op_ids = _used_op_ids(session, [op.op_id for op in operations if op.seq > workstation.last_seq])
     for operation in operations:
         if operation.seq <= workstation.last_seq:
-            results.append(_stored_answer(session, workstation.id, operation))
+            results.append(_stored_answer(session, workstation, operation))
             continue
+        if operation.op_id in used_op_ids:
+            earlier = _stored_by_op_id(session, workstation.id, operation.op_id)
+            if earlier is not None:
+                # Sent again under a new number (the store was behind and renumbered what it held):
+                # the operation id is the idempotency key, so it gets its stored answer, once.
+                results.append(_duplicate(earlier, operation))
+                workstation.last_seq = operation.seq
+                continue
         answer, effect_rows = _apply_one(session, office, workstation, operation, now, used_op_ids)
         used_op_ids.add(operation.op_id)
         results.append(answer)
@@ -136,19 +144,29 @@ def _check_order(last_seq: int, operations: list[Operation]) -> None:
         expected += 1
 
 
-def _stored_answer(session: Session, workstation_id: str, operation: Operation) -> OperationResult:
-    stored = session.get(store.AppliedOperation, (workstation_id, operation.seq))
-    if stored is None:  # processed before answers were stored: cannot happen with this schema
-        return OperationResult(
-            op_id=operation.op_id, seq=operation.seq, status="rejected", reason="no stored result"
-        )
-    if stored.op_id != operation.op_id:
-        return OperationResult(
-            op_id=operation.op_id,
-            seq=operation.seq,
-            status="rejected",
-            reason=f"sequence number {operation.seq} was used by another operation",
-        )
+def _stored_answer(session: Session, workstation: store.Workstation, operation: Operation) -> OperationResult:
+    stored = session.get(store.AppliedOperation, (workstation.id, operation.seq))
+    if stored is not None and stored.op_id == operation.op_id:
+        return _duplicate(stored, operation)
+    earlier = _stored_by_op_id(session, workstation.id, operation.op_id)
+    if earlier is not None:  # known under another number: the operation id decides
+        return _duplicate(earlier, operation)
+    if stored is not None:
+        # A new operation under a number the central service used already: the store is behind its
+        # record (restored from a backup). Nothing is applied; it renumbers from here and resends.
+        raise SequenceGapError(expected_seq=workstation.last_seq + 1, got_seq=operation.seq)
+    # Processed before answers were stored: cannot happen with this schema.
+    return OperationResult(
+        op_id=operation.op_id, seq=operation.seq, status="rejected", reason="no stored result"
+    )
+
+
+def _stored_by_op_id(session: Session, workstation_id: str, op_id: str) -> store.AppliedOperation | None:
+    stored = session.scalar(select(store.AppliedOperation).where(store.AppliedOperation.op_id == op_id))
+    return stored if stored is not None and stored.workstation_id == workstation_id else None
+
+
+def _duplicate(stored: store.AppliedOperation, operation: Operation) -> OperationResult:
     return OperationResult(
         op_id=operation.op_id,
         seq=operation.seq,

@@ -303,13 +303,27 @@ def test_a_finish_on_a_ticket_central_does_not_see_as_served_is_kept_and_flagged
     assert again[0]["reason"] == finish["reason"]
 
 
-def test_a_reused_sequence_number_with_another_operation_is_not_a_duplicate(
+def test_a_reused_sequence_number_with_another_operation_says_where_to_go_on(
     client: TestClient, clock: MovableClock
 ) -> None:
+    """A new operation under a number already used (the store was restored from a backup) is neither
+    a duplicate nor refused for good: 409 with the number to continue from, and nothing stored."""
     push(client, operation(1, "ticket.issue", issue_args(clock), clock))
-    other = push(client, operation(1, "ticket.issue", issue_args(clock), clock, op_id="different")).json()
-    assert other["results"][0]["status"] == "rejected"
-    assert "another operation" in other["results"][0]["reason"]
+    other = push(
+        client, operation(1, "ticket.issue", issue_args(clock, "desk-t2", "S1-02"), clock, op_id="new")
+    )
+    assert other.status_code == 409
+    assert other.json()["expected_seq"] == 2
+    renumbered = push(
+        client, operation(2, "ticket.issue", issue_args(clock, "desk-t2", "S1-02"), clock, op_id="new")
+    )
+    assert renumbered.json()["results"][0]["status"] == "applied"
+    # The first operation sent again under the next number is recognised by its id.
+    first_id = f"op-{WORKSTATION}-1"
+    again = push(client, operation(3, "ticket.issue", issue_args(clock), clock, op_id=first_id)).json()[
+        "results"
+    ][0]
+    assert (again["status"], again["original_status"]) == ("duplicate", "applied")
 
 
 def test_a_workstation_cannot_push_for_another_office(client: TestClient, clock: MovableClock) -> None:
