@@ -109,7 +109,7 @@ def _restore_while_offline(central: EmbeddedCentral, tmp_path: Path, seed_day: S
                 office_id=BUERGERAMT_ID,
                 operations=[operation_of(r) for r in rows],
             )
-        repushed = [result.status for result in client.push(again).results]
+        repushed = [str(result.status) for result in client.push(again).results]
         return Restored(report, numbers, statuses, engine.status().rejected_operations, repushed)
     finally:
         close()
