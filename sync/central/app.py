@@ -81,8 +81,15 @@ def create_app(db_url: str, *, clock: Clock = utc_now) -> FastAPI:
     display_streams = StreamHub(notifier)  # close() ends the waiting-room streams (shutdown)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        listener = None
+        if not central.is_sqlite:  # other processes may write too: hear their commits
+            from sync.central.pg_notify import ChangeListener
+
+            listener = app.state.change_listener = ChangeListener(db_url, notifier).start()
         yield
+        if listener is not None:
+            listener.stop()
         display_streams.close()
         central.dispose()
 

@@ -34,6 +34,10 @@ class EmbeddedCentral:
     _app: FastAPI = field(repr=False)
 
     @property
+    def app(self) -> FastAPI:
+        return self._app
+
+    @property
     def store(self) -> CentralStore:
         """The service's own database (administrators' tools and tests write credentials there)."""
         central_store: CentralStore = self._app.state.store

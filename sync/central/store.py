@@ -380,6 +380,10 @@ def stamp(session: Session, office_id: str, rows: Sequence[Versioned]) -> int:
     first = new_last - len(unique_rows) + 1
     for offset, row in enumerate(unique_rows):
         row.version = first + offset
+    if session.get_bind().dialect.name == "postgresql":
+        from sync.central.pg_notify import announce
+
+        announce(session, office_id)  # other central processes wake their waiters at commit
     return new_last
 
 

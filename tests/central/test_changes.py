@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
     from fastapi.testclient import TestClient
 
+    from tests.central.postgres_server import PostgresServer
+
 CHANGES = "/api/v1/sync/changes"
 
 
@@ -183,3 +185,41 @@ def test_long_poll_returns_empty_after_its_wait(served: EmbeddedCentral, waits: 
     assert all(0 < timeout <= 2 for timeout in waits.timeouts)
     assert page["cursor"] == cursor
     assert page["tickets"] == []
+
+
+@pytest.mark.postgres
+def test_a_long_poll_wakes_for_a_change_made_through_another_central_process(
+    postgres_server: PostgresServer, waits: WaitSpy
+) -> None:
+    """Two central services on one PostgreSQL stand for two processes: a ticket issued through one
+    wakes a long poll waiting at the other (LISTEN/NOTIFY), not its periodic re-read."""
+    db_url = postgres_server.create_database()
+    seeding = store.CentralStore(db_url)
+    seeding.create_schema()
+    with seeding.write() as session:
+        seed_central(session, generate_day(DAY, waiting=0))
+    seeding.dispose()
+    with start_embedded(db_url) as one, start_embedded(db_url) as other:
+        assert other.app.state.change_listener.listening.wait(timeout=10)
+        auth = workstation_auth(other.store, "ws-poll", OFFICE)
+        with httpx.Client(base_url=other.url, timeout=30, auth=auth) as http:
+            cursor = http.get(CHANGES, params={"office_id": OFFICE, "limit": 5000}).json()["cursor"]
+            answers: list[dict[str, Any]] = []
+
+            def poll() -> None:
+                answers.append(
+                    http.get(CHANGES, params={"office_id": OFFICE, "cursor": cursor, "wait": 20}).json()
+                )
+
+            poller = threading.Thread(target=poll)
+            poller.start()
+            assert waits.entered.wait(timeout=20), "the long-poll never started waiting"
+            kiosk = bearer(one.store, TokenKind.KIOSK, OFFICE)
+            with httpx.Client(base_url=one.url, headers=kiosk) as through_one:
+                ticket = through_one.post(
+                    "/api/v1/tickets", json={"office_id": OFFICE, "service_ids": ["ba-mitte-pa"]}
+                ).json()
+            poller.join(timeout=25)
+        assert not poller.is_alive()
+    assert [t["id"] for t in answers[0]["tickets"]] == [ticket["id"]]
+    assert waits.outcomes[0] is True  # woken by the other process's commit, not by a timeout
