@@ -9,21 +9,17 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete
 
 from sync.central import store as central_models
 from sync.central.embedded import EmbeddedCentral, start_embedded
 from sync.central.leases import LEASE_TIME
 from sync.central.seed import BUERGERAMT_ID
-from sync.client import CentralClient, SwitchableTransport
 from tests.central.conftest import MovableClock
-from tests.credentials import workstation_auth
-from tests.sync.support import CLERK, DESK, NOW, FaultyNetwork
-from workstation.commands import DeskContext
-from workstation.counter import Counter
-from workstation.db import LocalStore
-from workstation.models import DeskLease, OperationStatus, OutboxOperation
-from workstation.sync_engine import LEASES_PER_DESK, SyncEngine
+from tests.sync.desks import Desk, accepted_calls
+from tests.sync.support import CLERK, DESK, NOW
+from workstation.models import DeskLease, OperationStatus
+from workstation.sync_engine import LEASES_PER_DESK
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -46,41 +42,6 @@ def served(central_url: str, central_time: MovableClock) -> Iterator[EmbeddedCen
     server.stop()
 
 
-class Desk:
-    """A workstation with its own store, link and engine, at one desk."""
-
-    def __init__(
-        self, tmp_path: Path, central: EmbeddedCentral, workstation_id: str, desk_id: str, clerk_id: str
-    ) -> None:
-        self.ctx = DeskContext(workstation_id, BUERGERAMT_ID, desk_id, clerk_id)
-        self.store = LocalStore(tmp_path / f"{workstation_id}.sqlite3")
-        self.store.migrate()
-        self.link = SwitchableTransport(FaultyNetwork())
-        auth = workstation_auth(central.store, workstation_id, BUERGERAMT_ID)
-        self.client = CentralClient(central.url, timeout=5.0, transport=self.link, auth=auth)
-        self.engine = SyncEngine(self.store, self.client, self.ctx, clock=lambda: NOW)
-        self.counter = Counter(self.store, self.ctx, remote=self.engine, clock=lambda: NOW)
-
-    def serve_and_finish(self) -> None:
-        self.counter.citizen_arrived()
-        current = self.counter.current_ticket()
-        assert current is not None
-        self.counter.finish({service.id: "completed" for service in current.services})
-
-    def leased(self) -> dict[str, int]:
-        with self.store.session() as session:
-            return {lease.ticket_id: lease.token for lease in session.scalars(select(DeskLease))}
-
-    def call_ops(self) -> list[OutboxOperation]:
-        with self.store.session() as session:
-            return list(session.scalars(select(OutboxOperation).where(OutboxOperation.kind == "ticket.call")))
-
-    def close(self) -> None:
-        self.client.close()
-        self.link.close()
-        self.store.dispose()
-
-
 @pytest.fixture
 def desks(tmp_path: Path, served: EmbeddedCentral) -> Iterator[tuple[Desk, Desk]]:
     pair = (
@@ -90,17 +51,6 @@ def desks(tmp_path: Path, served: EmbeddedCentral) -> Iterator[tuple[Desk, Desk]
     yield pair
     for desk in pair:
         desk.close()
-
-
-def _accepted_calls(central: EmbeddedCentral) -> dict[str, int]:
-    """Per ticket, how many first calls (not recalls) the central service holds."""
-    with central.store.read() as session:
-        rows = session.execute(
-            select(central_models.Call.ticket_id, func.count())
-            .where(central_models.Call.is_recall.is_(False))
-            .group_by(central_models.Call.ticket_id)
-        ).all()
-    return {ticket_id: count for ticket_id, count in rows}
 
 
 def test_f2_calls_a_leased_ticket_without_the_network(
@@ -120,7 +70,7 @@ def test_f2_calls_a_leased_ticket_without_the_network(
     a.link.restore()
     report = a.engine.sync_once()
     assert (report.pushed, report.rejected) == (1, 0)
-    assert _accepted_calls(served)[called.ticket_id] == 1
+    assert accepted_calls(served)[called.ticket_id] == 1
 
 
 def test_the_central_service_never_hands_a_leased_ticket_to_another_desk(desks: tuple[Desk, Desk]) -> None:
@@ -156,7 +106,7 @@ def test_two_offline_desks_calling_from_their_leases_never_call_one_ticket_twice
         desk.link.restore()
     reports = [desk.engine.sync_once() for desk in desks]
     assert [(report.online, report.rejected) for report in reports] == [(True, 0), (True, 0)]
-    assert list(_accepted_calls(served).values()) == [1] * 2 * LEASES_PER_DESK
+    assert list(accepted_calls(served).values()) == [1] * 2 * LEASES_PER_DESK
 
 
 def test_beyond_their_leases_two_offline_desks_conflict_at_most_once_and_are_told(
@@ -174,7 +124,7 @@ def test_beyond_their_leases_two_offline_desks_conflict_at_most_once_and_are_tol
     for desk in desks:
         desk.link.restore()
     reports = [desk.engine.sync_once() for desk in desks]
-    assert all(count == 1 for count in _accepted_calls(served).values())  # never two accepted calls
+    assert all(count == 1 for count in accepted_calls(served).values())  # never two accepted calls
     rejected = sum(report.rejected for report in reports)
     # Both chose by the same rule from the same queue; a ticket leased to the other desk or called by
     # it first is refused, kept, and counted where the clerk sees it.
@@ -209,4 +159,4 @@ def test_a_call_under_a_lease_that_moved_on_is_refused_by_its_token_and_the_desk
     assert op.status == OperationStatus.REJECTED
     assert "lease token stale" in (op.last_error or "")
     assert a.engine.status().rejected_operations == 1  # what the status bar shows the clerk
-    assert _accepted_calls(served).get(called.ticket_id) is None  # nobody's call went through twice
+    assert accepted_calls(served).get(called.ticket_id) is None  # nobody's call went through twice

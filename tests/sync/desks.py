@@ -1,0 +1,70 @@
+"""A desk for sync tests: its own store, a link the test can cut, a signed client, a sync engine
+and the counter on the tests' clock (tests/sync/test_leases.py, tests/faults/test_state_machine.py)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select
+
+from sync.central import store as central_models
+from sync.central.seed import BUERGERAMT_ID
+from sync.client import CentralClient, SwitchableTransport
+from tests.credentials import workstation_auth
+from tests.sync.support import NOW, FaultyNetwork
+from workstation.commands import DeskContext
+from workstation.counter import Counter
+from workstation.db import LocalStore
+from workstation.models import DeskLease, OutboxOperation
+from workstation.sync_engine import SyncEngine
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from sync.central.embedded import EmbeddedCentral
+
+
+class Desk:
+    """A workstation with its own store, link and engine, at one desk."""
+
+    def __init__(
+        self, tmp_path: Path, central: EmbeddedCentral, workstation_id: str, desk_id: str, clerk_id: str
+    ) -> None:
+        self.ctx = DeskContext(workstation_id, BUERGERAMT_ID, desk_id, clerk_id)
+        self.store = LocalStore(tmp_path / f"{workstation_id}.sqlite3")
+        self.store.migrate()
+        self.link = SwitchableTransport(FaultyNetwork())
+        auth = workstation_auth(central.store, workstation_id, BUERGERAMT_ID)
+        self.client = CentralClient(central.url, timeout=5.0, transport=self.link, auth=auth)
+        self.engine = SyncEngine(self.store, self.client, self.ctx, clock=lambda: NOW)
+        self.counter = Counter(self.store, self.ctx, remote=self.engine, clock=lambda: NOW)
+
+    def serve_and_finish(self) -> None:
+        self.counter.citizen_arrived()
+        current = self.counter.current_ticket()
+        assert current is not None
+        self.counter.finish({service.id: "completed" for service in current.services})
+
+    def leased(self) -> dict[str, int]:
+        with self.store.session() as session:
+            return {lease.ticket_id: lease.token for lease in session.scalars(select(DeskLease))}
+
+    def call_ops(self) -> list[OutboxOperation]:
+        with self.store.session() as session:
+            return list(session.scalars(select(OutboxOperation).where(OutboxOperation.kind == "ticket.call")))
+
+    def close(self) -> None:
+        self.client.close()
+        self.link.close()
+        self.store.dispose()
+
+
+def accepted_calls(central: EmbeddedCentral) -> dict[str, int]:
+    """Per ticket, how many first calls (not recalls) the central service holds."""
+    with central.store.read() as session:
+        rows = session.execute(
+            select(central_models.Call.ticket_id, func.count())
+            .where(central_models.Call.is_recall.is_(False))
+            .group_by(central_models.Call.ticket_id)
+        ).all()
+    return {ticket_id: count for ticket_id, count in rows}
