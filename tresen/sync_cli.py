@@ -105,6 +105,14 @@ def describe(overview: SyncOverview) -> str:
             push=when(overview.last_push_at), pull=when(overview.last_pull_at)
         ),
     ]
+    if overview.leases:
+        held = ", ".join(
+            _("{ticket} (bis {time})").format(ticket=lease.ticket_id, time=when(lease.valid_until))
+            for lease in overview.leases
+        )
+        lines.append(_("Vorbehaltene Wartenummern (Leases): {leases}").format(leases=held))
+    else:
+        lines.append(_("Vorbehaltene Wartenummern (Leases): keine"))
     if overview.last_error:
         lines.append(_("Letzter Fehler: {error}").format(error=overview.last_error))
     if overview.rejected:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
-from workstation.models import OperationStatus, OutboxOperation, SyncState
+from workstation.models import DeskLease, OperationStatus, OutboxOperation, SyncState
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -29,6 +29,14 @@ class RejectedOperation:
 
 
 @dataclass(frozen=True)
+class HeldLease:
+    ticket_id: str
+    desk_id: str
+    token: int
+    valid_until: datetime  # on this workstation's clock
+
+
+@dataclass(frozen=True)
 class SyncOverview:
     workstation_id: str
     office_id: str | None
@@ -41,6 +49,7 @@ class SyncOverview:
     last_push_at: datetime | None
     last_pull_at: datetime | None
     last_error: str | None
+    leases: tuple[HeldLease, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         """Plain JSON types (times as ISO 8601), for `--json` and for scripts."""
@@ -70,6 +79,10 @@ def sync_overview(store: LocalStore, workstation_id: str, *, rejected_limit: int
         rejected = tuple(
             RejectedOperation(row.seq, row.kind, row.created_at, row.last_error) for row in rejected_rows
         )
+        leases = tuple(
+            HeldLease(row.ticket_id, row.desk_id, row.token, row.valid_until)
+            for row in session.scalars(select(DeskLease).order_by(DeskLease.desk_id, DeskLease.ticket_id))
+        )
         return SyncOverview(
             workstation_id=workstation_id,
             office_id=state.office_id if state else None,
@@ -82,6 +95,7 @@ def sync_overview(store: LocalStore, workstation_id: str, *, rejected_limit: int
             last_push_at=state.last_push_at if state else None,
             last_pull_at=state.last_pull_at if state else None,
             last_error=state.last_error if state else None,
+            leases=leases,
         )
 
 

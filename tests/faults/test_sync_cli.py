@@ -15,6 +15,7 @@ from tests.sync.support import DESK
 from tresen.cli import main as tresen
 from workstation.counter import Counter
 from workstation.models import OperationStatus, OutboxOperation
+from workstation.sync_engine import LEASES_PER_DESK
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -68,6 +69,10 @@ def test_sync_status_and_sync_now_tell_the_administrator_what_the_desk_holds(
 
     status = _status(config, capsys)
     assert status["workstation_id"] == WORKSTATION
+    leases = status["leases"]
+    assert isinstance(leases, list)
+    assert len(leases) == LEASES_PER_DESK
+    assert all(lease["desk_id"] == CTX.desk_id and lease["token"] >= 1 for lease in leases)
     assert status["office_id"] == CTX.office_id
     assert isinstance(status["cursor"], int)
     assert status["cursor"] > 0
@@ -81,7 +86,9 @@ def test_sync_status_and_sync_now_tell_the_administrator_what_the_desk_holds(
         }
     ]
     assert tresen(["--config", str(config), "sync", "status"]) == 0
-    assert "Ausstehend: 1" in capsys.readouterr().out
+    said = capsys.readouterr().out
+    assert "Ausstehend: 1" in said
+    assert "Vorbehaltene Wartenummern (Leases): tkt-" in said
 
     proxy.refuse()
     assert tresen(["--config", str(config), "sync", "now"]) == 2
