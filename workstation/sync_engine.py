@@ -324,6 +324,18 @@ class SyncEngine:
                 for lease in answer.leases
             )
 
+    def release_leases(self) -> None:
+        """The desk closes (logout): its leases go back at once instead of blocking k tickets for the
+        lease time. Best effort: offline they simply expire."""
+        if not self.ctx.desk_id:
+            return
+        with self.store.write() as session:
+            session.execute(delete(DeskLease).where(DeskLease.desk_id == self.ctx.desk_id))
+        try:
+            self.client.leases(self.ctx.desk_id, LeaseRequest(workstation_id=self.ctx.workstation_id, want=0))
+        except CentralError as error:
+            log.info("leases not given back (%s); they expire by themselves", error.log_message)
+
     # --- push ----------------------------------------------------------------------------------
 
     def _push_all(self) -> _PushOutcome:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from sync.central import queue_select, store
+from sync.central import leases, queue_select, store
 from sync.central.errors import CentralRefusal, NotFound
 from sync.clock import OFFICE_ZONE
 from sync.ordering import Choice, OrderingRules, choose_next
@@ -61,6 +61,7 @@ def call_next(session: Session, desk_id: str, request: CallNextRequest, now: dat
     if claimed is None:
         return CallNextOutcome(None, None, None)
     ticket, choice = claimed
+    leases.revoke_for(session, ticket.id, desk.id)  # a desk asking here holds no lease it could use
 
     call = ticket.record_call(request.call_id, desk.id, clerk.id, now, recall=False)
     session.add(call)
@@ -74,9 +75,10 @@ def _claim_next(
 ) -> tuple[store.Ticket, Choice] | None:
     """The rule's choice, locked; a ticket another desk holds or took is skipped for the next one."""
     skipped: set[str] = set()
-    candidates = queue_select.preselect(
-        session, office_id, desk.id, desk.service_ids, now, rules, leased_away_from=desk.id
-    )
+    # Leased tickets are not skipped: a desk that asks the central service has no lease it could
+    # call, and the rule's choice goes to it even when another desk holds it (docs/architecture.md,
+    # "Leases": idle desks beside waiting citizens otherwise); that lease is revoked.
+    candidates = queue_select.preselect(session, office_id, desk.id, desk.service_ids, now, rules)
     while True:
         remaining = [entry for entry in candidates.entries if entry.ticket_id not in skipped]
         choice = choose_next(remaining, desk.service_ids, now, rules, desk_id=desk.id)
@@ -92,7 +94,6 @@ def _claim_next(
                 now,
                 rules,
                 exclude=skipped,
-                leased_away_from=desk.id,
             )
             continue
         ticket = session.scalar(

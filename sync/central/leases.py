@@ -103,3 +103,12 @@ def check_call(session: Session, ticket_id: str, desk_id: str, token: int | None
         return
     if lease is not None and lease.desk_id != desk_id and lease.expires_at > now - MARGIN:
         raise OperationRejected(f"ticket leased to desk {lease.desk_id!r}")
+
+
+def revoke_for(session: Session, ticket_id: str, calling_desk_id: str) -> None:
+    """The central service hands `ticket_id` to `calling_desk_id`: another desk's lease on it ends,
+    and its token moves on, so a call the holder makes under it is refused (and the holder told)."""
+    lease = session.get(TicketLease, ticket_id, with_for_update=True)
+    if lease is not None and lease.desk_id != calling_desk_id:
+        lease.token += 1
+        lease.desk_id = calling_desk_id  # no longer the holder's; the called ticket leaves the queue
