@@ -36,7 +36,7 @@ def list_conflicts(
     )
     if not include_resolved:
         query = query.where(resolution.seq.is_(None))
-    return [_entry(row, done) for row, done in session.execute(query).tuples()]
+    return [_entry(row, done) for row, done in session.execute(query)]
 
 
 def resolve(

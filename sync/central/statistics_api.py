@@ -299,9 +299,7 @@ def _office(session: Session, office_id: str) -> store.Office:
 def _names(session: Session, office_id: str) -> dict[str, str]:
     names: dict[str, str] = {}
     for model in (store.Service, store.Desk, store.Clerk):
-        names.update(
-            session.execute(select(model.id, model.name).where(model.office_id == office_id)).tuples().all()
-        )
+        names.update(session.execute(select(model.id, model.name).where(model.office_id == office_id)).all())
     return names
 
 
@@ -361,18 +359,14 @@ def live_office(session: Session, office: store.Office, now: datetime) -> LiveOf
             select(store.Case.ticket_id, store.Case.serving_since)
             .join(Ticket, Ticket.id == store.Case.ticket_id)
             .where(Ticket.office_id == office.id, Ticket.state == "serving")
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     last_finish = dict(
         session.execute(
             select(store.Case.desk_id, func.max(store.Case.finished_at))
             .where(_todays_cases(office.id, today_start), store.Case.finished_at.is_not(None))
             .group_by(store.Case.desk_id)
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     activities = []
     for desk in desks:
