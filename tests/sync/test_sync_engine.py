@@ -46,7 +46,8 @@ def network() -> Iterator[FaultyNetwork]:
 @pytest.fixture
 def engine(local_store: LocalStore, central: EmbeddedCentral, network: FaultyNetwork) -> Iterator[SyncEngine]:
     auth = workstation_auth(central.store, "ws-a", BUERGERAMT_ID)
-    client = CentralClient(central.url, timeout=2.0, transport=network, auth=auth)
+    # Generous: no test here is about timeouts, and a busy CI machine took more than 2 s for a page.
+    client = CentralClient(central.url, timeout=10.0, transport=network, auth=auth)
     yield SyncEngine(local_store, client, _ctx())
     client.close()
 
@@ -57,7 +58,7 @@ def _second_workstation(
     other_store = LocalStore(tmp_path / f"{ctx.workstation_id}.sqlite3")
     other_store.migrate()
     auth = workstation_auth(central.store, ctx.workstation_id, ctx.office_id)
-    return other_store, SyncEngine(other_store, CentralClient(central.url, timeout=2.0, auth=auth), ctx)
+    return other_store, SyncEngine(other_store, CentralClient(central.url, timeout=10.0, auth=auth), ctx)
 
 
 def _outbox(store: LocalStore) -> list[tuple[int, str, str]]:
