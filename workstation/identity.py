@@ -27,14 +27,12 @@ from devices.workstation_key import (
 )
 from sync.client import CentralClient, CentralError
 from sync.protocol import EnrollmentRequest
-from sync.signatures import RequestKey, SignedRequests
+from sync.signatures import RequestKey
 from sync.transport_security import tls_verification
 from workstation.errors import TresenError
 from workstation.i18n import _
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     import httpx
     from keyring.backend import KeyringBackend
 
@@ -135,12 +133,6 @@ def open_request_key(identity: Identity, *, backend: KeyringBackend | None = Non
             f"workstation key: {error.reason}",
         ) from None
     raise EnrollmentError(_("Die Einrichtungsdatei nennt keinen Schlüssel."), "identity without key")
-
-
-def signed_requests(
-    identity: Identity, key: RequestKey, session: Callable[[], str | None] | None = None
-) -> SignedRequests:
-    return SignedRequests(key, identity.workstation_id, session)
 
 
 def enroll(

@@ -33,7 +33,6 @@ if TYPE_CHECKING:
 from sync.central.store import LEASE_MARGIN as MARGIN
 
 LEASE_TIME = timedelta(minutes=10)  # an outage this long is served from the leases alone
-DEFAULT_WANT = 2
 
 
 def grant(
