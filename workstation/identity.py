@@ -27,7 +27,6 @@ from devices.workstation_key import (
 )
 from sync.client import CentralClient, CentralError
 from sync.protocol import EnrollmentRequest
-from sync.signatures import RequestKey
 from sync.transport_security import tls_verification
 from workstation.errors import TresenError
 from workstation.i18n import _
@@ -35,6 +34,8 @@ from workstation.i18n import _
 if TYPE_CHECKING:
     import httpx
     from keyring.backend import KeyringBackend
+
+    from sync.signatures import RequestKey
 
 log = logging.getLogger(__name__)
 
