@@ -35,7 +35,7 @@ from workstation import replica
 from workstation.commands import CallResult, DeskContext, record_call
 from workstation.errors import CentralUnavailable, LocalStoreError
 from workstation.i18n import _
-from workstation.models import DeskLease, OperationStatus, OutboxOperation, SyncState
+from workstation.models import DeskLease, OperationStatus, OutboxOperation, SyncState, Ticket, TicketState
 
 if TYPE_CHECKING:
     from workstation.db import LocalStore
@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 
 LEASES_PER_DESK = 2  # k: calls a desk can make from its leases alone (docs/architecture.md)
 LEASE_SAFETY = timedelta(seconds=30)  # a lease is used locally only until this long before it ends
+LEASE_RENEW_BEFORE = timedelta(minutes=5)  # renewed this long before it ends (leases last 10 minutes)
 
 # While the central service is unreachable the engine asks its health endpoint this often (seconds,
 # jittered so that an office's desks do not probe in step): a desk is back within about 2 s of the
@@ -299,8 +300,12 @@ class SyncEngine:
 
     def _refresh_leases(self) -> None:
         """Renew and top up this desk's leases (`sync.central.leases`); kept with a validity on this
-        workstation's own clock, so a clock that is off does not stretch or cut them."""
-        if not self.ctx.desk_id:
+        workstation's own clock, so a clock that is off does not stretch or cut them.
+
+        Asked only when needed, not every round (each answer is a write at the central service): when
+        the desk holds fewer than k leases on tickets still waiting here (one was called, here or by
+        another desk), or the first of them runs out within `LEASE_RENEW_BEFORE`."""
+        if not self.ctx.desk_id or not self._leases_wanted():
             return
         request = LeaseRequest(workstation_id=self.ctx.workstation_id, want=LEASES_PER_DESK)
         try:
@@ -322,6 +327,21 @@ class SyncEngine:
                 )
                 for lease in answer.leases
             )
+
+    def _leases_wanted(self) -> bool:
+        now = self.clock()
+        with self.store.session() as session:
+            held = session.execute(
+                select(func.count(), func.min(DeskLease.valid_until))
+                .join(Ticket, Ticket.id == DeskLease.ticket_id)
+                .where(
+                    DeskLease.desk_id == self.ctx.desk_id,
+                    DeskLease.valid_until > now,
+                    Ticket.state == TicketState.WAITING,
+                )
+            ).one()
+        count, first_end = held
+        return count < LEASES_PER_DESK or first_end - now < LEASE_RENEW_BEFORE  # min() is set when count > 0
 
     def release_leases(self) -> None:
         """The desk closes (logout): its leases go back at once instead of blocking k tickets for the

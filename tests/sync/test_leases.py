@@ -189,3 +189,29 @@ def test_a_call_under_a_lease_that_moved_on_is_refused_by_its_token_and_the_desk
     assert "lease token stale" in (op.last_error or "")
     assert a.engine.status().rejected_operations == 1  # what the status bar shows the clerk
     assert accepted_calls(served).get(called.ticket_id) is None  # nobody's call went through twice
+
+
+def test_leases_are_asked_for_only_when_one_is_used_or_runs_out(
+    desks: tuple[Desk, Desk], served: EmbeddedCentral, central_time: MovableClock
+) -> None:
+    """Every answer is a write at the central service: a desk whose k leases are good asks for none."""
+    a, _ = desks
+
+    def central_expiries() -> dict[str, object]:
+        with served.store.read() as session:
+            rows = session.scalars(
+                select(central_models.TicketLease).where(central_models.TicketLease.desk_id == DESK)
+            )
+            return {row.ticket_id: row.expires_at for row in rows}
+
+    assert a.engine.sync_once().online
+    granted = central_expiries()
+    central_time.advance(minutes=1)
+    assert a.engine.sync_once().online
+    assert central_expiries() == granted  # not renewed: nothing asked
+    assert a.counter.call_next() is not None  # one used: the next round tops up (and renews)
+    assert a.engine.sync_once().online
+    renewed = central_expiries()
+    assert (
+        len([t for t, end in renewed.items() if t in a.leased() and end != granted.get(t)]) == LEASES_PER_DESK
+    )
