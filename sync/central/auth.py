@@ -18,7 +18,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from cryptography.hazmat.primitives.asymmetric import ec
+    from sqlalchemy.orm import Session
 
     from sync.clock import Clock
 
@@ -213,7 +214,7 @@ class Authenticator:
 
     @staticmethod
     def _clerk_of(
-        session: Any, verified: VerifiedSignature, workstation_id: str, now: datetime
+        session: Session, verified: VerifiedSignature, workstation_id: str, now: datetime
     ) -> tuple[str | None, str | None]:
         if verified.session is None:
             return None, None

@@ -52,24 +52,17 @@ class KioskSimulator:
         self._clock = clock
         self.mean_interval_seconds = mean_interval_seconds
         self._rng = random.Random(seed)
-        self._http = httpx.Client(
-            base_url=base_url + API_PREFIX,
-            timeout=timeout,
-            headers={"Authorization": f"Bearer {token}"},
-            verify=verify,
-        )
+
+        def client(bearer: str) -> httpx.Client:
+            headers = {"Authorization": f"Bearer {bearer}"}
+            return httpx.Client(
+                base_url=base_url + API_PREFIX, timeout=timeout, headers=headers, verify=verify
+            )
+
+        self._http = client(token)
         # The citizens' booking confirmations, simulated: a booking system's token lists who is due.
         # A real kiosk never reads appointments; without this token the simulator issues walk-ins only.
-        self._citizens = (
-            httpx.Client(
-                base_url=base_url + API_PREFIX,
-                timeout=timeout,
-                headers={"Authorization": f"Bearer {citizens_token}"},
-                verify=verify,
-            )
-            if citizens_token
-            else None
-        )
+        self._citizens = client(citizens_token) if citizens_token else None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._service_ids: list[str] = []
