@@ -203,6 +203,7 @@ class OperationKind(StrEnum):
     TICKET_TRANSFER = "ticket.transfer"
     CASE_FINISH = "case.finish"
     TICKET_ISSUE = "ticket.issue"
+    CAPTURE_ATTACH = "capture.attach"
 
 
 class TicketCallArgs(_Strict):
@@ -269,6 +270,26 @@ class TicketIssueArgs(_Strict):
     origin: Literal["kiosk", "desk", "appointment"] = "desk"
 
 
+CaptureItem = Literal["photo", "signature", "fingerprints"]
+Sha256Hex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+class CaptureAttachArgs(_Strict):
+    """A terminal capture (photo, signature, fingerprints) was attached to a case at the desk. The
+    images stay on the workstation, encrypted; the central service learns only which capture it was
+    (the source's reference) and the hash of what the desk holds, so the waiting room can tell that a
+    case no longer needs the photo station and a later audit can match the document application's
+    copy."""
+
+    ticket_id: EntityId
+    case_id: EntityId
+    reference: Annotated[PlainText, Field(min_length=1, max_length=128)]
+    sha256: Sha256Hex
+    items: list[CaptureItem] = Field(min_length=1, max_length=3)
+    source: Literal["terminal", "cloud"]
+    at: UtcDatetime
+
+
 OPERATION_ARGS: dict[OperationKind, type[_Strict]] = {
     OperationKind.TICKET_CALL: TicketCallArgs,
     OperationKind.TICKET_SERVE: TicketServeArgs,
@@ -278,6 +299,7 @@ OPERATION_ARGS: dict[OperationKind, type[_Strict]] = {
     OperationKind.TICKET_TRANSFER: TicketTransferArgs,
     OperationKind.CASE_FINISH: CaseFinishArgs,
     OperationKind.TICKET_ISSUE: TicketIssueArgs,
+    OperationKind.CAPTURE_ATTACH: CaptureAttachArgs,
 }
 
 

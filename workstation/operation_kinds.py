@@ -21,3 +21,4 @@ class OperationKind(StrEnum):
     TICKET_TRANSFER = "ticket.transfer"
     CASE_FINISH = "case.finish"
     TICKET_ISSUE = "ticket.issue"
+    CAPTURE_ATTACH = "capture.attach"

@@ -21,6 +21,7 @@ from sync.central import leases, store
 from sync.central.errors import CentralRefusal, NotFound, OperationRejected, SequenceGapError
 from sync.protocol import (
     OPERATION_ARGS,
+    CaptureAttachArgs,
     CaseFinishArgs,
     Operation,
     OperationKind,
@@ -451,6 +452,23 @@ def _apply_finish(session: Session, office: store.Office, args: Any, effect: _Ef
     effect.result = _ticket_result(ticket) | {"case_id": case.id}
 
 
+def _apply_capture_attach(session: Session, office: store.Office, args: Any, effect: _Effect) -> None:
+    """Records which capture the desk attached; attaching the same capture again replaces the record
+    (a re-fetch after a failed check yields new bytes, hence a new hash)."""
+    assert isinstance(args, CaptureAttachArgs)
+    ticket = _ticket(session, office, args.ticket_id)
+    record = session.get(store.TicketCapture, (ticket.id, args.reference))
+    if record is None:
+        record = store.TicketCapture(ticket_id=ticket.id, reference=args.reference, office_id=office.id)
+        session.add(record)
+    record.case_id = args.case_id
+    record.sha256 = args.sha256
+    record.items = list(args.items)
+    record.source = args.source
+    record.attached_at = args.at
+    effect.result = _ticket_result(ticket) | {"capture_reference": args.reference}
+
+
 def _apply_issue(session: Session, office: store.Office, args: Any, effect: _Effect) -> None:
     assert isinstance(args, TicketIssueArgs)
     existing = session.get(store.Ticket, args.ticket_id)
@@ -520,4 +538,5 @@ _APPLIERS: dict[OperationKind, Callable[[Session, store.Office, Any, _Effect], N
     OperationKind.TICKET_TRANSFER: _apply_transfer,
     OperationKind.CASE_FINISH: _apply_finish,
     OperationKind.TICKET_ISSUE: _apply_issue,
+    OperationKind.CAPTURE_ATTACH: _apply_capture_attach,
 }

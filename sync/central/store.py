@@ -288,6 +288,23 @@ class Case(CentralBase):
     needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class TicketCapture(CentralBase):
+    """A terminal capture a desk attached to a ticket's case: only its reference and hash, never the
+    images (they stay encrypted on the workstation). The waiting room reads it to stop sending the
+    citizen to the photo station."""
+
+    __tablename__ = "ticket_captures"
+
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    reference: Mapped[str] = mapped_column(String(128), primary_key=True)
+    office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"), index=True)
+    case_id: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64))
+    items: Mapped[list[str]] = mapped_column(default=list)
+    source: Mapped[str] = mapped_column(String(16))
+    attached_at: Mapped[datetime]
+
+
 class ConflictResolution(CentralBase):
     """A supervisor dealt with a refused or flagged operation (`sync.central.conflicts`)."""
 

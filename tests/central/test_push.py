@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
+
+from sync.central import store
 from tests.central.conftest import CLERK, DESK, OFFICE, WORKSTATION, MovableClock
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
     from fastapi.testclient import TestClient
 
 PUSH = "/api/v1/sync/push"
@@ -340,3 +344,49 @@ def test_a_workstation_cannot_push_as_another_workstation(client: TestClient, cl
     response = push(client, operation(1, "ticket.issue", issue_args(clock), clock), workstation="ws-other")
     assert response.status_code == 403
     assert response.json()["detail"] == "not allowed as another workstation"
+
+
+def capture_args(clock: MovableClock, ticket_id: str, **changes: Any) -> dict[str, Any]:
+    return {
+        "ticket_id": ticket_id,
+        "case_id": "case-c1",
+        "reference": "terminal:ABC123",
+        "sha256": "ab" * 32,
+        "items": ["photo", "signature"],
+        "source": "terminal",
+        "at": clock.now.isoformat(),
+    } | changes
+
+
+def test_an_attached_capture_is_recorded_by_reference_and_hash_only(
+    client: TestClient, central_app: FastAPI, clock: MovableClock
+) -> None:
+    first = push(
+        client,
+        operation(1, "ticket.issue", issue_args(clock), clock),
+        operation(2, "capture.attach", capture_args(clock, "desk-t1"), clock),
+        operation(3, "capture.attach", capture_args(clock, "desk-t1", sha256="cd" * 32), clock),
+    ).json()
+    assert [r["status"] for r in first["results"]] == ["applied", "applied", "applied"]
+    with central_app.state.store.read() as session:
+        records = session.scalars(select(store.TicketCapture)).all()
+    assert [(r.ticket_id, r.reference, r.sha256, r.items) for r in records] == [
+        ("desk-t1", "terminal:ABC123", "cd" * 32, ["photo", "signature"])  # the re-attach replaced it
+    ]
+
+
+def test_a_capture_for_an_unknown_ticket_or_with_a_bad_hash_is_rejected(
+    client: TestClient, central_app: FastAPI, clock: MovableClock
+) -> None:
+    answer = push(
+        client,
+        operation(1, "capture.attach", capture_args(clock, "no-such-ticket"), clock),
+        operation(2, "ticket.issue", issue_args(clock), clock),
+        operation(3, "capture.attach", capture_args(clock, "desk-t1", sha256="not-a-hash"), clock),
+        operation(4, "capture.attach", capture_args(clock, "desk-t1", items=["iris"]), clock),
+    ).json()
+    assert [r["status"] for r in answer["results"]] == ["rejected", "applied", "rejected", "rejected"]
+    assert "unknown ticket" in answer["results"][0]["reason"]
+    assert "sha256" in answer["results"][2]["reason"]
+    with central_app.state.store.read() as session:
+        assert session.scalars(select(store.TicketCapture)).all() == []
