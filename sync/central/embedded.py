@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sync.central.app import create_app
-from sync.central.connections import REQUEST_HEAD_SECONDS, bounded_protocol
+from sync.central.connections import REQUEST_BODY_SECONDS, REQUEST_HEAD_SECONDS, bounded_protocol
 from sync.clock import Clock, utc_now
 from sync.serving import bind_loopback, serve_in_thread
 
@@ -66,6 +66,7 @@ def start_embedded(
     clock: Clock = utc_now,
     max_connections_per_client: int = 1000,  # the demo and the tests are all one client, 127.0.0.1
     request_head_seconds: float = REQUEST_HEAD_SECONDS,
+    request_body_seconds: float = REQUEST_BODY_SECONDS,
 ) -> EmbeddedCentral:
     app = create_app(db_url, clock=clock)
     sock = bind_loopback(host, port)
@@ -76,7 +77,7 @@ def start_embedded(
         name="tresen-central",
         lifespan="on",
         timeout_graceful_shutdown=2,
-        http=bounded_protocol(max_connections_per_client, request_head_seconds),
+        http=bounded_protocol(max_connections_per_client, request_head_seconds, request_body_seconds),
     )
     return EmbeddedCentral(url=f"http://{host}:{bound_port}", _server=server, _thread=thread, _app=app)
 

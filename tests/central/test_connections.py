@@ -1,5 +1,6 @@
 """Issue 8: bounds below HTTP: one client address holds a bounded number of connections, and a
-connection that sends no request head in time is closed (a slow-header client cannot hold it)."""
+connection that sends no request head, or not the whole body after it, in time is closed (a slow
+client cannot hold it)."""
 
 from __future__ import annotations
 
@@ -52,6 +53,13 @@ def quick_heads(central_url: str) -> Iterator[EmbeddedCentral]:
     server.stop()
 
 
+@pytest.fixture
+def quick_bodies(central_url: str) -> Iterator[EmbeddedCentral]:
+    server = start_embedded(central_url, request_body_seconds=HEAD_SECONDS)
+    yield server
+    server.stop()
+
+
 def test_a_client_beyond_its_connections_is_closed_at_once(few_connections: EmbeddedCentral) -> None:
     bounded = few_connections
     with ExitStack() as held:
@@ -72,3 +80,17 @@ def test_a_connection_without_a_request_head_is_closed(quick_heads: EmbeddedCent
     with _connect(bounded) as served:  # a whole request in time is answered
         served.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n")
         assert served.recv(12).startswith(b"HTTP/1.1 200")
+
+
+ENROLL = b"POST /api/v1/enrollments HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+
+
+def test_a_request_whose_body_does_not_arrive_in_time_is_closed(quick_bodies: EmbeddedCentral) -> None:
+    bounded = quick_bodies
+    body = b'{"code": "nope"}'
+    with _connect(bounded) as slow:
+        slow.sendall(ENROLL + b"Content-Length: %d\r\n\r\n" % len(body) + body[:5])  # the rest never comes
+        assert _closed_by_server(slow)
+    with _connect(bounded) as served:  # the whole body in time is answered (a refusal: no such code)
+        served.sendall(ENROLL + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        assert served.recv(12).startswith(b"HTTP/1.1 4")
