@@ -1,6 +1,7 @@
 """Suite-wide rules: no Hypothesis test depends on wall-clock time, a test that uses a service's
 fixture carries that service's marker (see tests/services.py), so `-m "not pcsc ..."` deselects it
-even where the test forgot the marker, and no test writes into the keyring of whoever runs it."""
+even where the test forgot the marker, and no test writes into the keyring or the state directory
+of whoever runs it."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from workstation import audit_key
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
     from keyring.backend import KeyringBackend
 
@@ -46,6 +48,14 @@ def suite_keyring(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KeyringB
             yield backend
         finally:
             audit_key.use_backend(None)
+
+
+@pytest.fixture(autouse=True)
+def own_state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test, and each process it starts, has its own XDG state directory: the desk-number
+    witness lives there (`workstation.number_witness`), and one test's numbers must not move
+    another's."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
 
 
 # tryfirst: the markers must be on the items before `-m` deselects and xdist groups them.

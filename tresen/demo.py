@@ -63,6 +63,7 @@ def _run_demo(args: argparse.Namespace, config: Config, temp_dir: Path) -> int:
     from sync.clock import utc_now
     from workstation import audit_key
     from workstation.login import DeskLogin
+    from workstation.number_witness import NumberWitness
 
     clock = demo_clock(args.at, real=utc_now)
     with ExitStack() as cleanup:
@@ -103,6 +104,7 @@ def _run_demo(args: argparse.Namespace, config: Config, temp_dir: Path) -> int:
             clock=clock,
             logins=access.logins(store, timeout, transport=link),
             pin_hint=demo_pin_hint(),
+            numbers=NumberWitness(temp_dir / "state" / "desk-numbers.json"),
         )
         login.initial_sync()
         card_setup = demo_card_setup(config, temp_dir / "csca", cleanup)

@@ -117,8 +117,10 @@ def _run_workstation(
     args: argparse.Namespace, config: Config, store: LocalStore, central_url: str | None
 ) -> int:
     from tresen.central_access import central_access
+    from workstation.config import default_number_witness_path
     from workstation.i18n import _
     from workstation.login import DeskLogin
+    from workstation.number_witness import NumberWitness
 
     access = central_access(config.store.path, central_url=args.central) if central_url else None
     if central_url and access is None:
@@ -143,6 +145,7 @@ def _run_workstation(
         office_id,
         make_engine,
         logins=access.logins(store, timeout) if access is not None else None,
+        numbers=NumberWitness(default_number_witness_path()),
     )
     login.office_id = office_id or args.office or login.remembered_office()
     if login.office_id is None:

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any, Protocol
 
 import uuid6
 from sqlalchemy import delete, func, select
@@ -591,11 +591,14 @@ def issue_walk_in(
     priority: int,
     now: datetime,
     appointment_id: str | None = None,
+    issued_elsewhere: NumberFloor | None = None,
 ) -> IssueResult:
     """Issue a waiting number at the desk, from the desk's own range (`S3-07` at desk 3), so desks
     never hand out the same number even while offline.
 
-    With `appointment_id` the number is a check-in of that appointment at the desk."""
+    With `appointment_id` the number is a check-in of that appointment at the desk.
+    `issued_elsewhere` names the highest number of the range this store may not hold (restored from
+    a backup: `workstation.number_witness`)."""
     if not 0 <= priority <= MAX_PRIORITY:
         raise CommandRefused(_("Ungültige Dringlichkeit."))
     appointment: Appointment | None = None
@@ -616,7 +619,7 @@ def issue_walk_in(
     desk = session.get(Desk, ctx.desk_id)
     if desk is None:
         raise CommandRefused(_("Dieser Schalter ist im lokalen Bestand unbekannt; bitte abgleichen."))
-    number = next_desk_number(session, desk, now)
+    number = next_desk_number(session, desk, now, issued_elsewhere)
     ticket = Ticket(
         id=str(uuid6.uuid7()),
         office_id=ctx.office_id,
@@ -656,10 +659,18 @@ def desk_number_prefix(desk: Desk) -> str:
     return f"S{desk.number}-"
 
 
-def next_desk_number(session: Session, desk: Desk, now: datetime) -> str:
-    """The desk's next number of the office's day (local midnight to midnight)."""
+class NumberFloor(Protocol):
+    def highest(self, office_id: str, prefix: str, day: date) -> int: ...
+
+
+def next_desk_number(
+    session: Session, desk: Desk, now: datetime, issued_elsewhere: NumberFloor | None = None
+) -> str:
+    """The desk's next number of the office's day (local midnight to midnight), after the highest in
+    the store and the highest `issued_elsewhere` knows of."""
     prefix = desk_number_prefix(desk)
-    day_start, _day_end = office_day_bounds(office_day(now))
+    day = office_day(now)
+    day_start, _day_end = office_day_bounds(day)
     numbers = session.scalars(
         select(Ticket.number).where(
             Ticket.office_id == desk.office_id,
@@ -669,6 +680,8 @@ def next_desk_number(session: Session, desk: Desk, now: datetime) -> str:
     )
     pattern = re.compile(re.escape(prefix) + r"(\d+)$")
     highest = max((int(m.group(1)) for n in numbers if (m := pattern.match(n))), default=0)
+    if issued_elsewhere is not None:
+        highest = max(highest, issued_elsewhere.highest(desk.office_id, prefix, day))
     return f"{prefix}{highest + 1:02d}"
 
 

@@ -185,6 +185,12 @@ def default_store_path() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME)) / STORE_FILE_NAME
 
 
+def default_number_witness_path() -> Path:
+    """Outside the store's directory on purpose: a restored store must not bring back its witness
+    (`workstation.number_witness`)."""
+    return platformdirs.user_state_path(APP_NAME) / "desk-numbers.json"
+
+
 def default_kept_dir() -> Path:
     return platformdirs.user_data_path(APP_NAME) / "dokumente"
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from sync.clock import Clock, utc_now
+from sync.clock import Clock, office_day, utc_now
 from sync.states import TicketAction
 from workstation import audit, commands, queries
 from workstation.errors import CentralUnavailable, CommandRefused
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         TransferResult,
     )
     from workstation.db import LocalStore
+    from workstation.number_witness import NumberWitness
 
 log = logging.getLogger(__name__)
 
@@ -57,11 +58,13 @@ class Counter:
         remote: RemoteCaller | None = None,
         *,
         clock: Clock = utc_now,
+        numbers: NumberWitness | None = None,
     ) -> None:
         self.store = store
         self.ctx = ctx
         self.remote = remote
         self.clock = clock
+        self.numbers = numbers  # the desk's numbers outside the store, for a store restored from a backup
 
     def _command(self, command: Callable[[Session, datetime], Result]) -> Result:
         with self.store.write() as session:
@@ -127,11 +130,20 @@ class Counter:
     def issue_walk_in(
         self, service_ids: Sequence[str], priority: int = 0, appointment_id: str | None = None
     ) -> IssueResult:
-        return self._command(
-            lambda session, now: commands.issue_walk_in(
-                session, self.ctx, service_ids, priority, now, appointment_id=appointment_id
+        now = self.clock()
+        with self.store.write() as session:
+            issued = commands.issue_walk_in(
+                session,
+                self.ctx,
+                service_ids,
+                priority,
+                now,
+                appointment_id=appointment_id,
+                issued_elsewhere=self.numbers,
             )
-        )
+        if self.numbers is not None:  # after the commit: a number rolled back was never issued
+            self.numbers.record(self.ctx.office_id, issued.number, office_day(now))
+        return issued
 
     def serve_appointment(self, appointment_id: str) -> CaseResult:
         """The booked citizen stands at this desk: check the appointment in here (unless it has a

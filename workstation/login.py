@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from workstation.clerk_login import ClerkLogins
     from workstation.db import LocalStore
+    from workstation.number_witness import NumberWitness
     from workstation.sync_engine import SyncEngine, SyncReport
 
 log = logging.getLogger(__name__)
@@ -64,8 +65,10 @@ class DeskLogin:
         clock: Callable[[], datetime] = utc_now,
         logins: ClerkLogins | None = None,
         pin_hint: str | None = None,
+        numbers: NumberWitness | None = None,
     ) -> None:
         self.store = store
+        self.numbers = numbers
         self.logins = logins  # None: a workstation without a central service (nothing to log in to)
         self.pin_hint = pin_hint
         self.clock = clock
@@ -136,7 +139,12 @@ class DeskLogin:
             self.logins.log_in(clerk_id, pin or "")
         ctx = self.context(desk_id, clerk_id)
         engine = self.make_engine(ctx) if self.make_engine is not None else None
-        return Workplace(Counter(self.store, ctx, remote=engine, clock=self.clock), engine, label, supervisor)
+        return Workplace(
+            Counter(self.store, ctx, remote=engine, clock=self.clock, numbers=self.numbers),
+            engine,
+            label,
+            supervisor,
+        )
 
     def log_out(self) -> None:
         if self.logins is not None:

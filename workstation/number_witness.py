@@ -1,0 +1,100 @@
+"""The desk's highest walk-in number of the day, kept outside the local store.
+
+A desk issues its walk-in numbers from its own range (`S3-07`) and finds the next one in its store.
+A store restored from a backup has lost the numbers issued after the backup; offline it cannot ask
+the central service, and would hand them out a second time (issue 9, fault 12). This small file
+beside the user's state, not beside the store, remembers the highest number per office, range and
+office day, so a restored store continues after it. It is written after each issue (a few dozen a
+day) and read before the next; it holds no personal data.
+
+What it cannot see: a store restored on another machine, or restored together with this file.
+There the central service still answers every action once, but a number may repeat until the
+desk's first contact (docs/architecture.md, "A store behind its central record").
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import re
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from datetime import date
+    from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+_NUMBER = re.compile(r"^(?P<prefix>.*-)(?P<count>\d+)$")
+
+
+class NumberWitness:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def highest(self, office_id: str, prefix: str, day: date) -> int:
+        """The highest number in `prefix`'s range issued on `day`, 0 when none (or unreadable: the
+        store's own numbers still count)."""
+        entry = self._read().get(_key(office_id, prefix))
+        if not isinstance(entry, dict) or entry.get("day") != day.isoformat():
+            return 0
+        highest = entry.get("highest")
+        return highest if isinstance(highest, int) and highest > 0 else 0
+
+    def record(self, office_id: str, number: str, day: date) -> None:
+        """Remember `number` (after its commit). A failure is logged, not raised: the number is issued,
+        only a later restore would lose the witness."""
+        match = _NUMBER.match(number)
+        if match is None:
+            return
+        prefix, count = match["prefix"], int(match["count"])
+        try:
+            with self._locked():
+                entries = self._read()
+                key = _key(office_id, prefix)
+                old = entries.get(key)
+                if isinstance(old, dict) and old.get("day") == day.isoformat():
+                    count = max(count, int(old.get("highest", 0)))
+                entries[key] = {"day": day.isoformat(), "highest": count}
+                self._write(entries)
+        except OSError as error:
+            log.warning("could not record the desk number in %s: %s", self.path, error.strerror)
+
+    def _read(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as error:
+            log.warning("desk number witness %s unreadable, ignored: %s", self.path, error)
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        # Two desks' processes on one host share the file; the lock keeps one's entry from the other's
+        # read-modify-write.
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
+
+    def _write(self, entries: dict[str, Any]) -> None:
+        partial = self.path.with_name(self.path.name + ".partial")
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(entries, out, sort_keys=True)
+            out.flush()
+            os.fsync(out.fileno())
+        partial.replace(self.path)  # a crash leaves the old file or the new one, never half of one
+
+
+def _key(office_id: str, prefix: str) -> str:
+    return f"{office_id} {prefix}"
