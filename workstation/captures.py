@@ -26,7 +26,6 @@ import struct
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import delete, select
@@ -41,6 +40,7 @@ from workstation.private_files import PRIVATE_FILE_MODE, private_dir
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from pathlib import Path
 
     from devices.captures.checks import CheckReport
     from devices.captures.model import CaptureBundle
@@ -232,7 +232,7 @@ class CaptureDesk:
         terminal, cloud = self._sources.terminal, self._sources.cloud
         if terminal is None and cloud is None:
             raise CaptureRefused(
-                _("An diesem Arbeitsplatz ist kein Aufnahmegerät und kein Fotodienst eingerichtet ([captures]).")
+                _("An diesem Arbeitsplatz ist kein Aufnahmegerät und kein Fotodienst eingerichtet.")
             )
         text = code.strip()
         if not text:
@@ -295,6 +295,7 @@ class CaptureDesk:
                 )
             )
             ticked = _tick_photo_documents(session, case_id)
+            items = _protocol_items(bundle)
             append_operation(
                 session,
                 self._ctx,
@@ -304,7 +305,7 @@ class CaptureDesk:
                     "case_id": case_id,
                     "reference": bundle.reference,
                     "sha256": bundle.bundle_sha256,
-                    "items": _protocol_items(bundle),
+                    "items": items,
                     "source": str(bundle.source),
                     "at": now.astimezone(UTC).isoformat(),
                 },
@@ -316,7 +317,7 @@ class CaptureDesk:
                 self._ctx.clerk_id,
                 case_id,
                 "capture.attach",
-                {"reference": bundle.reference, "source": str(bundle.source), "items": len(_item_records(bundle))},
+                {"reference": bundle.reference, "source": str(bundle.source), "items": items},
                 at=now,
             )
         return AttachResult(capture_id, case_id, ticked)
@@ -363,7 +364,9 @@ class CaptureDesk:
     def latest(self, case_id: str) -> StoredCapture | None:
         with self._store.session() as session:
             row = session.scalars(
-                select(CaseCapture).where(CaseCapture.case_id == case_id).order_by(CaseCapture.attached_at.desc())
+                select(CaseCapture)
+                .where(CaseCapture.case_id == case_id)
+                .order_by(CaseCapture.attached_at.desc())
             ).first()
             if row is None:
                 return None
@@ -473,7 +476,7 @@ def open_payload(key: bytes, capture_id: str, payload: bytes) -> list[tuple[dict
         plain = AESGCM(key).decrypt(nonce, sealed, _aad(capture_id))
     except InvalidTag:
         raise CaptureRefused(
-            _("Die gespeicherte Aufnahme lässt sich nicht entschlüsseln (Schlüssel geändert?). Bitte neu abrufen."),
+            _("Die gespeicherte Aufnahme lässt sich nicht entschlüsseln. Bitte neu abrufen."),
             "capture payload does not decrypt",
         ) from None
     (length,) = struct.unpack(">I", plain[:4])
