@@ -151,7 +151,7 @@ ACTIONS: tuple[ClerkAction, ...] = (
     ),
     # the capture dialog: a code typed or scanned, the checks, the clerk accepts
     ClerkAction("capture-fetch-close", "close", "escape", N_("Schließen"), ScreenId.CAPTURE_FETCH),
-    ClerkAction("capture-fetch-accept", "accept", "ctrl+u", N_("Übernehmen"), ScreenId.CAPTURE_FETCH),
+    ClerkAction("capture-fetch-accept", "accept", "ctrl+s", N_("Übernehmen"), ScreenId.CAPTURE_FETCH),
     # the walk-in dialog
     ClerkAction("walk-in-close", "close", "escape", N_("Schließen"), ScreenId.WALK_IN),
     ClerkAction("walk-in-issue", "issue", "ctrl+n", N_("Ausgeben"), ScreenId.WALK_IN),
