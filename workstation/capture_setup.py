@@ -35,6 +35,7 @@ ORGANISATION_KEY_USER = "organisation-key"
 class CaptureSetup:
     settings: CaptureSettings = field(default_factory=CaptureSettings)
     hint: Callable[[str], str | None] | None = None  # the demo's code per case
+    organisation_key: str | None = None  # the demo's; None: from the keyring
 
     @property
     def configured(self) -> bool:
@@ -54,14 +55,14 @@ class CaptureSetup:
         if settings.cloud_url and settings.cloud_certificate:
             from devices.captures.cloud import CloudSource
 
-            organisation_key = _organisation_key()
+            organisation_key = self.organisation_key or _organisation_key()
             if organisation_key is not None:
                 anchor = _anchor(settings.cloud_certificate, _("des Fotodienstes"))
                 cloud = CloudSource({settings.cloud_url: anchor}, organisation_key)
-        extra = {"clock": clock} if clock is not None else {}
-        return CaptureDesk(
-            store, ctx, Sources(terminal, cloud), export_dir=settings.export_dir, hint=self.hint, **extra
-        )
+        sources = Sources(terminal, cloud)
+        if clock is None:
+            return CaptureDesk(store, ctx, sources, export_dir=settings.export_dir, hint=self.hint)
+        return CaptureDesk(store, ctx, sources, export_dir=settings.export_dir, hint=self.hint, clock=clock)
 
 
 def _anchor(path: Path, whose: str) -> TrustAnchor:
