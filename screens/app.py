@@ -41,6 +41,8 @@ if TYPE_CHECKING:
     from screens.supervisor import SupervisorPort
     from screens.widgets.status_bar import SyncStatusLine
     from sync.client import SwitchableTransport
+    from workstation.capture_setup import CaptureSetup
+    from workstation.captures import CaptureDesk
     from workstation.card_reading import CardReading
     from workstation.card_setup import CardReadingSetup
     from workstation.commands import IssueResult
@@ -159,6 +161,7 @@ class TresenApp(App[int]):
         link: SwitchableTransport | None = None,
         office_overview: Callable[[], SupervisorPort] | None = None,
         documents: DocumentSetup | None = None,
+        captures: CaptureSetup | None = None,
     ) -> None:
         if workplace is None and login is None:
             raise ValueError("TresenApp needs a workplace or a login service")
@@ -170,6 +173,8 @@ class TresenApp(App[int]):
         self.long_poll = long_poll
         self._card_reading_offered = card_reading
         self._card_reading: CardReading | None = None
+        self._captures_offered = captures
+        self._captures: CaptureDesk | None = None
         self.retention = retention
         self.link = link  # the demo's switchable connection to the central service
         self._office_overview = office_overview  # the central service's figures, for supervisors
@@ -232,6 +237,7 @@ class TresenApp(App[int]):
 
         self.workplace = workplace
         self._card_reading = None
+        self._captures = None
         self.sub_title = workplace.place_label
         self.push_screen(CounterScreen(self))
         engine = workplace.sync_engine
@@ -519,6 +525,14 @@ class TresenApp(App[int]):
                 setup = offered if isinstance(offered, CardReadingSetup) else CardReadingSetup()
                 self._card_reading = setup.for_desk(self.counter.store, self.counter.ctx)
         return self._card_reading
+
+    def captures(self) -> CaptureDesk:
+        if self._captures is None:
+            from workstation.capture_setup import CaptureSetup
+
+            setup = self._captures_offered or CaptureSetup()
+            self._captures = setup.for_desk(self.counter.store, self.counter.ctx, clock=self._clock)
+        return self._captures
 
     def open_case(self, case_id: str | None) -> None:
         from screens.case import CaseScreen

@@ -98,6 +98,25 @@ def prepare_photo_support() -> bool:
     return True
 
 
+def photo_widget(data: bytes, description: str, widget_id: str) -> Widget:
+    """The photo as pixels where the terminal can draw them (textual-image), else its description;
+    ids `<widget_id>-image` / `<widget_id>-text`. The capture dialog shows both photos with it."""
+    if _photo_support.image_widget is None and _TERMINAL_PROBE in sys.modules:
+        prepare_photo_support()  # the CLI probed the terminal before Textual took it over
+    image_widget = _photo_support.image_widget
+    if image_widget is not None:
+        try:
+            from PIL import Image as PilImage
+
+            picture = PilImage.open(io.BytesIO(data))
+            picture.load()
+        except Exception:  # noqa: BLE001 - an undecodable image is shown as text, never a crash
+            log.warning("photo could not be decoded for display")
+        else:
+            return image_widget(picture, id=f"{widget_id}-image")  # type: ignore[arg-type]  # textual-image takes a PIL image
+    return Static(description, id=f"{widget_id}-text")
+
+
 def _day(value: date | None) -> str:
     return format_date(value) if value else "–"
 
@@ -397,18 +416,7 @@ class CardReadScreen(ModalScreen["CardReadOutcome | None"]):
     def _photo_widget(photo: Photo | None) -> Widget:
         if photo is None:
             return Static(_("Kein Lichtbild auf dem Chip."), id="photo-text")
-        image_widget = _photo_support.image_widget
-        if image_widget is not None:
-            try:
-                from PIL import Image as PilImage
-
-                picture = PilImage.open(io.BytesIO(photo.data))
-                picture.load()
-            except Exception:  # noqa: BLE001 - an undecodable image is shown as text, never a crash
-                log.warning("photo could not be decoded for display")
-            else:
-                return image_widget(picture, id="photo-image")  # type: ignore[arg-type]  # textual-image takes a PIL image
-        return Static(photo.description, id="photo-text")
+        return photo_widget(photo.data, photo.description, "photo")
 
     # Closing -----------------------------------------------------------------------------------
 

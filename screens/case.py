@@ -3,6 +3,8 @@ checklist, notes; F8 finishes with an outcome per service.
 
 F9 opens "Ausweis lesen" (`screens.card_read`); the case's latest card read (names against the
 appointment, authenticity verdict, expiry warning) stays visible here after the dialog closes.
+Strg+B opens "Aufnahme holen" (`screens.capture_fetch`): the capture from the terminal or a
+photographer's cloud, checked, beside the chip's photo; the attached capture's checks stay here.
 
 Reading citizen data is audited by the domain (`Counter.case`); this screen only shows it.
 """
@@ -23,6 +25,7 @@ from screens.bindings import bindings_for
 from screens.dialogs import Choice
 from screens.flows import ask_finish, ask_transfer
 from screens.messages import (
+    CaptureLoaded,
     CardReadingReady,
     CardReadLoaded,
     CaseFinished,
@@ -37,6 +40,7 @@ from screens.widgets.format import clock, outcome_labels, state_label
 from screens.widgets.key_bar import KeyBar, NarrowLayout
 from screens.widgets.status_bar import SyncStatusBar
 from workstation.actions import ScreenId
+from workstation.captures import PHOTO_DOCUMENT_PREFIX
 from workstation.i18n import _, format_date
 
 if TYPE_CHECKING:
@@ -44,6 +48,7 @@ if TYPE_CHECKING:
     from textual.binding import BindingType
 
     from screens.desk import DeskPort
+    from workstation.captures import AttachResult, StoredCapture
     from workstation.card_reading import CardReadOutcome
     from workstation.queries import CaseView
 
@@ -57,11 +62,13 @@ class CaseScreen(NarrowLayout, Screen[None]):
         self.desk = desk
         self.case_id = case_id
         self.case: CaseView | None = None
+        self.card_read: CardReadOutcome | None = None
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="case-body"):
             yield Static(id="case-citizen")
             yield Static(_("Ausweis: noch nicht gelesen (F9)"), id="case-card")
+            yield Static(_("Aufnahme: noch keine (Strg+B)"), id="case-capture")
             yield Label(_("Dienstleistungen und Unterlagen"), classes="section-title")
             yield Vertical(id="case-services")
             yield Label(_("Notiz"), classes="section-title")
@@ -74,6 +81,35 @@ class CaseScreen(NarrowLayout, Screen[None]):
         case_id = self.case_id
         self.desk.load(lambda counter: counter.case(case_id), CaseLoaded, reply_to=self, group="case")
         self._load_card_read()
+        self._load_capture()
+
+    def _load_capture(self) -> None:
+        """The case's attached capture (metadata and checks only); none where captures are not set up."""
+        desk, case_id = self.desk, self.case_id
+
+        def latest(_counter: object) -> StoredCapture | None:
+            from workstation.errors import TresenError
+
+            try:
+                return desk.captures().latest(case_id)
+            except TresenError:  # not set up, or its certificate unreadable: said when the clerk asks
+                return None
+
+        self.desk.load(latest, CaptureLoaded, reply_to=self, group="capture")
+
+    @on(CaptureLoaded)
+    def _capture_loaded(self, message: CaptureLoaded) -> None:
+        widget = self.query_one("#case-capture", Static)
+        capture = message.capture
+        if capture is None:
+            widget.update(_("Aufnahme: noch keine (Strg+B)"))
+            return
+        source = _("Aufnahmegerät") if capture.source == "terminal" else _("Fotodienst")
+        heading = _("Aufnahme übernommen {time} ({source})").format(
+            time=clock(capture.attached_at), source=source
+        )
+        lines = [Text(heading, style="bold"), *(Text(line.text) for line in capture.checks)]
+        widget.update(Text("\n").join(lines))
 
     def _load_card_read(self) -> None:
         """The case's latest stored card read; the card stack (pyscard, cryptography) is imported in
@@ -88,6 +124,7 @@ class CaseScreen(NarrowLayout, Screen[None]):
 
     @on(CardReadLoaded)
     def _card_read_loaded(self, message: CardReadLoaded) -> None:
+        self.card_read = message.outcome
         self._show_card_read(message.outcome)
 
     @on(CaseLoaded)
@@ -186,6 +223,21 @@ class CaseScreen(NarrowLayout, Screen[None]):
         self.app.push_screen(
             CardReadScreen(message.reading, self.case_id), lambda _outcome: self._load_card_read()
         )
+
+    def action_fetch_capture(self) -> None:
+        from screens.capture_fetch import CaptureFetchScreen
+
+        chip_photo = self.card_read.photo if self.card_read is not None else None
+        self.app.push_screen(CaptureFetchScreen(self.desk, self.case_id, chip_photo), self._capture_closed)
+
+    def _capture_closed(self, attached: AttachResult | None) -> None:
+        if attached is None:
+            return
+        self._load_capture()
+        for checkbox in self.query(DocumentCheckbox):  # the photo document, ticked by the attach
+            if str(checkbox.label).startswith(PHOTO_DOCUMENT_PREFIX):
+                with checkbox.prevent(Checkbox.Changed):
+                    checkbox.value = True
 
     def action_park(self) -> None:
         self.desk.run_command(lambda counter: counter.park(), TicketParked, reply_to=self)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from screens.messages import CommandCompleted
     from screens.widgets.status_bar import SyncStatusLine
+    from workstation.captures import CaptureDesk
     from workstation.card_reading import CardReading
     from workstation.commands import IssueResult
     from workstation.counter import Counter
@@ -75,6 +76,11 @@ class DeskPort(Protocol):
 
     def card_reading(self) -> CardReading:
         """The desk's card-reading service (builds it on first use; call it off the UI thread)."""
+        ...
+
+    def captures(self) -> CaptureDesk:
+        """The desk's capture service (builds it on first use; call it off the UI thread).
+        `CaptureRefused` (German) when a configured certificate cannot be read."""
         ...
 
     def open_case(self, case_id: str | None) -> None:

@@ -15,6 +15,7 @@ from textual.message import Message
 from workstation.i18n import _
 
 if TYPE_CHECKING:
+    from workstation.captures import AttachResult, StoredCapture
     from workstation.card_reading import CardReading, CardReadOutcome
     from workstation.commands import (
         CallResult,
@@ -197,6 +198,25 @@ class CardReadingReady(Message):
     """The desk's card-reading service is built (the card stack is loaded)."""
 
     reading: CardReading
+
+
+@dataclass
+class CaptureAttached(CommandCompleted):
+    """The clerk accepted a fetched capture: stored encrypted with the case, photo document ticked."""
+
+    result: AttachResult
+    current: CurrentTicket | None
+
+    @property
+    def confirmation(self) -> str | None:
+        return _("Aufnahme in den Vorgang übernommen.")
+
+
+@dataclass
+class CaptureLoaded(Message):
+    """The case's attached capture (None: none attached, or captures not set up here)."""
+
+    capture: StoredCapture | None
 
 
 # --- changes behind the screen's back ----------------------------------------------------------------------

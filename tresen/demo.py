@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from sync.central.embedded import EmbeddedCentral
     from tresen.central_access import CentralAccess
+    from workstation.capture_setup import CaptureSetup
     from workstation.card_setup import CardReadingSetup
     from workstation.config import Config
     from workstation.db import LocalStore
@@ -61,7 +62,7 @@ def _run_demo(args: argparse.Namespace, config: Config, temp_dir: Path) -> int:
     from sync.central.seed import BUERGERAMT_ID, DEMO_PINS
     from sync.client import SwitchableTransport
     from sync.clock import utc_now
-    from workstation import audit_key
+    from workstation import audit_key, capture_key
     from workstation.login import DeskLogin
     from workstation.number_witness import NumberWitness
 
@@ -86,6 +87,8 @@ def _run_demo(args: argparse.Namespace, config: Config, temp_dir: Path) -> int:
         # The demo's audit key lives and dies with its temporary keyring file, never the user's keyring.
         audit_key.use_backend(file_backend(temp_dir / "keyring.cfg"))
         cleanup.callback(audit_key.use_backend, None)
+        capture_key.use_backend(file_backend(temp_dir / "keyring.cfg"))  # captures' key likewise
+        cleanup.callback(capture_key.use_backend, None)
         store_path = temp_dir / "tresen.sqlite3"
         store = open_store(store_path)
         cleanup.callback(store.dispose)
@@ -108,6 +111,7 @@ def _run_demo(args: argparse.Namespace, config: Config, temp_dir: Path) -> int:
         )
         login.initial_sync()
         card_setup = demo_card_setup(config, temp_dir / "csca", cleanup)
+        captures = demo_capture_setup(config, temp_dir, cleanup)
         config = demo_printing(config, store, temp_dir)
         desk = next(d for d in day.desks if d.office_id == BUERGERAMT_ID)
         clerk = next(c for c in day.clerks if c.office_id == BUERGERAMT_ID)
@@ -121,6 +125,7 @@ def _run_demo(args: argparse.Namespace, config: Config, temp_dir: Path) -> int:
             central_url=central.url,
             central_auth=access.auth,
             pin=DEMO_PINS[clerk.role] if not args.clerk else None,
+            captures=captures,
         )
 
 
@@ -206,6 +211,30 @@ def demo_printing(config: Config, store: LocalStore, temp_dir: Path) -> Config:
         cash_office=printing.cash_office or "Stadtkasse Musterstadt, Zahlstelle Bürgeramt",
     )
     return dataclasses.replace(config, printing=printing)
+
+
+def demo_capture_setup(config: Config, temp_dir: Path, cleanup: ExitStack) -> CaptureSetup:
+    """Without [captures], the demo runs the capture simulator in a thread and shows a code for each
+    case in "Aufnahme holen"; the hand-over folder is the demo's temporary one."""
+    from tresen.demo_devices import DemoCaptureTerminal
+    from workstation.capture_setup import CaptureSetup
+    from workstation.config import CaptureSettings
+    from workstation.private_files import private_dir
+
+    if config.captures.terminal_url or config.captures.cloud_url:
+        return CaptureSetup(config.captures)
+    folder = temp_dir / "aufnahmegeraet"
+    private_dir(folder)
+    terminal = DemoCaptureTerminal(folder)
+    cleanup.callback(terminal.close)
+    settings = CaptureSettings(
+        terminal_url=terminal.url,
+        terminal_certificate=terminal.terminal_certificate,
+        cloud_url=terminal.url,
+        cloud_certificate=terminal.cloud_certificate,
+        export_dir=temp_dir / "aufnahmen-uebergabe",
+    )
+    return CaptureSetup(settings, hint=terminal.hint, organisation_key=DemoCaptureTerminal.ORGANISATION_KEY)
 
 
 def demo_card_setup(config: Config, trust_folder: Path, cleanup: ExitStack) -> CardReadingSetup:

@@ -176,3 +176,34 @@ class DemoCardDevices:
                 log.warning("demo card emulator did not answer on remove")
             self._process.close()
             self._process, self._case_id = None, None
+
+
+class DemoCaptureTerminal:
+    """The capture simulator (`devices.captures.simulator`) in a thread for the demo: one ready
+    capture per case, its code shown in the "Aufnahme holen" dialog like the card's CAN."""
+
+    ORGANISATION_KEY = "demo-organisation"
+
+    def __init__(self, folder: Path) -> None:
+        from devices.captures.simulator import start_simulator, write_certificates
+
+        self._running = start_simulator()
+        self.url = self._running.url
+        self.terminal_certificate, self.cloud_certificate = write_certificates(self._running.state, folder)
+        self._codes: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def hint(self, case_id: str) -> str:
+        from devices.captures.codes import display_capture_code
+        from devices.captures.simulator import add_ready_capture
+
+        with self._lock:
+            code = self._codes.get(case_id)
+            if code is None or not self._running.state.has_capture(code):
+                code = self._codes[case_id] = add_ready_capture(self._running.state)
+        return _("Demo: Aufnahme-Code {code} (vom simulierten Aufnahmegerät)").format(
+            code=display_capture_code(code)
+        )
+
+    def close(self) -> None:
+        self._running.stop()

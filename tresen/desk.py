@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from sync.central.statistics_client import StatisticsClient
     from sync.client import SwitchableTransport
+    from workstation.capture_setup import CaptureSetup
     from workstation.card_setup import CardReadingSetup
     from workstation.commands import DeskContext
     from workstation.config import Config
@@ -243,6 +244,13 @@ def engine_factory(
     return make_engine
 
 
+def capture_setup_of(config: Config) -> CaptureSetup:
+    """[captures]: the terminal and cloud to fetch from, the document application's folder."""
+    from workstation.capture_setup import CaptureSetup
+
+    return CaptureSetup(config.captures)
+
+
 def card_setup_of(config: Config) -> CardReadingSetup:
     from workstation.card_setup import CardReadingSetup
 
@@ -295,6 +303,7 @@ def run_app(
     central_auth: httpx.Auth | None = None,
     central_verify: ssl.SSLContext | bool = True,
     pin: str | None = None,
+    captures: CaptureSetup | None = None,
 ) -> int:
     """Open the desk (or ask for the login) and run the TUI until the clerk quits; `link` lets the
     demo cut and restore its connection to the central service."""
@@ -325,6 +334,7 @@ def run_app(
         if central_url
         else None,
         documents=documents,
+        captures=captures or capture_setup_of(config),
     )
     probe_terminal_graphics()
     with logging_to_file(log_file_path()):

@@ -61,6 +61,7 @@ class ScreenId(StrEnum):
     COUNTER = "counter"
     CASE = "case"
     CARD_READ = "card-read"
+    CAPTURE_FETCH = "capture-fetch"
     WALK_IN = "walk-in"
 
     @property
@@ -74,6 +75,7 @@ _SCREEN_LABELS = {
     ScreenId.COUNTER: N_("Schalter"),
     ScreenId.CASE: N_("Vorgang"),
     ScreenId.CARD_READ: N_("Ausweis lesen"),
+    ScreenId.CAPTURE_FETCH: N_("Aufnahme holen"),
     ScreenId.WALK_IN: N_("Wartenummer ausgeben"),
 }
 
@@ -141,11 +143,15 @@ ACTIONS: tuple[ClerkAction, ...] = (
     ClerkAction("case-transfer", "transfer", "f7", N_("Weiterleiten"), ScreenId.CASE),
     ClerkAction("case-finish", "finish", "f8", N_("Abschließen"), ScreenId.CASE),
     ClerkAction("case-card-read", "read_card", "f9", N_("Ausweis lesen"), ScreenId.CASE),
+    ClerkAction("case-capture", "fetch_capture", "ctrl+b", N_("Aufnahme holen"), ScreenId.CASE),
     # the card-read dialog
     ClerkAction("card-read-close", "close", "escape", N_("Schließen"), ScreenId.CARD_READ),
     ClerkAction(
         "card-read-readers", "refresh_readers", "ctrl+r", N_("Lesegeräte neu suchen"), ScreenId.CARD_READ
     ),
+    # the capture dialog: a code typed or scanned, the checks, the clerk accepts
+    ClerkAction("capture-fetch-close", "close", "escape", N_("Schließen"), ScreenId.CAPTURE_FETCH),
+    ClerkAction("capture-fetch-accept", "accept", "ctrl+s", N_("Übernehmen"), ScreenId.CAPTURE_FETCH),
     # the walk-in dialog
     ClerkAction("walk-in-close", "close", "escape", N_("Schließen"), ScreenId.WALK_IN),
     ClerkAction("walk-in-issue", "issue", "ctrl+n", N_("Ausgeben"), ScreenId.WALK_IN),

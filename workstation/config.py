@@ -34,6 +34,13 @@ postal_code_and_city = "51065 Köln"
 place = "Köln"
 cash_office = "Stadtkasse Köln, Zahlstelle Mülheim"
 
+[captures]                 # the office's capture terminal and admitted photo clouds (docs/captures.md)
+terminal_url = "https://aufnahme.buergeramt.example"
+terminal_certificate = "/etc/tresen/aufnahme.pem"   # the terminal's certificate, pinned at enrollment
+cloud_url = "https://foto-cloud.example"           # optional: a TR-03170 cloud (its key in the keyring)
+cloud_certificate = "/etc/tresen/foto-cloud.pem"
+export_dir = "/var/lib/tresen/aufnahmen"           # optional: hand-over folder of the document application
+
 [privacy]
 card_data_hours = 2        # chip data kept after the finish (default: until the office day is over)
 citizen_data_days = 2      # citizen data of appointments kept for this many office days
@@ -166,6 +173,17 @@ class PrintingSettings:
 
 
 @dataclass(frozen=True)
+class CaptureSettings:
+    """Where captures come from and where they are handed over (`workstation.captures`)."""
+
+    terminal_url: str | None = None
+    terminal_certificate: Path | None = None
+    cloud_url: str | None = None
+    cloud_certificate: Path | None = None
+    export_dir: Path | None = None
+
+
+@dataclass(frozen=True)
 class Config:
     workstation: WorkstationSettings = field(default_factory=WorkstationSettings)
     central: CentralSettings = field(default_factory=CentralSettings)
@@ -174,6 +192,7 @@ class Config:
     card: CardSettings = field(default_factory=CardSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     printing: PrintingSettings = field(default_factory=PrintingSettings)
+    captures: CaptureSettings = field(default_factory=CaptureSettings)
     source: Path | None = None  # the file read, None for pure defaults
 
 
@@ -284,6 +303,7 @@ KNOWN_KEYS: dict[str, tuple[str, ...]] = {
     "card": ("trust_dir", "reader"),
     "privacy": ("card_data_hours", "citizen_data_days"),
     "printing": PRINTING_KEYS,
+    "captures": ("terminal_url", "terminal_certificate", "cloud_url", "cloud_certificate", "export_dir"),
 }
 
 Place = tuple[str, ...]  # a key's place in the file: ("ui", "keymap", "call-next")
@@ -331,6 +351,7 @@ class _ConfigReader:
         reader = self._str(card, "card", "reader")
         privacy = self._privacy(self._section(raw, "privacy"))
         printing = self._printing(self._section(raw, "printing"))
+        captures = self._captures(self._section(raw, "captures"))
         if self.problems:
             raise _config_error(self.file, self.problems, "config file invalid")
         return Config(
@@ -343,6 +364,7 @@ class _ConfigReader:
             ),
             privacy=privacy,
             printing=printing,
+            captures=captures,
             source=self.file,
         )
 
@@ -467,6 +489,41 @@ class _ConfigReader:
             postal_code_and_city=text("postal_code_and_city") or "",
             place=text("place") or "",
             cash_office=text("cash_office") or "",
+        )
+
+    def _captures(self, captures: dict[str, Any]) -> CaptureSettings:
+        def text(key: str) -> str | None:
+            return self._str(captures, "captures", key)
+
+        def path(key: str) -> Path | None:
+            value = text(key)
+            return Path(value).expanduser() if value else None
+
+        urls: dict[str, str | None] = {}
+        for kind in ("terminal", "cloud"):
+            url, certificate = text(f"{kind}_url"), text(f"{kind}_certificate")
+            if url is not None and not re.match(r"^https?://[^\s/]+", url):
+                self._problem(
+                    ("captures", f"{kind}_url"),
+                    _("„{key}“ in [captures] muss mit http:// oder https:// beginnen").format(
+                        key=f"{kind}_url"
+                    ),
+                )
+                url = None
+            if (url is None) != (certificate is None):
+                missing = f"{kind}_certificate" if certificate is None else f"{kind}_url"
+                given = f"{kind}_url" if certificate is None else f"{kind}_certificate"
+                self._problem(
+                    ("captures", given),
+                    _("zu „{given}“ in [captures] fehlt „{missing}“").format(given=given, missing=missing),
+                )
+            urls[kind] = url.rstrip("/") if url else None
+        return CaptureSettings(
+            terminal_url=urls["terminal"],
+            terminal_certificate=path("terminal_certificate"),
+            cloud_url=urls["cloud"],
+            cloud_certificate=path("cloud_certificate"),
+            export_dir=path("export_dir"),
         )
 
     def _section(self, raw: dict[str, Any], name: str) -> dict[str, Any]:

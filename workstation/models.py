@@ -343,3 +343,27 @@ class DeskLease(Base):
     desk_id: Mapped[str] = mapped_column(String(64), index=True)
     token: Mapped[int]
     valid_until: Mapped[datetime]
+
+
+class CaseCapture(Base):
+    """A capture (photo, signature image, fingerprints) fetched from the office's terminal or a
+    photographer's cloud and attached to a case (`workstation.captures`). The images are in
+    `payload` only AES-GCM-encrypted under the installation's capture key; everything else here is
+    what the clerk and the document application need to know about it, no image byte. Purged with
+    the case (`workstation.retention`)."""
+
+    __tablename__ = "case_captures"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    clerk_id: Mapped[str] = mapped_column(String(64))
+    attached_at: Mapped[datetime]
+    source: Mapped[str] = mapped_column(String(16))  # terminal | cloud
+    reference: Mapped[str] = mapped_column(String(128))  # the source's transfer / photo id
+    bundle_sha256: Mapped[str] = mapped_column(String(64))  # what the source signed
+    signer: Mapped[str] = mapped_column(String(200))
+    uploader_id: Mapped[str | None] = mapped_column(String(200))  # TR-03170 Nutzerkennung (cloud)
+    items: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # kind, media type, size, sha256, finger
+    checks: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # the check report, German lines
+    passed: Mapped[bool] = mapped_column(Boolean)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)  # nonce ‖ AES-GCM(images), never plain

@@ -8,7 +8,10 @@ What goes, and when:
 - the citizen's name, birth date, e-mail and phone on appointments whose slot lies before
   `citizen_data_cutoff` (default: kept for the appointment's office day and the next) — ids, times,
   services, status and the booking reference stay, so statistics and the sync still work;
-- the free-text notes of cases finished before that cutoff.
+- the free-text notes of cases finished before that cutoff;
+- captures (photo, signature, fingerprints, encrypted) as soon as the case's finish was accepted by
+  the central service (`purge_synced_captures`, right after the push), when its ticket ended
+  otherwise, and at the latest with the citizen data (a case left open keeps no capture).
 Rows of tickets still in the queue (waiting, called, serving, parked) are never touched, and the
 outbox is left alone: a pending operation is never lost.
 
@@ -34,7 +37,17 @@ from workstation import audit
 from workstation.documents import purge_kept_documents
 from workstation.errors import TresenError
 from workstation.i18n import _
-from workstation.models import Appointment, CardRead, Case, Ticket, TicketState
+from workstation.models import (
+    Appointment,
+    CardRead,
+    Case,
+    CaseCapture,
+    OperationStatus,
+    OutboxOperation,
+    Ticket,
+    TicketState,
+)
+from workstation.operation_kinds import OperationKind
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -104,16 +117,18 @@ class PurgeReport:
     dry_run: bool = False
     batches: int = 0
     wal_truncated: bool | None = None  # None: no checkpoint was needed (dry run, nothing purged)
+    captures: int = 0
 
     @property
     def total(self) -> int:
-        return self.card_reads + self.appointments + self.case_notes
+        return self.card_reads + self.appointments + self.case_notes + self.captures
 
     def audit_detail(self) -> dict[str, Any]:
         return {
             "card_reads": self.card_reads,
             "appointments": self.appointments,
             "case_notes": self.case_notes,
+            "captures": self.captures,
             "card_data_before": self.card_data_before.isoformat(),
             "citizen_data_before": self.citizen_data_before.isoformat(),
             "batches": self.batches,
@@ -149,11 +164,12 @@ def purge_personal_data(
                 card_reads=_count(session, _card_reads_due(cutoffs)),
                 appointments=_count(session, _appointments_due(cutoffs)),
                 case_notes=_count(session, _case_notes_due(cutoffs)),
+                captures=_count(session, _captures_due(cutoffs)),
                 card_data_before=cutoffs.card,
                 citizen_data_before=cutoffs.citizen,
                 dry_run=True,
             )
-    totals = [0, 0, 0]
+    totals = [0, 0, 0, 0]
     batches = 0
     while True:
         with store.write() as session:
@@ -176,21 +192,30 @@ def purge_personal_data(
     if not report.total:
         return report
     log.info(
-        "purged personal data: %d card reads, %d appointments, %d case notes in %d batches",
+        "purged personal data: %d card reads, %d appointments, %d case notes, %d captures in %d batches",
         report.card_reads,
         report.appointments,
         report.case_notes,
+        report.captures,
         report.batches,
     )
     return _with_checkpoint(store, report)
 
 
 def _report(totals: list[int], cutoffs: _Cutoffs, batches: int) -> PurgeReport:
-    card_reads, appointments, case_notes = totals
-    return PurgeReport(card_reads, appointments, case_notes, cutoffs.card, cutoffs.citizen, batches=batches)
+    card_reads, appointments, case_notes, captures = totals
+    return PurgeReport(
+        card_reads,
+        appointments,
+        case_notes,
+        cutoffs.card,
+        cutoffs.citizen,
+        batches=batches,
+        captures=captures,
+    )
 
 
-def _purge_batch(session: Session, cutoffs: _Cutoffs, limit: int) -> tuple[int, int, int]:
+def _purge_batch(session: Session, cutoffs: _Cutoffs, limit: int) -> tuple[int, int, int, int]:
     """One batch of each kind, chosen and changed under the writer lock (so nothing changes between)."""
     read_ids = session.scalars(_card_reads_due(cutoffs).limit(limit)).all()
     if read_ids:
@@ -205,7 +230,55 @@ def _purge_batch(session: Session, cutoffs: _Cutoffs, limit: int) -> tuple[int, 
     case_ids = session.scalars(_case_notes_due(cutoffs).limit(limit)).all()
     if case_ids:
         session.execute(update(Case).where(Case.id.in_(case_ids)).values(notes=""))
-    return len(read_ids), len(appointment_ids), len(case_ids)
+    capture_ids = session.scalars(_captures_due(cutoffs).limit(limit)).all()
+    if capture_ids:
+        session.execute(delete(CaseCapture).where(CaseCapture.id.in_(capture_ids)))
+    return len(read_ids), len(appointment_ids), len(case_ids), len(capture_ids)
+
+
+def _finish_synced() -> Any:
+    """The case's finish is in the outbox and the central service applied it."""
+    return (
+        select(OutboxOperation.seq)
+        .where(
+            OutboxOperation.kind == str(OperationKind.CASE_FINISH),
+            OutboxOperation.status == OperationStatus.APPLIED,
+            OutboxOperation.args["case_id"].as_string() == Case.id,
+        )
+        .exists()
+    )
+
+
+def _captures_due(cutoffs: _Cutoffs | None) -> Select[str]:
+    """Captures whose case is finished and synced (or ended otherwise); with `cutoffs`, also the
+    schedule's backstop: attached or finished before the citizen data's cutoff."""
+    due = [Case.finished_at.is_not(None) & _finish_synced(), Ticket.state.in_(ENDED_OTHERWISE)]
+    if cutoffs is not None:
+        due += [CaseCapture.attached_at < cutoffs.citizen, Case.finished_at < cutoffs.citizen]
+    return (
+        select(CaseCapture.id)
+        .join(Case, Case.id == CaseCapture.case_id)
+        .join(Ticket, Ticket.id == Case.ticket_id)
+        .where(or_(*due))
+        .order_by(CaseCapture.id)
+    )
+
+
+CAPTURES_AUDIT_ACTION = "capture.purged"
+
+
+def purge_synced_captures(session: Session, now: datetime, *, actor: str = SYSTEM_ACTOR) -> int:
+    """In the caller's write transaction (the sync engine's, right after the push answer marked a
+    finish applied): delete the captures whose case is finished and synced, zeroing the freed pages;
+    one audit event with the count."""
+    capture_ids = session.scalars(_captures_due(None)).all()
+    if not capture_ids:
+        return 0
+    with _secure_delete(session):
+        session.execute(delete(CaseCapture).where(CaseCapture.id.in_(capture_ids)))
+    audit.record(session, actor, None, CAPTURES_AUDIT_ACTION, {"captures": len(capture_ids)}, at=now)
+    log.info("purged %d captures of finished, synced cases", len(capture_ids))
+    return len(capture_ids)
 
 
 def _card_reads_due(cutoffs: _Cutoffs) -> Select[str]:
@@ -291,6 +364,10 @@ def describe_purge(report: PurgeReport, zone: tzinfo = OFFICE_ZONE) -> str:
         "{card_reads} Ausweis-Auslesungen (Chipdaten, Lichtbild), Bürgerdaten von {appointments} Terminen, "
         "Notizen von {case_notes} Vorgängen"
     ).format(card_reads=report.card_reads, appointments=report.appointments, case_notes=report.case_notes)
+    if report.captures:
+        counts += _(", {captures} Aufnahmen (Lichtbild, Unterschrift, Fingerabdrücke)").format(
+            captures=report.captures
+        )
     rules = _(
         "Fristen: Chipdaten von Vorgängen, die vor {card} endeten; Bürgerdaten von Terminen vor {citizen}."
     ).format(

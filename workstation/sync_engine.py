@@ -427,6 +427,12 @@ class SyncEngine:
             state = replica.sync_state(session, self.ctx.workstation_id, self.ctx.office_id)
             state.acked_seq = max(state.acked_seq, response.acked_seq)
             state.last_push_at = now
+            applied = [row.kind for row in by_seq.values() if row.status == OperationStatus.APPLIED]
+            if "case.finish" in applied:
+                # A finished case is synced: its biometric captures are no longer needed here.
+                from workstation.retention import purge_synced_captures
+
+                purge_synced_captures(session, now)
         return _PushOutcome(len(response.results), rejected)
 
     def _note_attempt(self, batch: list[Operation], error: str) -> None:

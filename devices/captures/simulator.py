@@ -130,6 +130,11 @@ class SimulatorState:
     cloud_codes: dict[str, str] = field(default_factory=dict)  # cloud variant → DataMatrix text
     stream_stats: StreamStats = field(default_factory=StreamStats)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # What `add_ready_capture` draws from: the sample images and the code maker of `new_state`.
+    _photos: dict[Variant, tuple[bytes, str]] = field(default_factory=dict, repr=False)
+    _signature: bytes = field(default=b"", repr=False)
+    _fingers: dict[FingerPosition, bytes] = field(default_factory=dict, repr=False)
+    _codes: _CodeMaker | None = field(default=None, repr=False)
 
     def terminal_code(self, variant: Variant) -> str:
         return self.codes[variant.value]
@@ -161,27 +166,42 @@ def new_state(base_url: str, *, seed: int = 7) -> SimulatorState:
         position: samples.encode(samples.fingerprint_image(seed, position), "image/png")
         for position in (FingerPosition.RIGHT_INDEX, FingerPosition.LEFT_INDEX)
     }
-    rng_codes = _CodeMaker(seed)
+    state._codes = _CodeMaker(seed)
+    state._signature, state._fingers = signature, fingers
+    state._photos = {
+        Variant.GOOD_JP2: (photo_jp2, "image/jp2"),
+        Variant.TRUNCATED_IMAGE: (photo[: len(photo) // 2], "image/jpeg"),  # the terminal's own fault
+        Variant.POOR_QUALITY: (small, "image/jpeg"),
+    }
+    state._photos.update(
+        {variant: (photo, "image/jpeg") for variant in Variant if variant not in state._photos}
+    )
     for variant in Variant:
-        code = rng_codes.next()
-        state.codes[variant.value] = code
-        item_photo, media = photo, "image/jpeg"
-        flags = [QualityFlagModel(name=name, passed=True) for name in GOOD_FLAGS]
-        if variant is Variant.GOOD_JP2:
-            item_photo, media = photo_jp2, "image/jp2"
-        elif variant is Variant.TRUNCATED_IMAGE:
-            item_photo = photo[: len(photo) // 2]  # the terminal's own fault: hashed and signed as cut
-        elif variant is Variant.POOR_QUALITY:
-            item_photo = small
-            flags[2] = QualityFlagModel(name="eyes_open", passed=False, detail="left eye closed")
-        state.captures[code] = _terminal_capture(
-            state, code, variant, now, item_photo, media, signature, fingers, flags
-        )
+        state.codes[variant.value] = add_ready_capture(state, variant, now=now)
     for cloud_variant in CloudVariant:
         text, cloud_photo = _cloud_photo(state, base_url, cloud_variant, now, photo)
         state.cloud_codes[cloud_variant.value] = text
         state.photos[cloud_photo.photo_id] = cloud_photo
     return state
+
+
+def add_ready_capture(
+    state: SimulatorState, variant: Variant = Variant.GOOD, *, now: datetime | None = None
+) -> str:
+    """One more capture waiting at the terminal (the demo's one per case, tests that acknowledge);
+    returns its code."""
+    assert state._codes is not None, "made by new_state"
+    now = now or datetime.now(UTC).replace(microsecond=0)
+    item_photo, media = state._photos[variant]
+    flags = [QualityFlagModel(name=name, passed=True) for name in GOOD_FLAGS]
+    if variant is Variant.POOR_QUALITY:
+        flags[2] = QualityFlagModel(name="eyes_open", passed=False, detail="left eye closed")
+    with state.lock:
+        code = state._codes.next()
+        state.captures[code] = _terminal_capture(
+            state, code, variant, now, item_photo, media, state._signature, state._fingers, flags
+        )
+    return code
 
 
 def _terminal_capture(

@@ -23,6 +23,7 @@ TODAY = {
     "card-read-close", "card-read-readers", "walk-in-close", "walk-in-issue",
 }  # fmt: skip
 NEW = {"logout", "toggle-link", "call-ticket", "supervisor", "reprint"}
+CAPTURES = {"case-capture", "capture-fetch-close", "capture-fetch-accept"}  # issue 11
 
 
 @pytest.fixture
@@ -35,7 +36,7 @@ def english() -> Iterator[None]:
 def test_ids_are_unique_and_cover_every_binding() -> None:
     ids = [a.id for a in ACTIONS]
     assert len(ids) == len(set(ids))
-    assert set(ids) == TODAY | NEW
+    assert set(ids) == TODAY | NEW | CAPTURES
 
 
 def test_default_keys_are_unique_per_screen_with_the_app_keys_on_every_screen() -> None:

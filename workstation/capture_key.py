@@ -1,0 +1,89 @@
+"""The per-installation key that encrypts captures at rest (AES-256-GCM, `workstation.captures`).
+
+Photos, signature images and fingerprints are biometric data (Art. 9 GDPR): the local store holds
+them only encrypted under this key, which lives in the OS keyring (`devices.secret_store`: service
+"tresen-captures", user "aes-key"; without a desktop keyring the 0600 file at TRESEN_KEYRING_FILE),
+never beside the store. Made on first use, read once per process (like `workstation.audit_key`).
+A lost key makes the stored captures unreadable — they are short-lived (purged with the case), so
+the clerk fetches again; nothing is ever stored unencrypted instead.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+from workstation.audit_key import AuditKeyError, decode_key, new_key_text
+from workstation.errors import TresenError
+from workstation.i18n import _
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
+
+SERVICE = "tresen-captures"
+USERNAME = "aes-key"
+
+
+class CaptureKeyError(TresenError):
+    """The capture key cannot be had: nothing is stored (or shown) without it."""
+
+
+def load_or_create(backend: KeyringBackend) -> bytes:
+    import keyring.errors
+
+    try:
+        text = backend.get_password(SERVICE, USERNAME)
+        if text is None:
+            text = new_key_text()
+            backend.set_password(SERVICE, USERNAME, text)
+    except keyring.errors.KeyringError as error:
+        raise CaptureKeyError(
+            _("Der Schlüssel für Aufnahmen ist im Schlüsselbund nicht lesbar. Bitte die IT informieren."),
+            f"capture key: keyring failed ({type(error).__name__})",
+        ) from None
+    try:
+        return decode_key(text)
+    except AuditKeyError:
+        raise CaptureKeyError(
+            _("Der Schlüssel für Aufnahmen im Schlüsselbund ist beschädigt. Bitte die IT informieren."),
+            "capture key in the keyring is not 32 bytes",
+        ) from None
+
+
+class _KeyHolder:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._backend: KeyringBackend | None = None
+        self._key: bytes | None = None
+
+    def key(self) -> bytes:
+        key = self._key
+        if key is not None:
+            return key
+        with self._lock:
+            if self._key is None:
+                self._key = load_or_create(self._backend or _default_backend())
+            return self._key
+
+    def use_backend(self, backend: KeyringBackend | None) -> None:
+        with self._lock:
+            self._backend, self._key = backend, None
+
+
+def _default_backend() -> KeyringBackend:
+    from devices.secret_store import default_backend
+
+    return default_backend()
+
+
+_holder = _KeyHolder()
+
+
+def capture_key() -> bytes:
+    """The 32-byte AES key of this installation's captures."""
+    return _holder.key()
+
+
+def use_backend(backend: KeyringBackend | None) -> None:
+    """Where the key comes from (tests, the demo): `backend`, or None for the default keyring."""
+    _holder.use_backend(backend)
