@@ -1,16 +1,20 @@
 """Fixtures shared by the sync and fault tests (registered in tests/conftest.py): a real local store
-in a temp dir and, where needed, a real central service (embedded uvicorn over SQLite) seeded with
-the generated day."""
+in a temp dir and, where needed, a real central service (embedded uvicorn) seeded with the
+generated day — over SQLite, or over both SQLite and PostgreSQL where a module says
+`pytestmark = BOTH_BACKENDS` (the fault tests where the central store matters)."""
 
 from __future__ import annotations
 
+import subprocess
 from typing import TYPE_CHECKING
 
 import pytest
 
 from sync.central.embedded import EmbeddedCentral, start_embedded
 from sync.central.seed import SeedDay, generate_day
-from tests.sync.support import DAY, central_clock, seeded_central_db
+from tests.central.postgres_server import PostgresServer, PostgresUnavailable, start_postgres
+from tests.services import service_missing
+from tests.sync.support import DAY, central_clock, seeded_central, seeded_central_db
 from workstation.db import LocalStore
 
 if TYPE_CHECKING:
@@ -31,9 +35,37 @@ def seed_day() -> SeedDay:
     return generate_day(DAY, seed=7)
 
 
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One server per xdist worker, started on first use, stopped at the worker's session end; when it
+    cannot start: fails under CI, else skips with the reason."""
+    try:
+        server = start_postgres()
+    except (PostgresUnavailable, OSError, subprocess.SubprocessError) as error:
+        service_missing(str(error) or type(error).__name__, "PostgreSQL")
+    yield server
+    server.stop()
+
+
+BOTH_BACKENDS = pytest.mark.parametrize(
+    "central_backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
+
+
 @pytest.fixture
-def central_url(tmp_path: Path, seed_day: SeedDay) -> str:
-    """URL of a seeded central database (SQLite) that no server runs yet."""
+def central_backend(request: pytest.FixtureRequest) -> str:
+    """Which database the central service of `central_url` uses: SQLite unless parametrized."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+def central_url(
+    tmp_path: Path, seed_day: SeedDay, central_backend: str, request: pytest.FixtureRequest
+) -> str:
+    """URL of a seeded central database that no server runs yet."""
+    if central_backend == "postgresql":
+        server: PostgresServer = request.getfixturevalue("postgres_server")
+        return seeded_central(server.create_database(), seed_day)
     return seeded_central_db(tmp_path / "central.sqlite3", seed_day)
 
 

@@ -3,7 +3,6 @@ a clock the test moves, and a running uvicorn server for tests that need real co
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -14,15 +13,15 @@ from fastapi.testclient import TestClient
 
 from sync.central.app import create_app
 from sync.central.seed import generate_day, seed_central
-from tests.central.postgres_server import PostgresServer, PostgresUnavailable, start_postgres
 from tests.credentials import signed_client, workstation_auth
-from tests.services import service_missing
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from pathlib import Path
 
     from fastapi import FastAPI
+
+    from tests.central.postgres_server import PostgresServer
 
 DAY = date(2026, 3, 2)
 OPENING = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)  # 08:00 in Berlin
@@ -42,18 +41,6 @@ class MovableClock:
     def advance(self, **delta: float) -> datetime:
         self.now += timedelta(**delta)
         return self.now
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    """One server per xdist worker, started on first use, stopped at the worker's session end; when it
-    cannot start: fails under CI, else skips with the reason."""
-    try:
-        server = start_postgres()
-    except (PostgresUnavailable, OSError, subprocess.SubprocessError) as error:
-        service_missing(str(error) or type(error).__name__, "PostgreSQL")
-    yield server
-    server.stop()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -20,6 +20,7 @@ from tests.faults.central_process import CentralProcess
 from tests.faults.conftest import CTX, WORKSTATION
 from tests.faults.proxy import FaultProxy
 from tests.sync.support import DESK, central_operations
+from tests.sync_fixtures import BOTH_BACKENDS
 from workstation.counter import Counter
 from workstation.models import OperationStatus, OutboxOperation
 from workstation.sync_engine import SyncEngine
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 
     from sync.central.seed import SeedDay
     from workstation.db import LocalStore
+
+pytestmark = BOTH_BACKENDS  # the central store matters here: SQLite and PostgreSQL
 
 OPERATIONS = 300
 BATCH = 20

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from tests.faults.conftest import CTX, WORKSTATION
 from tests.sync.support import DESK, central_operations
+from tests.sync_fixtures import BOTH_BACKENDS
 from workstation.counter import Counter
 from workstation.models import OperationStatus, OutboxOperation, SyncState, Ticket
 
@@ -17,6 +18,9 @@ if TYPE_CHECKING:
     from tests.faults.proxy import FaultProxy
     from workstation.db import LocalStore
     from workstation.sync_engine import SyncEngine
+
+
+pytestmark = BOTH_BACKENDS  # the central store matters here: SQLite and PostgreSQL
 
 
 def _outbox(store: LocalStore) -> list[tuple[int, str, str]]:

@@ -47,7 +47,11 @@ def central_clock() -> datetime:
 
 def seeded_central_db(path: Path, day: SeedDay) -> str:
     """A central SQLite database holding the generated day; returns its URL."""
-    url = f"sqlite:///{path}"
+    return seeded_central(f"sqlite:///{path}", day)
+
+
+def seeded_central(url: str, day: SeedDay) -> str:
+    """The (empty) central database at `url` with its schema and the generated day; returns `url`."""
     central = CentralStore(url)
     central.create_schema()
     with central.write() as session:

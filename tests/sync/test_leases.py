@@ -18,6 +18,7 @@ from sync.central.seed import BUERGERAMT_ID
 from tests.central.conftest import MovableClock
 from tests.sync.desks import Desk, accepted_calls
 from tests.sync.support import CLERK, DESK, NOW
+from tests.sync_fixtures import BOTH_BACKENDS
 from workstation.models import DeskLease, OperationStatus
 from workstation.sync_engine import LEASES_PER_DESK
 
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
+
+pytestmark = BOTH_BACKENDS  # the central store matters here: SQLite and PostgreSQL
 
 OTHER_DESK = f"{BUERGERAMT_ID}-d2"
 OTHER_CLERK = f"{BUERGERAMT_ID}-c3"

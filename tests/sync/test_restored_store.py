@@ -18,6 +18,7 @@ from sync.client import CentralClient, SwitchableTransport
 from sync.protocol import PushRequest
 from tests.credentials import workstation_auth
 from tests.sync.support import CLERK, DESK, NOW, central_operations
+from tests.sync_fixtures import BOTH_BACKENDS
 from workstation.commands import DeskContext
 from workstation.counter import Counter
 from workstation.db import LocalStore
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from sync.central.embedded import EmbeddedCentral
+
+pytestmark = BOTH_BACKENDS  # the central store matters here: SQLite and PostgreSQL
 
 CTX = DeskContext("ws-restored", BUERGERAMT_ID, DESK, CLERK)
 

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
-import sqlite3
 import threading
-from contextlib import closing
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -16,7 +12,9 @@ from sync.central.embedded import EmbeddedCentral, start_embedded
 from sync.central.seed import BUERGERAMT_ID, SeedDay
 from sync.client import CentralClient
 from tests.credentials import workstation_auth
+from tests.sync.central_backup import backup_central, restore_central
 from tests.sync.support import CLERK, DESK, FaultyNetwork, central_clock, central_operations, central_ticket
+from tests.sync_fixtures import BOTH_BACKENDS
 from workstation.commands import DeskContext
 from workstation.counter import Counter
 from workstation.db import LocalStore
@@ -25,6 +23,7 @@ from workstation.sync_engine import SyncEngine
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
 OTHER_DESK = f"{BUERGERAMT_ID}-d2"
 OTHER_CLERK = f"{BUERGERAMT_ID}-c3"
@@ -225,23 +224,21 @@ def test_online_call_next_goes_through_the_central_service(
     assert engine.sync_once().pushed == 0
 
 
+@BOTH_BACKENDS
 def test_a_central_restored_from_a_backup_gets_the_lost_operations_again(
     engine: SyncEngine, local_store: LocalStore, central: EmbeddedCentral, central_url: str, seed_day: SeedDay
 ) -> None:
-    central_file = Path(central_url.removeprefix("sqlite:///"))
-    backup = central_file.with_suffix(".backup")
-    # SQLite's online backup, so ws-a's enrollment (maybe still in the WAL) is in it; its work is not.
-    with closing(sqlite3.connect(central_file)) as source, closing(sqlite3.connect(backup)) as copy:
-        source.backup(copy)  # closed: the copy's own WAL is folded into its file
+    """Fault test 11: the central service restored from an older backup (a new epoch) gets what it
+    lost from the workstation's retained outbox, each operation once."""
+    backup = local_store.path.with_name("central.backup")
+    backup_central(central_url, backup)  # ws-a's enrollment is in it; its work is not
     assert engine.sync_once().online
     counter = Counter(local_store, _ctx())
     counter.issue_walk_in([_a_service(seed_day)], 0)
     assert engine.sync_once().pushed == 1
 
     central.stop()
-    for suffix in ("-wal", "-shm"):
-        Path(f"{central_file}{suffix}").unlink(missing_ok=True)
-    shutil.copy(backup, central_file)
+    restore_central(central_url, backup)
     port = int(central.url.rsplit(":", 1)[1])
     restarted = start_embedded(central_url, port=port, clock=central_clock)
     try:
