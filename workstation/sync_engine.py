@@ -123,7 +123,16 @@ class SyncEngine:
 
         def push() -> SyncReport:
             pushed = self._push_all()
-            return SyncReport(online=True, pushed=pushed.answered, rejected=pushed.rejected)
+            pulled = 0
+            if pushed.rejected and self._pull_lock.acquire(blocking=False):
+                # A refused action left the replica wrong (say, a ticket another desk has): pull now,
+                # so the clerk's screen shows the central state before the next key press. A long
+                # poll in progress holds the lock; the central service wakes it with that state.
+                try:
+                    pulled, _kept, _replay = self._pull_pages(0.0)
+                finally:
+                    self._pull_lock.release()
+            return SyncReport(online=True, pushed=pushed.answered, rejected=pushed.rejected, pulled=pulled)
 
         return self._guarded("push", push)
 
@@ -466,42 +475,46 @@ class SyncEngine:
 
     def _pull_all(self, wait: float) -> tuple[int, int, bool]:
         """Returns (rows applied, rows kept local, whether operations must be sent again)."""
+        with self._pull_lock:
+            return self._pull_pages(wait)
+
+    def _pull_pages(self, wait: float) -> tuple[int, int, bool]:
+        """`_pull_all` for a caller holding the pull lock."""
         applied = kept = 0
         replay = False
-        with self._pull_lock:
-            while True:
-                with self.store.session() as session:
-                    state = session.get(SyncState, self.ctx.workstation_id)
-                    cursor, epoch = (state.cursor, state.epoch) if state else (0, None)
-                page = self.client.changes(
-                    self.ctx.office_id, self.ctx.workstation_id, cursor, limit=self.page_limit, wait=wait
-                )
-                wait = 0.0  # only the first request waits for news
-                with self.store.write() as session:
-                    if epoch is not None and page.epoch != epoch:
-                        replay = (
-                            replica.restart_for_new_epoch(
-                                session,
-                                workstation_id=self.ctx.workstation_id,
-                                office_id=self.ctx.office_id,
-                                epoch=page.epoch,
-                                central_acked_seq=page.acked_seq,
-                            )
-                            > 0
-                            or replay
+        while True:
+            with self.store.session() as session:
+                state = session.get(SyncState, self.ctx.workstation_id)
+                cursor, epoch = (state.cursor, state.epoch) if state else (0, None)
+            page = self.client.changes(
+                self.ctx.office_id, self.ctx.workstation_id, cursor, limit=self.page_limit, wait=wait
+            )
+            wait = 0.0  # only the first request waits for news
+            with self.store.write() as session:
+                if epoch is not None and page.epoch != epoch:
+                    replay = (
+                        replica.restart_for_new_epoch(
+                            session,
+                            workstation_id=self.ctx.workstation_id,
+                            office_id=self.ctx.office_id,
+                            epoch=page.epoch,
+                            central_acked_seq=page.acked_seq,
                         )
-                        continue
-                    report = replica.apply_changes(
-                        session,
-                        page,
-                        workstation_id=self.ctx.workstation_id,
-                        office_id=self.ctx.office_id,
-                        now=self.clock(),
+                        > 0
+                        or replay
                     )
-                applied += report.applied
-                kept += report.kept_local
-                if not page.has_more:
-                    return applied, kept, replay
+                    continue
+                report = replica.apply_changes(
+                    session,
+                    page,
+                    workstation_id=self.ctx.workstation_id,
+                    office_id=self.ctx.office_id,
+                    now=self.clock(),
+                )
+            applied += report.applied
+            kept += report.kept_local
+            if not page.has_more:
+                return applied, kept, replay
 
     def _replica_knows(self, appointment_id: str | None, service_ids: list[str]) -> bool:
         with self.store.session() as session:

@@ -214,6 +214,7 @@ def _apply_one(
             savepoint.rollback()
             effect = _Effect(now)
             status, reason = "rejected", rejection.reason
+            effect.touched += _tickets_named(session, office, operation.args)
     if effect.flag_reason:
         reason = effect.flag_reason
         log.warning("operation %s seq %s flagged for review: %s", operation.kind, operation.seq, reason)
@@ -245,6 +246,16 @@ def _apply_one(
         flagged=effect.flag_reason is not None,
     )
     return answer, effect.touched
+
+
+def _tickets_named(session: Session, office: store.Office, args: dict[str, Any]) -> list[store.Versioned]:
+    """The office's tickets a refused operation names. They are stamped although unchanged: the
+    desk's replica holds its refused change to them, and a change wakes its long poll at once with
+    the central state (else it would wait for the ticket's next real change, up to the poll's end,
+    while its clerk could go on serving a citizen another desk has called)."""
+    named = [args.get(key) for key in ("ticket_id", "new_ticket_id")]
+    tickets = [session.get(store.Ticket, t) for t in named if isinstance(t, str)]
+    return [t for t in tickets if t is not None and t.office_id == office.id]
 
 
 def _dispatch(session: Session, office: store.Office, operation: Operation, effect: _Effect) -> None:

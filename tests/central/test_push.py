@@ -390,3 +390,19 @@ def test_a_capture_for_an_unknown_ticket_or_with_a_bad_hash_is_rejected(
     assert "sha256" in answer["results"][2]["reason"]
     with central_app.state.store.read() as session:
         assert session.scalars(select(store.TicketCapture)).all() == []
+
+
+def test_a_refused_operation_stamps_the_tickets_it_names_so_the_desks_long_poll_wakes(
+    client: TestClient, clock: MovableClock
+) -> None:
+    push(client, operation(1, "ticket.issue", issue_args(clock), clock))
+    feed = {"office_id": OFFICE, "limit": 5000}
+    cursor = client.get("/api/v1/sync/changes", params=feed).json()["cursor"]
+    refused = push(
+        client, operation(2, "ticket.no_show", {"ticket_id": "desk-t1", "at": clock.now.isoformat()}, clock)
+    ).json()
+    assert refused["results"][0]["status"] == "rejected"  # never called: no no-show
+    page = client.get("/api/v1/sync/changes", params=feed | {"cursor": cursor}).json()
+    assert [(t["id"], t["state"]) for t in page["tickets"]] == [
+        ("desk-t1", "waiting")
+    ]  # unchanged, sent again
