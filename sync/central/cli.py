@@ -76,10 +76,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     admin.add_argument("--minutes", type=int, default=30, help="Gültigkeit in Minuten (Standard: 30)")
     admin.set_defaults(handler=admin_token_command)
 
-    token = commands.add_parser("token", help="Zugang für Kiosk, Buchungssystem oder Wartebereichsanzeige")
+    token = commands.add_parser(
+        "token", help="Zugang für Kiosk, Buchungssystem, Wartebereichsanzeige oder Fototerminal"
+    )
     token.add_argument("--db", default=None, help="Datenbank-URL")
     token.add_argument(
-        "--kind", required=True, choices=("kiosk", "booking", "display"), help="Art des Zugangs"
+        "--kind",
+        required=True,
+        choices=("kiosk", "booking", "display", "capture"),
+        help="Art des Zugangs (capture: Fototerminal)",
     )
     token.add_argument("--office", required=True, help="Dienststellen-ID")
     token.add_argument("--label", default="", help="Bezeichnung, z. B. Kiosk Eingang")

@@ -35,6 +35,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sync.central import waiting_room
 from sync.central.auth import DISPLAY_COOKIE, WORKSTATION, Authenticator
 from sync.central.credentials import TokenKind
+from sync.central.display_texts import TEXTS
 from sync.central.waiting_room import OfficeBoard, StatusKind, TicketStatus
 from sync.clock import OFFICE_ZONE
 from sync.protocol import STATUS_PAGE_PATH
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "TEXTS",
     "BoardCache",
     "DisplayOptions",
     "StreamHub",
@@ -107,74 +109,6 @@ def close_streams(app: FastAPI) -> None:
 
 
 # --- language ---------------------------------------------------------------------------------------
-
-TEXTS: Final[dict[str, dict[str, str]]] = {
-    "de": {
-        "display_title": "Aufrufanzeige",
-        "number": "Nummer",
-        "desk": "Schalter",
-        "calls": "Aufrufe",
-        "no_calls": "Noch keine Aufrufe",
-        "queue": "Wartende",
-        "waiting": "wartend",
-        "wait": "Wartezeit",
-        "minutes": "{low}–{high} Minuten",
-        "unknown_wait": "unbekannt",
-        "offline": "Verbindung unterbrochen",
-        "status_title": "Ihre Wartenummer",
-        "service": "Anliegen",
-        "ahead": "Vor Ihnen",
-        "ahead_value": "{count} Personen",
-        "ahead_one": "1 Person",
-        "estimate": "Geschätzte Wartezeit",
-        "next": "Sie sind als Nächstes dran.",
-        "called": "Sie wurden aufgerufen: Schalter {desk}",
-        "called_no_desk": "Sie wurden aufgerufen.",
-        "serving": "Sie werden gerade bedient.",
-        "finished": "Ihr Besuch ist abgeschlossen. Vielen Dank!",
-        "expired": "Diese Wartenummer ist nicht mehr gültig.",
-        "waiting_status": "Sie warten.",
-        "order_note": (
-            "Nummern werden nicht immer der Reihe nach aufgerufen: manche Schalter bedienen nur "
-            "bestimmte Anliegen."
-        ),
-        "unknown_title": "unbekannt",
-        "unknown_body": "Diese Wartenummer ist unbekannt.",
-        "language": "English",
-        "other_lang": "en",
-    },
-    "en": {
-        "display_title": "Call display",
-        "number": "Number",
-        "desk": "Desk",
-        "calls": "Calls",
-        "no_calls": "No calls yet",
-        "queue": "Waiting",
-        "waiting": "waiting",
-        "wait": "Waiting time",
-        "minutes": "{low}–{high} minutes",
-        "unknown_wait": "unknown",
-        "offline": "Connection lost",
-        "status_title": "Your ticket",
-        "service": "Service",
-        "ahead": "Ahead of you",
-        "ahead_value": "{count} people",
-        "ahead_one": "1 person",
-        "estimate": "Estimated waiting time",
-        "next": "You are next.",
-        "called": "You have been called: desk {desk}",
-        "called_no_desk": "You have been called.",
-        "serving": "You are being served.",
-        "finished": "Your visit is complete. Thank you!",
-        "expired": "This ticket is no longer valid.",
-        "waiting_status": "You are waiting.",
-        "order_note": "Numbers are not always called in order: some desks serve only certain services.",
-        "unknown_title": "unknown",
-        "unknown_body": "This ticket is unknown.",
-        "language": "Deutsch",
-        "other_lang": "de",
-    },
-}
 
 
 def choose_language(lang: str | None, accept_language: str | None) -> str:
@@ -364,14 +298,20 @@ def render_status_live(status: TicketStatus, texts: dict[str, str]) -> Html:
             estimate_word=texts["estimate"],
             estimate=_wait_text(status.estimate, texts),
         )
+    photo = (
+        render(Template('<p class="photo-station">$text</p>'), text=texts["photo_station"])
+        if status.needs_photo and kind in (StatusKind.WAITING, StatusKind.NEXT)
+        else Html("")
+    )
     return render(
         Template(
-            '<p class="message kind-$kind" role="status">$message</p>'
+            '<p class="message kind-$kind" role="status">$message</p>$photo'
             '<dl class="facts"><div><dt>$number_word</dt><dd class="number">$number</dd></div>'
             '<div><dt>$service_word</dt><dd class="service">$service</dd></div>$facts</dl>'
         ),
         kind=kind.value,
         message=message,
+        photo=photo,
         number_word=texts["number"],
         number=status.number,
         service_word=texts["service"],
