@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from sync.central.display_config import DisplaySettings
+    from sync.central.kiosk import KioskSlip
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,13 @@ def default_db_url() -> str:
     return f"sqlite:///{data_dir / 'central.sqlite3'}"
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+    *,
+    slip_printer: Callable[[Path], Callable[[KioskSlip], object]] | None = None,
+) -> None:
+    """`slip_printer(folder)` makes the simulated kiosk's slip printer (`--slips`); the entry point
+    hands it in, since the slip's template (`forms/`) sits above this layer."""
     central = subparsers.add_parser("central", help="zentraler Dienst (Referenzimplementierung)")
     commands = central.add_subparsers(dest="central_command", required=True, metavar="BEFEHL")
 
@@ -49,6 +56,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     serve.add_argument(
         "--kiosk", metavar="DIENSTSTELLE", help="simulierten Kiosk für diese Dienststelle starten"
     )
+    if slip_printer is not None:
+        serve.add_argument(
+            "--slips",
+            type=Path,
+            metavar="ORDNER",
+            help="Wartescheine des simulierten Kiosks als PDF (mit QR-Code) in diesen Ordner schreiben",
+        )
+    serve.set_defaults(slip_printer=slip_printer)
     serve.add_argument("--tls-cert", type=Path, help="Serverzertifikat (PEM); ohne: http nur auf 127.0.0.1")
     serve.add_argument("--tls-key", type=Path, help="privater Schlüssel des Serverzertifikats (PEM)")
     serve.add_argument("--tls-ca", type=Path, help="CA-Datei, mit der der simulierte Kiosk prüft")
@@ -175,6 +190,7 @@ def serve_command(args: argparse.Namespace) -> int:
             f"{scheme}://{args.host}:{args.port}",
             args.kiosk,
             verify=tls_verification(args.tls_ca),
+            print_slip=args.slip_printer(args.slips) if getattr(args, "slips", None) else None,
         )
     print(f"Zentraler Dienst: {scheme}://{args.host}:{args.port}/api/v1 (OpenAPI: /openapi.json)")
     config = uvicorn.Config(
