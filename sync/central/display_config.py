@@ -51,7 +51,11 @@ class DisplaySettings(BaseModel):
     groups: list[GroupPrefix] = Field(default_factory=list, max_length=20)  # empty: every group
     calls: int = Field(default=MAX_CALLS, ge=1, le=MAX_CALLS)
     columns: int = Field(default=1, ge=1, le=MAX_COLUMNS)
-    languages: list[DisplayLanguage] = Field(default_factory=_german_only, max_length=len(DISPLAY_LANGUAGES))
+    languages: list[DisplayLanguage] = Field(
+        default_factory=_german_only,
+        max_length=len(DISPLAY_LANGUAGES),
+        json_schema_extra={"uniqueItems": True},  # the document says what the validator refuses
+    )
     rotate_seconds: int = Field(default=10, ge=1, le=300)
 
     @field_validator("languages")
