@@ -12,7 +12,7 @@ runtime=(
 )
 test_extra=(
   softhsm2 opensc-pkcs11 cups cups-client cups-bsd printer-driver-cups-pdf
-  postgresql postgresql-client poppler-utils git chromium
+  postgresql postgresql-client poppler-utils zbar-tools git chromium
 )
 wanted=("${runtime[@]}")
 [[ "${1:-}" == "--test" ]] && wanted+=("${test_extra[@]}")

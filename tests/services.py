@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 SERVICE_MARKERS: Mapping[str, str] = {
     "pcsc": "pcscd with the vsmartcard virtual reader (root)",
     "postgres": "a PostgreSQL server started by tests/central/postgres_server.py",
-    "poppler": "poppler-utils (pdftotext, pdfimages)",
+    "poppler": "poppler-utils (pdftotext, pdfimages, pdftoppm) and zbar-tools (zbarimg)",
     "cups": "a CUPS server",
     "softhsm": "SoftHSM2",
     "browser": "Debian's chromium (installer/browser.sh), driven by Playwright",

@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     from devices.seal import cli as seal_cli
     from forms import cli as forms_cli
     from sync.central import cli as central_cli
-    from tresen import demo, desk, enroll, sync_cli
+    from tresen import demo, desk, enroll, kiosk_slips, sync_cli
     from tresen import stats as stats_cli
 
     parser = argparse.ArgumentParser(
@@ -52,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.register(commands)
     desk.register(commands)
     enroll.register(commands)
-    central_cli.register(commands)
+    central_cli.register(commands, slip_printer=kiosk_slips.SlipFolder)
     stats_cli.register(commands)
     sync_cli.register(commands)
     card_cli.register(commands)

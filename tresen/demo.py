@@ -40,6 +40,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="SS:MM",
         help="die Uhr der Vorführung auf diese Uhrzeit stellen (z. B. 10:30); sie läuft von dort weiter",
     )
+    demo.add_argument(
+        "--slips",
+        type=Path,
+        metavar="ORDNER",
+        help="Wartescheine des simulierten Kiosks als PDF (mit QR-Code) in diesen Ordner schreiben",
+    )
     demo.set_defaults(handler=run_demo)
 
 
@@ -62,6 +68,7 @@ def _run_demo(args: argparse.Namespace, config: Config, temp_dir: Path) -> int:
     from sync.central.seed import BUERGERAMT_ID, DEMO_PINS
     from sync.client import SwitchableTransport
     from sync.clock import utc_now
+    from tresen.kiosk_slips import SlipFolder
     from workstation import audit_key, capture_key
     from workstation.login import DeskLogin
     from workstation.number_witness import NumberWitness
@@ -81,6 +88,7 @@ def _run_demo(args: argparse.Namespace, config: Config, temp_dir: Path) -> int:
             mean_interval_seconds=args.walk_in_seconds,
             seed=args.seed,
             clock=clock,
+            print_slip=SlipFolder(args.slips) if args.slips else None,
         ).start()
         cleanup.callback(kiosk.stop)
 
@@ -113,6 +121,7 @@ def _run_demo(args: argparse.Namespace, config: Config, temp_dir: Path) -> int:
         card_setup = demo_card_setup(config, temp_dir / "csca", cleanup)
         captures = demo_capture_setup(config, temp_dir, cleanup)
         config = demo_printing(config, store, temp_dir)
+        keep_one_slip(central, config.printing.folder or args.slips)
         desk = next(d for d in day.desks if d.office_id == BUERGERAMT_ID)
         clerk = next(c for c in day.clerks if c.office_id == BUERGERAMT_ID)
         return run_app(
@@ -174,6 +183,25 @@ def waiting_room_addresses(central_db: str, central_url: str) -> str:
     if status is not None:
         lines.append(_("Status einer wartenden Nummer (QR-Code des Wartescheins): {url}").format(url=status))
     return "\n".join(lines)
+
+
+def keep_one_slip(central: EmbeddedCentral, folder: Path | None) -> Path | None:
+    """The slip of the waiting ticket whose status page the demo names, printed into `folder` (the
+    demo's printouts), so its QR code can be scanned with a phone beside the TUI."""
+    from sync.central.kiosk import longest_waiting_slip
+    from sync.central.seed import BUERGERAMT_ID
+    from tresen.kiosk_slips import SlipFolder
+    from workstation.i18n import _
+
+    slip = longest_waiting_slip(central.store, central.url, BUERGERAMT_ID)
+    if slip is None or folder is None:
+        return None
+    path = SlipFolder(folder)(slip)
+    print(
+        _("Wartenummer {number} als Warteschein mit QR-Code: {path}").format(number=slip.number, path=path),
+        file=sys.stderr,
+    )
+    return path
 
 
 DEMO_KASSENZEICHEN_PREFIX = "5101"

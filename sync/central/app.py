@@ -29,6 +29,7 @@ from sync.central.display import StreamHub, display_router
 from sync.central.errors import CentralRefusal, Forbidden, NotFound, SequenceGapError
 from sync.central.responses import COMMON_REFUSALS, MAX_BODY_BYTES, Refusal
 from sync.central.statistics_api import statistics_router
+from sync.central.waiting_room_api import waiting_room_router
 from sync.clock import OFFICE_ZONE, Clock, utc_now
 from sync.protocol import (
     API_PREFIX,
@@ -109,6 +110,7 @@ def create_app(db_url: str, *, clock: Clock = utc_now) -> FastAPI:
     _install_error_handlers(app)
     app.include_router(_routes(central, notifier, epoch, clock), prefix=API_PREFIX)
     app.include_router(statistics_router(central, clock), prefix=API_PREFIX)
+    app.include_router(waiting_room_router(central, notifier, clock), prefix=API_PREFIX)
     app.include_router(display_router(central, notifier, clock, display_streams, auth))
     return app
 

@@ -477,6 +477,7 @@ def _apply_capture_attach(session: Session, office: store.Office, args: Any, eff
     record.items = list(args.items)
     record.source = args.source
     record.attached_at = args.at
+    effect.touched.append(ticket)  # unchanged, but stamped: the waiting room's readers wake at once
     effect.result = _ticket_result(ticket) | {"capture_reference": args.reference}
 
 

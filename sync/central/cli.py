@@ -18,7 +18,12 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
     from sqlalchemy.orm import Session
 
+    from sync.central.display_config import DisplaySettings
+    from sync.central.kiosk import KioskSlip
+
 log = logging.getLogger(__name__)
+
+DISPLAY_LANGUAGE_CODES = ("de", "en", "tr", "fr", "es", "ru")  # sync.central.display_texts, checked by a test
 
 # uvicorn's bounds for a service on the office LAN: idle keep-alive connections close after 5 s, at
 # most 500 connections at once (then 503), and a request line with headers of at most 16 KiB.
@@ -34,7 +39,13 @@ def default_db_url() -> str:
     return f"sqlite:///{data_dir / 'central.sqlite3'}"
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+    *,
+    slip_printer: Callable[[Path], Callable[[KioskSlip], object]] | None = None,
+) -> None:
+    """`slip_printer(folder)` makes the simulated kiosk's slip printer (`--slips`); the entry point
+    hands it in, since the slip's template (`forms/`) sits above this layer."""
     central = subparsers.add_parser("central", help="zentraler Dienst (Referenzimplementierung)")
     commands = central.add_subparsers(dest="central_command", required=True, metavar="BEFEHL")
 
@@ -45,6 +56,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     serve.add_argument(
         "--kiosk", metavar="DIENSTSTELLE", help="simulierten Kiosk für diese Dienststelle starten"
     )
+    if slip_printer is not None:
+        serve.add_argument(
+            "--slips",
+            type=Path,
+            metavar="ORDNER",
+            help="Wartescheine des simulierten Kiosks als PDF (mit QR-Code) in diesen Ordner schreiben",
+        )
+    serve.set_defaults(slip_printer=slip_printer)
     serve.add_argument("--tls-cert", type=Path, help="Serverzertifikat (PEM); ohne: http nur auf 127.0.0.1")
     serve.add_argument("--tls-key", type=Path, help="privater Schlüssel des Serverzertifikats (PEM)")
     serve.add_argument("--tls-ca", type=Path, help="CA-Datei, mit der der simulierte Kiosk prüft")
@@ -76,14 +95,37 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     admin.add_argument("--minutes", type=int, default=30, help="Gültigkeit in Minuten (Standard: 30)")
     admin.set_defaults(handler=admin_token_command)
 
-    token = commands.add_parser("token", help="Zugang für Kiosk, Buchungssystem oder Wartebereichsanzeige")
+    token = commands.add_parser(
+        "token", help="Zugang für Kiosk, Buchungssystem, Wartebereichsanzeige oder Fototerminal"
+    )
     token.add_argument("--db", default=None, help="Datenbank-URL")
     token.add_argument(
-        "--kind", required=True, choices=("kiosk", "booking", "display"), help="Art des Zugangs"
+        "--kind",
+        required=True,
+        choices=("kiosk", "booking", "display", "capture"),
+        help="Art des Zugangs (capture: Fototerminal)",
     )
     token.add_argument("--office", required=True, help="Dienststellen-ID")
     token.add_argument("--label", default="", help="Bezeichnung, z. B. Kiosk Eingang")
     token.set_defaults(handler=token_command)
+
+    display = commands.add_parser(
+        "display-config",
+        help="Aufrufanzeige einer Dienststelle einstellen (ohne Optionen: die Einstellung zeigen)",
+    )
+    display.add_argument("--db", default=None, help="Datenbank-URL")
+    display.add_argument("--office", required=True, help="Dienststellen-ID")
+    display.add_argument("--groups", help="nur diese Gruppen (Nummernpräfixe, z. B. A,B); leer: alle Gruppen")
+    display.add_argument("--calls", type=int, help="Anzahl der gezeigten Aufrufe (1–12)")
+    display.add_argument("--columns", type=int, help="Spalten der Aufrufe (1–3)")
+    display.add_argument(
+        "--languages",
+        help="Sprachen im Wechsel, z. B. de,en,tr (Deutsch steht immer vorn; angeboten: "
+        + ", ".join(DISPLAY_LANGUAGE_CODES)
+        + ")",
+    )
+    display.add_argument("--rotate-seconds", type=int, help="Sekunden je Sprache (1–300)")
+    display.set_defaults(handler=display_config_command)
 
     revoke = commands.add_parser(
         "revoke", help="einen Arbeitsplatz sperren (Schlüssel verloren oder ersetzt)"
@@ -148,6 +190,7 @@ def serve_command(args: argparse.Namespace) -> int:
             f"{scheme}://{args.host}:{args.port}",
             args.kiosk,
             verify=tls_verification(args.tls_ca),
+            print_slip=args.slip_printer(args.slips) if getattr(args, "slips", None) else None,
         )
     print(f"Zentraler Dienst: {scheme}://{args.host}:{args.port}/api/v1 (OpenAPI: /openapi.json)")
     config = uvicorn.Config(
@@ -288,6 +331,55 @@ def clerk_pin_command(args: argparse.Namespace) -> int:
         return 2
     print(f"PIN für {args.clerk} gesetzt.")
     return 0
+
+
+def display_config_command(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from sync.central import display_config
+
+    changes: dict[str, object] = {}
+    if args.groups is not None:
+        changes["groups"] = [group.strip() for group in args.groups.split(",") if group.strip()]
+    if args.calls is not None:
+        changes["calls"] = args.calls
+    if args.columns is not None:
+        changes["columns"] = args.columns
+    if args.languages is not None:
+        changes["languages"] = [code.strip() for code in args.languages.split(",") if code.strip()]
+    if args.rotate_seconds is not None:
+        changes["rotate_seconds"] = args.rotate_seconds
+
+    def apply_changes(session: Session, now: datetime) -> str:
+        from sync.central.errors import NotFound
+        from sync.central.store import Office
+
+        if session.get(Office, args.office) is None:
+            raise NotFound("unknown office")
+        current = display_config.read_settings(session, args.office)
+        if changes:
+            wanted = display_config.DisplaySettings.model_validate(current.model_dump() | changes)
+            current = display_config.write_settings(session, args.office, wanted, now)
+        return _describe_display(current)
+
+    try:
+        shown = _with_store(args.db or default_db_url(), apply_changes)
+    except ValidationError as error:
+        fields = ", ".join(sorted({str(part["loc"][0]) for part in error.errors() if part["loc"]}))
+        print(f"Ungültige Einstellung: {fields}", file=sys.stderr)
+        return 2
+    if shown is None:
+        return 2
+    print(shown)
+    return 0
+
+
+def _describe_display(settings: DisplaySettings) -> str:
+    groups = ",".join(settings.groups) or "alle"
+    return (
+        f"Gruppen: {groups}; Aufrufe: {settings.calls} in {settings.columns} Spalte(n); "
+        f"Sprachen: {','.join(settings.languages)} je {settings.rotate_seconds} s"
+    )
 
 
 def _with_store(db_url: str, work: Callable[[Session, datetime], str | None]) -> str | None:

@@ -1,5 +1,6 @@
 """Who may talk to the central service: enrolled workstation keys, one-time enrollment codes, tokens
-for the kiosk, booking systems, displays and administrators, clerk PIN verifiers and clerk sessions.
+for the kiosk, booking systems, displays, capture terminals and administrators, clerk PIN verifiers
+and clerk sessions.
 
 Secrets are never stored: codes, tokens and session ids are random (256 bits) and kept as their
 SHA-256 digest, so a copy of the database lets no one in; PINs are kept as argon2id verifiers
@@ -33,6 +34,7 @@ class TokenKind(StrEnum):
     KIOSK = "kiosk"  # issue tickets and check in, for one office
     BOOKING = "booking"  # create, list and cancel appointments, for one office
     DISPLAY = "display"  # the waiting-room display of one office
+    CAPTURE = "capture"  # the capture terminal of one office: reports that a capture was taken
 
 
 class Role(StrEnum):

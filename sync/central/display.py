@@ -32,9 +32,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 from sqlalchemy.exc import SQLAlchemyError
 
-from sync.central import waiting_room
+from sync.central import display_config, waiting_room
 from sync.central.auth import DISPLAY_COOKIE, WORKSTATION, Authenticator
 from sync.central.credentials import TokenKind
+from sync.central.display_config import MAX_COLUMNS, DisplaySettings
+from sync.central.display_texts import DISPLAY_TEXTS, TEXTS
 from sync.central.waiting_room import OfficeBoard, StatusKind, TicketStatus
 from sync.clock import OFFICE_ZONE
 from sync.protocol import STATUS_PAGE_PATH
@@ -52,8 +54,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "TEXTS",
     "BoardCache",
     "DisplayOptions",
+    "ScreenQuery",
     "StreamHub",
     "close_streams",
     "demo_addresses",
@@ -73,6 +77,9 @@ OfficePath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z
 TokenPath = Annotated[str, Path(min_length=1, max_length=64)]
 GroupsQuery = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9,]*$")]
 CallsQuery = Annotated[int | None, Query(ge=1, le=50)]
+ColumnsQuery = Annotated[int | None, Query(ge=1, le=MAX_COLUMNS)]
+RotateQuery = Annotated[int | None, Query(ge=1, le=300)]
+LangQuery = Annotated[str | None, Query(max_length=40, pattern=r"^[a-z,]*$")]
 
 
 def status_page_url(central_url: str, token: str) -> str:
@@ -107,74 +114,6 @@ def close_streams(app: FastAPI) -> None:
 
 
 # --- language ---------------------------------------------------------------------------------------
-
-TEXTS: Final[dict[str, dict[str, str]]] = {
-    "de": {
-        "display_title": "Aufrufanzeige",
-        "number": "Nummer",
-        "desk": "Schalter",
-        "calls": "Aufrufe",
-        "no_calls": "Noch keine Aufrufe",
-        "queue": "Wartende",
-        "waiting": "wartend",
-        "wait": "Wartezeit",
-        "minutes": "{low}–{high} Minuten",
-        "unknown_wait": "unbekannt",
-        "offline": "Verbindung unterbrochen",
-        "status_title": "Ihre Wartenummer",
-        "service": "Anliegen",
-        "ahead": "Vor Ihnen",
-        "ahead_value": "{count} Personen",
-        "ahead_one": "1 Person",
-        "estimate": "Geschätzte Wartezeit",
-        "next": "Sie sind als Nächstes dran.",
-        "called": "Sie wurden aufgerufen: Schalter {desk}",
-        "called_no_desk": "Sie wurden aufgerufen.",
-        "serving": "Sie werden gerade bedient.",
-        "finished": "Ihr Besuch ist abgeschlossen. Vielen Dank!",
-        "expired": "Diese Wartenummer ist nicht mehr gültig.",
-        "waiting_status": "Sie warten.",
-        "order_note": (
-            "Nummern werden nicht immer der Reihe nach aufgerufen: manche Schalter bedienen nur "
-            "bestimmte Anliegen."
-        ),
-        "unknown_title": "unbekannt",
-        "unknown_body": "Diese Wartenummer ist unbekannt.",
-        "language": "English",
-        "other_lang": "en",
-    },
-    "en": {
-        "display_title": "Call display",
-        "number": "Number",
-        "desk": "Desk",
-        "calls": "Calls",
-        "no_calls": "No calls yet",
-        "queue": "Waiting",
-        "waiting": "waiting",
-        "wait": "Waiting time",
-        "minutes": "{low}–{high} minutes",
-        "unknown_wait": "unknown",
-        "offline": "Connection lost",
-        "status_title": "Your ticket",
-        "service": "Service",
-        "ahead": "Ahead of you",
-        "ahead_value": "{count} people",
-        "ahead_one": "1 person",
-        "estimate": "Estimated waiting time",
-        "next": "You are next.",
-        "called": "You have been called: desk {desk}",
-        "called_no_desk": "You have been called.",
-        "serving": "You are being served.",
-        "finished": "Your visit is complete. Thank you!",
-        "expired": "This ticket is no longer valid.",
-        "waiting_status": "You are waiting.",
-        "order_note": "Numbers are not always called in order: some desks serve only certain services.",
-        "unknown_title": "unknown",
-        "unknown_body": "This ticket is unknown.",
-        "language": "Deutsch",
-        "other_lang": "de",
-    },
-}
 
 
 def choose_language(lang: str | None, accept_language: str | None) -> str:
@@ -245,22 +184,89 @@ def _wait_text(estimate: WaitEstimate, texts: dict[str, str]) -> str:
 
 @dataclass(frozen=True)
 class DisplayOptions:
-    """What one screen shows (its URL's query, so each screen of an office can differ):
-    `?groups=A,B` only these service groups (ticket prefixes) and their calls, `?calls=6` fewer rows."""
+    """What one screen shows: the office's stored settings (`DisplaySettings`) with the screen's own
+    URL query over them (`ScreenQuery`). `groups`: only these service groups (ticket prefixes) and
+    their calls; `calls` rows in `columns` columns; the fixed labels in `languages`, one after the
+    other every `rotate_seconds`."""
 
     groups: frozenset[str] | None = None
     calls: int = waiting_room.CALLS_SHOWN
+    columns: int = 1
+    languages: tuple[str, ...] = ("de",)
+    rotate_seconds: int = 10
 
     @classmethod
-    def parse(cls, groups: str | None, calls: int | None) -> DisplayOptions:
-        wanted = frozenset(g.strip() for g in groups.split(",") if g.strip()) if groups else None
-        return cls(wanted or None, min(max(calls or waiting_room.CALLS_SHOWN, 1), waiting_room.CALLS_SHOWN))
+    def from_settings(cls, settings: DisplaySettings) -> DisplayOptions:
+        return cls(
+            frozenset(settings.groups) or None,
+            settings.calls,
+            settings.columns,
+            tuple(settings.languages),
+            settings.rotate_seconds,
+        )
 
-    def query(self, lang: str) -> str:
-        parts = {"lang": lang, "calls": str(self.calls)}
-        if self.groups:
-            parts["groups"] = ",".join(sorted(self.groups))
+
+@dataclass(frozen=True)
+class ScreenQuery:
+    """One screen's own choices from its URL (`?groups=A,B&calls=6&columns=2&lang=de,en&rotate=8`),
+    each overriding the office's stored setting for this screen alone. `lang` lists the languages to
+    rotate through as given (one: no rotation); unknown codes are ignored."""
+
+    groups: str | None = None
+    calls: int | None = None
+    columns: int | None = None
+    lang: str | None = None
+    rotate: int | None = None
+
+    def over(self, settings: DisplaySettings) -> DisplayOptions:
+        stored = DisplayOptions.from_settings(settings)
+        groups = frozenset(g.strip() for g in self.groups.split(",") if g.strip()) if self.groups else None
+        languages = tuple(
+            dict.fromkeys(code for code in (self.lang or "").split(",") if code in DISPLAY_TEXTS)
+        )
+        return DisplayOptions(
+            groups or stored.groups,
+            min(max(self.calls or stored.calls, 1), waiting_room.CALLS_SHOWN),
+            min(max(self.columns or stored.columns, 1), MAX_COLUMNS),
+            languages or stored.languages,
+            self.rotate or stored.rotate_seconds,
+        )
+
+    def query(self) -> str:
+        """The same choices for the page's stream (which reads the stored settings again)."""
+        parts = {name: value for name, value in dataclasses.asdict(self).items() if value is not None}
         return urlencode(parts)
+
+
+def render_display_board(board: OfficeBoard, options: DisplayOptions) -> Html:
+    """The display's live part in each of its languages, German first; all but the first hidden, the
+    page's script shows one after the other (`live.js`)."""
+    return Html(
+        "".join(
+            render(
+                Template('<div class="board" data-lang="$code" lang="$code"$hidden>$part</div>'),
+                code=code,
+                hidden=Html(" hidden" if index else ""),
+                part=render_display_live(board, DISPLAY_TEXTS[code], options),
+            )
+            for index, code in enumerate(options.languages)
+        )
+    )
+
+
+def rotating_text(key: str, languages: tuple[str, ...]) -> Html:
+    """A fixed label outside the live part (the offline notice) in each language, as the board."""
+    return Html(
+        "".join(
+            render(
+                Template('<span data-lang="$code" lang="$code"$hidden>$text</span>'),
+                code=code,
+                hidden=Html(" hidden" if index else ""),
+                text=DISPLAY_TEXTS[code][key],
+            )
+            for index, code in enumerate(languages)
+        )
+    )
 
 
 def render_display_live(
@@ -272,7 +278,7 @@ def render_display_live(
     calls_shown = [
         call for call in board.calls if options.groups is None or _prefix(call.number) in prefixes
     ][: options.calls]
-    rows = "".join(
+    rows = [
         render(
             Template(
                 '<tr class="call" data-call-id="$id" data-called-at="$at">'
@@ -286,19 +292,29 @@ def render_display_live(
             desk=call.desk_number,
         )
         for call in calls_shown
+    ]
+    table = Template(
+        '<table class="calls"><caption class="visually-hidden">$caption</caption>'
+        '<thead><tr><th scope="col">$number</th>'
+        '<th scope="col"><span class="visually-hidden">→</span></th>'
+        '<th scope="col">$desk</th></tr></thead><tbody>$rows</tbody></table>'
     )
-    calls = (
+    per_column = -(-len(rows) // options.columns) if rows else 1  # newest first, down each column
+    tables = "".join(
         render(
-            Template(
-                '<table class="calls"><caption class="visually-hidden">$caption</caption>'
-                '<thead><tr><th scope="col">$number</th>'
-                '<th scope="col"><span class="visually-hidden">→</span></th>'
-                '<th scope="col">$desk</th></tr></thead><tbody>$rows</tbody></table>'
-            ),
+            table,
             caption=texts["calls"],
             number=texts["number"],
             desk=texts["desk"],
-            rows=Html(rows),
+            rows=Html("".join(rows[start : start + per_column])),
+        )
+        for start in range(0, len(rows), per_column)
+    )
+    calls = (
+        render(
+            Template('<div class="call-columns columns-$columns">$tables</div>'),
+            columns=options.columns,
+            tables=Html(tables),
         )
         if calls_shown
         else render(Template('<p class="no-calls">$text</p>'), text=texts["no_calls"])
@@ -364,14 +380,20 @@ def render_status_live(status: TicketStatus, texts: dict[str, str]) -> Html:
             estimate_word=texts["estimate"],
             estimate=_wait_text(status.estimate, texts),
         )
+    photo = (
+        render(Template('<p class="photo-station">$text</p>'), text=texts["photo_station"])
+        if status.needs_photo and kind in (StatusKind.WAITING, StatusKind.NEXT)
+        else Html("")
+    )
     return render(
         Template(
-            '<p class="message kind-$kind" role="status">$message</p>'
+            '<p class="message kind-$kind" role="status">$message</p>$photo'
             '<dl class="facts"><div><dt>$number_word</dt><dd class="number">$number</dd></div>'
             '<div><dt>$service_word</dt><dd class="service">$service</dd></div>$facts</dl>'
         ),
         kind=kind.value,
         message=message,
+        photo=photo,
         number_word=texts["number"],
         number=status.number,
         service_word=texts["service"],
@@ -602,13 +624,22 @@ def display_router(
         page = _page(lang, texts["unknown_title"], _STATUS_CSS, body, None, texts["offline"])
         return HTMLResponse(page, status_code=404, headers=_NO_STORE)
 
+    async def settings_of(office_id: str) -> DisplaySettings:
+        def read() -> DisplaySettings:
+            with central.read() as session:
+                return display_config.read_settings(session, office_id)
+
+        return await run_in_threadpool(read)
+
     @router.get("/display/{office_id}", response_class=HTMLResponse, response_model=None)
     async def display_page(
         request: Request,
         office_id: OfficePath,
-        lang: str | None = None,
+        lang: LangQuery = None,
         groups: GroupsQuery = None,
         calls: CallsQuery = None,
+        columns: ColumnsQuery = None,
+        rotate: RotateQuery = None,
         key: Annotated[str | None, Query(max_length=200)] = None,
     ) -> HTMLResponse | RedirectResponse:
         if key is not None:
@@ -629,27 +660,30 @@ def display_router(
             )
             return redirect
         await may_show(request, office_id)
-        # The office's screen speaks the office's language unless its URL says otherwise: a kiosk
-        # browser's Accept-Language says nothing about the people in the room.
-        code = lang if lang in TEXTS else "de"
-        texts = TEXTS[code]
-        options = DisplayOptions.parse(groups, calls)
+        # The office's screen speaks the office's languages (its stored settings, German first) unless
+        # its URL says otherwise: a kiosk browser's Accept-Language says nothing about the people there.
+        screen = ScreenQuery(groups, calls, columns, lang, rotate)
+        options = screen.over(await settings_of(office_id))
+        code = options.languages[0]
+        texts = DISPLAY_TEXTS[code]
         board = await cache.get(office_id, notifier.generation(office_id))
         if board is None:
-            return unknown_page(code, texts)
+            return unknown_page("de", TEXTS["de"])
         body = render(
             Template(
                 '<header><h1>$office</h1><p class="clock" data-offset="0"><time id="clock" data-now="$now">'
                 "$time</time></p></header>"
-                '<main id="live" class="display-live" data-highlight="$highlight">$live</main>'
+                '<main id="live" class="display-live" data-highlight="$highlight" data-rotate="$rotate">'
+                "$live</main>"
             ),
             office=board.office_name,
             now=int(board.now.timestamp() * 1000),
             time=board.now.astimezone(OFFICE_ZONE).strftime("%H:%M"),
             highlight=HIGHLIGHT_SECONDS,
-            live=render_display_live(board, texts, options),
+            rotate=options.rotate_seconds if len(options.languages) > 1 else 0,
+            live=render_display_board(board, options),
         )
-        stream = f"/display/{office_id}/events?{options.query(code)}"
+        stream = f"/display/{office_id}/events?{screen.query()}"
         return HTMLResponse(
             _page(
                 code,
@@ -657,7 +691,7 @@ def display_router(
                 _DISPLAY_CSS,
                 body,
                 stream,
-                texts["offline"],
+                rotating_text("offline", options.languages),
             )
         )
 
@@ -665,15 +699,18 @@ def display_router(
     async def display_events(
         request: Request,
         office_id: OfficePath,
-        lang: str | None = None,
+        lang: LangQuery = None,
         groups: GroupsQuery = None,
         calls: CallsQuery = None,
+        columns: ColumnsQuery = None,
+        rotate: RotateQuery = None,
     ) -> StreamingResponse:
         await may_show(request, office_id)
-        texts = TEXTS[choose_language(lang, None)]
-        options = DisplayOptions.parse(groups, calls)
+        # The stored settings are read at each (re)connect: a changed setting reaches an open screen
+        # within a stream's lifetime.
+        options = ScreenQuery(groups, calls, columns, lang, rotate).over(await settings_of(office_id))
         events = hub.stream(
-            office_id, cache, lambda board: render_display_live(board, texts, options), display=True
+            office_id, cache, lambda board: render_display_board(board, options), display=True
         )
         return _event_stream(events)
 

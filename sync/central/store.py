@@ -305,6 +305,35 @@ class TicketCapture(CentralBase):
     attached_at: Mapped[datetime]
 
 
+class TerminalCapture(CentralBase):
+    """The office's capture terminal reported a capture taken for a ticket of today (by its number),
+    before any desk attached it: only the terminal's reference and what was taken, never the images.
+    With `TicketCapture` it tells the waiting room that the citizen has been to the photo station."""
+
+    __tablename__ = "terminal_captures"
+
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    reference: Mapped[str] = mapped_column(String(128), primary_key=True)
+    office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"), index=True)
+    items: Mapped[list[str]] = mapped_column(default=list)
+    reported_at: Mapped[datetime]
+
+
+class DisplayConfig(CentralBase):
+    """How an office's call displays look unless a screen's URL says otherwise (`sync.central.display`):
+    set by an administrator (`tresen central display-config`, `PUT /api/v1/offices/{id}/display`)."""
+
+    __tablename__ = "display_configs"
+
+    office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"), primary_key=True)
+    groups: Mapped[list[str]] = mapped_column(default=list)  # ticket prefixes; empty: every group
+    calls: Mapped[int] = mapped_column(Integer, default=12)
+    columns: Mapped[int] = mapped_column(Integer, default=1)
+    languages: Mapped[list[str]] = mapped_column(default=list)  # rotated in this order; empty: German
+    rotate_seconds: Mapped[int] = mapped_column(Integer, default=10)
+    updated_at: Mapped[datetime]
+
+
 class ConflictResolution(CentralBase):
     """A supervisor dealt with a refused or flagged operation (`sync.central.conflicts`)."""
 

@@ -23,6 +23,7 @@ from sync.waiting import UNKNOWN, WaitEstimate, estimate_wait, people_ahead_all
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+PHOTO = "photo"  # the capture item the photo station takes (`sync.protocol.CaptureItem`)
 CALLS_SHOWN = 12  # ZMS's 2 × 6
 ACTIVE_DESK_WINDOW = timedelta(minutes=30)  # a desk that called within this counts as serving
 
@@ -61,6 +62,9 @@ class TicketStatus:
     ahead: int = 0
     estimate: WaitEstimate = UNKNOWN
     desk_number: int | None = None
+    # Waiting for a service that needs a capture (`Service.needs_capture`) and no photo recorded yet
+    # for it (`photo_taken`): the page sends the citizen to the photo station first.
+    needs_photo: bool = False
 
 
 @dataclass(frozen=True)
@@ -195,6 +199,21 @@ def read_board(session: Session, office_id: str, now: datetime) -> OfficeBoard |
         )
 
     successor = {t.transferred_from_id: t for t in tickets if t.transferred_from_id is not None}
+    photographed = photo_taken(session, office_id, start, end)
+
+    def needs_photo(ticket: _Ticket) -> bool:
+        """A service of the ticket needs a capture, and none with a photo is recorded for it or for
+        a ticket it was transferred from (the photo was taken for the visit, not the number)."""
+        if not any(services[s].needs_capture for s in ticket.service_ids if s in services):
+            return False
+        current: _Ticket | None = ticket
+        for _ in range(10):
+            if current is None:
+                break
+            if current.id in photographed:
+                return False
+            current = by_id.get(current.transferred_from_id or "")
+        return True
 
     def status_of(ticket: _Ticket, hops: int = 0) -> TicketStatus:
         names = tuple(services[s].name for s in ticket.service_ids if s in services)
@@ -203,11 +222,12 @@ def read_board(session: Session, office_id: str, now: datetime) -> OfficeBoard |
             return status_of(successor[ticket.id], hops + 1)
         if state == TicketState.WAITING:
             before = ahead.get(ticket.id, 0)
+            photo = needs_photo(ticket)
             if before == 0:
-                return TicketStatus(ticket.number, names, StatusKind.NEXT)
+                return TicketStatus(ticket.number, names, StatusKind.NEXT, needs_photo=photo)
             serving = desks_serving(set(ticket.service_ids), all_of=True)
             estimate = estimate_wait(before, serving, group_minutes.get(prefix_of(ticket)))
-            return TicketStatus(ticket.number, names, StatusKind.WAITING, before, estimate)
+            return TicketStatus(ticket.number, names, StatusKind.WAITING, before, estimate, needs_photo=photo)
         if state == TicketState.CALLED:
             desk = desks.get(ticket.desk_id or "")
             return TicketStatus(
@@ -227,6 +247,23 @@ def read_board(session: Session, office_id: str, now: datetime) -> OfficeBoard |
         groups=tuple(groups),
         tickets={t.id: status_of(t) for t in tickets},
     )
+
+
+def photo_taken(session: Session, office_id: str, start: datetime, end: datetime) -> set[str]:
+    """The office's tickets issued in [start, end) with a photo recorded: attached at a desk
+    (`TicketCapture`, from the `capture.attach` operation) or reported by the office's capture
+    terminal (`TerminalCapture`)."""
+    taken: set[str] = set()
+    for model in (store.TicketCapture, store.TerminalCapture):
+        rows = session.execute(
+            select(model.ticket_id, model.items)
+            .join(store.Ticket, store.Ticket.id == model.ticket_id)
+            .where(
+                model.office_id == office_id, store.Ticket.issued_at >= start, store.Ticket.issued_at < end
+            )
+        )
+        taken |= {ticket_id for ticket_id, items in rows if PHOTO in items}
+    return taken
 
 
 def ticket_by_token(session: Session, token: str) -> tuple[str, str, str] | None:

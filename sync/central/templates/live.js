@@ -15,6 +15,10 @@
   var offlineTimer = null;
   var source = null;
   var audio = null;
+  // The call display's fixed labels rotate through its languages: the server renders the live part
+  // once per language (`[data-lang]`, all but one hidden); this shows one after the other.
+  var rotateMs = (Number(live.getAttribute("data-rotate")) || 0) * 1000;
+  var shown = null;
 
   function setOffline(on) {
     offline.hidden = !on;
@@ -66,6 +70,32 @@
     seen = ids;
   }
 
+  function languages() {
+    var codes = [];
+    live.querySelectorAll(":scope > [data-lang]").forEach(function (part) {
+      codes.push(part.getAttribute("data-lang"));
+    });
+    return codes;
+  }
+
+  function showLanguage(code) {
+    var codes = languages();
+    if (codes.length === 0) { return; }
+    shown = codes.indexOf(code) >= 0 ? code : codes[0];
+    document.querySelectorAll("[data-lang]").forEach(function (part) {
+      part.hidden = part.getAttribute("data-lang") !== shown;
+    });
+    document.documentElement.lang = shown;
+    body.setAttribute("data-shown-lang", shown);
+  }
+
+  function rotate() {  // the next language; also the tests' hook (window.tresenDisplay.rotate)
+    var codes = languages();
+    if (codes.length === 0) { return null; }
+    showLanguage(codes[(codes.indexOf(shown) + 1) % codes.length]);
+    return shown;
+  }
+
   function tick() {
     if (!clock) { return; }
     clock.textContent = new Intl.DateTimeFormat(document.documentElement.lang, {
@@ -79,6 +109,7 @@
       var state = JSON.parse(event.data);
       offset = state.now - Date.now();
       live.innerHTML = state.html;  // rendered and escaped by the server
+      if (shown !== null) { showLanguage(shown); }
       highlight();
       tick();
       online();
@@ -92,6 +123,11 @@
     };
   }
 
+  if (languages().length > 0) {
+    showLanguage(null);
+    window.tresenDisplay = { rotate: rotate };
+    if (rotateMs > 0 && languages().length > 1) { setInterval(rotate, rotateMs); }
+  }
   highlight();
   tick();
   setInterval(tick, 1000);
