@@ -112,8 +112,7 @@ class GroupOut(BaseModel):
     punctual: int
     walk: TallyOut
     service: TallyOut
-    active_from: float | None
-    active_until: float | None
+    logged_in_seconds: float | None
     no_show_rate: float | None
     service_level: float | None
     punctuality: float | None
@@ -133,8 +132,7 @@ class GroupOut(BaseModel):
             punctual=g.punctual,
             walk=TallyOut.of(g.walk),
             service=TallyOut.of(g.service),
-            active_from=g.active_from,
-            active_until=g.active_until,
+            logged_in_seconds=g.logged_in_seconds,
             no_show_rate=g.no_show_rate,
             service_level=g.service_level,
             punctuality=g.punctuality,
@@ -154,8 +152,7 @@ class GroupOut(BaseModel):
             punctual=self.punctual,
             walk=self.walk.tally(),
             service=self.service.tally(),
-            active_from=self.active_from,
-            active_until=self.active_until,
+            logged_in_seconds=self.logged_in_seconds,
         )
 
 
@@ -274,14 +271,14 @@ def statistics_router(central: store.CentralStore, clock: Clock) -> APIRouter:
             if not has_tickets_on(session, office_id, day):
                 log.info("statistics: no tickets on %s", day.isoformat())
                 _refuse(404, f"no tickets on {day.isoformat()}", MSG_NO_DATA, date=day.strftime("%d.%m.%Y"))
-            target = office.service_level_minutes
+            target, now = office.service_level_minutes, clock()
             return DayReport(
                 office_id=office.id,
                 office_name=office.name,
                 names=_names(session, office_id),
-                day=DayFiguresOut.of(day_figures_sql(session, office_id, day, target)),
+                day=DayFiguresOut.of(day_figures_sql(session, office_id, day, target, now=now)),
                 same_weekday_last_week=DayFiguresOut.of(
-                    day_figures_sql(session, office_id, day - timedelta(days=7), target)
+                    day_figures_sql(session, office_id, day - timedelta(days=7), target, now=now)
                 ),
             )
 
