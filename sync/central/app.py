@@ -159,7 +159,11 @@ def _routes(central: store.CentralStore, notifier: ChangeNotifier, epoch: str, c
             workstation = session.get(credentials.WorkstationKey, caller.workstation_id)
             assert workstation is not None  # authenticated by this key
             desk_id = presence.desk_for_login(session, workstation.office_id, workstation.desk_id, desk)
-            outcome = credentials.open_clerk_session(session, workstation, request.clerk_id, request.pin, now)
+            # Credentials (expiry, lockout) run in real time, as the Authenticator checks them; the
+            # login's place in the office's day (the desk's presence) on the office's clock.
+            outcome = credentials.open_clerk_session(
+                session, workstation, request.clerk_id, request.pin, utc_now()
+            )
             if isinstance(outcome, CentralRefusal):
                 refusal = outcome  # committed with its failure count, then answered
             else:
