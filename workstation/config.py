@@ -34,6 +34,9 @@ postal_code_and_city = "51065 Köln"
 place = "Köln"
 cash_office = "Stadtkasse Köln, Zahlstelle Mülheim"
 
+[statistics]
+export_dir = "~/Tresen/Berichte"   # where the supervisor screen saves the daily report (PDF, CSV; 0600)
+
 [privacy]
 card_data_hours = 2        # chip data kept after the finish (default: until the office day is over)
 citizen_data_days = 2      # citizen data of appointments kept for this many office days
@@ -166,6 +169,16 @@ class PrintingSettings:
 
 
 @dataclass(frozen=True)
+class StatisticsSettings:
+    """Where the supervisor screen writes the daily report it exports (`workstation.statistics_export`)."""
+
+    export_dir: Path = field(default_factory=lambda: default_export_dir())  # noqa: PLW0108  (defined below)
+    # The default folder is made when missing; a configured one must exist (a share not mounted
+    # should be told, not replaced by a local folder of the same name).
+    create_export_dir: bool = True
+
+
+@dataclass(frozen=True)
 class Config:
     workstation: WorkstationSettings = field(default_factory=WorkstationSettings)
     central: CentralSettings = field(default_factory=CentralSettings)
@@ -174,6 +187,7 @@ class Config:
     card: CardSettings = field(default_factory=CardSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     printing: PrintingSettings = field(default_factory=PrintingSettings)
+    statistics: StatisticsSettings = field(default_factory=StatisticsSettings)
     source: Path | None = None  # the file read, None for pure defaults
 
 
@@ -187,6 +201,11 @@ def default_store_path() -> Path:
 
 def default_kept_dir() -> Path:
     return platformdirs.user_data_path(APP_NAME) / "dokumente"
+
+
+def default_export_dir() -> Path:
+    """~/Tresen/Berichte: a folder the supervisor finds (and a file manager shows), not a data directory."""
+    return Path.home() / "Tresen" / "Berichte"
 
 
 def default_trust_dir() -> Path:
@@ -278,6 +297,7 @@ KNOWN_KEYS: dict[str, tuple[str, ...]] = {
     "card": ("trust_dir", "reader"),
     "privacy": ("card_data_hours", "citizen_data_days"),
     "printing": PRINTING_KEYS,
+    "statistics": ("export_dir",),
 }
 
 Place = tuple[str, ...]  # a key's place in the file: ("ui", "keymap", "call-next")
@@ -325,6 +345,7 @@ class _ConfigReader:
         reader = self._str(card, "card", "reader")
         privacy = self._privacy(self._section(raw, "privacy"))
         printing = self._printing(self._section(raw, "printing"))
+        export_dir = self._str(self._section(raw, "statistics"), "statistics", "export_dir")
         if self.problems:
             raise _config_error(self.file, self.problems, "config file invalid")
         return Config(
@@ -337,6 +358,10 @@ class _ConfigReader:
             ),
             privacy=privacy,
             printing=printing,
+            statistics=StatisticsSettings(
+                export_dir=Path(export_dir).expanduser() if export_dir else default_export_dir(),
+                create_export_dir=not export_dir,
+            ),
             source=self.file,
         )
 
