@@ -34,6 +34,7 @@ from textual.widgets import (
     TabbedContent,
     TabPane,
 )
+from textual.worker import Worker, WorkerState
 
 from screens.bindings import bindings_for
 from sync.central.statistics_client import StatisticsUnavailable
@@ -310,8 +311,23 @@ class SupervisorScreen(Screen[None]):
 
     @work(thread=True, group="supervisor-export", exit_on_error=False)
     def _save(self, report: DayReport, fmt: ExportFormat) -> None:
-        # `ExportFailed` (German, names the folder) ends in the App's failure dialog
+        # `ExportFailed` (German, names the folder) becomes the failure dialog below
         self.post_message(ReportSaved(self.port.export_day(report, fmt), fmt))
+
+    @on(Worker.StateChanged)
+    def _export_failed(self, event: Worker.StateChanged) -> None:
+        """A failed export is the App's kind of failure dialog (`screens.failures`, by exception type)."""
+        worker = event.worker
+        if (
+            worker.group == "supervisor-export"
+            and event.state == WorkerState.ERROR
+            and worker.error is not None
+        ):
+            from screens.dialogs import MessageDialog
+            from screens.failures import describe_failure
+
+            text = describe_failure(worker.error, "daily report export")
+            self.app.push_screen(MessageDialog(text.title, text.message))
 
     @on(ReportSaved)
     def _saved(self, message: ReportSaved) -> None:

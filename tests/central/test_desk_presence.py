@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 from fastapi.testclient import TestClient
 
+from sync import pins
 from sync.central import credentials
 from sync.central.app import create_app
 from sync.central.credentials import TokenKind
@@ -42,7 +43,7 @@ def app(db_url: str, office_clock: MovableClock) -> FastAPI:
     seed_office(central)
     load_day(central, HAND_BUILT_DAY)
     with central.write() as session:
-        verifier = credentials.pins.make_verifier(PIN)
+        verifier = pins.make_verifier(PIN)
         for desk in DESKS:
             credentials.set_clerk_pin(session, clerk_of(desk), PIN, verifier=verifier)
     return app
