@@ -107,6 +107,11 @@ def _run_demo(args: argparse.Namespace, config: Config, temp_dir: Path) -> int:
         login.initial_sync()
         card_setup = demo_card_setup(config, temp_dir / "csca", cleanup)
         config = demo_printing(config, store, temp_dir)
+        print(
+            f"Demo: Tagesberichte (Teamleitung, Strg+O, Reiter Tag, F6/F7) werden abgelegt in "
+            f"{config.statistics.export_dir}",
+            file=sys.stderr,
+        )
         desk = next(d for d in day.desks if d.office_id == BUERGERAMT_ID)
         clerk = next(c for c in day.clerks if c.office_id == BUERGERAMT_ID)
         return run_app(
