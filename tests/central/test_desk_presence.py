@@ -156,3 +156,15 @@ def test_a_login_for_another_desk_than_the_enrolled_one_or_an_unknown_desk_is_re
         f"{API_PREFIX}/sessions", json={"clerk_id": "c2", "pin": PIN}, params={"desk": "d9"}
     )
     assert answer.status_code == 404
+
+
+def test_a_clerk_logged_in_at_a_desk_still_gets_403_for_the_figures(
+    app: FastAPI, office_clock: MovableClock
+) -> None:
+    at_d1 = workstation(app, "ws-d1", bound_to="d1")
+    office_clock.now = at(8, 0)
+    at_d1.log_in("c1")  # a clerk's role: the login counts for d1's idle time, the figures stay closed
+    answer = at_d1.api.get(DAY_REPORT)
+    assert answer.status_code == 403
+    assert answer.json()["detail"]["message"] == "Die Statistik ist der Teamleitung vorbehalten."
+    assert "desks" not in answer.text
