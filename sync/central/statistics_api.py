@@ -1,10 +1,9 @@
 """The supervisor's figures over HTTP: the live office and any day's figures (DESIGN §7, issue 12).
 
-`statistics_router(central, clock)` is included by `sync.central.app`. Who may look is one seam,
-`current_viewer`: until the security issue brings sessions with roles, it answers a supervisor who may
-see every office; the security work overrides that dependency, and `require_supervisor` is where the
-role and the office are checked (403 for a clerk, 404 for an office the viewer may not see, so its
-existence is not revealed).
+`statistics_router(central, clock)` is included by `sync.central.app`. `require_supervisor` is where
+the caller's role and office are checked (403 for a clerk, 404 for an office the caller may not see,
+so its existence is not revealed). The desks' idle time comes from the logins `sync.central.presence`
+records; a day's logins still open count up to the clock's now.
 
 Refusals carry `detail = {"reason": English for logs, "message": German msgid (N_), "params": {...}}`;
 the UI translates `message` and formats it with `params`.
