@@ -202,7 +202,7 @@ class SupervisorScreen(Screen[None]):
             _("Leistung"), _("Wartend"), _("Längste Wartezeit")
         )
         self.query_one("#live-desks", DataTable).add_columns(
-            _("Platz"), _("Tätigkeit"), _("seit"), _("Nummer")
+            _("Platz"), _("Tätigkeit"), _("seit"), _("Nummer"), _("angemeldet seit")
         )
         self.query_one("#day-kpis", DataTable).add_columns(
             _("Kennzahl"), _("Tag"), _("mit Termin"), _("ohne Termin"), _("Vorwoche")
@@ -389,7 +389,12 @@ class SupervisorScreen(Screen[None]):
             services.add_row(s.name, str(s.waiting), longest, key=s.service_id)
         for d in live.desks:
             desks.add_row(
-                d.name, _(_ACTIVITY[d.activity]), _clock_time(d.since), d.ticket_number or "–", key=d.desk_id
+                d.name,
+                _(_ACTIVITY[d.activity]),
+                _clock_time(d.since),
+                d.ticket_number or "–",
+                _clock_time(d.logged_in_since),
+                key=d.desk_id,
             )
         alerts = [_(a.message).format(**a.params) for a in live.alerts]
         self.query_one("#live-alerts", Static).update(

@@ -227,6 +227,7 @@ class DeskActivity(BaseModel):
     since: datetime | None  # called at / serving since / idle since the last finish (None: not yet today)
     ticket_number: str | None
     clerk_id: str | None
+    logged_in_since: datetime | None = None  # the open login at the desk (None: nobody, as recorded)
 
 
 class Alert(BaseModel):
@@ -364,13 +365,29 @@ def live_office(session: Session, office: store.Office, now: datetime) -> LiveOf
             .group_by(store.Case.desk_id)
         ).all()
     )
+    Presence = store.DeskPresence  # noqa: N806  (model alias)
+    logged_in: dict[str, datetime] = dict(
+        session.execute(
+            select(Presence.desk_id, func.min(Presence.started_at))
+            .where(
+                Presence.office_id == office.id,
+                Presence.ended_at.is_(None),
+                Presence.expires_at > now,
+                Presence.started_at <= now,
+            )
+            .group_by(Presence.desk_id)
+        ).all()
+    )
     activities = []
     for desk in desks:
         ticket = busy.get(desk.id)
+        login = logged_in.get(desk.id)
         if ticket is None:
             idle_since = last_finish.get(desk.id)
             if idle_since is not None and office_day(idle_since) != office_day(now):
                 idle_since = None
+            if login is not None:  # free since the last finish, or since the login if that is later
+                idle_since = max(idle_since, login) if idle_since is not None else login
             activities.append(
                 DeskActivity(
                     desk_id=desk.id,
@@ -379,6 +396,7 @@ def live_office(session: Session, office: store.Office, now: datetime) -> LiveOf
                     since=idle_since,
                     ticket_number=None,
                     clerk_id=None,
+                    logged_in_since=login,
                 )
             )
         elif ticket.state == "called":
@@ -390,6 +408,7 @@ def live_office(session: Session, office: store.Office, now: datetime) -> LiveOf
                     since=ticket.last_called_at,
                     ticket_number=ticket.number,
                     clerk_id=ticket.clerk_id,
+                    logged_in_since=login,
                 )
             )
         else:
@@ -401,6 +420,7 @@ def live_office(session: Session, office: store.Office, now: datetime) -> LiveOf
                     since=serving_since.get(ticket.id),
                     ticket_number=ticket.number,
                     clerk_id=ticket.clerk_id,
+                    logged_in_since=login,
                 )
             )
 

@@ -168,3 +168,31 @@ def test_a_clerk_logged_in_at_a_desk_still_gets_403_for_the_figures(
     assert answer.status_code == 403
     assert answer.json()["detail"]["message"] == "Die Statistik ist der Teamleitung vorbehalten."
     assert "desks" not in answer.text
+
+
+def test_the_live_office_shows_who_is_logged_in_and_an_idle_logged_in_desk(
+    app: FastAPI, office_clock: MovableClock
+) -> None:
+    from sync.central.statistics_api import MSG_DESK_IDLE, LiveOffice
+
+    at_d3 = workstation(app, "ws-d3", bound_to="d3")
+    office_clock.now = at(9, 25)
+    at_d3.log_in("c3")  # d3 served no one today; W3 (s1, which d3 serves) waits since 09:20
+    office_clock.now = at(9, 30)
+    with TestClient(app, headers=bearer(app.state.store, TokenKind.ADMIN)) as admin:
+        live = LiveOffice.model_validate(admin.get(f"{API_PREFIX}/statistics/offices/{OFFICE}/live").json())
+    desks = {d.desk_id: d for d in live.desks}
+    assert (desks["d3"].activity, desks["d3"].since, desks["d3"].logged_in_since) == (
+        "idle",
+        at(9, 25),
+        at(9, 25),
+    )
+    assert desks["d1"].logged_in_since is None  # no login recorded there
+    assert ("desk_idle_while_waiting", "d3", MSG_DESK_IDLE) in [
+        (a.kind, a.subject_id, a.message) for a in live.alerts
+    ]
+    at_d3.log_out()
+    with TestClient(app, headers=bearer(app.state.store, TokenKind.ADMIN)) as admin:
+        live = LiveOffice.model_validate(admin.get(f"{API_PREFIX}/statistics/offices/{OFFICE}/live").json())
+    assert live.desks[2].logged_in_since is None
+    assert "d3" not in [a.subject_id for a in live.alerts]

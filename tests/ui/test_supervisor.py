@@ -64,6 +64,7 @@ def live_office() -> LiveOffice:
                 since=NOW.replace(minute=21),
                 ticket_number="A105",
                 clerk_id="c1",
+                logged_in_since=NOW.replace(hour=7, minute=55),
             ),
             DeskActivity(
                 desk_id="d2",
@@ -166,8 +167,8 @@ async def test_the_live_tab_shows_waiting_desks_and_alerts() -> None:
         longest = screen.query_one("#live-services", DataTable).get_row_at(0)[2]
         assert "red" in str(longest.style)  # over the target: coloured
         assert cells(screen.query_one("#live-desks", DataTable)) == [
-            ["Platz 1", "bedient", "09:21", "A105"],
-            ["Platz 2", "frei", "09:14", "–"],
+            ["Platz 1", "bedient", "09:21", "A105", "07:55"],
+            ["Platz 2", "frei", "09:14", "–", "–"],
         ]
         assert "Platz 2 ist frei, während 3 warten" in str(screen.query_one("#live-alerts", Static).render())
 
