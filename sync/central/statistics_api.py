@@ -305,17 +305,25 @@ def live_office(session: Session, office: store.Office, now: datetime) -> LiveOf
     Ticket, TicketService = store.Ticket, store.TicketService  # noqa: N806  (model aliases)
     target_seconds = office.service_level_minutes * 60
     today_start, _end = _today(now)  # yesterday's forgotten tickets are not today's queue
-    waiting_rows = session.execute(
-        select(TicketService.service_id, func.count(), func.min(Ticket.issued_at))
-        .join(Ticket, Ticket.id == TicketService.ticket_id)
+    # The queue: one row per waiting ticket of today and service it asks for (tens of rows), with the
+    # service's name; counted here, so the waiting and their total take one round trip.
+    queue = session.execute(
+        select(Ticket.id, TicketService.service_id, store.Service.name, Ticket.issued_at)
+        .outerjoin(TicketService, TicketService.ticket_id == Ticket.id)
+        .outerjoin(store.Service, store.Service.id == TicketService.service_id)
         .where(Ticket.office_id == office.id, Ticket.state == "waiting", Ticket.issued_at >= today_start)
-        .group_by(TicketService.service_id)
     ).all()
-    services = {
-        s.id: s for s in session.scalars(select(store.Service).where(store.Service.office_id == office.id))
-    }
+    per_service: dict[str, tuple[str, int, datetime]] = {}
+    for row in queue:
+        service_id: str | None = row[1]  # None: a ticket without a service (outer join)
+        name: str | None = row[2]
+        issued_at = row[3]
+        if service_id is None:
+            continue
+        _name, how_many, oldest = per_service.get(service_id, (name or service_id, 0, issued_at))
+        per_service[service_id] = (name or service_id, how_many + 1, min(oldest, issued_at))
     waiting = []
-    for service_id, how_many, oldest in waiting_rows:
+    for service_id, (service_name, how_many, oldest) in per_service.items():
         longest = max(0.0, (now - oldest).total_seconds())
         level: Literal["ok", "warning", "over_target"] = (
             "over_target"
@@ -324,27 +332,39 @@ def live_office(session: Session, office: store.Office, now: datetime) -> LiveOf
             if longest >= target_seconds * WARNING_SHARE
             else "ok"
         )
-        name = services[service_id].name if service_id in services else service_id
         waiting.append(
             ServiceWaiting(
-                service_id=service_id, name=name, waiting=how_many, longest_wait_seconds=longest, level=level
+                service_id=service_id,
+                name=service_name,
+                waiting=how_many,
+                longest_wait_seconds=longest,
+                level=level,
             )
         )
-    waiting.sort(key=lambda s: -s.longest_wait_seconds)
-    waiting_total = (
-        session.scalar(
-            select(func.count()).where(
-                Ticket.office_id == office.id, Ticket.state == "waiting", Ticket.issued_at >= today_start
-            )
-        )
-        or 0
-    )
+    waiting.sort(key=lambda s: (-s.longest_wait_seconds, s.service_id))
+    waiting_total = len({row[0] for row in queue})
 
-    desks = list(
-        session.scalars(
-            select(store.Desk).where(store.Desk.office_id == office.id).order_by(store.Desk.number)
+    Presence = store.DeskPresence  # noqa: N806  (model alias)
+    open_login = (  # the desk's open login, in the same query as the desks
+        select(func.min(Presence.started_at))
+        .where(
+            Presence.desk_id == store.Desk.id,
+            Presence.ended_at.is_(None),
+            Presence.expires_at > now,
+            Presence.started_at <= now,
         )
+        .correlate(store.Desk)
+        .scalar_subquery()
     )
+    desk_rows = session.execute(
+        select(store.Desk, open_login).where(store.Desk.office_id == office.id).order_by(store.Desk.number)
+    ).all()
+    desks = [row[0] for row in desk_rows]
+    logged_in: dict[str, datetime] = {}
+    for desk_row in desk_rows:
+        login: datetime | None = desk_row[1]  # None: nobody logged in there (scalar subquery)
+        if login is not None:
+            logged_in[desk_row[0].id] = login
     busy = {
         t.desk_id: t
         for t in session.scalars(
@@ -358,26 +378,20 @@ def live_office(session: Session, office: store.Office, now: datetime) -> LiveOf
             .where(Ticket.office_id == office.id, Ticket.state == "serving")
         ).all()
     )
-    last_finish = dict(
-        session.execute(
-            select(store.Case.desk_id, func.max(store.Case.finished_at))
-            .where(_todays_cases(office.id, today_start), store.Case.finished_at.is_not(None))
-            .group_by(store.Case.desk_id)
-        ).all()
-    )
-    Presence = store.DeskPresence  # noqa: N806  (model alias)
-    logged_in: dict[str, datetime] = dict(
-        session.execute(
-            select(Presence.desk_id, func.min(Presence.started_at))
-            .where(
-                Presence.office_id == office.id,
-                Presence.ended_at.is_(None),
-                Presence.expires_at > now,
-                Presence.started_at <= now,
-            )
-            .group_by(Presence.desk_id)
-        ).all()
-    )
+    finished_today = session.execute(  # per desk: the last finish, and the served seconds for the estimate
+        select(
+            store.Case.desk_id,
+            func.max(store.Case.finished_at),
+            func.sum(store.Case.served_seconds),
+            func.count(),
+        )
+        .where(_todays_cases(office.id, today_start), store.Case.finished_at.is_not(None))
+        .group_by(store.Case.desk_id)
+    ).all()
+    last_finish = {desk_id: finished for desk_id, finished, _served, _count in finished_today}
+    served_total = sum(float(served or 0.0) for _desk, _finished, served, _count in finished_today)
+    finished_count = sum(int(count) for _desk, _finished, _served, count in finished_today)
+    mean_service = served_total / finished_count if finished_count else None
     activities = []
     for desk in desks:
         ticket = busy.get(desk.id)
@@ -457,26 +471,19 @@ def live_office(session: Session, office: store.Office, now: datetime) -> LiveOf
         waiting_total=waiting_total,
         services=waiting,
         desks=activities,
-        estimated_walk_in_wait_seconds=_estimate(session, office, now, waiting_total, activities),
+        estimated_walk_in_wait_seconds=_estimate(mean_service, waiting_total, activities),
         alerts=alerts,
     )
 
 
-def _estimate(
-    session: Session, office: store.Office, now: datetime, waiting: int, desks: list[DeskActivity]
-) -> float | None:
+def _estimate(mean_service: float | None, waiting: int, desks: list[DeskActivity]) -> float | None:
     """A new walk-in waits about: everyone ahead × the mean service time of today's finished tickets ÷
-    the desks at work today (busy now, or finished someone today). None before anyone was served."""
+    the desks at work today (busy now, logged in, or finished someone today). None before anyone was
+    served."""
     working = sum(1 for d in desks if d.activity != "idle" or d.since is not None)
-    start, _end = _today(now)
-    mean = session.scalar(
-        select(func.avg(store.Case.served_seconds)).where(
-            _todays_cases(office.id, start), store.Case.finished_at.is_not(None)
-        )
-    )
-    if not working or mean is None:
+    if not working or mean_service is None:
         return None
-    return waiting * float(mean) / working
+    return waiting * mean_service / working
 
 
 def _todays_cases(office_id: str, start: datetime) -> ColumnElement[bool]:
