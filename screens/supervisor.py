@@ -1,13 +1,15 @@
 """Teamleitung: the live office and any day's figures (issue 12), from the central service.
 
-The screen takes a `SupervisorPort` in its constructor: two blocking loads, run here in thread
-workers (a newer load of the same tab supersedes an older one). The figures are `sync.statistics`'
-(the same as the PDF and CSV report); the screen only formats them. A load that fails raises
-`sync.central.statistics_client.StatisticsUnavailable` (a German msgid and its parameters, e.g.
-offline, no data on that date), translated and shown in place. `StatisticsClient` there is the
-port over HTTP.
+The screen takes a `SupervisorPort` in its constructor (`workstation.office_overview.OfficeOverview`):
+blocking loads, run here in thread workers (a newer load of the same tab supersedes an older one). The
+figures are `sync.statistics`' (the same as the PDF and CSV report); the screen only formats them. A
+load that fails raises `sync.central.statistics_client.StatisticsUnavailable` (a German msgid and its
+parameters, e.g. no data on that date), translated and shown in place. When the central service does
+not answer, the screen shows what the local store knows, marked as such with the time of the last sync.
 
-Keys: F5 reloads the visible tab; in the day tab, Enter in the date field shows that day.
+Keys (from the action registry, `ScreenId.SUPERVISOR`): F5 reloads the visible tab; in the day tab,
+Enter in the date field shows that day, F6 and F7 save the day shown as PDF and CSV into the export
+folder (a thread worker; a failure is a German dialog through the App's failure handler).
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from rich.text import Text
 from textual import on, work
-from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
@@ -33,19 +34,25 @@ from textual.widgets import (
     TabbedContent,
     TabPane,
 )
+from textual.worker import Worker, WorkerState
 
+from screens.bindings import bindings_for
 from sync.central.statistics_client import StatisticsUnavailable
 from sync.clock import OFFICE_ZONE
+from workstation.actions import ScreenId
 from workstation.i18n import N_, _, format_date, format_number
+from workstation.statistics_export import ExportFormat
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from textual.app import ComposeResult
+    from textual.binding import BindingType
 
     from sync.central.statistics_api import DayReport, LiveOffice
     from sync.protocol import ConflictEntry
     from sync.statistics import DayFigures, GroupFigures
+    from workstation.local_statistics import LocalFigures
 
 
 __all__ = ["DayLoaded", "LiveLoaded", "StatisticsUnavailable", "SupervisorPort", "SupervisorScreen"]
@@ -64,6 +71,12 @@ class SupervisorPort(Protocol):
 
     def resolve_conflict(self, entry: ConflictEntry, note: str = "") -> ConflictEntry: ...
 
+    def load_local_live(self) -> LocalFigures[LiveOffice]: ...
+
+    def load_local_day(self, day: date) -> LocalFigures[DayReport]: ...
+
+    def export_day(self, report: DayReport, fmt: ExportFormat) -> Path: ...
+
 
 @dataclass
 class ConflictsLoaded(Message):
@@ -75,12 +88,22 @@ class ConflictsLoaded(Message):
 class LiveLoaded(Message):
     live: LiveOffice | None
     problem: str | None = None
+    local: bool = False  # from the local store: the central service did not answer
+    local_as_of: datetime | None = None  # the local store's last sync
 
 
 @dataclass
 class DayLoaded(Message):
     report: DayReport | None
     problem: str | None = None
+    local: bool = False
+    local_as_of: datetime | None = None
+
+
+@dataclass
+class ReportSaved(Message):
+    path: Path
+    fmt: ExportFormat
 
 
 _LEVEL_STYLE = {"ok": "green", "warning": "yellow", "over_target": "bold red"}
@@ -113,6 +136,16 @@ def _clock_time(moment: datetime | None) -> str:
     return "–" if moment is None else moment.astimezone(OFFICE_ZONE).strftime("%H:%M")
 
 
+def _problem_text(problem: StatisticsUnavailable) -> str:
+    return _(problem.message).format(**problem.params)
+
+
+def offline_banner(as_of: datetime | None) -> str:
+    if as_of is None:
+        return _("Offline – nur lokal bekannte Daten (noch nie mit der Zentrale abgeglichen)")
+    return _("Offline – nur lokal bekannte Daten, Stand {time}").format(time=_clock_time(as_of))
+
+
 def _parse_day(text: str) -> date | None:
     for layout in ("%d.%m.%Y", "%d/%m/%Y", "%Y-%m-%d"):  # German, English (format_date), ISO
         try:
@@ -124,16 +157,14 @@ def _parse_day(text: str) -> date | None:
 
 class SupervisorScreen(Screen[None]):
     CSS_PATH = Path(__file__).with_suffix(".tcss")
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f5", "reload", _("Aktualisieren")),
-        Binding("escape", "app.pop_screen", _("Zurück")),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for(ScreenId.SUPERVISOR)
 
     def __init__(self, port: SupervisorPort) -> None:
         super().__init__()
         self.port = port
         self.live: LiveOffice | None = None
         self.report: DayReport | None = None
+        self.report_is_local = False
         self._conflicts: dict[str, ConflictEntry] = {}
 
     def compose(self) -> ComposeResult:
@@ -171,7 +202,7 @@ class SupervisorScreen(Screen[None]):
             _("Leistung"), _("Wartend"), _("Längste Wartezeit")
         )
         self.query_one("#live-desks", DataTable).add_columns(
-            _("Platz"), _("Tätigkeit"), _("seit"), _("Nummer")
+            _("Platz"), _("Tätigkeit"), _("seit"), _("Nummer"), _("angemeldet seit")
         )
         self.query_one("#day-kpis", DataTable).add_columns(
             _("Kennzahl"), _("Tag"), _("mit Termin"), _("ohne Termin"), _("Vorwoche")
@@ -203,14 +234,31 @@ class SupervisorScreen(Screen[None]):
         try:
             self.post_message(LiveLoaded(self.port.load_live()))
         except StatisticsUnavailable as problem:
-            self.post_message(LiveLoaded(None, _(problem.message).format(**problem.params)))
+            if not problem.offline:
+                self.post_message(LiveLoaded(None, _problem_text(problem)))
+                return
+            try:
+                local = self.port.load_local_live()
+            except StatisticsUnavailable as local_problem:
+                self.post_message(LiveLoaded(None, _problem_text(local_problem), local=True))
+            else:
+                self.post_message(LiveLoaded(local.figures, local=True, local_as_of=local.as_of))
 
     @work(thread=True, group="supervisor-day", exclusive=True)
     def _load_day(self, day: date) -> None:
         try:
             self.post_message(DayLoaded(self.port.load_day(day)))
         except StatisticsUnavailable as problem:
-            self.post_message(DayLoaded(None, _(problem.message).format(**problem.params)))
+            if not problem.offline:
+                self.post_message(DayLoaded(None, _problem_text(problem)))
+                return
+            try:
+                local = self.port.load_local_day(day)
+            except StatisticsUnavailable as local_problem:
+                banner = offline_banner(None)
+                self.post_message(DayLoaded(None, f"{banner}\n{_problem_text(local_problem)}", local=True))
+            else:
+                self.post_message(DayLoaded(local.figures, local=True, local_as_of=local.as_of))
 
     @work(thread=True, group="supervisor-conflicts", exclusive=True)
     def _load_conflicts(self) -> None:
@@ -227,6 +275,68 @@ class SupervisorScreen(Screen[None]):
             self.post_message(ConflictsLoaded(None, _(problem.message).format(**problem.params)))
             return
         self._load_conflicts()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:  # noqa: ARG002
+        if action in ("export_pdf", "export_csv"):  # the day shown in the tab "Tag"
+            tabs = self.query(TabbedContent)
+            return bool(tabs) and tabs.first().active == "tab-day"
+        return True
+
+    @on(TabbedContent.TabActivated)
+    def _tab_changed(self) -> None:
+        self.refresh_bindings()
+
+    def action_export_pdf(self) -> None:
+        self._export(ExportFormat.PDF)
+
+    def action_export_csv(self) -> None:
+        self._export(ExportFormat.CSV)
+
+    def _export(self, fmt: ExportFormat) -> None:
+        if self.report is None:
+            self.notify(_("Kein Tag angezeigt: nichts zu speichern."), severity="warning")
+        elif self.report_is_local:
+            self.notify(
+                _(
+                    "Ohne Verbindung zur Zentrale wird kein Tagesbericht gespeichert: "
+                    "die lokal bekannten Zahlen sind unvollständig."
+                ),
+                severity="warning",
+            )
+        else:
+            self._save(self.report, fmt)
+
+    @work(thread=True, group="supervisor-export", exit_on_error=False)
+    def _save(self, report: DayReport, fmt: ExportFormat) -> None:
+        # `ExportFailed` (German, names the folder) becomes the failure dialog below
+        self.post_message(ReportSaved(self.port.export_day(report, fmt), fmt))
+
+    @on(Worker.StateChanged)
+    def _export_failed(self, event: Worker.StateChanged) -> None:
+        """A failed export is the App's kind of failure dialog (`screens.failures`, by exception type)."""
+        worker = event.worker
+        if (
+            worker.group == "supervisor-export"
+            and event.state == WorkerState.ERROR
+            and worker.error is not None
+        ):
+            from screens.dialogs import MessageDialog
+            from screens.failures import describe_failure
+
+            text = describe_failure(worker.error, "daily report export")
+            self.app.push_screen(MessageDialog(text.title, text.message))
+
+    @on(ReportSaved)
+    def _saved(self, message: ReportSaved) -> None:
+        self.notify(
+            _("Tagesbericht ({format}) gespeichert: {file}").format(
+                format=message.fmt.value.upper(), file=message.path
+            ),
+            timeout=8,
+        )
 
     def action_reload(self) -> None:
         active = self.query_one("#supervisor-tabs", TabbedContent).active
@@ -261,22 +371,30 @@ class SupervisorScreen(Screen[None]):
             self.query_one("#live-alerts", Static).update("")
             return
         live = message.live
+        line = _(
+            "Stand {time}: {waiting} wartend · Wartezeit ohne Termin etwa {estimate} · Ziel {target} min"
+        ).format(
+            time=_clock_time(live.at),
+            waiting=live.waiting_total,
+            estimate=_minutes(live.estimated_walk_in_wait_seconds),
+            target=live.target_minutes,
+        )
         summary.update(
-            _(
-                "Stand {time}: {waiting} wartend · Wartezeit ohne Termin etwa {estimate} · Ziel {target} min"
-            ).format(
-                time=_clock_time(live.at),
-                waiting=live.waiting_total,
-                estimate=_minutes(live.estimated_walk_in_wait_seconds),
-                target=live.target_minutes,
-            )
+            Text.assemble((offline_banner(message.local_as_of), "bold yellow"), "\n", line)
+            if message.local
+            else line
         )
         for s in live.services:
             longest = Text(_minutes(s.longest_wait_seconds), style=_LEVEL_STYLE[s.level])
             services.add_row(s.name, str(s.waiting), longest, key=s.service_id)
         for d in live.desks:
             desks.add_row(
-                d.name, _(_ACTIVITY[d.activity]), _clock_time(d.since), d.ticket_number or "–", key=d.desk_id
+                d.name,
+                _(_ACTIVITY[d.activity]),
+                _clock_time(d.since),
+                d.ticket_number or "–",
+                _clock_time(d.logged_in_since),
+                key=d.desk_id,
             )
         alerts = [_(a.message).format(**a.params) for a in live.alerts]
         self.query_one("#live-alerts", Static).update(
@@ -333,6 +451,7 @@ class SupervisorScreen(Screen[None]):
     @on(DayLoaded)
     def _show_day(self, message: DayLoaded) -> None:
         self.report = message.report
+        self.report_is_local = message.local
         tables = [
             self.query_one(t, DataTable) for t in ("#day-kpis", "#day-desks", "#day-services", "#day-clerks")
         ]
@@ -345,10 +464,13 @@ class SupervisorScreen(Screen[None]):
             return
         report = message.report
         figures, previous = report.day.figures(), report.same_weekday_last_week.figures()
+        compared = _("{day}, verglichen mit {previous}").format(
+            day=format_date(figures.day), previous=format_date(previous.day)
+        )
         self.query_one("#day-message", Static).update(
-            _("{day}, verglichen mit {previous}").format(
-                day=format_date(figures.day), previous=format_date(previous.day)
-            )
+            Text.assemble((offline_banner(message.local_as_of), "bold yellow"), "\n", compared)
+            if message.local
+            else compared
         )
         kpis, desks, services, clerks = tables
         for label, value in _KPIS:

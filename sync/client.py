@@ -195,10 +195,12 @@ class CentralClient:
             "POST", "/enrollments", Enrollment, json=request.model_dump(mode="json"), expect=201
         )
 
-    def open_session(self, clerk_id: str, pin: str) -> ClerkSession:
-        """Log a clerk in (the request is signed by the workstation); 401 wrong PIN, 423 locked."""
+    def open_session(self, clerk_id: str, pin: str, desk_id: str | None = None) -> ClerkSession:
+        """Log a clerk in at `desk_id` (the request is signed by the workstation; the central service
+        records the login for the desk's idle time); 401 wrong PIN, 423 locked."""
         body = SessionRequest(clerk_id=clerk_id, pin=pin).model_dump(mode="json")
-        return self._request("POST", "/sessions", ClerkSession, json=body, expect=201)
+        params = {"desk": desk_id} if desk_id else None
+        return self._request("POST", "/sessions", ClerkSession, json=body, params=params, expect=201)
 
     def health(self) -> Health:
         return self._request("GET", "/health", Health)

@@ -22,8 +22,11 @@ Definitions, as DESIGN §7 states them, with the choices it leaves open made exp
 - per hour = the office-zone hour of arrival (so every hour's figures sum to the day's);
   per desk and clerk = the desk and clerk that last handled the ticket; per service = each service
   the ticket asked for.
-- idle time per desk: the central service records no desk logins, so "logged in" is the desk's active
-  span of the day (its first call to its last finish or call) minus the walk and service time there.
+- idle time per desk = the time clerks were logged in at the desk (`DeskPresence`: login to logout
+  or session expiry, within the day, and for today up to now) minus the walk and service time of the
+  tickets it handled (a desk is busy from the last call to the show-up, and while serving). A desk
+  with no recorded login (an offline login, days before logins were recorded) has no idle time
+  (None), never an estimate.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ __all__ = [
     "DEFAULT_TARGET_MINUTES",
     "PUNCTUALITY_MINUTES",
     "DayFigures",
+    "DeskPresence",
     "Event",
     "EventKind",
     "GroupFigures",
@@ -50,6 +54,7 @@ __all__ = [
     "TicketFacts",
     "day_figures",
     "fold_events",
+    "logged_in_seconds",
 ]
 
 _K = TypeVar("_K", int, str)
@@ -221,9 +226,8 @@ class GroupFigures:
     punctual: int = 0
     walk: Tally = field(default_factory=Tally)
     service: Tally = field(default_factory=Tally)
-    # The active span, in seconds since the office day's start (None when nothing happened).
-    active_from: float | None = None
-    active_until: float | None = None
+    # Seconds clerks were logged in (per desk only; None: no login recorded, or not a desk's group).
+    logged_in_seconds: float | None = None
 
     def __add__(self, other: GroupFigures) -> GroupFigures:
         return GroupFigures(
@@ -238,8 +242,7 @@ class GroupFigures:
             punctual=self.punctual + other.punctual,
             walk=self.walk + other.walk,
             service=self.service + other.service,
-            active_from=_optional(min, self.active_from, other.active_from),
-            active_until=_optional(max, self.active_until, other.active_until),
+            logged_in_seconds=_optional(_plus, self.logged_in_seconds, other.logged_in_seconds),
         )
 
     @property
@@ -256,11 +259,11 @@ class GroupFigures:
 
     @property
     def idle_seconds(self) -> float | None:
-        """The active span not spent on walks and service (≥ 0); meaningful per desk."""
-        if self.active_from is None or self.active_until is None:
+        """Logged in, nothing called: the login time not spent on walks and service (≥ 0); per desk."""
+        if self.logged_in_seconds is None:
             return None
         busy = self.walk.total + self.service.total
-        return max(0.0, self.active_until - self.active_from - busy)
+        return max(0.0, self.logged_in_seconds - busy)
 
 
 @dataclass(frozen=True)
@@ -284,7 +287,7 @@ def day_start(day: date, zone: ZoneInfo = OFFICE_ZONE) -> datetime:
     return datetime.combine(day, datetime.min.time(), zone)
 
 
-def ticket_figures(ticket: TicketFacts, start: datetime, target_minutes: int) -> GroupFigures:
+def ticket_figures(ticket: TicketFacts, target_minutes: int) -> GroupFigures:
     """One ticket's contribution to every group it belongs to."""
     is_visit = ticket.transferred_from is None
     called_at = ticket.first_call or ticket.show_up
@@ -302,11 +305,6 @@ def ticket_figures(ticket: TicketFacts, start: datetime, target_minutes: int) ->
     service = Tally()
     if ticket.show_up is not None and ticket.state in (FINISHED, TRANSFERRED):
         service = service.add(ticket.service_seconds)
-    active_from = active_until = None
-    if called_at is not None:
-        active_from = (called_at - start).total_seconds()
-        end = ticket.finished_at or ticket.last_call or called_at
-        active_until = (end - start).total_seconds()
     return GroupFigures(
         tickets=1,
         visits=int(is_visit),
@@ -319,8 +317,6 @@ def ticket_figures(ticket: TicketFacts, start: datetime, target_minutes: int) ->
         punctual=punctual,
         walk=walk,
         service=service,
-        active_from=active_from,
-        active_until=active_until,
     )
 
 
@@ -329,10 +325,12 @@ def day_figures(
     day: date,
     *,
     target_minutes: int = DEFAULT_TARGET_MINUTES,
+    presence: Iterable[DeskPresence] = (),
+    now: datetime | None = None,
     zone: ZoneInfo = OFFICE_ZONE,
 ) -> DayFigures:
-    """The day's figures over the tickets that arrived on `day` (office zone)."""
-    start = day_start(day, zone)
+    """The day's figures over the tickets that arrived on `day` (office zone); the desks' idle time
+    from `presence` (logins still open count up to `now`, when given)."""
     total, booked, walk_in = GroupFigures(), GroupFigures(), GroupFigures()
     hours: dict[int, GroupFigures] = {}
     desks: dict[str, GroupFigures] = {}
@@ -341,7 +339,7 @@ def day_figures(
     for ticket in facts:
         if ticket.arrival.astimezone(zone).date() != day:
             continue
-        figures = ticket_figures(ticket, start, target_minutes)
+        figures = ticket_figures(ticket, target_minutes)
         total += figures
         if ticket.booked:
             booked += figures
@@ -354,6 +352,8 @@ def day_figures(
             _add(clerks, ticket.clerk_id, figures)
         for service_id in dict.fromkeys(ticket.service_ids):
             _add(services, service_id, figures)
+    for desk_id, seconds in logged_in_seconds(presence, day, now=now, zone=zone).items():
+        desks[desk_id] = replace(desks.get(desk_id, GroupFigures()), logged_in_seconds=seconds)
     return DayFigures(
         day=day,
         target_minutes=target_minutes,
@@ -365,6 +365,40 @@ def day_figures(
         services=dict(sorted(services.items())),
         clerks=dict(sorted(clerks.items())),
     )
+
+
+@dataclass(frozen=True)
+class DeskPresence:
+    """A clerk logged in at a desk from `started` until `ended` (the logout, or the session's expiry
+    when there was none; a later time while the session is still open)."""
+
+    desk_id: str
+    clerk_id: str
+    started: datetime
+    ended: datetime
+
+
+def logged_in_seconds(
+    presence: Iterable[DeskPresence], day: date, *, now: datetime | None = None, zone: ZoneInfo = OFFICE_ZONE
+) -> dict[str, float]:
+    """Per desk, the seconds of `day` (office zone) someone was logged in there, up to `now` if given.
+
+    The logins of one desk do not overlap (the central service ends a desk's open login when the next
+    one begins), so they add up."""
+    start = day_start(day, zone)
+    until = day_start(day + timedelta(days=1), zone)
+    if now is not None:
+        until = min(until, now)
+    seconds: dict[str, float] = {}
+    for login in presence:
+        part = (min(login.ended, until) - max(login.started, start)).total_seconds()
+        if part > 0:
+            seconds[login.desk_id] = seconds.get(login.desk_id, 0.0) + part
+    return dict(sorted(seconds.items()))
+
+
+def _plus(a: float, b: float) -> float:
+    return a + b
 
 
 def _add(groups: dict[_K, GroupFigures], key: _K, figures: GroupFigures) -> None:

@@ -70,6 +70,7 @@ def _run_demo(args: argparse.Namespace, config: Config, temp_dir: Path) -> int:
     from sync.clock import utc_now
     from tresen.kiosk_slips import SlipFolder
     from workstation import audit_key, capture_key
+    from workstation.i18n import _
     from workstation.login import DeskLogin
     from workstation.number_witness import NumberWitness
 
@@ -122,6 +123,12 @@ def _run_demo(args: argparse.Namespace, config: Config, temp_dir: Path) -> int:
         captures = demo_capture_setup(config, temp_dir, cleanup)
         config = demo_printing(config, store, temp_dir)
         keep_one_slip(central, config.printing.folder or args.slips)
+        print(
+            _(
+                "Demo: Tagesberichte (Teamleitung, Strg+O, Reiter Tag, F6/F7) werden abgelegt in {folder}"
+            ).format(folder=config.statistics.export_dir),
+            file=sys.stderr,
+        )
         desk = next(d for d in day.desks if d.office_id == BUERGERAMT_ID)
         clerk = next(c for c in day.clerks if c.office_id == BUERGERAMT_ID)
         return run_app(

@@ -21,15 +21,15 @@ if TYPE_CHECKING:
 
     import httpx
 
-    from sync.central.statistics_client import StatisticsClient
     from sync.client import SwitchableTransport
     from workstation.capture_setup import CaptureSetup
     from workstation.card_setup import CardReadingSetup
     from workstation.commands import DeskContext
-    from workstation.config import Config
+    from workstation.config import Config, StatisticsSettings
     from workstation.db import LocalStore
     from workstation.documents import DocumentSetup
     from workstation.login import DeskLogin
+    from workstation.office_overview import OfficeOverview
     from workstation.sync_engine import SyncEngine
 
 log = logging.getLogger(__name__)
@@ -263,16 +263,28 @@ def office_overview(
     link: SwitchableTransport | None,
     auth: httpx.Auth | None,
     verify: ssl.SSLContext | bool = True,
-) -> Callable[[], StatisticsClient]:
-    """The supervisor screen's figures come from the central service, for the login's office."""
+    settings: StatisticsSettings | None = None,
+) -> Callable[[], OfficeOverview]:
+    """The supervisor screen's figures: the central service's for the login's office, the local
+    store's when it does not answer; reports saved into `[statistics] export_dir`."""
 
-    def make() -> StatisticsClient:
+    def make() -> OfficeOverview:
         import httpx
 
         from sync.central.statistics_client import StatisticsClient
+        from workstation.config import StatisticsSettings
+        from workstation.office_overview import OfficeOverview
 
         client = httpx.Client(base_url=central_url, transport=link, timeout=10.0, auth=auth, verify=verify)
-        return StatisticsClient(client, login.office_id, clock=login.clock)
+        office_id = login.office_id or login.remembered_office() or ""
+        return OfficeOverview(
+            StatisticsClient(client, login.office_id, clock=login.clock),
+            login.store,
+            workstation_id=login.workstation_id,
+            office_id=office_id,
+            settings=settings or StatisticsSettings(),
+            clock=login.clock,
+        )
 
     return make
 
@@ -330,7 +342,9 @@ def run_app(
         retention=retention,
         now=login.clock,
         link=link,
-        office_overview=office_overview(central_url, login, link, central_auth, central_verify)
+        office_overview=office_overview(
+            central_url, login, link, central_auth, central_verify, config.statistics
+        )
         if central_url
         else None,
         documents=documents,

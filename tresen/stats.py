@@ -5,7 +5,7 @@
 Without `--office` the central service's only office is taken (with several, the command names them).
 `--token` (or `TRESEN_TOKEN`) is sent as a bearer token for the security issue's administrator tokens;
 the central service does not check it yet. The figures are `sync.statistics`' as the central service
-aggregates them; PDF and CSV come from `forms.daily_report`.
+aggregates them; PDF and CSV come from `forms.daily_report` through `workstation.statistics_export`.
 """
 
 from __future__ import annotations
@@ -65,23 +65,11 @@ def export_day(
 ) -> bytes:
     """The day's report from the central service behind `client`, as PDF or CSV bytes.
 
-    Raises `StatisticsUnavailable` (German `text`) when there is nothing to export."""
-    from forms.daily_report import DailyReport, daily_report_csv, render_daily_report
-    from forms.layout import IssuingOffice
+    Raises `StatisticsUnavailable` (German `text`) when there is nothing to export. The same bytes
+    as the supervisor screen's export keys (`workstation.statistics_export`)."""
     from sync.central.statistics_client import StatisticsClient
     from sync.clock import utc_now
+    from workstation.statistics_export import ExportFormat, daily_report_bytes
 
     report = StatisticsClient(client, office_id).load_day(day)
-    daily = DailyReport(
-        office=IssuingOffice(
-            authority="Statistik der Teamleitung",
-            name=report.office_name,
-            street=f"Amt {report.office_id}",
-            postal_code_and_city="erstellt mit Tresen",
-        ),
-        figures=report.day.figures(),
-        same_weekday_last_week=report.same_weekday_last_week.figures(),
-        names=report.names,
-        issued_at=(clock or utc_now)(),
-    )
-    return render_daily_report(daily) if fmt == "pdf" else daily_report_csv(daily)
+    return daily_report_bytes(report, ExportFormat(fmt), (clock or utc_now)())

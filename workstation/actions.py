@@ -63,6 +63,7 @@ class ScreenId(StrEnum):
     CARD_READ = "card-read"
     CAPTURE_FETCH = "capture-fetch"
     WALK_IN = "walk-in"
+    SUPERVISOR = "supervisor"
 
     @property
     def label(self) -> str:
@@ -77,6 +78,7 @@ _SCREEN_LABELS = {
     ScreenId.CARD_READ: N_("Ausweis lesen"),
     ScreenId.CAPTURE_FETCH: N_("Aufnahme holen"),
     ScreenId.WALK_IN: N_("Wartenummer ausgeben"),
+    ScreenId.SUPERVISOR: N_("Übersicht Teamleitung"),
 }
 
 
@@ -155,6 +157,11 @@ ACTIONS: tuple[ClerkAction, ...] = (
     # the walk-in dialog
     ClerkAction("walk-in-close", "close", "escape", N_("Schließen"), ScreenId.WALK_IN),
     ClerkAction("walk-in-issue", "issue", "ctrl+n", N_("Ausgeben"), ScreenId.WALK_IN),
+    # the supervisor's overview (the export keys act on the day shown in the tab "Tag")
+    ClerkAction("supervisor-reload", "reload", "f5", N_("Aktualisieren"), ScreenId.SUPERVISOR),
+    ClerkAction("supervisor-export-pdf", "export_pdf", "f6", N_("Tag als PDF"), ScreenId.SUPERVISOR),
+    ClerkAction("supervisor-export-csv", "export_csv", "f7", N_("Tag als CSV"), ScreenId.SUPERVISOR),
+    ClerkAction("supervisor-back", "back", "escape", N_("Zurück"), ScreenId.SUPERVISOR),
 )
 
 _BY_ID = {action.id: action for action in ACTIONS}

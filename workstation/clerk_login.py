@@ -53,16 +53,17 @@ class ClerkLogins:
         self.holder = holder
         self.clock = clock  # real time: lockouts last real minutes, whatever the office clock says
 
-    def log_in(self, clerk_id: str, pin: str) -> bool:
+    def log_in(self, clerk_id: str, pin: str, desk_id: str | None = None) -> bool:
         """True when the central service checked the PIN, False when the cached verifier did; a wrong
-        PIN or a locked clerk is a German `CommandRefused`."""
+        PIN or a locked clerk is a German `CommandRefused`. The central service records the login at
+        `desk_id` (the desk's idle time in the supervisor's figures)."""
         if not pins.MIN_PIN_LENGTH <= len(pin) <= pins.MAX_PIN_LENGTH:
             raise CommandRefused(
                 _("Bitte die PIN eingeben (mindestens {n} Zeichen).").format(n=pins.MIN_PIN_LENGTH)
             )
         self.holder.value = None
         try:
-            answer = self.client.open_session(clerk_id, pin)
+            answer = self.client.open_session(clerk_id, pin, desk_id)
         except CentralError as error:
             if error.status_code == 401:
                 raise CommandRefused(_("Anmeldung fehlgeschlagen: Kennung oder PIN falsch.")) from None

@@ -40,6 +40,8 @@ terminal_certificate = "/etc/tresen/aufnahme.pem"   # the terminal's certificate
 cloud_url = "https://foto-cloud.example"           # optional: a TR-03170 cloud (its key in the keyring)
 cloud_certificate = "/etc/tresen/foto-cloud.pem"
 export_dir = "/var/lib/tresen/aufnahmen"           # optional: hand-over folder of the document application
+[statistics]
+export_dir = "~/Tresen/Berichte"   # where the supervisor screen saves the daily report (PDF, CSV; 0600)
 
 [privacy]
 card_data_hours = 2        # chip data kept after the finish (default: until the office day is over)
@@ -184,6 +186,16 @@ class CaptureSettings:
 
 
 @dataclass(frozen=True)
+class StatisticsSettings:
+    """Where the supervisor screen writes the daily report it exports (`workstation.statistics_export`)."""
+
+    export_dir: Path = field(default_factory=lambda: default_export_dir())  # noqa: PLW0108  (defined below)
+    # The default folder is made when missing; a configured one must exist (a share not mounted
+    # should be told, not replaced by a local folder of the same name).
+    create_export_dir: bool = True
+
+
+@dataclass(frozen=True)
 class Config:
     workstation: WorkstationSettings = field(default_factory=WorkstationSettings)
     central: CentralSettings = field(default_factory=CentralSettings)
@@ -193,6 +205,7 @@ class Config:
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     printing: PrintingSettings = field(default_factory=PrintingSettings)
     captures: CaptureSettings = field(default_factory=CaptureSettings)
+    statistics: StatisticsSettings = field(default_factory=StatisticsSettings)
     source: Path | None = None  # the file read, None for pure defaults
 
 
@@ -212,6 +225,11 @@ def default_number_witness_path() -> Path:
 
 def default_kept_dir() -> Path:
     return platformdirs.user_data_path(APP_NAME) / "dokumente"
+
+
+def default_export_dir() -> Path:
+    """~/Tresen/Berichte: a folder the supervisor finds (and a file manager shows), not a data directory."""
+    return Path.home() / "Tresen" / "Berichte"
 
 
 def default_trust_dir() -> Path:
@@ -304,6 +322,7 @@ KNOWN_KEYS: dict[str, tuple[str, ...]] = {
     "privacy": ("card_data_hours", "citizen_data_days"),
     "printing": PRINTING_KEYS,
     "captures": ("terminal_url", "terminal_certificate", "cloud_url", "cloud_certificate", "export_dir"),
+    "statistics": ("export_dir",),
 }
 
 Place = tuple[str, ...]  # a key's place in the file: ("ui", "keymap", "call-next")
@@ -352,6 +371,7 @@ class _ConfigReader:
         privacy = self._privacy(self._section(raw, "privacy"))
         printing = self._printing(self._section(raw, "printing"))
         captures = self._captures(self._section(raw, "captures"))
+        export_dir = self._str(self._section(raw, "statistics"), "statistics", "export_dir")
         if self.problems:
             raise _config_error(self.file, self.problems, "config file invalid")
         return Config(
@@ -365,6 +385,10 @@ class _ConfigReader:
             privacy=privacy,
             printing=printing,
             captures=captures,
+            statistics=StatisticsSettings(
+                export_dir=Path(export_dir).expanduser() if export_dir else default_export_dir(),
+                create_export_dir=not export_dir,
+            ),
             source=self.file,
         )
 

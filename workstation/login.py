@@ -136,7 +136,7 @@ class DeskLogin:
             label = f"{desk.name} · {clerk.name}"
             supervisor = clerk.role == ClerkRole.SUPERVISOR
         if self.logins is not None:
-            self.logins.log_in(clerk_id, pin or "")
+            self.logins.log_in(clerk_id, pin or "", desk_id)
         ctx = self.context(desk_id, clerk_id)
         engine = self.make_engine(ctx) if self.make_engine is not None else None
         return Workplace(

@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
-from sync.central import apply, arbitration, conflicts, credentials, issuing, leases, store
+from sync.central import apply, arbitration, conflicts, credentials, issuing, leases, presence, store
 from sync.central.auth import WORKSTATION, Authenticator, Caller
 from sync.central.changes import ChangeNotifier, changes_page
 from sync.central.credentials import TokenKind
@@ -71,6 +71,7 @@ log = logging.getLogger(__name__)
 
 IdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 IdQuery = Annotated[str, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+DeskQuery = Annotated[str | None, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 # The reference data an office detail lists.
 _OfficeRow = TypeVar("_OfficeRow", store.Service, store.Desk, store.Clerk)
 
@@ -150,19 +151,36 @@ def _routes(central: store.CentralStore, notifier: ChangeNotifier, epoch: str, c
         tags=["access"],
         responses={423: {"model": Refusal, "description": "clerk locked after repeated wrong PINs"}},
     )
-    def open_session(request: SessionRequest, caller: Caller) -> ClerkSession:
-        """A clerk logs in at a workstation with id and PIN (signed by the workstation)."""
+    def open_session(request: SessionRequest, caller: Caller, desk: DeskQuery = None) -> ClerkSession:
+        """A clerk logs in at a workstation with id and PIN (signed by the workstation), at the desk
+        the workstation is enrolled for or the one `desk` names: the login is recorded for the desks'
+        idle time until the logout or the session's end."""
         caller.allow(WORKSTATION)
+        now = clock()
         with central.write() as session:
             workstation = session.get(credentials.WorkstationKey, caller.workstation_id)
             assert workstation is not None  # authenticated by this key
+            desk_id = presence.desk_for_login(session, workstation.office_id, workstation.desk_id, desk)
+            # Credentials (expiry, lockout) run in real time, as the Authenticator checks them; the
+            # login's place in the office's day (the desk's presence) on the office's clock.
             outcome = credentials.open_clerk_session(
-                session, workstation, request.clerk_id, request.pin, clock()
+                session, workstation, request.clerk_id, request.pin, utc_now()
             )
             if isinstance(outcome, CentralRefusal):
                 refusal = outcome  # committed with its failure count, then answered
             else:
                 secret, entry = outcome
+                if desk_id is not None:
+                    presence.start_presence(
+                        session,
+                        session_digest=entry.digest,
+                        office_id=workstation.office_id,
+                        desk_id=desk_id,
+                        clerk_id=entry.clerk_id,
+                        workstation_id=workstation.workstation_id,
+                        now=now,
+                        expires_at=now + credentials.CLERK_SESSION_LIFETIME,
+                    )
                 return ClerkSession(
                     session=secret, clerk_id=entry.clerk_id, role=entry.role, expires_at=entry.expires_at
                 )
@@ -175,6 +193,7 @@ def _routes(central: store.CentralStore, notifier: ChangeNotifier, epoch: str, c
         secret = request.headers.get("tresen-clerk-session")
         if secret:
             with central.write() as session:
+                presence.end_presence(session, credentials.digest_of(secret), clock())
                 credentials.end_clerk_session(session, secret)
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 

@@ -19,7 +19,7 @@ from sqlalchemy import ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from sync import pins
-from sync.central import store
+from sync.central import presence, store
 from sync.central.errors import CentralRefusal, InvalidReference, Locked, NotFound, Unauthenticated
 from sync.signatures import load_public_key
 
@@ -220,6 +220,7 @@ def revoke_workstation(session: Session, workstation_id: str, now: datetime) -> 
     if key is None:
         raise NotFound(f"no workstation {workstation_id}")
     key.revoked_at = key.revoked_at or now
+    presence.end_workstation_presence(session, workstation_id, now)
     for clerk_session in session.scalars(
         select(ClerkSession).where(ClerkSession.workstation_id == workstation_id)
     ):

@@ -87,15 +87,19 @@ def start_demo_central(
 ) -> tuple[EmbeddedCentral, SeedDay]:
     """`tresen demo`'s central service: a fresh database holding the day laid around `clock()`
     (`generate_day_around`), served on `clock`. Returns the running service and the day seeded."""
+    from sync.central.demo_history import seed_demo_history
     from sync.central.seed import generate_day_around, seed_central
     from sync.central.store import CentralStore
 
-    day = generate_day_around(clock(), seed, appointments=appointments, waiting=waiting)
+    now = clock()
+    day = generate_day_around(now, seed, appointments=appointments, waiting=waiting)
     central_store = CentralStore(db_url)
     try:
         central_store.create_schema()
         with central_store.write() as session:
             seed_central(session, day)
+            session.flush()
+            seed_demo_history(session, day, now)  # the morning's cases and logins, for the figures
     finally:
         central_store.dispose()
     return start_embedded(db_url, clock=clock), day

@@ -1,10 +1,9 @@
 """The supervisor's figures over HTTP: the live office and any day's figures (DESIGN §7, issue 12).
 
-`statistics_router(central, clock)` is included by `sync.central.app`. Who may look is one seam,
-`current_viewer`: until the security issue brings sessions with roles, it answers a supervisor who may
-see every office; the security work overrides that dependency, and `require_supervisor` is where the
-role and the office are checked (403 for a clerk, 404 for an office the viewer may not see, so its
-existence is not revealed).
+`statistics_router(central, clock)` is included by `sync.central.app`. `require_supervisor` is where
+the caller's role and office are checked (403 for a clerk, 404 for an office the caller may not see,
+so its existence is not revealed). The desks' idle time comes from the logins `sync.central.presence`
+records; a day's logins still open count up to the clock's now.
 
 Refusals carry `detail = {"reason": English for logs, "message": German msgid (N_), "params": {...}}`;
 the UI translates `message` and formats it with `params`.
@@ -112,8 +111,7 @@ class GroupOut(BaseModel):
     punctual: int
     walk: TallyOut
     service: TallyOut
-    active_from: float | None
-    active_until: float | None
+    logged_in_seconds: float | None
     no_show_rate: float | None
     service_level: float | None
     punctuality: float | None
@@ -133,8 +131,7 @@ class GroupOut(BaseModel):
             punctual=g.punctual,
             walk=TallyOut.of(g.walk),
             service=TallyOut.of(g.service),
-            active_from=g.active_from,
-            active_until=g.active_until,
+            logged_in_seconds=g.logged_in_seconds,
             no_show_rate=g.no_show_rate,
             service_level=g.service_level,
             punctuality=g.punctuality,
@@ -154,8 +151,7 @@ class GroupOut(BaseModel):
             punctual=self.punctual,
             walk=self.walk.tally(),
             service=self.service.tally(),
-            active_from=self.active_from,
-            active_until=self.active_until,
+            logged_in_seconds=self.logged_in_seconds,
         )
 
 
@@ -231,6 +227,7 @@ class DeskActivity(BaseModel):
     since: datetime | None  # called at / serving since / idle since the last finish (None: not yet today)
     ticket_number: str | None
     clerk_id: str | None
+    logged_in_since: datetime | None = None  # the open login at the desk (None: nobody, as recorded)
 
 
 class Alert(BaseModel):
@@ -274,14 +271,14 @@ def statistics_router(central: store.CentralStore, clock: Clock) -> APIRouter:
             if not has_tickets_on(session, office_id, day):
                 log.info("statistics: no tickets on %s", day.isoformat())
                 _refuse(404, f"no tickets on {day.isoformat()}", MSG_NO_DATA, date=day.strftime("%d.%m.%Y"))
-            target = office.service_level_minutes
+            target, now = office.service_level_minutes, clock()
             return DayReport(
                 office_id=office.id,
                 office_name=office.name,
                 names=_names(session, office_id),
-                day=DayFiguresOut.of(day_figures_sql(session, office_id, day, target)),
+                day=DayFiguresOut.of(day_figures_sql(session, office_id, day, target, now=now)),
                 same_weekday_last_week=DayFiguresOut.of(
-                    day_figures_sql(session, office_id, day - timedelta(days=7), target)
+                    day_figures_sql(session, office_id, day - timedelta(days=7), target, now=now)
                 ),
             )
 
@@ -308,17 +305,25 @@ def live_office(session: Session, office: store.Office, now: datetime) -> LiveOf
     Ticket, TicketService = store.Ticket, store.TicketService  # noqa: N806  (model aliases)
     target_seconds = office.service_level_minutes * 60
     today_start, _end = _today(now)  # yesterday's forgotten tickets are not today's queue
-    waiting_rows = session.execute(
-        select(TicketService.service_id, func.count(), func.min(Ticket.issued_at))
-        .join(Ticket, Ticket.id == TicketService.ticket_id)
+    # The queue: one row per waiting ticket of today and service it asks for (tens of rows), with the
+    # service's name; counted here, so the waiting and their total take one round trip.
+    queue = session.execute(
+        select(Ticket.id, TicketService.service_id, store.Service.name, Ticket.issued_at)
+        .outerjoin(TicketService, TicketService.ticket_id == Ticket.id)
+        .outerjoin(store.Service, store.Service.id == TicketService.service_id)
         .where(Ticket.office_id == office.id, Ticket.state == "waiting", Ticket.issued_at >= today_start)
-        .group_by(TicketService.service_id)
     ).all()
-    services = {
-        s.id: s for s in session.scalars(select(store.Service).where(store.Service.office_id == office.id))
-    }
+    per_service: dict[str, tuple[str, int, datetime]] = {}
+    for row in queue:
+        service_id: str | None = row[1]  # None: a ticket without a service (outer join)
+        name: str | None = row[2]
+        issued_at = row[3]
+        if service_id is None:
+            continue
+        _name, how_many, oldest = per_service.get(service_id, (name or service_id, 0, issued_at))
+        per_service[service_id] = (name or service_id, how_many + 1, min(oldest, issued_at))
     waiting = []
-    for service_id, how_many, oldest in waiting_rows:
+    for service_id, (service_name, how_many, oldest) in per_service.items():
         longest = max(0.0, (now - oldest).total_seconds())
         level: Literal["ok", "warning", "over_target"] = (
             "over_target"
@@ -327,27 +332,39 @@ def live_office(session: Session, office: store.Office, now: datetime) -> LiveOf
             if longest >= target_seconds * WARNING_SHARE
             else "ok"
         )
-        name = services[service_id].name if service_id in services else service_id
         waiting.append(
             ServiceWaiting(
-                service_id=service_id, name=name, waiting=how_many, longest_wait_seconds=longest, level=level
+                service_id=service_id,
+                name=service_name,
+                waiting=how_many,
+                longest_wait_seconds=longest,
+                level=level,
             )
         )
-    waiting.sort(key=lambda s: -s.longest_wait_seconds)
-    waiting_total = (
-        session.scalar(
-            select(func.count()).where(
-                Ticket.office_id == office.id, Ticket.state == "waiting", Ticket.issued_at >= today_start
-            )
-        )
-        or 0
-    )
+    waiting.sort(key=lambda s: (-s.longest_wait_seconds, s.service_id))
+    waiting_total = len({row[0] for row in queue})
 
-    desks = list(
-        session.scalars(
-            select(store.Desk).where(store.Desk.office_id == office.id).order_by(store.Desk.number)
+    Presence = store.DeskPresence  # noqa: N806  (model alias)
+    open_login = (  # the desk's open login, in the same query as the desks
+        select(func.min(Presence.started_at))
+        .where(
+            Presence.desk_id == store.Desk.id,
+            Presence.ended_at.is_(None),
+            Presence.expires_at > now,
+            Presence.started_at <= now,
         )
+        .correlate(store.Desk)
+        .scalar_subquery()
     )
+    desk_rows = session.execute(
+        select(store.Desk, open_login).where(store.Desk.office_id == office.id).order_by(store.Desk.number)
+    ).all()
+    desks = [row[0] for row in desk_rows]
+    logged_in: dict[str, datetime] = {}
+    for desk_row in desk_rows:
+        login: datetime | None = desk_row[1]  # None: nobody logged in there (scalar subquery)
+        if login is not None:
+            logged_in[desk_row[0].id] = login
     busy = {
         t.desk_id: t
         for t in session.scalars(
@@ -361,20 +378,30 @@ def live_office(session: Session, office: store.Office, now: datetime) -> LiveOf
             .where(Ticket.office_id == office.id, Ticket.state == "serving")
         ).all()
     )
-    last_finish = dict(
-        session.execute(
-            select(store.Case.desk_id, func.max(store.Case.finished_at))
-            .where(_todays_cases(office.id, today_start), store.Case.finished_at.is_not(None))
-            .group_by(store.Case.desk_id)
-        ).all()
-    )
+    finished_today = session.execute(  # per desk: the last finish, and the served seconds for the estimate
+        select(
+            store.Case.desk_id,
+            func.max(store.Case.finished_at),
+            func.sum(store.Case.served_seconds),
+            func.count(),
+        )
+        .where(_todays_cases(office.id, today_start), store.Case.finished_at.is_not(None))
+        .group_by(store.Case.desk_id)
+    ).all()
+    last_finish = {desk_id: finished for desk_id, finished, _served, _count in finished_today}
+    served_total = sum(float(served or 0.0) for _desk, _finished, served, _count in finished_today)
+    finished_count = sum(int(count) for _desk, _finished, _served, count in finished_today)
+    mean_service = served_total / finished_count if finished_count else None
     activities = []
     for desk in desks:
         ticket = busy.get(desk.id)
+        login = logged_in.get(desk.id)
         if ticket is None:
             idle_since = last_finish.get(desk.id)
             if idle_since is not None and office_day(idle_since) != office_day(now):
                 idle_since = None
+            if login is not None:  # free since the last finish, or since the login if that is later
+                idle_since = max(idle_since, login) if idle_since is not None else login
             activities.append(
                 DeskActivity(
                     desk_id=desk.id,
@@ -383,6 +410,7 @@ def live_office(session: Session, office: store.Office, now: datetime) -> LiveOf
                     since=idle_since,
                     ticket_number=None,
                     clerk_id=None,
+                    logged_in_since=login,
                 )
             )
         elif ticket.state == "called":
@@ -394,6 +422,7 @@ def live_office(session: Session, office: store.Office, now: datetime) -> LiveOf
                     since=ticket.last_called_at,
                     ticket_number=ticket.number,
                     clerk_id=ticket.clerk_id,
+                    logged_in_since=login,
                 )
             )
         else:
@@ -405,6 +434,7 @@ def live_office(session: Session, office: store.Office, now: datetime) -> LiveOf
                     since=serving_since.get(ticket.id),
                     ticket_number=ticket.number,
                     clerk_id=ticket.clerk_id,
+                    logged_in_since=login,
                 )
             )
 
@@ -441,26 +471,19 @@ def live_office(session: Session, office: store.Office, now: datetime) -> LiveOf
         waiting_total=waiting_total,
         services=waiting,
         desks=activities,
-        estimated_walk_in_wait_seconds=_estimate(session, office, now, waiting_total, activities),
+        estimated_walk_in_wait_seconds=_estimate(mean_service, waiting_total, activities),
         alerts=alerts,
     )
 
 
-def _estimate(
-    session: Session, office: store.Office, now: datetime, waiting: int, desks: list[DeskActivity]
-) -> float | None:
+def _estimate(mean_service: float | None, waiting: int, desks: list[DeskActivity]) -> float | None:
     """A new walk-in waits about: everyone ahead × the mean service time of today's finished tickets ÷
-    the desks at work today (busy now, or finished someone today). None before anyone was served."""
+    the desks at work today (busy now, logged in, or finished someone today). None before anyone was
+    served."""
     working = sum(1 for d in desks if d.activity != "idle" or d.since is not None)
-    start, _end = _today(now)
-    mean = session.scalar(
-        select(func.avg(store.Case.served_seconds)).where(
-            _todays_cases(office.id, start), store.Case.finished_at.is_not(None)
-        )
-    )
-    if not working or mean is None:
+    if not working or mean_service is None:
         return None
-    return waiting * float(mean) / working
+    return waiting * mean_service / working
 
 
 def _todays_cases(office_id: str, start: datetime) -> ColumnElement[bool]:

@@ -42,6 +42,11 @@ class StatisticsUnavailable(Exception):
         super().__init__(self.text)
 
     @property
+    def offline(self) -> bool:
+        """The central service did not answer at all (the local store may know something)."""
+        return self.message == MSG_OFFLINE
+
+    @property
     def text(self) -> str:
         """The German sentence (for the command line; screens translate `message` first)."""
         return self.message.format(**self.params)

@@ -12,6 +12,7 @@ on a Sunday night, when no office is open).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from sqlalchemy.sql.compiler import SQLCompiler
     from sqlalchemy.sql.selectable import Subquery
 
-__all__ = ["day_figures_sql", "has_tickets_on"]
+__all__ = ["day_figures_sql", "has_tickets_on", "logged_in_seconds_sql"]
 
 
 class _SecondsBetween(FunctionElement[float]):
@@ -149,10 +150,6 @@ def _ticket_figures(office_id: str, day: date, target_minutes: int) -> Subquery:
             ).label("punctual"),
             case((walked, _at_least_zero(_seconds(cases.c.show_up, Ticket.last_called_at)))).label("walk"),
             case((served, cases.c.served)).label("service"),
-            _seconds(called_at, start_param).label("active_from"),
-            _seconds(func.coalesce(cases.c.finished_at, Ticket.last_called_at, called_at), start_param).label(
-                "active_until"
-            ),
         )
         .select_from(Ticket)
         .outerjoin(cases, cases.c.ticket_id == Ticket.id)
@@ -190,8 +187,6 @@ def _aggregates(figures: Subquery) -> list[Any]:
         func.sum(c.punctual).label("punctual"),
         *tally(c.walk, "walk"),
         *tally(c.service, "service"),
-        func.min(c.active_from).label("active_from"),
-        func.max(c.active_until).label("active_until"),
     ]
 
 
@@ -215,8 +210,6 @@ def _group(row: Any) -> GroupFigures:
         punctual=int(row.punctual),
         walk=tally("walk"),
         service=tally("service"),
-        active_from=None if row.active_from is None else float(row.active_from),
-        active_until=None if row.active_until is None else float(row.active_until),
     )
 
 
@@ -230,11 +223,17 @@ def _grouped(
     return {row.key: _group(row) for row in session.execute(query)}
 
 
-def day_figures_sql(session: Session, office_id: str, day: date, target_minutes: int) -> DayFigures:
-    """The office's figures for `day`, every group one aggregate query."""
+def day_figures_sql(
+    session: Session, office_id: str, day: date, target_minutes: int, *, now: datetime | None = None
+) -> DayFigures:
+    """The office's figures for `day`, every group one aggregate query; logins still open count up to
+    `now` (`sync.statistics.day_figures` with the desks' recorded logins)."""
     figures = _ticket_figures(office_id, day, target_minutes)
     by_booking = _grouped(session, figures, figures.c.booked)
     booked, walk_in = by_booking.get(1, GroupFigures()), by_booking.get(0, GroupFigures())
+    desks = _grouped(session, figures, figures.c.desk_id)
+    for desk_id, seconds in logged_in_seconds_sql(session, office_id, day, now=now).items():
+        desks[desk_id] = replace(desks.get(desk_id, GroupFigures()), logged_in_seconds=seconds)
     return DayFigures(
         day=day,
         target_minutes=target_minutes,
@@ -242,10 +241,34 @@ def day_figures_sql(session: Session, office_id: str, day: date, target_minutes:
         booked=booked,
         walk_in=walk_in,
         hours=_grouped(session, figures, figures.c.hour),
-        desks=_grouped(session, figures, figures.c.desk_id),
+        desks=dict(sorted(desks.items())),
         services=_grouped(session, figures, store.TicketService.service_id, join_services=True),
         clerks=_grouped(session, figures, figures.c.clerk_id),
     )
+
+
+def logged_in_seconds_sql(
+    session: Session, office_id: str, day: date, *, now: datetime | None = None
+) -> dict[str, float]:
+    """`sync.statistics.logged_in_seconds` over the recorded desk logins (`store.DeskPresence`): each
+    login clipped to the day (and to `now`), summed per desk, in one GROUP BY."""
+    start, until = day_bounds(day)
+    if now is not None:
+        until = min(until, now)
+    Presence = store.DeskPresence  # noqa: N806  (model alias)
+    ended = func.coalesce(Presence.ended_at, Presence.expires_at)
+    start_param, until_param = literal(start, UtcDateTime()), literal(until, UtcDateTime())
+    clipped = _seconds(
+        case((ended < until_param, ended), else_=until_param),
+        case((Presence.started_at > start_param, Presence.started_at), else_=start_param),
+    )
+    query = (
+        select(Presence.desk_id, func.sum(clipped))
+        .where(Presence.office_id == office_id, Presence.started_at < until, ended > start)
+        .group_by(Presence.desk_id)
+        .order_by(Presence.desk_id)
+    )
+    return {desk_id: float(seconds) for desk_id, seconds in session.execute(query) if seconds and seconds > 0}
 
 
 def has_tickets_on(session: Session, office_id: str, day: date) -> bool:

@@ -402,6 +402,24 @@ class AppliedOperation(CentralBase):
     received_at: Mapped[datetime]
 
 
+class DeskPresence(CentralBase):
+    """A clerk's login at a desk (`sync.central.presence`): from the session's start to its logout,
+    or to `expires_at` when the session simply ran out; the desks' idle time comes from these."""
+
+    __tablename__ = "desk_presence"
+    __table_args__ = (Index("ix_desk_presence_office_started", "office_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_digest: Mapped[str] = mapped_column(String(64), index=True)
+    office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"))
+    desk_id: Mapped[str] = mapped_column(ForeignKey("desks.id"))
+    clerk_id: Mapped[str] = mapped_column(ForeignKey("clerks.id"))
+    workstation_id: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+
+
 VERSIONED_MODELS: tuple[type[Versioned], ...] = (Office, Service, Desk, Clerk, Appointment, Ticket, Call)
 
 

@@ -6,19 +6,19 @@ rows the SQL reads are the rows the central service writes."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import count
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 
-from sync.central import apply, store
+from sync.central import apply, presence, store
 from sync.central.statistics_sql import day_figures_sql, has_tickets_on
 from sync.protocol import Operation, OperationKind, PushRequest
-from sync.statistics import Event, EventKind, day_figures, fold_events
+from sync.statistics import DeskPresence, Event, EventKind, day_figures, fold_events
 from tests.sync.statistics_days import DAY, DESKS, SERVICES, GeneratedDay, clerk_of, days
-from tests.sync.test_statistics import HAND_BUILT_DAY
+from tests.sync.test_statistics import HAND_BUILT_DAY, HAND_BUILT_LOGINS, at
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -149,15 +149,43 @@ def load_day(central: store.CentralStore, events: Sequence[Event]) -> None:
 DAY_NOON = datetime(2026, 3, 2, 11, 0, tzinfo=UTC)
 
 
+def load_logins(central: store.CentralStore, logins: Sequence[DeskPresence], expired: set[int]) -> None:
+    """Record each login as the central service does at POST /sessions, and its logout at DELETE
+    /sessions/current unless its index is in `expired` (the session ran out at `ended`)."""
+    for index, login in enumerate(logins):
+        digest = f"session-{uuid.uuid4().hex}"
+        with central.write() as session:
+            expires = login.ended if index in expired else login.started + timedelta(hours=12)
+            presence.start_presence(
+                session,
+                session_digest=digest,
+                office_id=OFFICE,
+                desk_id=login.desk_id,
+                clerk_id=login.clerk_id,
+                workstation_id=f"ws-{index}",
+                now=login.started,
+                expires_at=expires,
+            )
+        if index not in expired:
+            with central.write() as session:
+                presence.end_presence(session, digest, login.ended)
+
+
 def test_the_hand_built_day_from_sql(db_url: str) -> None:
     central = make_store(db_url)
     try:
         load_day(central, HAND_BUILT_DAY)
+        load_logins(central, HAND_BUILT_LOGINS, expired={4})
         with central.read() as session:
             assert has_tickets_on(session, OFFICE, DAY)
-            from_sql = day_figures_sql(session, OFFICE, DAY, 15)
-        assert from_sql == day_figures(fold_events(HAND_BUILT_DAY), DAY, target_minutes=15)
+            from_sql = day_figures_sql(session, OFFICE, DAY, 15, now=at(10, 45))
+        pure = day_figures(
+            fold_events(HAND_BUILT_DAY), DAY, target_minutes=15, presence=HAND_BUILT_LOGINS, now=at(10, 45)
+        )
+        assert from_sql == pure
         assert from_sql.total.waiting.total == (10 + 25 + 13 + 10) * 60  # by hand, as in tests/sync
+        assert from_sql.desks["d1"].idle_seconds == (90 - 2 - 24) * 60
+        assert from_sql.desks["d3"].idle_seconds == (30 + 45) * 60
     finally:
         central.dispose()
 
@@ -181,13 +209,16 @@ def test_sql_figures_equal_the_pure_functions_on_generated_days(
 ) -> None:
     # every example writes into the same database: keep each on its own office day, cleaned first
     with central_store.write() as session:
-        for model in (store.Case, store.Call, store.AppliedOperation):
+        for model in (store.Case, store.Call, store.AppliedOperation, store.DeskPresence):
             session.query(model).delete()
         session.query(store.TicketService).delete()
         session.query(store.Ticket).filter(store.Ticket.transferred_from_id.is_not(None)).delete()
         session.query(store.Ticket).delete()
         session.query(store.Appointment).delete()
     load_day(central_store, day.events)
+    logins = day.presence
+    expired = {i for i, login in enumerate(day.logins) if login.ended is None}
+    load_logins(central_store, logins, expired=expired)
     with central_store.read() as session:
         from_sql = day_figures_sql(session, OFFICE, DAY, 15)
-    assert from_sql == day_figures(fold_events(day.events), DAY, target_minutes=15)
+    assert from_sql == day_figures(fold_events(day.events), DAY, target_minutes=15, presence=logins)

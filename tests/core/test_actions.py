@@ -24,6 +24,8 @@ TODAY = {
 }  # fmt: skip
 NEW = {"logout", "toggle-link", "call-ticket", "supervisor", "reprint"}
 CAPTURES = {"case-capture", "capture-fetch-close", "capture-fetch-accept"}  # issue 11
+# issue 12: the supervisor screen's keys, its reload and back keys as before (F5, Esc)
+SUPERVISOR = {"supervisor-reload", "supervisor-export-pdf", "supervisor-export-csv", "supervisor-back"}
 
 
 @pytest.fixture
@@ -36,7 +38,12 @@ def english() -> Iterator[None]:
 def test_ids_are_unique_and_cover_every_binding() -> None:
     ids = [a.id for a in ACTIONS]
     assert len(ids) == len(set(ids))
-    assert set(ids) == TODAY | NEW | CAPTURES
+    assert set(ids) == TODAY | NEW | CAPTURES | SUPERVISOR
+    assert {a.id for a in actions.actions_for(ScreenId.SUPERVISOR)} == SUPERVISOR
+    assert (actions.action("supervisor-export-pdf").key, actions.action("supervisor-export-csv").key) == (
+        "f6",
+        "f7",
+    )
 
 
 def test_default_keys_are_unique_per_screen_with_the_app_keys_on_every_screen() -> None:

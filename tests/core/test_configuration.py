@@ -14,6 +14,7 @@ from workstation.config import (
     Config,
     ConfigError,
     ConfigProblem,
+    StatisticsSettings,
     default_store_path,
     default_trust_dir,
     load_config,
@@ -83,6 +84,21 @@ def test_a_full_file(tmp_path: Path) -> None:
     assert config.store.path == Path.home() / "tresen-test" / "local.sqlite3"
     assert config.card.trust_dir == Path.home() / "tresen-test" / "csca"
     assert config.card.reader == "REINER SCT cyberJack RFID komfort 00 00"
+
+
+def test_the_report_folder_defaults_to_tresen_berichte_and_a_configured_one_is_not_made(
+    tmp_path: Path,
+) -> None:
+    assert load_config(write(tmp_path, "")).statistics == StatisticsSettings(
+        Path.home() / "Tresen" / "Berichte", create_export_dir=True
+    )
+    configured = load_config(write(tmp_path, '[statistics]\nexport_dir = "~/Freigabe/Berichte"\n'))
+    assert configured.statistics == StatisticsSettings(
+        Path.home() / "Freigabe" / "Berichte", create_export_dir=False
+    )
+    with pytest.raises(ConfigError) as refused:
+        load_config(write(tmp_path, '[statistics]\nexport_folder = "/tmp"\n'))
+    assert "export_dir" in refused.value.user_message
 
 
 def test_the_card_section_alone_keeps_the_default_trust_dir(

@@ -14,7 +14,7 @@ from forms.layout import IssuingOffice
 from sync.statistics import day_figures, fold_events
 from tests.forms.pdftools import pdf_text, write
 from tests.sync.statistics_days import DAY
-from tests.sync.test_statistics import HAND_BUILT_DAY
+from tests.sync.test_statistics import HAND_BUILT_DAY, HAND_BUILT_LOGINS, at
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -39,7 +39,9 @@ NAMES = {
 def report() -> DailyReport:
     return DailyReport(
         office=OFFICE,
-        figures=day_figures(fold_events(HAND_BUILT_DAY), DAY, target_minutes=15),
+        figures=day_figures(
+            fold_events(HAND_BUILT_DAY), DAY, target_minutes=15, presence=HAND_BUILT_LOGINS, now=at(10, 45)
+        ),
         same_weekday_last_week=day_figures([], date(2026, 2, 23), target_minutes=15),
         names=NAMES,
         issued_at=datetime(2026, 3, 2, 17, 0, tzinfo=UTC),
@@ -67,7 +69,7 @@ def test_the_csv_reads_back_in_the_german_dialect(report: DailyReport) -> None:
     assert total["Bearbeitungszeit Summe (min)"] == "41,0"  # 14 + 7 + 10 + 10
     by_key = {(r["Bereich"], r["Schlüssel"]): r for r in rows}
     assert by_key[("Stunde", "08")]["Tickets"] == "4"
-    assert by_key[("Platz", "d1")]["Leerlauf (min)"] == "25,0"
+    assert by_key[("Platz", "d1")]["Leerlauf (min)"] == "64,0"  # logged in 90 min, 2 walking, 24 serving
     assert by_key[("Platz", "d1")]["Name"] == "Platz 1"
     assert by_key[("Sachbearbeitung", "c1")]["Name"] == "Frau Özdemir"
     assert by_key[("Leistung", "s2")]["Pünktlichkeit Termine (%)"] == "100,0"
@@ -100,5 +102,5 @@ def test_the_pdf_shows_figures_chart_and_tables(report: DailyReport, tmp_path: P
     assert "Wartezeit Ø nach Stunde der Ankunft: 08 Uhr 16,0 min · 09 Uhr 10,0 min" in text
     assert "Frau Özdemir" in text
     assert (
-        "Platz 1 2 10,0 min 12,0 min 24,0 min 25,0 min" in text
-    )  # d1: W1 waited 10, W1 + W2b served 14 + 10, idle 25
+        "Platz 1 2 10,0 min 12,0 min 24,0 min 64,0 min" in text
+    )  # d1: W1 waited 10, W1 + W2b served 14 + 10, idle 90 − 2 − 24

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from hypothesis import strategies as st
 
 from sync.clock import OFFICE_ZONE
-from sync.statistics import Event, EventKind
+from sync.statistics import DeskPresence, Event, EventKind
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -35,6 +35,27 @@ class GeneratedDay:
     visits: int = 0
     transfers: int = 0
     booked_slots: dict[str, datetime] = field(default_factory=dict)
+    # Logins per desk, one after the other; `logged_out` False: the session ran out (12 h).
+    logins: list[Login] = field(default_factory=list)
+
+    @property
+    def presence(self) -> list[DeskPresence]:
+        return [login.presence for login in self.logins]
+
+
+SESSION_HOURS = 12
+
+
+@dataclass(frozen=True)
+class Login:
+    desk_id: str
+    started: datetime
+    ended: datetime | None  # None: never logged out, the session expired
+
+    @property
+    def presence(self) -> DeskPresence:
+        end = self.ended or self.started + timedelta(hours=SESSION_HOURS)
+        return DeskPresence(self.desk_id, clerk_of(self.desk_id), self.started, end)
 
 
 @st.composite
@@ -114,4 +135,15 @@ def days(draw: st.DrawFn, max_tickets: int = 25) -> GeneratedDay:
     day = GeneratedDay()
     for index in range(draw(st.integers(0, max_tickets))):
         draw(_path(index, day))
+    for desk in DESKS:
+        # from the evening before (clipped at midnight) through the day; each starts after the last ended
+        now = OPENING - timedelta(hours=10) + timedelta(seconds=draw(st.integers(0, 3600)))
+        for _ in range(draw(st.integers(0, 3))):
+            now += timedelta(seconds=draw(st.integers(1, 6 * 3600)))
+            logged_out = draw(st.booleans())
+            length = timedelta(seconds=draw(st.integers(1, 5 * 3600)))
+            day.logins.append(Login(desk, now, now + length if logged_out else None))
+            if not logged_out:
+                break  # its session runs 12 h; the next login would end it (not generated here)
+            now += length
     return day

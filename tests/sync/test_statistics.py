@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 from sync.clock import OFFICE_ZONE
 from sync.statistics import (
     DayFigures,
+    DeskPresence,
     Event,
     EventKind,
     GroupFigures,
@@ -101,11 +103,39 @@ def test_a_hand_built_day_has_the_figures_worked_out_by_hand() -> None:
 
     d1, d2 = figures.desks["d1"], figures.desks["d2"]
     assert d1.service == Tally(2, (14 + 10) * 60, 14 * 60)
-    # d1 active 08:10–09:01 = 51 min, busy 2 min walking + 24 min serving
-    assert d1.idle_seconds == (51 - 2 - 24) * 60
-    # d2 active 08:30–09:14 = 44 min, busy 2 min walking + 17 min serving (W2 7, A1 10)
-    assert d2.idle_seconds == (44 - 2 - 17) * 60
+    assert (d1.idle_seconds, d2.idle_seconds) == (None, None)  # no login recorded: no idle time
     assert figures.clerks["c2"] == d2
+
+
+HAND_BUILT_LOGINS = [
+    DeskPresence("d1", "c1", at(8, 0), at(9, 30)),
+    DeskPresence("d2", "c2", at(8, 25), at(8, 45)),
+    DeskPresence("d2", "c2", at(8, 50), at(9, 20)),
+    DeskPresence("d3", "c3", at(0, 30) - timedelta(hours=2), at(0, 30)),  # from 22:30 the evening before
+    DeskPresence("d3", "c3", at(10, 0), at(22, 0)),  # still logged in at 10:45 (expires 22:00)
+]
+
+
+def test_idle_time_per_desk_comes_from_the_recorded_logins() -> None:
+    figures = day_figures(
+        fold_events(HAND_BUILT_DAY), DAY, target_minutes=15, presence=HAND_BUILT_LOGINS, now=at(10, 45)
+    )
+    d1, d2, d3 = (figures.desks[d] for d in ("d1", "d2", "d3"))
+    # d1 logged in 08:00–09:30 = 90 min; busy 2 min walking (W1, W2b) + 24 min serving (W1 14, W2b 10)
+    assert d1.logged_in_seconds == 90 * 60
+    assert d1.idle_seconds == (90 - 2 - 24) * 60
+    # d2 logged in 08:25–08:45 and 08:50–09:20 = 50 min; busy 2 min walking + 17 serving (W2 7, A1 10)
+    assert d2.idle_seconds == (50 - 2 - 17) * 60
+    # d3 served no one: 00:00–00:30 (the evening's login, cut at midnight) and 10:00–10:45 (now)
+    assert (d3.tickets, d3.idle_seconds) == (0, (30 + 45) * 60)
+    assert figures.total.logged_in_seconds is None  # a desk's figure, not the day's
+    assert figures.clerks["c2"] == replace(d2, logged_in_seconds=None)
+
+
+def test_a_past_day_counts_an_open_login_until_its_expiry_within_the_day() -> None:
+    late = [DeskPresence("d1", "c1", at(20, 0), at(20, 0) + timedelta(hours=12))]
+    figures = day_figures([], DAY, presence=late)
+    assert figures.desks["d1"].idle_seconds == 4 * 3600  # 20:00 to midnight
 
 
 def test_a_day_without_tickets_has_no_data() -> None:
@@ -167,8 +197,23 @@ def test_rates_are_shares(day: GeneratedDay) -> None:
     total = day_figures(fold_events(day.events), DAY).total
     for rate in (total.no_show_rate, total.service_level, total.punctuality):
         assert rate is None or 0.0 <= rate <= 1.0
-    for idle in (g.idle_seconds for g in day_figures(fold_events(day.events), DAY).desks.values()):
-        assert idle is None or idle >= 0
+    figures = day_figures(fold_events(day.events), DAY, presence=day.presence)
+    for desk in figures.desks.values():
+        assert desk.idle_seconds is None or 0 <= desk.idle_seconds <= (desk.logged_in_seconds or 0)
+
+
+@settings(max_examples=150, deadline=None)
+@given(days(), st.randoms(use_true_random=False))
+def test_logins_count_whatever_order_they_come_in_and_never_beyond_the_day(
+    day: GeneratedDay, rng: random.Random
+) -> None:
+    shuffled = list(day.presence)
+    rng.shuffle(shuffled)
+    figures = day_figures(fold_events(day.events), DAY, presence=day.presence)
+    assert day_figures(fold_events(day.events), DAY, presence=shuffled) == figures
+    for desk in figures.desks.values():
+        assert desk.logged_in_seconds is None or 0 < desk.logged_in_seconds <= 24 * 3600
+    assert _sum(list(figures.hours.values())) == figures.total  # logins change no hour and no total
 
 
 @pytest.mark.parametrize(("target", "within"), [(14, 0), (15, 1), (16, 1)])

@@ -10,7 +10,7 @@ from textual.app import App
 from textual.widgets import DataTable, Static, TabbedContent
 
 from screens.dialogs import ConfirmDialog
-from screens.supervisor import SupervisorScreen
+from screens.supervisor import SupervisorPort, SupervisorScreen
 from sync.central.seed import BUERGERAMT_ID
 from sync.central.statistics_client import StatisticsClient
 from sync.client import CentralClient
@@ -18,15 +18,20 @@ from sync.protocol import Operation, PushRequest
 from tests.credentials import clerk_auth, workstation_auth
 from tests.sync.support import CLERK, DESK, NOW, central_clock
 from tests.ui.support import settle
+from workstation.config import StatisticsSettings
+from workstation.db import LocalStore
+from workstation.office_overview import OfficeOverview
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from sync.central.embedded import EmbeddedCentral
 
 SIZE = (160, 50)
 
 
 class Host(App[object]):
-    def __init__(self, port: StatisticsClient) -> None:
+    def __init__(self, port: SupervisorPort) -> None:
         super().__init__()
         self.port = port
 
@@ -54,11 +59,21 @@ def _a_refused_call(central: EmbeddedCentral) -> None:
     assert answer.results[0].status == "rejected"
 
 
-async def test_the_conflict_tab_lists_and_resolves(central: EmbeddedCentral) -> None:
+async def test_the_conflict_tab_lists_and_resolves(central: EmbeddedCentral, tmp_path: Path) -> None:
     _a_refused_call(central)
     auth = clerk_auth(central.store, "ws-lead", BUERGERAMT_ID, f"{BUERGERAMT_ID}-c1")
     with httpx.Client(base_url=central.url, auth=auth, timeout=5.0) as http:
-        app = Host(StatisticsClient(http, BUERGERAMT_ID, clock=central_clock))
+        local = LocalStore(tmp_path / "tresen.sqlite3")
+        local.migrate()
+        port = OfficeOverview(
+            StatisticsClient(http, BUERGERAMT_ID, clock=central_clock),
+            local,
+            workstation_id="ws-lead",
+            office_id=BUERGERAMT_ID,
+            settings=StatisticsSettings(tmp_path, create_export_dir=False),
+            clock=central_clock,
+        )
+        app = Host(port)
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
             screen = app.screen

@@ -25,11 +25,14 @@ from sync.statistics import day_figures, fold_events
 from tests.sync.statistics_days import DAY
 from tests.sync.test_statistics import HAND_BUILT_DAY
 from tests.ui.support import settle
+from workstation.local_statistics import MSG_NO_LOCAL_OFFICE
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from sync.protocol import ConflictEntry
+    from workstation.local_statistics import LocalFigures
+    from workstation.statistics_export import ExportFormat
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=OFFICE_ZONE)
 SIZE = (140, 60)
@@ -61,6 +64,7 @@ def live_office() -> LiveOffice:
                 since=NOW.replace(minute=21),
                 ticket_number="A105",
                 clerk_id="c1",
+                logged_in_since=NOW.replace(hour=7, minute=55),
             ),
             DeskActivity(
                 desk_id="d2",
@@ -119,6 +123,15 @@ class FakePort:
     def resolve_conflict(self, entry: ConflictEntry, note: str = "") -> ConflictEntry:
         raise AssertionError(f"nothing to resolve here: {entry} {note}")
 
+    def load_local_live(self) -> LocalFigures[LiveOffice]:
+        raise StatisticsUnavailable(MSG_NO_LOCAL_OFFICE)
+
+    def load_local_day(self, day: date) -> LocalFigures[DayReport]:
+        raise StatisticsUnavailable(MSG_NO_LOCAL_OFFICE, {"day": day.isoformat()})
+
+    def export_day(self, report: DayReport, fmt: ExportFormat) -> Path:
+        raise AssertionError(f"no export here: {report.office_id} {fmt}")
+
     def load_day(self, day: date) -> DayReport:
         self.days.append(day)
         if day != DAY:
@@ -154,8 +167,8 @@ async def test_the_live_tab_shows_waiting_desks_and_alerts() -> None:
         longest = screen.query_one("#live-services", DataTable).get_row_at(0)[2]
         assert "red" in str(longest.style)  # over the target: coloured
         assert cells(screen.query_one("#live-desks", DataTable)) == [
-            ["Platz 1", "bedient", "09:21", "A105"],
-            ["Platz 2", "frei", "09:14", "–"],
+            ["Platz 1", "bedient", "09:21", "A105", "07:55"],
+            ["Platz 2", "frei", "09:14", "–", "–"],
         ]
         assert "Platz 2 ist frei, während 3 warten" in str(screen.query_one("#live-alerts", Static).render())
 
@@ -187,7 +200,7 @@ async def test_the_day_tab_shows_the_figures_chart_and_tables() -> None:
             (33, 43, "grey50"),
         ]
         desks = cells(screen.query_one("#day-desks", DataTable))
-        assert desks[0] == ["Platz 1", "2", "10 min", "12 min", "24 min", "25 min"]
+        assert desks[0] == ["Platz 1", "2", "10 min", "12 min", "24 min", "–"]  # no login recorded
         assert [row[0] for row in cells(screen.query_one("#day-clerks", DataTable))] == ["Frau A", "Herr B"]
 
 
@@ -225,7 +238,7 @@ async def test_offline_the_live_tab_says_so_and_f5_reloads() -> None:
         screen = app.screen
         assert (
             str(screen.query_one("#live-summary", Static).render())
-            == "Die Zentrale ist nicht erreichbar; die Statistik kommt nur von dort."
+            == "Dieser Arbeitsplatz kennt das Amt noch nicht (noch nie mit der Zentrale abgeglichen)."
         )
         assert screen.query_one("#live-desks", DataTable).row_count == 0
         port.offline = False
