@@ -23,6 +23,8 @@ from workstation.errors import TresenError
 from workstation.i18n import _
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from keyring.backend import KeyringBackend
 
 SERVICE = "tresen-audit"
@@ -73,9 +75,11 @@ def load_or_create(backend: KeyringBackend) -> bytes:
 
 
 class KeyHolder:
-    """This process's key: loaded at the first hash, from the backend given or the default one."""
+    """This process's key: loaded at first use by `load`, from the backend given or the default one
+    (also `workstation.capture_key`'s)."""
 
-    def __init__(self) -> None:
+    def __init__(self, load: Callable[[KeyringBackend], bytes]) -> None:
+        self._load = load
         self._lock = threading.Lock()  # the UI and the sync worker may hash at the same time
         self._backend: KeyringBackend | None = None
         self._key: bytes | None = None
@@ -86,7 +90,7 @@ class KeyHolder:
             return key  # once loaded, no lock and no keyring
         with self._lock:
             if self._key is None:
-                self._key = load_or_create(self._backend or _default_backend())
+                self._key = self._load(self._backend or _default_backend())
             return self._key
 
     def use_backend(self, backend: KeyringBackend | None) -> None:
@@ -101,7 +105,7 @@ def _default_backend() -> KeyringBackend:
     return default_backend()
 
 
-_holder = KeyHolder()
+_holder = KeyHolder(load_or_create)
 
 
 def identifier_key() -> bytes:

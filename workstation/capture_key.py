@@ -10,10 +10,9 @@ the clerk fetches again; nothing is ever stored unencrypted instead.
 
 from __future__ import annotations
 
-import threading
 from typing import TYPE_CHECKING
 
-from workstation.audit_key import AuditKeyError, decode_key, new_key_text
+from workstation.audit_key import AuditKeyError, KeyHolder, decode_key, new_key_text
 from workstation.errors import TresenError
 from workstation.i18n import _
 
@@ -50,33 +49,7 @@ def load_or_create(backend: KeyringBackend) -> bytes:
         ) from None
 
 
-class _KeyHolder:
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._backend: KeyringBackend | None = None
-        self._key: bytes | None = None
-
-    def key(self) -> bytes:
-        key = self._key
-        if key is not None:
-            return key
-        with self._lock:
-            if self._key is None:
-                self._key = load_or_create(self._backend or _default_backend())
-            return self._key
-
-    def use_backend(self, backend: KeyringBackend | None) -> None:
-        with self._lock:
-            self._backend, self._key = backend, None
-
-
-def _default_backend() -> KeyringBackend:
-    from devices.secret_store import default_backend
-
-    return default_backend()
-
-
-_holder = _KeyHolder()
+_holder = KeyHolder(load_or_create)
 
 
 def capture_key() -> bytes:

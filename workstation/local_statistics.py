@@ -16,14 +16,13 @@ from typing import TYPE_CHECKING, Generic, Literal, TypeVar
 from sqlalchemy import func, select
 
 from sync.central.statistics_api import (
-    MSG_SERVICE_OVER_TARGET,
     WARNING_SHARE,
-    Alert,
     DayFiguresOut,
     DayReport,
     DeskActivity,
     LiveOffice,
     ServiceWaiting,
+    over_target_alerts,
 )
 from sync.central.statistics_client import StatisticsUnavailable
 from sync.clock import office_day, office_day_bounds
@@ -190,20 +189,7 @@ def local_live_office(session: Session, office_id: str, now: datetime) -> LiveOf
                 clerk_id=ticket.clerk_id if ticket is not None else None,
             )
         )
-    alerts = [
-        Alert(
-            kind="service_over_target",
-            subject_id=s.service_id,
-            message=MSG_SERVICE_OVER_TARGET,
-            params={
-                "service": s.name,
-                "minutes": str(int(s.longest_wait_seconds // 60)),
-                "target": str(office.service_level_minutes),
-            },
-        )
-        for s in services
-        if s.level == "over_target"
-    ]
+    alerts = over_target_alerts(services, office.service_level_minutes)
     return LiveOffice(
         office_id=office.id,
         at=now,

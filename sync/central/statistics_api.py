@@ -28,6 +28,8 @@ from sync.protocol import OfficeDate  # noqa: TC001 - FastAPI reads the annotati
 from sync.statistics import DayFigures, GroupFigures, Tally
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from sqlalchemy import ColumnElement
     from sqlalchemy.orm import Session
 
@@ -438,20 +440,7 @@ def live_office(session: Session, office: store.Office, now: datetime) -> LiveOf
                 )
             )
 
-    alerts = [
-        Alert(
-            kind="service_over_target",
-            subject_id=s.service_id,
-            message=MSG_SERVICE_OVER_TARGET,
-            params={
-                "service": s.name,
-                "minutes": str(int(s.longest_wait_seconds // 60)),
-                "target": str(office.service_level_minutes),
-            },
-        )
-        for s in waiting
-        if s.level == "over_target"
-    ]
+    alerts = over_target_alerts(waiting, office.service_level_minutes)
     waiting_by_service = {s.service_id: s.waiting for s in waiting}
     for desk, activity in zip(desks, activities, strict=True):
         queued = sum(waiting_by_service.get(service_id, 0) for service_id in desk.service_ids)
@@ -496,3 +485,22 @@ def _todays_cases(office_id: str, start: datetime) -> ColumnElement[bool]:
 
 def _today(now: datetime) -> tuple[datetime, datetime]:
     return day_bounds(office_day(now))
+
+
+def over_target_alerts(services: Sequence[ServiceWaiting], target_minutes: int) -> list[Alert]:
+    """One alert per service whose longest wait is over the office's target (the live view, central
+    and offline alike)."""
+    return [
+        Alert(
+            kind="service_over_target",
+            subject_id=s.service_id,
+            message=MSG_SERVICE_OVER_TARGET,
+            params={
+                "service": s.name,
+                "minutes": str(int(s.longest_wait_seconds // 60)),
+                "target": str(target_minutes),
+            },
+        )
+        for s in services
+        if s.level == "over_target"
+    ]
