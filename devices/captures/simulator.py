@@ -186,13 +186,17 @@ def new_state(base_url: str, *, seed: int = 7) -> SimulatorState:
 
 
 def add_ready_capture(
-    state: SimulatorState, variant: Variant = Variant.GOOD, *, now: datetime | None = None
+    state: SimulatorState,
+    variant: Variant = Variant.GOOD,
+    *,
+    now: datetime | None = None,
+    photo: tuple[bytes, str] | None = None,
 ) -> str:
-    """One more capture waiting at the terminal (the demo's one per case, tests that acknowledge);
-    returns its code."""
+    """One more capture waiting at the terminal (the demo's one per case, tests that acknowledge),
+    with the variant's sample photo or `photo` (bytes, media type); returns its code."""
     assert state._codes is not None, "made by new_state"
     now = now or datetime.now(UTC).replace(microsecond=0)
-    item_photo, media = state._photos[variant]
+    item_photo, media = photo or state._photos[variant]
     flags = [QualityFlagModel(name=name, passed=True) for name in GOOD_FLAGS]
     if variant is Variant.POOR_QUALITY:
         flags[2] = QualityFlagModel(name="eyes_open", passed=False, detail="left eye closed")
