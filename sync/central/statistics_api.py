@@ -441,9 +441,16 @@ def live_office(session: Session, office: store.Office, now: datetime) -> LiveOf
             )
 
     alerts = over_target_alerts(waiting, office.service_level_minutes)
-    waiting_by_service = {s.service_id: s.waiting for s in waiting}
+    # A ticket for two of a desk's services waits once: count tickets, not (ticket, service) pairs.
+    waiting_services = [
+        set(ids)
+        for ids in session.scalars(
+            select(Ticket.service_ids).where(Ticket.office_id == office.id, Ticket.state == "waiting")
+        )
+    ]
     for desk, activity in zip(desks, activities, strict=True):
-        queued = sum(waiting_by_service.get(service_id, 0) for service_id in desk.service_ids)
+        offered = set(desk.service_ids)
+        queued = sum(1 for ids in waiting_services if ids & offered)
         if activity.activity == "idle" and activity.since is not None and queued:
             alerts.append(
                 Alert(

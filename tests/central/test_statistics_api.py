@@ -173,3 +173,27 @@ def test_a_ticket_left_waiting_yesterday_is_not_in_todays_queue(app: FastAPI, ap
     live = LiveOffice.model_validate(api.get(f"{BASE}/{OFFICE}/live").json())
     assert [s.service_id for s in live.services] == ["s1"]
     assert live.waiting_total == 1
+
+
+def test_a_ticket_for_two_of_a_desks_services_waits_once_in_the_idle_alert(
+    app: FastAPI, api: TestClient
+) -> None:
+    with app.state.store.write() as session:
+        ticket = store.Ticket(
+            id="two-services",
+            office_id=OFFICE,
+            number="W9",
+            issued_at=datetime(2026, 3, 2, 9, 25, tzinfo=OFFICE_ZONE),
+            priority=0,
+            state="waiting",
+            origin="kiosk",
+            service_ids=["s1", "s2"],  # every desk here offers both
+        )
+        session.add(ticket)
+        session.flush()
+        store.stamp(session, OFFICE, [ticket])
+    live = LiveOffice.model_validate(api.get(f"{BASE}/{OFFICE}/live").json())
+    assert live.waiting_total == 2  # W3 and W9
+    idle = [a for a in live.alerts if a.kind == "desk_idle_while_waiting"]
+    assert idle
+    assert {a.params["waiting"] for a in idle} == {"2"}  # not 3: W9 counts once, not per service
