@@ -61,6 +61,10 @@ MSG_UNAUTHENTICATED = N_(
     "Die Zentrale erkennt diesen Arbeitsplatz nicht an. Bitte Einrichtung und Uhrzeit prüfen lassen (IT)."
 )
 MSG_FORBIDDEN = N_("Das ist diesem Arbeitsplatz oder dieser Anmeldung nicht erlaubt.")
+MSG_TOO_MANY_REJECTIONS = N_(
+    "Die Zentrale nimmt von diesem Arbeitsplatz vorerst nichts an: zu viele abgelehnte Vorgänge sind "
+    "ungeprüft. Die Arbeit bleibt hier gespeichert; bitte die Teamleitung (Konflikte) informieren."
+)
 MSG_INSECURE = N_(
     "Die Zentrale muss über https erreicht werden (http nur auf diesem Rechner). Bitte die Adresse prüfen."
 )
@@ -296,7 +300,9 @@ class CentralClient:
                 log.warning("central %s: %s", where, error.log_message)
                 raise error
         if status >= 400:
-            message = {401: MSG_UNAUTHENTICATED, 403: MSG_FORBIDDEN}.get(status, MSG_REFUSED)
+            message = {401: MSG_UNAUTHENTICATED, 403: MSG_FORBIDDEN, 429: MSG_TOO_MANY_REJECTIONS}.get(
+                status, MSG_REFUSED
+            )
             raise self._fail(f"{where}: refused with {status}", message, status=status, retryable=False)
         if status != expect:
             raise self._fail(f"{where}: unexpected status {status}", MSG_MALFORMED, status=status)

@@ -295,7 +295,10 @@ def _routes(central: store.CentralStore, notifier: ChangeNotifier, epoch: str, c
         "/sync/push",
         response_model=PushResponse,
         tags=["sync"],
-        responses={409: {"model": SequenceGap, "description": "operations out of order"}},
+        responses={
+            409: {"model": SequenceGap, "description": "operations out of order"},
+            429: {"description": "too many refused operations nobody reviewed; the batch waits"},
+        },
     )
     def push(request: PushRequest, caller: Caller) -> PushResponse | JSONResponse:
         caller.allow(WORKSTATION).workstation(request.workstation_id).office(request.office_id)

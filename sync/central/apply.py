@@ -12,13 +12,20 @@ from __future__ import annotations
 import json
 import logging
 import re
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from sync.central import leases, store
-from sync.central.errors import CentralRefusal, NotFound, OperationRejected, SequenceGapError
+from sync.central.errors import (
+    CentralRefusal,
+    NotFound,
+    OperationRejected,
+    SequenceGapError,
+    TooManyRejections,
+)
 from sync.protocol import (
     OPERATION_ARGS,
     CaptureAttachArgs,
@@ -78,7 +85,40 @@ def push(session: Session, request: PushRequest, now: datetime) -> PushResponse:
     else:
         whole.commit()
         return response
-    return _apply_batch(session, office, workstation, operations, now, isolated=True)
+    response = _apply_batch(session, office, workstation, operations, now, isolated=True)
+    _refuse_a_flood_of_rejections(session, workstation.id, now)
+    return response
+
+
+# Refused operations nobody reviewed, per workstation and day, beyond which its pushes wait (429): a
+# broken or hostile desk cannot fill the database with refusals (each is a stored row), and the
+# supervisor's list stays readable. A busy desk's honest conflicts are a handful a day.
+MAX_UNREVIEWED_REJECTIONS = 1000
+REJECTION_WINDOW = timedelta(hours=24)
+
+
+def _refuse_a_flood_of_rejections(session: Session, workstation_id: str, now: datetime) -> None:
+    """Counted only after a batch with a refusal (rare), within the push's transaction, so the batch
+    that crosses the limit is rolled back whole and stays in the workstation's outbox."""
+    applied, resolved = store.AppliedOperation, store.ConflictResolution
+    unreviewed = session.scalar(
+        select(func.count())
+        .select_from(applied)
+        .outerjoin(
+            resolved, (resolved.workstation_id == applied.workstation_id) & (resolved.seq == applied.seq)
+        )
+        .where(
+            applied.workstation_id == workstation_id,
+            applied.status == "rejected",
+            applied.received_at >= now - REJECTION_WINDOW,
+            resolved.seq.is_(None),
+        )
+    )
+    if (unreviewed or 0) > MAX_UNREVIEWED_REJECTIONS:
+        raise TooManyRejections(
+            f"workstation {workstation_id!r} has {unreviewed} refused operations nobody reviewed in"
+            f" {REJECTION_WINDOW}; pushes wait until a supervisor deals with them"
+        )
 
 
 def _apply_batch(

@@ -39,6 +39,13 @@ class SequenceGapError(Exception):
         self.expected_seq = expected_seq
 
 
+class TooManyRejections(CentralRefusal):
+    """A workstation whose refused operations nobody has reviewed piles up more (429): its pushes
+    wait, kept in its outbox, until a supervisor deals with them (`sync.central.conflicts`)."""
+
+    status_code = 429
+
+
 class Unauthenticated(CentralRefusal):
     """No credentials, or credentials that do not verify (401)."""
 

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
+
+from sync.central import apply, store
 from tests.central.conftest import CLERK, DESK, OFFICE, WORKSTATION, MovableClock
 from tests.central.test_push import issue_args, operation, push
 from tests.credentials import clerk_auth, signed_client
 
 if TYPE_CHECKING:
+    import pytest
     from fastapi import FastAPI
     from fastapi.testclient import TestClient
 
@@ -87,3 +91,35 @@ def test_only_supervisors_read_and_resolve_and_resolved_ones_leave_the_list(
     assert {entry["seq"] for entry in everything} == {1, 3}
     assert supervisor.post(f"{CONFLICTS}/{WORKSTATION}/2/resolution", json={}).status_code == 404  # applied
     assert supervisor.get("/api/v1/offices/zl-sued/conflicts").status_code == 403
+
+
+def test_a_flood_of_refused_operations_waits_until_a_supervisor_reviews_them(
+    client: TestClient, central_app: FastAPI, clock: MovableClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(apply, "MAX_UNREVIEWED_REJECTIONS", 3)
+    junk = {"ticket_id": "no-such-ticket", "at": clock.now.isoformat()}
+    first = push(client, *(operation(seq, "ticket.no_show", junk, clock) for seq in (1, 2, 3)))
+    assert [r["status"] for r in first.json()["results"]] == ["rejected"] * 3  # at the limit: stored
+    flood = push(
+        client,
+        operation(4, "ticket.no_show", junk, clock),
+        operation(5, "ticket.issue", issue_args(clock), clock),
+    )
+    assert flood.status_code == 429
+    with central_app.state.store.read() as session:
+        stored = session.scalars(
+            select(store.AppliedOperation.seq).order_by(store.AppliedOperation.seq)
+        ).all()
+    assert stored == [1, 2, 3]  # the batch that crossed the limit left nothing: it waits in the outbox
+    supervisor = signed_client(
+        central_app, clerk_auth(central_app.state.store, "ws-lead", OFFICE, SUPERVISOR)
+    )
+    for seq in (1, 2):
+        assert supervisor.post(f"{CONFLICTS}/{WORKSTATION}/{seq}/resolution", json={}).status_code == 200
+    again = push(
+        client,
+        operation(4, "ticket.no_show", junk, clock),
+        operation(5, "ticket.issue", issue_args(clock), clock),
+    )
+    assert again.status_code == 200
+    assert [r["status"] for r in again.json()["results"]] == ["rejected", "applied"]
