@@ -33,11 +33,11 @@ from forms.registration import (
     render_registration_certificate,
 )
 from forms.ticket_slip import TicketSlip, render_ticket_slip
-from sync.kassenzeichen import KassenzeichenRange
 from workstation import audit, commands, queries
 from workstation.errors import CommandRefused
 from workstation.i18n import _
-from workstation.models import Appointment, Case, Clerk, KassenzeichenRangeRow, ServiceOutcome, Ticket
+from workstation.kassenzeichen_ranges import issue_kassenzeichen
+from workstation.models import Appointment, Case, Clerk, ServiceOutcome, Ticket
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -159,34 +159,6 @@ class Letterhead:
     office: IssuingOffice
     place: str
     cash_office: str
-
-
-# --- Kassenzeichen ---------------------------------------------------------------------------------
-
-
-def reserve_range(session: Session, desk_id: str, prefix: str, first: int, last: int) -> None:
-    """Seed the desk's range (demo, tests, administrator); the central reservation is a later step."""
-    KassenzeichenRange(prefix, first, last)  # validates
-    session.merge(
-        KassenzeichenRangeRow(desk_id=desk_id, prefix=prefix, first=first, last=last, last_issued=None)
-    )
-
-
-def issue_kassenzeichen(session: Session, desk_id: str) -> str:
-    """The next Kassenzeichen of the desk's own range, within the caller's write transaction."""
-    row = session.get(KassenzeichenRangeRow, desk_id)
-    if row is None:
-        raise CommandRefused(
-            _("Für diesen Schalter ist kein Kassenzeichen-Bereich hinterlegt. Bitte die IT verständigen.")
-        )
-    try:
-        issued = KassenzeichenRange(row.prefix, row.first, row.last).issue_next(row.last_issued)
-    except ValueError:
-        raise CommandRefused(
-            _("Der Kassenzeichen-Bereich dieses Schalters ist aufgebraucht. Bitte die IT verständigen.")
-        ) from None
-    row.last_issued = issued.running_number
-    return str(issued)
 
 
 # --- the finish ------------------------------------------------------------------------------------
