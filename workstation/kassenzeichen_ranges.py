@@ -89,26 +89,14 @@ def range_wanted(session: Session, desk_id: str) -> RangeWanted | None:
 
 
 def take_range(session: Session, desk_id: str, grant: KassenzeichenRangeGrant) -> None:
-    """Keep a range the central service reserved for this desk: as the current range when there is
-    none or it is used up, else as the next one. A grant the desk already holds changes nothing."""
+    """Keep a range the central service reserved for this desk: as its range when it holds none,
+    else as the next one (issuing moves on to it once the current is used up). A grant the desk
+    already holds changes nothing."""
     KassenzeichenRange(grant.prefix, grant.first, grant.last)  # validates
     row = session.get(KassenzeichenRangeRow, desk_id)
     if row is None:
         reserve_range(session, desk_id, grant.prefix, grant.first, grant.last)
         return
-    held = {(row.prefix, row.first), (row.next_prefix, row.next_first)}
-    if (grant.prefix, grant.first) in held:
+    if (grant.prefix, grant.first) in {(row.prefix, row.first), (row.next_prefix, row.next_first)}:
         return
-    current = KassenzeichenRange(row.prefix, row.first, row.last)
-    if _used_up(current, row.last_issued):
-        row.prefix, row.first, row.last, row.last_issued = grant.prefix, grant.first, grant.last, None
-    else:
-        row.next_prefix, row.next_first, row.next_last = grant.prefix, grant.first, grant.last
-
-
-def _used_up(current: KassenzeichenRange, last_issued: int | None) -> bool:
-    try:
-        current.issue_next(last_issued)
-    except KassenzeichenError:
-        return True
-    return False
+    row.next_prefix, row.next_first, row.next_last = grant.prefix, grant.first, grant.last
