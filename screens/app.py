@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from textual.message_pump import MessagePump
     from textual.screen import Screen
 
+    from forms.preview import PagePreview
     from screens.messages import CommandCompleted
     from screens.supervisor import SupervisorPort
     from screens.widgets.status_bar import SyncStatusLine
@@ -496,7 +497,14 @@ class TresenApp(App[int]):
                     )
                 )
 
-        self.push_screen(ReprintDialog(message.kinds), chosen)
+        setup, counter = self.documents, self.counter
+        assert setup is not None  # offered only with documents set up
+
+        def preview(kind: str) -> PagePreview:  # in the preview's thread worker
+            desk = setup.for_desk(counter.store, counter.ctx.clerk_id)
+            return desk.preview(case_id, DocumentKind(kind))
+
+        self.push_screen(ReprintDialog(message.kinds, preview), chosen)
 
     @on(_DocumentsPending)
     def _produce_documents(self, message: _DocumentsPending) -> None:

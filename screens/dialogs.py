@@ -15,15 +15,18 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, SelectionList, Static
 
+from screens.bindings import bindings_for
 from screens.messages import TransferTargetsLoaded
 from screens.textual_german import Choose
+from workstation.actions import ScreenId
 from workstation.i18n import _
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from textual.app import ComposeResult
 
+    from forms.preview import PagePreview
     from screens.desk import DeskPort
 
 
@@ -299,22 +302,29 @@ class FinishDialog(ModalScreen[FinishChoice | None]):
 
 
 class ReprintDialog(ModalScreen["list[str] | None"]):
-    """Nachdruck: the kept documents of the open or last case; dismisses with the kinds chosen."""
+    """Nachdruck: the kept documents of the open or last case; dismisses with the kinds chosen.
+    F3 previews the highlighted one first (`DocumentPreview`), when `preview` is given."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", _("Abbrechen"), id="dialog-cancel"),
+        *bindings_for(ScreenId.REPRINT),
     ]
 
-    def __init__(self, kinds: Sequence[str]) -> None:
+    def __init__(self, kinds: Sequence[str], preview: Callable[[str], PagePreview] | None = None) -> None:
         super().__init__(classes="dialog")
         self._kinds = kinds
+        self._preview = preview
 
-    def compose(self) -> ComposeResult:
-        labels = {
+    @staticmethod
+    def labels() -> dict[str, str]:
+        return {
             "quittung": _("Quittung"),
             "meldebescheinigung": _("Meldebescheinigung"),
             "abholschein": _("Abholschein"),
         }
+
+    def compose(self) -> ComposeResult:
+        labels = self.labels()
         with Vertical(classes="dialog-body"):
             yield Label(_("Nachdruck"), classes="dialog-title")
             yield SelectionList[str](
@@ -322,6 +332,8 @@ class ReprintDialog(ModalScreen["list[str] | None"]):
             )
             with Horizontal(classes="dialog-buttons"):
                 yield Button(_("Drucken"), variant="primary", id="confirm")
+                if self._preview is not None:
+                    yield Button(_("Vorschau (F3)"), id="preview")
                 yield Button(_("Abbrechen"), id="cancel")
 
     def on_mount(self) -> None:
@@ -330,6 +342,19 @@ class ReprintDialog(ModalScreen["list[str] | None"]):
     @on(Button.Pressed, "#confirm")
     def action_confirm(self) -> None:
         self.dismiss(list(self.query_one("#kinds", SelectionList).selected))
+
+    @on(Button.Pressed, "#preview")
+    def action_preview(self) -> None:
+        """The highlighted document (the first when none is highlighted) before it is printed."""
+        from screens.document_preview import DocumentPreview
+
+        preview = self._preview
+        if preview is None or not self._kinds:
+            return
+        kinds = self.query_one("#kinds", SelectionList)
+        index = kinds.highlighted if kinds.highlighted is not None else 0
+        kind = str(kinds.get_option_at_index(index).value)
+        self.app.push_screen(DocumentPreview(self.labels().get(kind, kind), lambda: preview(kind)))
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

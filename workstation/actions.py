@@ -63,6 +63,7 @@ class ScreenId(StrEnum):
     CARD_READ = "card-read"
     CAPTURE_FETCH = "capture-fetch"
     WALK_IN = "walk-in"
+    REPRINT = "reprint"
 
     @property
     def label(self) -> str:
@@ -77,6 +78,7 @@ _SCREEN_LABELS = {
     ScreenId.CARD_READ: N_("Ausweis lesen"),
     ScreenId.CAPTURE_FETCH: N_("Aufnahme holen"),
     ScreenId.WALK_IN: N_("Wartenummer ausgeben"),
+    ScreenId.REPRINT: N_("Nachdruck"),
 }
 
 
@@ -155,6 +157,8 @@ ACTIONS: tuple[ClerkAction, ...] = (
     # the walk-in dialog
     ClerkAction("walk-in-close", "close", "escape", N_("Schließen"), ScreenId.WALK_IN),
     ClerkAction("walk-in-issue", "issue", "ctrl+n", N_("Ausgeben"), ScreenId.WALK_IN),
+    # the Nachdruck dialog: the highlighted document's first page before it is printed again
+    ClerkAction("reprint-preview", "preview", "f3", N_("Vorschau"), ScreenId.REPRINT),
 )
 
 _BY_ID = {action.id: action for action in ACTIONS}

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 
     from sqlalchemy.orm import Session
 
+    from forms.preview import PagePreview
     from workstation.commands import FinishResult, IssueResult
     from workstation.config import PrintingSettings
     from workstation.counter import Counter
@@ -397,6 +398,19 @@ class DocumentDesk:
             return DocumentOutcome(kind, None, False, _("Dieses Dokument ist nicht (mehr) aufbewahrt."))
         printed, message = self._print(kind, path.read_bytes(), case_id, reprint=True)
         return DocumentOutcome(kind, path, printed, message)
+
+    def preview(self, case_id: str, kind: DocumentKind) -> PagePreview:
+        """The kept document's first page, shown before a reprint; audited like every read of a
+        personal document (`document.preview`). Raises PreviewError when it is gone or unreadable."""
+        from forms.preview import PreviewError, preview_pdf
+
+        path = self.kept.root / case_id / f"{kind.value}.pdf"
+        if not path.is_file():
+            raise PreviewError("the document is no longer kept")
+        preview = preview_pdf(path.read_bytes())
+        with self.store.write() as session:
+            audit.record(session, self.clerk_id, case_id, "document.preview", {"document": kind.value})
+        return preview
 
     def print_ticket(self, slip: TicketSlip) -> DocumentOutcome:
         """The Wartenummer slip (Strg+N) on the thermal printer; not personal, not kept."""

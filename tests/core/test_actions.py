@@ -24,6 +24,7 @@ TODAY = {
 }  # fmt: skip
 NEW = {"logout", "toggle-link", "call-ticket", "supervisor", "reprint"}
 CAPTURES = {"case-capture", "capture-fetch-close", "capture-fetch-accept"}  # issue 11
+PREVIEW = {"reprint-preview"}  # issue 10: the preview before a reprint
 
 
 @pytest.fixture
@@ -36,7 +37,7 @@ def english() -> Iterator[None]:
 def test_ids_are_unique_and_cover_every_binding() -> None:
     ids = [a.id for a in ACTIONS]
     assert len(ids) == len(set(ids))
-    assert set(ids) == TODAY | NEW | CAPTURES
+    assert set(ids) == TODAY | NEW | CAPTURES | PREVIEW
 
 
 def test_default_keys_are_unique_per_screen_with_the_app_keys_on_every_screen() -> None:
@@ -74,6 +75,10 @@ def test_every_action_names_a_method_and_its_screen() -> None:
     assert {a.id for a in actions.actions_for(ScreenId.APP)} == {"help", "quit", "logout", "supervisor"}
     assert "toggle-link" in {a.id for a in actions.actions_for(ScreenId.APP, demo=True)}
     assert actions.action("call-ticket").screen == ScreenId.COUNTER
+    assert (actions.action("reprint-preview").key, actions.action("reprint-preview").screen) == (
+        "f3",
+        ScreenId.REPRINT,
+    )
 
 
 @pytest.mark.usefixtures("english")
