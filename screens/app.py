@@ -449,6 +449,14 @@ class TresenApp(App[int]):
             lambda counter: finish_with_documents(counter, request, setup.letterhead), done, reply_to
         )
 
+    def preview_finish(self, request: FinishRequest) -> list[tuple[str, PagePreview]]:
+        from workstation.documents import preview_finish
+
+        setup = self.documents
+        if setup is None:
+            return []  # no documents at this desk: the finish prints nothing
+        return [(page.label, page.page) for page in preview_finish(self.counter, request, setup.letterhead)]
+
     def print_ticket_slip(self, issued: IssueResult) -> None:
         """The Wartenummer slip of a walk-in issued at the desk (Strg+N), on the thermal printer."""
         from workstation.documents import ticket_slip_of

@@ -64,6 +64,7 @@ class ScreenId(StrEnum):
     CAPTURE_FETCH = "capture-fetch"
     WALK_IN = "walk-in"
     REPRINT = "reprint"
+    FINISH = "finish"
 
     @property
     def label(self) -> str:
@@ -79,6 +80,7 @@ _SCREEN_LABELS = {
     ScreenId.CAPTURE_FETCH: N_("Aufnahme holen"),
     ScreenId.WALK_IN: N_("Wartenummer ausgeben"),
     ScreenId.REPRINT: N_("Nachdruck"),
+    ScreenId.FINISH: N_("Vorgang abschließen"),
 }
 
 
@@ -159,6 +161,8 @@ ACTIONS: tuple[ClerkAction, ...] = (
     ClerkAction("walk-in-issue", "issue", "ctrl+n", N_("Ausgeben"), ScreenId.WALK_IN),
     # the Nachdruck dialog: the highlighted document's first page before it is printed again
     ClerkAction("reprint-preview", "preview", "f3", N_("Vorschau"), ScreenId.REPRINT),
+    # the finish dialog: the documents this finish will print, before it prints them
+    ClerkAction("finish-preview", "preview", "f3", N_("Vorschau"), ScreenId.FINISH),
 )
 
 _BY_ID = {action.id: action for action in ACTIONS}

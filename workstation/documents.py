@@ -170,14 +170,43 @@ def finish_with_documents(
 ) -> tuple[FinishResult, list[PendingDocument]]:
     """Finish the desk's case and decide its documents, in one local transaction."""
     with counter.store.write() as session:
-        now = counter.clock()
-        ticket = queries.current_ticket_row(session, counter.ctx.office_id, counter.ctx.desk_id)
-        result = commands.finish(session, counter.ctx, request.outcomes, request.notes, now)
-        case = session.get(Case, result.case_id)
-        assert case is not None
-        assert ticket is not None
-        documents = _documents_of(session, counter, case, ticket, request, letterhead, now)
-    return result, documents
+        return _finish_in(session, counter, request, letterhead)
+
+
+@dataclass(frozen=True)
+class DocumentPage:
+    """A document's first page for the preview (`forms.preview`), with its German name."""
+
+    kind: DocumentKind
+    label: str
+    page: PagePreview
+
+
+def preview_finish(counter: Counter, request: FinishRequest, letterhead: Letterhead) -> list[DocumentPage]:
+    """The documents this finish would print, decided as `finish_with_documents` decides them, in a
+    transaction that is rolled back: nothing is finished, no Kassenzeichen is used (the receipt
+    shows the one the finish would issue now). Unsealed; blocking: call from a thread worker.
+    Refusals are the finish's own (`CommandRefused`, German)."""
+    from forms.preview import preview_pdf
+
+    with counter.store.dry_run() as session:
+        _result, documents = _finish_in(session, counter, request, letterhead)
+    return [
+        DocumentPage(document.kind, document_label(document.kind), preview_pdf(document.render()))
+        for document in documents
+    ]
+
+
+def _finish_in(
+    session: Session, counter: Counter, request: FinishRequest, letterhead: Letterhead
+) -> tuple[FinishResult, list[PendingDocument]]:
+    now = counter.clock()
+    ticket = queries.current_ticket_row(session, counter.ctx.office_id, counter.ctx.desk_id)
+    result = commands.finish(session, counter.ctx, request.outcomes, request.notes, now)
+    case = session.get(Case, result.case_id)
+    assert case is not None
+    assert ticket is not None
+    return result, _documents_of(session, counter, case, ticket, request, letterhead, now)
 
 
 def _documents_of(
@@ -358,7 +387,7 @@ class DocumentDesk:
     ) -> tuple[bool, str]:
         from devices.printing import PrintError
 
-        label = _document_label(kind)
+        label = document_label(kind)
         title = f"tresen-{kind.value}-{secrets.token_hex(4)}"
         queue = self.targets.queue(kind.printer)
         try:
@@ -401,12 +430,13 @@ class DocumentDesk:
 
     def preview(self, case_id: str, kind: DocumentKind) -> PagePreview:
         """The kept document's first page, shown before a reprint; audited like every read of a
-        personal document (`document.preview`). Raises PreviewError when it is gone or unreadable."""
-        from forms.preview import PreviewError, preview_pdf
+        personal document (`document.preview`). CommandRefused (German) when it is no longer kept,
+        PreviewError when it cannot be read."""
+        from forms.preview import preview_pdf
 
         path = self.kept.root / case_id / f"{kind.value}.pdf"
         if not path.is_file():
-            raise PreviewError("the document is no longer kept")
+            raise CommandRefused(_("Dieses Dokument ist nicht (mehr) aufbewahrt."))
         preview = preview_pdf(path.read_bytes())
         with self.store.write() as session:
             audit.record(session, self.clerk_id, case_id, "document.preview", {"document": kind.value})
@@ -427,7 +457,7 @@ class _NoPrinterConfigured(Exception):
         )
 
 
-def _document_label(kind: DocumentKind) -> str:
+def document_label(kind: DocumentKind) -> str:
     return {
         DocumentKind.RECEIPT: _("Quittung"),
         DocumentKind.REGISTRATION: _("Meldebescheinigung"),

@@ -24,7 +24,7 @@ TODAY = {
 }  # fmt: skip
 NEW = {"logout", "toggle-link", "call-ticket", "supervisor", "reprint"}
 CAPTURES = {"case-capture", "capture-fetch-close", "capture-fetch-accept"}  # issue 11
-PREVIEW = {"reprint-preview"}  # issue 10: the preview before a reprint
+PREVIEW = {"reprint-preview", "finish-preview"}  # issue 10: the preview before printing
 
 
 @pytest.fixture
@@ -78,6 +78,10 @@ def test_every_action_names_a_method_and_its_screen() -> None:
     assert (actions.action("reprint-preview").key, actions.action("reprint-preview").screen) == (
         "f3",
         ScreenId.REPRINT,
+    )
+    assert (actions.action("finish-preview").key, actions.action("finish-preview").screen) == (
+        "f3",
+        ScreenId.FINISH,
     )
 
 
