@@ -11,14 +11,17 @@ from sqlalchemy import select
 
 from sync.central import cash_ranges
 from sync.central import store as central_models
+from sync.central.app import create_app
+from sync.central.seed import generate_day, seed_central
 from sync.central.store import CentralStore
 from sync.kassenzeichen import DEFAULT_PREFIX, RANGE_SIZE
 from sync.protocol import KassenzeichenRangeRequest
-from tests.central.conftest import DESK, OFFICE, OPENING, WORKSTATION
+from tests.central.conftest import DAY, DESK, OFFICE, OPENING, WORKSTATION
 from tests.credentials import signed_client, workstation_auth
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from pathlib import Path
 
     from fastapi import FastAPI
     from fastapi.testclient import TestClient
@@ -149,3 +152,13 @@ def test_two_central_stores_reserving_at_once_never_hand_out_one_range_twice(
     with central_app.state.store.read() as session:
         rows = session.scalars(select(central_models.KassenzeichenBlock)).all()
     assert len(rows) == len(grants)
+
+
+def test_the_prefix_is_the_central_services_setting(tmp_path: Path) -> None:
+    app = create_app(f"sqlite:///{tmp_path / 'prefixed.sqlite3'}", kassenzeichen_prefix="4711")
+    with app.state.store.write() as session:
+        seed_central(session, generate_day(DAY, seed=3, now=OPENING))
+    with signed_client(app, workstation_auth(app.state.store, WORKSTATION, OFFICE)) as prefixed:
+        grant = reserve(prefixed, DESK, WORKSTATION)
+    assert grant["prefix"] == "4711"
+    assert grant["first"] == 0  # a prefix of its own counts from the start
