@@ -6,18 +6,58 @@ temporary SOFTHSM2_CONF and keyring file — token login, RSA-3072 signature on 
 CMS and incremental update. Goals (issue 10): render ≤ 50 ms, sealed ≤ 150 ms.
 
     uv run python bench/forms_render.py [--runs 15]
+
+Beside each template's figure, its reference in the same run, interleaved run by run: the same
+render with fpdf2 parsing the font files for every document (`add_font`, as before the faces were
+parsed once per process in `forms.layout.add_fonts`); the ratio is what holds on a noisy machine.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import forms.layout
+import forms.ticket_slip
 from forms.templates import TEMPLATES
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from fpdf import FPDF
+
+CACHED_FONTS = forms.layout.add_fonts
+
+
+def fonts_per_document(pdf: FPDF, family: str = forms.layout.FONT) -> None:
+    """The reference: fpdf2 parses each font file again for every document."""
+    for style, path in forms.layout.FONT_FILES.items():
+        pdf.add_font(family, style, path)
+
+
+def use_fonts(add: Callable[..., None]) -> None:
+    forms.layout.add_fonts = add
+    forms.ticket_slip.add_fonts = add  # type: ignore[attr-defined]  # imported by name there
+
+
+def interleaved(action: Callable[[], object], runs: int) -> tuple[float, float]:
+    """Medians (ms) of `action` with the fonts parsed once and parsed per document, run by run."""
+    cached: list[float] = []
+    reference: list[float] = []
+    for _ in range(runs):
+        for add, samples in ((CACHED_FONTS, cached), (fonts_per_document, reference)):
+            use_fonts(add)
+            start = time.perf_counter()
+            action()
+            samples.append((time.perf_counter() - start) * 1000)
+    use_fonts(CACHED_FONTS)
+    return statistics.median(cached), statistics.median(reference)
 
 
 def timed(action: object, runs: int) -> tuple[float, float, float]:
@@ -36,11 +76,17 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15)
     runs = parser.parse_args().runs
 
-    print(f"{'template':<20} {'cold ms':>8} {'median ms':>10} {'max ms':>8}")
+    print(
+        f"{'template':<20} {'cold ms':>8} {'median ms':>10} {'max ms':>8} {'reference ms':>13} {'ratio':>6}"
+    )
     for template in TEMPLATES.values():
         data = template.example()
         cold, median, worst = timed(lambda t=template, d=data: t.render(d), runs)
-        print(f"{template.name:<20} {cold:8.1f} {median:10.1f} {worst:8.1f}")
+        cached, reference = interleaved(functools.partial(template.render, data), runs)
+        print(
+            f"{template.name:<20} {cold:8.1f} {median:10.1f} {worst:8.1f} {reference:13.1f}"
+            f" {cached / reference:6.2f}"
+        )
 
     with tempfile.TemporaryDirectory() as home:
         os.environ["TRESEN_KEYRING_FILE"] = str(Path(home) / "keyring.cfg")

@@ -10,17 +10,19 @@ is refused before drawing, naming the field, instead of printing blanks.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import io
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import segno
 from fontTools.ttLib import TTFont
 from fpdf import FPDF
+from fpdf.fonts import SubsetMap
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -39,6 +41,35 @@ LABEL_WIDTH_MM = 62.0
 LINE_MM = 5.5
 FOOTER_MM = 18.0
 PDF_A = "PDF/A-2U"
+
+
+@cache
+def _parsed_faces(family: str) -> dict[str, Any]:
+    """The fonts as fpdf2 parses them (metrics, cmap, glyph ids), once per process and family."""
+    scratch = FPDF()
+    for style, path in FONT_FILES.items():
+        scratch.add_font(family, style, path)
+    return dict(scratch.fonts)
+
+
+def add_fonts(pdf: FPDF, family: str = FONT) -> None:
+    """Tresen's fonts in `pdf`, from the faces parsed once per process (`_parsed_faces`).
+
+    fpdf2 parses a font file for every document (a third of a receipt's render time, see
+    docs/benchmarks.md). Its per-document state is made afresh here: the font object (its number in
+    this document, the used-glyph subset, the largest size) and the fontTools font itself, which
+    the subsetting at output changes in place. The parsed metrics and maps are shared (read only).
+    """
+    for key, parsed in _parsed_faces(family).items():
+        face = copy.copy(parsed)
+        face.i = len(pdf.fonts) + 1
+        face.ttfont = TTFont(parsed.ttffile, recalcTimestamp=False, lazy=True)
+        face.cw = parsed.cw.copy()  # a defaultdict: a lookup may add to it
+        face.missing_glyphs = []
+        face.biggest_size_pt = 0
+        face._hbfont = None
+        face.subset = SubsetMap(face)
+        pdf.fonts[key] = face
 
 
 @dataclass(frozen=True)
@@ -60,8 +91,7 @@ class Document(FPDF):
         super().__init__(unit="mm", format="A4", enforce_compliance=PDF_A)
         self.document_title = title
         self.office = office
-        for style, path in FONT_FILES.items():
-            self.add_font(FONT, style, path)
+        add_fonts(self)
         self.set_margins(MARGIN_MM, MARGIN_MM, MARGIN_MM)
         self.set_auto_page_break(True, margin=FOOTER_MM + 4)
         self.set_title(title)

@@ -12,7 +12,7 @@ from datetime import datetime  # noqa: TC003  (pydantic's TypeAdapter resolves t
 
 from fpdf import FPDF
 
-from forms.layout import FONT_FILES, OFFICE_TIME_ZONE, check_printable, qr_code
+from forms.layout import OFFICE_TIME_ZONE, add_fonts, check_printable, qr_code
 
 PAGE_WIDTH_MM = 80.0
 MARGIN_MM = 4.0
@@ -81,8 +81,7 @@ def _check_printable(slip: TicketSlip) -> None:
 
 def _new_pdf(height_mm: float) -> FPDF:
     pdf = FPDF(unit="mm", format=(PAGE_WIDTH_MM, height_mm))
-    for style, path in FONT_FILES.items():
-        pdf.add_font(FONT, style, path)
+    add_fonts(pdf, FONT)
     pdf.set_margins(MARGIN_MM, MARGIN_MM, MARGIN_MM)
     pdf.set_auto_page_break(False)
     pdf.set_title("Wartenummer")

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from textual.message_pump import MessagePump
     from textual.screen import Screen
 
+    from forms.preview import PagePreview
     from screens.messages import CommandCompleted
     from screens.supervisor import SupervisorPort
     from screens.widgets.status_bar import SyncStatusLine
@@ -448,6 +449,14 @@ class TresenApp(App[int]):
             lambda counter: finish_with_documents(counter, request, setup.letterhead), done, reply_to
         )
 
+    def preview_finish(self, request: FinishRequest) -> list[tuple[str, PagePreview]]:
+        from workstation.documents import preview_finish
+
+        setup = self.documents
+        if setup is None:
+            return []  # no documents at this desk: the finish prints nothing
+        return [(page.label, page.page) for page in preview_finish(self.counter, request, setup.letterhead)]
+
     def print_ticket_slip(self, issued: IssueResult) -> None:
         """The Wartenummer slip of a walk-in issued at the desk (Strg+N), on the thermal printer."""
         from workstation.documents import ticket_slip_of
@@ -496,7 +505,14 @@ class TresenApp(App[int]):
                     )
                 )
 
-        self.push_screen(ReprintDialog(message.kinds), chosen)
+        setup, counter = self.documents, self.counter
+        assert setup is not None  # offered only with documents set up
+
+        def preview(kind: str) -> PagePreview:  # in the preview's thread worker
+            desk = setup.for_desk(counter.store, counter.ctx.clerk_id)
+            return desk.preview(case_id, DocumentKind(kind))
+
+        self.push_screen(ReprintDialog(message.kinds, preview), chosen)
 
     @on(_DocumentsPending)
     def _produce_documents(self, message: _DocumentsPending) -> None:

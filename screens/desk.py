@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from textual.message import Message
     from textual.message_pump import MessagePump
 
+    from forms.preview import PagePreview
     from screens.messages import CommandCompleted
     from screens.widgets.status_bar import SyncStatusLine
     from workstation.captures import CaptureDesk
@@ -64,6 +65,11 @@ class DeskPort(Protocol):
     def finish_visit(self, request: FinishRequest, reply_to: MessagePump) -> None:
         """Finish the open case (a command, `CaseFinished` to `reply_to`), then print its documents
         in a worker; what did not print is said in German and kept for a reprint."""
+        ...
+
+    def preview_finish(self, request: FinishRequest) -> list[tuple[str, PagePreview]]:
+        """The first pages of the documents this finish would print, each with its German name;
+        nothing is finished. Blocking: call from a thread worker. CommandRefused as the finish."""
         ...
 
     def print_ticket_slip(self, issued: IssueResult) -> None:

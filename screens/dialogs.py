@@ -15,15 +15,20 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, SelectionList, Static
 
+from forms.receipt import PaymentMethod
+from screens.bindings import bindings_for
 from screens.messages import TransferTargetsLoaded
 from screens.textual_german import Choose
+from workstation.actions import ScreenId
+from workstation.documents import FinishRequest
 from workstation.i18n import _
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from textual.app import ComposeResult
 
+    from forms.preview import PagePreview
     from screens.desk import DeskPort
 
 
@@ -191,6 +196,17 @@ class FinishChoice:
     status_check_number: str = ""  # of the new ID document, for the Abholschein
 
 
+def finish_request(choice: FinishChoice) -> FinishRequest:
+    """The finish the clerk chose, as the core takes it (the finish itself and its preview)."""
+    return FinishRequest(
+        choice.outcomes,
+        choice.notes,
+        PaymentMethod(choice.payment),
+        choice.address,
+        choice.status_check_number or None,
+    )
+
+
 @dataclass
 class _FinishConcerns(Message):
     choice: FinishChoice
@@ -204,6 +220,7 @@ class FinishDialog(ModalScreen[FinishChoice | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", _("Abbrechen"), id="dialog-cancel"),
         Binding("f8", "confirm", _("Abschließen"), id="dialog-finish"),
+        *bindings_for(ScreenId.FINISH),
     ]
 
     def __init__(
@@ -252,23 +269,36 @@ class FinishDialog(ModalScreen[FinishChoice | None]):
             yield Input("", id="status-check-number")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(_("Abschließen (F8)"), variant="success", id="confirm")
+                yield Button(_("Vorschau (F3)"), id="preview")
                 yield Button(_("Abbrechen"), id="cancel")
 
-    @on(Button.Pressed, "#confirm")
-    def action_confirm(self) -> None:
-        if self._checking:
-            return
+    def _choice(self) -> FinishChoice:
         outcomes = {
             service.id: str(self.query_one(f"#outcome-{index}", Select).value)
             for index, service in enumerate(self._services)
         }
-        choice = FinishChoice(
+        return FinishChoice(
             outcomes,
             self.query_one("#notes", Input).value,
             str(self.query_one("#payment", Select).value),
             self.query_one("#address", Input).value,
             self.query_one("#status-check-number", Input).value.strip(),
         )
+
+    @on(Button.Pressed, "#preview")
+    def action_preview(self) -> None:
+        """What this finish will print, as chosen so far (nothing is finished by it)."""
+        from screens.document_preview import DocumentPreview
+
+        request, desk = finish_request(self._choice()), self._desk
+        self.app.push_screen(DocumentPreview(_("Abschluss"), lambda: desk.preview_finish(request)))
+
+    @on(Button.Pressed, "#confirm")
+    def action_confirm(self) -> None:
+        if self._checking:
+            return
+        choice = self._choice()
+        outcomes = choice.outcomes
         self._checking = True
         self._desk.load(
             lambda counter: counter.finish_concerns(outcomes),
@@ -299,22 +329,29 @@ class FinishDialog(ModalScreen[FinishChoice | None]):
 
 
 class ReprintDialog(ModalScreen["list[str] | None"]):
-    """Nachdruck: the kept documents of the open or last case; dismisses with the kinds chosen."""
+    """Nachdruck: the kept documents of the open or last case; dismisses with the kinds chosen.
+    F3 previews the highlighted one first (`DocumentPreview`), when `preview` is given."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", _("Abbrechen"), id="dialog-cancel"),
+        *bindings_for(ScreenId.REPRINT),
     ]
 
-    def __init__(self, kinds: Sequence[str]) -> None:
+    def __init__(self, kinds: Sequence[str], preview: Callable[[str], PagePreview] | None = None) -> None:
         super().__init__(classes="dialog")
         self._kinds = kinds
+        self._preview = preview
 
-    def compose(self) -> ComposeResult:
-        labels = {
+    @staticmethod
+    def labels() -> dict[str, str]:
+        return {
             "quittung": _("Quittung"),
             "meldebescheinigung": _("Meldebescheinigung"),
             "abholschein": _("Abholschein"),
         }
+
+    def compose(self) -> ComposeResult:
+        labels = self.labels()
         with Vertical(classes="dialog-body"):
             yield Label(_("Nachdruck"), classes="dialog-title")
             yield SelectionList[str](
@@ -322,6 +359,8 @@ class ReprintDialog(ModalScreen["list[str] | None"]):
             )
             with Horizontal(classes="dialog-buttons"):
                 yield Button(_("Drucken"), variant="primary", id="confirm")
+                if self._preview is not None:
+                    yield Button(_("Vorschau (F3)"), id="preview")
                 yield Button(_("Abbrechen"), id="cancel")
 
     def on_mount(self) -> None:
@@ -330,6 +369,20 @@ class ReprintDialog(ModalScreen["list[str] | None"]):
     @on(Button.Pressed, "#confirm")
     def action_confirm(self) -> None:
         self.dismiss(list(self.query_one("#kinds", SelectionList).selected))
+
+    @on(Button.Pressed, "#preview")
+    def action_preview(self) -> None:
+        """The highlighted document (the first when none is highlighted) before it is printed."""
+        from screens.document_preview import DocumentPreview
+
+        preview = self._preview
+        if preview is None or not self._kinds:
+            return
+        kinds = self.query_one("#kinds", SelectionList)
+        index = kinds.highlighted if kinds.highlighted is not None else 0
+        kind = str(kinds.get_option_at_index(index).value)
+        label = self.labels().get(kind, kind)
+        self.app.push_screen(DocumentPreview(label, lambda: [(label, preview(kind))]))
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

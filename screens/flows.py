@@ -5,11 +5,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from forms.receipt import PaymentMethod
-from screens.dialogs import Choice, FinishChoice, FinishDialog, TransferChoice, TransferDialog
+from screens.dialogs import (
+    Choice,
+    FinishChoice,
+    FinishDialog,
+    TransferChoice,
+    TransferDialog,
+    finish_request,
+)
 from screens.messages import TicketTransferred
 from screens.widgets.format import outcome_labels
-from workstation.documents import FinishRequest
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -26,16 +31,7 @@ def ask_finish(screen: Screen[Any], desk: DeskPort, services: Sequence[Choice], 
 
     def decided(choice: FinishChoice | None) -> None:
         if choice is not None:
-            desk.finish_visit(
-                FinishRequest(
-                    choice.outcomes,
-                    choice.notes,
-                    PaymentMethod(choice.payment),
-                    choice.address,
-                    choice.status_check_number or None,
-                ),
-                reply_to=screen,
-            )
+            desk.finish_visit(finish_request(choice), reply_to=screen)
 
     outcomes = [Choice(value, label) for value, label in outcome_labels().items()]
     screen.app.push_screen(FinishDialog(desk, services, outcomes, "completed", notes), decided)

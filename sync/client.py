@@ -28,6 +28,8 @@ from sync.protocol import (
     Enrollment,
     EnrollmentRequest,
     Health,
+    KassenzeichenRangeGrant,
+    KassenzeichenRangeRequest,
     LeaseRequest,
     LeaseSet,
     PushRequest,
@@ -237,6 +239,16 @@ class CentralClient:
     def leases(self, desk_id: str, request: LeaseRequest) -> LeaseSet:
         return self._request(
             "POST", f"/desks/{desk_id}/leases", LeaseSet, json=request.model_dump(mode="json")
+        )
+
+    def kassenzeichen_range(
+        self, desk_id: str, request: KassenzeichenRangeRequest
+    ) -> KassenzeichenRangeGrant:
+        return self._request(
+            "POST",
+            f"/desks/{desk_id}/kassenzeichen-ranges",
+            KassenzeichenRangeGrant,
+            json=request.model_dump(mode="json"),
         )
 
     def close_session(self) -> None:

@@ -21,6 +21,12 @@ from dataclasses import dataclass
 WEIGHTS = (2, 3, 4, 5, 6, 7)
 MODULUS = 11
 RUNNING_NUMBER_DIGITS = 7
+# The central service reserves running numbers per desk in ranges of this size (about 909 of each
+# 1000 are issuable, the rest have no check digit); a desk asks for its next range while less than
+# REFILL_SHARE of its range is left, so it has a whole range in hand before an outage.
+RANGE_SIZE = 1000
+REFILL_SHARE = 0.2
+DEFAULT_PREFIX = "5101"  # the cash office's digits where the central service is given none
 _SEPARATORS = re.compile(r"[\s\-./]")
 
 
@@ -98,6 +104,18 @@ class KassenzeichenRange:
     def __post_init__(self) -> None:
         if not 0 <= self.first <= self.last < 10**RUNNING_NUMBER_DIGITS:
             raise KassenzeichenError("invalid range of running numbers")
+
+    @property
+    def size(self) -> int:
+        return self.last - self.first + 1
+
+    def left(self, last_issued: int | None) -> int:
+        """Running numbers after `last_issued` still in the range (issuable or skipped)."""
+        return self.size if last_issued is None else max(0, self.last - last_issued)
+
+    def runs_low(self, last_issued: int | None) -> bool:
+        """Time to ask for the next range: less than REFILL_SHARE of this one is left."""
+        return self.left(last_issued) < REFILL_SHARE * self.size
 
     def issue_next(self, last_issued: int | None) -> Kassenzeichen:
         """The next issuable Kassenzeichen after `last_issued` (None: the range's first)."""

@@ -496,6 +496,30 @@ class LeaseSet(_Snapshot):
     valid_seconds: float
 
 
+# --- Kassenzeichen ranges (POST /desks/{desk_id}/kassenzeichen-ranges) ----------------------------
+
+KassenzeichenPrefix = Annotated[str, Field(min_length=2, max_length=8, pattern=r"^[0-9]+$")]
+RunningNumber = Annotated[int, Field(ge=0, lt=10**7)]  # sync.kassenzeichen.RUNNING_NUMBER_DIGITS
+
+
+class KassenzeichenRangeRequest(_Strict):
+    """A desk asks for its next range; `newest_prefix`/`newest_first` name the newest range it holds
+    (none: it holds none), so an answer lost on the way is given again instead of a fresh range."""
+
+    workstation_id: EntityId
+    newest_prefix: KassenzeichenPrefix | None = None
+    newest_first: RunningNumber | None = None
+
+
+class KassenzeichenRangeGrant(_Snapshot):
+    """Running numbers first..last (inclusive) under `prefix`, reserved for this desk's workstation
+    alone: it issues Kassenzeichen from them offline too (`sync.kassenzeichen.KassenzeichenRange`)."""
+
+    prefix: KassenzeichenPrefix
+    first: RunningNumber
+    last: RunningNumber
+
+
 # --- conflicts for the supervisor (GET /offices/{office_id}/conflicts) ------------------------------
 
 

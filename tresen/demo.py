@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from workstation.capture_setup import CaptureSetup
     from workstation.card_setup import CardReadingSetup
     from workstation.config import Config
-    from workstation.db import LocalStore
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -121,7 +120,7 @@ def _run_demo(args: argparse.Namespace, config: Config, temp_dir: Path) -> int:
         login.initial_sync()
         card_setup = demo_card_setup(config, temp_dir / "csca", cleanup)
         captures = demo_capture_setup(config, temp_dir, cleanup)
-        config = demo_printing(config, store, temp_dir)
+        config = demo_printing(config, temp_dir)
         keep_one_slip(central, config.printing.folder or args.slips)
         print(
             _(
@@ -211,25 +210,14 @@ def keep_one_slip(central: EmbeddedCentral, folder: Path | None) -> Path | None:
     return path
 
 
-DEMO_KASSENZEICHEN_PREFIX = "5101"
-DEMO_RANGE_SIZE = 10_000
-
-
-def demo_printing(config: Config, store: LocalStore, temp_dir: Path) -> Config:
+def demo_printing(config: Config, temp_dir: Path) -> Config:
     """Without [printing], the demo writes its documents as PDFs into a folder it names on stderr
-    (a CUPS queue is a real office's setting); every desk gets its own Kassenzeichen range."""
+    (a CUPS queue is a real office's setting). Kassenzeichen ranges come from the demo's central
+    service in the desk's first sync round (`sync.central.cash_ranges`), as in an office."""
     import dataclasses
 
     from platformdirs import user_data_path
-    from sqlalchemy import select
 
-    from workstation.documents import reserve_range
-    from workstation.models import Desk
-
-    with store.write() as session:
-        for index, desk_id in enumerate(sorted(session.scalars(select(Desk.id)))):
-            first = (index + 1) * DEMO_RANGE_SIZE
-            reserve_range(session, desk_id, DEMO_KASSENZEICHEN_PREFIX, first, first + DEMO_RANGE_SIZE - 1)
     printing = config.printing
     if printing.receipt or printing.a4 or printing.thermal or printing.folder:
         return config

@@ -64,6 +64,8 @@ class ScreenId(StrEnum):
     CAPTURE_FETCH = "capture-fetch"
     WALK_IN = "walk-in"
     SUPERVISOR = "supervisor"
+    REPRINT = "reprint"
+    FINISH = "finish"
 
     @property
     def label(self) -> str:
@@ -79,6 +81,8 @@ _SCREEN_LABELS = {
     ScreenId.CAPTURE_FETCH: N_("Aufnahme holen"),
     ScreenId.WALK_IN: N_("Wartenummer ausgeben"),
     ScreenId.SUPERVISOR: N_("Übersicht Teamleitung"),
+    ScreenId.REPRINT: N_("Nachdruck"),
+    ScreenId.FINISH: N_("Vorgang abschließen"),
 }
 
 
@@ -162,6 +166,10 @@ ACTIONS: tuple[ClerkAction, ...] = (
     ClerkAction("supervisor-export-pdf", "export_pdf", "f6", N_("Tag als PDF"), ScreenId.SUPERVISOR),
     ClerkAction("supervisor-export-csv", "export_csv", "f7", N_("Tag als CSV"), ScreenId.SUPERVISOR),
     ClerkAction("supervisor-back", "back", "escape", N_("Zurück"), ScreenId.SUPERVISOR),
+    # the Nachdruck dialog: the highlighted document's first page before it is printed again
+    ClerkAction("reprint-preview", "preview", "f3", N_("Vorschau"), ScreenId.REPRINT),
+    # the finish dialog: the documents this finish will print, before it prints them
+    ClerkAction("finish-preview", "preview", "f3", N_("Vorschau"), ScreenId.FINISH),
 )
 
 _BY_ID = {action.id: action for action in ACTIONS}

@@ -98,6 +98,18 @@ class LocalStore:
                 session.close()
 
     @contextmanager
+    def dry_run(self) -> Iterator[Session]:
+        """A writer session like `write` whose changes are always rolled back: to see what a
+        command would do (the documents a finish would print) without doing it."""
+        with self._guard("dry run"):
+            session = self._write_sessions()
+            try:
+                yield session
+            finally:
+                session.rollback()
+                session.close()
+
+    @contextmanager
     def write(self) -> Iterator[Session]:
         """A session holding the writer lock from its first statement; commits when the block ends
         without an exception, rolls back otherwise."""

@@ -33,11 +33,11 @@ from forms.registration import (
     render_registration_certificate,
 )
 from forms.ticket_slip import TicketSlip, render_ticket_slip
-from sync.kassenzeichen import KassenzeichenRange
 from workstation import audit, commands, queries
 from workstation.errors import CommandRefused
 from workstation.i18n import _
-from workstation.models import Appointment, Case, Clerk, KassenzeichenRangeRow, ServiceOutcome, Ticket
+from workstation.kassenzeichen_ranges import issue_kassenzeichen
+from workstation.models import Appointment, Case, Clerk, ServiceOutcome, Ticket
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 
     from sqlalchemy.orm import Session
 
+    from forms.preview import PagePreview
     from workstation.commands import FinishResult, IssueResult
     from workstation.config import PrintingSettings
     from workstation.counter import Counter
@@ -161,34 +162,6 @@ class Letterhead:
     cash_office: str
 
 
-# --- Kassenzeichen ---------------------------------------------------------------------------------
-
-
-def reserve_range(session: Session, desk_id: str, prefix: str, first: int, last: int) -> None:
-    """Seed the desk's range (demo, tests, administrator); the central reservation is a later step."""
-    KassenzeichenRange(prefix, first, last)  # validates
-    session.merge(
-        KassenzeichenRangeRow(desk_id=desk_id, prefix=prefix, first=first, last=last, last_issued=None)
-    )
-
-
-def issue_kassenzeichen(session: Session, desk_id: str) -> str:
-    """The next Kassenzeichen of the desk's own range, within the caller's write transaction."""
-    row = session.get(KassenzeichenRangeRow, desk_id)
-    if row is None:
-        raise CommandRefused(
-            _("Für diesen Schalter ist kein Kassenzeichen-Bereich hinterlegt. Bitte die IT verständigen.")
-        )
-    try:
-        issued = KassenzeichenRange(row.prefix, row.first, row.last).issue_next(row.last_issued)
-    except ValueError:
-        raise CommandRefused(
-            _("Der Kassenzeichen-Bereich dieses Schalters ist aufgebraucht. Bitte die IT verständigen.")
-        ) from None
-    row.last_issued = issued.running_number
-    return str(issued)
-
-
 # --- the finish ------------------------------------------------------------------------------------
 
 
@@ -197,14 +170,43 @@ def finish_with_documents(
 ) -> tuple[FinishResult, list[PendingDocument]]:
     """Finish the desk's case and decide its documents, in one local transaction."""
     with counter.store.write() as session:
-        now = counter.clock()
-        ticket = queries.current_ticket_row(session, counter.ctx.office_id, counter.ctx.desk_id)
-        result = commands.finish(session, counter.ctx, request.outcomes, request.notes, now)
-        case = session.get(Case, result.case_id)
-        assert case is not None
-        assert ticket is not None
-        documents = _documents_of(session, counter, case, ticket, request, letterhead, now)
-    return result, documents
+        return _finish_in(session, counter, request, letterhead)
+
+
+@dataclass(frozen=True)
+class DocumentPage:
+    """A document's first page for the preview (`forms.preview`), with its German name."""
+
+    kind: DocumentKind
+    label: str
+    page: PagePreview
+
+
+def preview_finish(counter: Counter, request: FinishRequest, letterhead: Letterhead) -> list[DocumentPage]:
+    """The documents this finish would print, decided as `finish_with_documents` decides them, in a
+    transaction that is rolled back: nothing is finished, no Kassenzeichen is used (the receipt
+    shows the one the finish would issue now). Unsealed; blocking: call from a thread worker.
+    Refusals are the finish's own (`CommandRefused`, German)."""
+    from forms.preview import preview_pdf
+
+    with counter.store.dry_run() as session:
+        _result, documents = _finish_in(session, counter, request, letterhead)
+    return [
+        DocumentPage(document.kind, document_label(document.kind), preview_pdf(document.render()))
+        for document in documents
+    ]
+
+
+def _finish_in(
+    session: Session, counter: Counter, request: FinishRequest, letterhead: Letterhead
+) -> tuple[FinishResult, list[PendingDocument]]:
+    now = counter.clock()
+    ticket = queries.current_ticket_row(session, counter.ctx.office_id, counter.ctx.desk_id)
+    result = commands.finish(session, counter.ctx, request.outcomes, request.notes, now)
+    case = session.get(Case, result.case_id)
+    assert case is not None
+    assert ticket is not None
+    return result, _documents_of(session, counter, case, ticket, request, letterhead, now)
 
 
 def _documents_of(
@@ -385,7 +387,7 @@ class DocumentDesk:
     ) -> tuple[bool, str]:
         from devices.printing import PrintError
 
-        label = _document_label(kind)
+        label = document_label(kind)
         title = f"tresen-{kind.value}-{secrets.token_hex(4)}"
         queue = self.targets.queue(kind.printer)
         try:
@@ -426,6 +428,20 @@ class DocumentDesk:
         printed, message = self._print(kind, path.read_bytes(), case_id, reprint=True)
         return DocumentOutcome(kind, path, printed, message)
 
+    def preview(self, case_id: str, kind: DocumentKind) -> PagePreview:
+        """The kept document's first page, shown before a reprint; audited like every read of a
+        personal document (`document.preview`). CommandRefused (German) when it is no longer kept,
+        PreviewError when it cannot be read."""
+        from forms.preview import preview_pdf
+
+        path = self.kept.root / case_id / f"{kind.value}.pdf"
+        if not path.is_file():
+            raise CommandRefused(_("Dieses Dokument ist nicht (mehr) aufbewahrt."))
+        preview = preview_pdf(path.read_bytes())
+        with self.store.write() as session:
+            audit.record(session, self.clerk_id, case_id, "document.preview", {"document": kind.value})
+        return preview
+
     def print_ticket(self, slip: TicketSlip) -> DocumentOutcome:
         """The Wartenummer slip (Strg+N) on the thermal printer; not personal, not kept."""
         printed, message = self._print(DocumentKind.TICKET, render_ticket_slip(slip), None, reprint=False)
@@ -441,7 +457,7 @@ class _NoPrinterConfigured(Exception):
         )
 
 
-def _document_label(kind: DocumentKind) -> str:
+def document_label(kind: DocumentKind) -> str:
     return {
         DocumentKind.RECEIPT: _("Quittung"),
         DocumentKind.REGISTRATION: _("Meldebescheinigung"),

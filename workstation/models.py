@@ -307,8 +307,9 @@ class CardRead(Base):
 class KassenzeichenRangeRow(Base):
     """The running numbers this desk may put on receipts (offline too): reserved for it alone.
 
-    Seeded per desk in the local store for now; the reservation by the central service is a later
-    step (docs/architecture.md, "Dokumente am Tresen")."""
+    Reserved by the central service during sync (`SyncEngine`, `sync.central.cash_ranges`) or seeded
+    (`documents.reserve_range`, tests and administrators). `next_*` is the range fetched while this
+    one ran low; issuing moves on to it when this one is used up."""
 
     __tablename__ = "kassenzeichen_ranges"
 
@@ -317,6 +318,9 @@ class KassenzeichenRangeRow(Base):
     first: Mapped[int]
     last: Mapped[int]
     last_issued: Mapped[int | None]
+    next_prefix: Mapped[str | None] = mapped_column(String(8))
+    next_first: Mapped[int | None]
+    next_last: Mapped[int | None]
 
 
 class ClerkVerifier(Base):

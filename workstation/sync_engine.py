@@ -25,13 +25,14 @@ from sqlalchemy import delete, func, select
 from sync.client import CentralClient, CentralError, SequenceGapError
 from sync.protocol import (
     CallNextRequest,
+    KassenzeichenRangeRequest,
     LeaseRequest,
     Operation,
     OperationResult,
     PushRequest,
     PushResponse,
 )
-from workstation import replica
+from workstation import kassenzeichen_ranges, replica
 from workstation.commands import CallResult, DeskContext, record_call
 from workstation.errors import CentralUnavailable, LocalStoreError
 from workstation.i18n import _
@@ -159,6 +160,7 @@ class SyncEngine:
             more = self._push_all()
             pushed = _PushOutcome(pushed.answered + more.answered, pushed.rejected + more.rejected)
         self._refresh_leases()
+        self._refresh_kassenzeichen()
         if refusal is not None:
             raise refusal
         return SyncReport(
@@ -363,6 +365,32 @@ class SyncEngine:
             self.client.leases(self.ctx.desk_id, LeaseRequest(workstation_id=self.ctx.workstation_id, want=0))
         except CentralError as error:
             log.info("leases not given back (%s); they expire by themselves", error.log_message)
+
+    # --- Kassenzeichen ranges ------------------------------------------------------------------
+
+    def _refresh_kassenzeichen(self) -> None:
+        """Fetch this desk's next Kassenzeichen range when it holds none or its range runs low
+        (`sync.kassenzeichen.REFILL_SHARE`), so an outage finds a whole range in hand. Asked only
+        then, not every round; offline the desk issues from what it holds."""
+        if not self.ctx.desk_id:
+            return
+        with self.store.session() as session:
+            wanted = kassenzeichen_ranges.range_wanted(session, self.ctx.desk_id)
+        if wanted is None:
+            return
+        request = KassenzeichenRangeRequest(
+            workstation_id=self.ctx.workstation_id,
+            newest_prefix=wanted.newest_prefix,
+            newest_first=wanted.newest_first,
+        )
+        try:
+            grant = self.client.kassenzeichen_range(self.ctx.desk_id, request)
+        except CentralError as error:
+            # The push and pull went through; the desk issues from its range and asks next round.
+            log.warning("no Kassenzeichen range for this desk this round: %s", error.log_message)
+            return
+        with self.store.write() as session:
+            kassenzeichen_ranges.take_range(session, self.ctx.desk_id, grant)
 
     # --- push ----------------------------------------------------------------------------------
 

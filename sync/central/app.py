@@ -23,6 +23,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from sync.central import apply, arbitration, conflicts, credentials, issuing, leases, presence, store
 from sync.central.auth import WORKSTATION, Authenticator, Caller
+from sync.central.cash_ranges import cash_ranges_router
 from sync.central.changes import ChangeNotifier, changes_page
 from sync.central.credentials import TokenKind
 from sync.central.display import StreamHub, display_router
@@ -31,6 +32,7 @@ from sync.central.responses import COMMON_REFUSALS, MAX_BODY_BYTES, Refusal
 from sync.central.statistics_api import statistics_router
 from sync.central.waiting_room_api import waiting_room_router
 from sync.clock import OFFICE_ZONE, Clock, utc_now
+from sync.kassenzeichen import DEFAULT_PREFIX
 from sync.protocol import (
     API_PREFIX,
     MAX_CHANGES_LIMIT,
@@ -76,7 +78,7 @@ DeskQuery = Annotated[str | None, Query(min_length=1, max_length=64, pattern=r"^
 _OfficeRow = TypeVar("_OfficeRow", store.Service, store.Desk, store.Clerk)
 
 
-def create_app(db_url: str, *, clock: Clock = utc_now) -> FastAPI:
+def create_app(db_url: str, *, clock: Clock = utc_now, kassenzeichen_prefix: str = DEFAULT_PREFIX) -> FastAPI:
     central = store.CentralStore(db_url)
     epoch = central.create_schema()
     notifier = ChangeNotifier()
@@ -112,6 +114,7 @@ def create_app(db_url: str, *, clock: Clock = utc_now) -> FastAPI:
     app.include_router(_routes(central, notifier, epoch, clock), prefix=API_PREFIX)
     app.include_router(statistics_router(central, clock), prefix=API_PREFIX)
     app.include_router(waiting_room_router(central, notifier, clock), prefix=API_PREFIX)
+    app.include_router(cash_ranges_router(central, clock, kassenzeichen_prefix), prefix=API_PREFIX)
     app.include_router(display_router(central, notifier, clock, display_streams, auth))
     return app
 

@@ -9,6 +9,8 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sync.kassenzeichen import DEFAULT_PREFIX
+
 if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import datetime
@@ -64,6 +66,13 @@ def register(
             help="Wartescheine des simulierten Kiosks als PDF (mit QR-Code) in diesen Ordner schreiben",
         )
     serve.set_defaults(slip_printer=slip_printer)
+    serve.add_argument(
+        "--kassenzeichen-prefix",
+        type=_kassenzeichen_prefix,
+        default=DEFAULT_PREFIX,
+        metavar="ZIFFERN",
+        help=f"Präfix der Kassenzeichen, 2 bis 8 Ziffern der Stadtkasse (Standard: {DEFAULT_PREFIX})",
+    )
     serve.add_argument("--tls-cert", type=Path, help="Serverzertifikat (PEM); ohne: http nur auf 127.0.0.1")
     serve.add_argument("--tls-key", type=Path, help="privater Schlüssel des Serverzertifikats (PEM)")
     serve.add_argument("--tls-ca", type=Path, help="CA-Datei, mit der der simulierte Kiosk prüft")
@@ -149,6 +158,12 @@ def _parse_day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"kein gültiges Datum: {text!r} (erwartet JJJJ-MM-TT)") from None
 
 
+def _kassenzeichen_prefix(text: str) -> str:
+    if not (text.isascii() and text.isdigit() and 2 <= len(text) <= 8):
+        raise argparse.ArgumentTypeError("das Präfix der Kassenzeichen sind 2 bis 8 Ziffern")
+    return text
+
+
 def _prepare_sqlite_dir(db_url: str) -> None:
     if db_url.startswith("sqlite:///"):
         Path(db_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -176,7 +191,7 @@ def serve_command(args: argparse.Namespace) -> int:
     db_url = args.db or default_db_url()
     _prepare_sqlite_dir(db_url)
     try:
-        app = create_app(db_url)
+        app = create_app(db_url, kassenzeichen_prefix=args.kassenzeichen_prefix)
     except SQLAlchemyError as error:
         print(f"Datenbank nicht erreichbar: {type(error).__name__}", file=sys.stderr)
         return 2

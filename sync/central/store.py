@@ -371,6 +371,31 @@ class TicketLease(CentralBase):
     expires_at: Mapped[datetime]
 
 
+class KassenzeichenCounter(CentralBase):
+    """Where the next range of running numbers starts, per prefix: the row every reservation locks
+    (`sync.central.cash_ranges`), so two central processes never hand out one range twice."""
+
+    __tablename__ = "kassenzeichen_counters"
+
+    prefix: Mapped[str] = mapped_column(String(8), primary_key=True)
+    next_first: Mapped[int] = mapped_column(Integer)
+
+
+class KassenzeichenBlock(CentralBase):
+    """A range of running numbers reserved for one desk's workstation; (prefix, first) is the
+    primary key, and ranges never overlap (each starts after the counter's previous one)."""
+
+    __tablename__ = "kassenzeichen_blocks"
+
+    prefix: Mapped[str] = mapped_column(String(8), primary_key=True)
+    first: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer)
+    office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"))
+    desk_id: Mapped[str] = mapped_column(String(64), index=True)
+    workstation_id: Mapped[str] = mapped_column(String(64))
+    reserved_at: Mapped[datetime]
+
+
 class Workstation(CentralBase):
     """Where each workstation's outbox stands: the last sequence number applied (or rejected)."""
 

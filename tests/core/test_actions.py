@@ -26,6 +26,7 @@ NEW = {"logout", "toggle-link", "call-ticket", "supervisor", "reprint"}
 CAPTURES = {"case-capture", "capture-fetch-close", "capture-fetch-accept"}  # issue 11
 # issue 12: the supervisor screen's keys, its reload and back keys as before (F5, Esc)
 SUPERVISOR = {"supervisor-reload", "supervisor-export-pdf", "supervisor-export-csv", "supervisor-back"}
+PREVIEW = {"reprint-preview", "finish-preview"}  # issue 10: the preview before printing
 
 
 @pytest.fixture
@@ -38,7 +39,7 @@ def english() -> Iterator[None]:
 def test_ids_are_unique_and_cover_every_binding() -> None:
     ids = [a.id for a in ACTIONS]
     assert len(ids) == len(set(ids))
-    assert set(ids) == TODAY | NEW | CAPTURES | SUPERVISOR
+    assert set(ids) == TODAY | NEW | CAPTURES | SUPERVISOR | PREVIEW
     assert {a.id for a in actions.actions_for(ScreenId.SUPERVISOR)} == SUPERVISOR
     assert (actions.action("supervisor-export-pdf").key, actions.action("supervisor-export-csv").key) == (
         "f6",
@@ -81,6 +82,14 @@ def test_every_action_names_a_method_and_its_screen() -> None:
     assert {a.id for a in actions.actions_for(ScreenId.APP)} == {"help", "quit", "logout", "supervisor"}
     assert "toggle-link" in {a.id for a in actions.actions_for(ScreenId.APP, demo=True)}
     assert actions.action("call-ticket").screen == ScreenId.COUNTER
+    assert (actions.action("reprint-preview").key, actions.action("reprint-preview").screen) == (
+        "f3",
+        ScreenId.REPRINT,
+    )
+    assert (actions.action("finish-preview").key, actions.action("finish-preview").screen) == (
+        "f3",
+        ScreenId.FINISH,
+    )
 
 
 @pytest.mark.usefixtures("english")

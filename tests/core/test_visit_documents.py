@@ -24,9 +24,9 @@ from workstation.documents import (
     PrintTargets,
     finish_with_documents,
     purge_kept_documents,
-    reserve_range,
 )
 from workstation.errors import CommandRefused
+from workstation.kassenzeichen_ranges import reserve_range
 from workstation.models import AuditEvent, Case
 
 if TYPE_CHECKING:

@@ -14,6 +14,8 @@ from sqlalchemy import func, select
 from sync.central import store as central_models
 from sync.central.seed import BUERGERAMT_ID
 from sync.central.store import CentralStore
+from sync.kassenzeichen import DEFAULT_PREFIX
+from sync.protocol import KassenzeichenRangeRequest
 from tests.faults.central_process import CentralProcess
 from tests.sync.desks import Desk, ServedElsewhere, accepted_calls
 
@@ -116,3 +118,45 @@ def test_desks_on_two_central_processes_never_serve_one_ticket_twice(
 
 def _finished_tickets(desks: list[Desk]) -> list[str]:
     return [str(op.args["ticket_id"]) for desk in desks for op in desk.all_ops() if op.kind == "case.finish"]
+
+
+RANGE_REQUESTS_PER_DESK = 6
+
+
+def _fetch_ranges(desk: Desk, grants: list[tuple[str, int, int]], errors: list[BaseException]) -> None:
+    """Ask for a range again and again, each time naming the newest one held (as the engine does)."""
+    try:
+        newest: int | None = None
+        for _ in range(RANGE_REQUESTS_PER_DESK):
+            grant = desk.client.kassenzeichen_range(
+                desk.ctx.desk_id,
+                KassenzeichenRangeRequest(
+                    workstation_id=desk.ctx.workstation_id, newest_prefix=DEFAULT_PREFIX, newest_first=newest
+                ),
+            )
+            grants.append((grant.prefix, grant.first, grant.last))
+            newest = grant.first
+    except BaseException as error:  # noqa: BLE001  (thread boundary: asserted empty by the test)
+        errors.append(error)
+
+
+def test_desks_on_two_central_processes_never_get_one_kassenzeichen_twice(
+    two_processes: tuple[CentralProcess, CentralProcess], central_url: str, tmp_path: Path, seed_day: SeedDay
+) -> None:
+    desks = _desks(tmp_path, central_url, seed_day, two_processes)
+    grants: list[tuple[str, int, int]] = []
+    errors: list[BaseException] = []
+    try:
+        workers = [threading.Thread(target=_fetch_ranges, args=(d, grants, errors)) for d in desks]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(JOIN_SECONDS)
+        assert not any(worker.is_alive() for worker in workers)
+    finally:
+        for desk in desks:
+            desk.close()
+    assert errors == []
+    assert len(grants) == len(desks) * RANGE_REQUESTS_PER_DESK
+    numbers = [(prefix, n) for prefix, first, last in grants for n in range(first, last + 1)]
+    assert len(numbers) == len(set(numbers))  # no running number reserved twice, across processes

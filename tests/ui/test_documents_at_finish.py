@@ -16,7 +16,8 @@ from forms.layout import IssuingOffice
 from screens.app import TresenApp
 from screens.dialogs import ConfirmDialog, FinishDialog, ReprintDialog
 from tests.ui.support import NOW, Desk, current_screen, filled_store, make_counter, settle
-from workstation.documents import DocumentSetup, KeptDocuments, Letterhead, PrintTargets, reserve_range
+from workstation.documents import DocumentSetup, KeptDocuments, Letterhead, PrintTargets
+from workstation.kassenzeichen_ranges import reserve_range
 from workstation.login import Workplace
 from workstation.models import AuditEvent, Case
 
