@@ -19,14 +19,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-import segno
-from fontTools.ttLib import TTFont
-from fpdf import FPDF
-from fpdf.fonts import SubsetMap
-
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
     from datetime import date, datetime
+
+    from fpdf import FPDF
+
+    from forms._document import Document
+
+# fpdf2, fontTools and segno are imported where a document is drawn, not here: the core imports the
+# forms' data classes (a receipt, a slip) on the clerk's start path, and the PDF stack costs some
+# 200 ms to import (docs/benchmarks.md, cold start).
 
 OFFICE_TIME_ZONE = ZoneInfo("Europe/Berlin")
 
@@ -46,6 +49,8 @@ PDF_A = "PDF/A-2U"
 @cache
 def _parsed_faces(family: str) -> dict[str, Any]:
     """The fonts as fpdf2 parses them (metrics, cmap, glyph ids), once per process and family."""
+    from fpdf import FPDF
+
     scratch = FPDF()
     for style, path in FONT_FILES.items():
         scratch.add_font(family, style, path)
@@ -60,6 +65,9 @@ def add_fonts(pdf: FPDF, family: str = FONT) -> None:
     this document, the used-glyph subset, the largest size) and the fontTools font itself, which
     the subsetting at output changes in place. The parsed metrics and maps are shared (read only).
     """
+    from fontTools.ttLib import TTFont
+    from fpdf.fonts import SubsetMap
+
     for key, parsed in _parsed_faces(family).items():
         face = copy.copy(parsed)
         face.i = len(pdf.fonts) + 1
@@ -84,44 +92,10 @@ class IssuingOffice:
     email: str | None = None
 
 
-class Document(FPDF):
-    """An A4 page with Tresen's footer; the letterhead is drawn by `begin_document`."""
-
-    def __init__(self, title: str, office: IssuingOffice) -> None:
-        super().__init__(unit="mm", format="A4", enforce_compliance=PDF_A)
-        self.document_title = title
-        self.office = office
-        add_fonts(self)
-        self.set_margins(MARGIN_MM, MARGIN_MM, MARGIN_MM)
-        self.set_auto_page_break(True, margin=FOOTER_MM + 4)
-        self.set_title(title)
-        self.set_author(office.name)
-        self.set_creator("Tresen")
-        self.set_lang("de-DE")
-
-    def footer(self) -> None:
-        self.set_y(-FOOTER_MM)
-        self.set_font(FONT, "", 8)
-        self.set_draw_color(160)
-        self.line(MARGIN_MM, self.get_y(), PAGE_WIDTH_MM - MARGIN_MM, self.get_y())
-        self.ln(1.5)
-        contact = " · ".join(part for part in (self.office.phone, self.office.email) if part)
-        left = f"{self.office.name}, {self.office.street}, {self.office.postal_code_and_city}"
-        self.cell(CONTENT_WIDTH_MM * 0.8, 4, left, new_x="LEFT", new_y="TOP")
-        self.cell(
-            CONTENT_WIDTH_MM,
-            4,
-            f"Seite {self.page_no()} von {{nb}}",
-            align="R",
-            new_x="LMARGIN",
-            new_y="NEXT",
-        )
-        if contact:
-            self.cell(CONTENT_WIDTH_MM, 4, contact, new_x="LMARGIN", new_y="NEXT")
-
-
 def begin_document(title: str, office: IssuingOffice, issued_at: datetime) -> Document:
     """A new document with its first page, letterhead and title; `issued_at` fixes the PDF dates."""
+    from forms._document import Document
+
     require_aware(issued_at, "issued_at")
     pdf = Document(title, office)
     pdf.set_creation_date(issued_at)  # the same document renders to the same bytes
@@ -227,6 +201,8 @@ def signature_line(pdf: FPDF, caption: str, width_mm: float = 80.0) -> None:
 
 def qr_code(pdf: FPDF, payload: str, x: float, y: float, size_mm: float) -> None:
     # One pixel per module, quiet zone included: the PDF scales it without resampling blur.
+    import segno
+
     png = io.BytesIO()
     segno.make(payload, error="m", micro=False).save(png, kind="png", scale=1, border=4)
     png.seek(0)
@@ -278,5 +254,7 @@ def _text_fields(value: object, path: str) -> Iterator[tuple[str, str]]:
 @cache
 def printable_code_points() -> frozenset[int]:
     """Code points both bundled fonts have a glyph for."""
+    from fontTools.ttLib import TTFont
+
     sets = [set(TTFont(path, lazy=True).getBestCmap()) for path in FONT_FILES.values()]
     return frozenset(set.intersection(*sets))

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime  # noqa: TC003  (pydantic's TypeAdapter resolves the fields at run time)
+from typing import TYPE_CHECKING
 
 from forms.layout import (
     CONTENT_WIDTH_MM,
     MARGIN_MM,
     PAGE_WIDTH_MM,
-    Document,
     IssuingOffice,
     begin_document,
     bullet_list,
@@ -28,6 +28,9 @@ from forms.layout import (
     qr_code,
     signature_line,
 )
+
+if TYPE_CHECKING:
+    from forms._document import Document
 
 QR_SIZE_MM = 32.0
 CHECKBOX_MM = 4.0

@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime  # noqa: TC003  (pydantic's TypeAdapter resolves the fields at run time)
 from enum import StrEnum
 
-from num2words import num2words
-
 from forms.layout import (
     CONTENT_WIDTH_MM,
     FONT,
@@ -71,6 +69,8 @@ class Receipt:
 def total_in_words(cents: int) -> str:
     """'einhundertsiebenunddreißig Euro und fünfzig Cent'."""
     euros, rest = divmod(cents, 100)
+    from num2words import num2words  # at render time: the library loads every language's module
+
     words = f"{num2words(euros, lang='de')} Euro"
     return f"{words} und {num2words(rest, lang='de')} Cent" if rest else words
 

@@ -12,13 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime  # noqa: TC003  (pydantic's TypeAdapter resolves the fields at run time)
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from forms.layout import (
     CONTENT_WIDTH_MM,
     FONT,
     LABEL_WIDTH_MM,
     LINE_MM,
-    Document,
     IssuingOffice,
     begin_document,
     check_printable,
@@ -30,6 +30,9 @@ from forms.layout import (
     paragraph,
     signature_line,
 )
+
+if TYPE_CHECKING:
+    from forms._document import Document
 
 
 class DwellingKind(StrEnum):

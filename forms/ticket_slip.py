@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime  # noqa: TC003  (pydantic's TypeAdapter resolves the fields at run time)
+from typing import TYPE_CHECKING
 
-from fpdf import FPDF
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 from forms.layout import OFFICE_TIME_ZONE, add_fonts, check_printable, qr_code
 
@@ -80,6 +82,8 @@ def _check_printable(slip: TicketSlip) -> None:
 
 
 def _new_pdf(height_mm: float) -> FPDF:
+    from fpdf import FPDF  # drawn here only: importing the slip's data class stays light
+
     pdf = FPDF(unit="mm", format=(PAGE_WIDTH_MM, height_mm))
     add_fonts(pdf, FONT)
     pdf.set_margins(MARGIN_MM, MARGIN_MM, MARGIN_MM)

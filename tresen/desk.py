@@ -117,13 +117,16 @@ def run_workstation(args: argparse.Namespace) -> int:
 def _run_workstation(
     args: argparse.Namespace, config: Config, store: LocalStore, central_url: str | None
 ) -> int:
-    from tresen.central_access import central_access
     from workstation.config import default_number_witness_path
     from workstation.i18n import _
     from workstation.login import DeskLogin
     from workstation.number_witness import NumberWitness
 
-    access = central_access(config.store.path, central_url=args.central) if central_url else None
+    access = None
+    if central_url:  # the signing and HTTP stack only for a desk that talks to a central service
+        from tresen.central_access import central_access
+
+        access = central_access(config.store.path, central_url=args.central)
     if central_url and access is None:
         return fail(
             _(

@@ -1,5 +1,6 @@
-"""The clerk's start path stays lean: no pydantic (the sync protocol) and no Alembic when the store's
-schema is current, and the constants that make this possible stay equal to their sources."""
+"""The clerk's start path stays lean: no pydantic (the sync protocol), no Alembic when the store's
+schema is current, no PDF stack (fpdf2, fontTools: the forms render in a worker) and no capture
+checks (Pillow, cryptography), and the constants that make this possible stay equal to their sources."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 START_PATH = """
 import json, sys
 from pathlib import Path
+HEAVY = ("pydantic", "sync.protocol", "alembic", "fpdf", "fontTools", "num2words", "PIL", "cryptography")
 from screens.app import TresenApp
 from workstation.login import Workplace
 from workstation.commands import DeskContext
@@ -34,7 +36,7 @@ store.migrate()
 app = TresenApp(workplace=Workplace(Counter(store, DeskContext("ws", "o", "d", "c")), None, "Schalter"))
 print(json.dumps({
     "revision": store.schema_revision(),
-    "loaded": sorted(name for name in ("pydantic", "sync.protocol", "alembic") if name in sys.modules),
+    "loaded": sorted(name for name in HEAVY if name in sys.modules),
 }))
 """
 
