@@ -26,6 +26,7 @@ import json, sys
 from pathlib import Path
 HEAVY = ("pydantic", "sync.protocol", "alembic", "fpdf", "fontTools", "num2words", "PIL", "cryptography")
 from screens.app import TresenApp
+import screens.counter, screens.case  # the first screen and the one F5 opens, as the app loads them
 from workstation.login import Workplace
 from workstation.commands import DeskContext
 from workstation.counter import Counter
