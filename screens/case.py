@@ -249,7 +249,7 @@ class CaseScreen(NarrowLayout, Screen[None]):
     def action_finish(self) -> None:
         if self.case is not None:
             services = [Choice(s.service_id, s.name) for s in self.case.services]
-            ask_finish(self, self.desk, services, self.notes)
+            ask_finish(self, self.desk, services, self.notes, [s.code for s in self.case.services])
 
     @on(Checkbox.Changed, ".document")
     def _document_checked(self, event: Checkbox.Changed) -> None:

@@ -336,7 +336,8 @@ class CounterScreen(NarrowLayout, Screen[None]):
         if current is None or current.state != "serving":
             self.notify(_("Abschließen geht erst, wenn der Vorgang geöffnet ist (F5)."), severity="warning")
             return
-        ask_finish(self, self.desk, [Choice(s.id, s.name) for s in current.services], notes="")
+        services = [Choice(s.id, s.name) for s in current.services]
+        ask_finish(self, self.desk, services, notes="", codes=[s.code for s in current.services])
 
     def action_reprint(self) -> None:
         """Nachdruck: the kept documents of the desk's open or last case, to print again."""

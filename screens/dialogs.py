@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
     from forms.preview import PagePreview
     from screens.desk import DeskPort
+    from workstation.documents import FinishInputs
 
 
 @dataclass(frozen=True)
@@ -230,6 +231,7 @@ class FinishDialog(ModalScreen[FinishChoice | None]):
         outcomes: Sequence[Choice],
         default_outcome: str,
         notes: str,
+        inputs: FinishInputs,
     ) -> None:
         super().__init__(classes="dialog")
         self._desk = desk
@@ -237,6 +239,7 @@ class FinishDialog(ModalScreen[FinishChoice | None]):
         self._outcomes = outcomes
         self._default = default_outcome
         self._notes = notes
+        self._inputs = inputs
         self._checking = False
 
     def compose(self) -> ComposeResult:
@@ -263,10 +266,12 @@ class FinishDialog(ModalScreen[FinishChoice | None]):
                 allow_blank=False,
                 id="payment",
             )
-            yield Label(_("Anschrift für die Meldebescheinigung (Straße Nr., PLZ Ort)"))
-            yield Input("", id="address")
-            yield Label(_("Seriennummer des neuen Ausweises (für den Abholschein)"))
-            yield Input("", id="status-check-number")
+            if self._inputs.address:
+                yield Label(_("Anschrift für die Meldebescheinigung (Straße Nr., PLZ Ort)"))
+                yield Input("", id="address")
+            if self._inputs.document_number:
+                yield Label(_("Seriennummer des neuen Ausweises (für den Abholschein)"))
+                yield Input("", id="status-check-number")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(_("Abschließen (F8)"), variant="success", id="confirm")
                 yield Button(_("Vorschau (F3)"), id="preview")
@@ -281,9 +286,14 @@ class FinishDialog(ModalScreen[FinishChoice | None]):
             outcomes,
             self.query_one("#notes", Input).value,
             str(self.query_one("#payment", Select).value),
-            self.query_one("#address", Input).value,
-            self.query_one("#status-check-number", Input).value.strip(),
+            self._typed("#address"),
+            self._typed("#status-check-number"),
         )
+
+    def _typed(self, selector: str) -> str:
+        """An optional field's text; "" where these services do not ask for it."""
+        fields = self.query(selector).results(Input)
+        return next((field.value.strip() for field in fields), "")
 
     @on(Button.Pressed, "#preview")
     def action_preview(self) -> None:

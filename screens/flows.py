@@ -17,7 +17,7 @@ from screens.messages import TicketTransferred
 from screens.widgets.format import outcome_labels
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Sequence
 
     from textual.screen import Screen
 
@@ -26,15 +26,21 @@ if TYPE_CHECKING:
     from workstation.queries import CurrentTicket
 
 
-def ask_finish(screen: Screen[Any], desk: DeskPort, services: Sequence[Choice], notes: str) -> None:
-    """The outcome per service (and what speaks against "erledigt", asked once), then finish."""
+def ask_finish(
+    screen: Screen[Any], desk: DeskPort, services: Sequence[Choice], notes: str, codes: Iterable[str]
+) -> None:
+    """The outcome per service (and what speaks against "erledigt", asked once), then finish; the
+    address and the document number only where the services' documents need them (`codes`)."""
+    from workstation.documents import finish_inputs
 
     def decided(choice: FinishChoice | None) -> None:
         if choice is not None:
             desk.finish_visit(finish_request(choice), reply_to=screen)
 
     outcomes = [Choice(value, label) for value, label in outcome_labels().items()]
-    screen.app.push_screen(FinishDialog(desk, services, outcomes, "completed", notes), decided)
+    screen.app.push_screen(
+        FinishDialog(desk, services, outcomes, "completed", notes, finish_inputs(codes)), decided
+    )
 
 
 def ask_transfer(screen: Screen[Any], desk: DeskPort, preselected: Sequence[str]) -> None:

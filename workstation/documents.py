@@ -61,6 +61,22 @@ REGISTRATION_CODES = frozenset({"AN", "ANM", "MB"})
 ID_APPLICATION_CODES = frozenset({"PA", "RP"})
 
 
+@dataclass(frozen=True)
+class FinishInputs:
+    """What the finish dialog asks for besides the outcomes: only what a document of these services
+    needs (the address for a Meldebescheinigung, the new document's number for an Abholschein)."""
+
+    address: bool
+    document_number: bool
+
+
+def finish_inputs(service_codes: Iterable[str]) -> FinishInputs:
+    codes = {code.upper() for code in service_codes}
+    return FinishInputs(
+        address=bool(codes & REGISTRATION_CODES), document_number=bool(codes & ID_APPLICATION_CODES)
+    )
+
+
 class PrinterKind(StrEnum):
     RECEIPT = "receipt"
     A4 = "a4"

@@ -55,6 +55,7 @@ SEARCH_LIMIT = 50
 class ServiceRef:
     id: str
     name: str
+    code: str = ""  # the catalogue's code (which documents a finish prints: `documents.finish_inputs`)
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,7 @@ class CounterView:
 class CaseServiceView:
     service_id: str
     name: str
+    code: str
     fee_cents: int
     duration_minutes: int
     required_documents: tuple[str, ...]
@@ -491,7 +493,7 @@ def current_ticket(session: Session, office_id: str, desk_id: str, now: datetime
         ticket_id=ticket.id,
         number=ticket.number,
         state=str(ticket.state),
-        services=tuple(ServiceRef(service.id, service.name) for service in ticket.services),
+        services=tuple(ServiceRef(service.id, service.name, service.code) for service in ticket.services),
         issued_at=ticket.issued_at,
         waited_minutes=_minutes(waited_until - ticket.issued_at),
         called_count=ticket.called_count,
@@ -579,6 +581,7 @@ def case_view(session: Session, case_id: str) -> CaseView | None:
         CaseServiceView(
             service_id=case_service.service_id,
             name=case_service.service.name,
+            code=case_service.service.code,
             fee_cents=case_service.service.fee_cents,
             duration_minutes=case_service.service.duration_minutes,
             required_documents=tuple(case_service.service.required_documents or ()),

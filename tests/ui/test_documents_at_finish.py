@@ -16,10 +16,17 @@ from forms.layout import IssuingOffice
 from screens.app import TresenApp
 from screens.dialogs import ConfirmDialog, FinishDialog, ReprintDialog
 from tests.ui.support import NOW, Desk, current_screen, filled_store, make_counter, settle
-from workstation.documents import DocumentSetup, KeptDocuments, Letterhead, PrintTargets
+from workstation.documents import (
+    DocumentSetup,
+    FinishInputs,
+    KeptDocuments,
+    Letterhead,
+    PrintTargets,
+    finish_inputs,
+)
 from workstation.kassenzeichen_ranges import reserve_range
 from workstation.login import Workplace
-from workstation.models import AuditEvent, Case
+from workstation.models import AuditEvent, Case, Service
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -152,3 +159,34 @@ async def test_ctrl_n_prints_the_wartenummer_slip_on_the_thermal_printer(desk: D
         await settle(pilot)
         assert [queue for queue, _ in sent] == ["Thermo"]
         assert sent[0][1].startswith(b"%PDF")
+
+
+async def test_the_finish_asks_for_an_address_or_a_document_number_only_where_a_document_needs_it(
+    desk: Desk, tmp_path: Path
+) -> None:
+    setup = DocumentSetup(PrintTargets(folder=tmp_path / "out"), KeptDocuments(tmp_path / "kept"), LETTERHEAD)
+    app = app_with(desk, setup)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        current = make_counter(desk).current_ticket()
+        assert current is not None
+        with desk.store.session() as session:
+            codes = {session.get_one(Service, s.id).code.upper() for s in current.services}
+        await pilot.press("f5")
+        await settle(pilot)
+        await pilot.press("f8")
+        await settle(pilot)
+        dialog = current_screen(app)
+        assert isinstance(dialog, FinishDialog)
+        # by hand: Anmeldung/Meldebescheinigung print the certificate, ID applications the pickup slip
+        assert bool(dialog.query("#address")) == bool(codes & {"AN", "ANM", "MB"})
+        assert bool(dialog.query("#status-check-number")) == bool(codes & {"PA", "RP"})
+
+
+def test_finish_inputs_follow_the_service_codes() -> None:
+    assert finish_inputs(["pa"]) == FinishInputs(address=False, document_number=True)
+    assert finish_inputs(["AN", "RP"]) == FinishInputs(address=True, document_number=True)
+    assert finish_inputs(["MB"]) == FinishInputs(address=True, document_number=False)
+    assert finish_inputs(["ABH", "LB"]) == FinishInputs(address=False, document_number=False)
