@@ -186,7 +186,13 @@ def finish_with_documents(
 ) -> tuple[FinishResult, list[PendingDocument]]:
     """Finish the desk's case and decide its documents, in one local transaction."""
     with counter.store.write() as session:
-        return _finish_in(session, counter, request, letterhead)
+        result, documents = _finish_in(session, counter, request, letterhead)
+    if counter.numbers is not None:  # after the commit, as for walk-in numbers
+        for document in documents:
+            if isinstance(document.data, Receipt):
+                prefix, running_number, _check = document.data.kassenzeichen.split("-")
+                counter.numbers.record_kassenzeichen(prefix, int(running_number))
+    return result, documents
 
 
 @dataclass(frozen=True)
@@ -248,7 +254,7 @@ def _documents_of(
             Receipt(
                 office=letterhead.office,
                 cash_office=letterhead.cash_office,
-                kassenzeichen=issue_kassenzeichen(session, counter.ctx.desk_id),
+                kassenzeichen=str(issue_kassenzeichen(session, counter.ctx.desk_id, counter.numbers)),
                 payer=payer,
                 lines=tuple(ReceiptLine(service.name, service.fee_cents) for service in completed),
                 payment_method=request.payment,

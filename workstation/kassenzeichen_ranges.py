@@ -9,9 +9,9 @@ refused in German (the receipt needs a number no other desk issues).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
-from sync.kassenzeichen import KassenzeichenError, KassenzeichenRange
+from sync.kassenzeichen import Kassenzeichen, KassenzeichenError, KassenzeichenRange
 from workstation.errors import CommandRefused
 from workstation.i18n import _
 from workstation.models import KassenzeichenRangeRow
@@ -47,8 +47,16 @@ def reserve_range(session: Session, desk_id: str, prefix: str, first: int, last:
     )
 
 
-def issue_kassenzeichen(session: Session, desk_id: str) -> str:
-    """The next Kassenzeichen of the desk's own ranges, within the caller's write transaction."""
+class KassenzeichenFloor(Protocol):
+    def highest_kassenzeichen(self, prefix: str) -> int | None: ...
+
+
+def issue_kassenzeichen(
+    session: Session, desk_id: str, issued_elsewhere: KassenzeichenFloor | None = None
+) -> Kassenzeichen:
+    """The next Kassenzeichen of the desk's own ranges, within the caller's write transaction; after
+    the highest `issued_elsewhere` knows of in the current range (a store restored from a backup
+    has lost the ones issued after it: `workstation.number_witness`)."""
     row = session.get(KassenzeichenRangeRow, desk_id)
     if row is None:
         raise CommandRefused(
@@ -58,8 +66,12 @@ def issue_kassenzeichen(session: Session, desk_id: str) -> str:
                 "die IT verständigen."
             )
         )
+    last_issued = row.last_issued
+    witnessed = issued_elsewhere.highest_kassenzeichen(row.prefix) if issued_elsewhere else None
+    if witnessed is not None and row.first <= witnessed <= row.last:
+        last_issued = witnessed if last_issued is None else max(last_issued, witnessed)
     try:
-        issued = KassenzeichenRange(row.prefix, row.first, row.last).issue_next(row.last_issued)
+        issued = KassenzeichenRange(row.prefix, row.first, row.last).issue_next(last_issued)
     except KassenzeichenError:
         if row.next_prefix is None or row.next_first is None or row.next_last is None:
             raise CommandRefused(
@@ -73,7 +85,7 @@ def issue_kassenzeichen(session: Session, desk_id: str) -> str:
         row.last_issued = None
         issued = KassenzeichenRange(row.prefix, row.first, row.last).issue_next(None)
     row.last_issued = issued.running_number
-    return str(issued)
+    return issued
 
 
 def range_wanted(session: Session, desk_id: str) -> RangeWanted | None:

@@ -1,11 +1,12 @@
-"""The desk's highest walk-in number of the day, kept outside the local store.
+"""The desk's highest walk-in number of the day and highest Kassenzeichen, kept outside the local store.
 
 A desk issues its walk-in numbers from its own range (`S3-07`) and finds the next one in its store.
 A store restored from a backup has lost the numbers issued after the backup; offline it cannot ask
 the central service, and would hand them out a second time (issue 9, fault 12). This small file
 beside the user's state, not beside the store, remembers the highest number per office, range and
-office day, so a restored store continues after it. It is written after each issue (a few dozen a
-day) and read before the next; it holds no personal data.
+office day, so a restored store continues after it. Kassenzeichen the same way (two receipts with
+one Kassenzeichen are one payment booked twice): the highest running number per prefix. It is
+written after each issue (a few dozen a day) and read before the next; it holds no personal data.
 
 What it cannot see: a store restored on another machine, or restored together with this file.
 There the central service still answers every action once, but a number may repeat until the
@@ -64,6 +65,26 @@ class NumberWitness:
         except OSError as error:
             log.warning("could not record the desk number in %s: %s", self.path, error.strerror)
 
+    def highest_kassenzeichen(self, prefix: str) -> int | None:
+        """The highest running number issued under `prefix`, None when none is known."""
+        entry = self._read().get(_kassenzeichen_key(prefix))
+        highest = entry.get("highest") if isinstance(entry, dict) else None
+        return highest if isinstance(highest, int) and highest >= 0 else None
+
+    def record_kassenzeichen(self, prefix: str, running_number: int) -> None:
+        """Remember a Kassenzeichen after its commit; failures are logged, as with `record`."""
+        try:
+            with self._locked():
+                entries = self._read()
+                key = _kassenzeichen_key(prefix)
+                old = entries.get(key)
+                if isinstance(old, dict) and isinstance(old.get("highest"), int):
+                    running_number = max(running_number, int(old["highest"]))
+                entries[key] = {"highest": running_number}
+                self._write(entries)
+        except OSError as error:
+            log.warning("could not record the Kassenzeichen in %s: %s", self.path, error.strerror)
+
     def _read(self) -> dict[str, Any]:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
@@ -98,3 +119,7 @@ class NumberWitness:
 
 def _key(office_id: str, prefix: str) -> str:
     return f"{office_id} {prefix}"
+
+
+def _kassenzeichen_key(prefix: str) -> str:
+    return f"kassenzeichen {prefix}"

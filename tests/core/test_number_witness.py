@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import sqlite3
 import stat
+from contextlib import closing
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from workstation.db import LocalStore
+from workstation.kassenzeichen_ranges import issue_kassenzeichen, reserve_range
+from workstation.models import Desk, Office
 from workstation.number_witness import NumberWitness
 
 if TYPE_CHECKING:
@@ -104,3 +109,34 @@ def test_two_processes_writing_at_once_lose_neither_entry(tmp_path: Path) -> Non
         assert writer.exitcode == 0
     witness = NumberWitness(path)
     assert (witness.highest("ba-mitte", "S3-", DAY), witness.highest("ba-mitte", "S4-", DAY)) == (150, 150)
+
+
+def test_a_store_restored_from_a_backup_issues_no_kassenzeichen_twice(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "desk.sqlite3")
+    store.migrate()
+    witness = NumberWitness(tmp_path / "state" / "desk-numbers.json")
+    with store.write() as session:
+        session.add(Office(id="o", name="Amt"))
+        session.flush()
+        session.add(Desk(id="d1", office_id="o", number=1, name="Schalter 1"))
+        session.flush()
+        reserve_range(session, "d1", "5101", 1000, 1999)
+    backup = tmp_path / "desk.backup"
+    with closing(sqlite3.connect(store.path)) as source, closing(sqlite3.connect(backup)) as copy:
+        source.backup(copy)
+
+    def issue() -> str:
+        with store.write() as session:
+            issued = issue_kassenzeichen(session, "d1", witness)
+        witness.record_kassenzeichen(issued.prefix, issued.running_number)  # as the finish does
+        return str(issued)
+
+    before = [issue(), issue()]  # after the backup: lost with the disk
+    store.dispose()
+    for suffix in ("-wal", "-shm"):
+        store.path.with_name(store.path.name + suffix).unlink(missing_ok=True)
+    with closing(sqlite3.connect(backup)) as source, closing(sqlite3.connect(store.path)) as copy:
+        source.backup(copy)
+    after = [issue(), issue()]
+    assert len(set(before + after)) == 4, (before, after)
+    assert [int(k.split("-")[1]) for k in after] > [int(k.split("-")[1]) for k in before]

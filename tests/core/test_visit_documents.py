@@ -23,11 +23,13 @@ from workstation.documents import (
     Letterhead,
     PrintTargets,
     finish_with_documents,
+    preview_finish,
     purge_kept_documents,
 )
 from workstation.errors import CommandRefused
 from workstation.kassenzeichen_ranges import reserve_range
 from workstation.models import AuditEvent, Case
+from workstation.number_witness import NumberWitness
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -160,3 +162,20 @@ def test_kept_documents_are_purged_with_the_case_data(office: SmallOffice, tmp_p
         assert purge_kept_documents(session, kept, office.clock.now) == 0  # finished now: kept
         assert purge_kept_documents(session, kept, office.clock.advance(days=1)) == 1
     assert kept.of_case(result.case_id) == []
+
+
+@pytest.mark.usefixtures("desk_range")
+def test_the_finish_records_its_kassenzeichen_outside_the_store(office: SmallOffice, tmp_path: Path) -> None:
+    witness = NumberWitness(tmp_path / "state" / "desk-numbers.json")
+    serve(office, "t1", "A001", (PA,))
+    counter = office.counter()
+    counter.numbers = witness
+    _, pending = finish_with_documents(counter, FinishRequest({PA: "completed"}), LETTERHEAD)
+    issued = pending[0].data.kassenzeichen  # type: ignore[union-attr]
+    assert witness.highest_kassenzeichen("5101") == int(issued.split("-")[1])
+    # a preview (rolled back) records nothing
+    serve(office, "t2", "A002", (PA,))
+    counter = office.counter()
+    counter.numbers = witness
+    preview_finish(counter, FinishRequest({PA: "completed"}), LETTERHEAD)
+    assert witness.highest_kassenzeichen("5101") == int(issued.split("-")[1])

@@ -50,7 +50,7 @@ def reservations(central: EmbeddedCentral) -> int:
 def issue(desk: Desk) -> str:
     """As the finish does (`documents.finish_with_documents`), in a local write transaction."""
     with desk.store.write() as session:
-        return issue_kassenzeichen(session, desk.ctx.desk_id)
+        return str(issue_kassenzeichen(session, desk.ctx.desk_id))
 
 
 def use_up_to(desk: Desk, left: int) -> None:
