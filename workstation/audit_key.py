@@ -40,38 +40,57 @@ def new_key_text() -> str:
     return secrets.token_urlsafe(KEY_BYTES)
 
 
-def decode_key(text: str) -> bytes:
-    """The key bytes of the keyring's text; a damaged entry is refused, never used short."""
+def decode_key(text: str, damaged: TresenError | None = None) -> bytes:
+    """The key bytes of the keyring's text; a damaged entry is refused (`damaged`, else the audit
+    key's error), never used short."""
     try:
         key = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError):
         key = b""
     if len(key) != KEY_BYTES:
-        raise AuditKeyError(
+        raise damaged or AuditKeyError(
             _("Der Schlüssel des Prüfprotokolls im Schlüsselbund ist beschädigt. Bitte die IT informieren."),
             "audit key in the keyring is not 32 bytes",
         )
     return key
 
 
-def load_or_create(backend: KeyringBackend) -> bytes:
-    """The installation's key from `backend`, created there on first use."""
+def keyring_key(
+    backend: KeyringBackend, service: str, username: str, *, unreadable: TresenError, damaged: TresenError
+) -> bytes:
+    """A 32-byte installation key from `backend` (service, username), created there on first use;
+    `unreadable` and `damaged` are what the caller's clerk is told (also `workstation.capture_key`)."""
     import keyring.errors
 
     try:
-        text = backend.get_password(SERVICE, USERNAME)
+        text = backend.get_password(service, username)
         if text is None:
             text = new_key_text()
-            backend.set_password(SERVICE, USERNAME, text)
+            backend.set_password(service, username, text)
     except keyring.errors.KeyringError as error:
-        raise AuditKeyError(
+        detail = f"{unreadable} ({type(error).__name__})"  # the log line names the keyring's failure
+        raise type(unreadable)(unreadable.user_message, detail) from None
+    return decode_key(text, damaged)
+
+
+def load_or_create(backend: KeyringBackend) -> bytes:
+    """The installation's key from `backend`, created there on first use."""
+    return keyring_key(
+        backend,
+        SERVICE,
+        USERNAME,
+        unreadable=AuditKeyError(
             _(
                 "Der Schlüssel des Prüfprotokolls ist im Schlüsselbund nicht lesbar. "
                 "Bitte die IT informieren."
             ),
-            f"audit key: keyring failed ({type(error).__name__})",
-        ) from None
-    return decode_key(text)
+            "audit key: keyring failed",
+        ),
+        damaged=AuditKeyError(
+            _("Der Schlüssel des Prüfprotokolls im Schlüsselbund ist beschädigt. Bitte die IT informieren."),
+            "audit key in the keyring is not 32 bytes",
+        ),
+    )
 
 
 class KeyHolder:

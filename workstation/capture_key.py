@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from workstation.audit_key import AuditKeyError, KeyHolder, decode_key, new_key_text
+from workstation.audit_key import KeyHolder, keyring_key
 from workstation.errors import TresenError
 from workstation.i18n import _
 
@@ -28,25 +28,19 @@ class CaptureKeyError(TresenError):
 
 
 def load_or_create(backend: KeyringBackend) -> bytes:
-    import keyring.errors
-
-    try:
-        text = backend.get_password(SERVICE, USERNAME)
-        if text is None:
-            text = new_key_text()
-            backend.set_password(SERVICE, USERNAME, text)
-    except keyring.errors.KeyringError as error:
-        raise CaptureKeyError(
+    return keyring_key(
+        backend,
+        SERVICE,
+        USERNAME,
+        unreadable=CaptureKeyError(
             _("Der Schlüssel für Aufnahmen ist im Schlüsselbund nicht lesbar. Bitte die IT informieren."),
-            f"capture key: keyring failed ({type(error).__name__})",
-        ) from None
-    try:
-        return decode_key(text)
-    except AuditKeyError:
-        raise CaptureKeyError(
+            "capture key: keyring failed",
+        ),
+        damaged=CaptureKeyError(
             _("Der Schlüssel für Aufnahmen im Schlüsselbund ist beschädigt. Bitte die IT informieren."),
             "capture key in the keyring is not 32 bytes",
-        ) from None
+        ),
+    )
 
 
 _holder = KeyHolder(load_or_create)

@@ -27,7 +27,7 @@ from sync.central.cash_ranges import cash_ranges_router
 from sync.central.changes import ChangeNotifier, changes_page
 from sync.central.credentials import TokenKind
 from sync.central.display import StreamHub, display_router
-from sync.central.errors import CentralRefusal, Forbidden, NotFound, SequenceGapError
+from sync.central.errors import CentralRefusal, Forbidden, SequenceGapError
 from sync.central.responses import COMMON_REFUSALS, MAX_BODY_BYTES, Refusal
 from sync.central.statistics_api import statistics_router
 from sync.central.waiting_room_api import waiting_room_router
@@ -400,11 +400,7 @@ def _routes(central: store.CentralStore, notifier: ChangeNotifier, epoch: str, c
         caller.allow(WORKSTATION).workstation(request.workstation_id).desk(desk_id)
         now = clock()
         with central.write() as session:
-            desk = session.get(store.Desk, desk_id)
-            if desk is None:
-                raise NotFound(f"unknown desk {desk_id!r}")
-            if desk.office_id != caller.office_id:
-                raise Forbidden("not allowed for another office")
+            desk = caller.own_desk(session, desk_id)
             granted = leases.grant(session, desk, request.workstation_id, request.want, now)
             answer = LeaseSet(
                 leases=[Lease.model_validate(lease) for lease in granted],

@@ -26,7 +26,7 @@ from sqlalchemy import delete, select
 
 from sync.central import credentials, store
 from sync.central.credentials import Role, TokenKind
-from sync.central.errors import Forbidden, Unauthenticated
+from sync.central.errors import Forbidden, NotFound, Unauthenticated
 from sync.clock import utc_now
 from sync.signatures import (
     MAX_AGE_SECONDS,
@@ -84,6 +84,16 @@ class Principal:
         if self.desk_id is not None and self.desk_id != desk_id:
             raise Forbidden("this workstation is enrolled for another desk")
         return self
+
+    def own_desk(self, session: Session, desk_id: str) -> store.Desk:
+        """The desk `desk_id` of the caller's office (404 unknown, 403
+        another office's)."""
+        desk = session.get(store.Desk, desk_id)
+        if desk is None:
+            raise NotFound(f"unknown desk {desk_id!r}")
+        if desk.office_id != self.office_id:
+            raise Forbidden("not allowed for another office")
+        return desk
 
     def supervisor(self) -> Principal:
         """Supervisors and administrators: a supervisor logged in at a workstation, or an admin token."""

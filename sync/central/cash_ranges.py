@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from sync.central import store
 from sync.central.auth import WORKSTATION, Caller
-from sync.central.errors import CentralRefusal, Forbidden, NotFound
+from sync.central.errors import CentralRefusal
 from sync.kassenzeichen import RANGE_SIZE, RUNNING_NUMBER_DIGITS, KassenzeichenRange
 from sync.protocol import KassenzeichenRangeGrant, KassenzeichenRangeRequest
 
@@ -103,11 +103,7 @@ def cash_ranges_router(central: store.CentralStore, clock: Clock, prefix: str) -
         """A range of running numbers for this desk's workstation, never reserved for anyone else."""
         caller.allow(WORKSTATION).workstation(request.workstation_id).desk(desk_id)
         with central.write() as session:
-            desk = session.get(store.Desk, desk_id)
-            if desk is None:
-                raise NotFound(f"unknown desk {desk_id!r}")
-            if desk.office_id != caller.office_id:
-                raise Forbidden("not allowed for another office")
+            desk = caller.own_desk(session, desk_id)
             block = reserve(session, prefix, desk, request, clock())
             return KassenzeichenRangeGrant.model_validate(block)
 
