@@ -403,10 +403,14 @@ def _apply_call(session: Session, office: store.Office, args: Any, effect: _Effe
         effect.result = _ticket_result(ticket) | {"call_id": args.call_id}
         return
     action = TicketAction.RECALL if args.recall else TicketAction.CALL
+    if args.lease_token is not None and not args.recall:
+        # The fencing token first: a desk whose lease moved on is told that, not only that the
+        # ticket is called by now (by the desk the lease moved to).
+        leases.check_call(session, ticket.id, args.desk_id, args.lease_token, effect.now)
     new_state = _advance(ticket, action, desk_id=args.desk_id)
     _check_desk_and_clerk(session, office, args.desk_id, args.clerk_id)
-    if not args.recall:
-        leases.check_call(session, ticket.id, args.desk_id, args.lease_token, effect.now)
+    if args.lease_token is None and not args.recall:
+        leases.check_call(session, ticket.id, args.desk_id, None, effect.now)
     call = ticket.record_call(args.call_id, args.desk_id, args.clerk_id, args.called_at, recall=args.recall)
     ticket.state = new_state  # what record_call set too; the table decides
     session.add(call)
