@@ -12,9 +12,10 @@ import pytest
 
 from sync.central.embedded import EmbeddedCentral, start_embedded
 from sync.central.seed import SeedDay, generate_day
+from tests.central.conftest import MovableClock
 from tests.central.postgres_server import PostgresServer, PostgresUnavailable, start_postgres
 from tests.services import service_missing
-from tests.sync.support import DAY, central_clock, seeded_central, seeded_central_db
+from tests.sync.support import DAY, NOW, central_clock, seeded_central, seeded_central_db
 from workstation.db import LocalStore
 
 if TYPE_CHECKING:
@@ -67,6 +68,20 @@ def central_url(
         server: PostgresServer = request.getfixturevalue("postgres_server")
         return seeded_central(server.create_database(), seed_day)
     return seeded_central_db(tmp_path / "central.sqlite3", seed_day)
+
+
+@pytest.fixture
+def central_time() -> MovableClock:
+    """The clock of `served`, which a test moves (lease expiry, the office day)."""
+    return MovableClock(NOW)
+
+
+@pytest.fixture
+def served(central_url: str, central_time: MovableClock) -> Iterator[EmbeddedCentral]:
+    """A real central service over the seeded database on `central_time`."""
+    server = start_embedded(central_url, clock=central_time)
+    yield server
+    server.stop()
 
 
 @pytest.fixture

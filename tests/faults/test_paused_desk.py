@@ -16,35 +16,20 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from sync.central.embedded import EmbeddedCentral, start_embedded
 from sync.central.leases import LEASE_TIME
 from sync.central.seed import BUERGERAMT_ID
-from tests.central.conftest import MovableClock
 from tests.sync.desks import Desk, accepted_calls
-from tests.sync.support import CLERK, DESK, NOW
+from tests.sync.support import CLERK, DESK, NOW, OTHER_CLERK, OTHER_DESK
 from tests.sync_fixtures import BOTH_BACKENDS
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from sync.central.embedded import EmbeddedCentral
+    from tests.central.conftest import MovableClock
 
 pytestmark = [BOTH_BACKENDS, pytest.mark.skipif(os.name != "posix", reason="SIGSTOP is POSIX")]
 
 REPO = Path(__file__).resolve().parents[2]
-OTHER_DESK = f"{BUERGERAMT_ID}-d2"
-OTHER_CLERK = f"{BUERGERAMT_ID}-c3"
 ANSWER_SECONDS = 60.0  # the most one answer of the desk process may take on a loaded machine
-
-
-@pytest.fixture
-def central_time() -> MovableClock:
-    return MovableClock(NOW)
-
-
-@pytest.fixture
-def served(central_url: str, central_time: MovableClock) -> Iterator[EmbeddedCentral]:
-    server = start_embedded(central_url, clock=central_time)
-    yield server
-    server.stop()
 
 
 class DeskProcess:

@@ -20,13 +20,12 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from sqlalchemy import delete, func, select
 
 from sync.central.embedded import start_embedded
-from sync.central.seed import BUERGERAMT_ID, generate_day
+from sync.central.seed import generate_day
 from tests.sync.desks import Desk, accepted_calls
-from tests.sync.support import CLERK, DAY, DESK, central_clock, seeded_central_db
+from tests.sync.support import CLERK, DAY, DESK, OTHER_CLERK, OTHER_DESK, central_clock, seeded_central_db
 from workstation.errors import TresenError
 from workstation.models import DeskLease, OperationStatus, OutboxOperation
 
-OTHER_DESK, OTHER_CLERK = f"{BUERGERAMT_ID}-d2", f"{BUERGERAMT_ID}-c3"
 HEALING_ROUNDS = 3  # sync rounds per desk after healing; convergence must not need more
 
 _template = Path(tempfile.mkdtemp(prefix="tresen-machine-")) / "central.sqlite3"

@@ -39,6 +39,8 @@ def page_of(day: SeedDay, office_id: str = BUERGERAMT_ID, **overrides: object) -
 
 DESK = f"{BUERGERAMT_ID}-d1"
 CLERK = f"{BUERGERAMT_ID}-c2"
+OTHER_DESK = f"{BUERGERAMT_ID}-d2"  # a second desk of the seeded office, and a clerk who works there
+OTHER_CLERK = f"{BUERGERAMT_ID}-c3"
 
 
 def central_clock() -> datetime:

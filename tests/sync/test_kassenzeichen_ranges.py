@@ -10,10 +10,9 @@ import pytest
 from sqlalchemy import func, select
 
 from sync.central import store as central_models
-from sync.central.seed import BUERGERAMT_ID
 from sync.kassenzeichen import RANGE_SIZE, REFILL_SHARE, Kassenzeichen, is_valid
 from tests.sync.desks import Desk
-from tests.sync.support import CLERK, DESK
+from tests.sync.support import CLERK, DESK, OTHER_CLERK, OTHER_DESK
 from workstation.errors import CommandRefused
 from workstation.kassenzeichen_ranges import issue_kassenzeichen
 from workstation.models import KassenzeichenRangeRow
@@ -23,9 +22,6 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from sync.central.embedded import EmbeddedCentral
-
-OTHER_DESK = f"{BUERGERAMT_ID}-d2"
-OTHER_CLERK = f"{BUERGERAMT_ID}-c3"
 
 
 @pytest.fixture

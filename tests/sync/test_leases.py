@@ -12,12 +12,9 @@ import pytest
 from sqlalchemy import delete, select
 
 from sync.central import store as central_models
-from sync.central.embedded import EmbeddedCentral, start_embedded
 from sync.central.leases import LEASE_TIME
-from sync.central.seed import BUERGERAMT_ID
-from tests.central.conftest import MovableClock
 from tests.sync.desks import Desk, accepted_calls
-from tests.sync.support import CLERK, DESK, NOW
+from tests.sync.support import CLERK, DESK, NOW, OTHER_CLERK, OTHER_DESK
 from tests.sync_fixtures import BOTH_BACKENDS
 from workstation.models import DeskLease, OperationStatus
 from workstation.sync_engine import LEASES_PER_DESK
@@ -26,23 +23,11 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
+    from sync.central.embedded import EmbeddedCentral
+    from tests.central.conftest import MovableClock
+
 
 pytestmark = BOTH_BACKENDS  # the central store matters here: SQLite and PostgreSQL
-
-OTHER_DESK = f"{BUERGERAMT_ID}-d2"
-OTHER_CLERK = f"{BUERGERAMT_ID}-c3"
-
-
-@pytest.fixture
-def central_time() -> MovableClock:
-    return MovableClock(NOW)
-
-
-@pytest.fixture
-def served(central_url: str, central_time: MovableClock) -> Iterator[EmbeddedCentral]:
-    server = start_embedded(central_url, clock=central_time)
-    yield server
-    server.stop()
 
 
 @pytest.fixture

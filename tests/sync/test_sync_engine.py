@@ -13,7 +13,16 @@ from sync.central.seed import BUERGERAMT_ID, SeedDay
 from sync.client import CentralClient
 from tests.credentials import workstation_auth
 from tests.sync.central_backup import backup_central, restore_central
-from tests.sync.support import CLERK, DESK, FaultyNetwork, central_clock, central_operations, central_ticket
+from tests.sync.support import (
+    CLERK,
+    DESK,
+    OTHER_CLERK,
+    OTHER_DESK,
+    FaultyNetwork,
+    central_clock,
+    central_operations,
+    central_ticket,
+)
 from tests.sync_fixtures import BOTH_BACKENDS
 from workstation.commands import DeskContext
 from workstation.counter import Counter
@@ -24,9 +33,6 @@ from workstation.sync_engine import SyncEngine
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
-
-OTHER_DESK = f"{BUERGERAMT_ID}-d2"
-OTHER_CLERK = f"{BUERGERAMT_ID}-c3"
 
 
 def _ctx(workstation_id: str = "ws-a", desk_id: str = DESK, clerk_id: str = CLERK) -> DeskContext:
