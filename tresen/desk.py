@@ -53,6 +53,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def fail(message: str) -> int:
+    from tresen.terminal import finish_graphics_probe
+
+    finish_graphics_probe()  # the probe holds the terminal in raw mode while it waits
     print(message, file=sys.stderr)
     return EXIT_USER_ERROR
 
@@ -100,8 +103,10 @@ def run_purge(args: argparse.Namespace) -> int:
 
 
 def run_workstation(args: argparse.Namespace) -> int:
+    from tresen.terminal import start_graphics_probe
     from workstation.errors import TresenError
 
+    start_graphics_probe()  # its wait overlaps the imports and the store's opening
     try:
         config = load_config(args.config)
         central_url = args.central or config.central.url
@@ -324,7 +329,7 @@ def run_app(
     demo cut and restore its connection to the central service."""
     from screens.app import TresenApp
     from tresen.logs import log_file_path, logging_to_file
-    from tresen.terminal import probe_terminal_graphics
+    from tresen.terminal import finish_graphics_probe
     from workstation.retention import RetentionPolicy, RetentionSchedule
 
     documents = document_setup_of(config, login)
@@ -353,6 +358,6 @@ def run_app(
         documents=documents,
         captures=captures or capture_setup_of(config),
     )
-    probe_terminal_graphics()
+    finish_graphics_probe()
     with logging_to_file(log_file_path()):
         return int(app.run() or 0)
