@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import uuid6
 from sqlalchemy import delete, func, select
 
-from sync.client import CentralClient, CentralError, SequenceGapError
+from sync.client import MSG_UNREACHABLE, CentralClient, CentralError, SequenceGapError
 from sync.protocol import (
     CallNextRequest,
     KassenzeichenRangeRequest,
@@ -279,6 +279,12 @@ class SyncEngine:
 
         Pushes pending operations first, so the central service knows what this desk just finished.
         Raises `CentralUnavailable` when the central service cannot answer."""
+        with self._state_lock:
+            unreachable = not self._online and self._unreachable
+        if unreachable:
+            # The last round got no answer at all: asking now would make the clerk wait for a
+            # timeout. The sync loop's probe finds the central service again within about 2 s.
+            raise CentralUnavailable(MSG_UNREACHABLE)
         call_id = str(uuid6.uuid7())
         request = CallNextRequest(workstation_id=ctx.workstation_id, clerk_id=ctx.clerk_id, call_id=call_id)
         try:
@@ -291,7 +297,9 @@ class SyncEngine:
                 # The same call_id returns the same ticket, so asking again after a lost answer is safe.
                 answer = self.client.call_next(ctx.desk_id, request)
         except CentralError as error:
-            self._failed(error.user_message, online=not error.retryable)
+            self._failed(
+                error.user_message, online=not error.retryable, unreachable=error.status_code is None
+            )
             raise CentralUnavailable(error.user_message) from error
         self._mark_online()
         if answer.ticket is None:

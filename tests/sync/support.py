@@ -101,8 +101,10 @@ class FaultyNetwork(httpx.BaseTransport):
         self.fault: str | None = None
         self.only = ""
         self.lost: list[str] = []
+        self.asked: list[str] = []  # every request's path, answered or not
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.asked.append(request.url.path)
         fault = self.fault if self.only in request.url.path else None
         if fault is None:
             return self._real.handle_request(request)

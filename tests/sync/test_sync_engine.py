@@ -208,6 +208,24 @@ def test_pulled_changes_do_not_overwrite_rows_with_pending_operations(
     other_store.dispose()
 
 
+def test_f2_after_the_central_went_silent_calls_locally_without_asking_it(
+    engine: SyncEngine, local_store: LocalStore, network: FaultyNetwork
+) -> None:
+    """A key press never waits for a network that gave no answer last round (a blackholed link
+    would hold F2 for the client's timeout, twice); the sync loop's probe brings the desk back."""
+    assert engine.sync_once().online
+    with local_store.write() as session:
+        session.execute(delete(DeskLease))  # without a lease F2 would ask the central service
+    network.fault = "refuse"
+    assert not engine.sync_once().online
+    asked_before = len(network.asked)
+
+    called = Counter(local_store, _ctx(), remote=engine).call_next()
+
+    assert called is not None  # from the local queue
+    assert network.asked[asked_before:] == []
+
+
 def test_online_call_next_goes_through_the_central_service(
     engine: SyncEngine, local_store: LocalStore, central_url: str
 ) -> None:
