@@ -57,10 +57,16 @@ _FEEDS: tuple[_Feed[BaseModel], ...] = (_OFFICES, _SERVICES, _DESKS, _CLERKS, _A
 def changes_page(
     session: Session, epoch: str, office_id: str, workstation_id: str | None, cursor: int, limit: int
 ) -> ChangesPage:
-    cut = _page_cut(session, office_id, cursor, limit)
+    head = store.current_version(session, office_id)
+    # Versions are unique within an office, so at most `head - cursor` rows lie after the cursor: a
+    # desk near the head (every long poll woken by a write) needs no page cut, and one at the head no
+    # rows at all. That skips 7 of a woken long poll's 16 queries (bench/central_load.py).
+    cut = _page_cut(session, office_id, cursor, limit) if head - cursor > limit else None
     has_more = cut is not None
 
     def rows(feed: _Feed[SnapshotT]) -> list[SnapshotT]:
+        if head <= cursor:
+            return []
         model = feed.model
         found = session.execute(
             select(*model.__table__.columns)  # rows, not ORM objects: cheaper
@@ -73,7 +79,7 @@ def changes_page(
 
     # On the last page everything up to the counter is visible in this snapshot (rows re-stamped
     # since left gaps below it), so the cursor may jump to the counter.
-    new_cursor = cut if cut is not None else max(cursor, store.current_version(session, office_id))
+    new_cursor = cut if cut is not None else max(cursor, head)
     acked_seq = 0
     if workstation_id is not None:
         workstation = session.get(store.Workstation, workstation_id)

@@ -28,9 +28,11 @@ log = logging.getLogger(__name__)
 DISPLAY_LANGUAGE_CODES = ("de", "en", "tr", "fr", "es", "ru")  # sync.central.display_texts, checked by a test
 
 # uvicorn's bounds for a service on the office LAN: idle keep-alive connections close after 5 s, at
-# most 500 connections at once (then 503), and a request line with headers of at most 16 KiB.
+# most 2,000 connections at once (then 503), and a request line with headers of at most 16 KiB.
+# Every desk holds a long poll open all day, so a process must hold its share of the city's desks
+# with room for their pushes: 500 let two processes serve at most ~900 desks (bench/central_load.py).
 KEEP_ALIVE_SECONDS = 5
-MAX_CONNECTIONS = 500
+MAX_CONNECTIONS = 2000
 MAX_HEADER_BYTES = 16 * 1024
 
 
