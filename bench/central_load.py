@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import statistics
 import sys
@@ -46,7 +47,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.postgres import postgres_url
+from bench.cpu_meter import CpuMeter, children_of, pids_with_arguments
+from bench.postgres import postgres_server
 from sync.central.credentials import TokenKind
 from sync.central.seed import BUERGERAMT_ID, SeedDay, generate_day, seed_central
 from sync.central.store import CentralStore
@@ -81,6 +83,7 @@ class Record:
     news_delays: list[float] = field(default_factory=list)
     last_write: dict[str, float] = field(default_factory=dict)
     failures: Counter[str] = field(default_factory=Counter)
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds per process group, measured span
     counting: bool = False
 
     def answered(self, kind: str, started: float, status: int) -> None:
@@ -279,7 +282,11 @@ async def _reference(urls: list[str], tasks: int, seconds: float) -> tuple[float
 
 
 async def _load(
-    args: argparse.Namespace, all_stations: list[Station], tokens: dict[str, tuple[str, str]], urls: list[str]
+    args: argparse.Namespace,
+    all_stations: list[Station],
+    tokens: dict[str, tuple[str, str]],
+    urls: list[str],
+    meter: CpuMeter,
 ) -> Record:
     record = Record()
     stop = asyncio.Event()
@@ -303,10 +310,13 @@ async def _load(
     ]
     await asyncio.sleep(args.warm_up)  # the first pulls and a first round of actions, not counted
     record.counting = True
+    meter.start()
     kiosks = asyncio.ensure_future(_kiosks(urls, tokens, record, stop, args.kiosk_per_second))
     started = time.perf_counter()
     await asyncio.sleep(args.seconds)
     record.counting = False
+    meter.stop()
+    record.cpu = meter.spent
     elapsed = time.perf_counter() - started
     stop.set()
     await kiosks
@@ -355,6 +365,9 @@ def report(args: argparse.Namespace, record: Record, reference: tuple[float, lis
         f"  news delay (office's write started -> long poll answered): n={len(delays)}, "
         f"p50 {_p(delays, 50):.1f} / p99 {_p(delays, 99):.1f} ms"
     )
+    per_request = ", ".join(f"{name} {seconds * 1000 / total:.2f} ms" for name, seconds in record.cpu.items())
+    busy = sum(record.cpu.values()) / elapsed
+    print(f"  CPU per answered request: {per_request} ({busy:.2f} cores busy with this bench)")
     if record.failures:
         print("  failures: " + ", ".join(f"{what} x{n}" for what, n in record.failures.most_common()))
 
@@ -373,9 +386,11 @@ def main() -> None:
     parser.add_argument("--reference-seconds", type=float, default=10.0)
     args = parser.parse_args()
     offices = -(-args.workstations // args.desks_per_office)
-    with postgres_url() as db_url, tempfile.TemporaryDirectory():
-        if db_url is None:
+    with postgres_server() as server, tempfile.TemporaryDirectory():
+        if server is None:
             raise SystemExit("this bench needs PostgreSQL")
+        db_url = server.create_database()
+        postmaster = int((server.data_dir / "postmaster.pid").read_text().split()[0])
         day = city(offices, args.desks_per_office)
         central = CentralStore(db_url)
         central.create_schema()
@@ -392,7 +407,16 @@ def main() -> None:
             }
             central.dispose()
             reference = asyncio.run(_reference(urls, args.reference_tasks, args.reference_seconds))
-            record = asyncio.run(_load(args, all_stations, tokens, urls))
+            meter = CpuMeter(
+                {
+                    "central processes": lambda: [
+                        pid for p in processes for pid in pids_with_arguments("serve", str(p.port))
+                    ],
+                    "PostgreSQL": lambda: [postmaster, *children_of(postmaster)],
+                    "this client": lambda: [os.getpid()],
+                }
+            )
+            record = asyncio.run(_load(args, all_stations, tokens, urls, meter))
         finally:
             for process in processes:
                 process.stop()

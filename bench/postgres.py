@@ -8,10 +8,19 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from tests.central.postgres_server import PostgresServer
+
 
 @contextmanager
 def postgres_url() -> Iterator[str | None]:
     """The URL of a fresh database on a server started for the bench; None (and a line) without one."""
+    with postgres_server() as server:
+        yield server.create_database() if server is not None else None
+
+
+@contextmanager
+def postgres_server() -> Iterator[PostgresServer | None]:
+    """A server started for the bench; None (and a line) without one."""
     try:
         from tests.central.postgres_server import PostgresUnavailable, start_postgres
     except ImportError:
@@ -24,6 +33,6 @@ def postgres_url() -> Iterator[str | None]:
         yield None
         return
     try:
-        yield server.create_database()
+        yield server
     finally:
         server.stop()

@@ -24,7 +24,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sync.central import apply, arbitration, conflicts, credentials, issuing, leases, presence, store
 from sync.central.auth import WORKSTATION, Authenticator, Caller
 from sync.central.cash_ranges import cash_ranges_router
-from sync.central.changes import ChangeNotifier, changes_page
+from sync.central.changes import ChangeNotifier, RecentPages, changes_page
 from sync.central.credentials import TokenKind
 from sync.central.display import StreamHub, display_router
 from sync.central.errors import CentralRefusal, Forbidden, SequenceGapError
@@ -121,6 +121,7 @@ def create_app(db_url: str, *, clock: Clock = utc_now, kassenzeichen_prefix: str
 
 def _routes(central: store.CentralStore, notifier: ChangeNotifier, epoch: str, clock: Clock) -> APIRouter:
     router = APIRouter()
+    recent_pages = RecentPages()  # the office's page, shared by the long polls one write woke
     # Who may do what (docs/architecture.md): a workstation works in its own office; the kiosk issues
     # tickets, the booking system books; an administrator reads every office but never acts as a desk.
 
@@ -336,7 +337,7 @@ def _routes(central: store.CentralStore, notifier: ChangeNotifier, epoch: str, c
         def read_page() -> ChangesPage:
             with central.read() as session:
                 issuing.office_or_404(session, office_id)
-                return changes_page(session, epoch, office_id, workstation_id, cursor, limit)
+                return changes_page(session, epoch, office_id, workstation_id, cursor, limit, recent_pages)
 
         deadline = time.monotonic() + wait
         while True:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections import defaultdict
+import time
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, TypeVar
 
@@ -29,6 +30,8 @@ from sync.protocol import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from sqlalchemy.orm import InstrumentedAttribute, Session
 
 SnapshotT = TypeVar("SnapshotT", bound=BaseModel)
@@ -55,9 +58,33 @@ _FEEDS: tuple[_Feed[BaseModel], ...] = (_OFFICES, _SERVICES, _DESKS, _CLERKS, _A
 
 
 def changes_page(
-    session: Session, epoch: str, office_id: str, workstation_id: str | None, cursor: int, limit: int
+    session: Session,
+    epoch: str,
+    office_id: str,
+    workstation_id: str | None,
+    cursor: int,
+    limit: int,
+    recent: RecentPages | None = None,
 ) -> ChangesPage:
+    """The page after `cursor` with the workstation's acknowledged sequence. The office's part is
+    taken from `recent` when another desk of the office read the same page at the same head."""
     head = store.current_version(session, office_id)
+    key = (epoch, office_id, cursor, limit, head)
+    page = recent.get(key) if recent is not None else None
+    if page is None:
+        page = _office_page(session, epoch, office_id, cursor, limit, head)
+        if recent is not None:
+            recent.put(key, page)
+    acked_seq = 0
+    if workstation_id is not None:
+        workstation = session.get(store.Workstation, workstation_id)
+        acked_seq = workstation.last_seq if workstation is not None else 0
+    return page.model_copy(update={"acked_seq": acked_seq})
+
+
+def _office_page(
+    session: Session, epoch: str, office_id: str, cursor: int, limit: int, head: int
+) -> ChangesPage:
     # Versions are unique within an office, so at most `head - cursor` rows lie after the cursor: a
     # desk near the head (every long poll woken by a write) needs no page cut, and one at the head no
     # rows at all. That skips 7 of a woken long poll's 16 queries (bench/central_load.py).
@@ -79,16 +106,11 @@ def changes_page(
 
     # On the last page everything up to the counter is visible in this snapshot (rows re-stamped
     # since left gaps below it), so the cursor may jump to the counter.
-    new_cursor = cut if cut is not None else max(cursor, head)
-    acked_seq = 0
-    if workstation_id is not None:
-        workstation = session.get(store.Workstation, workstation_id)
-        acked_seq = workstation.last_seq if workstation is not None else 0
     return ChangesPage(
         epoch=epoch,
-        cursor=new_cursor,
+        cursor=cut if cut is not None else max(cursor, head),
         has_more=has_more,
-        acked_seq=acked_seq,
+        acked_seq=0,
         offices=rows(_OFFICES),
         services=rows(_SERVICES),
         desks=rows(_DESKS),
@@ -96,6 +118,68 @@ def changes_page(
         appointments=rows(_APPOINTMENTS),
         tickets=rows(_TICKETS),
         calls=rows(_CALLS),
+    )
+
+
+PageKey = tuple[str, str, int, int, int]  # epoch, office, cursor, limit, the office's head version
+
+
+class RecentPages:
+    """The office part of recent small pages, shared by the desks one write woke.
+
+    A write wakes the long poll of every desk of its office, and each asks for the same page: same
+    office, cursor and head. Within one office the head version only moves with a commit that stamps
+    rows, so a page read at the same head holds the same rows (bench/central_load.py: the changes
+    pages were 37 % of a central process's CPU under 100 desks). Only pages of a few rows are kept
+    (those of the woken long polls; not a first pull with a day's citizen data), for a few seconds
+    (a retention purge deletes without stamping), and only a bounded number."""
+
+    MAX_ROWS = 50
+    MAX_AGE_SECONDS = 5.0
+    MAX_PAGES = 256
+
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._pages: OrderedDict[PageKey, tuple[float, ChangesPage]] = OrderedDict()
+
+    def get(self, key: PageKey) -> ChangesPage | None:
+        with self._lock:
+            entry = self._pages.get(key)
+            if entry is None:
+                return None
+            stored_at, page = entry
+            if self._monotonic() - stored_at > self.MAX_AGE_SECONDS:
+                del self._pages[key]
+                return None
+            return page
+
+    def put(self, key: PageKey, page: ChangesPage) -> None:
+        if _row_count(page) > self.MAX_ROWS:
+            return
+        with self._lock:
+            self._pages[key] = (self._monotonic(), page)
+            self._pages.move_to_end(key)
+            while len(self._pages) > self.MAX_PAGES:
+                self._pages.popitem(last=False)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._pages)
+
+
+def _row_count(page: ChangesPage) -> int:
+    return sum(
+        len(rows)
+        for rows in (
+            page.offices,
+            page.services,
+            page.desks,
+            page.clerks,
+            page.appointments,
+            page.tickets,
+            page.calls,
+        )
     )
 
 

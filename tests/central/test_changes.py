@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 import httpx
 import pytest
 
-from sync.central import store
+from sync.central import changes, store
 from sync.central.changes import ChangeNotifier
 from sync.central.credentials import TokenKind
 from sync.central.embedded import EmbeddedCentral, start_embedded
 from sync.central.seed import generate_day, seed_central
-from sync.protocol import ChangesPage
+from sync.protocol import ChangesPage, DeskSnapshot
 from tests.central.conftest import DAY, OFFICE, WORKSTATION
 from tests.credentials import bearer, workstation_auth
 
@@ -224,3 +224,71 @@ def test_a_long_poll_wakes_for_a_change_made_through_another_central_process(
         assert not poller.is_alive()
     assert [t["id"] for t in answers[0]["tickets"]] == [ticket["id"]]
     assert waits.outcomes[0] is True  # woken by the other process's commit, not by a timeout
+
+
+def test_desks_woken_by_one_write_share_its_page_and_each_gets_its_own_acknowledgement(
+    client: TestClient, signed_as: Callable[[str, str], TestClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = signed_as(OFFICE, "ws-other")
+    cursor = client.get(CHANGES, params={"office_id": OFFICE, "limit": 5000}).json()["cursor"]
+    op = {
+        "op_id": "op-1",
+        "seq": 1,
+        "kind": "ticket.no_show",
+        "args": {"ticket_id": "nope", "at": "2026-03-02T08:00:00Z"},
+        "created_at": "2026-03-02T08:00:00Z",
+    }
+    client.post(
+        "/api/v1/sync/push", json={"workstation_id": WORKSTATION, "office_id": OFFICE, "operations": [op]}
+    )
+    ticket = client.post("/api/v1/tickets", json={"office_id": OFFICE, "service_ids": ["ba-mitte-mb"]}).json()
+    reads: list[int] = []
+    real_office_page = changes._office_page
+
+    def counted(*args: Any) -> ChangesPage:
+        reads.append(1)
+        return real_office_page(*args)
+
+    monkeypatch.setattr(changes, "_office_page", counted)
+
+    def page_of(who: TestClient, workstation_id: str) -> dict[str, Any]:
+        params = {"office_id": OFFICE, "workstation_id": workstation_id, "cursor": cursor}
+        answer: dict[str, Any] = who.get(CHANGES, params=params).json()
+        return answer
+
+    mine, theirs = page_of(client, WORKSTATION), page_of(other, "ws-other")
+
+    assert [t["id"] for t in mine["tickets"]] == [t["id"] for t in theirs["tickets"]] == [ticket["id"]]
+    assert (mine["acked_seq"], theirs["acked_seq"]) == (1, 0)
+    assert len(reads) == 1  # the second desk's page came from the first's read
+    second = client.post("/api/v1/tickets", json={"office_id": OFFICE, "service_ids": ["ba-mitte-mb"]}).json()
+    after = page_of(other, "ws-other")  # the head moved: read anew
+    assert [t["id"] for t in after["tickets"]] == [ticket["id"], second["id"]]
+    assert len(reads) == 2
+
+
+def _page_of_desks(count: int) -> ChangesPage:
+    desks = [
+        DeskSnapshot(id=f"d{n}", office_id=OFFICE, number=n, name=f"Schalter {n}", service_ids=[], version=n)
+        for n in range(1, count + 1)
+    ]
+    return ChangesPage(epoch="e", cursor=count, has_more=False, acked_seq=0, desks=desks)
+
+
+def test_recent_pages_forget_old_and_large_pages_and_keep_a_bounded_number() -> None:
+    now = [0.0]
+    recent = changes.RecentPages(monotonic=lambda: now[0])
+    page = _page_of_desks(3)
+    recent.put(("e", OFFICE, 6, 500, 7), page)
+    assert recent.get(("e", OFFICE, 6, 500, 7)) is page
+    assert recent.get(("e", OFFICE, 6, 500, 8)) is None  # another head: another page
+    now[0] += changes.RecentPages.MAX_AGE_SECONDS + 0.1
+    assert recent.get(("e", OFFICE, 6, 500, 7)) is None  # too old (a purge deletes without stamping)
+
+    recent.put(("e", OFFICE, 0, 500, 99), _page_of_desks(changes.RecentPages.MAX_ROWS + 1))
+    assert recent.get(("e", OFFICE, 0, 500, 99)) is None  # a first pull's citizen data is not kept
+
+    for n in range(changes.RecentPages.MAX_PAGES + 10):
+        recent.put(("e", OFFICE, n, 500, n + 1), page)
+    assert len(recent) == changes.RecentPages.MAX_PAGES
+    assert recent.get(("e", OFFICE, 0, 500, 1)) is None  # the oldest went first
