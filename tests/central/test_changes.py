@@ -86,9 +86,8 @@ def test_a_change_after_the_cursor_comes_alone_with_a_higher_version(
     assert ticket["id"] not in {t["id"] for t in other_office["tickets"]}
 
 
-def test_the_page_carries_the_workstations_acknowledged_sequence(
-    client: TestClient, signed_as: Callable[[str, str], TestClient]
-) -> None:
+def _push_one_operation(client: TestClient) -> None:
+    """Seq 1 of WORKSTATION, refused on apply (no such ticket) but acknowledged all the same."""
     op = {
         "op_id": "op-1",
         "seq": 1,
@@ -99,6 +98,12 @@ def test_the_page_carries_the_workstations_acknowledged_sequence(
     client.post(
         "/api/v1/sync/push", json={"workstation_id": WORKSTATION, "office_id": OFFICE, "operations": [op]}
     )
+
+
+def test_the_page_carries_the_workstations_acknowledged_sequence(
+    client: TestClient, signed_as: Callable[[str, str], TestClient]
+) -> None:
+    _push_one_operation(client)
     page = client.get(CHANGES, params={"office_id": OFFICE, "workstation_id": WORKSTATION}).json()
     assert page["acked_seq"] == 1
     new = signed_as(OFFICE, "ws-new")
@@ -231,16 +236,7 @@ def test_desks_woken_by_one_write_share_its_page_and_each_gets_its_own_acknowled
 ) -> None:
     other = signed_as(OFFICE, "ws-other")
     cursor = client.get(CHANGES, params={"office_id": OFFICE, "limit": 5000}).json()["cursor"]
-    op = {
-        "op_id": "op-1",
-        "seq": 1,
-        "kind": "ticket.no_show",
-        "args": {"ticket_id": "nope", "at": "2026-03-02T08:00:00Z"},
-        "created_at": "2026-03-02T08:00:00Z",
-    }
-    client.post(
-        "/api/v1/sync/push", json={"workstation_id": WORKSTATION, "office_id": OFFICE, "operations": [op]}
-    )
+    _push_one_operation(client)
     ticket = client.post("/api/v1/tickets", json={"office_id": OFFICE, "service_ids": ["ba-mitte-mb"]}).json()
     reads: list[int] = []
     real_office_page = changes._office_page
