@@ -214,6 +214,9 @@ class TicketCallArgs(_Strict):
     called_at: UtcDatetime
     recall: bool = False
     lease_token: Count | None = None  # the call was made from the desk's lease (fencing token)
+    # The desk asked the central service first (this call id) and got no answer, then chose from its
+    # local queue: a call the central service made under that id was never seen by the clerk.
+    lost_call_id: EntityId | None = None
 
 
 class TicketServeArgs(_Strict):

@@ -193,8 +193,13 @@ def _iso(moment: datetime) -> str:
 # --- calling ------------------------------------------------------------------------------------
 
 
-def call_next(session: Session, ctx: DeskContext, now: datetime) -> CallResult | None:
-    """Call the next ticket by the ordering rule; None when nobody waits for this desk."""
+def call_next(
+    session: Session, ctx: DeskContext, now: datetime, *, lost_call_id: str | None = None
+) -> CallResult | None:
+    """Call the next ticket by the ordering rule; None when nobody waits for this desk.
+
+    `lost_call_id`: the central call-next this local choice replaces (its answer was lost), so the
+    central service can settle a call it made that the clerk never saw (`sync.central.apply`)."""
     require_free_desk(session, ctx)
     rules = office_rules(session, ctx.office_id)
     served = queries.desk_service_ids(session, ctx.desk_id)
@@ -206,7 +211,15 @@ def call_next(session: Session, ctx: DeskContext, now: datetime) -> CallResult |
     ticket = session.get_one(
         Ticket, choice.ticket_id, options=[lazyload(Ticket.services), lazyload(Ticket.appointment)]
     )
-    return _call(session, ctx, ticket, now, TicketAction.CALL, explanation=choice.explanation)
+    return _call(
+        session,
+        ctx,
+        ticket,
+        now,
+        TicketAction.CALL,
+        explanation=choice.explanation,
+        lost_call_id=lost_call_id,
+    )
 
 
 def call_from_lease(session: Session, ctx: DeskContext, now: datetime) -> CallResult | None:
@@ -265,6 +278,7 @@ def _call(
     *,
     explanation: str | None,
     lease_token: int | None = None,
+    lost_call_id: str | None = None,
 ) -> CallResult:
     """Call (`TicketAction.CALL`) or recall (`TicketAction.RECALL`) `ticket` to this desk."""
     new_state = _advance(ticket, action, ctx)
@@ -298,7 +312,8 @@ def _call(
             "called_at": _iso(now),
             "recall": recall,
         }
-        | ({"lease_token": lease_token} if lease_token is not None else {}),
+        | ({"lease_token": lease_token} if lease_token is not None else {})
+        | ({"lost_call_id": lost_call_id} if lost_call_id is not None else {}),
         base_version,
         created_at=now,
     )

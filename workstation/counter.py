@@ -85,6 +85,10 @@ class Counter:
                 return self.remote.call_next(self.ctx)
             except CentralUnavailable as error:
                 log.info("central call-next unavailable, using the local queue: %s", error)
+                lost = error.lost_call_id
+                return self._command(
+                    lambda session, now: commands.call_next(session, self.ctx, now, lost_call_id=lost)
+                )
         return self._command(lambda session, now: commands.call_next(session, self.ctx, now))
 
     def call_ticket(self, ticket_id: str) -> CallResult:

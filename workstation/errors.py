@@ -23,4 +23,11 @@ class LocalStoreError(TresenError):
 
 
 class CentralUnavailable(TresenError):
-    """The central service cannot answer now; the caller falls back to local work."""
+    """The central service cannot answer now; the caller falls back to local work.
+
+    `lost_call_id`: a call-next was sent under this id and its answer did not come back, so the
+    central service may have made that call; the local call that replaces it names it."""
+
+    def __init__(self, message: str, *, lost_call_id: str | None = None) -> None:
+        super().__init__(message)
+        self.lost_call_id = lost_call_id

@@ -287,8 +287,10 @@ class SyncEngine:
             raise CentralUnavailable(MSG_UNREACHABLE)
         call_id = str(uuid6.uuid7())
         request = CallNextRequest(workstation_id=ctx.workstation_id, clerk_id=ctx.clerk_id, call_id=call_id)
+        sent = False
         try:
             self._push_all()
+            sent = True
             try:
                 answer = self.client.call_next(ctx.desk_id, request)
             except CentralError as error:
@@ -300,7 +302,8 @@ class SyncEngine:
             self._failed(
                 error.user_message, online=not error.retryable, unreachable=error.status_code is None
             )
-            raise CentralUnavailable(error.user_message) from error
+            lost = call_id if sent and error.retryable else None  # a refusal (4xx) made no call
+            raise CentralUnavailable(error.user_message, lost_call_id=lost) from error
         self._mark_online()
         if answer.ticket is None:
             return None

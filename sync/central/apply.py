@@ -392,6 +392,37 @@ def _ticket_result(ticket: store.Ticket) -> dict[str, Any]:
     return {"ticket_id": ticket.id, "number": ticket.number, "state": str(ticket.state)}
 
 
+def _settle_lost_call(session: Session, ticket: store.Ticket, args: TicketCallArgs, effect: _Effect) -> bool:
+    """The desk's call-next whose answers were lost (`args.lost_call_id`), against its local choice.
+
+    If the central service made that call and it chose the same ticket, the two are one call: True,
+    the result is that call. If it chose another ticket that still stands called at this desk by
+    that call, the clerk never called that citizen: the ticket goes back to the queue (issue 9: such
+    a ticket stayed "called" and blocked the desk), and the local choice is applied as usual."""
+    lost = session.get(store.Call, args.lost_call_id)
+    if lost is None or lost.desk_id != args.desk_id:
+        return False  # the central service never made it (no answer at all, or rolled back)
+    if lost.ticket_id == ticket.id:
+        if ticket.state == "called" and ticket.desk_id == args.desk_id:
+            effect.result = _ticket_result(ticket) | {"call_id": lost.id, "called_count": ticket.called_count}
+            return True
+        return False
+    other = session.get(store.Ticket, lost.ticket_id)
+    if other is None or other.state != "called" or other.desk_id != args.desk_id:
+        return False
+    if other.last_called_at != lost.called_at:
+        return False  # called again since: someone acted on it
+    previous = session.scalar(
+        select(func.max(store.Call.called_at)).where(
+            store.Call.ticket_id == other.id, store.Call.id != lost.id
+        )
+    )
+    other.return_to_queue(previous)
+    effect.touched.append(other)
+    log.info("ticket returned to the queue: its call's answer never reached desk %s", args.desk_id)
+    return False
+
+
 def _apply_call(session: Session, office: store.Office, args: Any, effect: _Effect) -> None:
     assert isinstance(args, TicketCallArgs)
     ticket = _ticket(session, office, args.ticket_id)
@@ -401,6 +432,8 @@ def _apply_call(session: Session, office: store.Office, args: Any, effect: _Effe
         if existing_call.ticket_id != ticket.id:
             raise OperationRejected(f"call id {args.call_id!r} belongs to another ticket")
         effect.result = _ticket_result(ticket) | {"call_id": args.call_id}
+        return
+    if args.lost_call_id is not None and not args.recall and _settle_lost_call(session, ticket, args, effect):
         return
     action = TicketAction.RECALL if args.recall else TicketAction.CALL
     if args.lease_token is not None and not args.recall:

@@ -226,6 +226,17 @@ class Ticket(Versioned, CentralBase):
         )
         return service_ids
 
+    def return_to_queue(self, previous_call_at: datetime | None) -> None:
+        """Undo the ticket's latest call, one its desk never learned of (its answer was lost): the
+        ticket waits again as before it, and the recall block and the call count do not hold the
+        lost call against the citizen."""
+        self.state = "waiting"
+        self.called_count -= 1
+        self.last_called_at = previous_call_at
+        if self.called_count == 0:
+            self.first_called_at = None
+        self.desk_id, self.clerk_id = None, None
+
     def record_call(self, call_id: str, desk_id: str, clerk_id: str, at: datetime, *, recall: bool) -> Call:
         """Mark the ticket called to a desk and return the new `Call` row; the caller adds and stamps it.
 

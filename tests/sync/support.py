@@ -102,6 +102,7 @@ class FaultyNetwork(httpx.BaseTransport):
         self.only = ""
         self.lost: list[str] = []
         self.asked: list[str] = []  # every request's path, answered or not
+        self.answers_to_lose = 1  # "lose-answer" drops this many answers, then the network heals
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         self.asked.append(request.url.path)
@@ -115,7 +116,9 @@ class FaultyNetwork(httpx.BaseTransport):
             response.read()
             response.close()
             self.lost.append(request.url.path)
-            self.fault = None
+            self.answers_to_lose -= 1
+            if self.answers_to_lose <= 0:
+                self.fault = None
             raise httpx.ReadTimeout("answer lost on the way back", request=request)
         bodies = {
             "html": (502, b"<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html"),

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 import pytest
 from sqlalchemy import delete, func, select
 
+from sync.central import issuing
+from sync.central import store as central_store
 from sync.central.embedded import EmbeddedCentral, start_embedded
 from sync.central.seed import BUERGERAMT_ID, SeedDay
 from sync.client import CentralClient
@@ -309,3 +311,87 @@ def test_the_engine_is_safe_to_share_between_worker_threads(
     assert len(local) == 10
     assert engine.status().pending_operations == 0
     assert central_operations(central_url, "ws-a") == [(seq, op_id, "applied") for seq, op_id, _ in local]
+
+
+def _lose_both_call_next_answers(network: FaultyNetwork) -> None:
+    network.only, network.fault, network.answers_to_lose = "call-next", "lose-answer", 2
+
+
+def _serve_and_finish(counter: Counter) -> str:
+    counter.citizen_arrived()
+    current = counter.current_ticket()
+    assert current is not None
+    counter.finish({service.id: "completed" for service in current.services})
+    return current.ticket_id
+
+
+def _central_calls_of(central: EmbeddedCentral, ticket_id: str) -> int:
+    with central.store.read() as session:
+        return session.scalar(select(func.count()).where(central_store.Call.ticket_id == ticket_id)) or 0
+
+
+def test_a_call_whose_answers_were_lost_and_the_local_choice_are_one_call(
+    engine: SyncEngine,
+    local_store: LocalStore,
+    network: FaultyNetwork,
+    central: EmbeddedCentral,
+    central_url: str,
+) -> None:
+    """The central service called a ticket to the desk, both its answers were lost, and the desk's
+    local queue chose the same ticket: one call, nothing refused (it used to refuse the desk's call
+    as "ticket is called" and count it against the clerk)."""
+    assert engine.sync_once().online
+    with local_store.write() as session:
+        session.execute(delete(DeskLease))
+    counter = Counter(local_store, _ctx(), remote=engine)
+    _lose_both_call_next_answers(network)
+
+    called = counter.call_next()
+
+    assert called is not None
+    assert network.lost == [f"/api/v1/desks/{DESK}/call-next"] * 2
+    served = _serve_and_finish(counter)
+    report = engine.sync_once()
+    assert report.online
+    assert report.rejected == 0, report
+    assert central_ticket(central_url, served) == ("finished", DESK)
+    assert _central_calls_of(central, served) == 1
+
+
+def test_a_ticket_called_by_a_call_whose_answers_were_lost_goes_back_to_the_queue(
+    engine: SyncEngine,
+    local_store: LocalStore,
+    network: FaultyNetwork,
+    central: EmbeddedCentral,
+    central_url: str,
+    seed_day: SeedDay,
+) -> None:
+    """Issue 9: the central service called urgent A107 to desk 4 while desk 4, its answers lost, fell
+    back to its local choice; A107 stayed "called" and later blocked desk 4's next F2."""
+    assert engine.sync_once().online
+    with local_store.write() as session:
+        session.execute(delete(DeskLease))
+    with central.store.write() as session:  # reception's urgent ticket, not pulled by the desk yet
+        urgent = issuing.issue_kiosk_ticket(
+            session, BUERGERAMT_ID, [_a_service(seed_day)], 1, central_clock()
+        )
+        urgent_id = urgent.id
+    counter = Counter(local_store, _ctx(), remote=engine)
+    _lose_both_call_next_answers(network)
+
+    called = counter.call_next()  # the central service called the urgent ticket; the desk another
+
+    assert called is not None
+    assert called.ticket_id != urgent_id
+    assert central_ticket(central_url, urgent_id) == ("called", DESK)
+    _serve_and_finish(counter)
+    report = engine.sync_once()
+    assert report.online
+    assert report.rejected == 0, report
+    assert central_ticket(central_url, urgent_id) == ("waiting", None)  # back in the queue
+    with central.store.read() as session:
+        ticket = session.get_one(central_store.Ticket, urgent_id)
+        assert (ticket.called_count, ticket.last_called_at) == (0, None)  # no recall block for the citizen
+    again = counter.call_next()  # through the central service: the urgent ticket, not a blocked desk
+    assert again is not None
+    assert again.ticket_id == urgent_id
