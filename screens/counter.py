@@ -153,9 +153,10 @@ class CounterScreen(NarrowLayout, Screen[None]):
     @on(CounterViewLoaded)
     def _view_loaded(self, message: CounterViewLoaded) -> None:
         view = message.view
+        restyle = view.service_level_minutes != self.service_level_minutes
         self.service_level_minutes = view.service_level_minutes
         self._show_current(view.current)
-        self._show_queue(view.queue)
+        self._show_queue(view.queue, restyle=restyle)
         self.appointment_table.apply(view.appointments)
         self._appointments = {row.appointment_id: row for row in view.appointments}
         if not self._appointments_positioned and view.appointments:
@@ -197,9 +198,9 @@ class CounterScreen(NarrowLayout, Screen[None]):
             return
         table.scroll_to(y=index, animate=False)
 
-    def _show_queue(self, rows: list[QueueRow]) -> None:
+    def _show_queue(self, rows: list[QueueRow], *, restyle: bool = False) -> None:
         self._queue = rows
-        self.queue_table.apply(rows)
+        self.queue_table.apply(rows, restyle=restyle)
         self._show_queue_title()
 
     def _show_queue_title(self) -> None:

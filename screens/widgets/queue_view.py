@@ -153,15 +153,28 @@ class QueueView(ScrollView, Generic[Row], can_focus=True):
 
     # -- changing the rows --------------------------------------------------------------------------
 
-    def apply(self, rows: Sequence[Row]) -> None:
-        """Show `rows` in this order; lines whose row is unchanged and did not move are not redrawn."""
+    def apply(self, rows: Sequence[Row], *, restyle: bool = False) -> None:
+        """Show `rows` in this order; lines whose row is unchanged and did not move are not redrawn.
+
+        A row equal to the one shown keeps its cells (2,000 waiting tickets: building them all was
+        most of a refresh); `restyle` builds every row's cells anew, for when what `cells` reads
+        besides the row changed (the office's service level colours the waiting times)."""
         before = self._keys
         highlighted = self.highlighted_key
-        new_rows = {self._row_key(row): (row, _as_text(self._cells(row))) for row in rows}
+        old_rows = {} if restyle else self._rows
+        new_rows: dict[str, tuple[Row, tuple[Text, ...]]] = {}
+        for row in rows:
+            key = self._row_key(row)
+            shown = old_rows.get(key)
+            new_rows[key] = (
+                shown if shown is not None and shown[0] == row else (row, _as_text(self._cells(row)))
+            )
         changed = [
             key
-            for key, (_row, cells) in new_rows.items()
-            if key in self._rows and _looks(self._rows[key][1]) != _looks(cells)
+            for key, entry in new_rows.items()
+            if key in self._rows
+            and entry is not self._rows[key]
+            and _looks(self._rows[key][1]) != _looks(entry[1])
         ]
         for key in [*changed, *(key for key in self._rows if key not in new_rows)]:
             self._strips.pop(key, None)

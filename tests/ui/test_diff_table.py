@@ -80,3 +80,24 @@ async def test_a_cell_that_grew_is_drawn_at_its_new_width() -> None:
             await pilot.pause()
         line = "".join(segment.text for segment in table.render_line(1))
         assert "aufgerufen" in line  # the column widened
+
+
+async def test_an_equal_row_keeps_its_cells() -> None:
+    built: list[str] = []
+
+    def cells(item: Item) -> tuple[str, str]:
+        built.append(item.key)
+        return item.label, item.state
+
+    app = TableApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        table = app.table
+        table._cells = cells
+        rows = items(5)
+        table.apply(rows)
+        await pilot.pause()
+        built.clear()
+        table.apply([*rows[:2], Item("t2", "A002", "aufgerufen"), *rows[3:]])
+        await pilot.pause()
+        assert built == ["t2"]  # a day's unchanged appointments are not made into cells again
+        assert shown(table)[2] == ("A002", "aufgerufen")

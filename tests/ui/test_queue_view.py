@@ -201,7 +201,7 @@ async def test_apply_notices_a_cell_whose_only_change_is_its_style() -> None:
         await pilot.pause()
         view.rendered.clear()
         colour["t1"] = "red"
-        view.apply(rows)
+        view.apply(rows, restyle=True)  # what the cells read besides the row changed
         await pilot.pause()
         assert view.rendered == [2]
         state_segment = next(s for s in view.render_line(2) if s.text.strip() == "wartet")
@@ -267,3 +267,24 @@ async def test_a_click_moves_the_cursor_to_the_row_under_it() -> None:
         await pilot.click("#queue", offset=(2, 0))  # the header: no row
         assert view.highlighted_key == "t12"
         assert not [m for m in app.messages if isinstance(m, QueueView.RowChosen)]
+
+
+async def test_an_equal_row_keeps_its_cells_until_a_restyle() -> None:
+    built: list[str] = []
+    app = ViewApp()
+    async with app.run_test(size=SIZE):
+        view = app.view
+
+        def cells(item: Item) -> tuple[str, Text]:
+            built.append(item.key)
+            return item.label, Text(item.state)
+
+        view._cells = cells
+        rows = items(10)
+        view.apply(rows)
+        built.clear()
+        view.apply([*rows[:3], Item("t3", "A003", "aufgerufen"), *rows[4:]])
+        assert built == ["t3"]  # only the changed row's cells are made again
+        built.clear()
+        view.apply(rows, restyle=True)
+        assert sorted(built) == sorted(item.key for item in rows)
