@@ -30,6 +30,7 @@ from sync.protocol import (
     Health,
     KassenzeichenRangeGrant,
     KassenzeichenRangeRequest,
+    KeyRotationRequest,
     LeaseRequest,
     LeaseSet,
     PushRequest,
@@ -200,6 +201,13 @@ class CentralClient:
         return self._request(
             "POST", "/enrollments", Enrollment, json=request.model_dump(mode="json"), expect=201
         )
+
+    def rotate_key(self, public_key_pem: str, proof: str) -> Enrollment:
+        """Bind `public_key_pem` (with its `proof`, `sync.signatures.key_possession_proof`) as this
+        workstation's key; the request is signed with the key the client's auth holds (the current
+        one, or the new one to confirm a rotation already done)."""
+        body = KeyRotationRequest(public_key_pem=public_key_pem, proof=proof).model_dump(mode="json")
+        return self._request("PUT", "/workstations/current/key", Enrollment, json=body)
 
     def open_session(self, clerk_id: str, pin: str, desk_id: str | None = None) -> ClerkSession:
         """Log a clerk in at `desk_id` (the request is signed by the workstation; the central service

@@ -456,6 +456,17 @@ class Enrollment(_Snapshot):
     desk_id: EntityId | None = None
 
 
+class KeyRotationRequest(_Strict):
+    """An enrolled workstation's new public key, in a request signed with its current key, with the new
+    key's signature over it (`sync.signatures.key_possession_proof`): from the answer on only the new
+    key signs for the workstation."""
+
+    public_key_pem: Annotated[
+        str, Field(min_length=100, max_length=1000, pattern=r"^-----BEGIN PUBLIC KEY-----")
+    ]
+    proof: Annotated[str, Field(min_length=86, max_length=86, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
 class SessionRequest(_Strict):
     clerk_id: EntityId
     pin: Pin

@@ -12,6 +12,7 @@ P-256 with SHA-256 (`ecdsa-p256-sha256`), which every PKCS#11 token and SoftHSM2
 
 from __future__ import annotations
 
+import base64
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -88,6 +89,39 @@ def load_public_key(pem: str) -> ec.EllipticCurvePublicKey:
     if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP256R1):
         raise ValueError("not a P-256 public key")
     return key
+
+
+def _rotation_statement(workstation_id: str, public_key_pem: str) -> bytes:
+    # Bound to the workstation, so a proof made for one workstation proves nothing for another.
+    return f"tresen-key-rotation\n{workstation_id}\n{public_key_pem}".encode()
+
+
+def key_possession_proof(key: RequestKey, workstation_id: str) -> str:
+    """What a key rotation carries besides the new public key: the new key's signature over it, for
+    this workstation (as ACME's key change, RFC 8555 7.3.5): only a key that signs gets bound."""
+    raw = key.sign(_rotation_statement(workstation_id, key.public_key_pem()))
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def verify_key_possession(public_key_pem: str, workstation_id: str, proof: str) -> bool:
+    """Whether `proof` is the signature of `public_key_pem`'s private key for `workstation_id`; False
+    too for anything that is not a P-256 key or a 64-byte signature."""
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+    try:
+        public_key = load_public_key(public_key_pem)
+        raw = base64.urlsafe_b64decode(proof + "=" * (-len(proof) % 4))
+    except (ValueError, UnsupportedAlgorithm):
+        return False
+    if len(raw) != 64:
+        return False
+    der = encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"))
+    try:
+        public_key.verify(der, _rotation_statement(workstation_id, public_key_pem), ec.ECDSA(hashes.SHA256()))
+    except BadEcdsaSignature:
+        return False
+    return True
 
 
 @dataclass

@@ -54,6 +54,7 @@ from sync.protocol import (
     EnrollmentRequest,
     Health,
     IssuedTicket,
+    KeyRotationRequest,
     Lease,
     LeaseRequest,
     LeaseSet,
@@ -199,6 +200,25 @@ def _routes(central: store.CentralStore, notifier: ChangeNotifier, epoch: str, c
                 presence.end_presence(session, credentials.digest_of(secret), clock())
                 credentials.end_clerk_session(session, secret)
         return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+    @router.put(
+        "/workstations/current/key",
+        response_model=Enrollment,
+        tags=["access"],
+        responses={401: {"model": Refusal, "description": "signature refused, or the new key's proof"}},
+    )
+    def rotate_key(request: KeyRotationRequest, caller: Caller) -> Enrollment:
+        """The signing workstation's new public key (the request is signed with its current key) with
+        the new key's signature over it (`proof`): from this answer on only the new key is accepted.
+        Sending the key it has already changes nothing (a workstation that missed the answer asks
+        again, signed with the new key)."""
+        caller.allow(WORKSTATION)
+        assert caller.workstation_id is not None  # a workstation principal names its workstation
+        with central.write() as session:
+            key = credentials.rotate_workstation_key(
+                session, caller.workstation_id, request.public_key_pem, request.proof, utc_now()
+            )
+            return Enrollment(workstation_id=key.workstation_id, office_id=key.office_id, desk_id=key.desk_id)
 
     @router.get("/offices", response_model=list[OfficeSnapshot], tags=["reference data"])
     def list_offices(caller: Caller) -> list[OfficeSnapshot]:

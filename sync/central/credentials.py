@@ -10,6 +10,7 @@ SHA-256 digest, so a copy of the database lets no one in; PINs are kept as argon
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 import uuid
 from datetime import datetime, timedelta
@@ -21,7 +22,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from sync import pins
 from sync.central import presence, store
 from sync.central.errors import CentralRefusal, InvalidReference, Locked, NotFound, Unauthenticated
-from sync.signatures import load_public_key
+from sync.signatures import load_public_key, verify_key_possession
+
+log = logging.getLogger(__name__)
 
 ENROLLMENT_CODE_LIFETIME = timedelta(hours=24)
 ADMIN_TOKEN_LIFETIME = timedelta(minutes=30)
@@ -211,6 +214,25 @@ def register_workstation(
         revoked_at=None,
     )
     session.add(key)
+    return key
+
+
+def rotate_workstation_key(
+    session: Session, workstation_id: str, public_key_pem: str, proof: str, now: datetime
+) -> WorkstationKey:
+    """Bind a new public key to an enrolled workstation (the caller has checked that the request was
+    signed with its current key) once `proof` shows the new key signs: from the commit on, the old
+    key's signatures are refused. The same key again changes nothing, so a workstation that missed
+    the answer can ask again with either key."""
+    if not verify_key_possession(public_key_pem, workstation_id, proof):
+        # 401 like any credential that does not verify (also for what is no P-256 key at all).
+        raise Unauthenticated("new key: proof of possession does not verify")
+    key = session.get(WorkstationKey, workstation_id, with_for_update=True)
+    if key is None or key.revoked_at is not None:
+        raise Unauthenticated("workstation unknown or revoked")
+    if key.public_key_pem != public_key_pem:
+        key.public_key_pem = public_key_pem
+        log.info("workstation %s: key rotated at %s", workstation_id, now.isoformat(timespec="seconds"))
     return key
 
 
