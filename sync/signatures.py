@@ -91,20 +91,19 @@ def load_public_key(pem: str) -> ec.EllipticCurvePublicKey:
     return key
 
 
-def _rotation_statement(workstation_id: str, public_key_pem: str) -> bytes:
-    # Bound to the workstation, so a proof made for one workstation proves nothing for another.
-    return f"tresen-key-rotation\n{workstation_id}\n{public_key_pem}".encode()
+def _statement(purpose: str, parts: tuple[str, ...]) -> bytes:
+    # The purpose first, so a proof made for one use (a key rotation) proves nothing for another.
+    return "\n".join(("tresen", purpose, *parts)).encode()
 
 
-def key_possession_proof(key: RequestKey, workstation_id: str) -> str:
-    """What a key rotation carries besides the new public key: the new key's signature over it, for
-    this workstation (as ACME's key change, RFC 8555 7.3.5): only a key that signs gets bound."""
-    raw = key.sign(_rotation_statement(workstation_id, key.public_key_pem()))
-    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+def statement_proof(key: RequestKey, purpose: str, *parts: str) -> str:
+    """`key`'s signature over a statement (`purpose` and `parts`), base64url without padding: what
+    a key rotation and a resumed offline login carry besides the request's own signature."""
+    return base64.urlsafe_b64encode(key.sign(_statement(purpose, parts))).decode("ascii").rstrip("=")
 
 
-def verify_key_possession(public_key_pem: str, workstation_id: str, proof: str) -> bool:
-    """Whether `proof` is the signature of `public_key_pem`'s private key for `workstation_id`; False
+def verify_statement(public_key_pem: str, proof: str, purpose: str, *parts: str) -> bool:
+    """Whether `proof` is the signature of `public_key_pem`'s private key over the statement; False
     too for anything that is not a P-256 key or a 64-byte signature."""
     from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
@@ -118,10 +117,38 @@ def verify_key_possession(public_key_pem: str, workstation_id: str, proof: str) 
         return False
     der = encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"))
     try:
-        public_key.verify(der, _rotation_statement(workstation_id, public_key_pem), ec.ECDSA(hashes.SHA256()))
+        public_key.verify(der, _statement(purpose, parts), ec.ECDSA(hashes.SHA256()))
     except BadEcdsaSignature:
         return False
     return True
+
+
+KEY_ROTATION = "key-rotation"
+
+
+def key_possession_proof(key: RequestKey, workstation_id: str) -> str:
+    """What a key rotation carries besides the new public key: the new key's signature over it, for
+    this workstation (as ACME's key change, RFC 8555 7.3.5): only a key that signs gets bound."""
+    return statement_proof(key, KEY_ROTATION, workstation_id, key.public_key_pem())
+
+
+def verify_key_possession(public_key_pem: str, workstation_id: str, proof: str) -> bool:
+    return verify_statement(public_key_pem, proof, KEY_ROTATION, workstation_id, public_key_pem)
+
+
+OFFLINE_LOGIN = "offline-login"
+
+
+def offline_login_proof(key: RequestKey, workstation_id: str, clerk_id: str, signed_at: int) -> str:
+    """What resumes an offline login at the central service: the signature of the key sealed under
+    the clerk's PIN (`workstation.offline_login`) over the workstation, the clerk and the time."""
+    return statement_proof(key, OFFLINE_LOGIN, workstation_id, clerk_id, str(signed_at))
+
+
+def verify_offline_login(
+    public_key_pem: str, proof: str, workstation_id: str, clerk_id: str, signed_at: int
+) -> bool:
+    return verify_statement(public_key_pem, proof, OFFLINE_LOGIN, workstation_id, clerk_id, str(signed_at))
 
 
 @dataclass

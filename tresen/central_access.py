@@ -47,7 +47,9 @@ class CentralAccess:
     def logins(
         self, store: LocalStore, timeout: float, transport: httpx.BaseTransport | None = None
     ) -> ClerkLogins:
-        return ClerkLogins(store, self.client(timeout, transport), self.session)
+        return ClerkLogins(
+            store, self.client(timeout, transport), self.session, workstation_id=self.identity.workstation_id
+        )
 
 
 def central_access(
