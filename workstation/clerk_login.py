@@ -20,7 +20,7 @@ from keyring.errors import KeyringError
 from sync import pins
 from sync.client import CentralError
 from sync.clock import utc_now
-from sync.signatures import offline_login_proof
+from sync.signatures import offline_login_proof, public_pem
 from workstation.errors import CommandRefused
 from workstation.i18n import _
 from workstation.models import ClerkVerifier
@@ -97,7 +97,7 @@ class ClerkLogins:
                 clerk_id,
                 pin,
                 desk_id,
-                offline_key_pem=offline_key[0].public_key_pem() if offline_key else None,
+                offline_key_pem=public_pem(offline_key.public_key()) if offline_key else None,
             )
         except CentralError as error:
             if error.status_code == 401:
@@ -115,7 +115,7 @@ class ClerkLogins:
         self.holder.value = answer.session
         self._remember(clerk_id, pin)
         if offline_key is not None:
-            self._seal(clerk_id, pin, offline_key[1])
+            self._seal(clerk_id, pin, offline_key)
         return True
 
     def resume_session(self) -> bool:

@@ -42,9 +42,8 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).decode("ascii")
 
 
-def new_offline_key() -> tuple[FileRequestKey, ec.EllipticCurvePrivateKey]:
-    private = ec.generate_private_key(ec.SECP256R1())
-    return FileRequestKey(private), private
+def new_offline_key() -> ec.EllipticCurvePrivateKey:
+    return ec.generate_private_key(ec.SECP256R1())
 
 
 def seal(
