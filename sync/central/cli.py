@@ -93,6 +93,12 @@ def register(
         help="Name oder IP der Zentrale (mehrfach; beim Erneuern ohne: die des bisherigen Zertifikats)",
     )
     tls.add_argument(
+        "--ca-key",
+        type=Path,
+        help="Schlüssel der CA beim Erneuern, wenn er nicht im Ordner liegt (z. B. auf einem Datenträger "
+        "der Administration)",
+    )
+    tls.add_argument(
         "--renew",
         action="store_true",
         help="nur das Serverzertifikat von derselben CA erneuern (die Arbeitsplätze behalten ihre CA-Datei)",
@@ -275,7 +281,7 @@ def tls_command(args: argparse.Namespace) -> int:
     out: Path = args.out
     try:
         if args.renew:
-            files, server = tls.renew_server_certificate(out, args.host)
+            files, server = tls.renew_server_certificate(out, args.host, ca_key=args.ca_key)
         elif not args.host:
             print("Bitte mit --host den Namen oder die IP der Zentrale angeben.", file=sys.stderr)
             return 2
@@ -291,7 +297,8 @@ def tls_command(args: argparse.Namespace) -> int:
         return 2
     except tls.CaMissing:
         print(
-            f"Erneuern nicht möglich: in {out} fehlt die CA (ca.pem) oder ihr Schlüssel (ca-key.pem), oder "
+            f"Erneuern nicht möglich: in {out} fehlt die CA (ca.pem) oder ihr Schlüssel (ca-key.pem, oder "
+            "die Datei von --ca-key), oder "
             "eine der Dateien ist nicht lesbar. Ohne den Schlüssel der CA kann kein Zertifikat erneuert "
             "werden, dem die Arbeitsplätze weiter vertrauen; eine neue CA heißt: jeder Arbeitsplatz braucht "
             "die neue CA-Datei.",
@@ -316,7 +323,10 @@ def tls_command(args: argparse.Namespace) -> int:
         return 2
     if server is None:
         print(f"CA (für tresen enroll --ca-file): {files.ca}")
-        print(f"Schlüssel der CA (zum Erneuern, gut aufbewahren): {files.ca_key}")
+        print(
+            f"Schlüssel der CA (nur zum Erneuern; am besten getrennt von der Zentrale aufbewahren): "
+            f"{files.ca_key}"
+        )
     else:
         print(
             f"Serverzertifikat erneuert, gültig bis {server.not_valid_after_utc:%d.%m.%Y}; die CA bleibt "

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -179,14 +179,19 @@ def _load_ca(files: TlsFiles) -> tuple[x509.Certificate, ec.EllipticCurvePrivate
 
 
 def renew_server_certificate(
-    out_dir: Path, hosts: Sequence[str] = (), *, now: datetime | None = None
+    out_dir: Path,
+    hosts: Sequence[str] = (),
+    *,
+    ca_key: Path | None = None,
+    now: datetime | None = None,
 ) -> tuple[TlsFiles, x509.Certificate]:
     """A new server key and certificate from the CA kept in `out_dir` (`ca.pem` stays as it is), for
-    `hosts` or, without, the names of the certificate it replaces. The service reads its certificate
-    at start: restart it afterwards."""
+    `hosts` or, without, the names of the certificate it replaces; `ca_key`: the CA's key where the
+    operator keeps it away from the service (else `out_dir/ca-key.pem`). The service reads its
+    certificate at start: restart it afterwards."""
     now = now or datetime.now(UTC)
     files = TlsFiles.in_dir(out_dir)
-    ca, ca_key = _load_ca(files)
+    ca, key_of_ca = _load_ca(replace(files, ca_key=ca_key) if ca_key is not None else files)
     if ca.not_valid_after_utc <= now + timedelta(days=1):
         raise CaExpired(f"the CA expires {ca.not_valid_after_utc:%Y-%m-%d}")
     if not hosts:
@@ -197,6 +202,6 @@ def renew_server_certificate(
         if not hosts:
             raise ValueError("no host names: name them (the old certificate is missing or has none)")
     _private_dir(out_dir)
-    server, server_key = _server_certificate(ca, ca_key, hosts, now)
+    server, server_key = _server_certificate(ca, key_of_ca, hosts, now)
     _write_server(files, server, server_key)
     return files, server

@@ -144,7 +144,7 @@ def test_renewing_without_the_ca_key_fails_and_changes_nothing(
     assert tresen(["central", "tls", "--out", str(files.ca.parent), "--renew"]) == 2
     err = capsys.readouterr().err
     assert "Erneuern nicht möglich" in err
-    assert "ihr Schlüssel (ca-key.pem)" in err
+    assert "ihr Schlüssel (ca-key.pem" in err
     assert files.certificate.read_bytes() == certificate
 
 
@@ -156,3 +156,20 @@ def test_renewing_with_another_cas_key_is_refused(tmp_path: Path, capsys: pytest
     assert tresen(["central", "tls", "--out", str(files.ca.parent), "--renew"]) == 2
     assert "ca-key.pem in " in capsys.readouterr().err
     assert files.certificate.read_bytes() == certificate
+
+
+def test_the_ca_key_may_be_kept_away_from_the_service(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = make_tls_files(tmp_path / "tls", ["zentrale.example"])
+    away = tmp_path / "usb" / "ca-key.pem"
+    away.parent.mkdir()
+    files.ca_key.rename(away)
+    before = _certificate(files.certificate).serial_number
+    assert tresen(["central", "tls", "--out", str(files.ca.parent), "--renew"]) == 2
+    assert "Erneuern nicht möglich" in capsys.readouterr().err
+    assert tresen(["central", "tls", "--out", str(files.ca.parent), "--renew", "--ca-key", str(away)]) == 0
+    renewed = _certificate(files.certificate)
+    assert renewed.serial_number != before
+    assert renewed.issuer == _certificate(files.ca).subject
+    assert not files.ca_key.exists()  # the key stays where it was kept
