@@ -1,6 +1,6 @@
 """Who may talk to the central service: enrolled workstation keys, one-time enrollment codes, tokens
-for the kiosk, booking systems, displays, capture terminals and administrators, clerk PIN verifiers
-and clerk sessions.
+for the kiosk, booking systems, displays, capture terminals and administrators, clerk PIN verifiers,
+clerk sessions and the keys that resume a clerk's offline login at a workstation.
 
 Secrets are never stored: codes, tokens and session ids are random (256 bits) and kept as their
 SHA-256 digest, so a copy of the database lets no one in; PINs are kept as argon2id verifiers
