@@ -72,6 +72,11 @@ class TokenRequestKey:
             self._session.close()
 
 
+def stored_token_pin(config: TokenKeyConfig, *, backend: KeyringBackend | None = None) -> str:
+    """The token's PIN as enrollment kept it in the keyring (a key rotation makes its key with it)."""
+    return _token_pin(config, backend or default_backend())
+
+
 def _token_pin(config: TokenKeyConfig, backend: KeyringBackend) -> str:
     try:
         pin = backend.get_password(KEYRING_SERVICE, f"token:{config.token_label}")
@@ -165,6 +170,21 @@ def open_token_key(config: TokenKeyConfig, *, backend: KeyringBackend | None = N
     return TokenRequestKey(session, private, _public_pem_of(public))
 
 
+def delete_token_key(config: TokenKeyConfig, *, backend: KeyringBackend | None = None) -> None:
+    """Destroy the key pair labelled `config.key_label` on the token (a rotated-out key); the PIN stays,
+    the token's other keys use it."""
+    import pkcs11
+
+    session = _open_token_session(config, _token_pin(config, backend or default_backend()))
+    try:
+        for stale in session.get_objects({pkcs11.Attribute.LABEL: config.key_label}):
+            stale.destroy()
+    except pkcs11.PKCS11Error as error:
+        raise WorkstationKeyError(f"destroying the key failed: {type(error).__name__}") from None
+    finally:
+        session.close()
+
+
 # --- key file ------------------------------------------------------------------------------------------
 
 
@@ -203,3 +223,15 @@ def open_key_file(path: Path, *, backend: KeyringBackend | None = None) -> FileR
     if not isinstance(loaded, ec.EllipticCurvePrivateKey):
         raise WorkstationKeyError("key file holds no EC key")
     return FileRequestKey(loaded)
+
+
+def delete_key_file(path: Path, *, backend: KeyringBackend | None = None) -> None:
+    """Remove a rotated-out key file and its passphrase from the keyring."""
+    backend = backend or default_backend()
+    path.unlink(missing_ok=True)
+    try:
+        backend.delete_password(KEYRING_SERVICE, _file_entry(path))
+    except keyring.errors.PasswordDeleteError:
+        pass  # gone already
+    except keyring.errors.KeyringError:
+        raise WorkstationKeyError("keyring delete failed") from None

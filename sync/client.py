@@ -30,8 +30,10 @@ from sync.protocol import (
     Health,
     KassenzeichenRangeGrant,
     KassenzeichenRangeRequest,
+    KeyRotationRequest,
     LeaseRequest,
     LeaseSet,
+    OfflineSessionRequest,
     PushRequest,
     PushResponse,
     SequenceGap,
@@ -201,12 +203,34 @@ class CentralClient:
             "POST", "/enrollments", Enrollment, json=request.model_dump(mode="json"), expect=201
         )
 
-    def open_session(self, clerk_id: str, pin: str, desk_id: str | None = None) -> ClerkSession:
+    def rotate_key(self, public_key_pem: str, proof: str) -> Enrollment:
+        """Bind `public_key_pem` (with its `proof`, `sync.signatures.key_possession_proof`) as this
+        workstation's key; the request is signed with the key the client's auth holds (the current
+        one, or the new one to confirm a rotation already done)."""
+        body = KeyRotationRequest(public_key_pem=public_key_pem, proof=proof).model_dump(mode="json")
+        return self._request("PUT", "/workstations/current/key", Enrollment, json=body)
+
+    def open_session(
+        self, clerk_id: str, pin: str, desk_id: str | None = None, *, offline_key_pem: str | None = None
+    ) -> ClerkSession:
         """Log a clerk in at `desk_id` (the request is signed by the workstation; the central service
-        records the login for the desk's idle time); 401 wrong PIN, 423 locked."""
-        body = SessionRequest(clerk_id=clerk_id, pin=pin).model_dump(mode="json")
+        records the login for the desk's idle time); 401 wrong PIN, 423 locked. `offline_key_pem`:
+        the key that will resume a later offline login of this clerk here."""
+        body = SessionRequest(clerk_id=clerk_id, pin=pin, offline_key_pem=offline_key_pem).model_dump(
+            mode="json", exclude_none=True
+        )
         params = {"desk": desk_id} if desk_id else None
         return self._request("POST", "/sessions", ClerkSession, json=body, params=params, expect=201)
+
+    def resume_offline_session(
+        self, clerk_id: str, signed_at: int, proof: str, desk_id: str | None = None
+    ) -> ClerkSession:
+        """A session for the clerk logged in here offline (`sync.signatures.offline_login_proof`)."""
+        body = OfflineSessionRequest(clerk_id=clerk_id, signed_at=signed_at, proof=proof).model_dump(
+            mode="json"
+        )
+        params = {"desk": desk_id} if desk_id else None
+        return self._request("POST", "/sessions/offline", ClerkSession, json=body, params=params, expect=201)
 
     def health(self) -> Health:
         return self._request("GET", "/health", Health)

@@ -37,3 +37,19 @@ def verify(verifier: str, pin: str) -> bool:
 def dummy_verifier() -> str:
     """Checked against when the clerk is unknown: an unknown clerk costs the time of a wrong PIN."""
     return make_verifier("not the PIN of anyone")
+
+
+def derive_key(pin: str, salt: bytes) -> bytes:
+    """32 bytes argon2id derives from `pin` with the verifiers' parameters: what seals the workstation's
+    offline-login key (`workstation.offline_key`), as costly to guess as the cached verifier."""
+    from argon2.low_level import Type, hash_secret_raw
+
+    return hash_secret_raw(
+        pin.encode("utf-8"),
+        salt,
+        time_cost=_HASHER.time_cost,
+        memory_cost=_HASHER.memory_cost,
+        parallelism=_HASHER.parallelism,
+        hash_len=32,
+        type=Type.ID,
+    )

@@ -459,9 +459,34 @@ class Enrollment(_Snapshot):
     desk_id: EntityId | None = None
 
 
+PublicKeyPem = Annotated[str, Field(min_length=100, max_length=1000, pattern=r"^-----BEGIN PUBLIC KEY-----")]
+Proof = Annotated[str, Field(min_length=86, max_length=86, pattern=r"^[A-Za-z0-9_-]+$")]  # r‖s, base64url
+
+
+class KeyRotationRequest(_Strict):
+    """An enrolled workstation's new public key, in a request signed with its current key, with the new
+    key's signature over it (`sync.signatures.key_possession_proof`): from the answer on only the new
+    key signs for the workstation."""
+
+    public_key_pem: PublicKeyPem
+    proof: Proof
+
+
 class SessionRequest(_Strict):
     clerk_id: EntityId
     pin: Pin
+    # The key the workstation keeps sealed under this PIN, to resume a later offline login there.
+    offline_key_pem: PublicKeyPem | None = None
+
+
+class OfflineSessionRequest(_Strict):
+    """A clerk who logged in at this workstation while the central service was away (against the
+    cached verifier) gets a session: `proof` is the offline key's signature over the workstation,
+    the clerk and `signed_at` (`sync.signatures.offline_login_proof`)."""
+
+    clerk_id: EntityId
+    signed_at: Count  # Unix seconds; the central service takes a proof only minutes old
+    proof: Proof
 
 
 class ClerkSession(_Snapshot):

@@ -12,6 +12,7 @@ P-256 with SHA-256 (`ecdsa-p256-sha256`), which every PKCS#11 token and SoftHSM2
 
 from __future__ import annotations
 
+import base64
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -88,6 +89,66 @@ def load_public_key(pem: str) -> ec.EllipticCurvePublicKey:
     if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP256R1):
         raise ValueError("not a P-256 public key")
     return key
+
+
+def _statement(purpose: str, parts: tuple[str, ...]) -> bytes:
+    # The purpose first, so a proof made for one use (a key rotation) proves nothing for another.
+    return "\n".join(("tresen", purpose, *parts)).encode()
+
+
+def statement_proof(key: RequestKey, purpose: str, *parts: str) -> str:
+    """`key`'s signature over a statement (`purpose` and `parts`), base64url without padding: what
+    a key rotation and a resumed offline login carry besides the request's own signature."""
+    return base64.urlsafe_b64encode(key.sign(_statement(purpose, parts))).decode("ascii").rstrip("=")
+
+
+def verify_statement(public_key_pem: str, proof: str, purpose: str, *parts: str) -> bool:
+    """Whether `proof` is the signature of `public_key_pem`'s private key over the statement; False
+    too for anything that is not a P-256 key or a 64-byte signature."""
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+    try:
+        public_key = load_public_key(public_key_pem)
+        raw = base64.urlsafe_b64decode(proof + "=" * (-len(proof) % 4))
+    except (ValueError, UnsupportedAlgorithm):
+        return False
+    if len(raw) != 64:
+        return False
+    der = encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"))
+    try:
+        public_key.verify(der, _statement(purpose, parts), ec.ECDSA(hashes.SHA256()))
+    except BadEcdsaSignature:
+        return False
+    return True
+
+
+KEY_ROTATION = "key-rotation"
+
+
+def key_possession_proof(key: RequestKey, workstation_id: str) -> str:
+    """What a key rotation carries besides the new public key: the new key's signature over it, for
+    this workstation (as ACME's key change, RFC 8555 7.3.5): only a key that signs gets bound."""
+    return statement_proof(key, KEY_ROTATION, workstation_id, key.public_key_pem())
+
+
+def verify_key_possession(public_key_pem: str, workstation_id: str, proof: str) -> bool:
+    return verify_statement(public_key_pem, proof, KEY_ROTATION, workstation_id, public_key_pem)
+
+
+OFFLINE_LOGIN = "offline-login"
+
+
+def offline_login_proof(key: RequestKey, workstation_id: str, clerk_id: str, signed_at: int) -> str:
+    """What resumes an offline login at the central service: the signature of the key sealed under
+    the clerk's PIN (`workstation.offline_login`) over the workstation, the clerk and the time."""
+    return statement_proof(key, OFFLINE_LOGIN, workstation_id, clerk_id, str(signed_at))
+
+
+def verify_offline_login(
+    public_key_pem: str, proof: str, workstation_id: str, clerk_id: str, signed_at: int
+) -> bool:
+    return verify_statement(public_key_pem, proof, OFFLINE_LOGIN, workstation_id, clerk_id, str(signed_at))
 
 
 @dataclass

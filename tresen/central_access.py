@@ -28,6 +28,8 @@ class CentralAccess:
     identity: Identity
     auth: SignedRequests
     session: SessionHolder = field(default_factory=SessionHolder)
+    # Where the key and the clerks' sealed offline keys live (None: the OS keyring); the demo's own file.
+    secrets: KeyringBackend | None = None
 
     def client(self, timeout: float, transport: httpx.BaseTransport | None = None) -> CentralClient:
         from sync.client import CentralClient
@@ -47,7 +49,13 @@ class CentralAccess:
     def logins(
         self, store: LocalStore, timeout: float, transport: httpx.BaseTransport | None = None
     ) -> ClerkLogins:
-        return ClerkLogins(store, self.client(timeout, transport), self.session)
+        return ClerkLogins(
+            store,
+            self.client(timeout, transport),
+            self.session,
+            workstation_id=self.identity.workstation_id,
+            secrets=self.secrets,
+        )
 
 
 def central_access(
@@ -64,4 +72,4 @@ def central_access(
         identity = replace(identity, central_url=central_url.rstrip("/"))
     holder = SessionHolder()
     auth = SignedRequests(open_request_key(identity, backend=backend), identity.workstation_id, holder)
-    return CentralAccess(identity, auth, holder)
+    return CentralAccess(identity, auth, holder, backend)

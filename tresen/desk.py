@@ -292,6 +292,7 @@ def office_overview(
             office_id=office_id,
             settings=settings or StatisticsSettings(),
             clock=login.clock,
+            resume_session=login.logins.resume_session if login.logins is not None else None,
         )
 
     return make

@@ -2,6 +2,7 @@
 
     tresen enroll --central https://zentrale:8470 --code CODE
     tresen enroll --central URL --code CODE --pkcs11-module /usr/lib/softhsm/libsofthsm2.so --token-label WS1
+    tresen key rotate                   # a new key pair, bound by a request signed with the old one
 
 With a PKCS#11 token the key is made on the token (its PIN is read from standard input or
 TRESEN_TOKEN_PIN and kept in the keyring); without one it goes into a key file beside the store.
@@ -34,6 +35,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     enroll.set_defaults(handler=enroll_command)
 
+    key = subparsers.add_parser("key", help="Schlüssel des Arbeitsplatzes")
+    key_commands = key.add_subparsers(dest="key_command", required=True, metavar="BEFEHL")
+    rotate = key_commands.add_parser(
+        "rotate",
+        help="neues Schlüsselpaar erzeugen und bei der Zentrale hinterlegen; der bisherige Schlüssel "
+        "gilt danach nicht mehr (bei geschlossenem Arbeitsplatzprogramm ausführen)",
+    )
+    rotate.set_defaults(handler=rotate_command)
+
 
 def enroll_command(args: argparse.Namespace) -> int:
     from devices.workstation_key import TokenKeyConfig
@@ -61,4 +71,24 @@ def enroll_command(args: argparse.Namespace) -> int:
             workstation=identity.workstation_id, office=identity.office_id
         )
     )
+    return 0
+
+
+def rotate_command(args: argparse.Namespace) -> int:
+    from tresen.desk import fail, load_config
+    from workstation.errors import TresenError
+    from workstation.i18n import _
+    from workstation.key_rotation import rotate_key
+
+    try:
+        rotation = rotate_key(load_config(args.config).store.path)
+    except TresenError as error:
+        return fail(error.user_message)
+    print(
+        _(
+            "Neuer Schlüssel für {workstation} bei der Zentrale hinterlegt; der bisherige gilt nicht mehr."
+        ).format(workstation=rotation.identity.workstation_id)
+    )
+    if not rotation.old_key_destroyed:
+        print(_("Der bisherige Schlüssel konnte nicht gelöscht werden (siehe Protokoll)."), file=sys.stderr)
     return 0

@@ -428,7 +428,9 @@ class CardReading:
                 AUDIT_ACTION_READ,
                 {
                     "card_read_id": read_id,
-                    "document_number_hash": number_hash,
+                    # Prefixed, as every keyed value in the trail: a bare hex there is a legacy
+                    # sha256 (`audit.rekey_legacy_identifiers`).
+                    "document_number_hash": audit.IDENTIFIER_PREFIX + number_hash,
                     "document_code": chip.document_code,
                     "access_protocol": document.access_protocol,
                     "verdict": verdict.status.value,

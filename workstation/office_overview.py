@@ -13,6 +13,7 @@ from workstation.local_statistics import LocalFigures, local_day_report, local_l
 from workstation.statistics_export import save_daily_report
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from datetime import date
     from pathlib import Path
 
@@ -38,8 +39,12 @@ class OfficeOverview:
         settings: StatisticsSettings,
         clock: Clock = utc_now,
         real_clock: Clock = utc_now,
+        resume_session: Callable[[], bool] | None = None,
     ) -> None:
         self.central = central
+        # A supervisor who logged in offline gets the central session these figures need once the
+        # central service answers again (`ClerkLogins.resume_session`), before each central call.
+        self.resume_session = resume_session
         self.store = store
         self.workstation_id = workstation_id
         self.office_id = office_id
@@ -51,16 +56,24 @@ class OfficeOverview:
         return self.central.today()
 
     def load_live(self) -> LiveOffice:
+        self._resume()
         return self.central.load_live()
 
     def load_day(self, day: date) -> DayReport:
+        self._resume()
         return self.central.load_day(day)
 
     def load_conflicts(self) -> list[ConflictEntry]:
+        self._resume()
         return self.central.load_conflicts()
 
     def resolve_conflict(self, entry: ConflictEntry, note: str = "") -> ConflictEntry:
+        self._resume()
         return self.central.resolve_conflict(entry, note)
+
+    def _resume(self) -> None:
+        if self.resume_session is not None:
+            self.resume_session()  # offline it fails quietly; the central call then reports
 
     def load_local_live(self) -> LocalFigures[LiveOffice]:
         with self.store.session() as session:

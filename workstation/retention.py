@@ -12,6 +12,8 @@ What goes, and when:
 - captures (photo, signature, fingerprints, encrypted) as soon as the case's finish was accepted by
   the central service (`purge_synced_captures`, right after the push), when its ticket ended
   otherwise, and at the latest with the citizen data (a case left open keeps no capture).
+- plain sha256 identifiers in audit events an older Tresen wrote (reversed by guessing), re-keyed
+  before each purge (`audit.rekey_legacy_identifiers`); the events themselves stay.
 Rows of tickets still in the queue (waiting, called, serving, parked) are never touched, and the
 outbox is left alone: a pending operation is never lost.
 
@@ -34,6 +36,7 @@ from sqlalchemy import Select, delete, func, or_, select, update
 
 from sync.clock import OFFICE_ZONE
 from workstation import audit
+from workstation.audit_key import AuditKeyError
 from workstation.documents import purge_kept_documents
 from workstation.errors import TresenError
 from workstation.i18n import _
@@ -141,6 +144,17 @@ class _Cutoffs:
     citizen: datetime
 
 
+def _rekey_legacy_identifiers(store: LocalStore, actor: str, now: datetime) -> None:
+    """Never in the purge's way: a broken chain or an unusable keyring is logged, the purge goes on."""
+    try:
+        with store.write() as session:
+            audit.rekey_legacy_identifiers(session, actor, at=now)
+    except audit.ChainBroken as broken:
+        log.error("legacy audit identifiers left as they are: %s", broken)
+    except AuditKeyError as error:
+        log.warning("legacy audit identifiers not rekeyed: %s", error)
+
+
 def purge_personal_data(
     store: LocalStore,
     now: datetime,
@@ -169,6 +183,7 @@ def purge_personal_data(
                 citizen_data_before=cutoffs.citizen,
                 dry_run=True,
             )
+    _rekey_legacy_identifiers(store, actor, now)
     totals = [0, 0, 0, 0]
     batches = 0
     while True:

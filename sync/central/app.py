@@ -20,6 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session
 
 from sync.central import apply, arbitration, conflicts, credentials, issuing, leases, presence, store
 from sync.central.auth import WORKSTATION, Authenticator, Caller
@@ -54,12 +55,14 @@ from sync.protocol import (
     EnrollmentRequest,
     Health,
     IssuedTicket,
+    KeyRotationRequest,
     Lease,
     LeaseRequest,
     LeaseSet,
     OfficeDate,
     OfficeDetail,
     OfficeSnapshot,
+    OfflineSessionRequest,
     PushRequest,
     PushResponse,
     SequenceGap,
@@ -168,27 +171,46 @@ def _routes(central: store.CentralStore, notifier: ChangeNotifier, epoch: str, c
             # Credentials (expiry, lockout) run in real time, as the Authenticator checks them; the
             # login's place in the office's day (the desk's presence) on the office's clock.
             outcome = credentials.open_clerk_session(
-                session, workstation, request.clerk_id, request.pin, utc_now()
+                session,
+                workstation,
+                request.clerk_id,
+                request.pin,
+                utc_now(),
+                offline_key_pem=request.offline_key_pem,
             )
             if isinstance(outcome, CentralRefusal):
                 refusal = outcome  # committed with its failure count, then answered
             else:
-                secret, entry = outcome
-                if desk_id is not None:
-                    presence.start_presence(
-                        session,
-                        session_digest=entry.digest,
-                        office_id=workstation.office_id,
-                        desk_id=desk_id,
-                        clerk_id=entry.clerk_id,
-                        workstation_id=workstation.workstation_id,
-                        now=now,
-                        expires_at=now + credentials.CLERK_SESSION_LIFETIME,
-                    )
-                return ClerkSession(
-                    session=secret, clerk_id=entry.clerk_id, role=entry.role, expires_at=entry.expires_at
-                )
+                return _opened(session, workstation, desk_id, outcome, now)
         raise refusal
+
+    @router.post(
+        "/sessions/offline",
+        response_model=ClerkSession,
+        status_code=status.HTTP_201_CREATED,
+        tags=["access"],
+        responses={
+            401: {"model": Refusal, "description": "signature refused, or no offline login to resume"},
+            423: {"model": Refusal, "description": "clerk locked after repeated wrong PINs"},
+        },
+    )
+    def resume_offline_session(
+        request: OfflineSessionRequest, caller: Caller, desk: DeskQuery = None
+    ) -> ClerkSession:
+        """A session for a clerk who logged in at this workstation while the central service was away
+        (signed by the workstation, with the proof of the key it keeps sealed under the clerk's PIN);
+        no PIN is sent. Recorded at the desk as a login is."""
+        caller.allow(WORKSTATION)
+        now = clock()
+        with central.write() as session:
+            workstation = session.get(credentials.WorkstationKey, caller.workstation_id)
+            assert workstation is not None  # authenticated by this key
+            desk_id = presence.desk_for_login(session, workstation.office_id, workstation.desk_id, desk)
+            opened = credentials.resume_offline_session(
+                session, workstation, request.clerk_id, request.signed_at, request.proof, utc_now()
+            )
+            log.info("clerk session resumed after an offline login at %s", workstation.workstation_id)
+            return _opened(session, workstation, desk_id, opened, now)
 
     @router.delete("/sessions/current", status_code=status.HTTP_204_NO_CONTENT, tags=["access"])
     def close_session(request: Request, caller: Caller) -> Response:
@@ -200,6 +222,25 @@ def _routes(central: store.CentralStore, notifier: ChangeNotifier, epoch: str, c
                 presence.end_presence(session, credentials.digest_of(secret), clock())
                 credentials.end_clerk_session(session, secret)
         return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+    @router.put(
+        "/workstations/current/key",
+        response_model=Enrollment,
+        tags=["access"],
+        responses={401: {"model": Refusal, "description": "signature refused, or the new key's proof"}},
+    )
+    def rotate_key(request: KeyRotationRequest, caller: Caller) -> Enrollment:
+        """The signing workstation's new public key (the request is signed with its current key) with
+        the new key's signature over it (`proof`): from this answer on only the new key is accepted.
+        Sending the key it has already changes nothing (a workstation that missed the answer asks
+        again, signed with the new key)."""
+        caller.allow(WORKSTATION)
+        assert caller.workstation_id is not None  # a workstation principal names its workstation
+        with central.write() as session:
+            key = credentials.rotate_workstation_key(
+                session, caller.workstation_id, request.public_key_pem, request.proof, utc_now()
+            )
+            return Enrollment(workstation_id=key.workstation_id, office_id=key.office_id, desk_id=key.desk_id)
 
     @router.get("/offices", response_model=list[OfficeSnapshot], tags=["reference data"])
     def list_offices(caller: Caller) -> list[OfficeSnapshot]:
@@ -410,6 +451,29 @@ def _routes(central: store.CentralStore, notifier: ChangeNotifier, epoch: str, c
         return answer
 
     return router
+
+
+def _opened(
+    session: Session,
+    workstation: credentials.WorkstationKey,
+    desk_id: str | None,
+    opened: tuple[str, credentials.ClerkSession],
+    now: datetime,
+) -> ClerkSession:
+    """The answer to a login, with the clerk's presence at the desk recorded (for the desks' idle time)."""
+    secret, entry = opened
+    if desk_id is not None:
+        presence.start_presence(
+            session,
+            session_digest=entry.digest,
+            office_id=workstation.office_id,
+            desk_id=desk_id,
+            clerk_id=entry.clerk_id,
+            workstation_id=workstation.workstation_id,
+            now=now,
+            expires_at=now + credentials.CLERK_SESSION_LIFETIME,
+        )
+    return ClerkSession(session=secret, clerk_id=entry.clerk_id, role=entry.role, expires_at=entry.expires_at)
 
 
 def _install_error_handlers(app: FastAPI) -> None:

@@ -79,11 +79,32 @@ def register(
     serve.add_argument("--tls-key", type=Path, help="privater Schlüssel des Serverzertifikats (PEM)")
     serve.add_argument("--tls-ca", type=Path, help="CA-Datei, mit der der simulierte Kiosk prüft")
 
-    tls = commands.add_parser("tls", help="eigene CA und Serverzertifikat für TLS erzeugen")
-    tls.add_argument(
-        "--out", type=Path, required=True, help="Zielordner (ca.pem, server.pem, server-key.pem)"
+    tls = commands.add_parser(
+        "tls", help="eigene CA und Serverzertifikat für TLS erzeugen oder das Serverzertifikat erneuern"
     )
-    tls.add_argument("--host", action="append", required=True, help="Name oder IP der Zentrale (mehrfach)")
+    tls.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="Ordner der CA (ca.pem, ca-key.pem) und des Serverzertifikats (server.pem, server-key.pem)",
+    )
+    tls.add_argument(
+        "--host",
+        action="append",
+        default=[],
+        help="Name oder IP der Zentrale (mehrfach; beim Erneuern ohne: die des bisherigen Zertifikats)",
+    )
+    tls.add_argument(
+        "--ca-key",
+        type=Path,
+        help="Schlüssel der CA beim Erneuern, wenn er nicht im Ordner liegt (z. B. auf einem Datenträger "
+        "der Administration)",
+    )
+    tls.add_argument(
+        "--renew",
+        action="store_true",
+        help="nur das Serverzertifikat von derselben CA erneuern (die Arbeitsplätze behalten ihre CA-Datei)",
+    )
     tls.set_defaults(handler=tls_command)
     serve.set_defaults(handler=serve_command)
 
@@ -257,10 +278,62 @@ def seed_command(args: argparse.Namespace) -> int:
 
 
 def tls_command(args: argparse.Namespace) -> int:
-    from sync.central.tls import make_tls_files
+    from sync.central import tls
 
-    files = make_tls_files(args.out, args.host)
-    print(f"CA (für tresen enroll --ca-file): {files.ca}")
+    out: Path = args.out
+    try:
+        if args.renew:
+            files, server = tls.renew_server_certificate(out, args.host, ca_key=args.ca_key)
+        elif not args.host:
+            print("Bitte mit --host den Namen oder die IP der Zentrale angeben.", file=sys.stderr)
+            return 2
+        else:
+            files = tls.make_tls_files(out, args.host)
+            server = None
+    except tls.CaExists:
+        print(
+            f"In {out} liegt schon eine CA. Zum Erneuern des Serverzertifikats --renew angeben; eine neue "
+            "CA müsste jeder Arbeitsplatz neu bekommen (neuer Ordner).",
+            file=sys.stderr,
+        )
+        return 2
+    except tls.CaMissing:
+        print(
+            f"Erneuern nicht möglich: in {out} fehlt die CA (ca.pem) oder ihr Schlüssel (ca-key.pem, oder "
+            "die Datei von --ca-key), oder "
+            "eine der Dateien ist nicht lesbar. Ohne den Schlüssel der CA kann kein Zertifikat erneuert "
+            "werden, dem die Arbeitsplätze weiter vertrauen; eine neue CA heißt: jeder Arbeitsplatz braucht "
+            "die neue CA-Datei.",
+            file=sys.stderr,
+        )
+        return 2
+    except tls.CaKeyMismatch:
+        print(f"Erneuern nicht möglich: ca-key.pem in {out} gehört nicht zu ca.pem.", file=sys.stderr)
+        return 2
+    except tls.CaExpired:
+        print(
+            f"Erneuern nicht möglich: die CA in {out} ist abgelaufen. Bitte eine neue CA erzeugen und an "
+            "jeden Arbeitsplatz verteilen.",
+            file=sys.stderr,
+        )
+        return 2
+    except ValueError:
+        print("Bitte mit --host den Namen oder die IP der Zentrale angeben.", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"Ordner {out} nicht beschreibbar: {type(error).__name__}", file=sys.stderr)
+        return 2
+    if server is None:
+        print(f"CA (für tresen enroll --ca-file): {files.ca}")
+        print(
+            f"Schlüssel der CA (nur zum Erneuern; am besten getrennt von der Zentrale aufbewahren): "
+            f"{files.ca_key}"
+        )
+    else:
+        print(
+            f"Serverzertifikat erneuert, gültig bis {server.not_valid_after_utc:%d.%m.%Y}; die CA bleibt "
+            f"{files.ca}. Bitte die Zentrale neu starten."
+        )
     print(f"Zertifikat: {files.certificate}  Schlüssel: {files.key}")
     return 0
 

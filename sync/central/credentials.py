@@ -1,6 +1,6 @@
 """Who may talk to the central service: enrolled workstation keys, one-time enrollment codes, tokens
-for the kiosk, booking systems, displays, capture terminals and administrators, clerk PIN verifiers
-and clerk sessions.
+for the kiosk, booking systems, displays, capture terminals and administrators, clerk PIN verifiers,
+clerk sessions and the keys that resume a clerk's offline login at a workstation.
 
 Secrets are never stored: codes, tokens and session ids are random (256 bits) and kept as their
 SHA-256 digest, so a copy of the database lets no one in; PINs are kept as argon2id verifiers
@@ -10,18 +10,28 @@ SHA-256 digest, so a copy of the database lets no one in; PINs are kept as argon
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 import uuid
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Integer, String, Text, select
+from cryptography.exceptions import UnsupportedAlgorithm
+from sqlalchemy import ForeignKey, Integer, String, Text, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from sync import pins
 from sync.central import presence, store
 from sync.central.errors import CentralRefusal, InvalidReference, Locked, NotFound, Unauthenticated
-from sync.signatures import load_public_key
+from sync.signatures import (
+    MAX_AGE_SECONDS,
+    MAX_CLOCK_SKEW,
+    load_public_key,
+    verify_key_possession,
+    verify_offline_login,
+)
+
+log = logging.getLogger(__name__)
 
 ENROLLMENT_CODE_LIFETIME = timedelta(hours=24)
 ADMIN_TOKEN_LIFETIME = timedelta(minutes=30)
@@ -96,6 +106,19 @@ class ClerkSession(store.CentralBase):
     expires_at: Mapped[datetime]
 
 
+class ClerkOfflineKey(store.CentralBase):
+    """The public half of the key a workstation made at a clerk's online login there and keeps sealed
+    under that clerk's PIN: after an offline login it proves the PIN was known, and the central service
+    gives the clerk a session (`resume_offline_session`). Gone when the PIN changes."""
+
+    __tablename__ = "clerk_offline_keys"
+
+    clerk_id: Mapped[str] = mapped_column(ForeignKey("clerks.id"), primary_key=True)
+    workstation_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    public_key_pem: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
 def digest_of(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
@@ -167,6 +190,8 @@ def set_clerk_pin(session: Session, clerk_id: str, pin: str, *, verifier: str | 
         session.add(ClerkCredential(clerk_id=clerk_id, verifier=value, failures=0, locked_until=None))
     else:
         credential.verifier, credential.failures, credential.locked_until = value, 0, None
+    # Sealed under the old PIN: whoever knew that one must not resume offline logins with it.
+    session.execute(delete(ClerkOfflineKey).where(ClerkOfflineKey.clerk_id == clerk_id))
 
 
 # --- enrollment ----------------------------------------------------------------------------------------
@@ -214,6 +239,25 @@ def register_workstation(
     return key
 
 
+def rotate_workstation_key(
+    session: Session, workstation_id: str, public_key_pem: str, proof: str, now: datetime
+) -> WorkstationKey:
+    """Bind a new public key to an enrolled workstation (the caller has checked that the request was
+    signed with its current key) once `proof` shows the new key signs: from the commit on, the old
+    key's signatures are refused. The same key again changes nothing, so a workstation that missed
+    the answer can ask again with either key."""
+    if not verify_key_possession(public_key_pem, workstation_id, proof):
+        # 401 like any credential that does not verify (also for what is no P-256 key at all).
+        raise Unauthenticated("new key: proof of possession does not verify")
+    key = session.get(WorkstationKey, workstation_id, with_for_update=True)
+    if key is None or key.revoked_at is not None:
+        raise Unauthenticated("workstation unknown or revoked")
+    if key.public_key_pem != public_key_pem:
+        key.public_key_pem = public_key_pem
+        log.info("workstation %s: key rotated at %s", workstation_id, now.isoformat(timespec="seconds"))
+    return key
+
+
 def revoke_workstation(session: Session, workstation_id: str, now: datetime) -> None:
     """A lost or replaced workstation: its key signs nothing any more, and its clerk sessions end."""
     key = session.get(WorkstationKey, workstation_id)
@@ -225,15 +269,23 @@ def revoke_workstation(session: Session, workstation_id: str, now: datetime) -> 
         select(ClerkSession).where(ClerkSession.workstation_id == workstation_id)
     ):
         session.delete(clerk_session)
+    session.execute(delete(ClerkOfflineKey).where(ClerkOfflineKey.workstation_id == workstation_id))
 
 
 # --- clerk sessions ------------------------------------------------------------------------------------
 
 
 def open_clerk_session(
-    session: Session, workstation: WorkstationKey, clerk_id: str, pin: str, now: datetime
+    session: Session,
+    workstation: WorkstationKey,
+    clerk_id: str,
+    pin: str,
+    now: datetime,
+    *,
+    offline_key_pem: str | None = None,
 ) -> tuple[str, ClerkSession] | CentralRefusal:
-    """Check a clerk's PIN for a login at `workstation`: the session's secret, or the refusal.
+    """Check a clerk's PIN for a login at `workstation`: the session's secret, or the refusal. With
+    `offline_key_pem`, the key that will prove a later offline login there is kept for the clerk.
 
     A refusal is returned, not raised, so that the caller commits the failure count before it
     answers (a raised refusal would roll the count back, and the lockout would never come)."""
@@ -250,16 +302,74 @@ def open_clerk_session(
             credential.failures, credential.locked_until = 0, now + LOCKOUT
         return Unauthenticated("clerk unknown or PIN wrong")
     credential.failures, credential.locked_until = 0, None
+    if offline_key_pem is not None:
+        _keep_offline_key(session, clerk_id, workstation.workstation_id, offline_key_pem, now)
+    return _new_clerk_session(session, clerk, workstation.workstation_id, now)
+
+
+def _new_clerk_session(
+    session: Session, clerk: store.Clerk, workstation_id: str, now: datetime
+) -> tuple[str, ClerkSession]:
     secret = new_secret()
     clerk_session = ClerkSession(
         digest=digest_of(secret),
-        clerk_id=clerk_id,
-        workstation_id=workstation.workstation_id,
+        clerk_id=clerk.id,
+        workstation_id=workstation_id,
         role=clerk.role,
         expires_at=now + CLERK_SESSION_LIFETIME,
     )
     session.add(clerk_session)
     return secret, clerk_session
+
+
+def _keep_offline_key(
+    session: Session, clerk_id: str, workstation_id: str, public_key_pem: str, now: datetime
+) -> None:
+    try:
+        load_public_key(public_key_pem)
+    except (ValueError, UnsupportedAlgorithm):
+        # Not refused: the login itself is fine; only an offline login there will not resume.
+        log.info("clerk login at %s: the offline key is no P-256 key, not kept", workstation_id)
+        return
+    entry = session.get(ClerkOfflineKey, (clerk_id, workstation_id))
+    if entry is None:
+        session.add(
+            ClerkOfflineKey(
+                clerk_id=clerk_id,
+                workstation_id=workstation_id,
+                public_key_pem=public_key_pem,
+                created_at=now,
+            )
+        )
+    else:
+        entry.public_key_pem, entry.created_at = public_key_pem, now
+
+
+OFFLINE_PROOF_AGE = timedelta(seconds=MAX_AGE_SECONDS) + MAX_CLOCK_SKEW
+
+
+def resume_offline_session(
+    session: Session, workstation: WorkstationKey, clerk_id: str, signed_at: int, proof: str, now: datetime
+) -> tuple[str, ClerkSession]:
+    """A session for a clerk who logged in at `workstation` while the central service was away: the
+    workstation signed this request, and `proof` is the signature of the key it keeps sealed under the
+    clerk's PIN (unsealed by that offline login) over the workstation, the clerk and `signed_at`
+    (Unix seconds, recent). No PIN travels, none is kept in memory; a PIN changed since, a lockout or
+    a clerk of another office is refused as an online login would be."""
+    clerk = session.get(store.Clerk, clerk_id)
+    entry = session.get(ClerkOfflineKey, (clerk_id, workstation.workstation_id))
+    if clerk is None or entry is None or clerk.office_id != workstation.office_id:
+        raise Unauthenticated("no offline login key for this clerk at this workstation")
+    if abs(now.timestamp() - signed_at) > OFFLINE_PROOF_AGE.total_seconds():
+        raise Unauthenticated("offline login proof too old or from the future")
+    if not verify_offline_login(entry.public_key_pem, proof, workstation.workstation_id, clerk_id, signed_at):
+        raise Unauthenticated("offline login proof does not verify")
+    credential = session.get(ClerkCredential, clerk_id)
+    if credential is None:
+        raise Unauthenticated("clerk has no PIN")
+    if credential.locked_until is not None and credential.locked_until > now:
+        raise Locked("clerk locked after repeated wrong PINs")
+    return _new_clerk_session(session, clerk, workstation.workstation_id, now)
 
 
 def end_clerk_session(session: Session, secret: str) -> None:

@@ -24,6 +24,7 @@ from devices.card.mrz import build_td1, build_td3, parse_mrz
 from devices.card.passive_auth import PassiveAuthResult, passive_authentication
 from devices.card.service import DocumentRead, ProgressCallback, ReadFigures, ReadProgress
 from devices.card.transport import list_readers
+from workstation import audit
 from workstation.card_reading import (
     AccessKind,
     CardReading,
@@ -443,7 +444,7 @@ def test_a_read_is_kept_with_the_case_and_compared_with_the_booking(
         event = session.scalars(select(AuditEvent).where(AuditEvent.action == "card.read")).one()
     assert event.case_id == case_id
     assert event.clerk_id == "clerk-1"
-    assert event.detail["document_number_hash"] == row.document_number_hash
+    assert event.detail["document_number_hash"] == audit.IDENTIFIER_PREFIX + row.document_number_hash
     assert outcome.chip.document_number not in repr(event.detail)  # hashed, never in clear
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
+import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
+from devices.workstation_key import TokenKeyConfig
 from tests.services import require_service
 
 if TYPE_CHECKING:
@@ -37,6 +40,23 @@ def seal_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         env.setenv("SOFTHSM2_CONF", str(home / "demo-seal" / "softhsm2.conf"))
         create_demo_token()
         yield home
+
+
+def new_token() -> tuple[TokenKeyConfig, str]:
+    """A fresh token in the session's SoftHSM2 configuration (`seal_home` points SOFTHSM2_CONF at it)."""
+    import pkcs11
+
+    label, pin = f"ws-{secrets.token_hex(4)}", "".join(secrets.choice("0123456789") for _ in range(8))
+    tool = shutil.which("softhsm2-util")
+    assert tool is not None
+    subprocess.run(
+        [tool, "--init-token", "--free", "--label", label, "--pin", pin, "--so-pin", pin + "0"],
+        env=dict(os.environ),
+        capture_output=True,
+        check=True,
+    )
+    pkcs11.lib(str(SOFTHSM_MODULE)).reinitialize()
+    return TokenKeyConfig(SOFTHSM_MODULE, label), pin
 
 
 REPO = Path(__file__).resolve().parents[2]

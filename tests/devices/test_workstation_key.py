@@ -4,10 +4,6 @@ signed by it is accepted, and the code cannot be used twice."""
 
 from __future__ import annotations
 
-import os
-import secrets
-import shutil
-import subprocess
 from typing import TYPE_CHECKING
 
 import pkcs11
@@ -15,11 +11,11 @@ import pytest
 from pkcs11 import Attribute, KeyType, ObjectClass
 
 from devices.secret_store import file_backend
-from devices.workstation_key import KEYRING_SERVICE, TokenKeyConfig, create_key_file, open_key_file
+from devices.workstation_key import KEYRING_SERVICE, create_key_file, open_key_file
 from sync.central import credentials
 from sync.central.seed import BUERGERAMT_ID
 from sync.clock import utc_now
-from tests.devices.conftest import SOFTHSM_MODULE
+from tests.devices.conftest import SOFTHSM_MODULE, new_token
 from tresen.central_access import central_access
 from workstation.identity import EnrollmentError, enroll, identity_path
 
@@ -31,21 +27,6 @@ if TYPE_CHECKING:
 pytestmark = [pytest.mark.softhsm, pytest.mark.usefixtures("seal_home")]
 
 
-def _new_token() -> tuple[TokenKeyConfig, str]:
-    """A fresh token in the session's SoftHSM2 configuration (`seal_home` points SOFTHSM2_CONF at it)."""
-    label, pin = f"ws-{secrets.token_hex(4)}", "".join(secrets.choice("0123456789") for _ in range(8))
-    tool = shutil.which("softhsm2-util")
-    assert tool is not None
-    subprocess.run(
-        [tool, "--init-token", "--free", "--label", label, "--pin", pin, "--so-pin", pin + "0"],
-        env=dict(os.environ),
-        capture_output=True,
-        check=True,
-    )
-    pkcs11.lib(str(SOFTHSM_MODULE)).reinitialize()
-    return TokenKeyConfig(SOFTHSM_MODULE, label), pin
-
-
 def _code(central: EmbeddedCentral) -> str:
     with central.store.write() as session:
         return credentials.create_enrollment_code(session, BUERGERAMT_ID, None, utc_now())
@@ -54,7 +35,7 @@ def _code(central: EmbeddedCentral) -> str:
 def test_enrolled_on_the_token_the_key_never_leaves_it_and_signs_every_request(
     central: EmbeddedCentral, tmp_path: Path
 ) -> None:
-    token, pin = _new_token()
+    token, pin = new_token()
     backend = file_backend(tmp_path / "keyring.cfg")
     store_path = tmp_path / "tresen.sqlite3"
     code = _code(central)
