@@ -27,13 +27,15 @@ def require(condition: bool, reason: str) -> None:
 
 @pytest.fixture(scope="session")
 def seal_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A demo token in a temporary SOFTHSM2_CONF and a temporary keyring file, never the user's."""
+    """A demo token in a temporary SOFTHSM2_CONF; its secrets go to the suite's keyring file
+    (`suite_keyring` in tests/conftest.py), never the user's. Not a keyring file of its own: this
+    fixture lives for the session, and a second file would divert every later test of the worker
+    (and the processes they start) from the suite's audit key."""
     require(shutil.which("softhsm2-util") is not None and SOFTHSM_MODULE.exists(), "SoftHSM2 not installed")
     from devices.seal.demo_token import create_demo_token
 
     home = tmp_path_factory.mktemp("seal")
     with pytest.MonkeyPatch.context() as env:
-        env.setenv("TRESEN_KEYRING_FILE", str(home / "keyring.cfg"))
         env.setenv("TRESEN_SEAL_DIR", str(home / "demo-seal"))
         env.delenv("TRESEN_SEAL_CA", raising=False)
         env.delenv("TRESEN_SEAL_TOKEN", raising=False)
