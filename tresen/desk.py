@@ -204,11 +204,17 @@ def _secure_or_told(url: str) -> bool:
 # --- shared with the demo ------------------------------------------------------------------------------
 
 
-def open_store(path: Path) -> LocalStore:
+def open_store(path: Path, *, instances: Path | None = None) -> LocalStore:
+    """The store at `path`, migrated, and checked against the instance kept for its place
+    (`workstation.store_instance`, in `instances` or the user's state): a copied file is found
+    before anything syncs."""
+    from sync.clock import utc_now
+    from workstation.config import default_store_instances_path
     from workstation.db import LocalStore
     from workstation.errors import LocalStoreError
     from workstation.i18n import _
     from workstation.private_files import private_dir
+    from workstation.store_instance import InstanceRegistry, check_instance
 
     try:
         private_dir(path.parent)  # 0700: the store's file names and its -wal are nobody else's business
@@ -222,6 +228,7 @@ def open_store(path: Path) -> LocalStore:
         ) from None
     store = LocalStore(path)
     store.migrate()
+    check_instance(store, InstanceRegistry(instances or default_store_instances_path()), utc_now())
     return store
 
 

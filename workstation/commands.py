@@ -30,7 +30,7 @@ from sync.states import (
     TransitionRefused,
     next_state,
 )
-from workstation import queries
+from workstation import queries, store_instance
 from workstation.errors import CommandRefused
 from workstation.i18n import _
 from workstation.labels import state_label
@@ -655,8 +655,9 @@ def issue_walk_in(
     return IssueResult(ticket.id, number, tuple(service.id for service in services), priority)
 
 
-def desk_number_prefix(desk: Desk) -> str:
-    return f"S{desk.number}-"
+def desk_number_prefix(desk: Desk, mark: str | None = None) -> str:
+    """`S3-` at desk 3; a copied store adds its own letter (`S3K-`, `workstation.store_instance`)."""
+    return f"S{desk.number}{mark or ''}-"
 
 
 class NumberFloor(Protocol):
@@ -668,7 +669,7 @@ def next_desk_number(
 ) -> str:
     """The desk's next number of the office's day (local midnight to midnight), after the highest in
     the store and the highest `issued_elsewhere` knows of."""
-    prefix = desk_number_prefix(desk)
+    prefix = desk_number_prefix(desk, store_instance.number_mark(session))
     day = office_day(now)
     day_start, _day_end = office_day_bounds(day)
     numbers = session.scalars(

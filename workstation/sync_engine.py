@@ -32,7 +32,7 @@ from sync.protocol import (
     PushRequest,
     PushResponse,
 )
-from workstation import kassenzeichen_ranges, replica
+from workstation import kassenzeichen_ranges, replica, store_instance
 from workstation.commands import CallResult, DeskContext, record_call
 from workstation.errors import CentralUnavailable, LocalStoreError
 from workstation.i18n import _
@@ -109,6 +109,7 @@ class SyncEngine:
         self._last_error_de: str | None = None
         self._failures = 0  # consecutive failed rounds, for the backoff
         self._unreachable = False  # the last failure was the network (no answer at all)
+        self._retired: bool | None = None  # the store is a copy that may not sync as ctx's identity
 
     # --- the rounds --------------------------------------------------------------------------
 
@@ -174,7 +175,12 @@ class SyncEngine:
     def _guarded(self, what: str, work: Callable[[], SyncReport]) -> SyncReport:
         """Run one round; every failure becomes a report with a German message, never an exception."""
         try:
+            self._refuse_a_retired_identity()
             report = work()
+        except store_instance.CopiedStore as error:
+            # Nothing is sent: the copy works on offline, and the clerk sees why in the status.
+            log.warning("%s: no sync", error)
+            return self._failed(error.user_message, online=False)
         except CentralError as error:
             return self._failed(
                 error.user_message, online=not error.retryable, unreachable=error.status_code is None
@@ -279,6 +285,10 @@ class SyncEngine:
 
         Pushes pending operations first, so the central service knows what this desk just finished.
         Raises `CentralUnavailable` when the central service cannot answer."""
+        try:
+            self._refuse_a_retired_identity()
+        except store_instance.CopiedStore as error:
+            raise CentralUnavailable(error.user_message) from error
         call_id = str(uuid6.uuid7())
         request = CallNextRequest(workstation_id=ctx.workstation_id, clerk_id=ctx.clerk_id, call_id=call_id)
         try:
@@ -306,6 +316,20 @@ class SyncEngine:
         with self.store.write() as session:
             result = record_call(session, ctx, answer.ticket, answer.call_id, answer.explanation)
         return result
+
+    def _refuse_a_retired_identity(self) -> None:
+        if self._identity_retired():
+            raise store_instance.copied_store_error(self.ctx.workstation_id)
+
+    def _identity_retired(self) -> bool:
+        """Asked once per engine (the store's instance was checked when it was opened); a copy
+        enrolled anew takes its outbox along to its new identity here."""
+        if self._retired is None:
+            with self.store.write() as session:
+                self._retired = store_instance.is_retired(session, self.ctx.workstation_id)
+                if not self._retired:
+                    store_instance.adopt_identity(session, self.ctx.workstation_id)
+        return self._retired
 
     # --- leases --------------------------------------------------------------------------------
 
@@ -361,6 +385,8 @@ class SyncEngine:
             return
         with self.store.write() as session:
             session.execute(delete(DeskLease).where(DeskLease.desk_id == self.ctx.desk_id))
+        if self._identity_retired():
+            return  # the leases are the original's to give back
         try:
             self.client.leases(self.ctx.desk_id, LeaseRequest(workstation_id=self.ctx.workstation_id, want=0))
         except CentralError as error:
