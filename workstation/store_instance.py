@@ -58,6 +58,9 @@ class CopiedStore(TresenError):
 class InstanceCheck:
     instance_id: str
     copied_from: str | None  # set when this opening found the file to be a copy of that instance
+    # The store's record, read once at the opening:
+    retired_workstation_ids: tuple[str, ...] = ()
+    number_mark: str | None = None
 
 
 class InstanceRegistry:
@@ -95,25 +98,28 @@ def machine_id() -> str:
 
 def check_instance(store: LocalStore, registry: InstanceRegistry, now: datetime) -> InstanceCheck:
     """Tell whether the store at its place is the instance kept for that place; a copy becomes a new
-    instance (see the module). Run when the store is opened, before any sync."""
+    instance (see the module). Run when the store is opened, before any sync; the answer is kept as
+    `store.instance` for the desk's commands and sync."""
     place = place_of(store.path)
     kept = registry.get(place)
-    copied_from = None
     with store.write() as session:
         row = session.scalar(select(StoreInstance))
+        copied_from = None
         if row is None:  # first opened here, or from before instance ids: nothing to compare
             row = StoreInstance(instance_id=kept or _new_id(), retired_workstation_ids=[])
             session.add(row)
-        elif row.instance_id == kept:
-            return InstanceCheck(row.instance_id, None)
-        else:
+        elif row.instance_id != kept:
             copied_from = row.instance_id
             _become_a_copy(session, row, now, store.path)
-        instance_id = row.instance_id
-    # After the store's commit: a crash in between only makes the next opening see a copy again,
-    # which costs a letter and a new id, nothing else.
-    registry.put(place, instance_id)
-    return InstanceCheck(instance_id, copied_from)
+        check = InstanceCheck(
+            row.instance_id, copied_from, tuple(row.retired_workstation_ids), row.number_mark
+        )
+    if check.instance_id != kept:
+        # After the store's commit: a crash in between only makes the next opening see a copy
+        # again, which costs a letter and a new id, nothing else.
+        registry.put(place, check.instance_id)
+    store.instance = check
+    return check
 
 
 def _become_a_copy(session: Session, row: StoreInstance, now: datetime, path: Path) -> None:
@@ -134,23 +140,21 @@ def _become_a_copy(session: Session, row: StoreInstance, now: datetime, path: Pa
     )
 
 
-def number_mark(session: Session) -> str | None:
-    """The letter this store's walk-in numbers carry (None: the store was never found a copy)."""
-    return session.scalar(select(StoreInstance.number_mark))
+def number_mark(store: LocalStore) -> str | None:
+    """The letter the store's walk-in numbers carry (None: it was never found a copy)."""
+    return store.instance.number_mark if store.instance is not None else None
 
 
-def is_retired(session: Session, workstation_id: str) -> bool:
-    """Whether this store may not sync as `workstation_id` (it held it before it was copied)."""
-    retired = session.scalar(select(StoreInstance.retired_workstation_ids))
-    return workstation_id in (retired or [])
+def retired_identities(store: LocalStore) -> tuple[str, ...]:
+    """The workstation identities the store may not sync as (it held them before it was copied)."""
+    return store.instance.retired_workstation_ids if store.instance is not None else ()
 
 
-def adopt_identity(session: Session, workstation_id: str) -> int:
+def adopt_identity(session: Session, retired: tuple[str, ...], workstation_id: str) -> int:
     """A copy enrolled as `workstation_id` (not retired): what it holds goes out under it. The
     central service expects that identity's first number and is sent the whole outbox again
     (`SyncEngine._resend_from`); it answers what it applied before by operation id. Returns how
     many operations changed identity."""
-    retired = session.scalar(select(StoreInstance.retired_workstation_ids)) or []
     if not retired:
         return 0
     result = session.execute(

@@ -325,10 +325,11 @@ class SyncEngine:
         """Asked once per engine (the store's instance was checked when it was opened); a copy
         enrolled anew takes its outbox along to its new identity here."""
         if self._retired is None:
-            with self.store.write() as session:
-                self._retired = store_instance.is_retired(session, self.ctx.workstation_id)
-                if not self._retired:
-                    store_instance.adopt_identity(session, self.ctx.workstation_id)
+            retired = store_instance.retired_identities(self.store)
+            self._retired = self.ctx.workstation_id in retired
+            if retired and not self._retired:
+                with self.store.write() as session:
+                    store_instance.adopt_identity(session, retired, self.ctx.workstation_id)
         return self._retired
 
     # --- leases --------------------------------------------------------------------------------

@@ -90,9 +90,10 @@ def test_a_copied_file_becomes_a_new_instance_that_retires_the_identities_it_hel
         assert row.retired_workstation_ids == ["ws-enrolled-before", "ws-one"]
         assert row.number_mark is not None
         assert row.number_mark in store_instance.NUMBER_MARKS
+        assert copy.instance == found
+        assert found.retired_workstation_ids == ("ws-enrolled-before", "ws-one")
+        assert found.number_mark == row.number_mark
         with copy.session() as session:
-            assert store_instance.is_retired(session, "ws-one")
-            assert not store_instance.is_retired(session, "ws-copy")
             # The original's leases and Kassenzeichen range are not the copy's to use.
             assert session.scalar(select(func.count()).select_from(DeskLease)) == 0
             assert session.scalar(select(func.count()).select_from(KassenzeichenRangeRow)) == 0
@@ -148,7 +149,10 @@ def test_a_copy_enrolled_anew_takes_its_outbox_to_the_new_identity(tmp_path: Pat
     with _opened(copy_path) as copy:
         check_instance(copy, registry, NOW)
         with copy.write() as session:
-            assert store_instance.adopt_identity(session, "ws-copy") == 1
+            assert (
+                store_instance.adopt_identity(session, store_instance.retired_identities(copy), "ws-copy")
+                == 1
+            )
         with copy.session() as session:
             assert set(session.scalars(select(OutboxOperation.workstation_id))) == {"ws-copy"}
 
