@@ -72,6 +72,7 @@ class SyncStatus:
     last_sync_at: datetime | None
     last_error_de: str | None
     rejected_operations: int = 0  # this store's work the central service refused: the clerk is told
+    copied_store: bool = False  # a copy that may not sync as this identity (`workstation.store_instance`)
 
 
 @dataclass(frozen=True)
@@ -276,7 +277,14 @@ class SyncEngine:
                 return SyncStatus(self._online, 0, self._last_sync_at, error.user_message)
         pending, rejected = counts.get(OperationStatus.PENDING, 0), counts.get(OperationStatus.REJECTED, 0)
         with self._state_lock:
-            return SyncStatus(self._online, pending, self._last_sync_at, self._last_error_de, rejected)
+            return SyncStatus(
+                self._online,
+                pending,
+                self._last_sync_at,
+                self._last_error_de,
+                rejected,
+                self._retired is True,
+            )
 
     # --- RemoteCaller --------------------------------------------------------------------------
 
