@@ -228,8 +228,21 @@ def open_store(path: Path, *, instances: Path | None = None) -> LocalStore:
         ) from None
     store = LocalStore(path)
     store.migrate()
-    check_instance(store, InstanceRegistry(instances or default_store_instances_path()), utc_now())
+    registry = InstanceRegistry(instances or default_store_instances_path())
+    check_instance(store, registry, utc_now(), enrolled_as=_enrolled_as(path))
     return store
+
+
+def _enrolled_as(store_path: Path) -> str | None:
+    """The identity beside the store; None when there is none or it is unreadable (said where the
+    identity is used: the central service's access)."""
+    from workstation.identity import EnrollmentError, load_identity
+
+    try:
+        identity = load_identity(store_path)
+    except EnrollmentError:
+        return None
+    return identity.workstation_id if identity is not None else None
 
 
 def engine_factory(

@@ -96,10 +96,14 @@ def machine_id() -> str:
     return socket.gethostname()
 
 
-def check_instance(store: LocalStore, registry: InstanceRegistry, now: datetime) -> InstanceCheck:
+def check_instance(
+    store: LocalStore, registry: InstanceRegistry, now: datetime, *, enrolled_as: str | None = None
+) -> InstanceCheck:
     """Tell whether the store at its place is the instance kept for that place; a copy becomes a new
     instance (see the module). Run when the store is opened, before any sync; the answer is kept as
-    `store.instance` for the desk's commands and sync."""
+    `store.instance` for the desk's commands and sync. `enrolled_as` is the identity beside the
+    store: a copy retires it too, also when the store never synced under it (a disk image cloned
+    after the enrollment)."""
     place = place_of(store.path)
     kept = registry.get(place)
     with store.write() as session:
@@ -110,7 +114,7 @@ def check_instance(store: LocalStore, registry: InstanceRegistry, now: datetime)
             session.add(row)
         elif row.instance_id != kept:
             copied_from = row.instance_id
-            _become_a_copy(session, row, now, store.path)
+            _become_a_copy(session, row, now, store.path, enrolled_as)
         check = InstanceCheck(
             row.instance_id, copied_from, tuple(row.retired_workstation_ids), row.number_mark
         )
@@ -122,9 +126,13 @@ def check_instance(store: LocalStore, registry: InstanceRegistry, now: datetime)
     return check
 
 
-def _become_a_copy(session: Session, row: StoreInstance, now: datetime, path: Path) -> None:
+def _become_a_copy(
+    session: Session, row: StoreInstance, now: datetime, path: Path, enrolled_as: str | None
+) -> None:
     held = set(session.scalars(select(OutboxOperation.workstation_id).distinct()))
     held |= set(session.scalars(select(SyncState.workstation_id)))
+    if enrolled_as is not None:
+        held.add(enrolled_as)
     old_mark = row.number_mark
     row.copied_from, row.instance_id, row.copied_at = row.instance_id, _new_id(), now
     row.retired_workstation_ids = sorted(held | set(row.retired_workstation_ids))

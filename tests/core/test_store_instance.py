@@ -104,6 +104,18 @@ def test_a_copied_file_becomes_a_new_instance_that_retires_the_identities_it_hel
             assert session.scalar(select(func.count()).select_from(DeskLease)) == 1
 
 
+def test_a_copy_of_a_store_that_never_synced_retires_the_identity_beside_it(tmp_path: Path) -> None:
+    """A disk image cloned after the enrollment, before the first sync: only the identity file
+    names the original's identity."""
+    path = tmp_path / "data" / "desk.sqlite3"
+    with _opened(path) as store:
+        check_instance(store, InstanceRegistry(tmp_path / "one" / "ids.json"), NOW, enrolled_as="ws-one")
+        found = check_instance(
+            store, InstanceRegistry(tmp_path / "other" / "ids.json"), NOW, enrolled_as="ws-one"
+        )
+        assert found.retired_workstation_ids == ("ws-one",)
+
+
 def test_a_copy_on_another_machine_is_found_without_the_original_place(tmp_path: Path) -> None:
     """The same path on another machine: its own registry holds nothing for the file."""
     path = tmp_path / "data" / "desk.sqlite3"
