@@ -117,12 +117,14 @@ def _copy_and_work_offline(central: EmbeddedCentral, tmp_path: Path, seed_day: S
         issued = [counter.issue_walk_in([service], 0).ticket_id]
         assert engine.sync_once().pushed == 1  # applied before the copy: the copy sends it again
         issued.append(counter.issue_walk_in([service], 0).ticket_id)  # committed, not yet sent
-        _copy_file(first.store_path, second.store_path)  # with the identity file and key beside it
+        _copy_file(first.store_path, second.store_path)
         first.link.cut()
         second.link.cut()
 
+        # The copy starts as the original's workstation, as if its identity file and key had been
+        # copied along (the worst case: it could sign as the original).
         copy_store, copy_engine, copy_counter = second.open(ORIGINAL)
-        copied_from = copy_store_row(copy_store).copied_from
+        copied_from = _instance_row(copy_store).copied_from
         # Both work on offline, at the same desk: two walk-ins and a call each.
         issued += [counter.issue_walk_in([service], 0).ticket_id for _ in range(2)]
         assert counter.call_next() is not None
@@ -179,13 +181,13 @@ def _copy_and_work_offline(central: EmbeddedCentral, tmp_path: Path, seed_day: S
         second.close()
 
 
-def copy_store_row(store: LocalStore) -> StoreInstance:
+def _instance_row(store: LocalStore) -> StoreInstance:
     with store.session() as session:
         return session.scalars(select(StoreInstance)).one()
 
 
 def _instance(store: LocalStore) -> str:
-    return copy_store_row(store).instance_id
+    return _instance_row(store).instance_id
 
 
 def _arrived(central: EmbeddedCentral, ticket_ids: list[str]) -> int:
