@@ -618,7 +618,12 @@ class TresenApp(App[int]):
             last_sync_at=status.last_sync_at,
             last_error=_(status.last_error_de) if status.last_error_de else None,
             rejected_operations=status.rejected_operations,
+            copied_store=status.copied_store,
         )
+        if line.copied_store and line.last_error and not (self._sync_line and self._sync_line.copied_store):
+            # The whole sentence, which the status bar may cut: the clerk's work stays here until
+            # the copy is enrolled as a workstation of its own.
+            self.notify(line.last_error, severity="error", timeout=30)
         before = self._sync_line.rejected_operations if self._sync_line is not None else 0
         if line.rejected_operations > before:
             # Told at once, not only in the bar: work the clerk did was refused (e.g. a ticket another

@@ -54,7 +54,7 @@ def suite_keyring(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KeyringB
 def own_state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test, and each process it starts, has its own XDG state directory: the desk-number
     witness lives there (`workstation.number_witness`), and one test's numbers must not move
-    another's."""
+    another's; so do the store instance ids (`workstation.store_instance`)."""
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
 
 

@@ -98,7 +98,7 @@ def _run_demo(args: argparse.Namespace, config: Config, temp_dir: Path) -> int:
         capture_key.use_backend(file_backend(temp_dir / "keyring.cfg"))  # captures' key likewise
         cleanup.callback(capture_key.use_backend, None)
         store_path = temp_dir / "tresen.sqlite3"
-        store = open_store(store_path)
+        store = open_store(store_path, instances=temp_dir / "state" / "store-instances.json")
         cleanup.callback(store.dispose)
         link = SwitchableTransport()  # Strg+T cuts and restores it: offline work, shown live
         cleanup.callback(link.close)

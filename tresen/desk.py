@@ -204,11 +204,17 @@ def _secure_or_told(url: str) -> bool:
 # --- shared with the demo ------------------------------------------------------------------------------
 
 
-def open_store(path: Path) -> LocalStore:
+def open_store(path: Path, *, instances: Path | None = None) -> LocalStore:
+    """The store at `path`, migrated, and checked against the instance kept for its place
+    (`workstation.store_instance`, in `instances` or the user's state): a copied file is found
+    before anything syncs."""
+    from sync.clock import utc_now
+    from workstation.config import default_store_instances_path
     from workstation.db import LocalStore
     from workstation.errors import LocalStoreError
     from workstation.i18n import _
     from workstation.private_files import private_dir
+    from workstation.store_instance import InstanceRegistry, check_instance
 
     try:
         private_dir(path.parent)  # 0700: the store's file names and its -wal are nobody else's business
@@ -222,7 +228,21 @@ def open_store(path: Path) -> LocalStore:
         ) from None
     store = LocalStore(path)
     store.migrate()
+    registry = InstanceRegistry(instances or default_store_instances_path())
+    check_instance(store, registry, utc_now(), enrolled_as=_enrolled_as(path))
     return store
+
+
+def _enrolled_as(store_path: Path) -> str | None:
+    """The identity beside the store; None when there is none or it is unreadable (said where the
+    identity is used: the central service's access)."""
+    from workstation.identity import EnrollmentError, load_identity
+
+    try:
+        identity = load_identity(store_path)
+    except EnrollmentError:
+        return None
+    return identity.workstation_id if identity is not None else None
 
 
 def engine_factory(

@@ -113,6 +113,20 @@ def describe(overview: SyncOverview) -> str:
         lines.append(_("Vorbehaltene Wartenummern (Leases): {leases}").format(leases=held))
     else:
         lines.append(_("Vorbehaltene Wartenummern (Leases): keine"))
+    if overview.copy is not None:
+        copy = overview.copy
+        lines.append(
+            _("Kopie der lokalen Datenbank {original} (erkannt {time}); Wartenummern mit {mark}").format(
+                original=copy.copied_from, time=when(copy.copied_at), mark=copy.number_mark or "-"
+            )
+        )
+        if copy.identity_retired:
+            lines.append(
+                _(
+                    "Diese Kopie gleicht nicht als {workstation} ab (die Kennung des Originals): "
+                    "bitte mit tresen enroll neu einrichten."
+                ).format(workstation=overview.workstation_id)
+            )
     if overview.last_error:
         lines.append(_("Letzter Fehler: {error}").format(error=overview.last_error))
     if overview.rejected:

@@ -607,13 +607,15 @@ def issue_walk_in(
     now: datetime,
     appointment_id: str | None = None,
     issued_elsewhere: NumberFloor | None = None,
+    number_mark: str | None = None,
 ) -> IssueResult:
     """Issue a waiting number at the desk, from the desk's own range (`S3-07` at desk 3), so desks
     never hand out the same number even while offline.
 
     With `appointment_id` the number is a check-in of that appointment at the desk.
     `issued_elsewhere` names the highest number of the range this store may not hold (restored from
-    a backup: `workstation.number_witness`)."""
+    a backup: `workstation.number_witness`); `number_mark` is a copied store's letter
+    (`workstation.store_instance`)."""
     if not 0 <= priority <= MAX_PRIORITY:
         raise CommandRefused(_("Ungültige Dringlichkeit."))
     appointment: Appointment | None = None
@@ -634,7 +636,7 @@ def issue_walk_in(
     desk = session.get(Desk, ctx.desk_id)
     if desk is None:
         raise CommandRefused(_("Dieser Schalter ist im lokalen Bestand unbekannt; bitte abgleichen."))
-    number = next_desk_number(session, desk, now, issued_elsewhere)
+    number = next_desk_number(session, desk, now, issued_elsewhere, number_mark)
     ticket = Ticket(
         id=str(uuid6.uuid7()),
         office_id=ctx.office_id,
@@ -670,8 +672,9 @@ def issue_walk_in(
     return IssueResult(ticket.id, number, tuple(service.id for service in services), priority)
 
 
-def desk_number_prefix(desk: Desk) -> str:
-    return f"S{desk.number}-"
+def desk_number_prefix(desk: Desk, mark: str | None = None) -> str:
+    """`S3-` at desk 3; a copied store adds its own letter (`S3K-`, `workstation.store_instance`)."""
+    return f"S{desk.number}{mark or ''}-"
 
 
 class NumberFloor(Protocol):
@@ -679,11 +682,15 @@ class NumberFloor(Protocol):
 
 
 def next_desk_number(
-    session: Session, desk: Desk, now: datetime, issued_elsewhere: NumberFloor | None = None
+    session: Session,
+    desk: Desk,
+    now: datetime,
+    issued_elsewhere: NumberFloor | None = None,
+    mark: str | None = None,
 ) -> str:
     """The desk's next number of the office's day (local midnight to midnight), after the highest in
     the store and the highest `issued_elsewhere` knows of."""
-    prefix = desk_number_prefix(desk)
+    prefix = desk_number_prefix(desk, mark)
     day = office_day(now)
     day_start, _day_end = office_day_bounds(day)
     numbers = session.scalars(

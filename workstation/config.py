@@ -223,6 +223,12 @@ def default_number_witness_path() -> Path:
     return platformdirs.user_state_path(APP_NAME) / "desk-numbers.json"
 
 
+def default_store_instances_path() -> Path:
+    """Beside the witness, outside the store's directory: a copied store must not bring its own
+    instance record along (`workstation.store_instance`)."""
+    return platformdirs.user_state_path(APP_NAME) / "store-instances.json"
+
+
 def default_kept_dir() -> Path:
     return platformdirs.user_data_path(APP_NAME) / "dokumente"
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from sync.clock import Clock, office_day, utc_now
 from sync.states import TicketAction
-from workstation import audit, commands, queries
+from workstation import audit, commands, queries, store_instance
 from workstation.errors import CentralUnavailable, CommandRefused
 from workstation.i18n import _
 from workstation.models import CaseService, ServiceOutcome
@@ -144,6 +144,7 @@ class Counter:
                 now,
                 appointment_id=appointment_id,
                 issued_elsewhere=self.numbers,
+                number_mark=store_instance.number_mark(self.store),
             )
         if self.numbers is not None:  # after the commit: a number rolled back was never issued
             self.numbers.record(self.ctx.office_id, issued.number, office_day(now))

@@ -38,6 +38,8 @@ from workstation.private_files import private_file, private_if_present
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from workstation.store_instance import InstanceCheck
+
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
@@ -53,6 +55,9 @@ class LocalStore:
         self.write_engine = self._engine(immediate=True)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
+        # Which instance the file is at its place, found when it was opened for a desk
+        # (`workstation.store_instance.check_instance`); None: not checked, never taken for a copy.
+        self.instance: InstanceCheck | None = None
 
     def _engine(self, *, immediate: bool) -> Engine:
         engine = create_engine(f"sqlite:///{self.path}")

@@ -371,3 +371,21 @@ class CaseCapture(Base):
     checks: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # the check report, German lines
     passed: Mapped[bool] = mapped_column(Boolean)
     payload: Mapped[bytes] = mapped_column(LargeBinary)  # nonce ‖ AES-GCM(images), never plain
+
+
+class StoreInstance(Base):
+    """One row: which instance of the store this file is (`workstation.store_instance`). The same
+    id is kept outside the file, beside the user's state; a file whose id is not the one kept there
+    for its place was copied (or moved), and is another instance."""
+
+    __tablename__ = "store_instance"
+
+    instance_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    copied_from: Mapped[str | None] = mapped_column(String(36))  # the instance this one is a copy of
+    copied_at: Mapped[datetime | None]
+    # Workstation identities the store held before it was copied: the original may still use them,
+    # so this instance syncs under none of them (it needs its own enrollment).
+    retired_workstation_ids: Mapped[list[str]] = mapped_column(default=list)
+    # Walk-in numbers of a copy carry this letter after the desk number (S3K-07): the original and
+    # other copies go on counting the desk's range, and cannot meet this one's numbers.
+    number_mark: Mapped[str | None] = mapped_column(String(2))

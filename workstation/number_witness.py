@@ -15,16 +15,14 @@ desk's first contact (docs/architecture.md, "A store behind its central record")
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import json
 import logging
-import os
 import re
 from typing import TYPE_CHECKING, Any
 
+from workstation import state_files
+
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    import contextlib
     from datetime import date
     from pathlib import Path
 
@@ -86,35 +84,13 @@ class NumberWitness:
             log.warning("could not record the Kassenzeichen in %s: %s", self.path, error.strerror)
 
     def _read(self) -> dict[str, Any]:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return {}
-        except (OSError, ValueError) as error:
-            log.warning("desk number witness %s unreadable, ignored: %s", self.path, error)
-            return {}
-        return data if isinstance(data, dict) else {}
+        return state_files.read_entries(self.path)
 
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        # Two desks' processes on one host share the file; the lock keeps one's entry from the other's
-        # read-modify-write.
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(fd)  # closing releases the lock
+    def _locked(self) -> contextlib.AbstractContextManager[None]:
+        return state_files.locked(self.path)
 
     def _write(self, entries: dict[str, Any]) -> None:
-        partial = self.path.with_name(self.path.name + ".partial")
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(entries, out, sort_keys=True)
-            out.flush()
-            os.fsync(out.fileno())
-        partial.replace(self.path)  # a crash leaves the old file or the new one, never half of one
+        state_files.write_entries(self.path, entries)
 
 
 def _key(office_id: str, prefix: str) -> str:

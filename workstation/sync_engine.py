@@ -32,7 +32,7 @@ from sync.protocol import (
     PushRequest,
     PushResponse,
 )
-from workstation import kassenzeichen_ranges, replica
+from workstation import kassenzeichen_ranges, replica, store_instance
 from workstation.commands import CallResult, DeskContext, record_call
 from workstation.errors import CentralUnavailable, LocalStoreError
 from workstation.i18n import _
@@ -72,6 +72,7 @@ class SyncStatus:
     last_sync_at: datetime | None
     last_error_de: str | None
     rejected_operations: int = 0  # this store's work the central service refused: the clerk is told
+    copied_store: bool = False  # a copy that may not sync as this identity (`workstation.store_instance`)
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,7 @@ class SyncEngine:
         self._last_error_de: str | None = None
         self._failures = 0  # consecutive failed rounds, for the backoff
         self._unreachable = False  # the last failure was the network (no answer at all)
+        self._retired: bool | None = None  # the store is a copy that may not sync as ctx's identity
 
     # --- the rounds --------------------------------------------------------------------------
 
@@ -174,7 +176,12 @@ class SyncEngine:
     def _guarded(self, what: str, work: Callable[[], SyncReport]) -> SyncReport:
         """Run one round; every failure becomes a report with a German message, never an exception."""
         try:
+            self._refuse_a_retired_identity()
             report = work()
+        except store_instance.CopiedStore as error:
+            # Nothing is sent: the copy works on offline, and the clerk sees why in the status.
+            log.warning("%s: no sync", error)
+            return self._failed(error.user_message, online=False)
         except CentralError as error:
             return self._failed(
                 error.user_message, online=not error.retryable, unreachable=error.status_code is None
@@ -270,7 +277,14 @@ class SyncEngine:
                 return SyncStatus(self._online, 0, self._last_sync_at, error.user_message)
         pending, rejected = counts.get(OperationStatus.PENDING, 0), counts.get(OperationStatus.REJECTED, 0)
         with self._state_lock:
-            return SyncStatus(self._online, pending, self._last_sync_at, self._last_error_de, rejected)
+            return SyncStatus(
+                self._online,
+                pending,
+                self._last_sync_at,
+                self._last_error_de,
+                rejected,
+                self._retired is True,
+            )
 
     # --- RemoteCaller --------------------------------------------------------------------------
 
@@ -279,6 +293,10 @@ class SyncEngine:
 
         Pushes pending operations first, so the central service knows what this desk just finished.
         Raises `CentralUnavailable` when the central service cannot answer."""
+        try:
+            self._refuse_a_retired_identity()
+        except store_instance.CopiedStore as error:
+            raise CentralUnavailable(error.user_message) from error
         with self._state_lock:
             unreachable = not self._online and self._unreachable
         if unreachable:
@@ -317,6 +335,21 @@ class SyncEngine:
         with self.store.write() as session:
             result = record_call(session, ctx, answer.ticket, answer.call_id, answer.explanation)
         return result
+
+    def _refuse_a_retired_identity(self) -> None:
+        if self._identity_retired():
+            raise store_instance.copied_store_error(self.ctx.workstation_id)
+
+    def _identity_retired(self) -> bool:
+        """Asked once per engine (the store's instance was checked when it was opened); a copy
+        enrolled anew takes its outbox along to its new identity here."""
+        if self._retired is None:
+            retired = store_instance.retired_identities(self.store)
+            self._retired = self.ctx.workstation_id in retired
+            if retired and not self._retired:
+                with self.store.write() as session:
+                    store_instance.adopt_identity(session, retired, self.ctx.workstation_id)
+        return self._retired
 
     # --- leases --------------------------------------------------------------------------------
 
@@ -372,6 +405,8 @@ class SyncEngine:
             return
         with self.store.write() as session:
             session.execute(delete(DeskLease).where(DeskLease.desk_id == self.ctx.desk_id))
+        if self._identity_retired():
+            return  # the leases are the original's to give back
         try:
             self.client.leases(self.ctx.desk_id, LeaseRequest(workstation_id=self.ctx.workstation_id, want=0))
         except CentralError as error:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
-from workstation.models import DeskLease, OperationStatus, OutboxOperation, SyncState
+from workstation.models import DeskLease, OperationStatus, OutboxOperation, StoreInstance, SyncState
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -37,6 +37,18 @@ class HeldLease:
 
 
 @dataclass(frozen=True)
+class CopiedInstance:
+    """What `workstation.store_instance` found when the store was opened as a copy."""
+
+    instance_id: str
+    copied_from: str
+    copied_at: datetime | None
+    retired_workstation_ids: tuple[str, ...]  # the original's identities: this copy syncs as none
+    number_mark: str | None  # the letter of this copy's walk-in numbers
+    identity_retired: bool  # the identity asked about is one of them: nothing syncs until enrolled
+
+
+@dataclass(frozen=True)
 class SyncOverview:
     workstation_id: str
     office_id: str | None
@@ -50,6 +62,7 @@ class SyncOverview:
     last_pull_at: datetime | None
     last_error: str | None
     leases: tuple[HeldLease, ...] = ()
+    copy: CopiedInstance | None = None  # the store was found a copy of another instance
 
     def as_json(self) -> dict[str, Any]:
         """Plain JSON types (times as ISO 8601), for `--json` and for scripts."""
@@ -83,6 +96,19 @@ def sync_overview(store: LocalStore, workstation_id: str, *, rejected_limit: int
             HeldLease(row.ticket_id, row.desk_id, row.token, row.valid_until)
             for row in session.scalars(select(DeskLease).order_by(DeskLease.desk_id, DeskLease.ticket_id))
         )
+        instance = session.scalar(select(StoreInstance))
+        copy = (
+            CopiedInstance(
+                instance.instance_id,
+                instance.copied_from,
+                instance.copied_at,
+                tuple(instance.retired_workstation_ids),
+                instance.number_mark,
+                workstation_id in instance.retired_workstation_ids,
+            )
+            if instance is not None and instance.copied_from is not None
+            else None
+        )
         return SyncOverview(
             workstation_id=workstation_id,
             office_id=state.office_id if state else None,
@@ -96,6 +122,7 @@ def sync_overview(store: LocalStore, workstation_id: str, *, rejected_limit: int
             last_pull_at=state.last_pull_at if state else None,
             last_error=state.last_error if state else None,
             leases=leases,
+            copy=copy,
         )
 
 

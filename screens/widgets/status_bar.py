@@ -23,6 +23,7 @@ class SyncStatusLine:
     last_sync_at: datetime | None
     last_error: str | None = None
     rejected_operations: int = 0
+    copied_store: bool = False  # the store is a copy that does not sync: the app says why, once
 
 
 def local_clock(moment: datetime) -> str:

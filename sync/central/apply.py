@@ -141,10 +141,11 @@ def _apply_batch(
             results.append(_stored_answer(session, workstation, operation))
             continue
         if operation.op_id in used_op_ids:
-            earlier = _stored_by_op_id(session, workstation.id, operation.op_id)
+            earlier = _stored_by_op_id(session, workstation, operation.op_id)
             if earlier is not None:
-                # Sent again under a new number (the store was behind and renumbered what it held):
-                # the operation id is the idempotency key, so it gets its stored answer, once.
+                # Sent again under a new number (the store was behind and renumbered what it held) or
+                # under a new identity (a copied store, enrolled anew): the operation id is the
+                # idempotency key, so it gets its stored answer, once.
                 results.append(_duplicate(earlier, operation))
                 workstation.last_seq = operation.seq
                 continue
@@ -239,7 +240,7 @@ def _stored_answer(session: Session, workstation: store.Workstation, operation: 
     stored = session.get(store.AppliedOperation, (workstation.id, operation.seq))
     if stored is not None and stored.op_id == operation.op_id:
         return _duplicate(stored, operation)
-    earlier = _stored_by_op_id(session, workstation.id, operation.op_id)
+    earlier = _stored_by_op_id(session, workstation, operation.op_id)
     if earlier is not None:  # known under another number: the operation id decides
         return _duplicate(earlier, operation)
     if stored is not None:
@@ -252,9 +253,14 @@ def _stored_answer(session: Session, workstation: store.Workstation, operation: 
     )
 
 
-def _stored_by_op_id(session: Session, workstation_id: str, op_id: str) -> store.AppliedOperation | None:
+def _stored_by_op_id(
+    session: Session, workstation: store.Workstation, op_id: str
+) -> store.AppliedOperation | None:
+    """The stored operation of that id pushed by any workstation of the same office: a copied store
+    sends what it holds again under its own identity. The answer tells nothing the office's
+    workstations could not read in its changes; another office's id stays a refused reuse."""
     stored = session.scalar(select(store.AppliedOperation).where(store.AppliedOperation.op_id == op_id))
-    return stored if stored is not None and stored.workstation_id == workstation_id else None
+    return stored if stored is not None and stored.office_id == workstation.office_id else None
 
 
 def _duplicate(stored: store.AppliedOperation, operation: Operation) -> OperationResult:

@@ -10,6 +10,8 @@ from sync.central import store
 from tests.central.conftest import CLERK, DESK, OFFICE, WORKSTATION, MovableClock
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from fastapi import FastAPI
     from fastapi.testclient import TestClient
 
@@ -328,6 +330,20 @@ def test_a_reused_sequence_number_with_another_operation_says_where_to_go_on(
         "results"
     ][0]
     assert (again["status"], again["original_status"]) == ("duplicate", "applied")
+
+
+def test_an_operation_another_workstation_of_the_office_applied_gets_its_stored_answer(
+    client: TestClient, signed_as: Callable[[str, str], TestClient], clock: MovableClock
+) -> None:
+    """A copied store enrolled anew sends what it holds under its own identity (issue 9, fault 12):
+    what the original applied is answered by operation id, not applied again nor refused."""
+    first = push(client, operation(1, "ticket.issue", issue_args(clock), clock)).json()["results"][0]
+    held = operation(1, "ticket.issue", issue_args(clock), clock, op_id=f"op-{WORKSTATION}-1")
+    with signed_as(OFFICE, "ws-copy") as copy:
+        again = push(copy, held, workstation="ws-copy").json()
+    assert (again["results"][0]["status"], again["results"][0]["original_status"]) == ("duplicate", "applied")
+    assert again["results"][0]["result"] == first["result"]
+    assert again["acked_seq"] == 1  # the copy's sequence goes on from there
 
 
 def test_a_workstation_cannot_push_for_another_office(client: TestClient, clock: MovableClock) -> None:
