@@ -53,7 +53,7 @@ from sync.central.credentials import TokenKind
 from sync.central.seed import BUERGERAMT_ID, SeedDay, generate_day, seed_central
 from sync.central.store import CentralStore
 from sync.clock import OFFICE_ZONE
-from sync.protocol import DeskSnapshot, OfficeSnapshot, ServiceSnapshot
+from sync.protocol import CLIENT_KEEP_ALIVE_SECONDS, DeskSnapshot, OfficeSnapshot, ServiceSnapshot
 from tests.credentials import shared_key, token, workstation_auth
 from tests.faults.central_process import CentralProcess
 
@@ -290,7 +290,9 @@ async def _load(
 ) -> Record:
     record = Record()
     stop = asyncio.Event()
-    limits = httpx.Limits(max_connections=4, max_keepalive_connections=4)
+    limits = httpx.Limits(
+        max_connections=4, max_keepalive_connections=4, keepalive_expiry=CLIENT_KEEP_ALIVE_SECONDS
+    )
     clients = [
         httpx.AsyncClient(
             transport=httpx.AsyncHTTPTransport(local_address=office_address(s.office_id), limits=limits),

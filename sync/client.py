@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from sync.protocol import (
     API_PREFIX,
+    CLIENT_KEEP_ALIVE_SECONDS,
     MAX_WAIT_SECONDS,
     CallNextRequest,
     CallNextResponse,
@@ -195,6 +196,7 @@ class CentralClient:
             headers={"Accept": "application/json"},
             auth=auth,
             verify=verify,
+            limits=httpx.Limits(keepalive_expiry=CLIENT_KEEP_ALIVE_SECONDS),
         )
 
     def enroll(self, request: EnrollmentRequest) -> Enrollment:

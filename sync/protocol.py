@@ -18,6 +18,11 @@ PROTOCOL_SCHEMA_VERSION = 1
 MAX_PUSH_BATCH = 500
 MAX_CHANGES_LIMIT = 5000
 MAX_WAIT_SECONDS = 30.0
+# The central service closes a connection idle this long; clients let theirs go well before, or a
+# request sent on a connection the server is closing at that moment fails as "server disconnected"
+# (seen in bench/central_load.py: httpx's default expiry is the same 5 s).
+SERVER_KEEP_ALIVE_SECONDS = 5
+CLIENT_KEEP_ALIVE_SECONDS = 3.0
 
 
 # Bounds every request value is checked against, so a hostile value is a 422, never a 500 deeper down:

@@ -27,11 +27,11 @@ log = logging.getLogger(__name__)
 
 DISPLAY_LANGUAGE_CODES = ("de", "en", "tr", "fr", "es", "ru")  # sync.central.display_texts, checked by a test
 
-# uvicorn's bounds for a service on the office LAN: idle keep-alive connections close after 5 s, at
+# uvicorn's bounds for a service on the office LAN: idle keep-alive connections close after 5 s
+# (`sync.protocol.SERVER_KEEP_ALIVE_SECONDS`, which clients stay below), at
 # most 2,000 connections at once (then 503), and a request line with headers of at most 16 KiB.
 # Every desk holds a long poll open all day, so a process must hold its share of the city's desks
 # with room for their pushes: 500 let two processes serve at most ~900 desks (bench/central_load.py).
-KEEP_ALIVE_SECONDS = 5
 MAX_CONNECTIONS = 2000
 MAX_HEADER_BYTES = 16 * 1024
 
@@ -198,6 +198,7 @@ def serve_command(args: argparse.Namespace) -> int:
 
     from sync.central.app import create_app
     from sync.central.connections import bounded_protocol
+    from sync.protocol import SERVER_KEEP_ALIVE_SECONDS
     from sync.transport_security import is_loopback, tls_verification
 
     tls = args.tls_cert is not None or args.tls_key is not None
@@ -238,7 +239,7 @@ def serve_command(args: argparse.Namespace) -> int:
         log_level="info",
         ssl_certfile=str(args.tls_cert) if tls else None,
         ssl_keyfile=str(args.tls_key) if tls else None,
-        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        timeout_keep_alive=SERVER_KEEP_ALIVE_SECONDS,
         limit_concurrency=MAX_CONNECTIONS,
         h11_max_incomplete_event_size=MAX_HEADER_BYTES,
         http=bounded_protocol(),  # per-client connections and the time to send a request head

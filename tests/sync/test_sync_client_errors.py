@@ -17,7 +17,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sync.client import CentralClient, CentralError, SequenceGapError
-from sync.protocol import CallNextRequest, Operation, PushRequest
+from sync.protocol import (
+    CLIENT_KEEP_ALIVE_SECONDS,
+    SERVER_KEEP_ALIVE_SECONDS,
+    CallNextRequest,
+    Operation,
+    PushRequest,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -201,3 +207,14 @@ def test_any_garbage_answer_is_a_central_error_never_a_crash(
     server.answer = Scripted(status, body)
     with pytest.raises(CentralError):
         client.changes("office-1", "ws-1", 0)
+
+
+def test_the_client_lets_idle_connections_go_before_the_central_service_closes_them() -> None:
+    """A request on a connection the server closes at that very moment fails as "server
+    disconnected"; httpx's default expiry (5 s) is the central service's keep-alive (5 s)."""
+    client = CentralClient("http://127.0.0.1:9")
+    try:
+        pool = client._http._transport._pool  # type: ignore[attr-defined]  # httpx has no public getter
+        assert pool._keepalive_expiry == CLIENT_KEEP_ALIVE_SECONDS < SERVER_KEEP_ALIVE_SECONDS
+    finally:
+        client.close()
