@@ -48,7 +48,8 @@ class Desk:
         self.ctx = DeskContext(workstation_id, BUERGERAMT_ID, desk_id, clerk_id)
         self.store = LocalStore(tmp_path / f"{workstation_id}.sqlite3")
         self.store.migrate()
-        self.link = SwitchableTransport(FaultyNetwork())
+        self.network = FaultyNetwork()
+        self.link = SwitchableTransport(self.network)
         if isinstance(central, ServedElsewhere):
             auth = workstation_auth_at(central.db_url, workstation_id, BUERGERAMT_ID)
         else:
