@@ -13,8 +13,10 @@ writing transaction, so that no two can wait for each other:
 1. the caller's own row: the pushing workstation's, or the desk whose leases are granted;
 2. tickets, in id order when the transaction waits for them (`lock_tickets`), or claimed one at a
    time with `SKIP LOCKED`, which never waits;
-3. a ticket's lease, its case, its appointment: only while holding that ticket's lock;
+3. a ticket's lease, its case, its appointment: only while holding that ticket's lock (an
+   appointment checked in is locked before its ticket exists; nobody else can wait for that one);
 4. the office's change counter (`stamp`), last.
+Number counters (tickets, Kassenzeichen) are locked by transactions that wait for no ticket after.
 A desk's lease rows were once locked before their tickets, and two desks taking over each other's
 former leases deadlocked (`tests/central/test_lock_order.py`). What PostgreSQL still aborts as a
 deadlock or serialization failure, `CentralStore.run_write` runs again.
