@@ -320,7 +320,12 @@ class Operation(_Strict):
     kind: Annotated[PlainText, Field(min_length=1, max_length=40)]
     args: dict[str, Any]
     base_version: Count | None = None
-    lease_token: Annotated[PlainText, Field(max_length=64)] | None = None
+    # Sent (always null) by workstations before the leases: accepted and ignored, never sent again.
+    # A call's fencing token travels in its arguments (`TicketCallArgs.lease_token`).
+    lease_token: Annotated[
+        PlainText | None,
+        Field(max_length=64, exclude=True, deprecated="unused; a call's token is in its arguments"),
+    ] = None
     schema_version: Annotated[int, Field(ge=1, le=1000)] = PROTOCOL_SCHEMA_VERSION
     created_at: UtcDatetime
 

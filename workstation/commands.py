@@ -160,7 +160,6 @@ def append_operation(
     base_version: int | None,
     *,
     created_at: datetime | None = None,
-    lease_token: str | None = None,
 ) -> OutboxOperation:
     """Append one operation with a fresh UUIDv7 and the workstation's next sequence number.
 
@@ -177,7 +176,6 @@ def append_operation(
         kind=str(kind),
         args=args,
         base_version=base_version,
-        lease_token=lease_token,
         schema_version=SCHEMA_VERSION,
         created_at=created_at or utc_now(),
     )

@@ -246,7 +246,6 @@ class OutboxOperation(Base):
     kind: Mapped[str] = mapped_column(String(40))
     args: Mapped[dict[str, Any]]
     base_version: Mapped[int | None]
-    lease_token: Mapped[str | None] = mapped_column(String(64))
     schema_version: Mapped[int] = mapped_column(default=SCHEMA_VERSION)
     created_at: Mapped[datetime]
     status: Mapped[OperationStatus] = mapped_column(String(12), default=OperationStatus.PENDING, index=True)

@@ -625,7 +625,6 @@ def operation_of(row: OutboxOperation) -> Operation:
         kind=row.kind,
         args=row.args,
         base_version=row.base_version,
-        lease_token=row.lease_token,
         schema_version=row.schema_version,
         created_at=row.created_at,
     )

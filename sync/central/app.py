@@ -12,7 +12,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 from fastapi import APIRouter, FastAPI, Path, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
@@ -71,6 +71,9 @@ from sync.protocol import (
     TicketCreate,
     TicketSnapshot,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
@@ -319,20 +322,26 @@ def _routes(central: store.CentralStore, notifier: ChangeNotifier, epoch: str, c
     @router.post("/check-ins", response_model=IssuedTicket, tags=["kiosk"])
     def check_in(request: CheckInRequest, caller: Caller) -> IssuedTicket:
         caller.allow(TokenKind.KIOSK, WORKSTATION).office(request.office_id)
-        with central.write() as session:
+
+        def check_in_now(session: Session) -> IssuedTicket:
             ticket = issuing.check_in(session, request.office_id, request.booking_reference, clock())
-            answer = IssuedTicket.model_validate(ticket)
+            return IssuedTicket.model_validate(ticket)
+
+        answer = central.run_write(check_in_now)
         notifier.notify(answer.office_id)
         return answer
 
     @router.post("/tickets", response_model=IssuedTicket, status_code=status.HTTP_201_CREATED, tags=["kiosk"])
     def issue_ticket(request: TicketCreate, caller: Caller) -> IssuedTicket:
         caller.allow(TokenKind.KIOSK, WORKSTATION).office(request.office_id)
-        with central.write() as session:
+
+        def issue(session: Session) -> IssuedTicket:
             ticket = issuing.issue_kiosk_ticket(
                 session, request.office_id, list(request.service_ids), request.priority, clock()
             )
-            answer = IssuedTicket.model_validate(ticket)
+            return IssuedTicket.model_validate(ticket)
+
+        answer = central.run_write(issue)
         notifier.notify(request.office_id)
         return answer
 
@@ -352,8 +361,7 @@ def _routes(central: store.CentralStore, notifier: ChangeNotifier, epoch: str, c
             if isinstance(desk, str):
                 caller.desk(desk)
         try:
-            with central.write() as session:
-                answer = apply.push(session, request, clock())
+            answer = central.run_write(lambda session: apply.push(session, request, clock()))
         except SequenceGapError as gap:
             body = SequenceGap(detail=str(gap), expected_seq=gap.expected_seq)
             return JSONResponse(status_code=status.HTTP_409_CONFLICT, content=body.model_dump())
@@ -393,17 +401,20 @@ def _routes(central: store.CentralStore, notifier: ChangeNotifier, epoch: str, c
     @router.post("/desks/{desk_id}/call-next", response_model=CallNextResponse, tags=["queue"])
     def call_next(desk_id: IdPath, request: CallNextRequest, caller: Caller) -> CallNextResponse:
         caller.allow(WORKSTATION).workstation(request.workstation_id).desk(desk_id)
-        with central.write() as session:
+
+        def call(session: Session) -> CallNextResponse:
             desk = session.get(store.Desk, desk_id)
             if desk is not None and desk.office_id != caller.office_id:
                 raise Forbidden("not allowed for another office")
             outcome = arbitration.call_next(session, desk_id, request, clock())
-            answer = CallNextResponse(
+            return CallNextResponse(
                 ticket=TicketSnapshot.model_validate(outcome.ticket) if outcome.ticket else None,
                 call_id=request.call_id,
                 call=CallSnapshot.model_validate(outcome.call) if outcome.call else None,
                 explanation=outcome.explanation,
             )
+
+        answer = central.run_write(call)
         if answer.ticket is not None:
             notifier.notify(answer.ticket.office_id)
         return answer
@@ -441,14 +452,16 @@ def _routes(central: store.CentralStore, notifier: ChangeNotifier, epoch: str, c
         """The desk's leases, renewed and topped up to `want` (`sync.central.leases`)."""
         caller.allow(WORKSTATION).workstation(request.workstation_id).desk(desk_id)
         now = clock()
-        with central.write() as session:
+
+        def grant(session: Session) -> LeaseSet:
             desk = caller.own_desk(session, desk_id)
             granted = leases.grant(session, desk, request.workstation_id, request.want, now)
-            answer = LeaseSet(
+            return LeaseSet(
                 leases=[Lease.model_validate(lease) for lease in granted],
                 valid_seconds=leases.LEASE_TIME.total_seconds(),
             )
-        return answer
+
+        return central.run_write(grant)
 
     return router
 
@@ -502,5 +515,8 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(OperationalError)
     async def unavailable(_request: Request, error: OperationalError) -> JSONResponse:
-        log.error("database unavailable: %s", type(error.orig).__name__)
+        # The class and SQLSTATE say which: a lost connection, or a deadlock that outlasted the
+        # store's retries (`CentralStore.run_write`); never the statement (it may hold values).
+        sqlstate = getattr(error.orig, "sqlstate", None)
+        log.error("database unavailable: %s (SQLSTATE %s)", type(error.orig).__name__, sqlstate)
         return JSONResponse(status_code=503, content={"detail": "database unavailable; retry later"})

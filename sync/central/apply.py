@@ -77,6 +77,9 @@ def push(session: Session, request: PushRequest, now: datetime) -> PushResponse:
     workstation = _lock_workstation(session, request.workstation_id, request.office_id)
     operations = sorted(request.operations, key=lambda op: op.seq)
     _check_order(workstation.last_seq, operations)
+    # The batch's tickets at once, in id order (the store's lock order): one by one, in the batch's
+    # order, two batches naming two tickets in opposite orders would wait for each other.
+    store.lock_tickets(session, _named_ticket_ids(session, operations, workstation.last_seq))
     whole = session.begin_nested()
     try:
         response = _apply_batch(session, office, workstation, operations, now, isolated=False)
@@ -88,6 +91,23 @@ def push(session: Session, request: PushRequest, now: datetime) -> PushResponse:
     response = _apply_batch(session, office, workstation, operations, now, isolated=True)
     _refuse_a_flood_of_rejections(session, workstation.id, now)
     return response
+
+
+def _named_ticket_ids(session: Session, operations: list[Operation], last_seq: int) -> set[str]:
+    """The tickets the batch's new operations name (a new ticket's id names none yet: no row), and
+    those of the calls a local call replaces (`_settle_lost_call` may put one back in the queue)."""
+    new = [op for op in operations if op.seq > last_seq]
+    named = {op.args.get("ticket_id") for op in new}
+    lost_calls = {op.args.get("lost_call_id") for op in new} - {None}
+    if lost_calls:
+        named |= set(
+            session.scalars(
+                select(store.Call.ticket_id).where(
+                    store.Call.id.in_([c for c in lost_calls if isinstance(c, str)])
+                )
+            )
+        )
+    return {ticket_id for ticket_id in named if isinstance(ticket_id, str)}
 
 
 # Refused operations nobody reviewed, per workstation and day, beyond which its pushes wait (429): a

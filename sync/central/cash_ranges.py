@@ -102,9 +102,11 @@ def cash_ranges_router(central: store.CentralStore, clock: Clock, prefix: str) -
     ) -> KassenzeichenRangeGrant:
         """A range of running numbers for this desk's workstation, never reserved for anyone else."""
         caller.allow(WORKSTATION).workstation(request.workstation_id).desk(desk_id)
-        with central.write() as session:
+
+        def reserve_for_desk(session: Session) -> KassenzeichenRangeGrant:
             desk = caller.own_desk(session, desk_id)
-            block = reserve(session, prefix, desk, request, clock())
-            return KassenzeichenRangeGrant.model_validate(block)
+            return KassenzeichenRangeGrant.model_validate(reserve(session, prefix, desk, request, clock()))
+
+        return central.run_write(reserve_for_desk)
 
     return router

@@ -39,7 +39,7 @@ def grant(
     session: Session, desk: store.Desk, workstation_id: str, want: int, now: datetime
 ) -> list[TicketLease]:
     """The desk's leases after this call (see the module's docstring), locked for this transaction."""
-    own = list(session.scalars(select(TicketLease).where(TicketLease.desk_id == desk.id).with_for_update()))
+    own = _lock_current_leases(session, desk.id, now)
     waiting = set(
         session.scalars(
             select(store.Ticket.id).where(
@@ -77,12 +77,33 @@ def grant(
         )
         if ticket is None:
             continue  # another desk is taking it right now
-        kept.append(_lease(session, ticket.id, desk.id, workstation_id, now))
+        granted = _lease(session, ticket.id, desk.id, workstation_id, now)
+        if granted is not None:
+            kept.append(granted)
     return kept
 
 
-def _lease(session: Session, ticket_id: str, desk_id: str, workstation_id: str, now: datetime) -> TicketLease:
+def _lock_current_leases(session: Session, desk_id: str, now: datetime) -> list[TicketLease]:
+    """The desk's leases not yet released, locked in the store's lock order: the desk's row, then
+    the tickets in id order, then their leases. (Locking the desk's lease rows first deadlocked with
+    another desk granted one of those tickets: it holds the ticket and waits for its lease row.)"""
+    desk_row = select(store.Desk.id).where(store.Desk.id == desk_id)
+    session.scalars(desk_row.with_for_update(key_share=True)).one()  # one grant per desk at a time
+    current = (TicketLease.desk_id == desk_id, TicketLease.expires_at > now - MARGIN)
+    ticket_ids = list(session.scalars(select(TicketLease.ticket_id).where(*current)))
+    store.lock_tickets(session, ticket_ids)
+    query = select(TicketLease).where(TicketLease.ticket_id.in_(ticket_ids), *current)
+    return list(session.scalars(query.order_by(TicketLease.ticket_id).with_for_update()))
+
+
+def _lease(
+    session: Session, ticket_id: str, desk_id: str, workstation_id: str, now: datetime
+) -> TicketLease | None:
+    """A new lease of the locked ticket `ticket_id`; None when another desk was granted it since the
+    queue was read (the read takes no locks)."""
     lease = session.get(TicketLease, ticket_id, with_for_update=True)
+    if lease is not None and lease.desk_id != desk_id and lease.expires_at > now - MARGIN:
+        return None
     if lease is None:
         lease = TicketLease(ticket_id=ticket_id, token=0)
         session.add(lease)

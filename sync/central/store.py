@@ -7,15 +7,31 @@ counters) and stores list-valued relations as JSON, which keeps call-next to one
 Commit order: every writing transaction ends with `stamp()`, which bumps the office's change counter
 and gives each touched row its own version. The counter row stays locked until commit, so versions
 become visible in commit order and `version > cursor` never skips a row (DESIGN §4).
+
+Lock order on PostgreSQL (several central processes, or threads of one, write at once), in every
+writing transaction, so that no two can wait for each other:
+1. the caller's own row: the pushing workstation's, or the desk whose leases are granted;
+2. tickets, in id order when the transaction waits for them (`lock_tickets`), or claimed one at a
+   time with `SKIP LOCKED`, which never waits;
+3. a ticket's lease, its case, its appointment: only while holding that ticket's lock (an
+   appointment checked in is locked before its ticket exists; nobody else can wait for that one);
+4. the office's change counter (`stamp`), last.
+Number counters (tickets, Kassenzeichen) are locked by transactions that wait for no ticket after.
+A desk's lease rows were once locked before their tickets, and two desks taking over each other's
+former leases deadlocked (`tests/central/test_lock_order.py`). What PostgreSQL still aborts as a
+deadlock or serialization failure, `CentralStore.run_write` runs again.
 """
 
 from __future__ import annotations
 
+import logging
+import random
 import secrets
+import time
 import uuid
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -33,6 +49,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -46,9 +63,14 @@ from sqlalchemy.orm import (
 from sync.sqltypes import UtcDateTime
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Callable, Collection, Iterator, Sequence
 
     from sqlalchemy.sql import FromClause
+
+
+log = logging.getLogger(__name__)
+
+_Result = TypeVar("_Result")
 
 
 class CentralBase(DeclarativeBase):
@@ -487,6 +509,14 @@ def stamp(session: Session, office_id: str, rows: Sequence[Versioned]) -> int:
     return new_last
 
 
+def lock_tickets(session: Session, ticket_ids: Collection[str]) -> None:
+    """Lock the existing tickets of `ticket_ids` for this transaction, in id order (the lock order,
+    see the module's docstring): two transactions that both wait for some of them cannot deadlock."""
+    if ticket_ids:
+        query = select(Ticket.id).where(Ticket.id.in_(sorted(ticket_ids))).order_by(Ticket.id)
+        session.scalars(query.with_for_update()).all()
+
+
 def link_unlinked_tickets(session: Session) -> int:
     """Fill `ticket_services` for tickets written before that table existed; returns how many."""
     linked = select(TicketService.ticket_id).where(TicketService.ticket_id == Ticket.id).exists()
@@ -546,6 +576,28 @@ class CentralStore:
         with self._writer() as session, session.begin():
             yield session
 
+    def run_write(self, work: Callable[[Session], _Result]) -> _Result:
+        """`work` in a write transaction; run again from the start, a few times after a short random
+        pause, when PostgreSQL aborts the transaction as a deadlock or a serialization failure. Only
+        for work whose effects are all in the session (a function of the session, not a `with` body
+        that may have done something else before the error)."""
+        attempt = 1
+        while True:
+            try:
+                with self.write() as session:
+                    return work(session)
+            except OperationalError as error:
+                if attempt == WRITE_ATTEMPTS or not is_transient_conflict(error):
+                    raise
+                log.warning(
+                    "write transaction aborted (%s), attempt %d of %d: running it again",
+                    type(error.orig).__name__,
+                    attempt,
+                    WRITE_ATTEMPTS,
+                )
+            time.sleep(random.uniform(0.0, RETRY_PAUSE_SECONDS * attempt))  # jitter: the two part ways
+            attempt += 1
+
     @contextmanager
     def read(self) -> Iterator[Session]:
         with self._reader() as session, session.begin():
@@ -554,6 +606,17 @@ class CentralStore:
     def dispose(self) -> None:
         self.write_engine.dispose()
         self.read_engine.dispose()
+
+
+WRITE_ATTEMPTS = 4
+RETRY_PAUSE_SECONDS = 0.02  # times the attempt, at most: the colliding transaction ends meanwhile
+# PostgreSQL's deadlock_detected and serialization_failure: the transaction was aborted, not refused,
+# and the same work succeeds once the other transaction is gone.
+TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def is_transient_conflict(error: OperationalError) -> bool:
+    return getattr(error.orig, "sqlstate", None) in TRANSIENT_SQLSTATES
 
 
 def _add_status_token_column(engine: Engine) -> None:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from sync.central import store
+from sync.protocol import Operation
 from tests.central.conftest import CLERK, DESK, OFFICE, WORKSTATION, MovableClock
 
 if TYPE_CHECKING:
@@ -27,7 +28,6 @@ def operation(
         "kind": kind,
         "args": args,
         "base_version": None,
-        "lease_token": None,
         "schema_version": 1,
         "created_at": clock.now.isoformat(),
     }
@@ -137,6 +137,19 @@ def test_the_same_operation_twice_is_a_duplicate_with_the_stored_result(
     ).json()
     assert [r["status"] for r in mixed["results"]] == ["duplicate", "applied"]
     assert mixed["acked_seq"] == 2
+
+
+def test_an_operation_as_older_workstations_send_it_is_accepted(
+    client: TestClient, clock: MovableClock
+) -> None:
+    """Workstations before the leases sent an operation-level `lease_token` (always null) with every
+    operation; one not yet upgraded still does. Accepted and ignored; newer ones never send it."""
+    older = operation(1, "ticket.issue", issue_args(clock), clock) | {"lease_token": None}
+    answer = push(client, older)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["results"][0]["status"] == "applied"
+    newer = Operation.model_validate(older).model_dump(mode="json")
+    assert "lease_token" not in newer
 
 
 def test_a_gap_is_refused_with_the_expected_sequence_and_applies_nothing(

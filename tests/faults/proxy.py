@@ -61,6 +61,10 @@ class FaultProxy:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def mode(self) -> Mode:
+        return self._behaviour.mode
+
     # --- switching faults (from any thread) ----------------------------------------------------
 
     def retarget(self, target_host: str, target_port: int) -> None:

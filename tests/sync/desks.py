@@ -44,16 +44,20 @@ class Desk:
         workstation_id: str,
         desk_id: str,
         clerk_id: str,
+        *,
+        via: str | None = None,
     ) -> None:
+        """`via`: the URL the desk reaches the central service at, when not its own (a proxy)."""
         self.ctx = DeskContext(workstation_id, BUERGERAMT_ID, desk_id, clerk_id)
         self.store = LocalStore(tmp_path / f"{workstation_id}.sqlite3")
         self.store.migrate()
-        self.link = SwitchableTransport(FaultyNetwork())
+        self.network = FaultyNetwork()
+        self.link = SwitchableTransport(self.network)
         if isinstance(central, ServedElsewhere):
             auth = workstation_auth_at(central.db_url, workstation_id, BUERGERAMT_ID)
         else:
             auth = workstation_auth(central.store, workstation_id, BUERGERAMT_ID)
-        self.client = CentralClient(central.url, timeout=10.0, transport=self.link, auth=auth)
+        self.client = CentralClient(via or central.url, timeout=10.0, transport=self.link, auth=auth)
         self.engine = SyncEngine(self.store, self.client, self.ctx, clock=lambda: NOW)
         self.counter = Counter(self.store, self.ctx, remote=self.engine, clock=lambda: NOW)
 

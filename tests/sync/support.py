@@ -103,12 +103,16 @@ class FaultyNetwork(httpx.BaseTransport):
         self.lost: list[str] = []
         self.asked: list[str] = []  # every request's path, answered or not
         self.answers_to_lose = 1  # "lose-answer" drops this many answers, then the network heals
+        self.server_errors: list[str] = []  # "503 /api/v1/sync/push": the real service's 5xx answers
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         self.asked.append(request.url.path)
         fault = self.fault if self.only in request.url.path else None
         if fault is None:
-            return self._real.handle_request(request)
+            response = self._real.handle_request(request)
+            if response.status_code >= 500:
+                self.server_errors.append(f"{response.status_code} {request.url.path}")
+            return response
         if fault == "refuse":
             raise httpx.ConnectError("connection refused", request=request)
         if fault == "lose-answer":
