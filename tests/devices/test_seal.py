@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import re
 import subprocess
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 import pytest
 
 from devices.seal.config import SealConfig
 from devices.seal.errors import SealError, SealFailure
-from devices.seal.pin_store import PinStore, file_backend
+from devices.seal.pin_store import SERVICE, PinStore, file_backend
 from devices.seal.seal import seal_pdf, validate_seal
+from devices.secret_store import KEYRING_FILE_ENV
 from forms.templates import TEMPLATES
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 pytestmark = [pytest.mark.softhsm, pytest.mark.poppler]
 
@@ -157,8 +156,12 @@ def test_cli_demo_token_refuses_to_overwrite(capsys: pytest.CaptureFixture[str])
     assert "gibt es schon ein Demo-Token" in capsys.readouterr().err
 
 
-def test_pin_file_is_private(seal_home: Path) -> None:
-    assert (seal_home / "keyring.cfg").stat().st_mode & 0o077 == 0
+@pytest.mark.usefixtures("seal_home")
+def test_pin_file_is_private() -> None:
+    # The demo token's PIN is in the suite's keyring file (`seal_home` keeps it, never the user's).
+    keyring_file = Path(os.environ[KEYRING_FILE_ENV])
+    assert SERVICE in keyring_file.read_text()
+    assert keyring_file.stat().st_mode & 0o077 == 0
 
 
 @pytest.mark.usefixtures("seal_home")
