@@ -14,7 +14,7 @@ import pytest
 
 from devices.seal.config import SealConfig
 from devices.seal.errors import SealError, SealFailure
-from devices.seal.pin_store import SERVICE, PinStore, file_backend
+from devices.seal.pin_store import PinStore, file_backend
 from devices.seal.seal import seal_pdf, validate_seal
 from devices.secret_store import KEYRING_FILE_ENV
 from forms.templates import TEMPLATES
@@ -160,7 +160,7 @@ def test_cli_demo_token_refuses_to_overwrite(capsys: pytest.CaptureFixture[str])
 def test_pin_file_is_private() -> None:
     # The demo token's PIN is in the suite's keyring file (`seal_home` keeps it, never the user's).
     keyring_file = Path(os.environ[KEYRING_FILE_ENV])
-    assert SERVICE in keyring_file.read_text()
+    assert PinStore(file_backend(keyring_file)).get_pin(SealConfig().token_label)
     assert keyring_file.stat().st_mode & 0o077 == 0
 
 
