@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
+import anyio.to_thread
 from fastapi import APIRouter, FastAPI, Path, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
@@ -84,6 +85,9 @@ DeskQuery = Annotated[str | None, Query(min_length=1, max_length=64, pattern=r"^
 _OfficeRow = TypeVar("_OfficeRow", store.Service, store.Desk, store.Clerk)
 
 
+WORKER_THREADS = 8
+
+
 def create_app(db_url: str, *, clock: Clock = utc_now, kassenzeichen_prefix: str = DEFAULT_PREFIX) -> FastAPI:
     central = store.CentralStore(db_url)
     epoch = central.create_schema()
@@ -92,6 +96,11 @@ def create_app(db_url: str, *, clock: Clock = utc_now, kassenzeichen_prefix: str
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Few worker threads: the endpoints and the signature checks are short and hold the GIL
+        # between their database round trips, so AnyIO's 40 threads mostly waited for each other
+        # (bench/central_load.py, 500 desks on two processes: 96 requests/s at p50 8.8 s with 40,
+        # 142/s at 2–3 s with 8, the cores then busy).
+        anyio.to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
         listener = None
         if not central.is_sqlite:  # other processes may write too: hear their commits
             from sync.central.pg_notify import ChangeListener
