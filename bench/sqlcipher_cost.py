@@ -61,7 +61,7 @@ def encrypted_engines() -> None:
             url = f"sqlite+pysqlcipher://:x'{KEY}'@/{url.removeprefix('sqlite:///')}"
         return real(url, **options)
 
-    db.create_engine = create_engine  # type: ignore[assignment]
+    db.create_engine = create_engine  # type: ignore[attr-defined,assignment]
 
 
 def open_once(path: Path) -> float:
