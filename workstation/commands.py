@@ -21,7 +21,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, lazyload
 
 from sync.clock import office_day, office_day_bounds, utc_now
-from sync.ordering import OrderingRules, choose_next
+from sync.ordering import OrderingRules, QueueEntry, choose_next
 from sync.states import (
     DEFAULT_MAX_CALLS,
     INITIAL_STATE,
@@ -202,21 +202,12 @@ def call_next(
     rules = office_rules(session, ctx.office_id)
     served = queries.desk_service_ids(session, ctx.desk_id)
     candidates = queries.call_candidates(session, ctx.office_id, ctx.desk_id, served, now, rules)
-    choice = choose_next(candidates, served, now, rules, desk_id=ctx.desk_id)
-    if choice is None:
+    chosen = _choose(session, ctx, candidates, served, now, rules)
+    if chosen is None:
         return None
-    # Calling touches neither services nor appointment: skip their eager loads (one query less).
-    ticket = session.get_one(
-        Ticket, choice.ticket_id, options=[lazyload(Ticket.services), lazyload(Ticket.appointment)]
-    )
+    ticket, explanation = chosen
     return _call(
-        session,
-        ctx,
-        ticket,
-        now,
-        TicketAction.CALL,
-        explanation=choice.explanation,
-        lost_call_id=lost_call_id,
+        session, ctx, ticket, now, TicketAction.CALL, explanation=explanation, lost_call_id=lost_call_id
     )
 
 
@@ -236,22 +227,32 @@ def call_from_lease(session: Session, ctx: DeskContext, now: datetime) -> CallRe
     served = queries.desk_service_ids(session, ctx.desk_id)
     # Only the leased tickets, still waiting here; the rule decides among them (and their eligibility).
     candidates = queries.waiting_entries_by_id(session, set(leases))
+    chosen = _choose(session, ctx, candidates, served, now, rules)
+    if chosen is None:
+        return None
+    ticket, explanation = chosen
+    session.execute(delete(DeskLease).where(DeskLease.ticket_id == ticket.id))
+    token = leases[ticket.id]
+    return _call(session, ctx, ticket, now, TicketAction.CALL, explanation=explanation, lease_token=token)
+
+
+def _choose(
+    session: Session,
+    ctx: DeskContext,
+    candidates: list[QueueEntry],
+    served: frozenset[str],
+    now: datetime,
+    rules: OrderingRules,
+) -> tuple[Ticket, str] | None:
+    """The ticket the ordering rule calls among `candidates`, with the rule's explanation."""
     choice = choose_next(candidates, served, now, rules, desk_id=ctx.desk_id)
     if choice is None:
         return None
+    # Calling touches neither services nor appointment: skip their eager loads (one query less).
     ticket = session.get_one(
         Ticket, choice.ticket_id, options=[lazyload(Ticket.services), lazyload(Ticket.appointment)]
     )
-    session.execute(delete(DeskLease).where(DeskLease.ticket_id == ticket.id))
-    return _call(
-        session,
-        ctx,
-        ticket,
-        now,
-        TicketAction.CALL,
-        explanation=choice.explanation,
-        lease_token=leases[ticket.id],
-    )
+    return ticket, choice.explanation
 
 
 def call_ticket(session: Session, ctx: DeskContext, ticket_id: str, now: datetime) -> CallResult:

@@ -76,6 +76,8 @@ from sync.protocol import (
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from sync.central.auth import Principal
+
 log = logging.getLogger(__name__)
 
 IdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
@@ -177,9 +179,7 @@ def _routes(central: store.CentralStore, notifier: ChangeNotifier, epoch: str, c
         caller.allow(WORKSTATION)
         now = clock()
         with central.write() as session:
-            workstation = session.get(credentials.WorkstationKey, caller.workstation_id)
-            assert workstation is not None  # authenticated by this key
-            desk_id = presence.desk_for_login(session, workstation.office_id, workstation.desk_id, desk)
+            workstation, desk_id = _login_place(session, caller, desk)
             # Credentials (expiry, lockout) run in real time, as the Authenticator checks them; the
             # login's place in the office's day (the desk's presence) on the office's clock.
             outcome = credentials.open_clerk_session(
@@ -215,9 +215,7 @@ def _routes(central: store.CentralStore, notifier: ChangeNotifier, epoch: str, c
         caller.allow(WORKSTATION)
         now = clock()
         with central.write() as session:
-            workstation = session.get(credentials.WorkstationKey, caller.workstation_id)
-            assert workstation is not None  # authenticated by this key
-            desk_id = presence.desk_for_login(session, workstation.office_id, workstation.desk_id, desk)
+            workstation, desk_id = _login_place(session, caller, desk)
             opened = credentials.resume_offline_session(
                 session, workstation, request.clerk_id, request.signed_at, request.proof, utc_now()
             )
@@ -473,6 +471,15 @@ def _routes(central: store.CentralStore, notifier: ChangeNotifier, epoch: str, c
         return central.run_write(grant)
 
     return router
+
+
+def _login_place(
+    session: Session, caller: Principal, desk: str | None
+) -> tuple[credentials.WorkstationKey, str | None]:
+    """The logging-in workstation's record and the desk the login is at (its own, or `desk`)."""
+    workstation = session.get(credentials.WorkstationKey, caller.workstation_id)
+    assert workstation is not None  # authenticated by this key
+    return workstation, presence.desk_for_login(session, workstation.office_id, workstation.desk_id, desk)
 
 
 def _opened(
