@@ -57,7 +57,9 @@ def _engine(
     store: LocalStore, central: EmbeddedCentral, network: FaultyNetwork, pauses: RecordedPauses
 ) -> SyncEngine:
     auth = workstation_auth(central.store, "ws-a", BUERGERAMT_ID)
-    client = CentralClient(central.url, timeout=2.0, transport=network, auth=auth)
+    # Generous: no test here is about timeouts (under `-n 4` a healed probe once took over 2 s to
+    # answer, and its timeout counted as one more refused probe).
+    client = CentralClient(central.url, timeout=15.0, transport=network, auth=auth)
     ctx = DeskContext(workstation_id="ws-a", office_id=BUERGERAMT_ID, desk_id=DESK, clerk_id=CLERK)
     return SyncEngine(store, client, ctx, monotonic=pauses.monotonic)
 
