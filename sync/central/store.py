@@ -549,7 +549,12 @@ class CentralStore:
             self.write_engine = _sqlite_engine(db_url, begin="BEGIN IMMEDIATE")
             self.read_engine = _sqlite_engine(db_url, begin="BEGIN")
         else:
-            self.write_engine = create_engine(db_url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+            # No pre-ping: it was a round trip on every checkout, three per signed request, 15 % of a
+            # process's CPU under load (bench/central_load.py). A connection the server closed
+            # (PostgreSQL restarted) fails its first statement instead; SQLAlchemy then renews the
+            # whole pool, `run_write` runs the work again, and any other request is answered 503
+            # once, which clients retry.
+            self.write_engine = create_engine(db_url, pool_size=10, max_overflow=20)
             self.read_engine = self.write_engine.execution_options(isolation_level="REPEATABLE READ")
         self._writer = sessionmaker(self.write_engine, expire_on_commit=False)
         self._reader = sessionmaker(self.read_engine, expire_on_commit=False)
@@ -578,7 +583,8 @@ class CentralStore:
 
     def run_write(self, work: Callable[[Session], _Result]) -> _Result:
         """`work` in a write transaction; run again from the start, a few times after a short random
-        pause, when PostgreSQL aborts the transaction as a deadlock or a serialization failure. Only
+        pause, when PostgreSQL aborts the transaction as a deadlock or a serialization failure, or
+        its connection turns out closed (the server restarted since it was last used). Only
         for work whose effects are all in the session (a function of the session, not a `with` body
         that may have done something else before the error)."""
         attempt = 1
@@ -587,7 +593,9 @@ class CentralStore:
                 with self.write() as session:
                     return work(session)
             except OperationalError as error:
-                if attempt == WRITE_ATTEMPTS or not is_transient_conflict(error):
+                if attempt == WRITE_ATTEMPTS or not (
+                    is_transient_conflict(error) or error.connection_invalidated
+                ):
                     raise
                 log.warning(
                     "write transaction aborted (%s), attempt %d of %d: running it again",

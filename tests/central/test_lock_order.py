@@ -235,3 +235,34 @@ def _bump(session: Session, key: str) -> None:
         .where(store.ServerMeta.key == key)
         .values(value=(store.ServerMeta.value.cast(Integer) + 1).cast(String))
     )
+
+
+def test_a_write_on_a_connection_the_server_closed_is_run_again_on_a_fresh_one(central: CentralStore) -> None:
+    """PostgreSQL restarted (here: every connection of the service terminated): the pool keeps no
+    pre-ping, so the first statement on an old connection fails, and `run_write` runs the work again
+    on a new one; the caller sees no error."""
+    with central.write() as session:
+        session.add(store.ServerMeta(key="counted", value="0"))
+    killer = create_engine(central.db_url, poolclass=NullPool)
+    with killer.connect() as connection:  # every connection the pool holds, as a restart would
+        closed = connection.scalar(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+    killer.dispose()
+    assert closed
+    attempts: list[int] = []
+
+    def bump(session: Session) -> None:
+        attempts.append(1)
+        _bump(session, "counted")
+
+    central.run_write(bump)
+
+    assert len(attempts) == 2  # the first on the closed connection, the second on a new one
+    with central.read() as session:
+        counted = session.get(store.ServerMeta, "counted")
+    assert counted is not None
+    assert counted.value == "1"
