@@ -217,7 +217,7 @@ def test_the_booked_citizen_flow_works_at_the_demo_time(demo_office: DemoOffice,
     clerk = next(c for c in day.clerks if c.office_id == BUERGERAMT_ID)
     ctx = DeskContext("ws-demo", BUERGERAMT_ID, desk.id, clerk.id)
     client = CentralClient(
-        central.url, timeout=5.0, auth=workstation_auth(central.store, "ws-demo", BUERGERAMT_ID)
+        central.url, timeout=15.0, auth=workstation_auth(central.store, "ws-demo", BUERGERAMT_ID)
     )
     try:
         engine = SyncEngine(store, client, ctx, clock=clock)

@@ -50,7 +50,7 @@ def _state(store: LocalStore) -> tuple[int, int, int]:
 def _first_download(
     store: LocalStore, proxy: FaultProxy, auth: httpx.Auth, transport: httpx.BaseTransport | None = None
 ) -> bool:
-    with CentralClient(proxy.url, timeout=5.0, transport=transport, auth=auth) as client:
+    with CentralClient(proxy.url, timeout=15.0, transport=transport, auth=auth) as client:
         return SyncEngine(store, client, CTX, page_limit=PAGE).pull().online
 
 

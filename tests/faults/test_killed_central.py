@@ -62,7 +62,7 @@ def test_a_central_killed_during_an_upload_keeps_a_gap_free_prefix_and_gets_the_
 ) -> None:
     with FaultProxy("127.0.0.1", central_process.port) as proxy:
         client = CentralClient(
-            proxy.url, timeout=5.0, auth=workstation_auth_at(central_url, WORKSTATION, BUERGERAMT_ID)
+            proxy.url, timeout=15.0, auth=workstation_auth_at(central_url, WORKSTATION, BUERGERAMT_ID)
         )
         engine = SyncEngine(local_store, client, CTX, batch_size=BATCH)
         assert engine.sync_once().online

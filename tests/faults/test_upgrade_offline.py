@@ -41,7 +41,7 @@ def test_pending_operations_of_an_older_version_are_accepted_after_an_offline_up
     assert store.schema_revision() == OLD_REVISION
     assert "desk_leases" not in inspect(store.engine).get_table_names()  # a later version's table
     auth = workstation_auth(central.store, WORKSTATION, BUERGERAMT_ID)
-    client = CentralClient(central.url, timeout=5.0, auth=auth)
+    client = CentralClient(central.url, timeout=15.0, auth=auth)
     # The older version pulled its office and worked offline afterwards.
     office_only = DeskContext(WORKSTATION, BUERGERAMT_ID, "", "")
     assert SyncEngine(store, client, office_only, clock=lambda: NOW).pull().online

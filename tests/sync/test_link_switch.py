@@ -56,7 +56,7 @@ def link() -> Iterator[SwitchableTransport]:
 @pytest.fixture
 def client(central: EmbeddedCentral, link: SwitchableTransport) -> Iterator[CentralClient]:
     auth = workstation_auth(central.store, CTX.workstation_id, BUERGERAMT_ID)
-    with CentralClient(central.url, timeout=5.0, transport=link, auth=auth) as central_client:
+    with CentralClient(central.url, timeout=15.0, transport=link, auth=auth) as central_client:
         yield central_client
 
 
@@ -79,7 +79,7 @@ def test_a_cut_link_fails_like_an_outage_while_the_service_keeps_serving_others(
     assert failed.value.retryable
     assert "ConnectError" in failed.value.log_message
     other_auth = workstation_auth(central.store, "ws-other", BUERGERAMT_ID)
-    with CentralClient(central.url, timeout=5.0, auth=other_auth) as other:  # another workstation's own link
+    with CentralClient(central.url, timeout=15.0, auth=other_auth) as other:  # another workstation's own link
         assert other.health().status == "ok"
     link.restore()
     assert not is_cut(link)
@@ -100,7 +100,7 @@ def test_an_answer_on_its_way_when_the_link_is_cut_is_lost(
     link = SwitchableTransport(network)
     outcome: list[ChangesPage | CentralError] = []
     auth = workstation_auth(central.store, CTX.workstation_id, BUERGERAMT_ID)
-    with CentralClient(central.url, timeout=5.0, transport=link, auth=auth) as client:
+    with CentralClient(central.url, timeout=15.0, transport=link, auth=auth) as client:
         cursor = _pull_everything(client, CTX.workstation_id)[-1].cursor
         network.sent.clear()
 
@@ -173,7 +173,7 @@ def test_the_sync_engine_goes_offline_when_cut_and_pushes_after_restore(
     assert statuses == {OperationStatus.APPLIED}
     # The central service has the offline work: another workstation sees the number issued offline.
     with CentralClient(
-        client.base_url, timeout=5.0, auth=workstation_auth(central.store, "ws-observer", BUERGERAMT_ID)
+        client.base_url, timeout=15.0, auth=workstation_auth(central.store, "ws-observer", BUERGERAMT_ID)
     ) as other:
         pages = _pull_everything(other, "ws-observer")
     assert issued.ticket_id in {ticket.id for page in pages for ticket in page.tickets}

@@ -70,7 +70,7 @@ def _restore_while_offline(central: EmbeddedCentral, tmp_path: Path, seed_day: S
     def desk() -> tuple[SyncEngine, Counter]:
         store = LocalStore(path)
         store.migrate()
-        client = CentralClient(central.url, timeout=5.0, transport=link, auth=auth)
+        client = CentralClient(central.url, timeout=15.0, transport=link, auth=auth)
         opened.append((store, client))
         counter = Counter(store, CTX, clock=lambda: NOW, numbers=witness)
         return SyncEngine(store, client, CTX, clock=lambda: NOW), counter

@@ -24,7 +24,7 @@ WS = "ws-client-test"
 @pytest.fixture
 def client(central: EmbeddedCentral) -> Iterator[CentralClient]:
     auth = workstation_auth(central.store, WS, BUERGERAMT_ID)
-    with CentralClient(central.url, timeout=5.0, auth=auth) as central_client:
+    with CentralClient(central.url, timeout=15.0, auth=auth) as central_client:
         yield central_client
 
 

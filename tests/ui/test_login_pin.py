@@ -40,7 +40,7 @@ def _login(local_store: LocalStore, central: EmbeddedCentral) -> DeskLogin:
         BUERGERAMT_ID,
         engine_factory(local_store, central.url, 5.0, auth=auth, clock=central_clock),
         clock=central_clock,
-        logins=ClerkLogins(local_store, CentralClient(central.url, timeout=5.0, auth=auth), holder),
+        logins=ClerkLogins(local_store, CentralClient(central.url, timeout=15.0, auth=auth), holder),
         pin_hint="Demo-PINs: 1234",
     )
     login.initial_sync()
