@@ -78,26 +78,27 @@ def run_simulator(args: argparse.Namespace) -> int:
     url = f"http://{args.host}:{sock.getsockname()[1]}"
     state = new_state(url, seed=args.seed)
     folder = certificate_folder()
-    # Until Ctrl+C or SIGTERM: uvicorn shuts down gracefully, then re-raises the signal with the
-    # handler it found; SIGTERM's is made a KeyboardInterrupt so the certificates are removed. Set
-    # before the start lines are printed: a reader may signal as soon as it has them.
-    signal.signal(signal.SIGTERM, _interrupt)
+    config = uvicorn.Config(create_app(state), log_level="warning", access_log=False, lifespan="off")
+    server = uvicorn.Server(config)
+
+    def stop(_signum: int, _frame: object) -> None:
+        server.should_exit = True  # before serving, serving ends as it starts
+
+    # Until Ctrl+C or SIGTERM, whenever it comes: set before the start lines are printed (a reader
+    # may signal as soon as it has them). While serving, uvicorn's own handlers shut it down
+    # gracefully and then raise the signal once more, to this handler. Not a KeyboardInterrupt: one
+    # raised inside asyncio's runner ended a loaded run by SIGINT (-2) instead of 0.
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
     try:
         for line in startup_lines(state, url, write_certificates(state, folder)):
             print(line)
         sys.stdout.flush()
-        config = uvicorn.Config(create_app(state), log_level="warning", access_log=False, lifespan="off")
-        uvicorn.Server(config).run(sockets=[sock])
-    except KeyboardInterrupt:
-        pass
+        server.run(sockets=[sock])
     finally:
         sock.close()
         shutil.rmtree(folder, ignore_errors=True)
     return EXIT_OK
-
-
-def _interrupt(_signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt
 
 
 def run_fetch(args: argparse.Namespace) -> int:
