@@ -236,6 +236,10 @@ def open_store(path: Path, *, instances: Path | None = None) -> LocalStore:
 def _enrolled_as(store_path: Path) -> str | None:
     """The identity beside the store; None when there is none or it is unreadable (said where the
     identity is used: the central service's access)."""
+    from workstation.identity_file import identity_path
+
+    if not identity_path(store_path).exists():  # a desk without a central service: no key stack
+        return None
     from workstation.identity import EnrollmentError, load_identity
 
     try:

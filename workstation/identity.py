@@ -30,6 +30,7 @@ from sync.protocol import EnrollmentRequest
 from sync.transport_security import tls_verification
 from workstation.errors import TresenError
 from workstation.i18n import _
+from workstation.identity_file import identity_path
 
 if TYPE_CHECKING:
     import httpx
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-IDENTITY_FILE = "identity.json"
 KEY_FILE = "workstation-key.pem"
 
 
@@ -89,10 +89,6 @@ class Identity:
             if token
             else None,
         )
-
-
-def identity_path(store_path: Path) -> Path:
-    return store_path.parent / IDENTITY_FILE
 
 
 def load_identity(store_path: Path) -> Identity | None:

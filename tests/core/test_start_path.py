@@ -19,8 +19,9 @@ from workstation.operation_kinds import OperationKind
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Opens the store and builds the counter and the app object the way `tresen run` does, then reports
-# which of the heavy libraries got imported.
+# Opens the store (with its instance check) and builds the counter and the app object the way
+# `tresen run` does for a desk without a central service, then reports which of the heavy libraries
+# got imported.
 START_PATH = """
 import json, sys
 from pathlib import Path
@@ -30,10 +31,9 @@ import screens.counter, screens.case  # the first screen and the one F5 opens, a
 from workstation.login import Workplace
 from workstation.commands import DeskContext
 from workstation.counter import Counter
-from workstation.db import LocalStore
+from tresen.desk import open_store
 
-store = LocalStore(Path(sys.argv[1]))
-store.migrate()
+store = open_store(Path(sys.argv[1]), instances=Path(sys.argv[1]).with_name("instances.json"))
 app = TresenApp(workplace=Workplace(Counter(store, DeskContext("ws", "o", "d", "c")), None, "Schalter"))
 print(json.dumps({
     "revision": store.schema_revision(),

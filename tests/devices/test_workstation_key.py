@@ -17,7 +17,8 @@ from sync.central.seed import BUERGERAMT_ID
 from sync.clock import utc_now
 from tests.devices.conftest import SOFTHSM_MODULE, new_token
 from tresen.central_access import central_access
-from workstation.identity import EnrollmentError, enroll, identity_path
+from workstation.identity import EnrollmentError, enroll
+from workstation.identity_file import identity_path
 
 if TYPE_CHECKING:
     from pathlib import Path
