@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import subprocess
 import sys
@@ -34,6 +33,7 @@ from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.cpu_meter import cpu_seconds
 from sync.central import store
 from sync.central.credentials import TokenKind
 from sync.central.seed import BUERGERAMT_ID, generate_day, seed_central
@@ -46,7 +46,6 @@ API = "/api/v1"
 DESKS = [f"{BUERGERAMT_ID}-d{n}" for n in range(1, 8)]
 CLERKS = [f"{BUERGERAMT_ID}-c{n}" for n in range(1, 8)]
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
-TICKS = os.sysconf("SC_CLK_TCK")
 SETTLE_SECONDS = 5.0
 CALL_SPACING_SECONDS = 4.0
 
@@ -60,11 +59,6 @@ def serve(db_url: str) -> None:
     print(central.url, flush=True)
     sys.stdin.read()
     central.stop()
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
 
 
 def rss_mib(pid: int) -> float:
