@@ -73,6 +73,7 @@ class Counter:
     # --- clerk actions ---------------------------------------------------------------------------
 
     def call_next(self) -> CallResult | None:
+        lost: str | None = None  # a central call-next whose answer never came, if any
         if self.remote is not None:
             # A ticket leased to this desk is called at once, online and offline alike: the call is
             # an outbox operation with the lease's token, and the key press never waits for the network.
@@ -86,10 +87,9 @@ class Counter:
             except CentralUnavailable as error:
                 log.info("central call-next unavailable, using the local queue: %s", error)
                 lost = error.lost_call_id
-                return self._command(
-                    lambda session, now: commands.call_next(session, self.ctx, now, lost_call_id=lost)
-                )
-        return self._command(lambda session, now: commands.call_next(session, self.ctx, now))
+        return self._command(
+            lambda session, now: commands.call_next(session, self.ctx, now, lost_call_id=lost)
+        )
 
     def call_ticket(self, ticket_id: str) -> CallResult:
         return self._command(lambda session, now: commands.call_ticket(session, self.ctx, ticket_id, now))
