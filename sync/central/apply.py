@@ -429,12 +429,12 @@ def _settle_lost_call(session: Session, ticket: store.Ticket, args: TicketCallAr
     if lost is None or lost.desk_id != args.desk_id:
         return False  # the central service never made it (no answer at all, or rolled back)
     if lost.ticket_id == ticket.id:
-        if ticket.state == "called" and ticket.desk_id == args.desk_id:
+        if ticket.state == TicketState.CALLED and ticket.desk_id == args.desk_id:
             effect.result = _ticket_result(ticket) | {"call_id": lost.id, "called_count": ticket.called_count}
             return True
         return False
     other = session.get(store.Ticket, lost.ticket_id)
-    if other is None or other.state != "called" or other.desk_id != args.desk_id:
+    if other is None or other.state != TicketState.CALLED or other.desk_id != args.desk_id:
         return False
     if other.last_called_at != lost.called_at:
         return False  # called again since: someone acted on it
