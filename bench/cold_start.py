@@ -17,6 +17,7 @@ import argparse
 import statistics
 import sys
 import tempfile
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,16 +27,15 @@ from bench.pty_harness import time_to_ready  # noqa: E402
 
 MINIMAL_APP = ROOT / "bench" / "apps" / "minimal_table.py"
 
-# The child is the `tresen` console script itself; the only addition is the watcher that reports
-# the ready frame.
+# The child is the `tresen` console script itself: it imports the script's entry point as the
+# generated script does (`from tresen.cli import main`; not through importlib.metadata, which scans
+# every installed distribution). The only addition is the watcher that reports the ready frame,
+# patched into the App when the script's own start path imports it, so that nothing is imported
+# earlier than in a clerk's start (`tresen run` pauses the collector before its imports).
 CHILD = """
-import os, sys
-from importlib.metadata import entry_points
+import importlib, importlib.util, os, sys
 sys.path.insert(0, {root!r})
-from screens.app import TresenApp
-
 ready_fd = int(sys.argv[-1])
-mount = TresenApp.on_mount
 
 def report_ready(app):
     os.write(ready_fd, b"ready")
@@ -47,14 +47,35 @@ def watch(app):
         app._bench_ready = True
         app.call_after_refresh(report_ready, app)  # once the frame with the queue is out
 
-def on_mount(app):
-    app._bench_ready = False
-    mount(app)
-    app.set_interval(0.002, lambda: watch(app))
+def patch(module):
+    mount = module.TresenApp.on_mount
 
-TresenApp.on_mount = on_mount
-(main,) = entry_points(group="console_scripts", name="tresen")
-sys.exit(main.load()(["--config", {config!r}, "run"]))
+    def on_mount(app):
+        app._bench_ready = False
+        mount(app)
+        app.set_interval(0.002, lambda: watch(app))
+
+    module.TresenApp.on_mount = on_mount
+
+class PatchOnImport:
+    def find_spec(self, name, path, target=None):
+        if name != "screens.app":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        exec_module = spec.loader.exec_module
+
+        def exec_and_patch(module):
+            exec_module(module)
+            patch(module)
+
+        spec.loader.exec_module = exec_and_patch
+        return spec
+
+sys.meta_path.insert(0, PatchOnImport())
+module_name, _, function = {entry_point!r}.partition(":")
+main = getattr(importlib.import_module(module_name), function)
+sys.exit(main(["--config", {config!r}, "run"]))
 """
 
 
@@ -71,6 +92,12 @@ def write_config(directory: Path, store: Path, ctx: object) -> Path:
         encoding="utf-8",
     )
     return config
+
+
+def console_script(name: str) -> str:
+    """The entry point of console script `name` ("module:function"), from pyproject.toml."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    return str(project["project"]["scripts"][name])
 
 
 def summary(name: str, timings: list[float]) -> str:
@@ -92,7 +119,8 @@ def main() -> None:
         desk = filled_store(store)
         desk.store.dispose()
         config = write_config(directory, store, desk.ctx)
-        tresen = [sys.executable, "-c", CHILD.format(root=str(ROOT), config=str(config))]
+        child = CHILD.format(root=str(ROOT), config=str(config), entry_point=console_script("tresen"))
+        tresen = [sys.executable, "-c", child]
         reference = [sys.executable, str(MINIMAL_APP)]
         tresen_ms: list[float] = []
         reference_ms: list[float] = []

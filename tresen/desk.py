@@ -103,9 +103,11 @@ def run_purge(args: argparse.Namespace) -> int:
 
 
 def run_workstation(args: argparse.Namespace) -> int:
+    from screens.heap import pause_from_process_start, resume_after_start_pause
     from tresen.terminal import start_graphics_probe
     from workstation.errors import TresenError
 
+    pause_from_process_start()  # no collections over the imports' heap; the App's policy resumes
     start_graphics_probe()  # its wait overlaps the imports and the store's opening
     try:
         config = load_config(args.config)
@@ -117,6 +119,8 @@ def run_workstation(args: argparse.Namespace) -> int:
             store.dispose()
     except TresenError as error:
         return fail(error.user_message)
+    finally:
+        resume_after_start_pause()  # when the App never started
 
 
 def _run_workstation(

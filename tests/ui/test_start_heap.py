@@ -8,7 +8,7 @@ import gc
 from typing import TYPE_CHECKING
 
 from screens.app import TresenApp
-from screens.heap import NO_AUTOMATIC_FULL, HeapPolicy
+from screens.heap import NO_AUTOMATIC_FULL, HeapPolicy, pause_from_process_start, resume_after_start_pause
 from tests.ui.support import filled_store, make_app, settle, wait_until
 from tests.ui.test_login import desk_login
 
@@ -77,3 +77,28 @@ def test_full_collections_wait_for_a_quiet_keyboard(monkeypatch: pytest.MonkeyPa
     now[0] = 10.0
     policy.collect_if_quiet()
     assert collected == [2]
+
+
+def test_a_pause_from_the_process_start_is_resumed_by_the_policy_that_takes_it_over() -> None:
+    assert gc.isenabled()
+    timers: list[Callable[[], None]] = []
+    policy = HeapPolicy(clock=lambda: 100.0)
+    pause_from_process_start()  # `tresen run`, before its imports
+    try:
+        assert not gc.isenabled()
+        policy.starting(lambda _seconds, callback: timers.append(callback))
+        timers[0]()
+        assert gc.isenabled()  # the policy knows the collector was on before the early pause
+    finally:
+        policy.restore()
+        resume_after_start_pause()
+    assert gc.isenabled()
+
+
+def test_a_start_that_never_reaches_the_app_resumes_the_collector() -> None:
+    pause_from_process_start()
+    assert not gc.isenabled()
+    resume_after_start_pause()  # e.g. the configuration was refused
+    assert gc.isenabled()
+    resume_after_start_pause()  # a second call changes nothing
+    assert gc.isenabled()
