@@ -25,7 +25,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from screens.bindings import bindings_for
 from screens.command_queue import CommandQueue
 from screens.failures import describe_failure
-from screens.heap import HeapPolicy
+from screens.heap import START_PAUSE_SECONDS, HeapPolicy
 from sync.clock import utc_now
 from workstation.actions import ScreenId
 from workstation.i18n import _, ngettext
@@ -177,6 +177,7 @@ class TresenApp(App[int]):
         self._captures_offered = captures
         self._captures: CaptureDesk | None = None
         self.retention = retention
+        self._retention_attached = False
         self.link = link  # the demo's switchable connection to the central service
         self._office_overview = office_overview  # the central service's figures, for supervisors
         self._keymap_overrides = dict(keymap or {})
@@ -206,7 +207,9 @@ class TresenApp(App[int]):
         if self._keymap_overrides:
             self.set_keymap(self._keymap_overrides)
         if self.retention is not None:
-            self.retention.attach(self)  # purge personal data now and hourly, in a thread worker
+            # The first purge waits for the day on screen (`started`) or the start pause's end: its
+            # thread would compete with the first frame for the interpreter.
+            self.set_timer(START_PAUSE_SECONDS, self._attach_retention)
         self.run_worker(self.commands.drain, name="commands", group="commands", thread=True)
         if self.workplace is not None:
             self._enter(self.workplace)
@@ -560,6 +563,12 @@ class TresenApp(App[int]):
 
     def started(self) -> None:
         self.heap.day_on_screen(self.set_interval)
+        self._attach_retention()
+
+    def _attach_retention(self) -> None:
+        if self.retention is not None and not self._retention_attached:
+            self._retention_attached = True
+            self.retention.attach(self)  # purge personal data now and hourly, in a thread worker
 
     # -- results and failures ----------------------------------------------------------------------
 

@@ -20,7 +20,6 @@ from screens.bindings import bindings_for
 from screens.messages import TransferTargetsLoaded
 from screens.textual_german import Choose
 from workstation.actions import ScreenId
-from workstation.documents import FinishRequest
 from workstation.i18n import _
 
 if TYPE_CHECKING:
@@ -30,7 +29,7 @@ if TYPE_CHECKING:
 
     from forms.preview import PagePreview
     from screens.desk import DeskPort
-    from workstation.documents import FinishInputs
+    from workstation.documents import FinishInputs, FinishRequest
 
 
 @dataclass(frozen=True)
@@ -199,6 +198,8 @@ class FinishChoice:
 
 def finish_request(choice: FinishChoice) -> FinishRequest:
     """The finish the clerk chose, as the core takes it (the finish itself and its preview)."""
+    from workstation.documents import FinishRequest  # the document stack: not on the start path
+
     return FinishRequest(
         choice.outcomes,
         choice.notes,

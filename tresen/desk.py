@@ -328,12 +328,12 @@ def office_overview(
 
 def document_setup_of(config: Config, login: DeskLogin) -> DocumentSetup | None:
     """Printers and letterhead from [printing]; None when no printer (nor PDF folder) is set up."""
+    printing = config.printing
+    if not (printing.receipt or printing.a4 or printing.thermal or printing.folder):
+        return None  # before the imports: a desk that prints nothing never loads the document stack
     from workstation.documents import DocumentSetup, token_sealer
     from workstation.models import Office
 
-    printing = config.printing
-    if not (printing.receipt or printing.a4 or printing.thermal or printing.folder):
-        return None
     with login.store.session() as session:
         office = session.get(Office, login.office_id) if login.office_id else None
         office_name = office.name if office else ""

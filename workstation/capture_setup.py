@@ -12,7 +12,6 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from workstation.captures import CaptureDesk, CaptureRefused, Sources
 from workstation.config import CaptureSettings
 from workstation.i18n import _
 
@@ -22,6 +21,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from devices.captures.trust import TrustAnchor
+    from workstation.captures import CaptureDesk
     from workstation.card_reading import SessionSource
     from workstation.commands import DeskContext
 
@@ -45,6 +45,8 @@ class CaptureSetup:
         self, store: SessionSource, ctx: DeskContext, *, clock: Callable[[], datetime] | None = None
     ) -> CaptureDesk:
         """The desk's capture service; `CaptureRefused` (German) when a certificate cannot be read."""
+        from workstation.captures import CaptureDesk, Sources  # the case's store of captures: on first use
+
         settings = self.settings
         terminal = cloud = None
         if settings.terminal_url and settings.terminal_certificate:
@@ -68,6 +70,7 @@ class CaptureSetup:
 def _anchor(path: Path, whose: str) -> TrustAnchor:
     from devices.captures.errors import CaptureError
     from devices.captures.trust import TrustAnchor
+    from workstation.captures import CaptureRefused
 
     try:
         return TrustAnchor.from_pem(path.read_bytes())

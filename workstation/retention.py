@@ -37,7 +37,6 @@ from sqlalchemy import Select, delete, func, or_, select, update
 from sync.clock import OFFICE_ZONE
 from workstation import audit
 from workstation.audit_key import AuditKeyError
-from workstation.documents import purge_kept_documents
 from workstation.errors import TresenError
 from workstation.i18n import _
 from workstation.models import (
@@ -199,6 +198,9 @@ def purge_personal_data(
         if last:
             break
     if kept_documents is not None:
+        # Here, not at the top: the document stack (every form's layout) stays off the start path.
+        from workstation.documents import purge_kept_documents
+
         with store.session() as session:
             removed = purge_kept_documents(session, kept_documents, cutoffs.citizen)
         if removed:

@@ -1,6 +1,7 @@
 """The clerk's start path stays lean: no pydantic (the sync protocol), no Alembic when the store's
-schema is current, no PDF stack (fpdf2, fontTools: the forms render in a worker) and no capture
-checks (Pillow, cryptography), and the constants that make this possible stay equal to their sources."""
+schema is current, no PDF stack (fpdf2, fontTools: the forms render in a worker; the document module
+loads on the first finish) and no capture checks (Pillow, cryptography), and the constants that make
+this possible stay equal to their sources."""
 
 from __future__ import annotations
 
@@ -25,7 +26,10 @@ ROOT = Path(__file__).resolve().parents[2]
 START_PATH = """
 import json, sys
 from pathlib import Path
-HEAVY = ("pydantic", "sync.protocol", "alembic", "fpdf", "fontTools", "num2words", "PIL", "cryptography")
+HEAVY = (
+    "pydantic", "sync.protocol", "alembic", "fpdf", "fontTools", "num2words", "PIL", "cryptography",
+    "workstation.documents",
+)
 from screens.app import TresenApp
 import screens.counter, screens.case  # the first screen and the one F5 opens, as the app loads them
 from workstation.login import Workplace
