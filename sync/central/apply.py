@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import uuid
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -258,7 +259,7 @@ def _check_order(last_seq: int, operations: list[Operation]) -> None:
 
 def _stored_answer(session: Session, workstation: store.Workstation, operation: Operation) -> OperationResult:
     stored = session.get(store.AppliedOperation, (workstation.id, operation.seq))
-    if stored is not None and stored.op_id == operation.op_id:
+    if stored is not None and _pushed_op_id(stored) == operation.op_id:
         return _duplicate(stored, operation)
     earlier = _stored_by_op_id(session, workstation, operation.op_id)
     if earlier is not None:  # known under another number: the operation id decides
@@ -271,6 +272,16 @@ def _stored_answer(session: Session, workstation: store.Workstation, operation: 
     return OperationResult(
         op_id=operation.op_id, seq=operation.seq, status="rejected", reason="no stored result"
     )
+
+
+REUSED_OP_ID = "reused_op_id"  # in a refused reuse's stored args: the id it was pushed with
+
+
+def _pushed_op_id(stored: store.AppliedOperation) -> str:
+    """The id the operation was pushed with: a refused reuse is stored under an id of its own (the
+    column is unique: the pushed one belongs to another operation, maybe another office's)."""
+    reused = stored.args.get(REUSED_OP_ID) if stored.status == "rejected" else None
+    return reused if isinstance(reused, str) else stored.op_id
 
 
 def _stored_by_op_id(
@@ -320,10 +331,15 @@ def _apply_one(
     effect = _Effect(now)
     status: FirstOutcome = "applied"
     reason: str | None = None
+    stored_op_id, args_record = operation.op_id, None
     if operation.op_id in used_op_ids:
         status, reason = "rejected", f"operation id {operation.op_id} was already used"
         if not isolated:
             raise OperationRejected(reason)
+        # Stored under an id of its own, else its insert fails on the unique id and the push answers
+        # "retry" for ever (issue 9: the wedged outbox); a re-push finds it by the id it came with.
+        stored_op_id = str(uuid.uuid4())
+        args_record = {**_rejected_args_record(operation.args), REUSED_OP_ID: operation.op_id}
     elif not isolated:
         _dispatch(session, office, operation, effect)  # a refusal ends the batch's first try
     else:
@@ -344,10 +360,11 @@ def _apply_one(
     record = store.AppliedOperation(
         workstation_id=workstation.id,
         seq=operation.seq,
-        op_id=operation.op_id,
+        op_id=stored_op_id,
         office_id=office.id,
         kind=operation.kind,
-        args=operation.args if status == "applied" else _rejected_args_record(operation.args),
+        args=args_record
+        or (operation.args if status == "applied" else _rejected_args_record(operation.args)),
         base_version=operation.base_version,
         status=status,
         reason=reason,

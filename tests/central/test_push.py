@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from sync.central import store
+from sync.central.seed import ZULASSUNG_ID
 from sync.protocol import Operation
 from tests.central.conftest import CLERK, DESK, OFFICE, WORKSTATION, MovableClock
 
@@ -33,9 +34,11 @@ def operation(
     }
 
 
-def push(client: TestClient, *operations: dict[str, Any], workstation: str = WORKSTATION) -> Any:
+def push(
+    client: TestClient, *operations: dict[str, Any], workstation: str = WORKSTATION, office: str = OFFICE
+) -> Any:
     return client.post(
-        PUSH, json={"workstation_id": workstation, "office_id": OFFICE, "operations": list(operations)}
+        PUSH, json={"workstation_id": workstation, "office_id": office, "operations": list(operations)}
     )
 
 
@@ -357,6 +360,62 @@ def test_an_operation_another_workstation_of_the_office_applied_gets_its_stored_
     assert (again["results"][0]["status"], again["results"][0]["original_status"]) == ("duplicate", "applied")
     assert again["results"][0]["result"] == first["result"]
     assert again["acked_seq"] == 1  # the copy's sequence goes on from there
+
+
+def test_another_offices_operation_id_is_rejected_once_and_the_outbox_goes_on(
+    client: TestClient, signed_as: Callable[[str, str], TestClient], clock: MovableClock
+) -> None:
+    """Issue 9: "an operation id reused with another sequence number answers 409 'retry' forever: the
+    outbox wedges". An id another office used is not that office's answer to give: the operation is
+    rejected and stored as such (its number is used), and the workstation's next operations apply."""
+    push(client, operation(1, "ticket.issue", issue_args(clock), clock))
+    reused = operation(
+        1,
+        "ticket.issue",
+        {**issue_args(clock, "zl-t1", "Z1-01"), "service_ids": ["zl-sued-nz"]},
+        clock,
+        op_id=f"op-{WORKSTATION}-1",
+    )
+    with signed_as(ZULASSUNG_ID, "ws-zl") as other:
+        first = push(other, reused, workstation="ws-zl", office=ZULASSUNG_ID)
+        again = push(other, reused, workstation="ws-zl", office=ZULASSUNG_ID)
+        following = push(
+            other,
+            operation(
+                2,
+                "ticket.issue",
+                {**issue_args(clock, "zl-t2", "Z1-02"), "service_ids": ["zl-sued-nz"]},
+                clock,
+                op_id="zl-op-2",
+            ),
+            workstation="ws-zl",
+            office=ZULASSUNG_ID,
+        )
+    assert first.status_code == 200, first.text
+    assert first.json()["results"][0]["status"] == "rejected"
+    assert first.json()["acked_seq"] == 1
+    assert again.status_code == 200, again.text
+    assert (again.json()["results"][0]["status"], again.json()["results"][0]["original_status"]) == (
+        "duplicate",
+        "rejected",
+    )
+    assert following.status_code == 200, following.text
+    assert following.json()["results"][0]["status"] == "applied"
+
+
+def test_one_operation_id_twice_in_a_batch_applies_the_first_and_rejects_the_second(
+    client: TestClient, clock: MovableClock
+) -> None:
+    first = operation(1, "ticket.issue", issue_args(clock), clock, op_id="twice")
+    second = operation(2, "ticket.issue", issue_args(clock, "desk-t2", "S1-02"), clock, op_id="twice")
+    answer = push(client, first, second)
+    assert answer.status_code == 200, answer.text
+    assert [r["status"] for r in answer.json()["results"]] == ["applied", "rejected"]
+    again = push(client, first, second).json()["results"]
+    assert [(r["status"], r["original_status"]) for r in again] == [
+        ("duplicate", "applied"),
+        ("duplicate", "rejected"),
+    ]
 
 
 def test_a_workstation_cannot_push_for_another_office(client: TestClient, clock: MovableClock) -> None:
