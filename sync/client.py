@@ -237,8 +237,15 @@ class CentralClient:
     def health(self) -> Health:
         return self._request("GET", "/health", Health)
 
-    def push(self, request: PushRequest) -> PushResponse:
-        return self._request("POST", "/sync/push", PushResponse, json=request.model_dump(mode="json"))
+    def push(self, request: PushRequest, *, timeout: float | None = None) -> PushResponse:
+        """`timeout`: this request's own, shorter than the client's (a clerk's key press waits)."""
+        return self._request(
+            "POST",
+            "/sync/push",
+            PushResponse,
+            json=request.model_dump(mode="json"),
+            timeout=_shorter(timeout),
+        )
 
     def changes(
         self, office_id: str, workstation_id: str, cursor: int, *, limit: int = 500, wait: float = 0.0
@@ -257,9 +264,15 @@ class CentralClient:
         timeout = httpx.Timeout(self.timeout, read=self.timeout + wait)
         return self._request("GET", "/sync/changes", ChangesPage, params=params, timeout=timeout)
 
-    def call_next(self, desk_id: str, request: CallNextRequest) -> CallNextResponse:
+    def call_next(
+        self, desk_id: str, request: CallNextRequest, *, timeout: float | None = None
+    ) -> CallNextResponse:
         return self._request(
-            "POST", f"/desks/{desk_id}/call-next", CallNextResponse, json=request.model_dump(mode="json")
+            "POST",
+            f"/desks/{desk_id}/call-next",
+            CallNextResponse,
+            json=request.model_dump(mode="json"),
+            timeout=_shorter(timeout),
         )
 
     def leases(self, desk_id: str, request: LeaseRequest) -> LeaseSet:
@@ -368,3 +381,7 @@ class CentralClient:
     ) -> CentralError:
         log.warning("central %s", log_message)
         return CentralError(log_message, user_message, status_code=status, retryable=retryable)
+
+
+def _shorter(seconds: float | None) -> httpx.Timeout | None:
+    return None if seconds is None else httpx.Timeout(seconds)

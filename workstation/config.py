@@ -9,7 +9,7 @@ clerk_id = "ba-mitte-c2"
 
 [central]
 url = "https://zentrale.example:8000"
-timeout_seconds = 5.0
+timeout_seconds = 5.0       # per request; also the longest an F2 waits for the central service in all
 
 [ui]
 language = "de"            # or "en"

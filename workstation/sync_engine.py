@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import uuid6
 from sqlalchemy import delete, func, select
 
-from sync.client import MSG_UNREACHABLE, CentralClient, CentralError, SequenceGapError
+from sync.client import MSG_TIMEOUT, MSG_UNREACHABLE, CentralClient, CentralError, SequenceGapError
 from sync.protocol import (
     CallNextRequest,
     KassenzeichenRangeRequest,
@@ -94,6 +94,7 @@ class SyncEngine:
         page_limit: int = 500,
         clock: Clock = lambda: datetime.now(UTC),
         monotonic: Callable[[], float] = time.monotonic,
+        call_next_budget: float | None = None,
     ) -> None:
         self.store = store
         self.client = client
@@ -102,6 +103,12 @@ class SyncEngine:
         self.page_limit = page_limit
         self.clock = clock
         self._monotonic = monotonic  # measures the backoff (tests drive it with their own pauses)
+        # An F2 without a lease asks the central service and waits for it at most this long in all
+        # (the push before it, the call, its retry): the client's timeout (`[central]
+        # timeout_seconds`) once, not once per request. A link gone silent since the last round
+        # held the key press for it three times. When it is spent the desk calls from its local
+        # queue and names the call it may have lost (`lost_call_id`), which the central settles.
+        self.call_next_budget = client.timeout if call_next_budget is None else call_next_budget
         self._push_lock = threading.Lock()
         self._pull_lock = threading.Lock()
         self._state_lock = threading.Lock()
@@ -305,17 +312,23 @@ class SyncEngine:
             raise CentralUnavailable(MSG_UNREACHABLE)
         call_id = str(uuid6.uuid7())
         request = CallNextRequest(workstation_id=ctx.workstation_id, clerk_id=ctx.clerk_id, call_id=call_id)
+        budget = _Budget(self._monotonic, self.call_next_budget)
         sent = False
         try:
-            self._push_all()
+            self._push_all(budget)
             sent = True
             try:
-                answer = self.client.call_next(ctx.desk_id, request)
+                answer = self.client.call_next(ctx.desk_id, request, timeout=budget.left())
             except CentralError as error:
                 if not error.retryable:
                     raise
                 # The same call_id returns the same ticket, so asking again after a lost answer is safe.
-                answer = self.client.call_next(ctx.desk_id, request)
+                answer = self.client.call_next(ctx.desk_id, request, timeout=budget.left())
+        except _BudgetSpent:
+            if sent:  # the call went out and got no answer in time: the link looks silent
+                self._failed(MSG_TIMEOUT, online=False, unreachable=True)
+            # Else a push took the time (the sync loop's, or a long outbox): no call was made.
+            raise CentralUnavailable(MSG_TIMEOUT, lost_call_id=call_id if sent else None) from None
         except CentralError as error:
             self._failed(
                 error.user_message, online=not error.retryable, unreachable=error.status_code is None
@@ -440,33 +453,44 @@ class SyncEngine:
 
     # --- push ----------------------------------------------------------------------------------
 
-    def _push_all(self) -> _PushOutcome:
-        with self._push_lock:
-            answered = rejected = 0
-            gap_retries = 0
-            while True:
-                batch = self._next_batch()
-                if not batch:
-                    return _PushOutcome(answered, rejected)
-                try:
-                    response = self.client.push(
-                        PushRequest(
-                            workstation_id=self.ctx.workstation_id,
-                            office_id=self.ctx.office_id,
-                            operations=batch,
-                        )
-                    )
-                except SequenceGapError as gap:
-                    gap_retries += 1
-                    if gap_retries > 1 or not self._resend_from(gap.expected_seq):
-                        raise
-                    continue
-                except CentralError as error:
-                    self._note_attempt(batch, error.log_message)
+    def _push_all(self, budget: _Budget | None = None) -> _PushOutcome:
+        """Everything pending, in batches; within `budget` when a key press waits for it."""
+        if budget is None:
+            self._push_lock.acquire()
+        elif not self._push_lock.acquire(timeout=budget.left()):
+            raise _BudgetSpent  # the sync loop's push holds it, on a link that does not answer
+        try:
+            return self._push_batches(budget)
+        finally:
+            self._push_lock.release()
+
+    def _push_batches(self, budget: _Budget | None) -> _PushOutcome:
+        answered = rejected = 0
+        gap_retries = 0
+        while True:
+            batch = self._next_batch()
+            if not batch:
+                return _PushOutcome(answered, rejected)
+            try:
+                response = self.client.push(
+                    PushRequest(
+                        workstation_id=self.ctx.workstation_id,
+                        office_id=self.ctx.office_id,
+                        operations=batch,
+                    ),
+                    timeout=budget.left() if budget is not None else None,
+                )
+            except SequenceGapError as gap:
+                gap_retries += 1
+                if gap_retries > 1 or not self._resend_from(gap.expected_seq):
                     raise
-                outcome = self._store_results(response)
-                answered += outcome.answered
-                rejected += outcome.rejected
+                continue
+            except CentralError as error:
+                self._note_attempt(batch, error.log_message)
+                raise
+            outcome = self._store_results(response)
+            answered += outcome.answered
+            rejected += outcome.rejected
 
     def _next_batch(self) -> list[Operation]:
         with self.store.session() as session:
@@ -636,3 +660,22 @@ def _duplicate_was_rejected(result: OperationResult) -> bool:
     if result.original_status is not None:
         return result.original_status == "rejected"
     return result.reason is not None and not result.flagged
+
+
+class _BudgetSpent(Exception):
+    """The time a key press may wait for the central service is over."""
+
+
+class _Budget:
+    """What is left of the time a clerk's key press may wait for the central service."""
+
+    def __init__(self, monotonic: Callable[[], float], seconds: float) -> None:
+        self._monotonic = monotonic
+        self._ends_at = monotonic() + seconds
+
+    def left(self) -> float:
+        """Seconds left for the next request; `_BudgetSpent` when none are."""
+        left = self._ends_at - self._monotonic()
+        if left <= 0:
+            raise _BudgetSpent
+        return left

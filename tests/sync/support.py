@@ -88,13 +88,29 @@ def central_ticket(central_url: str, ticket_id: str) -> tuple[str, str | None]:
         central.dispose()
 
 
+class FakeMonotonic:
+    """A monotonic clock that moves only when told (`advance`)."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 class FaultyNetwork(httpx.BaseTransport):
     """The real network to the central service, with faults switched on by the test.
 
     `fault` applies to requests whose path contains `only` (all requests when empty):
     "lose-answer" lets the central service process the request and then drops its answer once;
     "html" / "500" / "garbage" replace the answer the way proxies and broken services do;
-    "refuse" fails the connection as a host that is down does."""
+    "refuse" fails the connection as a host that is down does;
+    "silent" answers nothing, as a link that went down without a word: each request waits for its
+    own read timeout, noted in `waited` and passed on to `clock` (a test's monotonic clock) instead
+    of being slept."""
 
     def __init__(self) -> None:
         self._real = httpx.HTTPTransport()
@@ -104,6 +120,8 @@ class FaultyNetwork(httpx.BaseTransport):
         self.asked: list[str] = []  # every request's path, answered or not
         self.answers_to_lose = 1  # "lose-answer" drops this many answers, then the network heals
         self.server_errors: list[str] = []  # "503 /api/v1/sync/push": the real service's 5xx answers
+        self.waited: list[tuple[str, float]] = []  # "silent": each request's path and read timeout
+        self.clock: FakeMonotonic | None = None
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         self.asked.append(request.url.path)
@@ -115,6 +133,12 @@ class FaultyNetwork(httpx.BaseTransport):
             return response
         if fault == "refuse":
             raise httpx.ConnectError("connection refused", request=request)
+        if fault == "silent":
+            read_timeout = float(request.extensions["timeout"]["read"])
+            self.waited.append((request.url.path, read_timeout))
+            if self.clock is not None:
+                self.clock.advance(read_timeout)
+            raise httpx.ReadTimeout("no answer", request=request)
         if fault == "lose-answer":
             response = self._real.handle_request(request)
             response.read()

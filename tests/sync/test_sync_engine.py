@@ -20,6 +20,7 @@ from tests.sync.support import (
     DESK,
     OTHER_CLERK,
     OTHER_DESK,
+    FakeMonotonic,
     FaultyNetwork,
     central_clock,
     central_operations,
@@ -226,6 +227,59 @@ def test_f2_after_the_central_went_silent_calls_locally_without_asking_it(
 
     assert called is not None  # from the local queue
     assert network.asked[asked_before:] == []
+
+
+def test_f2_on_a_link_gone_silent_since_the_last_round_waits_one_timeout_then_calls_locally(
+    local_store: LocalStore, central: EmbeddedCentral, network: FaultyNetwork
+) -> None:
+    """The link went silent after the last round, which the sync loop has not noticed: F2 waits at
+    most the client's timeout in all (it waited for the call and its retry, one timeout each), then
+    calls from the local queue and names the call whose answer it may have lost."""
+    clock = FakeMonotonic()
+    network.clock = clock  # a silent request advances it by its read timeout instead of sleeping
+    client = CentralClient(
+        central.url,
+        timeout=5.0,
+        transport=network,
+        auth=workstation_auth(central.store, "ws-a", BUERGERAMT_ID),
+    )
+    engine = SyncEngine(local_store, client, _ctx(), monotonic=clock)
+    try:
+        assert engine.sync_once().online
+        with local_store.write() as session:
+            session.execute(delete(DeskLease))  # without a lease F2 asks the central service
+        network.fault = "silent"
+
+        called = Counter(local_store, _ctx(), remote=engine).call_next()
+
+        assert called is not None  # from the local queue
+        assert network.waited == [(f"/api/v1/desks/{DESK}/call-next", 5.0)]
+        with local_store.session() as session:
+            call = session.scalars(select(OutboxOperation).where(OutboxOperation.kind == "ticket.call")).one()
+        assert call.args["lost_call_id"]  # the central service settles it when the link is back
+        assert not engine.status().online
+    finally:
+        client.close()
+
+
+def test_f2_does_not_wait_beyond_its_budget_for_a_push_in_progress(
+    engine: SyncEngine, local_store: LocalStore, network: FaultyNetwork
+) -> None:
+    """The sync loop's push holds the outbox (a long outbox, a slow link): F2 calls locally once its
+    budget is over, without a lost call (none was made) and without calling the link down."""
+    assert engine.sync_once().online
+    with local_store.write() as session:
+        session.execute(delete(DeskLease))
+    engine.call_next_budget = 0.2
+    asked_before = len(network.asked)
+    with engine._push_lock:  # the sync loop's push in progress
+        called = Counter(local_store, _ctx(), remote=engine).call_next()
+    assert called is not None
+    assert network.asked[asked_before:] == []
+    with local_store.session() as session:
+        call = session.scalars(select(OutboxOperation).where(OutboxOperation.kind == "ticket.call")).one()
+    assert call.args.get("lost_call_id") is None
+    assert engine.status().online
 
 
 def test_online_call_next_goes_through_the_central_service(
