@@ -13,7 +13,7 @@ import json
 import logging
 import re
 import uuid
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import ValidationError
@@ -27,6 +27,7 @@ from sync.central.errors import (
     SequenceGapError,
     TooManyRejections,
 )
+from sync.clock import office_day, office_day_bounds
 from sync.protocol import (
     OPERATION_ARGS,
     CaptureAttachArgs,
@@ -48,7 +49,6 @@ from sync.states import INITIAL_STATE, TicketAction, TicketState, TransitionRefu
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from datetime import datetime
 
     from sqlalchemy.orm import Session
 
@@ -157,6 +157,7 @@ def _apply_batch(
     records: list[store.AppliedOperation] = []
     used_op_ids = _used_op_ids(session, [op.op_id for op in operations if op.seq > workstation.last_seq])
     session.info[_TAKEN_TICKET_IDS] = _taken_ticket_ids(session, operations)
+    session.info[_ISSUED_NUMBERS] = _issued_numbers(session, office.id, operations)
     for operation in operations:
         if operation.seq <= workstation.last_seq:
             results.append(_stored_answer(session, workstation, operation))
@@ -179,6 +180,7 @@ def _apply_batch(
         touched += effect_rows
         workstation.last_seq = operation.seq
     session.info.pop(_TAKEN_TICKET_IDS, None)
+    session.info.pop(_ISSUED_NUMBERS, None)
     workstation.last_push_at = now
     session.add_all(records)  # at the end: inserted together, not one flush each
     session.flush()
@@ -187,6 +189,7 @@ def _apply_batch(
 
 
 _TAKEN_TICKET_IDS = "tresen.taken_ticket_ids"
+_ISSUED_NUMBERS = "tresen.issued_numbers"  # (number, office day) -> ticket id, for the batch's issues
 _OFFICE_SERVICES = "tresen.office_services"
 
 
@@ -202,6 +205,37 @@ def _taken_ticket_ids(session: Session, operations: list[Operation]) -> set[str]
     if not wanted:
         return set()
     return set(session.scalars(select(store.Ticket.id).where(store.Ticket.id.in_(wanted))))
+
+
+def _issued_numbers(
+    session: Session, office_id: str, operations: list[Operation]
+) -> dict[tuple[str, date], str]:
+    """Which of the numbers the batch's new tickets carry the office has issued already on their
+    day: one query for the batch (the office and arrival index, then the numbers)."""
+    wanted: dict[str, list[date]] = {}
+    for op in operations:
+        if op.kind != OperationKind.TICKET_ISSUE:
+            continue
+        number, at = op.args.get("number"), op.args.get("at")
+        if isinstance(number, str) and isinstance(at, str):
+            try:
+                wanted.setdefault(number, []).append(office_day(datetime.fromisoformat(at)))
+            except ValueError:
+                continue  # the operation's own validation refuses it
+    if not wanted:
+        return {}
+    days = [day for days in wanted.values() for day in days]
+    start, _ = office_day_bounds(min(days))
+    _, end = office_day_bounds(max(days))
+    rows = session.execute(
+        select(store.Ticket.number, store.Ticket.issued_at, store.Ticket.id).where(
+            store.Ticket.office_id == office_id,
+            store.Ticket.issued_at >= start,
+            store.Ticket.issued_at < end,
+            store.Ticket.number.in_(list(wanted)),
+        )
+    )
+    return {(number, office_day(issued_at)): ticket_id for number, issued_at, ticket_id in rows}
 
 
 def _rejected_args_record(args: dict[str, Any]) -> dict[str, Any]:
@@ -684,6 +718,14 @@ def _apply_issue(session: Session, office: store.Office, args: Any, effect: _Eff
     session.add(ticket)
     if taken is not None:
         taken.add(ticket.id)  # a second issue of it in the same batch is refused as well
+    issued: dict[tuple[str, date], str] | None = session.info.get(_ISSUED_NUMBERS)
+    if issued is not None:
+        key = (args.number, office_day(args.at))
+        twin = issued.setdefault(key, ticket.id)
+        if twin != ticket.id:
+            # Two slips with one number (two copies of a store, both offline): the citizen holds
+            # the slip, so the ticket stays, flagged for the supervisor's conflict list.
+            effect.flag_reason = f"number {args.number} issued twice today (ticket {twin!r} has it too)"
     effect.touched.append(ticket)
     effect.result = _ticket_result(ticket)
 

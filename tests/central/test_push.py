@@ -418,6 +418,28 @@ def test_one_operation_id_twice_in_a_batch_applies_the_first_and_rejects_the_sec
     ]
 
 
+def test_a_number_issued_twice_in_a_day_is_kept_and_flagged(
+    client: TestClient, signed_as: Callable[[str, str], TestClient], clock: MovableClock
+) -> None:
+    """Two copies of a store, offline, may hand out one number (issue 9, fault 12: their letters are
+    drawn at random): both citizens hold a slip, so both tickets stay, and the second is flagged for
+    the supervisor; another number, or the same number another day, is not."""
+    first = push(client, operation(1, "ticket.issue", issue_args(clock, "copy-a-t1", "S1K-01"), clock))
+    assert not first.json()["results"][0]["flagged"]
+    with signed_as(OFFICE, "ws-copy") as copy:
+        twin = push(
+            copy,
+            operation(1, "ticket.issue", issue_args(clock, "copy-b-t1", "S1K-01"), clock, op_id="b-1"),
+            operation(2, "ticket.issue", issue_args(clock, "copy-b-t2", "S1K-02"), clock, op_id="b-2"),
+            workstation="ws-copy",
+        ).json()["results"]
+    assert [(r["status"], r["flagged"]) for r in twin] == [("applied", True), ("applied", False)]
+    assert "S1K-01 issued twice" in twin[0]["reason"]
+    clock.advance(days=1)
+    next_day = push(client, operation(2, "ticket.issue", issue_args(clock, "copy-a-t9", "S1K-01"), clock))
+    assert not next_day.json()["results"][0]["flagged"]
+
+
 def test_a_workstation_cannot_push_for_another_office(client: TestClient, clock: MovableClock) -> None:
     push(client, operation(1, "ticket.issue", issue_args(clock), clock))
     response = client.post(
