@@ -556,8 +556,25 @@ class CentralStore:
             # once, which clients retry.
             self.write_engine = create_engine(db_url, pool_size=10, max_overflow=20)
             self.read_engine = self.write_engine.execution_options(isolation_level="REPEATABLE READ")
+        self.check_engine = self._check_engine()
         self._writer = sessionmaker(self.write_engine, expire_on_commit=False)
         self._reader = sessionmaker(self.read_engine, expire_on_commit=False)
+
+    def _check_engine(self) -> Engine:
+        """Where each signed request's one statement runs (`sync.central.request_check`).
+
+        PostgreSQL: connections of their own in autocommit (one round trip, no BEGIN and COMMIT) with
+        `synchronous_commit = off`, which only the nonces' inserts need: their commit does not wait
+        for the WAL flush (docs/architecture.md, "Replayed requests"). SQLite: the read engine."""
+        if self.is_sqlite:
+            return self.read_engine
+        return create_engine(
+            self.db_url,
+            pool_size=4,
+            max_overflow=8,
+            isolation_level="AUTOCOMMIT",
+            connect_args={"options": "-c synchronous_commit=off"},
+        )
 
     def create_schema(self) -> str:
         """Create missing tables; returns the server epoch (made once per database)."""
@@ -614,6 +631,7 @@ class CentralStore:
     def dispose(self) -> None:
         self.write_engine.dispose()
         self.read_engine.dispose()
+        self.check_engine.dispose()
 
 
 WRITE_ATTEMPTS = 4
