@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import literal, select
 
 from sync.central import store
+from sync.central.errors import NotFound
 from sync.protocol import (
     AppointmentSnapshot,
     CallSnapshot,
@@ -32,6 +33,7 @@ from sync.protocol import (
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from sqlalchemy import Engine
     from sqlalchemy.orm import InstrumentedAttribute, Session
 
 SnapshotT = TypeVar("SnapshotT", bound=BaseModel)
@@ -55,6 +57,41 @@ _APPOINTMENTS = _Feed(store.Appointment, store.Appointment.office_id, Appointmen
 _TICKETS = _Feed(store.Ticket, store.Ticket.office_id, TicketSnapshot)
 _CALLS = _Feed(store.Call, store.Call.office_id, CallSnapshot)
 _FEEDS: tuple[_Feed[BaseModel], ...] = (_OFFICES, _SERVICES, _DESKS, _CLERKS, _APPOINTMENTS, _TICKETS, _CALLS)
+
+
+def quick_page(
+    engine: Engine,
+    epoch: str,
+    office_id: str,
+    workstation_id: str | None,
+    cursor: int,
+    limit: int,
+    recent: RecentPages,
+) -> ChangesPage | None:
+    """The page after `cursor` from one statement (office, head, acknowledged sequence: one
+    snapshot), when it needs no rows read: the desk is at the head (a long poll about to wait), or
+    another desk of the office read this page at this head (the long polls one write woke). None:
+    read it in a snapshot (`changes_page`). NotFound for an unknown office.
+
+    On `engine` in autocommit (`CentralStore.check_engine`): one round trip, where a read transaction
+    took five (bench/central_load.py)."""
+    workstation_seq = select(store.Workstation.last_seq).where(store.Workstation.id == workstation_id)
+    query = select(
+        store.Office.id,
+        select(store.OfficeCounter.last_version)
+        .where(store.OfficeCounter.office_id == office_id)
+        .scalar_subquery(),
+        workstation_seq.scalar_subquery() if workstation_id is not None else literal(0),
+    ).where(store.Office.id == office_id)
+    with engine.connect() as connection:
+        row = connection.execute(query).first()
+    if row is None:
+        raise NotFound(f"unknown office {office_id!r}")
+    head, acked_seq = int(row[1] or 0), int(row[2] or 0)
+    if head <= cursor:
+        return ChangesPage(epoch=epoch, cursor=cursor, has_more=False, acked_seq=acked_seq)
+    page = recent.get((epoch, office_id, cursor, limit, head))
+    return page.model_copy(update={"acked_seq": acked_seq}) if page is not None else None
 
 
 def changes_page(

@@ -561,11 +561,13 @@ class CentralStore:
         self._reader = sessionmaker(self.read_engine, expire_on_commit=False)
 
     def _check_engine(self) -> Engine:
-        """Where each signed request's one statement runs (`sync.central.request_check`).
+        """Where the hot single statements run: each signed request's check
+        (`sync.central.request_check`) and a long poll's look at the head (`changes.quick_page`).
 
         PostgreSQL: connections of their own in autocommit (one round trip, no BEGIN and COMMIT) with
         `synchronous_commit = off`, which only the nonces' inserts need: their commit does not wait
-        for the WAL flush (docs/architecture.md, "Replayed requests"). SQLite: the read engine."""
+        for the WAL flush (docs/architecture.md, "Replayed requests"). A single statement sees one
+        snapshot in any isolation level. SQLite: the read engine."""
         if self.is_sqlite:
             return self.read_engine
         return create_engine(
