@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from sync.central import apply, arbitration, conflicts, credentials, issuing, leases, presence, store
 from sync.central.auth import WORKSTATION, Authenticator, Caller
 from sync.central.cash_ranges import cash_ranges_router
-from sync.central.changes import ChangeNotifier, RecentPages, changes_page, quick_page
+from sync.central.changes import ChangeNotifier, RecentPages, read_changes
 from sync.central.credentials import TokenKind
 from sync.central.display import StreamHub, display_router
 from sync.central.errors import CentralRefusal, Forbidden, SequenceGapError
@@ -391,14 +391,7 @@ def _routes(central: store.CentralStore, notifier: ChangeNotifier, epoch: str, c
             caller.workstation(workstation_id)  # its own operations' outcomes only
 
         def read_page() -> ChangesPage:
-            quick = quick_page(
-                central.check_engine, epoch, office_id, workstation_id, cursor, limit, recent_pages
-            )
-            if quick is not None:
-                return quick
-            with central.read() as session:
-                issuing.office_or_404(session, office_id)
-                return changes_page(session, epoch, office_id, workstation_id, cursor, limit, recent_pages)
+            return read_changes(central, epoch, office_id, workstation_id, cursor, limit, recent_pages)
 
         deadline = time.monotonic() + wait
         while True:

@@ -11,6 +11,7 @@ import asyncio
 import threading
 import time
 from collections import OrderedDict, defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, TypeVar
 
@@ -31,7 +32,7 @@ from sync.protocol import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     from sqlalchemy import Engine
     from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -59,22 +60,38 @@ _CALLS = _Feed(store.Call, store.Call.office_id, CallSnapshot)
 _FEEDS: tuple[_Feed[BaseModel], ...] = (_OFFICES, _SERVICES, _DESKS, _CLERKS, _APPOINTMENTS, _TICKETS, _CALLS)
 
 
-def quick_page(
-    engine: Engine,
+def read_changes(
+    central: store.CentralStore,
     epoch: str,
     office_id: str,
     workstation_id: str | None,
     cursor: int,
     limit: int,
     recent: RecentPages,
-) -> ChangesPage | None:
-    """The page after `cursor` from one statement (office, head, acknowledged sequence: one
-    snapshot), when it needs no rows read: the desk is at the head (a long poll about to wait), or
-    another desk of the office read this page at this head (the long polls one write woke). None:
-    read it in a snapshot (`changes_page`). NotFound for an unknown office.
+) -> ChangesPage:
+    """The page after `cursor` with the workstation's acknowledged sequence (NotFound for an unknown
+    office).
 
-    On `engine` in autocommit (`CentralStore.check_engine`): one round trip, where a read transaction
-    took five (bench/central_load.py)."""
+    First one statement (office, head, acknowledged sequence: one snapshot) on the autocommit
+    engine (`CentralStore.check_engine`): one round trip where a read transaction took five
+    (bench/central_load.py). That is the whole answer when the desk is at the head (a long poll
+    about to wait) or when another desk of the office read this page at this head (the long polls
+    one write woke), also while that read is still under way in another thread. Otherwise the page
+    is read in a snapshot (`changes_page`) and shared."""
+    head, acked_seq = _head_and_acked(central.check_engine, office_id, workstation_id)
+    if head <= cursor:
+        return ChangesPage(epoch=epoch, cursor=cursor, has_more=False, acked_seq=acked_seq)
+    key = (epoch, office_id, cursor, limit, head)
+    page = recent.get_or_join(key)
+    if page is not None:
+        return page.model_copy(update={"acked_seq": acked_seq})
+    with recent.reading(key), central.read() as session:
+        # The snapshot's head may be newer than `head`: its page and acknowledged sequence belong
+        # together, and the page is shared under its own head.
+        return changes_page(session, epoch, office_id, workstation_id, cursor, limit, recent)
+
+
+def _head_and_acked(engine: Engine, office_id: str, workstation_id: str | None) -> tuple[int, int]:
     workstation_seq = select(store.Workstation.last_seq).where(store.Workstation.id == workstation_id)
     query = select(
         store.Office.id,
@@ -87,11 +104,7 @@ def quick_page(
         row = connection.execute(query).first()
     if row is None:
         raise NotFound(f"unknown office {office_id!r}")
-    head, acked_seq = int(row[1] or 0), int(row[2] or 0)
-    if head <= cursor:
-        return ChangesPage(epoch=epoch, cursor=cursor, has_more=False, acked_seq=acked_seq)
-    page = recent.get((epoch, office_id, cursor, limit, head))
-    return page.model_copy(update={"acked_seq": acked_seq}) if page is not None else None
+    return int(row[1] or 0), int(row[2] or 0)
 
 
 def changes_page(
@@ -174,11 +187,13 @@ class RecentPages:
     MAX_ROWS = 50
     MAX_AGE_SECONDS = 5.0
     MAX_PAGES = 256
+    JOIN_SECONDS = 1.0  # at most this long for another thread's read of the same page
 
     def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._monotonic = monotonic
         self._lock = threading.Lock()
         self._pages: OrderedDict[PageKey, tuple[float, ChangesPage]] = OrderedDict()
+        self._reading: dict[PageKey, threading.Event] = {}
 
     def get(self, key: PageKey) -> ChangesPage | None:
         with self._lock:
@@ -190,6 +205,32 @@ class RecentPages:
                 del self._pages[key]
                 return None
             return page
+
+    def get_or_join(self, key: PageKey) -> ChangesPage | None:
+        """The page of `key`; while another thread reads it (`reading`), after that read (the desks
+        one write woke ask at once, and would otherwise all miss)."""
+        page = self.get(key)
+        if page is not None:
+            return page
+        with self._lock:
+            under_way = self._reading.get(key)
+        if under_way is None or not under_way.wait(self.JOIN_SECONDS):
+            return None
+        return self.get(key)
+
+    @contextmanager
+    def reading(self, key: PageKey) -> Iterator[None]:
+        """Mark `key` as being read by this thread until the block ends (it `put`s the page)."""
+        with self._lock:
+            mine = key not in self._reading
+            if mine:
+                self._reading[key] = threading.Event()
+        try:
+            yield
+        finally:
+            if mine:
+                with self._lock:
+                    self._reading.pop(key).set()
 
     def put(self, key: PageKey, page: ChangesPage) -> None:
         if _row_count(page) > self.MAX_ROWS:

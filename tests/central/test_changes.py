@@ -288,3 +288,27 @@ def test_recent_pages_forget_old_and_large_pages_and_keep_a_bounded_number() -> 
         recent.put(("e", OFFICE, n, 500, n + 1), page)
     assert len(recent) == changes.RecentPages.MAX_PAGES
     assert recent.get(("e", OFFICE, 0, 500, 1)) is None  # the oldest went first
+
+
+def test_a_desk_asking_for_a_page_another_thread_is_reading_waits_for_that_read() -> None:
+    recent = changes.RecentPages()
+    key = ("e", OFFICE, 6, 500, 7)
+    page = _page_of_desks(3)
+    joined: list[ChangesPage | None] = []
+    asking = threading.Event()
+
+    def join() -> None:
+        asking.set()
+        joined.append(recent.get_or_join(key))
+
+    assert recent.get_or_join(key) is None  # nobody reads it: the caller reads it itself
+    with recent.reading(key):
+        waiter = threading.Thread(target=join)
+        waiter.start()
+        assert asking.wait(5)
+        recent.put(key, page)
+    waiter.join(5)
+    assert joined == [page]
+    with recent.reading(key), recent.reading(key):  # a second reader of the same key just reads too
+        pass
+    assert recent.get_or_join(("e", OFFICE, 6, 500, 8)) is None
