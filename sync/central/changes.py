@@ -13,10 +13,10 @@ import time
 from collections import OrderedDict, defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import literal, select
+from sqlalchemy import bindparam, select
 
 from sync.central import store
 from sync.central.errors import NotFound
@@ -34,7 +34,7 @@ from sync.protocol import (
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-    from sqlalchemy import Engine
+    from sqlalchemy import Engine, Select
     from sqlalchemy.orm import InstrumentedAttribute, Session
 
 SnapshotT = TypeVar("SnapshotT", bound=BaseModel)
@@ -58,6 +58,22 @@ _APPOINTMENTS = _Feed(store.Appointment, store.Appointment.office_id, Appointmen
 _TICKETS = _Feed(store.Ticket, store.Ticket.office_id, TicketSnapshot)
 _CALLS = _Feed(store.Call, store.Call.office_id, CallSnapshot)
 _FEEDS: tuple[_Feed[BaseModel], ...] = (_OFFICES, _SERVICES, _DESKS, _CLERKS, _APPOINTMENTS, _TICKETS, _CALLS)
+
+
+def _rows_after(feed: _Feed[BaseModel], *, up_to_cut: bool) -> Select[Any]:
+    """A feed's rows (not ORM objects: cheaper) after the cursor, up to the page's cut if any; built
+    once (see `_HEAD_AND_ACKED`)."""
+    model = feed.model
+    query = select(*model.__table__.columns).where(
+        feed.owner == bindparam("office_id"), model.version > bindparam("cursor")
+    )
+    if up_to_cut:
+        query = query.where(model.version <= bindparam("cut"))
+    return query.order_by(model.version)
+
+
+_ROWS_AFTER = {feed: _rows_after(feed, up_to_cut=False) for feed in _FEEDS}
+_ROWS_UP_TO_CUT = {feed: _rows_after(feed, up_to_cut=True) for feed in _FEEDS}
 
 
 def read_changes(
@@ -91,17 +107,24 @@ def read_changes(
         return changes_page(session, epoch, office_id, workstation_id, cursor, limit, recent)
 
 
+# Built once with bound parameters: SQLAlchemy adapts a cached statement's result columns to every
+# new statement object it is given, and that adaptation was most of this query's cost (py-spy).
+_HEAD_AND_ACKED = select(
+    store.Office.id,
+    select(store.OfficeCounter.last_version)
+    .where(store.OfficeCounter.office_id == bindparam("office_id"))
+    .scalar_subquery(),
+    select(store.Workstation.last_seq)
+    .where(store.Workstation.id == bindparam("workstation_id"))
+    .scalar_subquery(),
+).where(store.Office.id == bindparam("office_id"))
+
+
 def _head_and_acked(engine: Engine, office_id: str, workstation_id: str | None) -> tuple[int, int]:
-    workstation_seq = select(store.Workstation.last_seq).where(store.Workstation.id == workstation_id)
-    query = select(
-        store.Office.id,
-        select(store.OfficeCounter.last_version)
-        .where(store.OfficeCounter.office_id == office_id)
-        .scalar_subquery(),
-        workstation_seq.scalar_subquery() if workstation_id is not None else literal(0),
-    ).where(store.Office.id == office_id)
     with engine.connect() as connection:
-        row = connection.execute(query).first()
+        row = connection.execute(
+            _HEAD_AND_ACKED, {"office_id": office_id, "workstation_id": workstation_id}
+        ).first()
     if row is None:
         raise NotFound(f"unknown office {office_id!r}")
     return int(row[1] or 0), int(row[2] or 0)
@@ -144,14 +167,8 @@ def _office_page(
     def rows(feed: _Feed[SnapshotT]) -> list[SnapshotT]:
         if head <= cursor:
             return []
-        model = feed.model
-        found = session.execute(
-            select(*model.__table__.columns)  # rows, not ORM objects: cheaper
-            .where(
-                feed.owner == office_id, model.version > cursor, *([model.version <= cut] if has_more else [])
-            )
-            .order_by(model.version)
-        )
+        query = _ROWS_UP_TO_CUT[feed] if has_more else _ROWS_AFTER[feed]
+        found = session.execute(query, {"office_id": office_id, "cursor": cursor, "cut": cut})
         return [feed.snapshot.model_validate(row) for row in found]
 
     # On the last page everything up to the counter is visible in this snapshot (rows re-stamped
