@@ -304,6 +304,7 @@ class ChangeNotifier:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._generation: dict[str, int] = defaultdict(int)
+        self._heads: dict[str, tuple[int, int]] = {}  # office: the latest read's generation and head
         self._waiters: dict[str, list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]]] = defaultdict(
             list
         )
@@ -312,6 +313,21 @@ class ChangeNotifier:
         """Read before querying; pass to `wait` so a commit in between is not missed."""
         with self._lock:
             return self._generation[office_id]
+
+    def note_head(self, office_id: str, generation: int, head: int) -> None:
+        """A read begun at `generation` found the office's changes up to `head` (the page's cursor)."""
+        with self._lock:
+            known = self._heads.get(office_id)
+            if known is None or generation >= known[0]:
+                self._heads[office_id] = (generation, head)
+
+    def generation_at(self, office_id: str, head: int) -> int | None:
+        """The generation the latest read of the office began at, when it found `head`: a long poll
+        at that cursor can wait on it before reading anything, since every commit after that read
+        (in this process, or announced by another) moves the generation on."""
+        with self._lock:
+            known = self._heads.get(office_id)
+        return known[0] if known is not None and known[1] == head else None
 
     def notify(self, office_id: str) -> None:
         with self._lock:
