@@ -43,6 +43,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    bindparam,
     create_engine,
     event,
     inspect,
@@ -529,8 +530,13 @@ def link_unlinked_tickets(session: Session) -> int:
     return len(rows)
 
 
+# Built once with a bound parameter: SQLAlchemy adapts a cached statement to each new statement
+# object, which cost more than running this one (bench/central_load.py, py-spy).
+_CURRENT_VERSION = select(OfficeCounter.last_version).where(OfficeCounter.office_id == bindparam("office_id"))
+
+
 def current_version(session: Session, office_id: str) -> int:
-    value = session.scalar(select(OfficeCounter.last_version).where(OfficeCounter.office_id == office_id))
+    value = session.scalar(_CURRENT_VERSION, {"office_id": office_id})
     return int(value or 0)
 
 

@@ -317,16 +317,14 @@ def test_a_desk_asking_for_a_page_another_thread_is_reading_waits_for_that_read(
 def test_a_long_poll_back_at_the_head_waits_before_reading_and_still_wakes(
     served: EmbeddedCentral, waits: WaitSpy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sync.central import app as central_app_module
-
     reads: list[int] = []
-    real_read = central_app_module.read_changes
+    real_read = changes.read_changes
 
     def counted(*args: Any) -> ChangesPage:
         reads.append(args[4])  # the cursor
         return real_read(*args)
 
-    monkeypatch.setattr(central_app_module, "read_changes", counted)
+    monkeypatch.setattr("sync.central.app.read_changes", counted)
     auth = workstation_auth(served.store, "ws-poll", OFFICE)
     with httpx.Client(base_url=served.url, timeout=30, auth=auth) as http:
         cursor = http.get(CHANGES, params={"office_id": OFFICE, "limit": 5000}).json()["cursor"]
