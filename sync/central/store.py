@@ -578,8 +578,10 @@ class CentralStore:
             return self.read_engine
         return create_engine(
             self.db_url,
-            pool_size=4,
-            max_overflow=8,
+            # As many as the worker threads that run these statements (`app.WORKER_THREADS`): a pool
+            # smaller than that closed and opened connections all the time under load.
+            pool_size=8,
+            max_overflow=4,
             isolation_level="AUTOCOMMIT",
             connect_args={"options": "-c synchronous_commit=off"},
         )
