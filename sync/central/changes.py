@@ -136,6 +136,9 @@ _HEAD_AND_ACKED = select(
 ).where(store.Office.id == bindparam("office_id"))
 
 
+_ACKED_SEQ = select(store.Workstation.last_seq).where(store.Workstation.id == bindparam("workstation_id"))
+
+
 def _head_and_acked(engine: Engine, office_id: str, workstation_id: str | None) -> tuple[int, int]:
     with engine.connect() as connection:
         row = connection.execute(
@@ -164,11 +167,8 @@ def changes_page(
         page = _office_page(session, epoch, office_id, cursor, limit, head)
         if recent is not None:
             recent.put(key, page)
-    acked_seq = 0
-    if workstation_id is not None:
-        workstation = session.get(store.Workstation, workstation_id)
-        acked_seq = workstation.last_seq if workstation is not None else 0
-    return page.model_copy(update={"acked_seq": acked_seq})
+    acked_seq = session.scalar(_ACKED_SEQ, {"workstation_id": workstation_id}) if workstation_id else None
+    return page.model_copy(update={"acked_seq": acked_seq or 0})
 
 
 def _office_page(
