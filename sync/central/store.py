@@ -381,7 +381,7 @@ class ConflictResolution(CentralBase):
 
 
 class RequestNonce(CentralBase):
-    """A signed request's nonce, seen (`sync.central.auth.SharedNonceLedger`, PostgreSQL)."""
+    """A signed request's nonce, seen (`sync.central.request_check`, PostgreSQL)."""
 
     __tablename__ = "request_nonces"
 
