@@ -34,8 +34,10 @@ from sync.protocol import (
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-    from sqlalchemy import CompoundSelect, Engine, Select
+    from sqlalchemy import CompoundSelect, Connection, Engine, Select
     from sqlalchemy.orm import InstrumentedAttribute, Session
+
+    Reader = Connection | Session  # the page's queries are Core statements: either runs them
 
 SnapshotT = TypeVar("SnapshotT", bound=BaseModel)
 _SnapshotT_co = TypeVar("_SnapshotT_co", bound=BaseModel, covariant=True)
@@ -83,7 +85,7 @@ _FEEDS_AFTER: CompoundSelect[Any] = union_all(
 )
 
 
-def _feeds_with_rows(session: Session, office_id: str, cursor: int) -> set[_Feed[BaseModel]]:
+def _feeds_with_rows(session: Reader, office_id: str, cursor: int) -> set[_Feed[BaseModel]]:
     """The feeds with rows of the office after `cursor` (index-only on `(office_id, version)`)."""
     found = session.scalars(_FEEDS_AFTER, {"office_id": office_id, "cursor": cursor})
     return {_FEEDS[int(index)] for index in found}
@@ -117,10 +119,10 @@ def read_changes(
     page = recent.get_or_join(key)
     if page is not None:
         return page.model_copy(update={"acked_seq": acked_seq})
-    with recent.reading(key), central.read() as session:
+    with recent.reading(key), central.read_connection() as connection:
         # The snapshot's head may be newer than `head`: its page and acknowledged sequence belong
         # together, and the page is shared under its own head.
-        return changes_page(session, epoch, office_id, workstation_id, cursor, limit, recent)
+        return changes_page(connection, epoch, office_id, workstation_id, cursor, limit, recent)
 
 
 # Built once with bound parameters: SQLAlchemy adapts a cached statement's result columns to every
@@ -150,7 +152,7 @@ def _head_and_acked(engine: Engine, office_id: str, workstation_id: str | None) 
 
 
 def changes_page(
-    session: Session,
+    session: Reader,
     epoch: str,
     office_id: str,
     workstation_id: str | None,
@@ -172,7 +174,7 @@ def changes_page(
 
 
 def _office_page(
-    session: Session, epoch: str, office_id: str, cursor: int, limit: int, head: int
+    session: Reader, epoch: str, office_id: str, cursor: int, limit: int, head: int
 ) -> ChangesPage:
     # Versions are unique within an office, so at most `head - cursor` rows lie after the cursor: a
     # desk near the head (every long poll woken by a write) needs no page cut, and one at the head no
@@ -298,7 +300,7 @@ def _row_count(page: ChangesPage) -> int:
     )
 
 
-def _page_cut(session: Session, office_id: str, cursor: int, limit: int) -> int | None:
+def _page_cut(session: Reader, office_id: str, cursor: int, limit: int) -> int | None:
     """The version of the page's last row when more rows follow it; None when everything fits.
 
     Reads versions only (index-only on `(office_id, version)`), so the page's rows are loaded once."""

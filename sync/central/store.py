@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from sqlalchemy import (
     JSON,
     Boolean,
+    Connection,
     Date,
     Engine,
     ForeignKey,
@@ -535,7 +536,7 @@ def link_unlinked_tickets(session: Session) -> int:
 _CURRENT_VERSION = select(OfficeCounter.last_version).where(OfficeCounter.office_id == bindparam("office_id"))
 
 
-def current_version(session: Session, office_id: str) -> int:
+def current_version(session: Session | Connection, office_id: str) -> int:
     value = session.scalar(_CURRENT_VERSION, {"office_id": office_id})
     return int(value or 0)
 
@@ -637,6 +638,12 @@ class CentralStore:
     def read(self) -> Iterator[Session]:
         with self._reader() as session, session.begin():
             yield session
+
+    @contextmanager
+    def read_connection(self) -> Iterator[Connection]:
+        """A read snapshot as `read`, without an ORM session (for Core statements only: cheaper)."""
+        with self.read_engine.connect() as connection, connection.begin():
+            yield connection
 
     def dispose(self) -> None:
         self.write_engine.dispose()
