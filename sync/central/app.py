@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from sync.central import apply, arbitration, conflicts, credentials, issuing, leases, presence, store
 from sync.central.auth import WORKSTATION, Authenticator, Caller
 from sync.central.cash_ranges import cash_ranges_router
-from sync.central.changes import ChangeNotifier, RecentPages, changes_page
+from sync.central.changes import ChangeNotifier, RecentPages, read_changes
 from sync.central.credentials import TokenKind
 from sync.central.display import StreamHub, display_router
 from sync.central.errors import CentralRefusal, Forbidden, SequenceGapError
@@ -391,14 +391,19 @@ def _routes(central: store.CentralStore, notifier: ChangeNotifier, epoch: str, c
             caller.workstation(workstation_id)  # its own operations' outcomes only
 
         def read_page() -> ChangesPage:
-            with central.read() as session:
-                issuing.office_or_404(session, office_id)
-                return changes_page(session, epoch, office_id, workstation_id, cursor, limit, recent_pages)
+            return read_changes(central, epoch, office_id, workstation_id, cursor, limit, recent_pages)
 
         deadline = time.monotonic() + wait
+        known = notifier.generation_at(office_id, cursor) if wait > 0 else None
+        if known is not None:
+            # A desk back for more right after its answer: nothing was committed since a read found
+            # this cursor to be the head, so wait first (a thread hop and a statement less per poll).
+            await notifier.wait(office_id, known, min(wait, 5.0))
         while True:
             generation = notifier.generation(office_id)
             page = await run_in_threadpool(read_page)
+            if not page.has_more:
+                notifier.note_head(office_id, generation, page.cursor)
             remaining = deadline - time.monotonic()
             if page.cursor != cursor or page.has_more or remaining <= 0:
                 return page

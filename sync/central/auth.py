@@ -12,34 +12,21 @@ trusted before this: the push endpoint also checks each operation against the pr
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-import threading
-import time
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import delete, select
 
 from sync.central import credentials, store
 from sync.central.credentials import Role, TokenKind
 from sync.central.errors import Forbidden, NotFound, Unauthenticated
+from sync.central.request_check import KnownKey, PublicKeys, RequestCheck
 from sync.clock import utc_now
-from sync.signatures import (
-    MAX_AGE_SECONDS,
-    MAX_CLOCK_SKEW,
-    SignatureRefused,
-    VerifiedSignature,
-    load_public_key,
-    verify_request,
-)
+from sync.signatures import SignatureRefused, VerifiedSignature, verify_request
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-    from datetime import datetime
+    from collections.abc import Iterable
 
     from cryptography.hazmat.primitives.asymmetric import ec
     from sqlalchemy.orm import Session
@@ -104,71 +91,18 @@ class Principal:
         raise Forbidden("needs a supervisor's login")
 
 
-class NonceLedger:
-    """Nonces seen within the signature lifetime: a replayed request is refused.
-
-    In memory, for the one process a SQLite central service runs in (`SharedNonceLedger` is the
-    PostgreSQL one, for several processes)."""
-
-    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
-        self._seen: dict[str, float] = {}
-        self._lock = threading.Lock()
-        self._monotonic = monotonic
-        self._keep = MAX_AGE_SECONDS + 2 * MAX_CLOCK_SKEW.total_seconds()
-
-    def first_use(self, key_id: str, nonce: str) -> bool:
-        now = self._monotonic()
-        entry = f"{key_id}\x00{nonce}"
-        with self._lock:
-            if len(self._seen) > 10_000:
-                self._seen = {k: t for k, t in self._seen.items() if t > now}
-            expires = self._seen.get(entry)
-            if expires is not None and expires > now:
-                return False
-            self._seen[entry] = now + self._keep
-            return True
-
-
-class SharedNonceLedger:
-    """The nonces in the database, for several central processes behind one PostgreSQL: a replay to
-    any of them is refused. One insert per signed request; expired rows go now and then."""
-
-    def __init__(self, central: store.CentralStore, clock: Clock = utc_now) -> None:
-        self.central = central
-        self.clock = clock
-        self._keep = timedelta(seconds=MAX_AGE_SECONDS) + 2 * MAX_CLOCK_SKEW
-
-    def first_use(self, key_id: str, nonce: str) -> bool:
-        from sqlalchemy.dialects.postgresql import insert
-
-        now = self.clock()
-        digest = hashlib.sha256(f"{key_id}\x00{nonce}".encode()).hexdigest()
-        with self.central.write() as session:
-            inserted = session.scalar(
-                insert(store.RequestNonce)
-                .values(digest=digest, expires_at=now + self._keep)
-                .on_conflict_do_nothing()
-                .returning(store.RequestNonce.digest)
-            )
-            if secrets.randbelow(PURGE_ONE_IN) == 0:
-                session.execute(delete(store.RequestNonce).where(store.RequestNonce.expires_at < now))
-        return inserted is not None
-
-
-PURGE_ONE_IN = 500
-
-
 class Authenticator:
-    """The FastAPI dependency that makes a `Principal` of a request (401 when it cannot)."""
+    """The FastAPI dependency that makes a `Principal` of a request (401 when it cannot).
+
+    A signed request costs one database statement when its key was seen before
+    (`sync.central.request_check`): the parsed key is kept, the database confirms it is still current."""
 
     def __init__(self, central: store.CentralStore, clock: Clock = utc_now) -> None:
         self.central = central
         # Credentials expire in real time, whatever time of day the office's clock is set to (demo, tests).
         self.clock = clock
-        # SQLite: one process (the embedded and development service); PostgreSQL: maybe several.
-        self.nonces: NonceLedger | SharedNonceLedger = (
-            NonceLedger() if central.is_sqlite else SharedNonceLedger(central, clock)
-        )
+        self.check = RequestCheck(central)
+        self.keys = PublicKeys()
 
     async def authenticate(self, request: Request) -> Principal:
         authorization = request.headers.get("authorization", "")
@@ -186,56 +120,77 @@ class Authenticator:
     def token_principal(self, token: str) -> Principal:
         if not token or len(token) > 200:
             raise Unauthenticated("token unknown or expired")
-        with self.central.read() as session:
-            entry = session.get(credentials.AccessToken, credentials.digest_of(token))
-            if entry is None or (entry.expires_at is not None and entry.expires_at <= self.clock()):
-                raise Unauthenticated("token unknown or expired")
-            return Principal(kind=entry.kind, office_id=entry.office_id)
+        entry = self.check.token(credentials.digest_of(token))
+        if entry is None or (entry[2] is not None and entry[2] <= self.clock()):
+            raise Unauthenticated("token unknown or expired")
+        return Principal(kind=entry[0], office_id=entry[1])
 
     def _signed_principal(self, request: Request, body: bytes) -> Principal:
-        with self.central.read() as session:
-            keys: dict[str, credentials.WorkstationKey] = {}
-
-            def public_key_of(key_id: str) -> ec.EllipticCurvePublicKey:
-                entry = session.get(credentials.WorkstationKey, key_id) if len(key_id) <= 64 else None
-                if entry is None or entry.revoked_at is not None:
-                    raise KeyError(key_id)
-                keys[key_id] = entry
-                return load_public_key(entry.public_key_pem)
-
-            try:
-                verified = verify_request(
-                    request.method, _url_as_sent(request), request.headers.items(), body, public_key_of
-                )
-            except SignatureRefused as refusal:
-                raise Unauthenticated(f"signature refused: {refusal}") from None
-            workstation = keys[verified.key_id]
-            clerk_id, role = self._clerk_of(session, verified, workstation.workstation_id, self.clock())
-        if not self.nonces.first_use(verified.key_id, verified.nonce):
+        url, headers = _url_as_sent(request), request.headers.items()
+        try:
+            verified, pem = self._verify(request.method, url, headers, body, use_kept=True)
+        except _KeptKeyRefused:
+            # The kept key may be the one before a rotation: check against the database's.
+            verified, pem = self._verify(request.method, url, headers, body, use_kept=False)
+        session_digest = credentials.digest_of(verified.session) if verified.session is not None else None
+        now = self.clock()
+        confirmed = self.check.confirm(verified.key_id, pem, session_digest, verified.nonce, now)
+        if confirmed is None:  # revoked or rotated since the key was read
+            self.keys.drop(verified.key_id)
+            raise Unauthenticated("signature refused: unknown key id")
+        workstation_id = verified.key_id
+        clerk_id = role = None
+        if verified.session is not None:
+            expires_at = confirmed.session_expires_at
+            if (
+                confirmed.clerk_id is None
+                or confirmed.session_workstation_id != workstation_id
+                or expires_at is None
+                or expires_at <= now
+            ):
+                raise Unauthenticated("clerk session unknown or expired; log in again")
+            clerk_id, role = confirmed.clerk_id, confirmed.role
+        if not confirmed.fresh_nonce:
             raise Unauthenticated("signature refused: replayed")
         return Principal(
             kind=WORKSTATION,
-            office_id=workstation.office_id,
-            workstation_id=workstation.workstation_id,
-            desk_id=workstation.desk_id,
+            office_id=confirmed.office_id,
+            workstation_id=workstation_id,
+            desk_id=confirmed.desk_id,
             clerk_id=clerk_id,
             role=role,
         )
 
-    @staticmethod
-    def _clerk_of(
-        session: Session, verified: VerifiedSignature, workstation_id: str, now: datetime
-    ) -> tuple[str | None, str | None]:
-        if verified.session is None:
-            return None, None
-        entry = session.scalar(
-            select(credentials.ClerkSession).where(
-                credentials.ClerkSession.digest == credentials.digest_of(verified.session)
-            )
-        )
-        if entry is None or entry.workstation_id != workstation_id or entry.expires_at <= now:
-            raise Unauthenticated("clerk session unknown or expired; log in again")
-        return entry.clerk_id, entry.role
+    def _verify(
+        self, method: str, url: str, headers: Iterable[tuple[str, str]], body: bytes, *, use_kept: bool
+    ) -> tuple[VerifiedSignature, str]:
+        """The verified signature and the PEM of the key it verified with (kept, or read now)."""
+        used: dict[str, KnownKey] = {}
+        kept = False
+
+        def public_key_of(key_id: str) -> ec.EllipticCurvePublicKey:
+            nonlocal kept
+            known = self.keys.get(key_id) if use_kept else None
+            kept = known is not None
+            if known is None:
+                pem = self.check.current_pem(key_id) if len(key_id) <= 64 else None
+                if pem is None:
+                    raise KeyError(key_id)
+                known = self.keys.put(key_id, pem)
+            used[key_id] = known
+            return known.key
+
+        try:
+            verified = verify_request(method, url, headers, body, public_key_of)
+        except SignatureRefused as refusal:
+            if kept:
+                raise _KeptKeyRefused from None
+            raise Unauthenticated(f"signature refused: {refusal}") from None
+        return verified, used[verified.key_id].pem
+
+
+class _KeptKeyRefused(Exception):
+    """A signature did not verify with the key this process kept for its id."""
 
 
 DISPLAY_COOKIE = "tresen_display"

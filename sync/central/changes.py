@@ -11,13 +11,15 @@ import asyncio
 import threading
 import time
 from collections import OrderedDict, defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import bindparam, exists, literal_column, select, union_all
 
 from sync.central import store
+from sync.central.errors import NotFound
 from sync.protocol import (
     AppointmentSnapshot,
     CallSnapshot,
@@ -30,9 +32,12 @@ from sync.protocol import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
+    from sqlalchemy import CompoundSelect, Connection, Engine, Select
     from sqlalchemy.orm import InstrumentedAttribute, Session
+
+    Reader = Connection | Session  # the page's queries are Core statements: either runs them
 
 SnapshotT = TypeVar("SnapshotT", bound=BaseModel)
 _SnapshotT_co = TypeVar("_SnapshotT_co", bound=BaseModel, covariant=True)
@@ -57,8 +62,97 @@ _CALLS = _Feed(store.Call, store.Call.office_id, CallSnapshot)
 _FEEDS: tuple[_Feed[BaseModel], ...] = (_OFFICES, _SERVICES, _DESKS, _CLERKS, _APPOINTMENTS, _TICKETS, _CALLS)
 
 
+def _rows_after(feed: _Feed[BaseModel], *, up_to_cut: bool) -> Select[Any]:
+    """A feed's rows (not ORM objects: cheaper) after the cursor, up to the page's cut if any; built
+    once (see `_HEAD_AND_ACKED`)."""
+    model = feed.model
+    query = select(*model.__table__.columns).where(
+        feed.owner == bindparam("office_id"), model.version > bindparam("cursor")
+    )
+    if up_to_cut:
+        query = query.where(model.version <= bindparam("cut"))
+    return query.order_by(model.version)
+
+
+_ROWS_AFTER = {feed: _rows_after(feed, up_to_cut=False) for feed in _FEEDS}
+_FEEDS_AFTER: CompoundSelect[Any] = union_all(
+    *(
+        select(literal_column(str(index))).where(
+            exists().where(feed.owner == bindparam("office_id"), feed.model.version > bindparam("cursor"))
+        )
+        for index, feed in enumerate(_FEEDS)
+    )
+)
+
+
+def _feeds_with_rows(session: Reader, office_id: str, cursor: int) -> set[_Feed[BaseModel]]:
+    """The feeds with rows of the office after `cursor` (index-only on `(office_id, version)`)."""
+    found = session.scalars(_FEEDS_AFTER, {"office_id": office_id, "cursor": cursor})
+    return {_FEEDS[int(index)] for index in found}
+
+
+_ROWS_UP_TO_CUT = {feed: _rows_after(feed, up_to_cut=True) for feed in _FEEDS}
+
+
+def read_changes(
+    central: store.CentralStore,
+    epoch: str,
+    office_id: str,
+    workstation_id: str | None,
+    cursor: int,
+    limit: int,
+    recent: RecentPages,
+) -> ChangesPage:
+    """The page after `cursor` with the workstation's acknowledged sequence (NotFound for an unknown
+    office).
+
+    First one statement (office, head, acknowledged sequence: one snapshot) on the autocommit
+    engine (`CentralStore.check_engine`): one round trip where a read transaction took five
+    (bench/central_load.py). That is the whole answer when the desk is at the head (a long poll
+    about to wait) or when another desk of the office read this page at this head (the long polls
+    one write woke), also while that read is still under way in another thread. Otherwise the page
+    is read in a snapshot (`changes_page`) and shared."""
+    head, acked_seq = _head_and_acked(central.check_engine, office_id, workstation_id)
+    if head <= cursor:
+        return ChangesPage(epoch=epoch, cursor=cursor, has_more=False, acked_seq=acked_seq)
+    key = (epoch, office_id, cursor, limit, head)
+    page = recent.get_or_join(key)
+    if page is not None:
+        return page.model_copy(update={"acked_seq": acked_seq})
+    with recent.reading(key), central.read_connection() as connection:
+        # The snapshot's head may be newer than `head`: its page and acknowledged sequence belong
+        # together, and the page is shared under its own head.
+        return changes_page(connection, epoch, office_id, workstation_id, cursor, limit, recent)
+
+
+# Built once with bound parameters: SQLAlchemy adapts a cached statement's result columns to every
+# new statement object it is given, and that adaptation was most of this query's cost (py-spy).
+_HEAD_AND_ACKED = select(
+    store.Office.id,
+    select(store.OfficeCounter.last_version)
+    .where(store.OfficeCounter.office_id == bindparam("office_id"))
+    .scalar_subquery(),
+    select(store.Workstation.last_seq)
+    .where(store.Workstation.id == bindparam("workstation_id"))
+    .scalar_subquery(),
+).where(store.Office.id == bindparam("office_id"))
+
+
+_ACKED_SEQ = select(store.Workstation.last_seq).where(store.Workstation.id == bindparam("workstation_id"))
+
+
+def _head_and_acked(engine: Engine, office_id: str, workstation_id: str | None) -> tuple[int, int]:
+    with engine.connect() as connection:
+        row = connection.execute(
+            _HEAD_AND_ACKED, {"office_id": office_id, "workstation_id": workstation_id}
+        ).first()
+    if row is None:
+        raise NotFound(f"unknown office {office_id!r}")
+    return int(row[1] or 0), int(row[2] or 0)
+
+
 def changes_page(
-    session: Session,
+    session: Reader,
     epoch: str,
     office_id: str,
     workstation_id: str | None,
@@ -75,15 +169,12 @@ def changes_page(
         page = _office_page(session, epoch, office_id, cursor, limit, head)
         if recent is not None:
             recent.put(key, page)
-    acked_seq = 0
-    if workstation_id is not None:
-        workstation = session.get(store.Workstation, workstation_id)
-        acked_seq = workstation.last_seq if workstation is not None else 0
-    return page.model_copy(update={"acked_seq": acked_seq})
+    acked_seq = session.scalar(_ACKED_SEQ, {"workstation_id": workstation_id}) if workstation_id else None
+    return page.model_copy(update={"acked_seq": acked_seq or 0})
 
 
 def _office_page(
-    session: Session, epoch: str, office_id: str, cursor: int, limit: int, head: int
+    session: Reader, epoch: str, office_id: str, cursor: int, limit: int, head: int
 ) -> ChangesPage:
     # Versions are unique within an office, so at most `head - cursor` rows lie after the cursor: a
     # desk near the head (every long poll woken by a write) needs no page cut, and one at the head no
@@ -91,17 +182,15 @@ def _office_page(
     cut = _page_cut(session, office_id, cursor, limit) if head - cursor > limit else None
     has_more = cut is not None
 
+    # A few rows after the cursor lie in one or two tables: ask which first (one statement for
+    # seven), and read only those.
+    feeds = _feeds_with_rows(session, office_id, cursor) if head > cursor and not has_more else set(_FEEDS)
+
     def rows(feed: _Feed[SnapshotT]) -> list[SnapshotT]:
-        if head <= cursor:
+        if head <= cursor or feed not in feeds:
             return []
-        model = feed.model
-        found = session.execute(
-            select(*model.__table__.columns)  # rows, not ORM objects: cheaper
-            .where(
-                feed.owner == office_id, model.version > cursor, *([model.version <= cut] if has_more else [])
-            )
-            .order_by(model.version)
-        )
+        query = _ROWS_UP_TO_CUT[feed] if has_more else _ROWS_AFTER[feed]
+        found = session.execute(query, {"office_id": office_id, "cursor": cursor, "cut": cut})
         return [feed.snapshot.model_validate(row) for row in found]
 
     # On the last page everything up to the counter is visible in this snapshot (rows re-stamped
@@ -137,11 +226,13 @@ class RecentPages:
     MAX_ROWS = 50
     MAX_AGE_SECONDS = 5.0
     MAX_PAGES = 256
+    JOIN_SECONDS = 1.0  # at most this long for another thread's read of the same page
 
     def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._monotonic = monotonic
         self._lock = threading.Lock()
         self._pages: OrderedDict[PageKey, tuple[float, ChangesPage]] = OrderedDict()
+        self._reading: dict[PageKey, threading.Event] = {}
 
     def get(self, key: PageKey) -> ChangesPage | None:
         with self._lock:
@@ -153,6 +244,32 @@ class RecentPages:
                 del self._pages[key]
                 return None
             return page
+
+    def get_or_join(self, key: PageKey) -> ChangesPage | None:
+        """The page of `key`; while another thread reads it (`reading`), after that read (the desks
+        one write woke ask at once, and would otherwise all miss)."""
+        page = self.get(key)
+        if page is not None:
+            return page
+        with self._lock:
+            under_way = self._reading.get(key)
+        if under_way is None or not under_way.wait(self.JOIN_SECONDS):
+            return None
+        return self.get(key)
+
+    @contextmanager
+    def reading(self, key: PageKey) -> Iterator[None]:
+        """Mark `key` as being read by this thread until the block ends (it `put`s the page)."""
+        with self._lock:
+            mine = key not in self._reading
+            if mine:
+                self._reading[key] = threading.Event()
+        try:
+            yield
+        finally:
+            if mine:
+                with self._lock:
+                    self._reading.pop(key).set()
 
     def put(self, key: PageKey, page: ChangesPage) -> None:
         if _row_count(page) > self.MAX_ROWS:
@@ -183,7 +300,7 @@ def _row_count(page: ChangesPage) -> int:
     )
 
 
-def _page_cut(session: Session, office_id: str, cursor: int, limit: int) -> int | None:
+def _page_cut(session: Reader, office_id: str, cursor: int, limit: int) -> int | None:
     """The version of the page's last row when more rows follow it; None when everything fits.
 
     Reads versions only (index-only on `(office_id, version)`), so the page's rows are loaded once."""
@@ -209,6 +326,7 @@ class ChangeNotifier:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._generation: dict[str, int] = defaultdict(int)
+        self._heads: dict[str, tuple[int, int]] = {}  # office: the latest read's generation and head
         self._waiters: dict[str, list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]]] = defaultdict(
             list
         )
@@ -217,6 +335,21 @@ class ChangeNotifier:
         """Read before querying; pass to `wait` so a commit in between is not missed."""
         with self._lock:
             return self._generation[office_id]
+
+    def note_head(self, office_id: str, generation: int, head: int) -> None:
+        """A read begun at `generation` found the office's changes up to `head` (the page's cursor)."""
+        with self._lock:
+            known = self._heads.get(office_id)
+            if known is None or generation >= known[0]:
+                self._heads[office_id] = (generation, head)
+
+    def generation_at(self, office_id: str, head: int) -> int | None:
+        """The generation the latest read of the office began at, when it found `head`: a long poll
+        at that cursor can wait on it before reading anything, since every commit after that read
+        (in this process, or announced by another) moves the generation on."""
+        with self._lock:
+            known = self._heads.get(office_id)
+        return known[0] if known is not None and known[1] == head else None
 
     def notify(self, office_id: str) -> None:
         with self._lock:

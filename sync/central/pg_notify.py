@@ -15,7 +15,7 @@ import threading
 from typing import TYPE_CHECKING
 
 import psycopg
-from sqlalchemy import func, make_url, select
+from sqlalchemy import bindparam, func, make_url, select
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -28,9 +28,12 @@ CHANNEL = "tresen_changes"
 RECONNECT_SECONDS = 1.0
 
 
+_ANNOUNCE = select(func.pg_notify(CHANNEL, bindparam("office_id")))  # built once (see store.current_version)
+
+
 def announce(session: Session, office_id: str) -> None:
     """Queue the office's wake-up in this transaction (sent by PostgreSQL at commit)."""
-    session.execute(select(func.pg_notify(CHANNEL, office_id)))
+    session.execute(_ANNOUNCE, {"office_id": office_id})
 
 
 class ChangeListener:

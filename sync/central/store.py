@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from sqlalchemy import (
     JSON,
     Boolean,
+    Connection,
     Date,
     Engine,
     ForeignKey,
@@ -43,6 +44,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    bindparam,
     create_engine,
     event,
     inspect,
@@ -380,7 +382,7 @@ class ConflictResolution(CentralBase):
 
 
 class RequestNonce(CentralBase):
-    """A signed request's nonce, seen (`sync.central.auth.SharedNonceLedger`, PostgreSQL)."""
+    """A signed request's nonce, seen (`sync.central.request_check`, PostgreSQL)."""
 
     __tablename__ = "request_nonces"
 
@@ -529,8 +531,13 @@ def link_unlinked_tickets(session: Session) -> int:
     return len(rows)
 
 
-def current_version(session: Session, office_id: str) -> int:
-    value = session.scalar(select(OfficeCounter.last_version).where(OfficeCounter.office_id == office_id))
+# Built once with a bound parameter: SQLAlchemy adapts a cached statement to each new statement
+# object, which cost more than running this one (bench/central_load.py, py-spy).
+_CURRENT_VERSION = select(OfficeCounter.last_version).where(OfficeCounter.office_id == bindparam("office_id"))
+
+
+def current_version(session: Session | Connection, office_id: str) -> int:
+    value = session.scalar(_CURRENT_VERSION, {"office_id": office_id})
     return int(value or 0)
 
 
@@ -556,8 +563,29 @@ class CentralStore:
             # once, which clients retry.
             self.write_engine = create_engine(db_url, pool_size=10, max_overflow=20)
             self.read_engine = self.write_engine.execution_options(isolation_level="REPEATABLE READ")
+        self.check_engine = self._check_engine()
         self._writer = sessionmaker(self.write_engine, expire_on_commit=False)
         self._reader = sessionmaker(self.read_engine, expire_on_commit=False)
+
+    def _check_engine(self) -> Engine:
+        """Where the hot single statements run: each signed request's check
+        (`sync.central.request_check`) and a long poll's look at the head (`changes.quick_page`).
+
+        PostgreSQL: connections of their own in autocommit (one round trip, no BEGIN and COMMIT) with
+        `synchronous_commit = off`, which only the nonces' inserts need: their commit does not wait
+        for the WAL flush (docs/architecture.md, "Replayed requests"). A single statement sees one
+        snapshot in any isolation level. SQLite: the read engine."""
+        if self.is_sqlite:
+            return self.read_engine
+        return create_engine(
+            self.db_url,
+            # As many as the worker threads that run these statements (`app.WORKER_THREADS`): a pool
+            # smaller than that closed and opened connections all the time under load.
+            pool_size=8,
+            max_overflow=4,
+            isolation_level="AUTOCOMMIT",
+            connect_args={"options": "-c synchronous_commit=off"},
+        )
 
     def create_schema(self) -> str:
         """Create missing tables; returns the server epoch (made once per database)."""
@@ -611,9 +639,16 @@ class CentralStore:
         with self._reader() as session, session.begin():
             yield session
 
+    @contextmanager
+    def read_connection(self) -> Iterator[Connection]:
+        """A read snapshot as `read`, without an ORM session (for Core statements only: cheaper)."""
+        with self.read_engine.connect() as connection, connection.begin():
+            yield connection
+
     def dispose(self) -> None:
         self.write_engine.dispose()
         self.read_engine.dispose()
+        self.check_engine.dispose()
 
 
 WRITE_ATTEMPTS = 4

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 from http_message_signatures import HTTPMessageSigner
+from sqlalchemy import select
 
 from sync.central import credentials
 from sync.central.credentials import TokenKind
@@ -361,3 +362,68 @@ def test_a_revoked_workstation_is_refused(
     refused = _send(anonymous, _signed(auth, "GET", f"{API}/offices/{OFFICE}"))
     assert refused.status_code == 401
     assert tresen(["central", "revoke", "--db", db_url, "--workstation", "ws-unknown"]) == 2
+
+
+@pytest.mark.postgres
+def test_another_process_honours_a_rotation_a_revocation_and_a_logout_at_once(
+    postgres_server: PostgresServer,
+) -> None:
+    """Each process keeps the parsed keys it has seen (`sync.central.request_check`); the database
+    still decides on every request, so what one process (or the CLI) changed counts in the other at
+    its next request, with no wait."""
+    from fastapi.testclient import TestClient
+
+    from sync.central.app import create_app
+    from sync.central.seed import generate_day, seed_central
+    from sync.signatures import key_possession_proof
+    from tests.central.conftest import DAY
+
+    url = postgres_server.create_database()
+    first, second = create_app(url), create_app(url)
+    central = first.state.store
+    with central.write() as session:
+        seed_central(session, generate_day(DAY, seed=3))
+    old = FileRequestKey.generate()
+    old_auth = workstation_auth(central, "ws-two", OFFICE, key=old)
+    clerk = clerk_auth(central, "ws-clerk-two", OFFICE, "ba-mitte-c2")
+    doomed = workstation_auth(central, "ws-doomed", OFFICE)
+    office = f"{API}/offices/{OFFICE}"
+    with TestClient(first) as one, TestClient(second) as other:
+        for auth in (old_auth, clerk, doomed):  # both processes have seen each key
+            assert _send(one, _signed(auth, "GET", office)).status_code == 200
+            assert _send(other, _signed(auth, "GET", office)).status_code == 200
+        new = FileRequestKey.generate()
+        body = {"public_key_pem": new.public_key_pem(), "proof": key_possession_proof(new, "ws-two")}
+        assert (
+            _send(one, _signed(old_auth, "PUT", f"{API}/workstations/current/key", json=body)).status_code
+            == 200
+        )
+        assert _send(other, _signed(old_auth, "GET", office)).status_code == 401
+        assert _send(other, _signed(SignedRequests(new, "ws-two"), "GET", office)).status_code == 200
+
+        assert _send(one, _signed(clerk, "DELETE", f"{API}/sessions/current")).status_code == 204
+        logged_out = _send(other, _signed(clerk, "GET", office))
+        assert logged_out.status_code == 401
+        assert logged_out.json()["detail"] == "clerk session unknown or expired; log in again"
+
+        with central.write() as session:
+            credentials.revoke_workstation(session, "ws-doomed", datetime.now(UTC))
+        assert _send(other, _signed(doomed, "GET", office)).status_code == 401
+        assert _send(one, _signed(doomed, "GET", office)).status_code == 401
+
+
+def test_an_expired_clerk_session_is_refused_after_it_was_used(central_app: FastAPI) -> None:
+    central = central_app.state.store
+    auth = clerk_auth(central, "ws-expiring", OFFICE, "ba-mitte-c2")
+    with signed_client(central_app, auth) as client:
+        assert client.get(f"{API}/offices/{OFFICE}").status_code == 200
+        with central.write() as session:
+            for entry in session.scalars(
+                select(credentials.ClerkSession).where(
+                    credentials.ClerkSession.workstation_id == "ws-expiring"
+                )
+            ):
+                entry.expires_at = datetime.now(UTC) - timedelta(seconds=1)
+        refused = client.get(f"{API}/offices/{OFFICE}")
+    assert refused.status_code == 401
+    assert refused.json()["detail"] == "clerk session unknown or expired; log in again"

@@ -288,3 +288,75 @@ def test_recent_pages_forget_old_and_large_pages_and_keep_a_bounded_number() -> 
         recent.put(("e", OFFICE, n, 500, n + 1), page)
     assert len(recent) == changes.RecentPages.MAX_PAGES
     assert recent.get(("e", OFFICE, 0, 500, 1)) is None  # the oldest went first
+
+
+def test_a_desk_asking_for_a_page_another_thread_is_reading_waits_for_that_read() -> None:
+    recent = changes.RecentPages()
+    key = ("e", OFFICE, 6, 500, 7)
+    page = _page_of_desks(3)
+    joined: list[ChangesPage | None] = []
+    asking = threading.Event()
+
+    def join() -> None:
+        asking.set()
+        joined.append(recent.get_or_join(key))
+
+    assert recent.get_or_join(key) is None  # nobody reads it: the caller reads it itself
+    with recent.reading(key):
+        waiter = threading.Thread(target=join)
+        waiter.start()
+        assert asking.wait(5)
+        recent.put(key, page)
+    waiter.join(5)
+    assert joined == [page]
+    with recent.reading(key), recent.reading(key):  # a second reader of the same key just reads too
+        pass
+    assert recent.get_or_join(("e", OFFICE, 6, 500, 8)) is None
+
+
+def test_a_long_poll_back_at_the_head_waits_before_reading_and_still_wakes(
+    served: EmbeddedCentral, waits: WaitSpy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads: list[int] = []
+    real_read = changes.read_changes
+
+    def counted(*args: Any) -> ChangesPage:
+        reads.append(args[4])  # the cursor
+        return real_read(*args)
+
+    monkeypatch.setattr("sync.central.app.read_changes", counted)
+    auth = workstation_auth(served.store, "ws-poll", OFFICE)
+    with httpx.Client(base_url=served.url, timeout=30, auth=auth) as http:
+        cursor = http.get(CHANGES, params={"office_id": OFFICE, "limit": 5000}).json()["cursor"]
+        answers: list[dict[str, Any]] = []
+
+        def poll() -> None:
+            params = {"office_id": OFFICE, "cursor": cursor, "wait": 20}
+            answers.append(http.get(CHANGES, params=params).json())
+
+        poller = threading.Thread(target=poll)
+        poller.start()
+        assert waits.entered.wait(timeout=20), "the long-poll never started waiting"
+        assert reads == [0]  # only the first pull read: the poll at its head waits at once
+        with httpx.Client(
+            base_url=served.url, headers=bearer(served.store, TokenKind.KIOSK, OFFICE)
+        ) as kiosk:
+            ticket = kiosk.post("/api/v1/tickets", json={"office_id": OFFICE, "service_ids": ["ba-mitte-pa"]})
+        poller.join(timeout=25)
+    assert not poller.is_alive(), "the long-poll did not answer"
+    assert [t["id"] for t in answers[0]["tickets"]] == [ticket.json()["id"]]
+    assert waits.outcomes == [True]
+    assert reads == [0, cursor]
+
+
+def test_the_notifier_knows_the_head_its_latest_read_found_until_a_commit() -> None:
+    notifier = ChangeNotifier()
+    assert notifier.generation_at(OFFICE, 7) is None  # never read
+    notifier.note_head(OFFICE, notifier.generation(OFFICE), 7)
+    assert notifier.generation_at(OFFICE, 7) == 0
+    assert notifier.generation_at(OFFICE, 6) is None  # another cursor: read it
+    notifier.notify(OFFICE)
+    assert notifier.generation_at(OFFICE, 7) == 0  # a wait on generation 0 now returns at once
+    notifier.note_head(OFFICE, 1, 9)
+    notifier.note_head(OFFICE, 0, 7)  # an older read finishing late does not win
+    assert notifier.generation_at(OFFICE, 9) == 1
