@@ -126,12 +126,15 @@ def apply_changes(
 
 
 def restart_for_new_epoch(
-    session: Session, *, workstation_id: str, office_id: str, epoch: str, central_acked_seq: int
+    session: Session, *, workstation_id: str, office_id: str, epoch: str | None, central_acked_seq: int
 ) -> int:
     """The central database was restored from a backup: pull everything again from the start and
-    send again every kept operation the restored central service has not seen. Returns how many."""
+    send again every kept operation the restored central service has not seen. Returns how many.
+    (A restore that brought back the same epoch is told by what the central service acknowledges:
+    `SyncEngine._restart_for_restored_central`.)"""
     state = sync_state(session, workstation_id, office_id)
-    log.warning("central epoch changed (%s -> %s): full resync", state.epoch, epoch)
+    if state.epoch != epoch:
+        log.warning("central epoch changed (%s -> %s): full resync", state.epoch, epoch)
     state.cursor = 0
     state.epoch = epoch
     state.acked_seq = central_acked_seq

@@ -39,6 +39,8 @@ from workstation.i18n import _
 from workstation.models import DeskLease, OperationStatus, OutboxOperation, SyncState, Ticket, TicketState
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from workstation.db import LocalStore
 
 log = logging.getLogger(__name__)
@@ -557,6 +559,9 @@ class SyncEngine:
         from there — their ids stay, so what the central service applied already is answered as a
         duplicate. False when the outbox cannot help."""
         with self.store.write() as session:
+            state = session.get(SyncState, self.ctx.workstation_id)
+            if state is not None and expected_seq <= state.acked_seq:
+                return self._restart_for_restored_central(session, state.epoch, expected_seq - 1) > 0
             first_pending = session.scalar(
                 select(func.min(OutboxOperation.seq)).where(OutboxOperation.status == OperationStatus.PENDING)
             )
@@ -568,6 +573,26 @@ class SyncEngine:
             count = replica.resend_from(session, expected_seq)
         log.warning("central expects seq %d: %d operations are sent again", expected_seq, count)
         return count > 0
+
+    def _restart_for_restored_central(
+        self, session: Session, epoch: str | None, central_acked_seq: int
+    ) -> int:
+        """The central service no longer holds operations it acknowledged: its database was put back
+        from an older backup, which brings back its epoch too. Its versions count from an older
+        point again, so this desk's cursor may lie past changes it has not seen yet (a ticket taken at
+        the kiosk since): pull everything again and send again what it lost, as for a new epoch.
+        Returns how many operations are sent again."""
+        log.warning(
+            "central acknowledges up to seq %d, fewer than before (restored from a backup): full resync",
+            central_acked_seq,
+        )
+        return replica.restart_for_new_epoch(
+            session,
+            workstation_id=self.ctx.workstation_id,
+            office_id=self.ctx.office_id,
+            epoch=epoch,
+            central_acked_seq=central_acked_seq,
+        )
 
     # --- pull ----------------------------------------------------------------------------------
 
@@ -583,7 +608,7 @@ class SyncEngine:
         while True:
             with self.store.session() as session:
                 state = session.get(SyncState, self.ctx.workstation_id)
-                cursor, epoch = (state.cursor, state.epoch) if state else (0, None)
+                cursor, epoch, acked = (state.cursor, state.epoch, state.acked_seq) if state else (0, None, 0)
             page = self.client.changes(
                 self.ctx.office_id, self.ctx.workstation_id, cursor, limit=self.page_limit, wait=wait
             )
@@ -601,6 +626,11 @@ class SyncEngine:
                         > 0
                         or replay
                     )
+                    continue
+                if epoch is not None and page.acked_seq < acked:
+                    # `acked` was read before the request, and the central service's count only grows.
+                    resent = self._restart_for_restored_central(session, page.epoch, page.acked_seq)
+                    replay = resent > 0 or replay
                     continue
                 report = replica.apply_changes(
                     session,
