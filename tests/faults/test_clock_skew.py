@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.faults.conftest import CTX, WORKSTATION
-from tests.sync.support import NOW, central_operations, central_ticket
+from tests.sync.support import NOW, central_operations, central_ticket, serve_and_finish
 from workstation.counter import Counter
 from workstation.models import OperationStatus, OutboxOperation
 from workstation.sync_engine import SyncEngine
@@ -29,12 +29,8 @@ def test_a_desk_whose_clock_is_an_hour_off_gets_the_same_outcome(
     skewed = SyncEngine(local_store, engine.client, CTX, clock=lambda: desk_time)
     assert skewed.sync_once().online
     counter = Counter(local_store, CTX, remote=None, clock=lambda: desk_time)
-    called = counter.call_next()
-    assert called is not None
-    counter.citizen_arrived()
-    current = counter.current_ticket()
-    assert current is not None
-    counter.finish({service.id: "completed" for service in current.services})
+    assert counter.call_next() is not None
+    finished = serve_and_finish(counter)
     assert skewed.sync_once().online
 
     assert [status for _seq, _op, status in central_operations(central_url, WORKSTATION)] == [
@@ -42,6 +38,6 @@ def test_a_desk_whose_clock_is_an_hour_off_gets_the_same_outcome(
         "applied",
         "applied",
     ]  # call, serve, finish
-    assert central_ticket(central_url, called.ticket_id) == ("finished", CTX.desk_id)
+    assert central_ticket(central_url, finished) == ("finished", CTX.desk_id)
     with local_store.session() as session:
         assert set(session.scalars(select(OutboxOperation.status))) == {OperationStatus.APPLIED}

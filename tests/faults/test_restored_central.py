@@ -32,7 +32,7 @@ from tests.faults.central_process import CentralProcess
 from tests.faults.conftest import CTX, WORKSTATION
 from tests.faults.proxy import FaultProxy
 from tests.sync.central_backup import backup_central, restore_central
-from tests.sync.support import DESK, central_clock, central_operations, central_ticket
+from tests.sync.support import DESK, central_clock, central_operations, central_ticket, serve_and_finish
 from tests.sync_fixtures import BOTH_BACKENDS
 from workstation.counter import Counter
 from workstation.models import OperationStatus, OutboxOperation, Ticket, TicketState
@@ -102,13 +102,8 @@ def _walk_ins(counter: Counter, service: str, how_many: int) -> list[str]:
 
 
 def _call_serve_finish(counter: Counter) -> str:
-    called = counter.call_next()
-    assert called is not None
-    counter.citizen_arrived()
-    current = counter.current_ticket()
-    assert current is not None
-    counter.finish({service.id: "completed" for service in current.services})
-    return called.ticket_id
+    assert counter.call_next() is not None
+    return serve_and_finish(counter)
 
 
 @pytest.mark.parametrize("work_offline", [True, False], ids=["work-offline", "nothing-pending"])

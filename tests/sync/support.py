@@ -15,8 +15,19 @@ from sync.protocol import ChangesPage
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from workstation.counter import Counter
+
 DAY = date(2026, 3, 2)
 NOW = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
+
+
+def serve_and_finish(counter: Counter) -> str:
+    """The citizen of the called ticket arrives, and every service is finished as done; the ticket's id."""
+    counter.citizen_arrived()
+    current = counter.current_ticket()
+    assert current is not None
+    counter.finish({service.id: "completed" for service in current.services})
+    return current.ticket_id
 
 
 def page_of(day: SeedDay, office_id: str = BUERGERAMT_ID, **overrides: object) -> ChangesPage:

@@ -19,7 +19,7 @@ from sync.central.seed import BUERGERAMT_ID, SeedDay
 from sync.client import CentralClient, SwitchableTransport
 from tests.credentials import workstation_auth
 from tests.sync.desks import accepted_calls
-from tests.sync.support import CLERK, DESK, NOW, central_operations
+from tests.sync.support import CLERK, DESK, NOW, central_operations, serve_and_finish
 from tests.sync_fixtures import BOTH_BACKENDS
 from tresen.desk import open_store
 from tresen.sync_cli import describe
@@ -96,13 +96,6 @@ def _copy_file(source: Path, target: Path) -> None:
         original.backup(copy)
 
 
-def _serve_and_finish(counter: Counter) -> None:
-    counter.citizen_arrived()
-    current = counter.current_ticket()
-    assert current is not None
-    counter.finish({service.id: "completed" for service in current.services})
-
-
 def _service(seed_day: SeedDay) -> str:
     return next(d for d in seed_day.desks if d.id == DESK).service_ids[0]
 
@@ -128,11 +121,11 @@ def _copy_and_work_offline(central: EmbeddedCentral, tmp_path: Path, seed_day: S
         # Both work on offline, at the same desk: two walk-ins and a call each.
         issued += [counter.issue_walk_in([service], 0).ticket_id for _ in range(2)]
         assert counter.call_next() is not None
-        _serve_and_finish(counter)
+        serve_and_finish(counter)
         copy_new = [copy_counter.issue_walk_in([service], 0).ticket_id for _ in range(2)]
         issued += copy_new
         copy_counter.call_ticket(copy_new[0])
-        _serve_and_finish(copy_counter)
+        serve_and_finish(copy_counter)
 
         first.link.restore()
         second.link.restore()

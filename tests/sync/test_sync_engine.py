@@ -25,6 +25,7 @@ from tests.sync.support import (
     central_clock,
     central_operations,
     central_ticket,
+    serve_and_finish,
 )
 from tests.sync_fixtures import BOTH_BACKENDS
 from workstation.commands import DeskContext
@@ -371,14 +372,6 @@ def _lose_both_call_next_answers(network: FaultyNetwork) -> None:
     network.only, network.fault, network.answers_to_lose = "call-next", "lose-answer", 2
 
 
-def _serve_and_finish(counter: Counter) -> str:
-    counter.citizen_arrived()
-    current = counter.current_ticket()
-    assert current is not None
-    counter.finish({service.id: "completed" for service in current.services})
-    return current.ticket_id
-
-
 def _central_calls_of(central: EmbeddedCentral, ticket_id: str) -> int:
     with central.store.read() as session:
         return session.scalar(select(func.count()).where(central_store.Call.ticket_id == ticket_id)) or 0
@@ -404,7 +397,7 @@ def test_a_call_whose_answers_were_lost_and_the_local_choice_are_one_call(
 
     assert called is not None
     assert network.lost == [f"/api/v1/desks/{DESK}/call-next"] * 2
-    served = _serve_and_finish(counter)
+    served = serve_and_finish(counter)
     report = engine.sync_once()
     assert report.online
     assert report.rejected == 0, report
@@ -438,7 +431,7 @@ def test_a_ticket_called_by_a_call_whose_answers_were_lost_goes_back_to_the_queu
     assert called is not None
     assert called.ticket_id != urgent_id
     assert central_ticket(central_url, urgent_id) == ("called", DESK)
-    _serve_and_finish(counter)
+    serve_and_finish(counter)
     report = engine.sync_once()
     assert report.online
     assert report.rejected == 0, report
