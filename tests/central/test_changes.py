@@ -152,18 +152,24 @@ def waits(monkeypatch: pytest.MonkeyPatch) -> WaitSpy:
     return spy
 
 
+def _long_poll_from_the_head(http: httpx.Client) -> tuple[threading.Thread, list[dict[str, Any]], int]:
+    """Pull the office, then long-poll from its head (returned too) in a thread; its answer lands
+    in the list."""
+    cursor = http.get(CHANGES, params={"office_id": OFFICE, "limit": 5000}).json()["cursor"]
+    answers: list[dict[str, Any]] = []
+
+    def poll() -> None:
+        answers.append(http.get(CHANGES, params={"office_id": OFFICE, "cursor": cursor, "wait": 20}).json())
+
+    poller = threading.Thread(target=poll)
+    poller.start()
+    return poller, answers, cursor
+
+
 def test_long_poll_wakes_when_a_kiosk_ticket_is_issued(served: EmbeddedCentral, waits: WaitSpy) -> None:
     auth = workstation_auth(served.store, "ws-poll", OFFICE)
     with httpx.Client(base_url=served.url, timeout=30, auth=auth) as http:
-        cursor = http.get(CHANGES, params={"office_id": OFFICE, "limit": 5000}).json()["cursor"]
-        answers: list[dict[str, Any]] = []
-
-        def poll() -> None:
-            params = {"office_id": OFFICE, "cursor": cursor, "wait": 20}
-            answers.append(http.get(CHANGES, params=params).json())
-
-        poller = threading.Thread(target=poll)
-        poller.start()
+        poller, answers, _cursor = _long_poll_from_the_head(http)
         # The ticket comes only once the poll found nothing and waits: it really waited.
         assert waits.entered.wait(timeout=20), "the long-poll never started waiting"
         assert not answers
@@ -209,16 +215,7 @@ def test_a_long_poll_wakes_for_a_change_made_through_another_central_process(
         assert other.app.state.change_listener.listening.wait(timeout=10)
         auth = workstation_auth(other.store, "ws-poll", OFFICE)
         with httpx.Client(base_url=other.url, timeout=30, auth=auth) as http:
-            cursor = http.get(CHANGES, params={"office_id": OFFICE, "limit": 5000}).json()["cursor"]
-            answers: list[dict[str, Any]] = []
-
-            def poll() -> None:
-                answers.append(
-                    http.get(CHANGES, params={"office_id": OFFICE, "cursor": cursor, "wait": 20}).json()
-                )
-
-            poller = threading.Thread(target=poll)
-            poller.start()
+            poller, answers, _cursor = _long_poll_from_the_head(http)
             assert waits.entered.wait(timeout=20), "the long-poll never started waiting"
             kiosk = bearer(one.store, TokenKind.KIOSK, OFFICE)
             with httpx.Client(base_url=one.url, headers=kiosk) as through_one:
@@ -327,15 +324,7 @@ def test_a_long_poll_back_at_the_head_waits_before_reading_and_still_wakes(
     monkeypatch.setattr("sync.central.app.read_changes", counted)
     auth = workstation_auth(served.store, "ws-poll", OFFICE)
     with httpx.Client(base_url=served.url, timeout=30, auth=auth) as http:
-        cursor = http.get(CHANGES, params={"office_id": OFFICE, "limit": 5000}).json()["cursor"]
-        answers: list[dict[str, Any]] = []
-
-        def poll() -> None:
-            params = {"office_id": OFFICE, "cursor": cursor, "wait": 20}
-            answers.append(http.get(CHANGES, params=params).json())
-
-        poller = threading.Thread(target=poll)
-        poller.start()
+        poller, answers, cursor = _long_poll_from_the_head(http)
         assert waits.entered.wait(timeout=20), "the long-poll never started waiting"
         assert reads == [0]  # only the first pull read: the poll at its head waits at once
         with httpx.Client(
