@@ -54,7 +54,6 @@ if TYPE_CHECKING:
     from workstation.queries import AppointmentRow, CurrentTicket, QueueRow, SearchHit
 
 APPOINTMENTS_LOOKBACK_MINUTES = 15  # the list opens at slots from a quarter hour ago
-MEASURE_REFRESHES = 10  # refreshes to wait at most for the new rows' height before scrolling
 REFRESH_SECONDS = 30.0  # waiting times tick in minutes; the sync worker reports data changes sooner
 Result = TypeVar("Result")
 
@@ -185,18 +184,8 @@ class CounterScreen(NarrowLayout, Screen[None]):
         soon = self.desk.now() - timedelta(minutes=APPOINTMENTS_LOOKBACK_MINUTES)
         later = (index for index, row in enumerate(appointments) if row.slot_start >= soon)
         index = next(later, len(appointments) - 1)
-        table = self.appointment_table
-        table.move_cursor(row=index, animate=False, scroll=False)
-        # The rows just added are measured on a later refresh; scroll once they have their height
-        # (on a busy machine one refresh was not always enough, and the list stayed at opening time).
-        table.call_after_refresh(self._scroll_appointments_to, index, MEASURE_REFRESHES)
-
-    def _scroll_appointments_to(self, index: int, refreshes_left: int) -> None:
-        table = self.appointment_table
-        if table.virtual_size.height <= index and refreshes_left > 0:
-            table.call_after_refresh(self._scroll_appointments_to, index, refreshes_left - 1)
-            return
-        table.scroll_to(y=index, animate=False)
+        self.appointment_table.move_cursor(row=index, animate=False, scroll=False)
+        self.appointment_table.scroll_row_to_top(index)
 
     def _show_queue(self, rows: list[QueueRow], *, restyle: bool = False) -> None:
         self._queue = rows

@@ -15,6 +15,8 @@ from textual.widgets import DataTable
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
+    from textual.geometry import Size
+
 
 Row = TypeVar("Row")
 Cells = tuple[str | Text, ...]
@@ -40,6 +42,7 @@ class DiffTable(DataTable[str | Text], Generic[Row]):
         self._cells = cells
         self._shown: dict[str, Cells] = {}  # row key -> cells on screen, in order
         self._rows: dict[str, Row] = {}  # row key -> the row those cells were made from
+        self._top_row_wanted: int | None = None  # a row to scroll to once the table is that tall
 
     def on_mount(self) -> None:
         for key, label in self._column_spec:
@@ -69,6 +72,28 @@ class DiffTable(DataTable[str | Text], Generic[Row]):
             self._reorder(list(wanted))
         self._shown = {key: self._shown[key] for key in wanted}
         self._rows = keyed
+
+    def scroll_row_to_top(self, index: int) -> None:
+        """Show row `index` as the first line, as soon as the table can scroll there.
+
+        DataTable measures new rows when it next idles, and the layout after that decides the
+        scrollbars; until both, a scroll is clamped to the top. Counting refreshes instead lost the
+        race on a loaded machine, and the counter opened at the day's first slot."""
+        self._top_row_wanted = index
+        if self._measured(index):
+            self.call_after_refresh(self._scroll_to_wanted_row)
+
+    def watch_virtual_size(self, _size: Size) -> None:
+        if self._top_row_wanted is not None and self._measured(self._top_row_wanted):
+            self.call_after_refresh(self._scroll_to_wanted_row)  # the layout this size asks for
+
+    def _measured(self, index: int) -> bool:
+        return self.virtual_size.height > index + self.header_height
+
+    def _scroll_to_wanted_row(self) -> None:
+        if self._top_row_wanted is not None:
+            self.scroll_to(y=self._top_row_wanted, animate=False, immediate=True)
+            self._top_row_wanted = None
 
     def _cells_of(self, key: str, row: Row) -> Cells:
         shown = self._shown.get(key)

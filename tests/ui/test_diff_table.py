@@ -101,3 +101,30 @@ async def test_an_equal_row_keeps_its_cells() -> None:
         await pilot.pause()
         assert built == ["t2"]  # a day's unchanged appointments are not made into cells again
         assert shown(table)[2] == ("A002", "aufgerufen")
+
+
+async def test_rows_just_added_are_scrolled_to_once_measured() -> None:
+    app = TableApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        table = app.table
+        table.apply(items(200))
+        table.scroll_row_to_top(120)  # before DataTable measured the new rows: a scroll now is clamped
+        assert table.scroll_y == 0
+        await pilot.pause()
+        assert table.scroll_y == 120
+        assert table.vertical_scrollbar.position == 120  # the scrollbar shows the place too
+        assert str(table.get_row_at(120)[0]) == "A120"
+
+
+async def test_a_measured_table_is_scrolled_at_once() -> None:
+    app = TableApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        table = app.table
+        table.apply(items(200))
+        await pilot.pause()
+        table.scroll_row_to_top(50)
+        await pilot.pause()
+        assert table.scroll_y == 50
+        table.apply(items(201))  # a later growth does not scroll again
+        await pilot.pause()
+        assert table.scroll_y == 50
