@@ -88,6 +88,7 @@ class CounterScreen(NarrowLayout, Screen[None]):
             ],
             row_key=lambda row: row.ticket_id,
             cells=self._queue_cells,
+            gives_way=("services", "due"),  # the due time's start matters more than the services
             id="queue",
         )
         self.appointment_table: DiffTable[AppointmentRow] = DiffTable(

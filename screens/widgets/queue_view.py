@@ -107,13 +107,18 @@ class QueueView(ScrollView, Generic[Row], can_focus=True):
         row_key: Callable[[Row], str],
         cells: Callable[[Row], Cells],
         *,
+        gives_way: Sequence[str] = (),
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
-        """`columns`: (key, label) pairs; `cells(row)`: one cell per column, `str` or Rich `Text`."""
+        """`columns`: (key, label) pairs; `cells(row)`: one cell per column, `str` or Rich `Text`.
+        `gives_way`: the keys of the columns that narrow, in this order and each down to its label's
+        width (their texts cut with "…"), so that the line fits the view's width."""
         super().__init__(name=name, id=id, classes=classes)
         self._labels = tuple(Text(label, no_wrap=True, end="") for _key, label in columns)
+        keys = [key for key, _label in columns]
+        self._narrowing = tuple(keys.index(key) for key in gives_way)
         self._row_key = row_key
         self._cells = cells
         self._keys: list[str] = []  # row keys in display order
@@ -180,11 +185,7 @@ class QueueView(ScrollView, Generic[Row], can_focus=True):
             self._strips.pop(key, None)
         self._rows = new_rows
         self._keys = list(new_rows)
-        widths = self._measure()
-        if widths != self._widths:
-            self._widths = widths
-            self._strips.clear()
-            self._header = None
+        self._remeasure()
         if highlighted is not None and highlighted in new_rows:
             self._cursor = self._keys.index(highlighted)
         self._clamp_cursor()
@@ -343,11 +344,32 @@ class QueueView(ScrollView, Generic[Row], can_focus=True):
     def _line_width(self) -> int:
         return sum(self._widths) + 2 * CELL_PADDING * len(self._widths)
 
+    def on_resize(self) -> None:
+        if self._remeasure():
+            self.refresh()
+            self._set_virtual_size()
+
+    def _remeasure(self) -> bool:
+        """Measure the columns again; True if their widths changed (the cached lines are dropped)."""
+        widths = self._measure()
+        if widths == self._widths:
+            return False
+        self._widths = widths
+        self._strips.clear()
+        self._header = None
+        return True
+
     def _measure(self) -> tuple[int, ...]:
         widths = [label.cell_len for label in self._labels]
         for _row, cells in self._rows.values():
             for column, cell in enumerate(cells):
                 widths[column] = max(widths[column], cell.cell_len)
+        view_width = self.scrollable_content_region.width
+        for column in self._narrowing if view_width > 0 else ():
+            overflow = sum(widths) + 2 * CELL_PADDING * len(widths) - view_width
+            if overflow <= 0:
+                break
+            widths[column] = max(self._labels[column].cell_len, widths[column] - overflow)
         return tuple(widths)
 
     def _set_virtual_size(self) -> None:

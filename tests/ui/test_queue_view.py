@@ -288,3 +288,40 @@ async def test_an_equal_row_keeps_its_cells_until_a_restyle() -> None:
         built.clear()
         view.apply(rows, restyle=True)
         assert sorted(built) == sorted(item.key for item in rows)
+
+
+class ServicesView(QueueView[Item]):
+    """A long services column before the one that must stay readable."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            [("label", "Nummer"), ("services", "Leistungen"), ("state", "Status")],
+            row_key=lambda item: item.key,
+            cells=lambda item: (item.label, "Personalausweis beantragen, Reisepass beantragen", item.state),
+            gives_way=("services",),
+            id="queue",
+        )
+
+
+class ServicesApp(App[None]):
+    CSS = "#queue { height: 1fr; }"
+
+    def compose(self) -> ComposeResult:
+        yield ServicesView()
+
+
+async def test_a_column_that_gives_way_narrows_so_the_next_one_fits() -> None:
+    app = ServicesApp()
+    async with app.run_test(size=(40, 8)) as pilot:
+        view = app.query_one(ServicesView)
+        view.apply(items(3))
+        await pilot.pause()
+        first = view.render_line(1).text
+        assert first.rstrip().endswith("geparkt")  # the status is whole, within the 40 columns
+        assert "Personalausweis" in first
+        assert "…" in first  # the services are cut, visibly
+        assert view.virtual_size.width <= 40
+        await pilot.resize_terminal(90, 8)  # room enough: the services are whole again
+        await pilot.pause()
+        assert "Reisepass beantragen" in view.render_line(1).text
+        assert "…" not in view.render_line(1).text
