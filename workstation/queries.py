@@ -40,8 +40,9 @@ from workstation.models import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Iterable, Mapping, Sequence
 
+    from sqlalchemy import ColumnElement
     from sqlalchemy.orm import Session
 
 CURRENT_STATES = (TicketState.CALLED, TicketState.SERVING)
@@ -210,29 +211,33 @@ def _queue_entries(session: Session, office_id: str, desk_id: str | None) -> lis
     shown = Ticket.state == TicketState.WAITING
     if desk_id is not None:
         shown = or_(shown, (Ticket.state == TicketState.PARKED) & (Ticket.desk_id == desk_id))
-    # One query: each ticket with its service ids joined into one text (ids never hold commas).
-    rows = (
-        session.connection()
-        .execute(
-            select(
-                Ticket.id,
-                Ticket.number,
-                Ticket.issued_at,
-                Ticket.priority,
-                Ticket.last_called_at,
-                Ticket.target_desk_id,
-                Ticket.version,
-                Ticket.state,
-                Appointment.slot_start,
-                func.group_concat(ticket_services.c.service_id),
-            )
-            .outerjoin(Appointment, Appointment.id == Ticket.appointment_id)
-            .outerjoin(ticket_services, ticket_services.c.ticket_id == Ticket.id)
-            .where(Ticket.office_id == office_id, shown)
-            .group_by(Ticket.id)
+    return _queued(session.connection().execute(_entries_where(Ticket.office_id == office_id, shown)).all())
+
+
+def _entries_where(*conditions: ColumnElement[bool]) -> Select[Any]:
+    """Tickets as the ordering rule sees them, in one query: each ticket with its service ids joined
+    into one text (ids never hold commas)."""
+    return (
+        select(
+            Ticket.id,
+            Ticket.number,
+            Ticket.issued_at,
+            Ticket.priority,
+            Ticket.last_called_at,
+            Ticket.target_desk_id,
+            Ticket.version,
+            Ticket.state,
+            Appointment.slot_start,
+            func.group_concat(ticket_services.c.service_id),
         )
-        .all()
+        .outerjoin(Appointment, Appointment.id == Ticket.appointment_id)
+        .outerjoin(ticket_services, ticket_services.c.ticket_id == Ticket.id)
+        .where(*conditions)
+        .group_by(Ticket.id)
     )
+
+
+def _queued(rows: Sequence[Sequence[Any]]) -> list[_Queued]:
     service_sets: dict[str | None, frozenset[str]] = {None: frozenset()}
     for joined in {row[-1] for row in rows} - service_sets.keys():
         service_sets[joined] = frozenset(joined.split(","))
@@ -353,46 +358,17 @@ _CALL_CANDIDATES = call_candidates_statement()
 
 
 def waiting_entries_by_id(session: Session, ticket_ids: set[str]) -> list[QueueEntry]:
+    """Those of `ticket_ids` that still wait (a leased ticket may have been called out of order since,
+    or marked by a pull: it must not stand in F2's way)."""
     if not ticket_ids:
         return []
-    ids = {"ids": sorted(ticket_ids)}
-    by_ticket: dict[str, list[str]] = defaultdict(list)
-    for ticket_id, service_id in session.connection().execute(_SERVICES_BY_TICKET_ID, ids):
-        by_ticket[ticket_id].append(service_id)
-    empty: frozenset[str] = frozenset()
-    return [
-        QueueEntry(
-            ticket_id,
-            number,
-            issued_at,
-            frozenset(by_ticket.get(ticket_id, empty)),
-            priority,
-            last_called,
-            slot,
-            target,
-        )
-        for ticket_id, number, issued_at, priority, last_called, slot, target in session.connection().execute(
-            _WAITING_BY_ID, ids
-        )
-    ]
+    rows = session.connection().execute(_WAITING_BY_ID, {"ids": sorted(ticket_ids)}).all()
+    return [queued.entry for queued in _queued(rows)]
 
 
-# Built once (as `_CALL_CANDIDATES`): both run on every F2.
-_SERVICES_BY_TICKET_ID = select(ticket_services.c.ticket_id, ticket_services.c.service_id).where(
-    ticket_services.c.ticket_id.in_(bindparam("ids", expanding=True))
-)
-_WAITING_BY_ID = (
-    select(
-        Ticket.id,
-        Ticket.number,
-        Ticket.issued_at,
-        Ticket.priority,
-        Ticket.last_called_at,
-        Appointment.slot_start,
-        Ticket.target_desk_id,
-    )
-    .outerjoin(Appointment, Appointment.id == Ticket.appointment_id)
-    .where(Ticket.id.in_(bindparam("ids", expanding=True)))
+# Built once (as `_CALL_CANDIDATES`): it runs on every F2.
+_WAITING_BY_ID = _entries_where(
+    Ticket.id.in_(bindparam("ids", expanding=True)), Ticket.state == TicketState.WAITING
 )
 
 

@@ -17,6 +17,7 @@ from workstation.models import (
     AppointmentStatus,
     Call,
     Case,
+    DeskLease,
     OutboxOperation,
     ServiceOutcome,
     Ticket,
@@ -418,3 +419,21 @@ def test_concurrent_commands_get_distinct_sequence_numbers(office: SmallOffice) 
     with office.store.session() as session:
         numbers = list(session.scalars(select(Ticket.number).where(Ticket.origin == "desk")))
     assert len(numbers) == len(set(numbers)) == 30
+
+
+def test_a_leased_ticket_that_no_longer_waits_does_not_stand_in_f2s_way(office: SmallOffice) -> None:
+    office.add_ticket("t1", "A101", 20)
+    office.add_ticket("t2", "A102", 10)
+    with office.store.write() as session:
+        for token, ticket_id in enumerate(("t1", "t2"), start=1):
+            until = office.clock.now + timedelta(minutes=60)
+            session.add(DeskLease(ticket_id=ticket_id, desk_id=DESK_1, token=token, valid_until=until))
+    counter = office.counter()
+    counter.call_ticket("t1")  # out of order, by Enter on its row: its lease stays until the next pull
+    counter.citizen_arrived()
+    counter.finish({PA: ServiceOutcome.COMPLETED})
+    office.clock.advance(minutes=30)  # past the recall block, which would hide A101 anyway
+    with office.store.write() as session:
+        called = commands.call_from_lease(session, office.ctx(), office.clock.now)
+    assert called is not None
+    assert called.ticket_id == "t2"  # the other lease, not a refusal for A101 ("wartet nicht")
