@@ -13,19 +13,30 @@ if TYPE_CHECKING:
     from textual import events
 
 NARROW_COLUMNS = 120  # below this the footer line no longer holds the counter's keys
+SEPARATOR = "  "
 
 
 class KeyBar(Static):
     """Shown only on screens with the class "narrow" (screens/global.tcss)."""
 
-    def show_keys(self, keys: list[tuple[str, str]]) -> None:
-        """`keys`: (key as shown, label) in footer order."""
+    def show_keys(self, keys: list[tuple[str, str]], width: int) -> None:
+        """`keys`: (key as shown, label) in footer order, on lines as wide as the bar (`width` cells
+        with its padding); a line breaks between two keys, never inside one ("F6" at the end of one
+        line and "Parken" on the next)."""
+        width -= self.styles.gutter.width  # its padding
         text = Text()
-        for index, (key, label) in enumerate(keys):
-            if index:
-                text.append("  ")
+        line_width = 0
+        for key, label in keys:
+            entry_width = Text(f"{key} {label}").cell_len
+            if line_width and line_width + len(SEPARATOR) + entry_width > width:
+                text.append("\n")
+                line_width = 0
+            elif line_width:
+                text.append(SEPARATOR)
+                line_width += len(SEPARATOR)
             text.append(key, style="bold reverse")
             text.append(f" {label}")
+            line_width += entry_width
         self.update(text)
 
 
@@ -47,4 +58,4 @@ class NarrowLayout:
         narrow = event.size.width < NARROW_COLUMNS
         self.set_class(narrow, "narrow")
         if narrow:
-            self.query_one(KeyBar).show_keys(footer_keys(self))
+            self.query_one(KeyBar).show_keys(footer_keys(self), event.size.width)
