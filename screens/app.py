@@ -628,6 +628,8 @@ class TresenApp(App[int]):
             last_error=_(status.last_error_de) if status.last_error_de else None,
             rejected_operations=status.rejected_operations,
             copied_store=status.copied_store,
+            central_restores=status.central_restores,
+            resent_after_restores=status.resent_after_restores,
         )
         if line.copied_store and line.last_error and not (self._sync_line and self._sync_line.copied_store):
             # The whole sentence, which the status bar may cut: the clerk's work stays here until
@@ -646,12 +648,34 @@ class TresenApp(App[int]):
                 severity="warning",
                 timeout=10,
             )
+        self._tell_central_restored(line)
         self._sync_line = line
         for bar in self.screen.query(SyncStatusBar):
             bar.show(line)
         if message.pulled_changes:
             for screen in self.screen_stack:
                 screen.post_message(StoreChanged())
+
+    def _tell_central_restored(self, line: SyncStatusLine) -> None:
+        """Once per resync: the replica was loaded anew (the screens may have changed under the clerk)
+        and work the restored central service had lost was sent again."""
+        from screens.widgets.status_bar import SyncStatusLine
+
+        before = self._sync_line or SyncStatusLine(online=None, pending_operations=0, last_sync_at=None)
+        if line.central_restores <= before.central_restores:
+            return
+        resent = line.resent_after_restores - before.resent_after_restores
+        if resent:
+            text = ngettext(
+                "Die Zentrale wurde aus einer Sicherung wiederhergestellt: Daten neu geladen, "
+                "{count} Vorgang erneut gesendet.",
+                "Die Zentrale wurde aus einer Sicherung wiederhergestellt: Daten neu geladen, "
+                "{count} Vorgänge erneut gesendet.",
+                resent,
+            ).format(count=resent)
+        else:
+            text = _("Die Zentrale wurde aus einer Sicherung wiederhergestellt: Daten neu geladen.")
+        self.notify(text, severity="warning", timeout=30)
 
     # -- palette and help -----------------------------------------------------------------------------
 
