@@ -572,7 +572,7 @@ class SyncEngine:
             if state is None or expected_seq > state.acked_seq:
                 return self._resend_kept_from(session, expected_seq)
             log.warning(
-                "central expects seq %d, fewer than acknowledged before (restored from a backup)",
+                "central expects seq %d, not past what it acknowledged (restored from a backup): full resync",
                 expected_seq,
             )
             resent = self._restart_for_restored_central(session, state.epoch, expected_seq - 1)
