@@ -192,6 +192,7 @@ class TresenApp(App[int]):
         self._sync_stop = threading.Event()
         self._sync_wakeup = threading.Event()
         self._sync_line: SyncStatusLine | None = None
+        self._restores_told = (0, 0)  # the desk's engine's resyncs for a restored central, and resent
 
     # Labels are translated when the class body runs: the CLI sets the language before importing us.
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -246,6 +247,7 @@ class TresenApp(App[int]):
         self.push_screen(CounterScreen(self))
         engine = workplace.sync_engine
         if engine is not None:
+            self._restores_told = (0, 0)  # an engine per opened desk: its counts start anew
             self._sync_stop = threading.Event()
             self._sync_wakeup = threading.Event()
 
@@ -628,8 +630,6 @@ class TresenApp(App[int]):
             last_error=_(status.last_error_de) if status.last_error_de else None,
             rejected_operations=status.rejected_operations,
             copied_store=status.copied_store,
-            central_restores=status.central_restores,
-            resent_after_restores=status.resent_after_restores,
         )
         if line.copied_store and line.last_error and not (self._sync_line and self._sync_line.copied_store):
             # The whole sentence, which the status bar may cut: the clerk's work stays here until
@@ -648,7 +648,7 @@ class TresenApp(App[int]):
                 severity="warning",
                 timeout=10,
             )
-        self._tell_central_restored(line)
+        self._tell_central_restored(status)
         self._sync_line = line
         for bar in self.screen.query(SyncStatusBar):
             bar.show(line)
@@ -656,15 +656,14 @@ class TresenApp(App[int]):
             for screen in self.screen_stack:
                 screen.post_message(StoreChanged())
 
-    def _tell_central_restored(self, line: SyncStatusLine) -> None:
+    def _tell_central_restored(self, status: SyncStatus) -> None:
         """Once per resync: the replica was loaded anew (the screens may have changed under the clerk)
         and work the restored central service had lost was sent again."""
-        from screens.widgets.status_bar import SyncStatusLine
-
-        before = self._sync_line or SyncStatusLine(online=None, pending_operations=0, last_sync_at=None)
-        if line.central_restores <= before.central_restores:
+        restores, resent_before = self._restores_told
+        if status.central_restores <= restores:
             return
-        resent = line.resent_after_restores - before.resent_after_restores
+        self._restores_told = (status.central_restores, status.resent_after_restores)
+        resent = status.resent_after_restores - resent_before
         if resent:
             text = ngettext(
                 "Die Zentrale wurde aus einer Sicherung wiederhergestellt: Daten neu geladen, "

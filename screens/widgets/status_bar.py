@@ -24,8 +24,6 @@ class SyncStatusLine:
     last_error: str | None = None
     rejected_operations: int = 0
     copied_store: bool = False  # the store is a copy that does not sync: the app says why, once
-    central_restores: int = 0  # full resyncs for a restored central service: the app tells each once
-    resent_after_restores: int = 0
 
 
 def local_clock(moment: datetime) -> str:
