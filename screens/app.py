@@ -192,6 +192,7 @@ class TresenApp(App[int]):
         self._sync_stop = threading.Event()
         self._sync_wakeup = threading.Event()
         self._sync_line: SyncStatusLine | None = None
+        self._restores_told = (0, 0)  # the desk's engine's resyncs for a restored central, and resent
 
     # Labels are translated when the class body runs: the CLI sets the language before importing us.
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -246,6 +247,7 @@ class TresenApp(App[int]):
         self.push_screen(CounterScreen(self))
         engine = workplace.sync_engine
         if engine is not None:
+            self._restores_told = (0, 0)  # an engine per opened desk: its counts start anew
             self._sync_stop = threading.Event()
             self._sync_wakeup = threading.Event()
 
@@ -646,12 +648,33 @@ class TresenApp(App[int]):
                 severity="warning",
                 timeout=10,
             )
+        self._tell_central_restored(status)
         self._sync_line = line
         for bar in self.screen.query(SyncStatusBar):
             bar.show(line)
         if message.pulled_changes:
             for screen in self.screen_stack:
                 screen.post_message(StoreChanged())
+
+    def _tell_central_restored(self, status: SyncStatus) -> None:
+        """Once per resync: the replica was loaded anew (the screens may have changed under the clerk)
+        and work the restored central service had lost was sent again."""
+        restores, resent_before = self._restores_told
+        if status.central_restores <= restores:
+            return
+        self._restores_told = (status.central_restores, status.resent_after_restores)
+        resent = status.resent_after_restores - resent_before
+        if resent:
+            text = ngettext(
+                "Die Zentrale wurde aus einer Sicherung wiederhergestellt: Daten neu geladen, "
+                "{count} Vorgang erneut gesendet.",
+                "Die Zentrale wurde aus einer Sicherung wiederhergestellt: Daten neu geladen, "
+                "{count} Vorgänge erneut gesendet.",
+                resent,
+            ).format(count=resent)
+        else:
+            text = _("Die Zentrale wurde aus einer Sicherung wiederhergestellt: Daten neu geladen.")
+        self.notify(text, severity="warning", timeout=30)
 
     # -- palette and help -----------------------------------------------------------------------------
 

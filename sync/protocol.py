@@ -374,6 +374,11 @@ class ChangesPage(_Snapshot):
     cursor: int
     has_more: bool
     acked_seq: int
+    # The cursor asked for lay past the office's head: the central database was put back from an
+    # older backup (which brings its epoch back too), and it will number new rows with versions the
+    # desk believes it has seen. `cursor` is then the head; the desk pulls everything again.
+    # Servers that predate the field never say so.
+    cursor_ahead: bool = False
     offices: list[OfficeSnapshot] = Field(default_factory=list)
     services: list[ServiceSnapshot] = Field(default_factory=list)
     desks: list[DeskSnapshot] = Field(default_factory=list)

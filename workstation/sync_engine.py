@@ -25,6 +25,7 @@ from sqlalchemy import delete, func, select
 from sync.client import MSG_TIMEOUT, MSG_UNREACHABLE, CentralClient, CentralError, SequenceGapError
 from sync.protocol import (
     CallNextRequest,
+    ChangesPage,
     KassenzeichenRangeRequest,
     LeaseRequest,
     Operation,
@@ -75,6 +76,10 @@ class SyncStatus:
     last_error_de: str | None
     rejected_operations: int = 0  # this store's work the central service refused: the clerk is told
     copied_store: bool = False  # a copy that may not sync as this identity (`workstation.store_instance`)
+    # Full resyncs for a restored central database (or a new epoch) since start, and the operations
+    # they sent again: the clerk is told of each once (the counts only grow).
+    central_restores: int = 0
+    resent_after_restores: int = 0
 
 
 @dataclass(frozen=True)
@@ -120,6 +125,8 @@ class SyncEngine:
         self._failures = 0  # consecutive failed rounds, for the backoff
         self._unreachable = False  # the last failure was the network (no answer at all)
         self._retired: bool | None = None  # the store is a copy that may not sync as ctx's identity
+        self._central_restores = 0
+        self._resent_after_restores = 0
 
     # --- the rounds --------------------------------------------------------------------------
 
@@ -293,6 +300,8 @@ class SyncEngine:
                 self._last_error_de,
                 rejected,
                 self._retired is True,
+                self._central_restores,
+                self._resent_after_restores,
             )
 
     # --- RemoteCaller --------------------------------------------------------------------------
@@ -560,32 +569,39 @@ class SyncEngine:
         duplicate. False when the outbox cannot help."""
         with self.store.write() as session:
             state = session.get(SyncState, self.ctx.workstation_id)
-            if state is not None and expected_seq <= state.acked_seq:
-                return self._restart_for_restored_central(session, state.epoch, expected_seq - 1) > 0
-            first_pending = session.scalar(
-                select(func.min(OutboxOperation.seq)).where(OutboxOperation.status == OperationStatus.PENDING)
+            if state is None or expected_seq > state.acked_seq:
+                return self._resend_kept_from(session, expected_seq)
+            log.warning(
+                "central expects seq %d, not past what it acknowledged (restored from a backup): full resync",
+                expected_seq,
             )
-            if first_pending is not None and expected_seq > first_pending:
-                return replica.renumber_pending(session, self.ctx.workstation_id, expected_seq)
-            if first_pending is not None and expected_seq == first_pending:
-                log.error("central expects seq %d, which is pending already", expected_seq)
-                return False
-            count = replica.resend_from(session, expected_seq)
+            resent = self._restart_for_restored_central(session, state.epoch, expected_seq - 1)
+        self._note_restore(resent)
+        return resent > 0
+
+    def _resend_kept_from(self, session: Session, expected_seq: int) -> bool:
+        """`_resend_from` for a central service that holds all this store had acknowledged."""
+        first_pending = session.scalar(
+            select(func.min(OutboxOperation.seq)).where(OutboxOperation.status == OperationStatus.PENDING)
+        )
+        if first_pending is not None and expected_seq > first_pending:
+            return replica.renumber_pending(session, self.ctx.workstation_id, expected_seq)
+        if first_pending is not None and expected_seq == first_pending:
+            log.error("central expects seq %d, which is pending already", expected_seq)
+            return False
+        count = replica.resend_from(session, expected_seq)
         log.warning("central expects seq %d: %d operations are sent again", expected_seq, count)
         return count > 0
 
     def _restart_for_restored_central(
         self, session: Session, epoch: str | None, central_acked_seq: int
     ) -> int:
-        """The central service no longer holds operations it acknowledged: its database was put back
-        from an older backup, which brings back its epoch too. Its versions count from an older
-        point again, so this desk's cursor may lie past changes it has not seen yet (a ticket taken at
-        the kiosk since): pull everything again and send again what it lost, as for a new epoch.
-        Returns how many operations are sent again."""
-        log.warning(
-            "central acknowledges up to seq %d, fewer than before (restored from a backup): full resync",
-            central_acked_seq,
-        )
+        """The central database was put back from an older backup, which brings back its epoch too:
+        it no longer holds operations it acknowledged, or this desk's cursor lies past its head. Its
+        versions count from an older point again, so the desk would take changes numbered between
+        the two (a ticket taken at the kiosk since) for seen: pull everything again and send again
+        what it lost, as for a new epoch. Returns how many operations are sent again. The caller
+        logs why and, once this commits, calls `_note_restore`."""
         return replica.restart_for_new_epoch(
             session,
             workstation_id=self.ctx.workstation_id,
@@ -593,6 +609,12 @@ class SyncEngine:
             epoch=epoch,
             central_acked_seq=central_acked_seq,
         )
+
+    def _note_restore(self, resent: int) -> None:
+        """A full resync for a restored central database committed: the status tells the clerk."""
+        with self._state_lock:
+            self._central_restores += 1
+            self._resent_after_restores += resent
 
     # --- pull ----------------------------------------------------------------------------------
 
@@ -614,35 +636,58 @@ class SyncEngine:
             )
             wait = 0.0  # only the first request waits for news
             with self.store.write() as session:
-                if epoch is not None and page.epoch != epoch:
-                    replay = (
-                        replica.restart_for_new_epoch(
-                            session,
-                            workstation_id=self.ctx.workstation_id,
-                            office_id=self.ctx.office_id,
-                            epoch=page.epoch,
-                            central_acked_seq=page.acked_seq,
-                        )
-                        > 0
-                        or replay
+                resent = self._restart_if_restored(session, page, cursor=cursor, epoch=epoch, acked=acked)
+                report = None
+                if resent is None:
+                    report = replica.apply_changes(
+                        session,
+                        page,
+                        workstation_id=self.ctx.workstation_id,
+                        office_id=self.ctx.office_id,
+                        now=self.clock(),
                     )
-                    continue
-                if epoch is not None and page.acked_seq < acked:
-                    # `acked` was read before the request, and the central service's count only grows.
-                    resent = self._restart_for_restored_central(session, page.epoch, page.acked_seq)
-                    replay = resent > 0 or replay
-                    continue
-                report = replica.apply_changes(
-                    session,
-                    page,
-                    workstation_id=self.ctx.workstation_id,
-                    office_id=self.ctx.office_id,
-                    now=self.clock(),
-                )
+            if resent is not None:  # committed: pull everything again
+                self._note_restore(resent)
+                replay = resent > 0 or replay
+                continue
+            assert report is not None
             applied += report.applied
             kept += report.kept_local
             if not page.has_more:
                 return applied, kept, replay
+
+    def _restart_if_restored(
+        self, session: Session, page: ChangesPage, *, cursor: int, epoch: str | None, acked: int
+    ) -> int | None:
+        """A full resync when `page` shows a new epoch or a restored central database: how many
+        operations are sent again; None when the page is to be applied."""
+        if epoch is not None and page.epoch != epoch:
+            return replica.restart_for_new_epoch(
+                session,
+                workstation_id=self.ctx.workstation_id,
+                office_id=self.ctx.office_id,
+                epoch=page.epoch,
+                central_acked_seq=page.acked_seq,
+            )
+        if epoch is not None and page.acked_seq < acked:
+            # `acked` was read before the request, and the central service's count only grows.
+            log.warning(
+                "central acknowledges up to seq %d, fewer than %d before (restored from a backup): "
+                "full resync",
+                page.acked_seq,
+                acked,
+            )
+        elif page.cursor_ahead:
+            # Nothing of this desk was lost, but the central service counts versions from an older
+            # point again: what it numbers up to the old cursor would be taken for seen.
+            log.warning(
+                "pull cursor %d lies past the central's head %d (restored from a backup): full resync",
+                cursor,
+                page.cursor,
+            )
+        else:
+            return None
+        return self._restart_for_restored_central(session, page.epoch, page.acked_seq)
 
     def _replica_knows(self, appointment_id: str | None, service_ids: list[str]) -> bool:
         with self.store.session() as session:

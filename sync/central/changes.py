@@ -111,9 +111,14 @@ def read_changes(
     (bench/central_load.py). That is the whole answer when the desk is at the head (a long poll
     about to wait) or when another desk of the office read this page at this head (the long polls
     one write woke), also while that read is still under way in another thread. Otherwise the page
-    is read in a snapshot (`changes_page`) and shared."""
+    is read in a snapshot (`changes_page`) and shared. A cursor past the head (a restored central
+    database) is answered with `cursor_ahead`."""
     head, acked_seq = _head_and_acked(central.check_engine, office_id, workstation_id)
-    if head <= cursor:
+    if head < cursor:
+        # Said at once, with the head as the cursor: a long poll ends (its cursor moved), and the
+        # notifier learns the real head, not the desk's.
+        return ChangesPage(epoch=epoch, cursor=head, has_more=False, acked_seq=acked_seq, cursor_ahead=True)
+    if head == cursor:
         return ChangesPage(epoch=epoch, cursor=cursor, has_more=False, acked_seq=acked_seq)
     key = (epoch, office_id, cursor, limit, head)
     page = recent.get_or_join(key)

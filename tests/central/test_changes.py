@@ -228,6 +228,34 @@ def test_a_long_poll_wakes_for_a_change_made_through_another_central_process(
     assert waits.outcomes[0] is True  # woken by the other process's commit, not by a timeout
 
 
+def test_a_long_poll_past_the_head_is_told_so_at_once_with_the_head(
+    served: EmbeddedCentral, waits: WaitSpy
+) -> None:
+    """A central restored from an older backup: a desk's cursor lies past the office's head. The
+    answer says so with the head as its cursor, and a long poll gives it without waiting, in any
+    process (the head is read from the database), nor does the notifier take the desk's cursor for
+    the head."""
+    auth = workstation_auth(served.store, "ws-poll", OFFICE)
+    with httpx.Client(base_url=served.url, timeout=30, auth=auth) as http:
+        head = http.get(CHANGES, params={"office_id": OFFICE, "limit": 5000}).json()["cursor"]
+        at_head = ChangesPage.model_validate(
+            http.get(CHANGES, params={"office_id": OFFICE, "cursor": head}).json()
+        )
+        ahead = ChangesPage.model_validate(
+            http.get(
+                CHANGES,
+                params={"office_id": OFFICE, "workstation_id": "ws-poll", "cursor": head + 5, "wait": 20},
+            ).json()
+        )
+    assert not at_head.cursor_ahead
+    assert ahead.cursor_ahead
+    assert (ahead.cursor, ahead.has_more, ahead.acked_seq) == (head, False, 0)
+    assert all_versions(ahead) == []
+    assert waits.timeouts == []  # answered without waiting for a change
+    notifier: ChangeNotifier = served.app.state.notifier
+    assert notifier.generation_at(OFFICE, head + 5) is None
+
+
 def test_desks_woken_by_one_write_share_its_page_and_each_gets_its_own_acknowledgement(
     client: TestClient, signed_as: Callable[[str, str], TestClient], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -12,7 +12,9 @@ is held centrally once, in the desk's order, and the tickets are where the desk 
 
 The epoch is kept in the central database (`server_meta`), so the restore brings the old one back;
 the desk tells the restore by the central service acknowledging fewer of its operations than it
-did before (`SyncEngine._restart_for_restored_central`), and resyncs as for a new epoch."""
+did before (`SyncEngine._restart_for_restored_central`), and resyncs as for a new epoch. A desk
+that pushed nothing since the backup (only pulled the kiosk's tickets) is told by its pull: its
+cursor lies past the restored office's head (`ChangesPage.cursor_ahead`)."""
 
 from __future__ import annotations
 
@@ -35,7 +37,7 @@ from tests.sync.central_backup import backup_central, restore_central
 from tests.sync.support import DESK, central_clock, central_operations, central_ticket, serve_and_finish
 from tests.sync_fixtures import BOTH_BACKENDS
 from workstation.counter import Counter
-from workstation.models import OperationStatus, OutboxOperation, Ticket, TicketState
+from workstation.models import OperationStatus, OutboxOperation, SyncState, Ticket, TicketState
 from workstation.operation_kinds import OperationKind
 from workstation.sync_engine import SyncEngine
 
@@ -89,12 +91,23 @@ def _central_tickets(central_url: str) -> dict[str, tuple[str, str, str | None]]
 
 def _kiosk_walk_in(central_url: str, service: str) -> str:
     """A citizen takes a number at the kiosk: a ticket only the central service holds."""
+    return _kiosk_walk_in_versioned(central_url, service)[0]
+
+
+def _kiosk_walk_in_versioned(central_url: str, service: str) -> tuple[str, int]:
+    """`_kiosk_walk_in`, with the version the ticket was given."""
     central = CentralStore(central_url)
     try:
         with central.write() as session:
-            return issuing.issue_kiosk_ticket(session, BUERGERAMT_ID, [service], 0, central_clock()).id
+            ticket = issuing.issue_kiosk_ticket(session, BUERGERAMT_ID, [service], 0, central_clock())
+            return ticket.id, ticket.version
     finally:
         central.dispose()
+
+
+def _cursor(local_store: LocalStore) -> int:
+    with local_store.session() as session:
+        return session.get_one(SyncState, WORKSTATION).cursor
 
 
 def _walk_ins(counter: Counter, service: str, how_many: int) -> list[str]:
@@ -162,12 +175,13 @@ def test_a_central_restored_from_an_older_backup_gets_what_it_lost_once(
                 outbox = _outbox(local_store)
                 assert report.pushed == len(outbox)  # the lost ones again, then the new ones, once each
                 held = central_operations(central_url, WORKSTATION)
-                # What the clerk is told: nothing — the product reports no error and no refusal for
-                # a resync, which needs nothing from them (the log has the warning for the operator).
+                # No error and no refusal for a resync, which needs nothing from the clerk; they are
+                # told once that it happened and how much was sent again (the log has the warning).
                 assert report.error_de is None
                 assert report.rejected == 0
                 status = engine.status()
                 assert (status.online, status.last_error_de, status.rejected_operations) == (True, None, 0)
+                assert (status.central_restores, status.resent_after_restores) == (1, len(lost))
                 assert status.pending_operations == 0
             finally:
                 restored.stop()
@@ -194,3 +208,56 @@ def test_a_central_restored_from_an_older_backup_gets_what_it_lost_once(
     assert len(set(numbers)) == len(numbers)
     others = {number for ticket_id, (number, _s, _d) in central.items() if ticket_id not in walk_ins}
     assert not others & set(numbers)  # no walk-in number given to a second ticket
+
+
+def test_a_desk_that_pushed_nothing_since_the_backup_gets_a_ticket_numbered_with_a_version_it_had_seen(
+    central_process: CentralProcess,
+    central_url: str,
+    local_store: LocalStore,
+    seed_day: SeedDay,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """After the backup the desk only pulled (kiosk tickets): the restored central service
+    acknowledges as much of its work as before, but counts versions from the backup's head again.
+    Its first ticket gets a version the desk's cursor had passed; the desk, long-polling, is told
+    its cursor lies past the head, pulls everything again, and has that ticket."""
+    service = next(d for d in seed_day.desks if d.id == DESK).service_ids[0]
+    backup = tmp_path / "central.backup"
+    with FaultProxy("127.0.0.1", central_process.port) as proxy:
+        client = CentralClient(
+            proxy.url, timeout=15.0, auth=workstation_auth_at(central_url, WORKSTATION, BUERGERAMT_ID)
+        )
+        engine = SyncEngine(local_store, client, CTX)
+        try:
+            assert engine.sync_once().online
+            backup_central(central_url, backup)
+            for _ in range(WALK_INS_BEFORE):  # lost by the restore; the desk pulled them
+                _kiosk_walk_in(central_url, service)
+            assert engine.sync_once().pulled == WALK_INS_BEFORE
+            seen_up_to = _cursor(local_store)
+            acked_before = engine.status()
+
+            central_process.kill()
+            restore_central(central_url, backup)
+            restored = CentralProcess(central_url).start()
+            try:
+                proxy.retarget("127.0.0.1", restored.port)
+                kiosk_ticket, version = _kiosk_walk_in_versioned(central_url, service)
+                assert version <= seen_up_to  # a version the desk believes it has seen
+                with caplog.at_level(logging.WARNING, logger="workstation"):
+                    report = engine.sync_once(wait=20.0)  # as the online desk's loop asks
+                assert report.online
+                assert (report.pushed, report.rejected, report.error_de) == (0, 0, None)
+                status = engine.status()
+            finally:
+                restored.stop()
+        finally:
+            client.close()
+
+    assert acked_before.central_restores == 0
+    central = _central_tickets(central_url)
+    assert _local_tickets(local_store, [kiosk_ticket]) == {kiosk_ticket: central[kiosk_ticket]}
+    assert "lies past the central's head" in caplog.text
+    # The clerk is told once (the counter shows it), with nothing sent again.
+    assert (status.central_restores, status.resent_after_restores, status.pending_operations) == (1, 0, 0)

@@ -333,6 +333,49 @@ def test_a_central_restored_from_a_backup_gets_the_lost_operations_again(
     assert central_operations(central_url, "ws-a") == [(seq, op_id, "applied") for seq, op_id, _ in local]
 
 
+def _kiosk_ticket(central: EmbeddedCentral, seed_day: SeedDay) -> tuple[str, int]:
+    """A ticket taken at the kiosk: its id and version."""
+    with central.store.write() as session:
+        ticket = issuing.issue_kiosk_ticket(
+            session, BUERGERAMT_ID, [_a_service(seed_day)], 0, central_clock()
+        )
+        return ticket.id, ticket.version
+
+
+@BOTH_BACKENDS
+def test_a_desk_with_nothing_pending_resyncs_when_its_cursor_lies_past_a_restored_centrals_head(
+    engine: SyncEngine, local_store: LocalStore, central: EmbeddedCentral, central_url: str, seed_day: SeedDay
+) -> None:
+    """Fault test 11, a desk that pushed nothing since the backup: the restored central service
+    acknowledges as much as before, but numbers new rows with versions the desk has pulled already.
+    It says the desk's cursor lies past its head, and the desk pulls everything again."""
+    assert engine.sync_once().online
+    backup = local_store.path.with_name("central.backup")
+    backup_central(central_url, backup)
+    seen = [_kiosk_ticket(central, seed_day) for _ in range(2)]  # lost with the restore
+    assert engine.sync_once().pulled == 2
+    assert engine.status().central_restores == 0
+
+    central.stop()
+    restore_central(central_url, backup)
+    port = int(central.url.rsplit(":", 1)[1])
+    restarted = start_embedded(central_url, port=port, clock=central_clock)
+    try:
+        after_restore, version = _kiosk_ticket(restarted, seed_day)
+        assert version <= max(v for _id, v in seen)  # a version the desk has "seen"
+        report = engine.sync_once()
+    finally:
+        restarted.stop()
+    assert report.online
+    assert report.pushed == 0
+    with local_store.session() as session:
+        ticket = session.get(Ticket, after_restore)
+        assert ticket is not None
+        assert (ticket.state, ticket.version) == (TicketState.WAITING, version)
+    status = engine.status()
+    assert (status.central_restores, status.resent_after_restores) == (1, 0)  # the clerk is told once
+
+
 def test_the_engine_is_safe_to_share_between_worker_threads(
     engine: SyncEngine, local_store: LocalStore, central_url: str, seed_day: SeedDay
 ) -> None:
