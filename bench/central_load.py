@@ -43,11 +43,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import httpx
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.cpu_meter import CpuMeter, children_of, pids_with_arguments
+from bench.lean_http import Client, HttpError, Response, Signer, json_body
 from bench.postgres import postgres_server
 from sync.central.credentials import TokenKind
 from sync.central.seed import BUERGERAMT_ID, SeedDay, generate_day, seed_central
@@ -147,21 +146,31 @@ def office_address(office_id: str) -> str:
 
 
 async def _request(
-    client: httpx.AsyncClient, record: Record, kind: str, method: str, path: str, **options: object
-) -> httpx.Response | None:
+    client: Client,
+    record: Record,
+    kind: str,
+    method: str,
+    path: str,
+    *,
+    params: dict[str, object] | None = None,
+    json: object = None,
+    headers: str = "",
+    timeout: float = 30.0,
+) -> Response | None:
     started = time.perf_counter()
+    body = json_body(json) if json is not None else b""
     try:
-        response = await client.request(method, path, **options)  # type: ignore[arg-type]
-    except httpx.HTTPError as error:
-        record.failures[f"{kind}: {type(error).__name__}"] += 1
+        response = await client.request(
+            method, path, params=params, body=body, headers=headers, timeout=timeout
+        )
+    except HttpError as error:
+        record.failures[f"{kind}: {error}"] += 1
         return None
     record.answered(kind, started, response.status_code)
     return response
 
 
-async def _long_polls(
-    station: Station, client: httpx.AsyncClient, record: Record, stop: asyncio.Event
-) -> None:
+async def _long_polls(station: Station, client: Client, record: Record, stop: asyncio.Event) -> None:
     cursor = 0
     while not stop.is_set():
         params: dict[str, object] = {
@@ -174,11 +183,14 @@ async def _long_polls(
             params["wait"] = LONG_POLL_SECONDS
         started = time.perf_counter()
         kind = "changes, long poll" if cursor else "changes, first pull"
-        response = await _request(client, record, kind, "GET", "/api/v1/sync/changes", params=params)
+        response = await _request(
+            client, record, kind, "GET", "/api/v1/sync/changes", params=params, timeout=LONG_POLL_SECONDS + 30
+        )
         if response is None or response.status_code != 200:
             await asyncio.sleep(1.0)  # as the sync engine backs off; a failure is counted above
             continue
         page = response.json()
+        assert isinstance(page, dict)
         if cursor and page["cursor"] != cursor and record.counting:
             written = record.last_write.get(station.office_id)
             if written is not None and written >= started:
@@ -187,7 +199,7 @@ async def _long_polls(
 
 
 async def _actions(
-    station: Station, client: httpx.AsyncClient, record: Record, stop: asyncio.Event, every: float
+    station: Station, client: Client, record: Record, stop: asyncio.Event, every: float
 ) -> None:
     rng = random.Random(station.workstation_id)
     seq = 0
@@ -233,9 +245,9 @@ async def _kiosks(
     per_second: float,
 ) -> None:
     rng = random.Random(7)
-    clients = [httpx.AsyncClient(base_url=url, timeout=30.0) for url in urls]
+    clients = [Client(url, keep_alive=CLIENT_KEEP_ALIVE_SECONDS) for url in urls]
     offices = sorted(tokens)
-    pending: set[asyncio.Future[httpx.Response | None]] = set()
+    pending: set[asyncio.Future[Response | None]] = set()
     try:
         while True:
             try:
@@ -246,8 +258,8 @@ async def _kiosks(
             office_id = offices[rng.randrange(len(offices))]
             kiosk_token, service_id = tokens[office_id]
             body = {"office_id": office_id, "service_ids": [service_id]}
-            headers = {"Authorization": f"Bearer {kiosk_token}"}
             record.last_write[office_id] = time.perf_counter()
+            headers = f"authorization: Bearer {kiosk_token}\r\n"
             client = clients[rng.randrange(len(clients))]
             # not awaited here, so a slow answer does not slow the kiosks' rate
             pending.add(
@@ -269,12 +281,14 @@ async def _reference(urls: list[str], tasks: int, seconds: float) -> tuple[float
     deadline = time.perf_counter() + seconds
 
     async def ask(url: str) -> None:
-        async with httpx.AsyncClient(base_url=url, timeout=30.0) as client:
-            while time.perf_counter() < deadline:
-                started = time.perf_counter()
-                response = await client.get("/api/v1/health")
-                response.raise_for_status()
-                waits.append((time.perf_counter() - started) * 1000)
+        client = Client(url, keep_alive=CLIENT_KEEP_ALIVE_SECONDS)
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            response = await client.request("GET", "/api/v1/health")
+            if response.status_code != 200:
+                raise RuntimeError(f"GET /health answered {response.status_code}")
+            waits.append((time.perf_counter() - started) * 1000)
+        await client.aclose()
 
     started = time.perf_counter()
     await asyncio.gather(*(ask(urls[n % len(urls)]) for n in range(tasks)))
@@ -290,15 +304,12 @@ async def _load(
 ) -> Record:
     record = Record()
     stop = asyncio.Event()
-    limits = httpx.Limits(
-        max_connections=4, max_keepalive_connections=4, keepalive_expiry=CLIENT_KEEP_ALIVE_SECONDS
-    )
     clients = [
-        httpx.AsyncClient(
-            transport=httpx.AsyncHTTPTransport(local_address=office_address(s.office_id), limits=limits),
-            base_url=s.central_url,
-            auth=s.auth,
-            timeout=httpx.Timeout(30.0, read=LONG_POLL_SECONDS + 30),
+        Client(
+            s.central_url,
+            local_address=office_address(s.office_id),
+            keep_alive=CLIENT_KEEP_ALIVE_SECONDS,
+            signer=Signer(s.auth.key, s.auth.key_id),
         )
         for s in all_stations
     ]
