@@ -19,6 +19,7 @@ cursor lies past the restored office's head (`ChangesPage.cursor_ahead`)."""
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import pytest
@@ -65,6 +66,18 @@ def central_process(central_url: str) -> Iterator[CentralProcess]:
     process = CentralProcess(central_url).start()
     yield process
     process.stop()
+
+
+@contextmanager
+def _desk_engine(proxy: FaultProxy, central_url: str, local_store: LocalStore) -> Iterator[SyncEngine]:
+    """The desk's sync engine, talking to the central service through the proxy."""
+    client = CentralClient(
+        proxy.url, timeout=15.0, auth=workstation_auth_at(central_url, WORKSTATION, BUERGERAMT_ID)
+    )
+    try:
+        yield SyncEngine(local_store, client, CTX)
+    finally:
+        client.close()
 
 
 def _outbox(local_store: LocalStore) -> list[tuple[int, str, str]]:
@@ -132,61 +145,57 @@ def test_a_central_restored_from_an_older_backup_gets_what_it_lost_once(
     service = next(d for d in seed_day.desks if d.id == DESK).service_ids[0]
     counter = Counter(local_store, CTX)  # no remote: every clerk action is an outbox operation
     backup = tmp_path / "central.backup"
-    with FaultProxy("127.0.0.1", central_process.port) as proxy:
-        client = CentralClient(
-            proxy.url, timeout=15.0, auth=workstation_auth_at(central_url, WORKSTATION, BUERGERAMT_ID)
-        )
-        engine = SyncEngine(local_store, client, CTX)
+    with (
+        FaultProxy("127.0.0.1", central_process.port) as proxy,
+        _desk_engine(proxy, central_url, local_store) as engine,
+    ):
+        assert engine.sync_once().online
+        # The operator's nightly backup, taken while the central service runs (SQLite's online
+        # backup API, pg_dump): the desk's enrollment and first pull are in it, its work is not.
+        backup_central(central_url, backup)
+
+        walk_ins = _walk_ins(counter, service, WALK_INS_BEFORE)
+        finished = _call_serve_finish(counter)
+        report = engine.sync_once()
+        assert report.online
+        lost = _outbox(local_store)
+        assert report.pushed == len(lost)
+        assert {kind for _seq, _op, kind in lost} == set(KINDS)
+        assert [(s, o) for s, o, _st in central_operations(central_url, WORKSTATION)] == [
+            (s, o) for s, o, _k in lost
+        ]
+
+        central_process.kill()  # the host dies; its disk with it
+        restore_central(central_url, backup)
+        assert central_operations(central_url, WORKSTATION) == []  # the restore lost the desk's work
+        restored = CentralProcess(central_url).start()
         try:
-            assert engine.sync_once().online
-            # The operator's nightly backup, taken while the central service runs (SQLite's online
-            # backup API, pg_dump): the desk's enrollment and first pull are in it, its work is not.
-            backup_central(central_url, backup)
+            proxy.retarget("127.0.0.1", restored.port)
+            proxy.refuse()  # the new central service is not reachable yet: the desk works on
+            finished_later: list[str] = []
+            if work_offline:  # the restore is noticed on the push (a gap), else on the pull
+                walk_ins += _walk_ins(counter, service, WALK_INS_OFFLINE)
+                finished_later.append(_call_serve_finish(counter))
+            assert not engine.sync_once().online
+            kiosk_ticket = _kiosk_walk_in(central_url, service)  # the restored service's first ticket
 
-            walk_ins = _walk_ins(counter, service, WALK_INS_BEFORE)
-            finished = _call_serve_finish(counter)
-            report = engine.sync_once()
+            proxy.healthy()
+            with caplog.at_level(logging.WARNING, logger="workstation"):
+                report = engine.sync_once()
             assert report.online
-            lost = _outbox(local_store)
-            assert report.pushed == len(lost)
-            assert {kind for _seq, _op, kind in lost} == set(KINDS)
-            assert [(s, o) for s, o, _st in central_operations(central_url, WORKSTATION)] == [
-                (s, o) for s, o, _k in lost
-            ]
-
-            central_process.kill()  # the host dies; its disk with it
-            restore_central(central_url, backup)
-            assert central_operations(central_url, WORKSTATION) == []  # the restore lost the desk's work
-            restored = CentralProcess(central_url).start()
-            try:
-                proxy.retarget("127.0.0.1", restored.port)
-                proxy.refuse()  # the new central service is not reachable yet: the desk works on
-                finished_later: list[str] = []
-                if work_offline:  # the restore is noticed on the push (a gap), else on the pull
-                    walk_ins += _walk_ins(counter, service, WALK_INS_OFFLINE)
-                    finished_later.append(_call_serve_finish(counter))
-                assert not engine.sync_once().online
-                kiosk_ticket = _kiosk_walk_in(central_url, service)  # the restored service's first ticket
-
-                proxy.healthy()
-                with caplog.at_level(logging.WARNING, logger="workstation"):
-                    report = engine.sync_once()
-                assert report.online
-                outbox = _outbox(local_store)
-                assert report.pushed == len(outbox)  # the lost ones again, then the new ones, once each
-                held = central_operations(central_url, WORKSTATION)
-                # No error and no refusal for a resync, which needs nothing from the clerk; they are
-                # told once that it happened and how much was sent again (the log has the warning).
-                assert report.error_de is None
-                assert report.rejected == 0
-                status = engine.status()
-                assert (status.online, status.last_error_de, status.rejected_operations) == (True, None, 0)
-                assert (status.central_restores, status.resent_after_restores) == (1, len(lost))
-                assert status.pending_operations == 0
-            finally:
-                restored.stop()
+            outbox = _outbox(local_store)
+            assert report.pushed == len(outbox)  # the lost ones again, then the new ones, once each
+            held = central_operations(central_url, WORKSTATION)
+            # No error and no refusal for a resync, which needs nothing from the clerk; they are
+            # told once that it happened and how much was sent again (the log has the warning).
+            assert report.error_de is None
+            assert report.rejected == 0
+            status = engine.status()
+            assert (status.online, status.last_error_de, status.rejected_operations) == (True, None, 0)
+            assert (status.central_restores, status.resent_after_restores) == (1, len(lost))
+            assert status.pending_operations == 0
         finally:
-            client.close()
+            restored.stop()
 
     central = _central_tickets(central_url)
     assert "full resync" in caplog.text  # the desk noticed: a new epoch, or the same one restored
@@ -224,36 +233,32 @@ def test_a_desk_that_pushed_nothing_since_the_backup_gets_a_ticket_numbered_with
     its cursor lies past the head, pulls everything again, and has that ticket."""
     service = next(d for d in seed_day.desks if d.id == DESK).service_ids[0]
     backup = tmp_path / "central.backup"
-    with FaultProxy("127.0.0.1", central_process.port) as proxy:
-        client = CentralClient(
-            proxy.url, timeout=15.0, auth=workstation_auth_at(central_url, WORKSTATION, BUERGERAMT_ID)
-        )
-        engine = SyncEngine(local_store, client, CTX)
-        try:
-            assert engine.sync_once().online
-            backup_central(central_url, backup)
-            for _ in range(WALK_INS_BEFORE):  # lost by the restore; the desk pulled them
-                _kiosk_walk_in(central_url, service)
-            assert engine.sync_once().pulled == WALK_INS_BEFORE
-            seen_up_to = _cursor(local_store)
-            acked_before = engine.status()
+    with (
+        FaultProxy("127.0.0.1", central_process.port) as proxy,
+        _desk_engine(proxy, central_url, local_store) as engine,
+    ):
+        assert engine.sync_once().online
+        backup_central(central_url, backup)
+        for _ in range(WALK_INS_BEFORE):  # lost by the restore; the desk pulled them
+            _kiosk_walk_in(central_url, service)
+        assert engine.sync_once().pulled == WALK_INS_BEFORE
+        seen_up_to = _cursor(local_store)
+        acked_before = engine.status()
 
-            central_process.kill()
-            restore_central(central_url, backup)
-            restored = CentralProcess(central_url).start()
-            try:
-                proxy.retarget("127.0.0.1", restored.port)
-                kiosk_ticket, version = _kiosk_walk_in_versioned(central_url, service)
-                assert version <= seen_up_to  # a version the desk believes it has seen
-                with caplog.at_level(logging.WARNING, logger="workstation"):
-                    report = engine.sync_once(wait=20.0)  # as the online desk's loop asks
-                assert report.online
-                assert (report.pushed, report.rejected, report.error_de) == (0, 0, None)
-                status = engine.status()
-            finally:
-                restored.stop()
+        central_process.kill()
+        restore_central(central_url, backup)
+        restored = CentralProcess(central_url).start()
+        try:
+            proxy.retarget("127.0.0.1", restored.port)
+            kiosk_ticket, version = _kiosk_walk_in_versioned(central_url, service)
+            assert version <= seen_up_to  # a version the desk believes it has seen
+            with caplog.at_level(logging.WARNING, logger="workstation"):
+                report = engine.sync_once(wait=20.0)  # as the online desk's loop asks
+            assert report.online
+            assert (report.pushed, report.rejected, report.error_de) == (0, 0, None)
+            status = engine.status()
         finally:
-            client.close()
+            restored.stop()
 
     assert acked_before.central_restores == 0
     central = _central_tickets(central_url)
