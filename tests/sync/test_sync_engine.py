@@ -318,10 +318,7 @@ def test_a_central_restored_from_a_backup_gets_the_lost_operations_again(
     counter.issue_walk_in([_a_service(seed_day)], 0)
     assert engine.sync_once().pushed == 1
 
-    central.stop()
-    restore_central(central_url, backup)
-    port = int(central.url.rsplit(":", 1)[1])
-    restarted = start_embedded(central_url, port=port, clock=central_clock)
+    restarted = _restored(central, central_url, backup)
     try:
         counter.issue_walk_in([_a_service(seed_day)], 0)
         report = engine.sync_once()
@@ -331,6 +328,14 @@ def test_a_central_restored_from_a_backup_gets_the_lost_operations_again(
         restarted.stop()
     local = _outbox(local_store)
     assert central_operations(central_url, "ws-a") == [(seq, op_id, "applied") for seq, op_id, _ in local]
+
+
+def _restored(central: EmbeddedCentral, central_url: str, backup: Path) -> EmbeddedCentral:
+    """The central service stopped, its database put back from `backup`, started again on its port."""
+    central.stop()
+    restore_central(central_url, backup)
+    port = int(central.url.rsplit(":", 1)[1])
+    return start_embedded(central_url, port=port, clock=central_clock)
 
 
 def _kiosk_ticket(central: EmbeddedCentral, seed_day: SeedDay) -> tuple[str, int]:
@@ -356,10 +361,7 @@ def test_a_desk_with_nothing_pending_resyncs_when_its_cursor_lies_past_a_restore
     assert engine.sync_once().pulled == 2
     assert engine.status().central_restores == 0
 
-    central.stop()
-    restore_central(central_url, backup)
-    port = int(central.url.rsplit(":", 1)[1])
-    restarted = start_embedded(central_url, port=port, clock=central_clock)
+    restarted = _restored(central, central_url, backup)
     try:
         after_restore, version = _kiosk_ticket(restarted, seed_day)
         assert version <= max(v for _id, v in seen)  # a version the desk has "seen"
