@@ -596,8 +596,9 @@ class SyncEngine:
     def _restart_for_restored_central(
         self, session: Session, epoch: str | None, central_acked_seq: int
     ) -> int:
-        """The central database was put back from an older backup, which brings back its epoch too:
-        it no longer holds operations it acknowledged, or this desk's cursor lies past its head. Its
+        """The full resync, for a new epoch and for a central database put back from an older backup
+        (which brings back its epoch too): it no longer holds operations it acknowledged, or this
+        desk's cursor lies past its head. Its
         versions count from an older point again, so the desk would take changes numbered between
         the two (a ticket taken at the kiosk since) for seen: pull everything again and send again
         what it lost, as for a new epoch. Returns how many operations are sent again. The caller
@@ -662,14 +663,8 @@ class SyncEngine:
         """A full resync when `page` shows a new epoch or a restored central database: how many
         operations are sent again; None when the page is to be applied."""
         if epoch is not None and page.epoch != epoch:
-            return replica.restart_for_new_epoch(
-                session,
-                workstation_id=self.ctx.workstation_id,
-                office_id=self.ctx.office_id,
-                epoch=page.epoch,
-                central_acked_seq=page.acked_seq,
-            )
-        if epoch is not None and page.acked_seq < acked:
+            pass  # a new epoch: `restart_for_new_epoch` logs it
+        elif epoch is not None and page.acked_seq < acked:
             # `acked` was read before the request, and the central service's count only grows.
             log.warning(
                 "central acknowledges up to seq %d, fewer than %d before (restored from a backup): "
