@@ -15,6 +15,8 @@ from textual.widgets import DataTable
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
+    from textual import events
+
     from textual.geometry import Size
 
 
@@ -43,6 +45,7 @@ class DiffTable(DataTable[str | Text], Generic[Row]):
         self._shown: dict[str, Cells] = {}  # row key -> cells on screen, in order
         self._rows: dict[str, Row] = {}  # row key -> the row those cells were made from
         self._top_row_wanted: int | None = None  # a row to scroll to once the table is that tall
+        self._scrolled_short_at: float | None = None  # where a clamped scroll to it stopped
 
     def on_mount(self) -> None:
         for key, label in self._column_spec:
@@ -78,22 +81,40 @@ class DiffTable(DataTable[str | Text], Generic[Row]):
 
         DataTable measures new rows when it next idles, and the layout after that decides the
         scrollbars; until both, a scroll is clamped to the top. Counting refreshes instead lost the
-        race on a loaded machine, and the counter opened at the day's first slot."""
+        race on a loaded machine, and the counter opened at the day's first slot. A layout still
+        settling can clamp it too (at 80×24 the table is taller until the narrow stylesheet
+        applies), so a scroll that stopped short is tried again whenever the table's size changes,
+        until it lands or someone else scrolls."""
         self._top_row_wanted = index
+        self._scrolled_short_at = None
         if self._measured(index):
             self.call_after_refresh(self._scroll_to_wanted_row)
 
     def watch_virtual_size(self, _size: Size) -> None:
-        if self._top_row_wanted is not None and self._measured(self._top_row_wanted):
-            self.call_after_refresh(self._scroll_to_wanted_row)  # the layout this size asks for
+        self._retry_wanted_row()
+
+    def on_resize(self, _event: events.Resize) -> None:
+        self._retry_wanted_row()
+
+    def _retry_wanted_row(self) -> None:
+        if self._top_row_wanted is None or not self._measured(self._top_row_wanted):
+            return
+        if self._scrolled_short_at is not None and self.scroll_y != self._scrolled_short_at:
+            self._top_row_wanted = None  # the clerk scrolled since: their place wins
+            return
+        self.call_after_refresh(self._scroll_to_wanted_row)  # the layout this size asks for
 
     def _measured(self, index: int) -> bool:
         return self.virtual_size.height > index + self.header_height
 
     def _scroll_to_wanted_row(self) -> None:
-        if self._top_row_wanted is not None:
-            self.scroll_to(y=self._top_row_wanted, animate=False, immediate=True)
+        if self._top_row_wanted is None:
+            return
+        self.scroll_to(y=self._top_row_wanted, animate=False, immediate=True)
+        if self.scroll_y == self._top_row_wanted:
             self._top_row_wanted = None
+        else:
+            self._scrolled_short_at = self.scroll_y
 
     def _cells_of(self, key: str, row: Row) -> Cells:
         shown = self._shown.get(key)

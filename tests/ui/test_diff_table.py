@@ -128,3 +128,37 @@ async def test_a_measured_table_is_scrolled_at_once() -> None:
         table.apply(items(201))  # a later growth does not scroll again
         await pilot.pause()
         assert table.scroll_y == 50
+
+
+async def test_a_scroll_clamped_by_a_layout_still_settling_lands_when_the_table_shrinks() -> None:
+    # At 80×24 the counter's stylesheet for narrow screens arrives after the first layout: the
+    # table was taller when it first scrolled, so the scroll stopped short (CI saw 09:00, not 09:20).
+    app = TableApp()
+    async with app.run_test(size=(60, 40)) as pilot:
+        table = app.table
+        table.styles.height = 20
+        table.apply(items(30))
+        await pilot.pause()
+        table.scroll_row_to_top(20)
+        await pilot.pause()
+        assert table.scroll_y == table.max_scroll_y < 20  # clamped: the rows below fit already
+        table.styles.height = 8
+        await pilot.pause()
+        await pilot.pause()
+        assert table.scroll_y == 20
+
+
+async def test_a_clamped_scroll_is_given_up_once_someone_else_scrolled() -> None:
+    app = TableApp()
+    async with app.run_test(size=(60, 40)) as pilot:
+        table = app.table
+        table.styles.height = 20
+        table.apply(items(30))
+        await pilot.pause()
+        table.scroll_row_to_top(20)
+        await pilot.pause()
+        table.scroll_to(y=3, animate=False, immediate=True)  # the clerk scrolled
+        table.styles.height = 8
+        await pilot.pause()
+        await pilot.pause()
+        assert table.scroll_y == 3
