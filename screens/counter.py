@@ -41,6 +41,7 @@ from screens.widgets.format import clock, load_level, minutes, services_label, s
 from screens.widgets.key_bar import KeyBar, NarrowLayout
 from screens.widgets.queue_view import QueueView
 from screens.widgets.status_bar import SyncStatusBar
+from screens.widgets.steady import SteadyLabel
 from workstation.actions import ScreenId
 from workstation.i18n import _
 
@@ -120,7 +121,7 @@ class CounterScreen(NarrowLayout, Screen[None]):
                 yield Input(placeholder=_("Suche: Name, Vorgangsnummer oder Wartenummer"), id="search")
                 yield self.search_table
             with Vertical(id="right-column"):
-                yield Label("", id="queue-title")
+                yield SteadyLabel("", id="queue-title")  # changes on every F2
                 yield self.queue_table
                 yield Label(_("Termine heute (Enter: einchecken und bedienen)"), id="appointments-title")
                 yield self.appointment_table
@@ -196,7 +197,7 @@ class CounterScreen(NarrowLayout, Screen[None]):
     def _show_queue_title(self) -> None:
         waiting = [row.waiting_minutes for row in self._queue if row.state == "waiting"]
         longest = max(waiting, default=0)
-        title = self.query_one("#queue-title", Label)
+        title = self.query_one("#queue-title", SteadyLabel)
         title.update(
             _("Warteschlange: {count} wartend, längste Wartezeit {longest}").format(
                 count=len(waiting), longest=minutes(longest)

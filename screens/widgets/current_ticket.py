@@ -7,13 +7,13 @@ from typing import Any
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
-from textual.widgets import Static
 
 from screens.widgets.format import clock, minutes, services_label, state_label
+from screens.widgets.steady import SteadyStatic
 from workstation.i18n import _
 
 
-class CurrentTicketPanel(Static):
+class CurrentTicketPanel(SteadyStatic):
     """Shows `CurrentTicket` (a read model of `workstation.queries`) or an idle hint."""
 
     def __init__(self) -> None:

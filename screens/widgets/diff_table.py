@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     from textual import events
-
     from textual.geometry import Size
 
 

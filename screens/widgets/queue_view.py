@@ -373,7 +373,27 @@ class QueueView(ScrollView, Generic[Row], can_focus=True):
         return tuple(widths)
 
     def _set_virtual_size(self) -> None:
-        self.virtual_size = Size(self._line_width, HEADER_LINES + len(self._keys))
+        size = Size(self._line_width, HEADER_LINES + len(self._keys))
+        if self._only_rows_changed(size):
+            # A row more or less moves nothing on the screen but this view's own scrollbar thumb;
+            # setting `virtual_size` would lay the whole screen out again (a third of F2's frame).
+            self.set_reactive(QueueView.virtual_size, size)
+            if self.show_vertical_scrollbar:
+                self.vertical_scrollbar.window_virtual_size = size.height
+            self.scroll_y = self.validate_scroll_y(self.scroll_y)
+        else:
+            self.virtual_size = size
+
+    def _only_rows_changed(self, size: Size) -> bool:
+        """Only the height changed, and the vertical scrollbar stays as it is (shown, or not)."""
+        if (
+            size.width != self.virtual_size.width
+            or not self.container_size
+            or self.styles.overflow_y != "auto"
+            or self.show_horizontal_scrollbar
+        ):
+            return False
+        return self.show_vertical_scrollbar == (size.height > self.container_size.height)
 
 
 def _as_text(cells: Cells) -> tuple[Text, ...]:
