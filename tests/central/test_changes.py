@@ -343,13 +343,18 @@ def test_a_long_poll_back_at_the_head_waits_before_reading_and_still_wakes(
     served: EmbeddedCentral, waits: WaitSpy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     reads: list[int] = []
-    real_read = changes.read_changes
+    real_read, real_read_in_loop = changes.read_changes, changes.read_changes_in_loop
 
     def counted(*args: Any) -> ChangesPage:
         reads.append(args[4])  # the cursor
         return real_read(*args)
 
+    async def counted_in_loop(*args: Any) -> ChangesPage:  # PostgreSQL reads from the event loop
+        reads.append(args[5])  # the cursor
+        return await real_read_in_loop(*args)
+
     monkeypatch.setattr("sync.central.app.read_changes", counted)
+    monkeypatch.setattr("sync.central.app.read_changes_in_loop", counted_in_loop)
     auth = workstation_auth(served.store, "ws-poll", OFFICE)
     with httpx.Client(base_url=served.url, timeout=30, auth=auth) as http:
         poller, answers, cursor = _long_poll_from_the_head(http)
