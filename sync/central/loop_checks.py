@@ -12,6 +12,7 @@ thread path (one process, no async driver).
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -30,14 +31,17 @@ class LoopChecks:
     Connections are opened on first use and kept; one whose statement failed or was cancelled is
     closed, and the error reaches the caller (the app answers 503, as for any lost connection)."""
 
-    MAX_CONNECTIONS = 4  # the loop runs one statement's Python at a time: a few cover the waits
+    MAX_CONNECTIONS = 8  # as many as the worker threads had for these statements (check_engine)
 
     def __init__(self, db_url: str) -> None:
         url = make_url(db_url).set(drivername="postgresql")
         self._conninfo = url.render_as_string(hide_password=False)
         self._idle: list[psycopg.AsyncConnection[Row]] = []
         self._open = 0
-        self._freed = asyncio.Condition()  # bound to the loop on first use
+        # Callers waiting for a connection, first come first served: a freed connection goes to the
+        # first of them, never to one who came later (under load, a waiter woken to compete could
+        # lose to newcomers again and again: a push's p99 of 12 s in bench/central_load.py).
+        self._waiting: deque[asyncio.Future[psycopg.AsyncConnection[Row] | None]] = deque()
 
     async def first(self, sql: str, params: Mapping[str, Any]) -> Row | None:
         """The first row of `sql` (psycopg's `%(name)s` parameters), run in autocommit."""
@@ -61,31 +65,57 @@ class LoopChecks:
             yield connection
         except BaseException:
             # A failed or cancelled statement may leave the connection mid-protocol: never lend it again.
-            await self._give_back(None)
+            self._give_back(None)
             await connection.close()
             raise
-        await self._give_back(None if connection.closed else connection)
+        if connection.closed:
+            self._give_back(None)
+        else:
+            self._give_back(connection)
 
     async def _take(self) -> psycopg.AsyncConnection[Row]:
-        async with self._freed:
-            while not self._idle and self._open >= self.MAX_CONNECTIONS:
-                await self._freed.wait()
-            if self._idle:
+        while True:
+            if self._idle and not self._waiting:
                 return self._idle.pop()
-            self._open += 1
+            if self._open < self.MAX_CONNECTIONS and not self._waiting:
+                return await self._connect()
+            turn: asyncio.Future[psycopg.AsyncConnection[Row] | None] = (
+                asyncio.get_running_loop().create_future()
+            )
+            self._waiting.append(turn)
+            try:
+                handed = await turn
+            except BaseException:
+                if turn.done() and not turn.cancelled():
+                    self._give_back(turn.result())  # handed over as this caller was cancelled
+                else:
+                    self._waiting.remove(turn)
+                raise
+            if handed is not None:
+                return handed
+            # None: a connection was closed, so one may be opened in its place.
+            if self._open < self.MAX_CONNECTIONS:
+                return await self._connect()
+
+    async def _connect(self) -> psycopg.AsyncConnection[Row]:
+        self._open += 1
         try:
             return await psycopg.AsyncConnection.connect(
                 self._conninfo, autocommit=True, options="-c synchronous_commit=off"
             )
         except BaseException:
-            await self._give_back(None)
+            self._give_back(None)
             raise
 
-    async def _give_back(self, connection: psycopg.AsyncConnection[Row] | None) -> None:
-        """Back to the idle ones; None: one connection fewer (closed or never opened)."""
-        async with self._freed:
-            if connection is None:
-                self._open -= 1
-            else:
-                self._idle.append(connection)
-            self._freed.notify()
+    def _give_back(self, connection: psycopg.AsyncConnection[Row] | None) -> None:
+        """To the first waiting caller, else to the idle ones; None: one connection fewer (closed, or
+        never opened), and the first waiting caller may open one."""
+        if connection is None:
+            self._open -= 1
+        while self._waiting:
+            turn = self._waiting.popleft()
+            if not turn.done():
+                turn.set_result(connection)
+                return
+        if connection is not None:
+            self._idle.append(connection)
