@@ -87,7 +87,7 @@ DeskQuery = Annotated[str | None, Query(min_length=1, max_length=64, pattern=r"^
 _OfficeRow = TypeVar("_OfficeRow", store.Service, store.Desk, store.Clerk)
 
 
-WORKER_THREADS = 8
+WORKER_THREADS = 4
 
 
 def create_app(db_url: str, *, clock: Clock = utc_now, kassenzeichen_prefix: str = DEFAULT_PREFIX) -> FastAPI:
@@ -101,7 +101,8 @@ def create_app(db_url: str, *, clock: Clock = utc_now, kassenzeichen_prefix: str
         # Few worker threads: the endpoints and the signature checks are short and hold the GIL
         # between their database round trips, so AnyIO's 40 threads mostly waited for each other
         # (bench/central_load.py, 500 desks on two processes: 96 requests/s at p50 8.8 s with 40,
-        # 142/s at 2–3 s with 8, the cores then busy).
+        # 142/s at 2–3 s with 8, the cores then busy). 4 since the hot statements run in the loop
+        # (stop 22): fewer requests need a thread, and fewer threads took the GIL from the loop.
         anyio.to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
         listener = checks = None
         if not central.is_sqlite:  # other processes may write too: hear their commits
