@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from sync.central import apply, arbitration, conflicts, credentials, issuing, leases, presence, store
 from sync.central.auth import WORKSTATION, Authenticator, Caller
 from sync.central.cash_ranges import cash_ranges_router
-from sync.central.changes import ChangeNotifier, RecentPages, read_changes
+from sync.central.changes import ChangeNotifier, RecentPages, read_changes, read_changes_in_loop
 from sync.central.credentials import TokenKind
 from sync.central.display import StreamHub, display_router
 from sync.central.errors import CentralRefusal, Forbidden, SequenceGapError
@@ -87,7 +87,7 @@ DeskQuery = Annotated[str | None, Query(min_length=1, max_length=64, pattern=r"^
 _OfficeRow = TypeVar("_OfficeRow", store.Service, store.Desk, store.Clerk)
 
 
-WORKER_THREADS = 8
+WORKER_THREADS = 4
 
 
 def create_app(db_url: str, *, clock: Clock = utc_now, kassenzeichen_prefix: str = DEFAULT_PREFIX) -> FastAPI:
@@ -101,14 +101,21 @@ def create_app(db_url: str, *, clock: Clock = utc_now, kassenzeichen_prefix: str
         # Few worker threads: the endpoints and the signature checks are short and hold the GIL
         # between their database round trips, so AnyIO's 40 threads mostly waited for each other
         # (bench/central_load.py, 500 desks on two processes: 96 requests/s at p50 8.8 s with 40,
-        # 142/s at 2–3 s with 8, the cores then busy).
+        # 142/s at 2–3 s with 8, the cores then busy). 4 since the hot statements run in the loop
+        # (stop 22): fewer requests need a thread, and fewer threads took the GIL from the loop.
         anyio.to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
-        listener = None
+        listener = checks = None
         if not central.is_sqlite:  # other processes may write too: hear their commits
+            from sync.central.loop_checks import LoopChecks
             from sync.central.pg_notify import ChangeListener
 
             listener = app.state.change_listener = ChangeListener(db_url, notifier).start()
+            # The hot single statements in this loop, on connections of its own (no thread hop).
+            checks = auth.loop_checks = LoopChecks(db_url)
         yield
+        if checks is not None:
+            auth.loop_checks = None
+            await checks.close()
         if listener is not None:
             listener.stop()
         display_streams.close()
@@ -127,8 +134,8 @@ def create_app(db_url: str, *, clock: Clock = utc_now, kassenzeichen_prefix: str
     app.state.epoch = epoch
     app.state.display_streams = display_streams
     app.state.auth = auth = Authenticator(central)
-    _install_error_handlers(app)
-    app.include_router(_routes(central, notifier, epoch, clock), prefix=API_PREFIX)
+    _install_error_handlers(app, postgres=not central.is_sqlite)
+    app.include_router(_routes(central, notifier, epoch, clock, auth), prefix=API_PREFIX)
     app.include_router(statistics_router(central, clock), prefix=API_PREFIX)
     app.include_router(waiting_room_router(central, notifier, clock), prefix=API_PREFIX)
     app.include_router(cash_ranges_router(central, clock, kassenzeichen_prefix), prefix=API_PREFIX)
@@ -136,7 +143,9 @@ def create_app(db_url: str, *, clock: Clock = utc_now, kassenzeichen_prefix: str
     return app
 
 
-def _routes(central: store.CentralStore, notifier: ChangeNotifier, epoch: str, clock: Clock) -> APIRouter:
+def _routes(
+    central: store.CentralStore, notifier: ChangeNotifier, epoch: str, clock: Clock, auth: Authenticator
+) -> APIRouter:
     router = APIRouter()
     recent_pages = RecentPages()  # the office's page, shared by the long polls one write woke
     # Who may do what (docs/architecture.md): a workstation works in its own office; the kiosk issues
@@ -390,8 +399,15 @@ def _routes(central: store.CentralStore, notifier: ChangeNotifier, epoch: str, c
         if workstation_id is not None:
             caller.workstation(workstation_id)  # its own operations' outcomes only
 
-        def read_page() -> ChangesPage:
-            return read_changes(central, epoch, office_id, workstation_id, cursor, limit, recent_pages)
+        async def read_page() -> ChangesPage:
+            checks = auth.loop_checks
+            if checks is not None:  # PostgreSQL: in the loop, a thread only for a page to read
+                return await read_changes_in_loop(
+                    checks, central, epoch, office_id, workstation_id, cursor, limit, recent_pages
+                )
+            return await run_in_threadpool(
+                read_changes, central, epoch, office_id, workstation_id, cursor, limit, recent_pages
+            )
 
         deadline = time.monotonic() + wait
         known = notifier.generation_at(office_id, cursor) if wait > 0 else None
@@ -401,7 +417,7 @@ def _routes(central: store.CentralStore, notifier: ChangeNotifier, epoch: str, c
             await notifier.wait(office_id, known, min(wait, 5.0))
         while True:
             generation = notifier.generation(office_id)
-            page = await run_in_threadpool(read_page)
+            page = await read_page()
             if not page.has_more:
                 notifier.note_head(office_id, generation, page.cursor)
             remaining = deadline - time.monotonic()
@@ -510,7 +526,7 @@ def _opened(
     return ClerkSession(session=secret, clerk_id=entry.clerk_id, role=entry.role, expires_at=entry.expires_at)
 
 
-def _install_error_handlers(app: FastAPI) -> None:
+def _install_error_handlers(app: FastAPI, *, postgres: bool) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
         # Where and why, never the value: a hostile or personal input must not come back or reach a
@@ -541,3 +557,13 @@ def _install_error_handlers(app: FastAPI) -> None:
         sqlstate = getattr(error.orig, "sqlstate", None)
         log.error("database unavailable: %s (SQLSTATE %s)", type(error.orig).__name__, sqlstate)
         return JSONResponse(status_code=503, content={"detail": "database unavailable; retry later"})
+
+    if postgres:
+        import psycopg
+
+        @app.exception_handler(psycopg.Error)
+        async def unavailable_in_loop(_request: Request, error: psycopg.Error) -> JSONResponse:
+            # The statements run in the event loop (`sync.central.loop_checks`) raise psycopg's own
+            # errors: a lost connection, as above.
+            log.error("database unavailable: %s (SQLSTATE %s)", type(error).__name__, error.sqlstate)
+            return JSONResponse(status_code=503, content={"detail": "database unavailable; retry later"})

@@ -21,16 +21,18 @@ from fastapi.concurrency import run_in_threadpool
 from sync.central import credentials, store
 from sync.central.credentials import Role, TokenKind
 from sync.central.errors import Forbidden, NotFound, Unauthenticated
-from sync.central.request_check import KnownKey, PublicKeys, RequestCheck
+from sync.central.request_check import Confirmed, KnownKey, PublicKeys, RequestCheck
 from sync.clock import utc_now
 from sync.signatures import SignatureRefused, VerifiedSignature, verify_request
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+    from datetime import datetime
 
     from cryptography.hazmat.primitives.asymmetric import ec
     from sqlalchemy.orm import Session
 
+    from sync.central.loop_checks import LoopChecks
     from sync.clock import Clock
 
 WORKSTATION = "workstation"
@@ -103,6 +105,9 @@ class Authenticator:
         self.clock = clock
         self.check = RequestCheck(central)
         self.keys = PublicKeys()
+        # PostgreSQL: the check's statement in the event loop (`sync.central.loop_checks`), set by the
+        # app's lifespan; None: in a worker thread.
+        self.loop_checks: LoopChecks | None = None
 
     async def authenticate(self, request: Request) -> Principal:
         authorization = request.headers.get("authorization", "")
@@ -111,6 +116,8 @@ class Authenticator:
             return await run_in_threadpool(self.token_principal, token)
         if "signature-input" in request.headers:
             body = await request.body()
+            if self.loop_checks is not None:
+                return await self._signed_principal_in_loop(self.loop_checks, request, body)
             return await run_in_threadpool(self._signed_principal, request, body)
         cookie = request.cookies.get(DISPLAY_COOKIE)
         if cookie:
@@ -135,6 +142,28 @@ class Authenticator:
         session_digest = credentials.digest_of(verified.session) if verified.session is not None else None
         now = self.clock()
         confirmed = self.check.confirm(verified.key_id, pem, session_digest, verified.nonce, now)
+        return self._principal(verified, confirmed, now)
+
+    async def _signed_principal_in_loop(self, checks: LoopChecks, request: Request, body: bytes) -> Principal:
+        """`_signed_principal` without a worker thread when the key is kept (every request of a known
+        workstation): the signature is checked in the loop (pure work), its statement on the loop's
+        connections. A key to read or to read again goes the thread path."""
+        url, headers = _url_as_sent(request), request.headers.items()
+        try:
+            verified, pem = self._verify(request.method, url, headers, body, use_kept=True, kept_only=True)
+        except (_KeptKeyRefused, _KeyNotKept):
+            return await run_in_threadpool(self._signed_principal, request, body)
+        session_digest = credentials.digest_of(verified.session) if verified.session is not None else None
+        now = self.clock()
+        confirmed = await self.check.confirm_in_loop(
+            checks, verified.key_id, pem, session_digest, verified.nonce, now
+        )
+        return self._principal(verified, confirmed, now)
+
+    def _principal(
+        self, verified: VerifiedSignature, confirmed: Confirmed | None, now: datetime
+    ) -> Principal:
+        """The workstation (and clerk) of a verified signature as the database confirmed it (401 when not)."""
         if confirmed is None:  # revoked or rotated since the key was read
             self.keys.drop(verified.key_id)
             raise Unauthenticated("signature refused: unknown key id")
@@ -162,16 +191,27 @@ class Authenticator:
         )
 
     def _verify(
-        self, method: str, url: str, headers: Iterable[tuple[str, str]], body: bytes, *, use_kept: bool
+        self,
+        method: str,
+        url: str,
+        headers: Iterable[tuple[str, str]],
+        body: bytes,
+        *,
+        use_kept: bool,
+        kept_only: bool = False,
     ) -> tuple[VerifiedSignature, str]:
-        """The verified signature and the PEM of the key it verified with (kept, or read now)."""
+        """The verified signature and the PEM of the key it verified with (kept, or read now;
+        `kept_only`: _KeyNotKept rather than read it)."""
         used: dict[str, KnownKey] = {}
-        kept = False
+        kept = not_kept = False
 
         def public_key_of(key_id: str) -> ec.EllipticCurvePublicKey:
-            nonlocal kept
+            nonlocal kept, not_kept
             known = self.keys.get(key_id) if use_kept else None
             kept = known is not None
+            if known is None and kept_only:
+                not_kept = True
+                raise KeyError(key_id)
             if known is None:
                 pem = self.check.current_pem(key_id) if len(key_id) <= 64 else None
                 if pem is None:
@@ -183,6 +223,8 @@ class Authenticator:
         try:
             verified = verify_request(method, url, headers, body, public_key_of)
         except SignatureRefused as refusal:
+            if not_kept:
+                raise _KeyNotKept from None
             if kept:
                 raise _KeptKeyRefused from None
             raise Unauthenticated(f"signature refused: {refusal}") from None
@@ -191,6 +233,10 @@ class Authenticator:
 
 class _KeptKeyRefused(Exception):
     """A signature did not verify with the key this process kept for its id."""
+
+
+class _KeyNotKept(Exception):
+    """The key id's key is not kept in this process (it has to be read from the database)."""
 
 
 DISPLAY_COOKIE = "tresen_display"

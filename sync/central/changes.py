@@ -15,8 +15,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 from sqlalchemy import bindparam, exists, literal_column, select, union_all
+from sqlalchemy.dialects import postgresql
 
 from sync.central import store
 from sync.central.errors import NotFound
@@ -36,6 +38,8 @@ if TYPE_CHECKING:
 
     from sqlalchemy import CompoundSelect, Connection, Engine, Select
     from sqlalchemy.orm import InstrumentedAttribute, Session
+
+    from sync.central.loop_checks import LoopChecks
 
     Reader = Connection | Session  # the page's queries are Core statements: either runs them
 
@@ -114,17 +118,62 @@ def read_changes(
     is read in a snapshot (`changes_page`) and shared. A cursor past the head (a restored central
     database) is answered with `cursor_ahead`."""
     head, acked_seq = _head_and_acked(central.check_engine, office_id, workstation_id)
-    if head < cursor:
-        # Said at once, with the head as the cursor: a long poll ends (its cursor moved), and the
-        # notifier learns the real head, not the desk's.
-        return ChangesPage(epoch=epoch, cursor=head, has_more=False, acked_seq=acked_seq, cursor_ahead=True)
-    if head == cursor:
-        return ChangesPage(epoch=epoch, cursor=cursor, has_more=False, acked_seq=acked_seq)
+    if head <= cursor:
+        return _at_head(epoch, cursor, head, acked_seq)
     key = (epoch, office_id, cursor, limit, head)
     page = recent.get_or_join(key)
     if page is not None:
         return page.model_copy(update={"acked_seq": acked_seq})
-    with recent.reading(key), central.read_connection() as connection:
+    with recent.reading(key):
+        return _read_in_snapshot(central, epoch, office_id, workstation_id, cursor, limit, recent)
+
+
+async def read_changes_in_loop(
+    checks: LoopChecks,
+    central: store.CentralStore,
+    epoch: str,
+    office_id: str,
+    workstation_id: str | None,
+    cursor: int,
+    limit: int,
+    recent: RecentPages,
+) -> ChangesPage:
+    """`read_changes` from the event loop (PostgreSQL): the first statement on the loop's
+    connections (`loop_checks`), so a desk at the head or one whose page another desk read needs no
+    worker thread; only a page to read goes to one. The same answers as `read_changes`."""
+    row = await checks.first(_HEAD_AND_ACKED_SQL, {"office_id": office_id, "workstation_id": workstation_id})
+    head, acked_seq = _head_and_acked_of(row, office_id)
+    if head <= cursor:
+        return _at_head(epoch, cursor, head, acked_seq)
+    key = (epoch, office_id, cursor, limit, head)
+    page = await recent.get_or_join_in_loop(key)
+    if page is not None:
+        return page.model_copy(update={"acked_seq": acked_seq})
+    with recent.reading(key):  # marked in the loop: desks woken with this one join, not read again
+        return await run_in_threadpool(
+            _read_in_snapshot, central, epoch, office_id, workstation_id, cursor, limit, recent
+        )
+
+
+def _at_head(epoch: str, cursor: int, head: int, acked_seq: int) -> ChangesPage:
+    """The answer to a desk at or past the head (`head <= cursor`)."""
+    if head < cursor:
+        # Said at once, with the head as the cursor: a long poll ends (its cursor moved), and the
+        # notifier learns the real head, not the desk's.
+        return ChangesPage(epoch=epoch, cursor=head, has_more=False, acked_seq=acked_seq, cursor_ahead=True)
+    return ChangesPage(epoch=epoch, cursor=cursor, has_more=False, acked_seq=acked_seq)
+
+
+def _read_in_snapshot(
+    central: store.CentralStore,
+    epoch: str,
+    office_id: str,
+    workstation_id: str | None,
+    cursor: int,
+    limit: int,
+    recent: RecentPages,
+) -> ChangesPage:
+    with central.read_connection() as connection:
         # The snapshot's head may be newer than `head`: its page and acknowledged sequence belong
         # together, and the page is shared under its own head.
         return changes_page(connection, epoch, office_id, workstation_id, cursor, limit, recent)
@@ -143,6 +192,10 @@ _HEAD_AND_ACKED = select(
 ).where(store.Office.id == bindparam("office_id"))
 
 
+# The same statement for psycopg's async connections (`read_changes_in_loop`), compiled once.
+_HEAD_AND_ACKED_SQL = str(_HEAD_AND_ACKED.compile(dialect=postgresql.psycopg.dialect()))  # type: ignore[no-untyped-call]
+
+
 _ACKED_SEQ = select(store.Workstation.last_seq).where(store.Workstation.id == bindparam("workstation_id"))
 
 
@@ -151,6 +204,10 @@ def _head_and_acked(engine: Engine, office_id: str, workstation_id: str | None) 
         row = connection.execute(
             _HEAD_AND_ACKED, {"office_id": office_id, "workstation_id": workstation_id}
         ).first()
+    return _head_and_acked_of(None if row is None else tuple(row), office_id)
+
+
+def _head_and_acked_of(row: tuple[Any, ...] | None, office_id: str) -> tuple[int, int]:
     if row is None:
         raise NotFound(f"unknown office {office_id!r}")
     return int(row[1] or 0), int(row[2] or 0)
@@ -237,7 +294,7 @@ class RecentPages:
         self._monotonic = monotonic
         self._lock = threading.Lock()
         self._pages: OrderedDict[PageKey, tuple[float, ChangesPage]] = OrderedDict()
-        self._reading: dict[PageKey, threading.Event] = {}
+        self._reading: dict[PageKey, _Reading] = {}
 
     def get(self, key: PageKey) -> ChangesPage | None:
         with self._lock:
@@ -258,7 +315,25 @@ class RecentPages:
             return page
         with self._lock:
             under_way = self._reading.get(key)
-        if under_way is None or not under_way.wait(self.JOIN_SECONDS):
+        if under_way is None or not under_way.done.wait(self.JOIN_SECONDS):
+            return None
+        return self.get(key)
+
+    async def get_or_join_in_loop(self, key: PageKey) -> ChangesPage | None:
+        """`get_or_join` for the event loop: it awaits the read under way instead of blocking."""
+        page = self.get(key)
+        if page is not None:
+            return page
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            under_way = self._reading.get(key)
+            if under_way is None:
+                return None
+            future: asyncio.Future[None] = loop.create_future()
+            under_way.waiters.append((loop, future))
+        try:
+            await asyncio.wait_for(future, self.JOIN_SECONDS)
+        except TimeoutError:
             return None
         return self.get(key)
 
@@ -268,13 +343,13 @@ class RecentPages:
         with self._lock:
             mine = key not in self._reading
             if mine:
-                self._reading[key] = threading.Event()
+                self._reading[key] = _Reading()
         try:
             yield
         finally:
             if mine:
                 with self._lock:
-                    self._reading.pop(key).set()
+                    self._reading.pop(key).end()
 
     def put(self, key: PageKey, page: ChangesPage) -> None:
         if _row_count(page) > self.MAX_ROWS:
@@ -288,6 +363,19 @@ class RecentPages:
     def __len__(self) -> int:
         with self._lock:
             return len(self._pages)
+
+
+class _Reading:
+    """A page being read: threads wait on `done`, coroutines on their futures."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
+
+    def end(self) -> None:
+        self.done.set()
+        for loop, future in self.waiters:
+            loop.call_soon_threadsafe(_resolve, future)
 
 
 def _row_count(page: ChangesPage) -> int:

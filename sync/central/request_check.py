@@ -24,7 +24,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric import ec
     from sqlalchemy import Engine
 
+    from sync.central.loop_checks import LoopChecks
     from sync.central.store import CentralStore
 
 # A nonce is kept as long as a signature made with it could still be accepted.
@@ -106,6 +107,43 @@ FROM current_key AS k LEFT JOIN clerk_sessions AS s ON s.digest = %(session)s
 """
 
 
+_PG_PURGE = "DELETE FROM request_nonces WHERE expires_at < %(now)s"
+
+
+def _nonce_digest(key_id: str, nonce: str) -> str:
+    return hashlib.sha256(f"{key_id}\x00{nonce}".encode()).hexdigest()
+
+
+def _confirm_parameters(
+    key_id: str, pem: str, session_digest: str | None, nonce: str, now: datetime
+) -> dict[str, object]:
+    naive_now = now.astimezone(UTC).replace(tzinfo=None)  # the store keeps naive UTC (UtcDateTime)
+    return {
+        "key_id": key_id,
+        "pem": pem,
+        "nonce": _nonce_digest(key_id, nonce),
+        "expires_at": naive_now + NONCE_KEEP,
+        "session": session_digest,
+        "now": naive_now,
+    }
+
+
+def _confirmed(row: tuple[Any, ...] | None) -> Confirmed | None:
+    """`_PG_CONFIRM`'s row; None (no row) when the key is no longer current."""
+    if row is None:
+        return None
+    office_id, desk_id, fresh, clerk_id, role, session_workstation, expires_at = row
+    return Confirmed(
+        office_id=office_id,
+        desk_id=desk_id,
+        fresh_nonce=bool(fresh),
+        clerk_id=clerk_id,
+        role=role,
+        session_workstation_id=session_workstation,
+        session_expires_at=None if expires_at is None else expires_at.replace(tzinfo=UTC),
+    )
+
+
 class RequestCheck:
     """The database's part of checking a signed request or a bearer token (see the module's
     docstring); SQLite keeps its nonces in `nonces`, PostgreSQL in `request_nonces`."""
@@ -127,42 +165,29 @@ class RequestCheck:
     ) -> Confirmed | None:
         """None when `pem` is no longer the workstation's unrevoked key; else the workstation, its
         session of `session_digest` and whether `nonce` is new (it is recorded as seen)."""
-        digest = hashlib.sha256(f"{key_id}\x00{nonce}".encode()).hexdigest()
         if self._postgres:
-            return self._confirm_postgres(key_id, pem, session_digest, digest, now)
-        return self._confirm_sqlite(key_id, pem, session_digest, digest)
+            return self._confirm_postgres(key_id, pem, session_digest, nonce, now)
+        return self._confirm_sqlite(key_id, pem, session_digest, _nonce_digest(key_id, nonce))
+
+    async def confirm_in_loop(
+        self, checks: LoopChecks, key_id: str, pem: str, session_digest: str | None, nonce: str, now: datetime
+    ) -> Confirmed | None:
+        """`confirm` on PostgreSQL with the event loop's connections (`loop_checks`): the same statement."""
+        params = _confirm_parameters(key_id, pem, session_digest, nonce, now)
+        row = await checks.first(_PG_CONFIRM, params)
+        if secrets.randbelow(PURGE_ONE_IN) == 0:
+            await checks.execute(_PG_PURGE, {"now": params["now"]})
+        return _confirmed(row)
 
     def _confirm_postgres(
-        self, key_id: str, pem: str, session_digest: str | None, digest: str, now: datetime
+        self, key_id: str, pem: str, session_digest: str | None, nonce: str, now: datetime
     ) -> Confirmed | None:
-        naive_now = now.astimezone(UTC).replace(tzinfo=None)  # the store keeps naive UTC (UtcDateTime)
+        params = _confirm_parameters(key_id, pem, session_digest, nonce, now)
         with self._engine.connect() as connection:
-            row = connection.exec_driver_sql(
-                _PG_CONFIRM,
-                {
-                    "key_id": key_id,
-                    "pem": pem,
-                    "nonce": digest,
-                    "expires_at": naive_now + NONCE_KEEP,
-                    "session": session_digest,
-                },
-            ).first()
+            row = connection.exec_driver_sql(_PG_CONFIRM, params).first()
             if secrets.randbelow(PURGE_ONE_IN) == 0:
-                connection.exec_driver_sql(
-                    "DELETE FROM request_nonces WHERE expires_at < %(now)s", {"now": naive_now}
-                )
-        if row is None:
-            return None
-        office_id, desk_id, fresh, clerk_id, role, session_workstation, expires_at = row
-        return Confirmed(
-            office_id=office_id,
-            desk_id=desk_id,
-            fresh_nonce=bool(fresh),
-            clerk_id=clerk_id,
-            role=role,
-            session_workstation_id=session_workstation,
-            session_expires_at=None if expires_at is None else expires_at.replace(tzinfo=UTC),
-        )
+                connection.exec_driver_sql(_PG_PURGE, {"now": params["now"]})
+        return None if row is None else _confirmed(tuple(row))
 
     def _confirm_sqlite(
         self, key_id: str, pem: str, session_digest: str | None, digest: str

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import httpx
 import pytest
 
+from sync.central import auth as auth_module
 from sync.central import changes, store
 from sync.central.changes import ChangeNotifier
 from sync.central.credentials import TokenKind
@@ -288,6 +290,72 @@ def test_desks_woken_by_one_write_share_its_page_and_each_gets_its_own_acknowled
     assert len(reads) == 2
 
 
+def test_on_postgresql_a_desk_whose_page_another_desk_read_is_answered_without_a_worker_thread(
+    client: TestClient,
+    signed_as: Callable[[str, str], TestClient],
+    db_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    other = signed_as(OFFICE, "ws-other")
+    cursor = client.get(CHANGES, params={"office_id": OFFICE, "limit": 5000}).json()["cursor"]
+    other.get(CHANGES, params={"office_id": OFFICE, "cursor": cursor})  # its key is now kept
+    _push_one_operation(client)
+    ticket = client.post("/api/v1/tickets", json={"office_id": OFFICE, "service_ids": ["ba-mitte-mb"]}).json()
+    hops: list[str] = []
+
+    def counting(module: Any) -> None:
+        real = module.run_in_threadpool
+
+        async def hop(function: Callable[..., Any], *args: Any) -> Any:
+            hops.append(function.__name__)
+            return await real(function, *args)
+
+        monkeypatch.setattr(module, "run_in_threadpool", hop)
+
+    counting(changes)
+    counting(auth_module)
+    params = {"office_id": OFFICE, "cursor": cursor}
+    mine = client.get(CHANGES, params={**params, "workstation_id": WORKSTATION}).json()
+    read_by_mine = list(hops)
+    theirs = other.get(CHANGES, params={**params, "workstation_id": "ws-other"}).json()
+
+    assert [t["id"] for t in mine["tickets"]] == [t["id"] for t in theirs["tickets"]] == [ticket["id"]]
+    assert (mine["acked_seq"], theirs["acked_seq"]) == (1, 0)  # each its own, read at its request
+    if db_url.startswith("postgresql"):
+        assert read_by_mine == ["_read_in_snapshot"]  # the page itself; the signature check in the loop
+        assert hops == read_by_mine  # the second desk: signature check, head and page all in the loop
+    else:  # SQLite keeps the thread path
+        assert "_signed_principal" in hops[len(read_by_mine) :]
+
+
+def test_a_coroutine_asking_for_a_page_another_thread_is_reading_awaits_that_read() -> None:
+    recent = changes.RecentPages()
+    key = ("e", OFFICE, 6, 500, 7)
+    page = _page_of_desks(3)
+
+    async def join_while_a_thread_reads() -> ChangesPage | None:
+        loop = asyncio.get_running_loop()
+        assert await recent.get_or_join_in_loop(key) is None  # nobody reads it: the caller reads it
+        started, finish = threading.Event(), threading.Event()
+
+        def read() -> None:
+            with recent.reading(key):
+                started.set()
+                finish.wait(5)
+                recent.put(key, page)
+
+        reader = loop.run_in_executor(None, read)
+        await loop.run_in_executor(None, started.wait, 5)
+        joining = asyncio.ensure_future(recent.get_or_join_in_loop(key))
+        await asyncio.sleep(0)  # the coroutine is waiting on the read now
+        assert not joining.done()
+        finish.set()
+        await reader
+        return await joining
+
+    assert asyncio.run(join_while_a_thread_reads()) is page
+
+
 def _page_of_desks(count: int) -> ChangesPage:
     desks = [
         DeskSnapshot(id=f"d{n}", office_id=OFFICE, number=n, name=f"Schalter {n}", service_ids=[], version=n)
@@ -343,13 +411,18 @@ def test_a_long_poll_back_at_the_head_waits_before_reading_and_still_wakes(
     served: EmbeddedCentral, waits: WaitSpy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     reads: list[int] = []
-    real_read = changes.read_changes
+    real_read, real_read_in_loop = changes.read_changes, changes.read_changes_in_loop
 
     def counted(*args: Any) -> ChangesPage:
         reads.append(args[4])  # the cursor
         return real_read(*args)
 
+    async def counted_in_loop(*args: Any) -> ChangesPage:  # PostgreSQL reads from the event loop
+        reads.append(args[5])  # the cursor
+        return await real_read_in_loop(*args)
+
     monkeypatch.setattr("sync.central.app.read_changes", counted)
+    monkeypatch.setattr("sync.central.app.read_changes_in_loop", counted_in_loop)
     auth = workstation_auth(served.store, "ws-poll", OFFICE)
     with httpx.Client(base_url=served.url, timeout=30, auth=auth) as http:
         poller, answers, cursor = _long_poll_from_the_head(http)
