@@ -9,9 +9,14 @@ nothing else can move, so repainting the widget itself is enough.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from textual.css.scalar import Unit
 from textual.visual import VisualType, visualize
 from textual.widgets import Label, Static
+
+if TYPE_CHECKING:
+    from textual.css.styles import RulesMap
 
 
 class SteadyStatic(Static):
@@ -28,7 +33,9 @@ class SteadyStatic(Static):
         if not width or (styles.width is not None and styles.width.is_auto):
             self._measured = None  # not laid out yet, or as wide as its text: only a layout knows
             return True
-        content_height = visualize(self, content, markup=self._render_markup).get_height(styles, width)
+        visual = visualize(self, content, markup=self._render_markup)
+        # Textual's own layout passes the widget's styles as the rules (Widget.get_content_height).
+        content_height = visual.get_height(cast("RulesMap", styles), width)
         measured = (width, self._box_height(content_height))
         unchanged = measured == self._measured and measured[1] is not None
         self._measured = measured
