@@ -4,10 +4,14 @@ removed and reordered rows), and a cell that grew is drawn at its new width."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.app import App, ComposeResult
 
 from screens.widgets.diff_table import DiffTable
+
+if TYPE_CHECKING:
+    from textual.pilot import Pilot
 
 
 @dataclass(frozen=True)
@@ -130,17 +134,22 @@ async def test_a_measured_table_is_scrolled_at_once() -> None:
         assert table.scroll_y == 50
 
 
+async def _scroll_a_tall_table_to_row_20(pilot: Pilot[None], table: DiffTable[Item]) -> None:
+    """30 rows in a table 20 lines tall: the scroll to row 20 stops at the last page."""
+    table.styles.height = 20
+    table.apply(items(30))
+    await pilot.pause()
+    table.scroll_row_to_top(20)
+    await pilot.pause()
+
+
 async def test_a_scroll_clamped_by_a_layout_still_settling_lands_when_the_table_shrinks() -> None:
     # At 80×24 the counter's stylesheet for narrow screens arrives after the first layout: the
     # table was taller when it first scrolled, so the scroll stopped short (CI saw 09:00, not 09:20).
     app = TableApp()
     async with app.run_test(size=(60, 40)) as pilot:
         table = app.table
-        table.styles.height = 20
-        table.apply(items(30))
-        await pilot.pause()
-        table.scroll_row_to_top(20)
-        await pilot.pause()
+        await _scroll_a_tall_table_to_row_20(pilot, table)
         assert table.scroll_y == table.max_scroll_y < 20  # clamped: the rows below fit already
         table.styles.height = 8
         await pilot.pause()
@@ -152,11 +161,7 @@ async def test_a_clamped_scroll_is_given_up_once_someone_else_scrolled() -> None
     app = TableApp()
     async with app.run_test(size=(60, 40)) as pilot:
         table = app.table
-        table.styles.height = 20
-        table.apply(items(30))
-        await pilot.pause()
-        table.scroll_row_to_top(20)
-        await pilot.pause()
+        await _scroll_a_tall_table_to_row_20(pilot, table)
         table.scroll_to(y=3, animate=False, immediate=True)  # the clerk scrolled
         table.styles.height = 8
         await pilot.pause()
