@@ -561,9 +561,10 @@ def _install_error_handlers(app: FastAPI, *, postgres: bool) -> None:
     if postgres:
         import psycopg
 
-        @app.exception_handler(psycopg.Error)
-        async def unavailable_in_loop(_request: Request, error: psycopg.Error) -> JSONResponse:
+        @app.exception_handler(psycopg.OperationalError)
+        async def unavailable_in_loop(_request: Request, error: psycopg.OperationalError) -> JSONResponse:
             # The statements run in the event loop (`sync.central.loop_checks`) raise psycopg's own
-            # errors: a lost connection, as above.
+            # errors: a lost connection, as above. Any other psycopg error is a defect of ours and
+            # stays a 500 with its traceback in the log, as on the thread path.
             log.error("database unavailable: %s (SQLSTATE %s)", type(error).__name__, error.sqlstate)
             return JSONResponse(status_code=503, content={"detail": "database unavailable; retry later"})

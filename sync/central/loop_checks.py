@@ -54,8 +54,12 @@ class LoopChecks:
             await connection.execute(sql, params)
 
     async def close(self) -> None:
+        await self._close_idle()
+
+    async def _close_idle(self) -> None:
         idle, self._idle = self._idle, []
         for connection in idle:
+            self._give_back(None)
             await connection.close()
 
     @asynccontextmanager
@@ -63,10 +67,14 @@ class LoopChecks:
         connection = await self._take()
         try:
             yield connection
-        except BaseException:
+        except BaseException as error:
             # A failed or cancelled statement may leave the connection mid-protocol: never lend it again.
             self._give_back(None)
             await connection.close()
+            if isinstance(error, psycopg.OperationalError):
+                # A lost connection: the idle ones most likely went with it (a restarted database),
+                # and each would cost a desk a 503 of its own. SQLAlchemy's pool does the same.
+                await self._close_idle()
             raise
         if connection.closed:
             self._give_back(None)
