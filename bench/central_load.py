@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import random
 import statistics
@@ -399,7 +400,7 @@ def main() -> None:
     parser.add_argument("--reference-seconds", type=float, default=10.0)
     args = parser.parse_args()
     offices = -(-args.workstations // args.desks_per_office)
-    with postgres_server() as server, tempfile.TemporaryDirectory():
+    with postgres_server() as server, tempfile.TemporaryDirectory() as scratch:
         if server is None:
             raise SystemExit("this bench needs PostgreSQL")
         db_url = server.create_database()
@@ -409,7 +410,8 @@ def main() -> None:
         central.create_schema()
         with central.write() as session:
             seed_central(session, day)
-        processes = [CentralProcess(db_url).start() for _ in range(2)]
+        logs = [Path(scratch) / f"central-{n}.log" for n in range(2)]
+        processes = [CentralProcess(db_url, log_path=log).start() for log in logs]
         try:
             urls = [process.url for process in processes]
             all_stations = stations(central, day, urls, args.workstations)
@@ -419,6 +421,12 @@ def main() -> None:
                 for office, service in service_of.items()
             }
             central.dispose()
+            # What this client holds by now (modules, stations, keys) lives for the whole run: out of
+            # the collector's sight, or a full collection over it stalls every simulated desk at once
+            # (220-430 ms, gc.callbacks), a pause of this harness 500 separate workstations never have.
+            del day
+            gc.collect()
+            gc.freeze()
             reference = asyncio.run(_reference(urls, args.reference_tasks, args.reference_seconds))
             meter = CpuMeter(
                 {
@@ -433,7 +441,18 @@ def main() -> None:
         finally:
             for process in processes:
                 process.stop()
-    report(args, record, reference)
+        report(args, record, reference)
+        if any(status >= 500 for _kind, status in record.statuses):
+            _print_server_errors(logs)
+
+
+def _print_server_errors(logs: list[Path]) -> None:
+    """The central processes' own account of their 5xx answers: each logged error with its traceback."""
+    for log in logs:
+        lines = log.read_text(errors="replace").splitlines()
+        errors = [n for n, line in enumerate(lines) if line.startswith(("ERROR", "Traceback"))]
+        for n in errors[:3]:
+            print(f"{log.name}:", *lines[n : n + 40], sep="\n  ")
 
 
 if __name__ == "__main__":

@@ -19,8 +19,10 @@ START_DEADLINE_SECONDS = 60.0  # generous for a loaded machine; a healthy start 
 class CentralProcess:
     """One `tresen central serve` process over `db_url` on a free loopback port."""
 
-    def __init__(self, db_url: str) -> None:
+    def __init__(self, db_url: str, *, log_path: Path | None = None) -> None:
+        """`log_path`: where the process's log goes (discarded without)."""
         self.db_url = db_url
+        self.log_path = log_path
         self.port = _free_port()
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -29,6 +31,7 @@ class CentralProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> CentralProcess:
+        log = subprocess.DEVNULL if self.log_path is None else self.log_path.open("ab")
         self._process = subprocess.Popen(
             [
                 sys.executable,
@@ -43,8 +46,10 @@ class CentralProcess:
             ],
             cwd=REPO,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=log,
         )
+        if not isinstance(log, int):
+            log.close()  # the child holds its own descriptor
         deadline = time.monotonic() + START_DEADLINE_SECONDS
         while not self._answers():
             if self._process.poll() is not None:
