@@ -198,7 +198,7 @@ def serve_command(args: argparse.Namespace) -> int:
 
     from sync.central.app import create_app
     from sync.central.connections import bounded_protocol
-    from sync.central.heap import freeze_start_up_heap
+    from sync.central.heap import ServingHeap
     from sync.protocol import SERVER_KEEP_ALIVE_SECONDS
     from sync.transport_security import is_loopback, tls_verification
 
@@ -247,7 +247,7 @@ def serve_command(args: argparse.Namespace) -> int:
         loop="uvloop",  # less CPU per request than asyncio's loop (docs/architecture.md)
     )
     server = _StreamClosingServer(config, app)
-    freeze_start_up_heap()
+    heap = ServingHeap().start()
     if kiosk is not None:
         kiosk.start()  # its first ticket comes after a random wait; until the server listens it retries
     try:
@@ -255,6 +255,7 @@ def serve_command(args: argparse.Namespace) -> int:
     finally:
         if kiosk is not None:
             kiosk.stop()
+        heap.stop()
     return 0
 
 
