@@ -26,7 +26,13 @@ from sqlalchemy.orm import Session
 from sync.central import apply, arbitration, conflicts, credentials, issuing, leases, presence, store
 from sync.central.auth import WORKSTATION, Authenticator, Caller
 from sync.central.cash_ranges import cash_ranges_router
-from sync.central.changes import ChangeNotifier, RecentPages, read_changes, read_changes_in_loop
+from sync.central.changes import (
+    ChangeNotifier,
+    PageRequest,
+    RecentPages,
+    read_changes,
+    read_changes_in_loop,
+)
 from sync.central.credentials import TokenKind
 from sync.central.display import StreamHub, display_router
 from sync.central.errors import CentralRefusal, Forbidden, SequenceGapError
@@ -399,15 +405,13 @@ def _routes(
         if workstation_id is not None:
             caller.workstation(workstation_id)  # its own operations' outcomes only
 
+        asked = PageRequest(epoch, office_id, workstation_id, cursor, limit)
+
         async def read_page() -> ChangesPage:
             checks = auth.loop_checks
             if checks is not None:  # PostgreSQL: in the loop, a thread only for a page to read
-                return await read_changes_in_loop(
-                    checks, central, epoch, office_id, workstation_id, cursor, limit, recent_pages
-                )
-            return await run_in_threadpool(
-                read_changes, central, epoch, office_id, workstation_id, cursor, limit, recent_pages
-            )
+                return await read_changes_in_loop(checks, central, asked, recent_pages)
+            return await run_in_threadpool(read_changes, central, asked, recent_pages)
 
         deadline = time.monotonic() + wait
         known = notifier.generation_at(office_id, cursor) if wait > 0 else None

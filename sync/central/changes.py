@@ -98,15 +98,23 @@ def _feeds_with_rows(session: Reader, office_id: str, cursor: int) -> set[_Feed[
 _ROWS_UP_TO_CUT = {feed: _rows_after(feed, up_to_cut=True) for feed in _FEEDS}
 
 
-def read_changes(
-    central: store.CentralStore,
-    epoch: str,
-    office_id: str,
-    workstation_id: str | None,
-    cursor: int,
-    limit: int,
-    recent: RecentPages,
-) -> ChangesPage:
+@dataclass(frozen=True)
+class PageRequest:
+    """What a desk asks of the changes feed: the page after `cursor` of its office, at most `limit`
+    rows, with `workstation_id`'s acknowledged sequence (none for an administrator's read)."""
+
+    epoch: str
+    office_id: str
+    workstation_id: str | None
+    cursor: int
+    limit: int
+
+    def key(self, head: int) -> PageKey:
+        """The page's key among `RecentPages`: the same for every desk of the office at this head."""
+        return (self.epoch, self.office_id, self.cursor, self.limit, head)
+
+
+def read_changes(central: store.CentralStore, request: PageRequest, recent: RecentPages) -> ChangesPage:
     """The page after `cursor` with the workstation's acknowledged sequence (NotFound for an unknown
     office).
 
@@ -117,46 +125,39 @@ def read_changes(
     one write woke), also while that read is still under way in another thread. Otherwise the page
     is read in a snapshot (`changes_page`) and shared. A cursor past the head (a restored central
     database) is answered with `cursor_ahead`."""
-    head, acked_seq = _head_and_acked(central.check_engine, office_id, workstation_id)
-    if head <= cursor:
-        return _at_head(epoch, cursor, head, acked_seq)
-    key = (epoch, office_id, cursor, limit, head)
+    head, acked_seq = _head_and_acked(central.check_engine, request.office_id, request.workstation_id)
+    if head <= request.cursor:
+        return _at_head(request, head, acked_seq)
+    key = request.key(head)
     page = recent.get_or_join(key)
     if page is not None:
         return page.model_copy(update={"acked_seq": acked_seq})
     with recent.reading(key):
-        return _read_in_snapshot(central, epoch, office_id, workstation_id, cursor, limit, recent)
+        return _read_in_snapshot(central, request, recent)
 
 
 async def read_changes_in_loop(
-    checks: LoopChecks,
-    central: store.CentralStore,
-    epoch: str,
-    office_id: str,
-    workstation_id: str | None,
-    cursor: int,
-    limit: int,
-    recent: RecentPages,
+    checks: LoopChecks, central: store.CentralStore, request: PageRequest, recent: RecentPages
 ) -> ChangesPage:
     """`read_changes` from the event loop (PostgreSQL): the first statement on the loop's
     connections (`loop_checks`), so a desk at the head or one whose page another desk read needs no
     worker thread; only a page to read goes to one. The same answers as `read_changes`."""
-    row = await checks.first(_HEAD_AND_ACKED_SQL, {"office_id": office_id, "workstation_id": workstation_id})
-    head, acked_seq = _head_and_acked_of(row, office_id)
-    if head <= cursor:
-        return _at_head(epoch, cursor, head, acked_seq)
-    key = (epoch, office_id, cursor, limit, head)
+    parameters = {"office_id": request.office_id, "workstation_id": request.workstation_id}
+    row = await checks.first(_HEAD_AND_ACKED_SQL, parameters)
+    head, acked_seq = _head_and_acked_of(row, request.office_id)
+    if head <= request.cursor:
+        return _at_head(request, head, acked_seq)
+    key = request.key(head)
     page = await recent.get_or_join_in_loop(key)
     if page is not None:
         return page.model_copy(update={"acked_seq": acked_seq})
     with recent.reading(key):  # marked in the loop: desks woken with this one join, not read again
-        return await run_in_threadpool(
-            _read_in_snapshot, central, epoch, office_id, workstation_id, cursor, limit, recent
-        )
+        return await run_in_threadpool(_read_in_snapshot, central, request, recent)
 
 
-def _at_head(epoch: str, cursor: int, head: int, acked_seq: int) -> ChangesPage:
-    """The answer to a desk at or past the head (`head <= cursor`)."""
+def _at_head(request: PageRequest, head: int, acked_seq: int) -> ChangesPage:
+    """The answer to a desk at or past the head (`head <= request.cursor`)."""
+    epoch, cursor = request.epoch, request.cursor
     if head < cursor:
         # Said at once, with the head as the cursor: a long poll ends (its cursor moved), and the
         # notifier learns the real head, not the desk's.
@@ -164,19 +165,19 @@ def _at_head(epoch: str, cursor: int, head: int, acked_seq: int) -> ChangesPage:
     return ChangesPage(epoch=epoch, cursor=cursor, has_more=False, acked_seq=acked_seq)
 
 
-def _read_in_snapshot(
-    central: store.CentralStore,
-    epoch: str,
-    office_id: str,
-    workstation_id: str | None,
-    cursor: int,
-    limit: int,
-    recent: RecentPages,
-) -> ChangesPage:
+def _read_in_snapshot(central: store.CentralStore, request: PageRequest, recent: RecentPages) -> ChangesPage:
     with central.read_connection() as connection:
         # The snapshot's head may be newer than `head`: its page and acknowledged sequence belong
         # together, and the page is shared under its own head.
-        return changes_page(connection, epoch, office_id, workstation_id, cursor, limit, recent)
+        return changes_page(
+            connection,
+            request.epoch,
+            request.office_id,
+            request.workstation_id,
+            request.cursor,
+            request.limit,
+            recent,
+        )
 
 
 # Built once with bound parameters: SQLAlchemy adapts a cached statement's result columns to every

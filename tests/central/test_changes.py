@@ -12,7 +12,7 @@ import pytest
 
 from sync.central import auth as auth_module
 from sync.central import changes, store
-from sync.central.changes import ChangeNotifier
+from sync.central.changes import ChangeNotifier, PageRequest, RecentPages
 from sync.central.credentials import TokenKind
 from sync.central.embedded import EmbeddedCentral, start_embedded
 from sync.central.seed import generate_day, seed_central
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from fastapi.testclient import TestClient
 
+    from sync.central.loop_checks import LoopChecks
     from tests.central.postgres_server import PostgresServer
 
 CHANGES = "/api/v1/sync/changes"
@@ -413,13 +414,15 @@ def test_a_long_poll_back_at_the_head_waits_before_reading_and_still_wakes(
     reads: list[int] = []
     real_read, real_read_in_loop = changes.read_changes, changes.read_changes_in_loop
 
-    def counted(*args: Any) -> ChangesPage:
-        reads.append(args[4])  # the cursor
-        return real_read(*args)
+    def counted(central: store.CentralStore, request: PageRequest, recent: RecentPages) -> ChangesPage:
+        reads.append(request.cursor)
+        return real_read(central, request, recent)
 
-    async def counted_in_loop(*args: Any) -> ChangesPage:  # PostgreSQL reads from the event loop
-        reads.append(args[5])  # the cursor
-        return await real_read_in_loop(*args)
+    async def counted_in_loop(  # PostgreSQL reads from the event loop
+        checks: LoopChecks, central: store.CentralStore, request: PageRequest, recent: RecentPages
+    ) -> ChangesPage:
+        reads.append(request.cursor)
+        return await real_read_in_loop(checks, central, request, recent)
 
     monkeypatch.setattr("sync.central.app.read_changes", counted)
     monkeypatch.setattr("sync.central.app.read_changes_in_loop", counted_in_loop)
