@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 Row = TypeVar("Row")
 Cells = tuple[str | Text, ...]
 CELL_PADDING = 1  # blank cells either side of a cell's text, as DataTable draws them
+NARROWEST = 4  # a column that gives way keeps at least this: three characters and "…"
 HEADER_LINES = 1
 
 
@@ -113,8 +114,9 @@ class QueueView(ScrollView, Generic[Row], can_focus=True):
         classes: str | None = None,
     ) -> None:
         """`columns`: (key, label) pairs; `cells(row)`: one cell per column, `str` or Rich `Text`.
-        `gives_way`: the keys of the columns that narrow, in this order and each down to its label's
-        width (their texts cut with "…"), so that the line fits the view's width."""
+        `gives_way`: the keys of the columns that narrow, in this order, so that the line fits the
+        view's width: each down to its label's width (its texts cut with "…"), then, if that is not
+        enough, down to `NARROWEST` (its label cut too), before the next one narrows."""
         super().__init__(name=name, id=id, classes=classes)
         self._labels = tuple(Text(label, no_wrap=True, end="") for _key, label in columns)
         keys = [key for key, _label in columns]
@@ -365,11 +367,16 @@ class QueueView(ScrollView, Generic[Row], can_focus=True):
             for column, cell in enumerate(cells):
                 widths[column] = max(widths[column], cell.cell_len)
         view_width = self.scrollable_content_region.width
-        for column in self._narrowing if view_width > 0 else ():
-            overflow = sum(widths) + 2 * CELL_PADDING * len(widths) - view_width
-            if overflow <= 0:
-                break
-            widths[column] = max(self._labels[column].cell_len, widths[column] - overflow)
+        if view_width <= 0:
+            return tuple(widths)
+        # Each in turn down to its label, then, where that is not enough (80 columns), further with
+        # its label cut too, before the next gives way: the one after it matters more (the due time).
+        for column in self._narrowing:
+            for floor in (self._labels[column].cell_len, NARROWEST):
+                overflow = sum(widths) + 2 * CELL_PADDING * len(widths) - view_width
+                if overflow <= 0:
+                    return tuple(widths)
+                widths[column] = max(min(floor, widths[column]), widths[column] - overflow)
         return tuple(widths)
 
     def _set_virtual_size(self) -> None:

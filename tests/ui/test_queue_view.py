@@ -325,3 +325,17 @@ async def test_a_column_that_gives_way_narrows_so_the_next_one_fits() -> None:
         await pilot.pause()
         assert "Reisepass beantragen" in view.render_line(1).text
         assert "…" not in view.render_line(1).text
+
+
+async def test_where_labels_do_not_fit_a_column_that_gives_way_narrows_below_its_label() -> None:
+    app = ServicesApp()
+    async with app.run_test(size=(26, 8)) as pilot:  # 80×24's queue is this tight for its columns
+        view = app.query_one(ServicesView)
+        view.apply(items(3))
+        await pilot.pause()
+        header, first = view.render_line(0).text, view.render_line(1).text
+        assert first.rstrip().endswith("geparkt")  # the status is still whole
+        assert header.rstrip().endswith("Status")
+        assert "Leistungen" not in header  # the label itself is cut …
+        assert "Le…" in header  # … visibly
+        assert view.virtual_size.width <= 26
