@@ -392,8 +392,7 @@ class TresenApp(App[int]):
 
         def job() -> None:
             try:
-                result = command(counter)
-                current = counter.current_ticket()
+                result, current = counter.act(command)
             except Exception as error:  # noqa: BLE001 - the command boundary: every failure is shown
                 self.post_message(CommandFailed(action, error))
                 return
