@@ -392,7 +392,8 @@ class TresenApp(App[int]):
 
         def job() -> None:
             try:
-                result, current = counter.act(command)
+                result = command(counter)
+                current = counter.current_ticket()
             except Exception as error:  # noqa: BLE001 - the command boundary: every failure is shown
                 self.post_message(CommandFailed(action, error))
                 return

@@ -9,8 +9,6 @@ falls back to the local ordering the moment the central service is unavailable.
 from __future__ import annotations
 
 import logging
-from contextvars import ContextVar
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from sync.clock import Clock, office_day, utc_now
@@ -52,18 +50,6 @@ class RemoteCaller(Protocol):
     def call_next(self, ctx: DeskContext) -> CallResult | None: ...
 
 
-@dataclass
-class _Outcome:
-    """What the last command inside `Counter.act` returned, and the desk's ticket in its transaction."""
-
-    result: object = None
-    current: queries.CurrentTicket | None = None
-
-
-# Set by `Counter.act` for the thread running the action; `_command` fills it in.
-_outcome: ContextVar[_Outcome | None] = ContextVar("tresen_command_outcome", default=None)
-
-
 class Counter:
     def __init__(
         self,
@@ -82,29 +68,7 @@ class Counter:
 
     def _command(self, command: Callable[[Session, datetime], Result]) -> Result:
         with self.store.write() as session:
-            now = self.clock()
-            result = command(session, now)
-            outcome = _outcome.get()
-            if outcome is not None:
-                outcome.result = result
-                outcome.current = queries.current_ticket(session, self.ctx.office_id, self.ctx.desk_id, now)
-            return result
-
-    def act(self, action: Callable[[Counter], Result]) -> tuple[Result, queries.CurrentTicket | None]:
-        """Run one clerk action and return its result with the desk's current ticket afterwards.
-
-        The ticket is read in the action's own write transaction where the action's result came from
-        one (`_command`): a second session after it cost 2-3 ms of each F2 (docs/benchmarks.md, stop
-        26). Where it did not (the central call-next, issuing a ticket), it is read afresh."""
-        outcome = _Outcome()
-        token = _outcome.set(outcome)
-        try:
-            result = action(self)
-        finally:
-            _outcome.reset(token)
-        if result is not None and outcome.result is result:
-            return result, outcome.current
-        return result, self.current_ticket()
+            return command(session, self.clock())
 
     # --- clerk actions ---------------------------------------------------------------------------
 

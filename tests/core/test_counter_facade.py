@@ -66,44 +66,6 @@ def test_call_next_takes_the_central_answer_and_asks_only_a_free_desk(office: Sm
     assert remote.asked == 2
 
 
-def test_an_action_brings_the_current_ticket_from_its_own_transaction(
-    office: SmallOffice, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    office.add_ticket("t1", "A101", 20)
-    counter = office.counter()
-    with monkeypatch.context() as patch:
-
-        def no_second_session() -> None:
-            raise AssertionError("the current ticket was read in a session of its own")
-
-        patch.setattr(office.store, "session", no_second_session)
-        result, current = counter.act(lambda desk: desk.call_next())
-    assert result is not None
-    assert current is not None
-    assert (current.ticket_id, current.state) == ("t1", "called")
-    assert current == counter.current_ticket()
-
-
-def test_an_action_whose_result_is_not_a_commands_reads_the_ticket_afresh(office: SmallOffice) -> None:
-    office.add_ticket("t1", "A101", 20)
-    counter = office.counter()
-    result, current = counter.act(lambda desk: "called" if desk.call_next() else "nobody")
-    assert result == "called"
-    assert current is not None
-    assert current.ticket_id == "t1"
-
-
-def test_a_refused_action_raises_and_the_next_brings_its_ticket(office: SmallOffice) -> None:
-    counter = office.counter()
-    with pytest.raises(CommandRefused):
-        counter.act(lambda desk: desk.recall())  # nothing called yet
-    office.add_ticket("t1", "A101", 20)
-    counter.call_next()
-    result, current = counter.act(lambda desk: desk.recall())
-    assert current is not None
-    assert (current.ticket_id, current.called_count) == (result.ticket_id, 2)
-
-
 def test_the_counter_view_shows_current_queue_and_appointments(office: SmallOffice) -> None:
     office.add_ticket("walk", "A101", 12)
     office.add_ticket("urgent", "A102", 2, priority=1)
