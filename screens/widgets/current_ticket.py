@@ -20,7 +20,7 @@ class CurrentTicketPanel(SteadyStatic):
 
     The facts are lines of `Content` laid out here, labels in a column and values wrapped beside
     them, rather than a Rich table: a table is rendered in full once to measure its height and
-    once more to draw it, about 4 ms of every F2 (docs/benchmarks.md, stop 26)."""
+    once more to draw it, about 3 ms of every F2 (docs/benchmarks.md, stop 27)."""
 
     def __init__(self) -> None:
         super().__init__(id="current-ticket")
