@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import pytest
 from textual.app import App, ComposeResult
 from textual.events import MouseScrollUp
 
@@ -144,31 +145,29 @@ async def _scroll_a_tall_table_to_row_20(pilot: Pilot[None], table: DiffTable[It
     await pilot.pause()
 
 
-async def test_a_scroll_clamped_by_a_layout_still_settling_lands_when_the_table_shrinks() -> None:
+async def _shrink_to_8_lines(pilot: Pilot[None], table: DiffTable[Item]) -> None:
+    """As the narrow stylesheet does at 80×24: the table gets shorter, and the layout settles."""
+    table.styles.height = 8
+    await pilot.pause()
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("table_scrolled_itself", [False, True])
+async def test_a_scroll_clamped_by_a_layout_still_settling_lands_when_the_table_shrinks(
+    table_scrolled_itself: bool,
+) -> None:
     # At 80×24 the counter's stylesheet for narrow screens arrives after the first layout: the
     # table was taller when it first scrolled, so the scroll stopped short (CI saw 09:00, not 09:20).
+    # DataTable keeps its cursor in view by scrolling on its own; that is not the clerk's place
+    # (taking it for one left the counter's list at 09:00 once in ~40 loaded runs at 80×24).
     app = TableApp()
     async with app.run_test(size=(60, 40)) as pilot:
         table = app.table
         await _scroll_a_tall_table_to_row_20(pilot, table)
         assert table.scroll_y == table.max_scroll_y < 20  # clamped: the rows below fit already
-        table.styles.height = 8
-        await pilot.pause()
-        await pilot.pause()
-        assert table.scroll_y == 20
-
-
-async def test_a_clamped_scroll_still_lands_after_the_table_scrolled_itself() -> None:
-    # DataTable keeps its cursor in view by scrolling on its own; that is not the clerk's place
-    # (taking it for one left the counter's list at 09:00 at 80×24 once in ~40 loaded runs).
-    app = TableApp()
-    async with app.run_test(size=(60, 40)) as pilot:
-        table = app.table
-        await _scroll_a_tall_table_to_row_20(pilot, table)
-        table.scroll_to(y=3, animate=False, immediate=True)  # the program's scroll, the cursor stays
-        table.styles.height = 8
-        await pilot.pause()
-        await pilot.pause()
+        if table_scrolled_itself:
+            table.scroll_to(y=3, animate=False, immediate=True)  # the program's scroll, cursor stays
+        await _shrink_to_8_lines(pilot, table)
         assert table.scroll_y == 20
 
 
@@ -180,9 +179,7 @@ async def test_a_clamped_scroll_is_given_up_once_the_clerk_moved_the_cursor() ->
         table.focus()
         await pilot.press("down")  # the clerk's key: the cursor leaves row 0
         assert table.cursor_row == 1
-        table.styles.height = 8
-        await pilot.pause()
-        await pilot.pause()
+        await _shrink_to_8_lines(pilot, table)
         assert table.scroll_y != 20
         assert table.scroll_y <= table.cursor_row  # the clerk's cursor stays in view
 
@@ -196,7 +193,5 @@ async def test_a_clamped_scroll_is_given_up_once_the_clerk_turned_the_mouse_whee
         await pilot.pause()
         scrolled_to = table.scroll_y
         assert scrolled_to < table.max_scroll_y  # the wheel moved the table
-        table.styles.height = 8
-        await pilot.pause()
-        await pilot.pause()
+        await _shrink_to_8_lines(pilot, table)
         assert table.scroll_y == scrolled_to
